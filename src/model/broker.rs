@@ -1,0 +1,823 @@
+//! Brokers and partitions: replica logs, leaders, the ISR, the high watermark,
+//! follower replication by fetch, and the controller's elections.
+//!
+//! Each partition keeps one log per replica. The leader appends produce
+//! requests; followers copy its log by fetching; the high watermark is the
+//! smallest log end offset in the ISR; consumers read only below it.
+
+use std::collections::VecDeque;
+
+use crate::kernel::time::{Duration, Instant};
+use crate::oracle::ledger::{RecordId, NO_SEQ};
+use crate::oracle::trace::Step;
+use crate::scenario::{Acks, TopicSpec};
+use crate::world::event::{Event, FetchError, Msg, Node, ProduceError};
+use crate::world::World;
+
+/// `replica.fetch.backoff.ms`: a follower whose fetch failed waits this long.
+const REPLICA_FETCH_BACKOFF: Duration = Duration::from_ms(1_000);
+/// Most entries one follower fetch copies (about `replica.fetch.max.bytes` of small records).
+const REPLICA_FETCH_MAX: u64 = 10_000;
+
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub up: bool,
+    pub inc: u32,
+    /// The controller's view: fenced brokers lead nothing and are in no ISR.
+    pub fenced: bool,
+}
+
+impl Broker {
+    pub fn new() -> Broker {
+        Broker { up: true, inc: 0, fenced: false }
+    }
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One record in a replica's log, stamped with the leader epoch it was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    pub record: RecordId,
+    pub epoch: u32,
+}
+
+/// One replica of a partition, on one broker.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub broker: u32,
+    pub log: Vec<LogEntry>,
+    /// This replica's high watermark (the leader's is authoritative).
+    pub hw: u64,
+    /// Leader epoch cache: (epoch, start offset), ascending.
+    pub epochs: Vec<(u32, u64)>,
+    /// Current follower fetch loop; a new loop bumps it so stale replies are ignored.
+    pub fetch_token: u32,
+    /// The leader's view of this follower: its log end offset as of its last fetch.
+    pub leo_seen: u64,
+    pub last_caught_up: Instant,
+    pub last_fetch_leader_leo: u64,
+    pub last_fetch_at: Instant,
+    /// A fetch of this follower parked at the leader, waiting for data.
+    pub parked: Option<u32>,
+}
+
+impl Replica {
+    pub fn leo(&self) -> u64 {
+        self.log.len() as u64
+    }
+    pub fn last_epoch(&self) -> u32 {
+        self.log.last().map_or(0, |e| e.epoch)
+    }
+    /// Kafka's `endOffsetForEpoch`: the end of the largest epoch <= `epoch` in this log.
+    pub fn end_offset_for_epoch(&self, epoch: u32) -> u64 {
+        let mut end = None;
+        for (i, &(e, _)) in self.epochs.iter().enumerate() {
+            if e <= epoch {
+                end = Some(self.epochs.get(i + 1).map_or(self.leo(), |&(_, start)| start));
+            }
+        }
+        end.unwrap_or(0)
+    }
+    fn truncate(&mut self, to: u64) {
+        self.log.truncate(to as usize);
+        self.hw = self.hw.min(to);
+        while self.epochs.last().is_some_and(|&(_, start)| start >= to && start > 0) {
+            self.epochs.pop();
+        }
+    }
+    fn note_epoch(&mut self, epoch: u32, offset: u64) {
+        if self.epochs.last().is_none_or(|&(e, _)| e < epoch) {
+            self.epochs.push((epoch, offset));
+        }
+    }
+}
+
+/// An acks=all produce request waiting for the high watermark to reach `need`.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingAck {
+    pub need: u64,
+    pub base: u64,
+    pub p: u32,
+    pub inc: u32,
+    pub batch: u32,
+    pub req: u64,
+}
+
+/// A consumer fetch parked at the leader until data is readable.
+#[derive(Clone, Copy, Debug)]
+pub struct ParkedFetch {
+    pub c: u32,
+    pub inc: u32,
+    pub offset: u64,
+    pub token: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Partition {
+    pub topic: u32,
+    pub index: u32,
+    /// In preference order; the first live in-sync one leads.
+    pub replicas: Vec<Replica>,
+    /// Index into `replicas`; `None` while the partition is offline.
+    pub leader: Option<usize>,
+    pub leader_epoch: u32,
+    /// Bit `i` set = `replicas[i]` is in the ISR.
+    pub isr: u64,
+    pub min_insync_replicas: u32,
+    pub unclean_leader_election: bool,
+    pub replica_lag_time_max: Duration,
+    pub pending_acks: VecDeque<PendingAck>,
+    pub parked_fetches: Vec<ParkedFetch>,
+    /// The leader's idempotence state: (producer id, last sequence appended).
+    pub producer_seqs: Vec<(u64, u32)>,
+}
+
+impl Partition {
+    /// Replicas of partition `p` sit on brokers `p, p+1, ...` (mod brokers), as
+    /// Kafka's round-robin placement does for a cluster without racks.
+    pub fn new(topic: u32, index: u32, spec: &TopicSpec, brokers: u32) -> Partition {
+        let replicas: Vec<Replica> = (0..spec.replication_factor)
+            .map(|i| Replica {
+                broker: (index + i) % brokers,
+                log: Vec::new(),
+                hw: 0,
+                epochs: vec![(0, 0)],
+                fetch_token: 0,
+                leo_seen: 0,
+                last_caught_up: Instant::ZERO,
+                last_fetch_leader_leo: 0,
+                last_fetch_at: Instant::ZERO,
+                parked: None,
+            })
+            .collect();
+        debug_assert!(replicas.len() <= 64, "the ISR is a 64-bit mask");
+        let isr = if replicas.len() == 64 { u64::MAX } else { (1u64 << replicas.len()) - 1 };
+        Partition {
+            topic,
+            index,
+            replicas,
+            leader: Some(0),
+            leader_epoch: 0,
+            isr,
+            min_insync_replicas: spec.config.min_insync_replicas,
+            unclean_leader_election: spec.config.unclean_leader_election_enable,
+            replica_lag_time_max: spec.config.replica_lag_time_max,
+            pending_acks: VecDeque::new(),
+            parked_fetches: Vec::new(),
+            producer_seqs: Vec::new(),
+        }
+    }
+
+    pub fn in_isr(&self, r: usize) -> bool {
+        self.isr & (1 << r) != 0
+    }
+    pub fn isr_size(&self) -> u32 {
+        self.isr.count_ones()
+    }
+    pub fn leader_broker(&self) -> Option<u32> {
+        self.leader.map(|r| self.replicas[r].broker)
+    }
+    /// The high watermark consumers see: the leader's, or the best any replica knows.
+    pub fn high_watermark(&self) -> u64 {
+        match self.leader {
+            Some(r) => self.replicas[r].hw,
+            None => self.replicas.iter().map(|r| r.hw).max().unwrap_or(0),
+        }
+    }
+    pub fn log_end_offset(&self) -> u64 {
+        match self.leader {
+            Some(r) => self.replicas[r].leo(),
+            None => self.replicas.iter().map(|r| r.leo()).max().unwrap_or(0),
+        }
+    }
+    /// Nothing left to replicate: every in-sync replica holds the leader's whole log.
+    pub fn is_settled(&self) -> bool {
+        match self.leader {
+            Some(l) => self.replicas[l].hw == self.replicas[l].leo() && self.pending_acks.is_empty(),
+            None => true,
+        }
+    }
+    fn replica_on(&self, broker: u32) -> Option<usize> {
+        self.replicas.iter().position(|r| r.broker == broker)
+    }
+    fn isr_mask_of_brokers(&self) -> u64 {
+        let mut m = 0;
+        for (i, r) in self.replicas.iter().enumerate() {
+            if self.in_isr(i) {
+                m |= 1 << r.broker.min(63);
+            }
+        }
+        m
+    }
+}
+
+impl World {
+    /// At start every partition is led by its first replica; followers begin fetching.
+    pub(crate) fn start_partition(&mut self, g: u32) {
+        let n = self.partitions[g as usize].replicas.len();
+        for r in 1..n {
+            self.start_follower(g, r);
+        }
+    }
+
+    /// (Re)starts replica `r`'s fetch loop against the current leader.
+    pub(crate) fn start_follower(&mut self, g: u32, r: usize) {
+        let part = &mut self.partitions[g as usize];
+        let rep = &mut part.replicas[r];
+        rep.fetch_token = rep.fetch_token.wrapping_add(1);
+        let Some(l) = part.leader else { return };
+        if l == r || !self.brokers[rep.broker as usize].up {
+            return;
+        }
+        self.send_replica_fetch(g, r);
+    }
+
+    fn send_replica_fetch(&mut self, g: u32, r: usize) {
+        let part = &self.partitions[g as usize];
+        let Some(leader) = part.leader_broker() else { return };
+        let rep = &part.replicas[r];
+        let msg = Msg::ReplicaFetch {
+            partition: g,
+            replica: r as u32,
+            token: rep.fetch_token,
+            offset: rep.leo(),
+            last_epoch: rep.last_epoch(),
+        };
+        self.send(Node::Broker(rep.broker), Node::Broker(leader), msg);
+    }
+
+    /// The leader appends a producer's batch (or refuses it).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_produce(&mut self, b: u32, p: u32, inc: u32, batch: u32, req: u64, g: u32, acks: Acks) {
+        let reply = |w: &mut World, result| {
+            if acks != Acks::Zero {
+                let msg = Msg::ProduceResponse { p, inc, batch, req, result };
+                w.send(Node::Broker(b), Node::Producer(p), msg);
+            }
+        };
+        let part = &self.partitions[g as usize];
+        if part.leader_broker() != Some(b) {
+            self.release_batch_ref(batch);
+            return reply(self, Err(ProduceError::NotLeader));
+        }
+        if acks == Acks::All && part.isr_size() < part.min_insync_replicas {
+            self.release_batch_ref(batch);
+            return reply(self, Err(ProduceError::NotEnoughReplicas));
+        }
+        let l = part.leader.expect("checked above");
+        let (pid, base_seq, count) = {
+            let bt = &self.batches[batch as usize];
+            (bt.pid, bt.base_seq, bt.records.len() as u32)
+        };
+        if base_seq != NO_SEQ {
+            let last = part.producer_seqs.iter().find(|(id, _)| *id == pid).map(|&(_, s)| s);
+            if let Some(last) = last {
+                let batch_last = base_seq + count - 1;
+                if last != NO_SEQ && batch_last <= last {
+                    // A retry of a batch already in the log: acknowledge, do not append again.
+                    self.release_batch_ref(batch);
+                    let base = self.partitions[g as usize].replicas[l].leo();
+                    return reply(self, Ok(base));
+                }
+                if base_seq != last.wrapping_add(1) {
+                    self.release_batch_ref(batch);
+                    return reply(self, Err(ProduceError::OutOfOrderSequence));
+                }
+            } else if base_seq != 0 {
+                self.release_batch_ref(batch);
+                return reply(self, Err(ProduceError::OutOfOrderSequence));
+            }
+        }
+        // Append.
+        let epoch = self.partitions[g as usize].leader_epoch;
+        let base = self.partitions[g as usize].replicas[l].leo();
+        for i in 0..count as usize {
+            let record = self.batches[batch as usize].records[i];
+            let part = &mut self.partitions[g as usize];
+            let offset = part.replicas[l].leo();
+            part.replicas[l].log.push(LogEntry { record, epoch });
+            self.ledger.append(record);
+            self.trace.note(self.now, Step::Append, record as u64, g as u64, offset);
+        }
+        self.release_batch_ref(batch);
+        let part = &mut self.partitions[g as usize];
+        if base_seq != NO_SEQ {
+            let last = base_seq + count - 1;
+            match part.producer_seqs.iter_mut().find(|(id, _)| *id == pid) {
+                Some(entry) => entry.1 = last,
+                None => part.producer_seqs.push((pid, last)),
+            }
+        }
+        let end = part.replicas[l].leo();
+        match acks {
+            Acks::Zero => {}
+            Acks::One => reply(self, Ok(base)),
+            Acks::All => {
+                let part = &mut self.partitions[g as usize];
+                part.pending_acks.push_back(PendingAck { need: end, base, p, inc, batch, req });
+            }
+        }
+        self.wake_parked_followers(g);
+        self.advance_hw(g);
+    }
+
+    /// Answers every follower fetch parked at the leader of `g` (new data arrived).
+    fn wake_parked_followers(&mut self, g: u32) {
+        let n = self.partitions[g as usize].replicas.len();
+        for r in 0..n {
+            if let Some(token) = self.partitions[g as usize].replicas[r].parked.take() {
+                self.answer_replica_fetch(g, r, token);
+            }
+        }
+    }
+
+    /// The leader sends follower `r` what it has past the follower's log end.
+    fn answer_replica_fetch(&mut self, g: u32, r: usize, token: u32) {
+        let part = &self.partitions[g as usize];
+        let Some(l) = part.leader else { return };
+        let leader = &part.replicas[l];
+        let from = part.replicas[r].leo_seen;
+        let to = leader.leo().min(from + REPLICA_FETCH_MAX);
+        let last_entry_epoch = if to > 0 { leader.log[to as usize - 1].epoch } else { 0 };
+        let msg = Msg::ReplicaFetchResponse {
+            partition: g,
+            replica: r as u32,
+            token,
+            from,
+            to,
+            last_entry_epoch,
+            leader_hw: leader.hw,
+            truncate_to: None,
+            ok: true,
+        };
+        let (lb, fb) = (leader.broker, part.replicas[r].broker);
+        self.send(Node::Broker(lb), Node::Broker(fb), msg);
+    }
+
+    /// A follower's fetch reaches the leader: it tells the leader how far the
+    /// follower got, which may move the ISR and the high watermark.
+    pub(crate) fn on_replica_fetch(&mut self, b: u32, g: u32, r: u32, token: u32, offset: u64, last_epoch: u32) {
+        let r = r as usize;
+        let now = self.now;
+        let part = &mut self.partitions[g as usize];
+        let follower_broker = part.replicas[r].broker;
+        let Some(l) = part.leader.filter(|&l| part.replicas[l].broker == b) else {
+            let msg = Msg::ReplicaFetchResponse {
+                partition: g,
+                replica: r as u32,
+                token,
+                from: offset,
+                to: offset,
+                last_entry_epoch: 0,
+                leader_hw: 0,
+                truncate_to: None,
+                ok: false,
+            };
+            return self.send(Node::Broker(b), Node::Broker(follower_broker), msg);
+        };
+        // Divergence (KIP-101/279): the follower's last epoch ends earlier on the leader.
+        let leader_leo = part.replicas[l].leo();
+        let diverged_at = part.replicas[l].end_offset_for_epoch(last_epoch).min(leader_leo);
+        if offset > diverged_at {
+            let msg = Msg::ReplicaFetchResponse {
+                partition: g,
+                replica: r as u32,
+                token,
+                from: offset,
+                to: offset,
+                last_entry_epoch: 0,
+                leader_hw: part.replicas[l].hw,
+                truncate_to: Some(diverged_at),
+                ok: true,
+            };
+            return self.send(Node::Broker(b), Node::Broker(follower_broker), msg);
+        }
+        // Follower progress, as Kafka's `Replica.updateFetchState` tracks it.
+        let rep = &mut part.replicas[r];
+        rep.leo_seen = offset;
+        if offset >= leader_leo {
+            rep.last_caught_up = now;
+        } else if offset >= rep.last_fetch_leader_leo {
+            rep.last_caught_up = rep.last_caught_up.max(rep.last_fetch_at);
+        }
+        rep.last_fetch_leader_leo = leader_leo;
+        rep.last_fetch_at = now;
+        // ISR expansion: a follower that reached the high watermark in this epoch rejoins.
+        let epoch_start = part.replicas[l].epochs.last().map_or(0, |&(_, s)| s);
+        if !part.in_isr(r) && offset >= part.replicas[l].hw && offset >= epoch_start {
+            part.isr |= 1 << r;
+            let (mask, hw) = (part.isr_mask_of_brokers(), part.replicas[l].hw);
+            self.trace.note(now, Step::Isr, g as u64, mask, hw);
+        }
+        self.advance_hw(g);
+        let part = &mut self.partitions[g as usize];
+        if offset < part.replicas[l].leo() {
+            self.answer_replica_fetch(g, r, token);
+        } else {
+            part.replicas[r].parked = Some(token);
+            let wait = self.scenario.broker_config.replica_fetch_wait_max;
+            self.after(wait, Event::ReplicaFetchExpired { partition: g, replica: r as u32, token });
+        }
+    }
+
+    pub(crate) fn on_replica_fetch_expired(&mut self, g: u32, r: u32, token: u32) {
+        let rep = &mut self.partitions[g as usize].replicas[r as usize];
+        if rep.parked == Some(token) {
+            rep.parked = None;
+            self.answer_replica_fetch(g, r as usize, token);
+        }
+    }
+
+    pub(crate) fn on_replica_fetch_retry(&mut self, g: u32, r: u32, token: u32) {
+        let rep = &self.partitions[g as usize].replicas[r as usize];
+        if rep.fetch_token == token && self.brokers[rep.broker as usize].up {
+            self.start_follower(g, r as usize);
+        }
+    }
+
+    /// The follower copies what the leader sent, or truncates where its log diverged.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_replica_fetch_response(
+        &mut self,
+        src: u32,
+        g: u32,
+        r: u32,
+        token: u32,
+        from: u64,
+        to: u64,
+        last_entry_epoch: u32,
+        leader_hw: u64,
+        truncate_to: Option<u64>,
+        ok: bool,
+    ) {
+        let r = r as usize;
+        let part = &mut self.partitions[g as usize];
+        let rep = &part.replicas[r];
+        if rep.fetch_token != token || !self.brokers[rep.broker as usize].up {
+            return;
+        }
+        if !ok {
+            let token = rep.fetch_token;
+            return self.after(REPLICA_FETCH_BACKOFF, Event::ReplicaFetchRetry { partition: g, replica: r as u32, token });
+        }
+        if let Some(t) = truncate_to {
+            let rep = &mut part.replicas[r];
+            let to = t.min(rep.leo());
+            rep.truncate(to);
+            let broker = rep.broker;
+            self.trace.note(self.now, Step::Truncate, broker as u64, g as u64, to);
+            return self.send_replica_fetch(g, r);
+        }
+        // The data is valid if the sender's log still holds it (log matching: same
+        // offset and epoch at the end means the same entries before it).
+        let Some(l) = part.replica_on(src) else { return };
+        let src_log = &part.replicas[l].log;
+        let intact = src_log.len() as u64 >= to && (to == from || src_log[to as usize - 1].epoch == last_entry_epoch);
+        if !intact || part.replicas[r].leo() != from {
+            return self.send_replica_fetch(g, r);
+        }
+        for o in from..to {
+            let e = part.replicas[l].log[o as usize];
+            let rep = &mut part.replicas[r];
+            rep.note_epoch(e.epoch, o);
+            rep.log.push(e);
+        }
+        let rep = &mut part.replicas[r];
+        rep.hw = rep.hw.max(leader_hw.min(rep.leo()));
+        if to > from {
+            let broker = rep.broker;
+            self.trace.note(self.now, Step::Replicate, broker as u64, g as u64, to);
+        }
+        self.send_replica_fetch(g, r);
+    }
+
+    /// The leader moves the high watermark to the smallest log end offset in the
+    /// ISR, then completes acks=all requests and parked consumer fetches below it.
+    pub(crate) fn advance_hw(&mut self, g: u32) {
+        let part = &mut self.partitions[g as usize];
+        let Some(l) = part.leader else { return };
+        // Since Kafka 3.7 the high watermark stays put while the ISR is too small.
+        if part.isr_size() < part.min_insync_replicas {
+            return;
+        }
+        let mut hw = part.replicas[l].leo();
+        for (i, rep) in part.replicas.iter().enumerate() {
+            if i != l && part.isr & (1 << i) != 0 {
+                hw = hw.min(rep.leo_seen);
+            }
+        }
+        if hw <= part.replicas[l].hw {
+            return;
+        }
+        part.replicas[l].hw = hw;
+        let b = part.replicas[l].broker;
+        self.trace.note(self.now, Step::HighWatermark, g as u64, hw, 0);
+        while let Some(&a) = self.partitions[g as usize].pending_acks.front() {
+            if a.need > hw {
+                break;
+            }
+            self.partitions[g as usize].pending_acks.pop_front();
+            let msg = Msg::ProduceResponse { p: a.p, inc: a.inc, batch: a.batch, req: a.req, result: Ok(a.base) };
+            self.send(Node::Broker(b), Node::Producer(a.p), msg);
+        }
+        let mut i = 0;
+        while i < self.partitions[g as usize].parked_fetches.len() {
+            let f = self.partitions[g as usize].parked_fetches[i];
+            if f.offset < hw {
+                self.partitions[g as usize].parked_fetches.swap_remove(i);
+                self.answer_fetch(g, b, f.c, f.inc, f.offset, f.token);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Every `replica.lag.time.max.ms / 2`, leaders drop followers that have not
+    /// caught up for `replica.lag.time.max.ms` from the ISR.
+    pub(crate) fn check_isr(&mut self) {
+        let now = self.now;
+        for g in 0..self.partitions.len() {
+            let part = &mut self.partitions[g];
+            let Some(l) = part.leader else { continue };
+            if !self.brokers[part.replicas[l].broker as usize].up {
+                continue;
+            }
+            let leader_leo = part.replicas[l].leo();
+            let mut shrunk = false;
+            for r in 0..part.replicas.len() {
+                let rep = &part.replicas[r];
+                let lagging = rep.leo_seen < leader_leo && now.since(rep.last_caught_up.min(now)) > part.replica_lag_time_max;
+                if r != l && part.in_isr(r) && lagging {
+                    part.isr &= !(1 << r);
+                    shrunk = true;
+                }
+            }
+            if shrunk {
+                let (mask, hw) = (part.isr_mask_of_brokers(), part.replicas[l].hw);
+                self.trace.note(now, Step::Isr, g as u64, mask, hw);
+                self.advance_hw(g as u32);
+            }
+        }
+    }
+
+    /// A consumer fetch at the leader: records below the high watermark, or park.
+    pub(crate) fn on_fetch(&mut self, b: u32, c: u32, inc: u32, g: u32, offset: u64, token: u32) {
+        let part = &self.partitions[g as usize];
+        let error = match part.leader.filter(|&l| part.replicas[l].broker == b) {
+            None => Some(FetchError::NotLeader),
+            Some(l) if offset > part.replicas[l].leo() => Some(FetchError::OffsetOutOfRange),
+            Some(_) => None,
+        };
+        if let Some(error) = error {
+            let msg = Msg::FetchResponse { c, inc, partition: g, token, from: offset, to: offset, last_entry_epoch: 0, error };
+            return self.send(Node::Broker(b), Node::Consumer(c), msg);
+        }
+        if offset < part.high_watermark() {
+            self.answer_fetch(g, b, c, inc, offset, token);
+        } else {
+            self.partitions[g as usize].parked_fetches.push(ParkedFetch { c, inc, offset, token });
+            let wait = self.consumers[c as usize].fetch_max_wait;
+            self.after(wait, Event::ConsumerFetchExpired { partition: g, c, inc, token });
+        }
+    }
+
+    fn answer_fetch(&mut self, g: u32, b: u32, c: u32, inc: u32, offset: u64, token: u32) {
+        let part = &self.partitions[g as usize];
+        let l = part.leader.expect("only a leader answers fetches");
+        let leader = &part.replicas[l];
+        let max = self.consumers[c as usize].max_fetch_records;
+        let to = leader.hw.min(offset + max).max(offset);
+        let last_entry_epoch = if to > offset { leader.log[to as usize - 1].epoch } else { 0 };
+        let msg = Msg::FetchResponse { c, inc, partition: g, token, from: offset, to, last_entry_epoch, error: FetchError::None };
+        self.send(Node::Broker(b), Node::Consumer(c), msg);
+    }
+
+    pub(crate) fn on_consumer_fetch_expired(&mut self, g: u32, c: u32, inc: u32, token: u32) {
+        let part = &mut self.partitions[g as usize];
+        let Some(i) = part.parked_fetches.iter().position(|f| f.c == c && f.inc == inc && f.token == token) else {
+            return;
+        };
+        let f = part.parked_fetches.swap_remove(i);
+        let Some(b) = part.leader_broker() else { return };
+        self.answer_fetch(g, b, f.c, f.inc, f.offset, f.token);
+    }
+
+    /// A broker process dies. Its log stays on disk; its connections break, so
+    /// clients waiting on it get errors now; the controller notices later.
+    pub(crate) fn crash_broker(&mut self, b: u32) {
+        if !self.brokers[b as usize].up {
+            return;
+        }
+        self.brokers[b as usize].up = false;
+        self.brokers[b as usize].inc += 1;
+        for g in 0..self.partitions.len() as u32 {
+            let part = &mut self.partitions[g as usize];
+            let Some(r) = part.replica_on(b) else { continue };
+            part.replicas[r].fetch_token = part.replicas[r].fetch_token.wrapping_add(1);
+            if part.leader != Some(r) {
+                continue;
+            }
+            let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
+            let parked: Vec<ParkedFetch> = part.parked_fetches.drain(..).collect();
+            for a in pending {
+                let msg = Msg::ProduceResponse { p: a.p, inc: a.inc, batch: a.batch, req: a.req, result: Err(ProduceError::Disconnected) };
+                self.send(Node::Broker(b), Node::Producer(a.p), msg);
+            }
+            for f in parked {
+                let msg = Msg::FetchResponse {
+                    c: f.c,
+                    inc: f.inc,
+                    partition: g,
+                    token: f.token,
+                    from: f.offset,
+                    to: f.offset,
+                    last_entry_epoch: 0,
+                    error: FetchError::Disconnected,
+                };
+                self.send(Node::Broker(b), Node::Consumer(f.c), msg);
+            }
+            let n = self.partitions[g as usize].replicas.len();
+            for fr in 0..n {
+                if let Some(token) = self.partitions[g as usize].replicas[fr].parked.take() {
+                    let fb = self.partitions[g as usize].replicas[fr].broker;
+                    let msg = Msg::ReplicaFetchResponse {
+                        partition: g,
+                        replica: fr as u32,
+                        token,
+                        from: 0,
+                        to: 0,
+                        last_entry_epoch: 0,
+                        leader_hw: 0,
+                        truncate_to: None,
+                        ok: false,
+                    };
+                    self.send(Node::Broker(b), Node::Broker(fb), msg);
+                }
+            }
+        }
+        let inc = self.brokers[b as usize].inc;
+        let timeout = self.scenario.broker_config.broker_session_timeout;
+        self.after(timeout, Event::ControllerFence { broker: b, inc });
+    }
+
+    pub(crate) fn on_controller_fence(&mut self, b: u32, inc: u32) {
+        let broker = &self.brokers[b as usize];
+        if broker.inc == inc && !broker.up && !broker.fenced {
+            self.fence(b);
+        }
+    }
+
+    /// The controller fences broker `b`: out of every ISR (never emptying one),
+    /// and its partitions get new leaders.
+    fn fence(&mut self, b: u32) {
+        self.brokers[b as usize].fenced = true;
+        for g in 0..self.partitions.len() as u32 {
+            let part = &mut self.partitions[g as usize];
+            let Some(r) = part.replica_on(b) else { continue };
+            if part.in_isr(r) && part.isr_size() > 1 {
+                part.isr &= !(1 << r);
+                let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
+                self.trace.note(self.now, Step::Isr, g as u64, mask, hw);
+            }
+            if self.partitions[g as usize].leader == Some(r) {
+                self.elect(g);
+            }
+        }
+    }
+
+    /// Leader election: the first live in-sync replica in preference order; with
+    /// `unclean.leader.election.enable`, any live replica; otherwise offline.
+    fn elect(&mut self, g: u32) {
+        let part = &self.partitions[g as usize];
+        let live = |r: usize| {
+            let b = &self.brokers[part.replicas[r].broker as usize];
+            b.up && !b.fenced
+        };
+        let n = part.replicas.len();
+        let clean = (0..n).find(|&r| part.in_isr(r) && live(r));
+        let choice = clean.or_else(|| if part.unclean_leader_election { (0..n).find(|&r| live(r)) } else { None });
+        let part = &mut self.partitions[g as usize];
+        match choice {
+            Some(r) => {
+                if clean.is_none() {
+                    part.isr = 1 << r; // unclean: the new leader's log is the truth now
+                }
+                part.leader = Some(r);
+                part.leader_epoch += 1;
+                let epoch = part.leader_epoch;
+                let leo = part.replicas[r].leo();
+                part.replicas[r].note_epoch(epoch, leo);
+                let now = self.now;
+                for rep in part.replicas.iter_mut() {
+                    rep.leo_seen = 0;
+                    rep.last_caught_up = now;
+                    rep.last_fetch_leader_leo = 0;
+                    rep.last_fetch_at = now;
+                    rep.parked = None;
+                }
+                part.pending_acks.clear();
+                part.parked_fetches.clear();
+                self.rebuild_producer_state(g);
+                let b = self.partitions[g as usize].replicas[r].broker;
+                self.trace.note(self.now, Step::Elect, g as u64, b as u64, epoch as u64);
+                for f in 0..n {
+                    self.start_follower(g, f);
+                }
+            }
+            None => {
+                part.leader = None;
+                part.leader_epoch += 1;
+                self.trace.note(self.now, Step::Elect, g as u64, u64::MAX, part.leader_epoch as u64);
+            }
+        }
+    }
+
+    /// A new leader rebuilds the idempotence state from its log, as Kafka does
+    /// from the batch headers it stores.
+    fn rebuild_producer_state(&mut self, g: u32) {
+        let part = &mut self.partitions[g as usize];
+        part.producer_seqs.clear();
+        let Some(l) = part.leader else { return };
+        for e in &part.replicas[l].log {
+            let rec = &self.ledger.records[e.record as usize];
+            if rec.seq == NO_SEQ {
+                continue;
+            }
+            let pid = crate::model::producer::producer_id(rec.producer, rec.producer_inc);
+            match part.producer_seqs.iter_mut().find(|(id, _)| *id == pid) {
+                Some(entry) => entry.1 = entry.1.max(rec.seq),
+                None => part.producer_seqs.push((pid, rec.seq)),
+            }
+        }
+    }
+
+    /// A broker comes back with its log. It registers anew (fencing its old
+    /// incarnation if the controller had not yet), then follows, or leads a
+    /// partition that had no live in-sync replica.
+    pub(crate) fn restart_broker(&mut self, b: u32) {
+        if self.brokers[b as usize].up {
+            return;
+        }
+        if !self.brokers[b as usize].fenced {
+            self.fence(b);
+        }
+        let broker = &mut self.brokers[b as usize];
+        broker.up = true;
+        broker.fenced = false;
+        for g in 0..self.partitions.len() as u32 {
+            let part = &self.partitions[g as usize];
+            let Some(r) = part.replica_on(b) else { continue };
+            if part.leader.is_none() && (part.in_isr(r) || part.unclean_leader_election) {
+                self.elect(g);
+            } else {
+                self.start_follower(g, r);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn replica(entries: &[(u32, u32)], epochs: &[(u32, u64)]) -> Replica {
+        Replica {
+            broker: 0,
+            log: entries.iter().map(|&(record, epoch)| LogEntry { record, epoch }).collect(),
+            hw: 0,
+            epochs: epochs.to_vec(),
+            fetch_token: 0,
+            leo_seen: 0,
+            last_caught_up: Instant::ZERO,
+            last_fetch_leader_leo: 0,
+            last_fetch_at: Instant::ZERO,
+            parked: None,
+        }
+    }
+
+    #[test]
+    fn end_offset_for_epoch_follows_the_epoch_cache() {
+        // epoch 0 wrote offsets 0..3, epoch 2 wrote 3..5
+        let r = replica(&[(1, 0), (2, 0), (3, 0), (4, 2), (5, 2)], &[(0, 0), (2, 3)]);
+        assert_eq!(r.end_offset_for_epoch(0), 3);
+        assert_eq!(r.end_offset_for_epoch(1), 3, "epoch 1 never wrote: end of the largest epoch below");
+        assert_eq!(r.end_offset_for_epoch(2), 5);
+        assert_eq!(r.end_offset_for_epoch(9), 5);
+    }
+
+    #[test]
+    fn truncation_drops_the_tail_and_its_epochs() {
+        let mut r = replica(&[(1, 0), (2, 0), (3, 1), (4, 1)], &[(0, 0), (1, 2)]);
+        r.hw = 4;
+        r.truncate(2);
+        assert_eq!(r.leo(), 2);
+        assert_eq!(r.hw, 2);
+        assert_eq!(r.epochs, vec![(0, 0)]);
+        assert_eq!(r.last_epoch(), 0);
+    }
+}

@@ -1,0 +1,508 @@
+//! Consumers: the poll loop of Kafka's Java consumer. Fetch from partition
+//! leaders, return up to `max.poll.records` per poll, process each record for
+//! `processing_time`, and commit offsets before processing, after processing,
+//! or automatically inside poll.
+
+use std::collections::VecDeque;
+
+use crate::kernel::rng::{Dist, EntityRng};
+use crate::kernel::time::{Duration, Instant};
+use crate::model::sink;
+use crate::oracle::ledger::RecordId;
+use crate::oracle::trace::Step;
+use crate::scenario::{CommitMode, ConsumerSpec, OffsetReset, SinkKind};
+use crate::world::event::{Event, FetchError, HeartbeatResult, Msg, Node};
+use crate::world::World;
+
+/// What a consumer waits for after a synchronous commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterCommit {
+    /// commit before processing: then process the batch.
+    Process,
+    /// commit after processing: then poll again.
+    Poll,
+    /// auto-commit before rejoining a rebalance: then JoinGroup.
+    Rejoin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsumerState {
+    Down,
+    /// JoinGroup sent, waiting for the rebalance to complete.
+    Joining,
+    /// Assigned; waiting for the committed offsets.
+    AwaitingOffsets,
+    /// In poll(), waiting for records.
+    Idle,
+    /// Processing record `batch[index]`.
+    Processing,
+    /// Blocked in commitSync().
+    Committing(AfterCommit),
+}
+
+#[derive(Clone, Debug)]
+pub struct Consumer {
+    pub group: u32,
+    pub name: String,
+    /// Position of its name among its group's members, sorted.
+    pub rank: u32,
+    pub up: bool,
+    pub inc: u32,
+    pub rng: EntityRng,
+    pub processing_time: Dist,
+    pub commit: CommitMode,
+    pub sink: SinkKind,
+    pub auto_commit_interval: Duration,
+    pub auto_offset_reset: OffsetReset,
+    pub heartbeat_interval: Duration,
+    pub max_poll_records: u32,
+    pub fetch_max_wait: Duration,
+    pub retry_backoff: Duration,
+    /// Records one fetch may return (`max.partition.fetch.bytes` / record size).
+    pub max_fetch_records: u64,
+    pub state: ConsumerState,
+    pub member: u32,
+    pub generation: u32,
+    /// Partitions (within the topic) assigned in the current generation.
+    pub assigned: Vec<u32>,
+    /// Next offset to fetch, per partition; None = not assigned or no position.
+    pub position: Vec<Option<u64>>,
+    /// Offset after the last record poll returned, per partition: what a commit commits.
+    pub consumed: Vec<u64>,
+    /// Token of the fetch in flight per partition.
+    fetching: Vec<Option<u32>>,
+    fetch_backoff_until: Vec<Instant>,
+    buffered: Vec<u32>,
+    next_token: u32,
+    buffer: VecDeque<(u32, u64, RecordId)>,
+    pub batch: Vec<(u32, u64, RecordId)>,
+    pub rejoin_needed: bool,
+    next_auto_commit: Instant,
+    /// Last offsets committed per partition, to skip empty auto-commits.
+    last_committed: Vec<Option<u64>>,
+}
+
+impl Consumer {
+    pub fn new(group: u32, name: String, partitions: u32, spec: &ConsumerSpec, rng: EntityRng, record_bytes: u32) -> Consumer {
+        let n = partitions as usize;
+        let cfg = &spec.config;
+        Consumer {
+            group,
+            name,
+            rank: 0,
+            up: true,
+            inc: 0,
+            rng,
+            processing_time: spec.processing_time.clone(),
+            commit: spec.commit,
+            sink: spec.sink,
+            auto_commit_interval: cfg.auto_commit_interval,
+            auto_offset_reset: cfg.auto_offset_reset,
+            heartbeat_interval: cfg.heartbeat_interval,
+            max_poll_records: cfg.max_poll_records,
+            fetch_max_wait: cfg.fetch_max_wait,
+            retry_backoff: cfg.retry_backoff,
+            max_fetch_records: (cfg.max_partition_fetch_bytes as u64 / record_bytes.max(1) as u64).max(1),
+            state: ConsumerState::Down,
+            member: 0,
+            generation: 0,
+            assigned: Vec::new(),
+            position: vec![None; n],
+            consumed: vec![0; n],
+            fetching: vec![None; n],
+            fetch_backoff_until: vec![Instant::ZERO; n],
+            buffered: vec![0; n],
+            next_token: 0,
+            buffer: VecDeque::new(),
+            batch: Vec::new(),
+            rejoin_needed: false,
+            next_auto_commit: Instant::ZERO,
+            last_committed: vec![None; n],
+        }
+    }
+
+    /// Not in the middle of processing or a blocking commit.
+    pub fn is_idle(&self) -> bool {
+        !matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_))
+    }
+
+    /// Forgets the assignment and everything fetched for it.
+    fn clear_assignment(&mut self) {
+        self.assigned.clear();
+        self.position.iter_mut().for_each(|p| *p = None);
+        self.fetching.iter_mut().for_each(|f| *f = None);
+        self.buffered.iter_mut().for_each(|b| *b = 0);
+        self.last_committed.iter_mut().for_each(|c| *c = None);
+        self.buffer.clear();
+        self.batch.clear();
+    }
+}
+
+impl World {
+    /// The consumer process starts and asks to join its group as a new member.
+    pub(crate) fn start_consumer(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        cs.up = true;
+        cs.member = 0;
+        cs.generation = 0;
+        cs.rejoin_needed = false;
+        cs.clear_assignment();
+        let (inc, hb) = (cs.inc, cs.heartbeat_interval);
+        self.send_join(c);
+        self.after(hb, Event::HeartbeatTick { c, inc });
+    }
+
+    fn send_join(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        cs.clear_assignment();
+        cs.state = ConsumerState::Joining;
+        cs.rejoin_needed = false;
+        let (inc, member, g) = (cs.inc, cs.member, cs.group);
+        self.send(Node::Consumer(c), Node::Coordinator(g), Msg::JoinGroup { c, inc, member });
+    }
+
+    fn live(&self, c: u32, inc: u32) -> bool {
+        let cs = &self.consumers[c as usize];
+        cs.up && cs.inc == inc
+    }
+
+    pub(crate) fn on_join_response(&mut self, c: u32, inc: u32, member: u32, generation: u32) {
+        if !self.live(c, inc) || self.consumers[c as usize].state != ConsumerState::Joining {
+            return;
+        }
+        let g = self.consumers[c as usize].group;
+        let assigned = self.groups[g as usize].assignment_of(member).to_vec();
+        let cs = &mut self.consumers[c as usize];
+        cs.member = member;
+        cs.generation = generation;
+        cs.assigned = assigned;
+        cs.state = ConsumerState::AwaitingOffsets;
+        self.send(Node::Consumer(c), Node::Coordinator(g), Msg::OffsetFetch { c, inc, generation });
+    }
+
+    /// Committed offsets arrive: each partition resumes there, or where
+    /// `auto.offset.reset` says when the group never committed it.
+    pub(crate) fn on_offset_fetch_response(&mut self, c: u32, inc: u32, generation: u32) {
+        let cs = &self.consumers[c as usize];
+        if !self.live(c, inc) || cs.state != ConsumerState::AwaitingOffsets || cs.generation != generation {
+            return;
+        }
+        let g = cs.group as usize;
+        let now = self.now;
+        for i in 0..self.consumers[c as usize].assigned.len() {
+            let p = self.consumers[c as usize].assigned[i] as usize;
+            let committed = self.groups[g].committed[p];
+            let pos = match committed {
+                Some(o) => Some(o),
+                None => self.reset_offset(c, p as u32),
+            };
+            let cs = &mut self.consumers[c as usize];
+            cs.position[p] = pos;
+            cs.consumed[p] = pos.unwrap_or(0);
+            cs.last_committed[p] = committed;
+        }
+        let cs = &mut self.consumers[c as usize];
+        cs.state = ConsumerState::Idle;
+        cs.next_auto_commit = now.add(cs.auto_commit_interval);
+        self.poll(c);
+    }
+
+    /// `auto.offset.reset`: earliest = the log start, latest = the high watermark now.
+    fn reset_offset(&self, c: u32, p: u32) -> Option<u64> {
+        let cs = &self.consumers[c as usize];
+        let g = &self.groups[cs.group as usize];
+        match cs.auto_offset_reset {
+            OffsetReset::Earliest => Some(0),
+            OffsetReset::Latest => Some(self.partitions[(g.first_partition + p) as usize].high_watermark()),
+            OffsetReset::None => None,
+        }
+    }
+
+    /// One call of `poll()`: rejoin if a rebalance is on, auto-commit when due,
+    /// hand out buffered records, keep fetches going.
+    fn poll(&mut self, c: u32) {
+        let now = self.now;
+        let cs = &self.consumers[c as usize];
+        debug_assert_eq!(cs.state, ConsumerState::Idle);
+        if cs.rejoin_needed {
+            // onJoinPrepare: with auto-commit, commit synchronously before revoking.
+            if cs.commit == CommitMode::Auto {
+                return self.commit(c, Some(AfterCommit::Rejoin));
+            }
+            return self.send_join(c);
+        }
+        if cs.commit == CommitMode::Auto && now >= cs.next_auto_commit {
+            let interval = cs.auto_commit_interval;
+            self.consumers[c as usize].next_auto_commit = now.add(interval);
+            self.commit(c, None);
+        }
+        // Take up to max.poll.records, in fetch order.
+        let cs = &mut self.consumers[c as usize];
+        cs.batch.clear();
+        while cs.batch.len() < cs.max_poll_records as usize {
+            let Some((p, offset, record)) = cs.buffer.pop_front() else { break };
+            cs.buffered[p as usize] -= 1;
+            if cs.position[p as usize].is_none() || offset != cs.consumed[p as usize] {
+                continue; // fetched for an assignment or position that is gone
+            }
+            cs.consumed[p as usize] = offset + 1;
+            cs.batch.push((p, offset, record));
+        }
+        self.send_fetches(c);
+        let cs = &self.consumers[c as usize];
+        if cs.batch.is_empty() {
+            return;
+        }
+        match cs.commit {
+            CommitMode::BeforeProcessing => self.commit(c, Some(AfterCommit::Process)),
+            _ => self.start_processing(c),
+        }
+    }
+
+    /// Sends a fetch for every assigned partition with nothing buffered or in flight.
+    fn send_fetches(&mut self, c: u32) {
+        let now = self.now;
+        let g = self.consumers[c as usize].group as usize;
+        let first = self.groups[g].first_partition;
+        for i in 0..self.consumers[c as usize].assigned.len() {
+            let cs = &self.consumers[c as usize];
+            let p = cs.assigned[i] as usize;
+            let Some(offset) = cs.position[p] else { continue };
+            if cs.fetching[p].is_some() || cs.buffered[p] > 0 || cs.fetch_backoff_until[p] > now {
+                continue;
+            }
+            let global = first + p as u32;
+            let Some(leader) = self.partitions[global as usize].leader_broker() else {
+                let at = now.add(cs.retry_backoff);
+                self.backoff_fetch(c, p, at);
+                continue;
+            };
+            let cs = &mut self.consumers[c as usize];
+            cs.next_token = cs.next_token.wrapping_add(1);
+            let token = cs.next_token;
+            cs.fetching[p] = Some(token);
+            let inc = cs.inc;
+            self.send(Node::Consumer(c), Node::Broker(leader), Msg::Fetch { c, inc, partition: global, offset, token });
+        }
+    }
+
+    fn backoff_fetch(&mut self, c: u32, p: usize, until: Instant) {
+        let cs = &mut self.consumers[c as usize];
+        cs.fetch_backoff_until[p] = until;
+        let inc = cs.inc;
+        self.at(until, Event::ConsumerWake { c, inc });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_fetch_response(
+        &mut self,
+        src: u32,
+        c: u32,
+        inc: u32,
+        global: u32,
+        token: u32,
+        from: u64,
+        to: u64,
+        last_entry_epoch: u32,
+        error: FetchError,
+    ) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let g = self.consumers[c as usize].group as usize;
+        let p = (global - self.groups[g].first_partition) as usize;
+        let now = self.now;
+        let cs = &mut self.consumers[c as usize];
+        if cs.fetching[p] != Some(token) {
+            return;
+        }
+        cs.fetching[p] = None;
+        match error {
+            FetchError::None => {
+                // Valid only if the leader's log still holds these entries (see broker).
+                let part = &self.partitions[global as usize];
+                let log = part.replicas.iter().find(|r| r.broker == src).map(|r| &r.log);
+                let intact = log.is_some_and(|log| {
+                    log.len() as u64 >= to && (to == from || log[to as usize - 1].epoch == last_entry_epoch)
+                });
+                let cs = &mut self.consumers[c as usize];
+                if intact && cs.position[p] == Some(from) && to > from {
+                    let log = log.expect("checked intact");
+                    for o in from..to {
+                        cs.buffer.push_back((p as u32, o, log[o as usize].record));
+                    }
+                    cs.buffered[p] += (to - from) as u32;
+                    cs.position[p] = Some(to);
+                    self.trace.note(now, Step::Fetch, c as u64, global as u64, to - from);
+                }
+            }
+            FetchError::NotLeader | FetchError::Disconnected => {
+                let at = now.add(cs.retry_backoff);
+                self.backoff_fetch(c, p, at);
+            }
+            FetchError::OffsetOutOfRange => {
+                let pos = self.reset_offset(c, p as u32);
+                let cs = &mut self.consumers[c as usize];
+                cs.position[p] = pos;
+                cs.consumed[p] = pos.unwrap_or(0);
+            }
+        }
+        if self.consumers[c as usize].state == ConsumerState::Idle {
+            self.poll(c);
+        }
+    }
+
+    pub(crate) fn on_consumer_wake(&mut self, c: u32, inc: u32) {
+        if self.live(c, inc) && self.consumers[c as usize].state == ConsumerState::Idle {
+            self.poll(c);
+        }
+    }
+
+    fn start_processing(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        debug_assert!(!cs.batch.is_empty());
+        cs.state = ConsumerState::Processing;
+        let d = cs.processing_time.sample(&mut cs.rng);
+        let inc = cs.inc;
+        self.after(d, Event::ProcessDone { c, inc, index: 0 });
+    }
+
+    /// One record is processed: its effect reaches the sink.
+    pub(crate) fn on_process_done(&mut self, c: u32, inc: u32, index: u32) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let now = self.now;
+        let cs = &self.consumers[c as usize];
+        debug_assert_eq!(cs.state, ConsumerState::Processing);
+        let (_, _, record) = cs.batch[index as usize];
+        let group = cs.group;
+        let effect = sink::takes_effect(cs.sink, &self.ledger, group, record);
+        self.ledger.processed(group, record, effect, now);
+        self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
+        let cs = &mut self.consumers[c as usize];
+        if (index as usize) + 1 < cs.batch.len() {
+            let d = cs.processing_time.sample(&mut cs.rng);
+            self.after(d, Event::ProcessDone { c, inc, index: index + 1 });
+            return;
+        }
+        cs.state = ConsumerState::Idle;
+        if cs.commit == CommitMode::AfterProcessing {
+            return self.commit(c, Some(AfterCommit::Poll));
+        }
+        self.poll(c);
+    }
+
+    /// Commits the consumed position of every assigned partition: commitSync
+    /// (blocks, then `then`) or commitAsync (`then` = None, no wait).
+    fn commit(&mut self, c: u32, then: Option<AfterCommit>) {
+        let slot = match self.free_commit_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.commit_slots.push(Vec::new());
+                (self.commit_slots.len() - 1) as u32
+            }
+        };
+        let cs = &mut self.consumers[c as usize];
+        let offsets = &mut self.commit_slots[slot as usize];
+        offsets.clear();
+        for &p in &cs.assigned {
+            let p = p as usize;
+            if cs.position[p].is_some() && cs.last_committed[p] != Some(cs.consumed[p]) {
+                offsets.push((p as u32, cs.consumed[p]));
+                cs.last_committed[p] = Some(cs.consumed[p]);
+            }
+        }
+        if offsets.is_empty() && then != Some(AfterCommit::Process) && then != Some(AfterCommit::Poll) {
+            // Nothing new to commit: no request (as the Java client skips empty auto-commits).
+            self.free_commit_slots.push(slot);
+            match then {
+                Some(AfterCommit::Rejoin) => return self.send_join(c),
+                _ => return,
+            }
+        }
+        let (inc, member, generation, g) = (cs.inc, cs.member, cs.generation, cs.group);
+        let sync = then.is_some();
+        if let Some(next) = then {
+            cs.state = ConsumerState::Committing(next);
+        }
+        self.send(Node::Consumer(c), Node::Coordinator(g), Msg::OffsetCommit { c, inc, member, generation, slot, sync });
+    }
+
+    pub(crate) fn on_offset_commit_response(&mut self, c: u32, inc: u32, _slot: u32, ok: bool, sync: bool) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c as usize];
+        if !ok {
+            // CommitFailedException: this member is no longer in the generation; rejoin.
+            cs.rejoin_needed = true;
+            cs.last_committed.iter_mut().for_each(|x| *x = None);
+        }
+        let ConsumerState::Committing(next) = cs.state else { return };
+        if !sync {
+            return;
+        }
+        match next {
+            AfterCommit::Process => self.start_processing(c),
+            AfterCommit::Poll => {
+                self.consumers[c as usize].state = ConsumerState::Idle;
+                self.poll(c);
+            }
+            AfterCommit::Rejoin => self.send_join(c),
+        }
+    }
+
+    pub(crate) fn on_heartbeat_tick(&mut self, c: u32, inc: u32) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let cs = &self.consumers[c as usize];
+        let (member, generation, g, hb) = (cs.member, cs.generation, cs.group, cs.heartbeat_interval);
+        if member != 0 && cs.state != ConsumerState::Joining {
+            self.send(Node::Consumer(c), Node::Coordinator(g), Msg::Heartbeat { c, inc, member, generation });
+        }
+        self.after(hb, Event::HeartbeatTick { c, inc });
+    }
+
+    pub(crate) fn on_heartbeat_response(&mut self, c: u32, inc: u32, result: HeartbeatResult) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c as usize];
+        if cs.state == ConsumerState::Joining {
+            return;
+        }
+        match result {
+            HeartbeatResult::Ok => return,
+            HeartbeatResult::RebalanceInProgress | HeartbeatResult::IllegalGeneration => cs.rejoin_needed = true,
+            HeartbeatResult::UnknownMember => {
+                cs.member = 0;
+                cs.rejoin_needed = true;
+            }
+        }
+        if cs.state == ConsumerState::Idle {
+            self.poll(c);
+        }
+    }
+
+    /// The consumer process dies: what it fetched, processed but did not commit,
+    /// and its membership are gone; the coordinator notices after the session timeout.
+    pub(crate) fn crash_consumer(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        if !cs.up {
+            return;
+        }
+        cs.up = false;
+        cs.inc += 1;
+        cs.state = ConsumerState::Down;
+        cs.clear_assignment();
+    }
+
+    pub(crate) fn restart_consumer(&mut self, c: u32) {
+        if self.consumers[c as usize].up {
+            return;
+        }
+        self.start_consumer(c);
+    }
+}

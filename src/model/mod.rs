@@ -1,0 +1,12 @@
+//! The Kafka model: producers, brokers and partitions, group coordinators,
+//! consumers, sinks and the network. Each file holds one entity's state and
+//! the `World` handlers of the events that concern it.
+
+pub mod assignor;
+pub mod broker;
+pub mod consumer;
+pub mod group;
+pub mod network;
+pub mod partitioner;
+pub mod producer;
+pub mod sink;

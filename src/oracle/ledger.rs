@@ -1,0 +1,247 @@
+//! The ledger: what happened to every record, written by the model as it happens.
+//!
+//! The model reports facts (sent, appended, acknowledged, processed, committed);
+//! the checkers derive every count from these facts alone.
+
+use crate::kernel::time::Instant;
+
+/// Index of a record in the ledger, in the order the application called send().
+pub type RecordId = u32;
+
+/// No key: the record was sent with a null key.
+pub const NULL_KEY: u32 = u32::MAX;
+/// Not yet: a time that has not happened.
+pub const NEVER: u64 = u64::MAX;
+
+/// The producer side of one record's life.
+#[derive(Clone, Debug)]
+pub struct RecordLife {
+    /// Producer instance index.
+    pub producer: u32,
+    pub key: u32,
+    /// Global partition index.
+    pub partition: u32,
+    /// Position in its producer's send order (per producer instance).
+    pub send_seq: u64,
+    pub sent_us: u64,
+    /// First acknowledgement to the application, or NEVER.
+    pub acked_us: u64,
+    /// When send() reported failure to the application, or NEVER.
+    pub failed_us: u64,
+    /// Appends to a leader's log, duplicates included.
+    pub written: u32,
+    /// Incarnation of the producer that sent it: with the producer index, its producer id.
+    pub producer_inc: u32,
+    /// Idempotent producer sequence number within its partition, or `NO_SEQ`.
+    pub seq: u32,
+}
+
+/// The record was not sent by an idempotent producer (or not yet sent at all).
+pub const NO_SEQ: u32 = u32::MAX;
+
+/// One consumer group's view of one record.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Delivery {
+    /// Times a consumer of the group finished processing it.
+    pub processed: u32,
+    /// Effects it had on the group's sink.
+    pub effects: u32,
+    /// Time of the first sink effect (µs), valid when `effects > 0`.
+    pub first_effect_us: u64,
+}
+
+/// Per group: deliveries indexed by record id, and per-(producer, key) order.
+#[derive(Clone, Debug, Default)]
+pub struct GroupLedger {
+    pub deliveries: Vec<Delivery>,
+    /// Highest `send_seq` whose first effect reached the sink, per (producer, key).
+    pub max_seq_seen: Vec<u64>,
+    pub redelivered: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    pub delivered: u64,
+    pub commits: u64,
+    pub commits_failed: u64,
+}
+
+/// A group's assignment after a completed rebalance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignmentRecord {
+    pub at: Instant,
+    pub group: u32,
+    pub generation: u32,
+    /// (consumer instance index, partitions within the topic), members in assignment order.
+    pub members: Vec<(u32, Vec<u32>)>,
+}
+
+/// Everything the oracle knows, in arrays indexed by small ids.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub records: Vec<RecordLife>,
+    pub groups: Vec<GroupLedger>,
+    /// Keys per producer instance (for the order table), and each group's producers.
+    key_slots: Vec<u32>,
+    key_base: Vec<u32>,
+    pub assignments: Vec<AssignmentRecord>,
+    pub rebalances: u64,
+    /// Cumulative counts over time are sampled from here.
+    pub acked: u64,
+    pub failed: u64,
+    pub written: u64,
+}
+
+impl Ledger {
+    /// `keys_per_producer[i]`: key cardinality of producer instance i; `groups`: group count.
+    pub fn new(keys_per_producer: &[u32], groups: usize) -> Ledger {
+        let mut key_base = Vec::with_capacity(keys_per_producer.len());
+        let mut total = 0u32;
+        for &k in keys_per_producer {
+            key_base.push(total);
+            total += k.max(1);
+        }
+        let groups = (0..groups)
+            .map(|_| GroupLedger { max_seq_seen: vec![0; total as usize], ..Default::default() })
+            .collect();
+        Ledger { groups, key_slots: keys_per_producer.to_vec(), key_base, ..Default::default() }
+    }
+
+    pub fn send(&mut self, producer: u32, key: u32, partition: u32, send_seq: u64, at: Instant) -> RecordId {
+        self.send_from(producer, 0, key, partition, send_seq, at)
+    }
+
+    pub fn send_from(
+        &mut self,
+        producer: u32,
+        producer_inc: u32,
+        key: u32,
+        partition: u32,
+        send_seq: u64,
+        at: Instant,
+    ) -> RecordId {
+        let id = self.records.len();
+        assert!(id < u32::MAX as usize, "more than 4e9 records in one run");
+        self.records.push(RecordLife {
+            producer,
+            key,
+            partition,
+            send_seq,
+            sent_us: at.us(),
+            acked_us: NEVER,
+            failed_us: NEVER,
+            written: 0,
+            producer_inc,
+            seq: NO_SEQ,
+        });
+        id as RecordId
+    }
+
+    pub fn ack(&mut self, r: RecordId, at: Instant) {
+        let rec = &mut self.records[r as usize];
+        if rec.acked_us == NEVER {
+            rec.acked_us = at.us();
+            self.acked += 1;
+        }
+    }
+
+    pub fn fail(&mut self, r: RecordId, at: Instant) {
+        let rec = &mut self.records[r as usize];
+        debug_assert!(rec.failed_us == NEVER, "a record fails once");
+        rec.failed_us = at.us();
+        self.failed += 1;
+    }
+
+    pub fn append(&mut self, r: RecordId) {
+        self.records[r as usize].written += 1;
+        self.written += 1;
+    }
+
+    /// A consumer of `group` finished processing `r`; `effect` says whether the sink
+    /// took it as a new effect (a plain sink always does, an idempotent one only once).
+    /// Returns true when this was a redelivery.
+    pub fn processed(&mut self, group: u32, r: RecordId, effect: bool, at: Instant) -> bool {
+        let g = &mut self.groups[group as usize];
+        if g.deliveries.len() <= r as usize {
+            g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
+        }
+        let d = &mut g.deliveries[r as usize];
+        d.processed += 1;
+        let redelivery = d.processed > 1;
+        if redelivery {
+            g.redelivered += 1;
+        }
+        if effect {
+            d.effects += 1;
+            if d.effects == 1 {
+                d.first_effect_us = at.us();
+                g.delivered += 1;
+                let rec = &self.records[r as usize];
+                if rec.key != NULL_KEY {
+                    let slot = (self.key_base[rec.producer as usize] + rec.key) as usize;
+                    debug_assert!(rec.key < self.key_slots[rec.producer as usize]);
+                    let seen = &mut g.max_seq_seen[slot];
+                    // send_seq + 1 so that 0 means "nothing seen yet".
+                    if rec.send_seq + 1 < *seen {
+                        g.reordered += 1;
+                    } else {
+                        *seen = rec.send_seq + 1;
+                    }
+                }
+            } else {
+                g.duplicates += 1;
+            }
+        }
+        redelivery
+    }
+
+    pub fn effects_of(&self, group: u32, r: RecordId) -> u32 {
+        self.groups[group as usize].deliveries.get(r as usize).map_or(0, |d| d.effects)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_sink_counts_duplicates_and_redeliveries() {
+        let mut l = Ledger::new(&[10], 1);
+        let r = l.send(0, 3, 0, 0, Instant(0));
+        assert!(!l.processed(0, r, true, Instant(5)));
+        assert!(l.processed(0, r, true, Instant(9)));
+        let g = &l.groups[0];
+        assert_eq!((g.delivered, g.redelivered, g.duplicates), (1, 1, 1));
+        assert_eq!(g.deliveries[r as usize].first_effect_us, 5);
+    }
+
+    #[test]
+    fn absorbed_redelivery_is_not_a_duplicate() {
+        let mut l = Ledger::new(&[10], 1);
+        let r = l.send(0, 3, 0, 0, Instant(0));
+        l.processed(0, r, true, Instant(5));
+        l.processed(0, r, false, Instant(9));
+        let g = &l.groups[0];
+        assert_eq!((g.delivered, g.redelivered, g.duplicates), (1, 1, 0));
+    }
+
+    #[test]
+    fn order_inversions_are_per_producer_and_key() {
+        let mut l = Ledger::new(&[2], 1);
+        let a = l.send(0, 0, 0, 0, Instant(0));
+        let b = l.send(0, 0, 0, 1, Instant(1));
+        let c = l.send(0, 1, 0, 2, Instant(2));
+        l.processed(0, b, true, Instant(3));
+        l.processed(0, c, true, Instant(4));
+        l.processed(0, a, true, Instant(5)); // a was sent before b, same key: inversion
+        assert_eq!(l.groups[0].reordered, 1);
+    }
+
+    #[test]
+    fn ack_counts_once() {
+        let mut l = Ledger::new(&[1], 0);
+        let r = l.send(0, 0, 0, 0, Instant(0));
+        l.ack(r, Instant(3));
+        l.ack(r, Instant(4));
+        assert_eq!(l.acked, 1);
+        assert_eq!(l.records[0].acked_us, 3);
+    }
+}

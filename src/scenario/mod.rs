@@ -1,0 +1,5 @@
+//! Scenario loading: YAML text → validated [`Scenario`].
+
+pub mod model;
+
+pub use model::*;

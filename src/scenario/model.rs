@@ -1,0 +1,399 @@
+//! The validated scenario: what the loader produces and the world is built from.
+//!
+//! Every field here is already checked and resolved: presets applied, Kafka
+//! defaults filled in, names turned into indices. The simulation never sees YAML.
+
+use crate::kernel::rng::Dist;
+use crate::kernel::time::{Duration, Instant};
+
+/// A fully validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub seed: u64,
+    /// Producers run this long.
+    pub duration: Duration,
+    /// Extra time after `duration` for consumers to finish (default 60s).
+    pub drain: Duration,
+    pub semantics: Option<Semantics>,
+    pub brokers: u32,
+    pub broker_config: BrokerConfig,
+    pub network: NetworkSpec,
+    pub topics: Vec<TopicSpec>,
+    pub producers: Vec<ProducerSpec>,
+    pub consumers: Vec<ConsumerSpec>,
+    /// Sorted by `at`; ties keep file order.
+    pub faults: Vec<FaultSpec>,
+    pub expect: Vec<Expectation>,
+    /// Hard cap on processed events (default 200,000,000).
+    pub max_events: u64,
+    /// How often lag is sampled for `max_lag` and the time series (default 100ms).
+    pub sample_interval: Duration,
+}
+
+pub const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
+pub const DEFAULT_DRAIN: Duration = Duration::from_secs(60);
+pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_ms(100);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Semantics {
+    AtMostOnce,
+    AtLeastOnce,
+    ExactlyOnce,
+    EffectivelyOnce,
+}
+
+impl Semantics {
+    pub const ALL: [Semantics; 4] = [
+        Semantics::AtMostOnce,
+        Semantics::AtLeastOnce,
+        Semantics::ExactlyOnce,
+        Semantics::EffectivelyOnce,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Semantics::AtMostOnce => "at-most-once",
+            Semantics::AtLeastOnce => "at-least-once",
+            Semantics::ExactlyOnce => "exactly-once",
+            Semantics::EffectivelyOnce => "effectively-once",
+        }
+    }
+}
+
+/// Cluster-wide broker settings (`broker_config:`), Kafka names in comments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BrokerConfig {
+    /// `broker.session.timeout.ms` (9000): how long the controller waits before
+    /// fencing a broker that stopped heartbeating, i.e. before failover starts.
+    pub broker_session_timeout: Duration,
+    /// `group.initial.rebalance.delay.ms` (3000): the first rebalance of an empty group waits this long.
+    pub group_initial_rebalance_delay: Duration,
+    /// `replica.fetch.wait.max.ms` (500): how long a follower fetch waits at the leader for new data.
+    pub replica_fetch_wait_max: Duration,
+    /// Defaults for topics that do not override them.
+    pub topic_defaults: TopicConfig,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            broker_session_timeout: Duration::from_ms(9_000),
+            group_initial_rebalance_delay: Duration::from_ms(3_000),
+            replica_fetch_wait_max: Duration::from_ms(500),
+            topic_defaults: TopicConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkSpec {
+    /// One-way latency between any two entities. Links stay FIFO (as TCP is).
+    pub latency: Dist,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec { latency: Dist::Constant(Duration::from_ms(1)) }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: u32,
+    /// `replication.factor`; defaults to `default.replication.factor` (1).
+    pub replication_factor: u32,
+    pub config: TopicConfig,
+}
+
+/// Topic-level configs (topic `config:`), defaults as in Kafka.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TopicConfig {
+    /// `min.insync.replicas` (1).
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable` (false).
+    pub unclean_leader_election_enable: bool,
+    /// `replica.lag.time.max.ms` (30000): a follower not caught up this long leaves the ISR.
+    pub replica_lag_time_max: Duration,
+}
+
+impl Default for TopicConfig {
+    fn default() -> Self {
+        TopicConfig {
+            min_insync_replicas: 1,
+            unclean_leader_election_enable: false,
+            replica_lag_time_max: Duration::from_ms(30_000),
+        }
+    }
+}
+
+/// Arrivals per instance: `count` records every `per` of virtual time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u64,
+    pub per: Duration,
+    pub kind: ArrivalKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrivalKind {
+    /// Exponential gaps with mean `per / count` (the default).
+    Poisson,
+    /// Exactly `count` records every `per`, evenly spaced (`rate: { constant: 100/s }`).
+    Constant,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProducerSpec {
+    /// Instances are named `{name}-0`, `{name}-1`, ...
+    pub name: String,
+    /// Index into `Scenario::topics`.
+    pub topic: usize,
+    pub instances: u32,
+    pub rate: Rate,
+    /// Cap on records per instance.
+    pub messages: Option<u64>,
+    /// Key cardinality; keys are `key-0`..`key-{n-1}`; 0 = null keys (sticky partitioning).
+    pub keys: u32,
+    /// Size of one record on the wire, for batch.size (default 100 bytes).
+    pub record_bytes: u32,
+    pub config: ProducerConfig,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acks {
+    /// `acks=0`: no response awaited.
+    Zero,
+    /// `acks=1`: the leader's append is enough.
+    One,
+    /// `acks=all` (or `-1`): every in-sync replica has the record.
+    All,
+}
+
+/// Producer configs, resolved (Kafka 3.x/4.x defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProducerConfig {
+    pub acks: Acks,
+    /// Effective idempotence, after Kafka's rules (default on; silently off when
+    /// conflicting configs are explicit and idempotence itself is not).
+    pub enable_idempotence: bool,
+    pub retries: u32,
+    pub max_in_flight_requests_per_connection: u32,
+    pub delivery_timeout: Duration,
+    pub request_timeout: Duration,
+    pub retry_backoff: Duration,
+    pub linger: Duration,
+    pub batch_size: u32,
+    pub buffer_memory: u64,
+    pub max_block: Duration,
+    pub transactional_id: Option<String>,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            acks: Acks::All,
+            enable_idempotence: true,
+            retries: i32::MAX as u32,
+            max_in_flight_requests_per_connection: 5,
+            delivery_timeout: Duration::from_ms(120_000),
+            request_timeout: Duration::from_ms(30_000),
+            retry_backoff: Duration::from_ms(100),
+            linger: Duration::from_ms(5),
+            batch_size: 16_384,
+            buffer_memory: 33_554_432,
+            max_block: Duration::from_ms(60_000),
+            transactional_id: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitMode {
+    /// commitSync of the batch's offsets right after poll, before processing: at-most-once.
+    BeforeProcessing,
+    /// commitSync after the whole batch is processed: at-least-once.
+    AfterProcessing,
+    /// `enable.auto.commit=true`: commitAsync inside poll every `auto.commit.interval.ms`.
+    Auto,
+    /// Offsets committed in the producer's transaction (not yet modelled).
+    Transactional,
+}
+
+impl CommitMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            CommitMode::BeforeProcessing => "before-processing",
+            CommitMode::AfterProcessing => "after-processing",
+            CommitMode::Auto => "auto",
+            CommitMode::Transactional => "transactional",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkKind {
+    /// Every processing is an effect: a redelivery is a duplicate.
+    Plain,
+    /// Upsert by record id: redeliveries are absorbed.
+    Idempotent,
+    /// Results committed atomically with offsets (not yet modelled).
+    Transactional,
+}
+
+impl SinkKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SinkKind::Plain => "plain",
+            SinkKind::Idempotent => "idempotent",
+            SinkKind::Transactional => "transactional",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetReset {
+    Earliest,
+    Latest,
+    /// `none`: a partition with no committed offset is an error for the consumer;
+    /// streamsim's consumer then stays idle on that partition.
+    None,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IsolationLevel {
+    ReadUncommitted,
+    ReadCommitted,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assignor {
+    Range,
+    RoundRobin,
+    Sticky,
+    CooperativeSticky,
+}
+
+/// Consumer configs, resolved (Kafka 3.x/4.x defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumerConfig {
+    pub enable_auto_commit: bool,
+    pub auto_commit_interval: Duration,
+    pub auto_offset_reset: OffsetReset,
+    pub session_timeout: Duration,
+    pub heartbeat_interval: Duration,
+    pub max_poll_interval: Duration,
+    pub max_poll_records: u32,
+    pub isolation_level: IsolationLevel,
+    /// In preference order; the group uses the first one.
+    pub partition_assignment_strategy: Vec<Assignor>,
+    pub fetch_max_wait: Duration,
+    pub max_partition_fetch_bytes: u32,
+    pub request_timeout: Duration,
+    pub retry_backoff: Duration,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            enable_auto_commit: true,
+            auto_commit_interval: Duration::from_ms(5_000),
+            auto_offset_reset: OffsetReset::Latest,
+            session_timeout: Duration::from_ms(45_000),
+            heartbeat_interval: Duration::from_ms(3_000),
+            max_poll_interval: Duration::from_ms(300_000),
+            max_poll_records: 500,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
+            fetch_max_wait: Duration::from_ms(500),
+            max_partition_fetch_bytes: 1_048_576,
+            request_timeout: Duration::from_ms(30_000),
+            retry_backoff: Duration::from_ms(100),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumerSpec {
+    /// The group id; instances are named `{group}-0`, `{group}-1`, ...
+    pub group: String,
+    /// Index into `Scenario::topics`.
+    pub topic: usize,
+    pub instances: u32,
+    pub processing_time: Dist,
+    pub commit: CommitMode,
+    pub sink: SinkKind,
+    pub config: ConsumerConfig,
+}
+
+/// An entity a fault can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// `broker-N`.
+    Broker(u32),
+    /// A producer instance: (index into `producers`, instance number).
+    Producer(usize, u32),
+    /// A consumer instance: (index into `consumers`, instance number).
+    Consumer(usize, u32),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    Crash(Target),
+    Restart(Target),
+    /// The process stops running for `for` (GC pause, VM freeze); not yet modelled.
+    Pause(Target, Duration),
+    /// The listed entities cannot reach each other for `for`; not yet modelled.
+    Partition(Vec<Target>, Duration),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    pub at: Instant,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cmp {
+    pub fn holds(self, actual: f64, expected: f64) -> bool {
+        match self {
+            Cmp::Eq => actual == expected,
+            Cmp::Ne => actual != expected,
+            Cmp::Lt => actual < expected,
+            Cmp::Le => actual <= expected,
+            Cmp::Gt => actual > expected,
+            Cmp::Ge => actual >= expected,
+        }
+    }
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Cmp::Eq => "==",
+            Cmp::Ne => "!=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+        }
+    }
+}
+
+/// One `expect:` line, e.g. `duplicates: "> 0"`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// A metric name from `oracle::metrics::METRICS`, e.g. `lost` or `latency_ms.p99`.
+    pub name: String,
+    pub cmp: Cmp,
+    pub value: f64,
+    /// As written in the file, for reports ("> 0").
+    pub text: String,
+}

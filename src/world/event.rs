@@ -1,0 +1,140 @@
+//! Everything that can happen in a run: kernel events and the messages they carry.
+//!
+//! Events are small `Copy` values dispatched by one `match` in `World::step`.
+//! Ids are small integers: producer/consumer/group indices into the world's
+//! vectors, global partition indices, broker numbers. `inc` is the incarnation of
+//! the process an event belongs to: a crash bumps it, so the timers and replies of a
+//! dead incarnation are recognised and dropped.
+
+use crate::scenario::Acks;
+
+/// A process on the network. Links between two nodes are FIFO, like TCP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Broker(u32),
+    Producer(u32),
+    Consumer(u32),
+    /// The group coordinator of group N (see docs/model.md: always available).
+    Coordinator(u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A message reaches `to` (or bounces if `to` is down).
+    Deliver { from: Node, to: Node, msg: Msg },
+    /// The application of producer `p` calls send() for its next record.
+    ProducerArrival { p: u32, inc: u32 },
+    /// `linger.ms` of an open batch has passed.
+    LingerExpired { p: u32, inc: u32, batch: u32 },
+    /// A retry backoff has passed or metadata may have changed: try to send.
+    ProducerWake { p: u32, inc: u32 },
+    /// `request.timeout.ms` of request `req` (carrying `batch`) has passed.
+    RequestTimeout { p: u32, inc: u32, batch: u32, req: u64 },
+    /// A follower's fetch waited `replica.fetch.wait.max.ms` at the leader.
+    ReplicaFetchExpired { partition: u32, replica: u32, token: u32 },
+    /// A follower retries fetching after an error (`replica.fetch.backoff.ms`).
+    ReplicaFetchRetry { partition: u32, replica: u32, token: u32 },
+    /// A consumer fetch waited `fetch.max.wait.ms` at the leader.
+    ConsumerFetchExpired { partition: u32, c: u32, inc: u32, token: u32 },
+    /// The leader checks every follower's lag (`replica.lag.time.max.ms / 2`).
+    IsrCheck,
+    /// The controller fences broker `b` after `broker.session.timeout.ms` without heartbeats.
+    ControllerFence { broker: u32, inc: u32 },
+    /// Consumer `c` sends its background heartbeat.
+    HeartbeatTick { c: u32, inc: u32 },
+    /// Consumer `c` wakes up to poll (after a backoff or when data arrived while idle).
+    ConsumerWake { c: u32, inc: u32 },
+    /// Consumer `c` finished processing the record at `index` of its current batch.
+    ProcessDone { c: u32, inc: u32, index: u32 },
+    /// The coordinator checks whether member `member` of group `g` missed its session timeout.
+    SessionCheck { g: u32, member: u32 },
+    /// The rebalance of group `g` numbered `round` reaches its deadline.
+    RebalanceDeadline { g: u32, round: u32 },
+    /// Fault number N of the scenario happens.
+    Fault(u32),
+    /// Periodic sample of lag and counts; also where the run notices it is quiet.
+    Sample,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProduceError {
+    /// The broker is not the partition's leader (any more).
+    NotLeader,
+    /// acks=all and the ISR is smaller than min.insync.replicas.
+    NotEnoughReplicas,
+    /// The connection broke (the broker process died) before a response.
+    Disconnected,
+    /// Idempotent producer: a sequence gap; an earlier batch must land first.
+    OutOfOrderSequence,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchError {
+    None,
+    NotLeader,
+    OffsetOutOfRange,
+    Disconnected,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeartbeatResult {
+    Ok,
+    RebalanceInProgress,
+    UnknownMember,
+    IllegalGeneration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Producer → leader: append batch `batch`; `req` is unique per send attempt.
+    Produce { p: u32, inc: u32, batch: u32, req: u64, partition: u32, acks: Acks },
+    /// Leader → producer: the base offset, or why not.
+    ProduceResponse { p: u32, inc: u32, batch: u32, req: u64, result: Result<u64, ProduceError> },
+    /// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.
+    ReplicaFetch { partition: u32, replica: u32, token: u32, offset: u64, last_epoch: u32 },
+    /// Leader → follower: entries `[from, to)` of the leader's log, whose last entry has
+    /// epoch `last_entry_epoch`; or `truncate_to` when the follower's log diverged.
+    ReplicaFetchResponse {
+        partition: u32,
+        replica: u32,
+        token: u32,
+        from: u64,
+        to: u64,
+        last_entry_epoch: u32,
+        leader_hw: u64,
+        truncate_to: Option<u64>,
+        ok: bool,
+    },
+    /// Consumer → leader.
+    Fetch { c: u32, inc: u32, partition: u32, offset: u64, token: u32 },
+    /// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).
+    FetchResponse { c: u32, inc: u32, partition: u32, token: u32, from: u64, to: u64, last_entry_epoch: u32, error: FetchError },
+    /// Consumer → coordinator; `member` 0 asks for a new member id.
+    JoinGroup { c: u32, inc: u32, member: u32 },
+    /// Coordinator → consumer: the rebalance completed; the assignment is the group's for `generation`.
+    JoinResponse { c: u32, inc: u32, member: u32, generation: u32 },
+    Heartbeat { c: u32, inc: u32, member: u32, generation: u32 },
+    HeartbeatResponse { c: u32, inc: u32, result: HeartbeatResult },
+    /// Consumer → coordinator: the committed offsets of its partitions.
+    OffsetFetch { c: u32, inc: u32, generation: u32 },
+    OffsetFetchResponse { c: u32, inc: u32, generation: u32 },
+    /// Consumer → coordinator: commit the offsets held in commit slot `slot`.
+    OffsetCommit { c: u32, inc: u32, member: u32, generation: u32, slot: u32, sync: bool },
+    OffsetCommitResponse { c: u32, inc: u32, slot: u32, ok: bool, sync: bool },
+}
+
+impl Msg {
+    /// Requests get an error reply when their destination is down; responses are dropped.
+    pub fn is_request(&self) -> bool {
+        matches!(
+            self,
+            Msg::Produce { .. }
+                | Msg::ReplicaFetch { .. }
+                | Msg::Fetch { .. }
+                | Msg::JoinGroup { .. }
+                | Msg::Heartbeat { .. }
+                | Msg::OffsetFetch { .. }
+                | Msg::OffsetCommit { .. }
+        )
+    }
+}

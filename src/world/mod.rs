@@ -1,0 +1,468 @@
+//! The world: every entity of a scenario, the network between them, and the
+//! loop that runs events in virtual time until the system is quiet.
+//!
+//! Entities are plain structs in vectors indexed by small ids. Each layer's
+//! handlers live beside its state in `crate::model` as `impl World` blocks, so a
+//! record's life reads in order: producer → broker → consumer → sink, with the
+//! ledger and trace told of every step.
+
+pub mod event;
+
+use crate::kernel::queue::{EventQueue, QueueFull};
+use crate::kernel::rng::EntityRng;
+use crate::kernel::time::{Duration, Instant};
+use crate::model::broker::{Broker, Partition};
+use crate::model::consumer::Consumer;
+use crate::model::group::Group;
+use crate::model::network::Network;
+use crate::model::producer::{Batch, Producer};
+use crate::oracle::ledger::Ledger;
+use crate::oracle::trace::{Step, Trace};
+use crate::scenario::{FaultAction, Scenario, Target};
+pub use event::{Event, Msg, Node};
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "stopped after {events} events at virtual time {at}: the scenario hit its event limit \
+         (max_events: {limit}); raise `max_events` or shorten `duration`"
+    )]
+    EventLimit { events: u64, limit: u64, at: Instant },
+    #[error("stopped at virtual time {at}: more than {what} events pending at once")]
+    QueueFull { what: &'static str, at: Instant },
+}
+
+/// One sample of the time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub at: Instant,
+    /// Lag of every group's partitions, summed.
+    pub lag: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    pub redelivered: u64,
+}
+
+/// A topic at run time: where its partitions sit in the global partition vector.
+#[derive(Clone, Debug)]
+pub struct TopicRt {
+    pub name: String,
+    pub first_partition: u32,
+    pub partitions: u32,
+}
+
+pub struct World {
+    pub scenario: Scenario,
+    pub(crate) queue: EventQueue<Event>,
+    pub(crate) now: Instant,
+    pub(crate) net: Network,
+    pub topics: Vec<TopicRt>,
+    pub brokers: Vec<Broker>,
+    pub partitions: Vec<Partition>,
+    pub producers: Vec<Producer>,
+    pub(crate) batches: Vec<Batch>,
+    pub(crate) free_batches: Vec<u32>,
+    pub groups: Vec<Group>,
+    pub consumers: Vec<Consumer>,
+    /// Offsets carried by in-flight commits, by slot; reused.
+    pub(crate) commit_slots: Vec<Vec<(u32, u64)>>,
+    pub(crate) free_commit_slots: Vec<u32>,
+    pub ledger: Ledger,
+    pub trace: Trace,
+    pub samples: Vec<Sample>,
+    pub max_lag: u64,
+    pub events: u64,
+    pub(crate) next_req: u64,
+    pub(crate) faults_done: usize,
+    pub(crate) end: Option<Instant>,
+    pub(crate) isr_check_every: Duration,
+    /// Set when the queue refused an event; `run` turns it into an error.
+    pub(crate) queue_full: Option<QueueFull>,
+}
+
+impl World {
+    pub fn new(scenario: Scenario) -> World {
+        let seed = scenario.seed;
+        let brokers = (0..scenario.brokers).map(|_| Broker::new()).collect::<Vec<_>>();
+        let mut topics = Vec::new();
+        let mut partitions = Vec::new();
+        for (t, spec) in scenario.topics.iter().enumerate() {
+            topics.push(TopicRt {
+                name: spec.name.clone(),
+                first_partition: partitions.len() as u32,
+                partitions: spec.partitions,
+            });
+            for p in 0..spec.partitions {
+                partitions.push(Partition::new(t as u32, p, spec, scenario.brokers));
+            }
+        }
+        let mut producers = Vec::new();
+        let mut keys_per_producer = Vec::new();
+        for (s, spec) in scenario.producers.iter().enumerate() {
+            for i in 0..spec.instances {
+                let name = format!("{}-{}", spec.name, i);
+                let topic = &topics[spec.topic];
+                let rng = EntityRng::new(seed, &name);
+                keys_per_producer.push(spec.keys);
+                producers.push(Producer::new(s as u32, name, topic.first_partition, topic.partitions, spec, rng, scenario.brokers));
+            }
+        }
+        let mut groups = Vec::new();
+        let mut consumers = Vec::new();
+        for (s, spec) in scenario.consumers.iter().enumerate() {
+            let topic = &topics[spec.topic];
+            let record_bytes = scenario
+                .producers
+                .iter()
+                .filter(|p| p.topic == spec.topic)
+                .map(|p| p.record_bytes)
+                .max()
+                .unwrap_or(100);
+            let first_consumer = consumers.len() as u32;
+            for i in 0..spec.instances {
+                let name = format!("{}-{}", spec.group, i);
+                let rng = EntityRng::new(seed, &name);
+                consumers.push(Consumer::new(s as u32, name, topic.partitions, spec, rng, record_bytes));
+            }
+            groups.push(Group::new(
+                s as u32,
+                spec,
+                topic.first_partition,
+                topic.partitions,
+                first_consumer,
+                scenario.broker_config.group_initial_rebalance_delay,
+            ));
+        }
+        // Members sort by name, as Kafka sorts member ids (`analytics-10` < `analytics-2`).
+        for g in &groups {
+            let mut order: Vec<u32> = (g.first_consumer..g.first_consumer + g.instances).collect();
+            order.sort_by(|a, b| consumers[*a as usize].name.cmp(&consumers[*b as usize].name));
+            for (rank, c) in order.into_iter().enumerate() {
+                consumers[c as usize].rank = rank as u32;
+            }
+        }
+        let nodes = brokers.len() + producers.len() + consumers.len() + groups.len();
+        let net = Network::new(scenario.network.latency.clone(), seed, nodes);
+        let ledger = Ledger::new(&keys_per_producer, groups.len());
+        let lag_min = scenario
+            .topics
+            .iter()
+            .map(|t| t.config.replica_lag_time_max)
+            .min()
+            .unwrap_or(Duration::from_ms(30_000));
+        World {
+            queue: EventQueue::with_capacity(1024),
+            now: Instant::ZERO,
+            net,
+            topics,
+            brokers,
+            partitions,
+            producers,
+            batches: Vec::new(),
+            free_batches: Vec::new(),
+            groups,
+            consumers,
+            commit_slots: Vec::new(),
+            free_commit_slots: Vec::new(),
+            ledger,
+            trace: Trace::default(),
+            samples: Vec::new(),
+            max_lag: 0,
+            events: 0,
+            next_req: 0,
+            faults_done: 0,
+            end: None,
+            isr_check_every: Duration((lag_min.us() / 2).max(1)),
+            queue_full: None,
+            scenario,
+        }
+    }
+
+    /// Schedules an event; a full queue is remembered and reported by `run`.
+    pub(crate) fn at(&mut self, at: Instant, event: Event) {
+        if let Err(e) = self.queue.push(at, event) {
+            self.queue_full = Some(e);
+        }
+    }
+
+    pub(crate) fn after(&mut self, d: Duration, event: Event) {
+        self.at(self.now.add(d), event);
+    }
+
+    /// Sends `msg` over the network from `from` to `to`.
+    pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        let arrive = self.net.arrival(self.node_index(from), self.node_index(to), self.now);
+        self.at(arrive, Event::Deliver { from, to, msg });
+    }
+
+    fn node_index(&self, n: Node) -> usize {
+        let b = self.brokers.len();
+        let p = self.producers.len();
+        let c = self.consumers.len();
+        match n {
+            Node::Broker(i) => i as usize,
+            Node::Producer(i) => b + i as usize,
+            Node::Consumer(i) => b + p + i as usize,
+            Node::Coordinator(g) => b + p + c + g as usize,
+        }
+    }
+
+    /// Runs the scenario to its end.
+    pub fn run(&mut self) -> Result<(), RunError> {
+        self.start();
+        let limit = self.scenario.max_events;
+        let hard_end = Instant::ZERO.add(self.scenario.duration).add(self.scenario.drain);
+        while let Some((at, event)) = self.queue.pop() {
+            if at > hard_end {
+                self.now = hard_end;
+                break;
+            }
+            self.now = at;
+            self.events += 1;
+            if self.events > limit {
+                return Err(RunError::EventLimit { events: self.events - 1, limit, at });
+            }
+            self.step(event);
+            if let Some(e) = self.queue_full.take() {
+                let what = match e {
+                    QueueFull::Pending => "16,777,216",
+                    QueueFull::Sequence => "1.1e12",
+                };
+                return Err(RunError::QueueFull { what, at });
+            }
+            if self.end.is_some() {
+                break;
+            }
+        }
+        if self.end.is_none() {
+            self.end = Some(self.now);
+        }
+        self.sample();
+        Ok(())
+    }
+
+    /// The virtual time the run ended at.
+    pub fn end_time(&self) -> Instant {
+        self.end.unwrap_or(self.now)
+    }
+
+    fn start(&mut self) {
+        for g in 0..self.partitions.len() as u32 {
+            self.start_partition(g);
+        }
+        for p in 0..self.producers.len() as u32 {
+            self.start_producer(p);
+        }
+        for c in 0..self.consumers.len() as u32 {
+            self.start_consumer(c);
+        }
+        for (i, f) in self.scenario.faults.iter().enumerate() {
+            let at = f.at;
+            if let Err(e) = self.queue.push(at, Event::Fault(i as u32)) {
+                self.queue_full = Some(e);
+            }
+        }
+        self.at(Instant::ZERO, Event::Sample);
+        let every = self.isr_check_every;
+        self.after(every, Event::IsrCheck);
+    }
+
+    /// The one dispatch of the simulation.
+    fn step(&mut self, event: Event) {
+        match event {
+            Event::Deliver { from, to, msg } => self.deliver(from, to, msg),
+            Event::ProducerArrival { p, inc } => self.on_arrival(p, inc),
+            Event::LingerExpired { p, inc, batch } => self.on_linger_expired(p, inc, batch),
+            Event::ProducerWake { p, inc } => self.on_producer_wake(p, inc),
+            Event::RequestTimeout { p, inc, batch, req } => self.on_request_timeout(p, inc, batch, req),
+            Event::ReplicaFetchExpired { partition, replica, token } => {
+                self.on_replica_fetch_expired(partition, replica, token)
+            }
+            Event::ReplicaFetchRetry { partition, replica, token } => {
+                self.on_replica_fetch_retry(partition, replica, token)
+            }
+            Event::ConsumerFetchExpired { partition, c, inc, token } => {
+                self.on_consumer_fetch_expired(partition, c, inc, token)
+            }
+            Event::IsrCheck => {
+                self.check_isr();
+                let every = self.isr_check_every;
+                self.after(every, Event::IsrCheck);
+            }
+            Event::ControllerFence { broker, inc } => self.on_controller_fence(broker, inc),
+            Event::HeartbeatTick { c, inc } => self.on_heartbeat_tick(c, inc),
+            Event::ConsumerWake { c, inc } => self.on_consumer_wake(c, inc),
+            Event::ProcessDone { c, inc, index } => self.on_process_done(c, inc, index),
+            Event::SessionCheck { g, member } => self.on_session_check(g, member),
+            Event::RebalanceDeadline { g, round } => self.on_rebalance_deadline(g, round),
+            Event::Fault(i) => self.on_fault(i as usize),
+            Event::Sample => {
+                self.sample();
+                if self.is_quiet() {
+                    self.end = Some(self.now);
+                } else {
+                    let every = self.scenario.sample_interval;
+                    self.after(every, Event::Sample);
+                }
+            }
+        }
+    }
+
+    /// A message arrives. Requests to a dead broker bounce as a broken connection;
+    /// messages to a dead client are dropped (nobody is there to read them).
+    fn deliver(&mut self, from: Node, to: Node, msg: Msg) {
+        if let Node::Broker(b) = to {
+            if !self.brokers[b as usize].up {
+                self.bounce(from, to, msg);
+                return;
+            }
+        }
+        match msg {
+            Msg::Produce { p, inc, batch, req, partition, acks } => {
+                let Node::Broker(b) = to else { unreachable!("produce goes to a broker") };
+                self.on_produce(b, p, inc, batch, req, partition, acks);
+            }
+            Msg::ProduceResponse { p, inc, batch, req, result } => self.on_produce_response(p, inc, batch, req, result),
+            Msg::ReplicaFetch { partition, replica, token, offset, last_epoch } => {
+                let Node::Broker(b) = to else { unreachable!("replica fetch goes to a broker") };
+                self.on_replica_fetch(b, partition, replica, token, offset, last_epoch);
+            }
+            Msg::ReplicaFetchResponse { partition, replica, token, from: lo, to: hi, last_entry_epoch, leader_hw, truncate_to, ok } => {
+                let Node::Broker(src) = from else { unreachable!("replica data comes from a broker") };
+                self.on_replica_fetch_response(src, partition, replica, token, lo, hi, last_entry_epoch, leader_hw, truncate_to, ok);
+            }
+            Msg::Fetch { c, inc, partition, offset, token } => {
+                let Node::Broker(b) = to else { unreachable!("fetch goes to a broker") };
+                self.on_fetch(b, c, inc, partition, offset, token);
+            }
+            Msg::FetchResponse { c, inc, partition, token, from: lo, to: hi, last_entry_epoch, error } => {
+                let Node::Broker(src) = from else { unreachable!("fetch data comes from a broker") };
+                self.on_fetch_response(src, c, inc, partition, token, lo, hi, last_entry_epoch, error);
+            }
+            Msg::JoinGroup { c, inc, member } => self.on_join_group(c, inc, member),
+            Msg::JoinResponse { c, inc, member, generation } => self.on_join_response(c, inc, member, generation),
+            Msg::Heartbeat { c, inc, member, generation } => self.on_heartbeat(c, inc, member, generation),
+            Msg::HeartbeatResponse { c, inc, result } => self.on_heartbeat_response(c, inc, result),
+            Msg::OffsetFetch { c, inc, generation } => self.on_offset_fetch(c, inc, generation),
+            Msg::OffsetFetchResponse { c, inc, generation } => self.on_offset_fetch_response(c, inc, generation),
+            Msg::OffsetCommit { c, inc, member, generation, slot, sync } => {
+                self.on_offset_commit(c, inc, member, generation, slot, sync)
+            }
+            Msg::OffsetCommitResponse { c, inc, slot, ok, sync } => self.on_offset_commit_response(c, inc, slot, ok, sync),
+        }
+    }
+
+    /// The connection to a dead broker breaks: the client sees an error one hop later.
+    fn bounce(&mut self, from: Node, to: Node, msg: Msg) {
+        use event::{FetchError, ProduceError};
+        let reply = match msg {
+            Msg::Produce { p, inc, batch, req, .. } => {
+                self.release_batch_ref(batch);
+                Some(Msg::ProduceResponse { p, inc, batch, req, result: Err(ProduceError::Disconnected) })
+            }
+            Msg::ReplicaFetch { partition, replica, token, offset, .. } => Some(Msg::ReplicaFetchResponse {
+                partition,
+                replica,
+                token,
+                from: offset,
+                to: offset,
+                last_entry_epoch: 0,
+                leader_hw: 0,
+                truncate_to: None,
+                ok: false,
+            }),
+            Msg::Fetch { c, inc, partition, offset, token } => Some(Msg::FetchResponse {
+                c,
+                inc,
+                partition,
+                token,
+                from: offset,
+                to: offset,
+                last_entry_epoch: 0,
+                error: FetchError::Disconnected,
+            }),
+            _ => None,
+        };
+        if let Some(reply) = reply {
+            self.send(to, from, reply);
+        }
+    }
+
+    fn on_fault(&mut self, i: usize) {
+        self.faults_done = self.faults_done.max(i + 1);
+        let action = self.scenario.faults[i].action.clone();
+        match action {
+            FaultAction::Crash(t) => {
+                let (kind, idx) = self.target_code(t);
+                self.trace.note(self.now, Step::Crash, kind, idx, 0);
+                match t {
+                    Target::Broker(b) => self.crash_broker(b),
+                    Target::Producer(..) => self.crash_producer(idx as u32),
+                    Target::Consumer(..) => self.crash_consumer(idx as u32),
+                }
+            }
+            FaultAction::Restart(t) => {
+                let (kind, idx) = self.target_code(t);
+                self.trace.note(self.now, Step::Restart, kind, idx, 0);
+                match t {
+                    Target::Broker(b) => self.restart_broker(b),
+                    Target::Producer(..) => self.restart_producer(idx as u32),
+                    Target::Consumer(..) => self.restart_consumer(idx as u32),
+                }
+            }
+            // The loader rejects these until they are modelled.
+            FaultAction::Pause(..) | FaultAction::Partition(..) => {}
+        }
+    }
+
+    /// (entity kind, global index) of a fault target.
+    fn target_code(&self, t: Target) -> (u64, u64) {
+        match t {
+            Target::Broker(b) => (0, b as u64),
+            Target::Producer(s, i) => {
+                let idx = self.producers.iter().position(|p| p.spec == s as u32).expect("producer spec exists") + i as usize;
+                (1, idx as u64)
+            }
+            Target::Consumer(s, i) => (2, (self.groups[s].first_consumer + i) as u64),
+        }
+    }
+
+    /// Samples lag and cumulative counts; lag is the high watermark minus the
+    /// committed offset, summed over every group's partitions.
+    pub(crate) fn sample(&mut self) {
+        let mut lag = 0;
+        for g in &self.groups {
+            lag += self.group_lag(g);
+        }
+        self.max_lag = self.max_lag.max(lag);
+        let (mut delivered, mut duplicates, mut redelivered) = (0, 0, 0);
+        for g in &self.ledger.groups {
+            delivered += g.delivered;
+            duplicates += g.duplicates;
+            redelivered += g.redelivered;
+        }
+        if self.samples.last().is_some_and(|s| s.at == self.now) {
+            self.samples.pop();
+        }
+        self.samples.push(Sample { at: self.now, lag, delivered, duplicates, redelivered });
+    }
+
+    /// Quiet: no fault left to happen, every producer done with nothing in flight,
+    /// every partition fully replicated and every group caught up and idle.
+    fn is_quiet(&self) -> bool {
+        if self.now < Instant::ZERO.add(self.scenario.duration) {
+            return false;
+        }
+        if self.faults_done < self.scenario.faults.len() {
+            return false;
+        }
+        if !self.producers.iter().all(|p| p.is_done()) {
+            return false;
+        }
+        if !self.partitions.iter().all(|p| p.is_settled()) {
+            return false;
+        }
+        self.groups.iter().all(|g| self.group_lag(g) == 0) && self.consumers.iter().all(|c| c.is_idle())
+    }
+}
