@@ -8,3 +8,25 @@ pub mod oracle;
 pub mod model;
 pub mod scenario;
 pub mod world;
+pub mod report;
+#[cfg(any())]
+pub mod cli;
+
+
+use oracle::checkers::{summarize, Summary};
+use scenario::Scenario;
+use world::{RunError, Sample, World};
+
+/// What one run produces.
+pub struct Outcome {
+    pub summary: Summary,
+    pub samples: Vec<Sample>,
+}
+
+/// Runs a validated scenario to its end and derives its summary.
+pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
+    let mut world = World::new(scenario);
+    world.run()?;
+    let summary = summarize(&world);
+    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples) })
+}

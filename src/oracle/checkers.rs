@@ -1,0 +1,324 @@
+//! Checkers: derive every summary count from the ledger and the final state of
+//! the world. Nothing here looks at a semantics label; a count is what the
+//! records' recorded lives say.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::oracle::ledger::NEVER;
+use crate::oracle::metrics::METRICS;
+use crate::scenario::Expectation;
+use crate::world::World;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AssignmentOut {
+    pub at_ms: u64,
+    pub generation: u32,
+    pub group: String,
+    /// Member name → partitions, for every member of that generation.
+    pub members: BTreeMap<String, Vec<u32>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PartitionOut {
+    pub topic: String,
+    pub partition: u32,
+    /// Broker id of the leader; null while offline.
+    pub leader: Option<u32>,
+    pub log_end_offset: u64,
+    pub high_watermark: u64,
+    pub isr: Vec<u32>,
+    /// Group → committed offset (groups that committed one).
+    pub committed: BTreeMap<String, u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExpectationOut {
+    pub name: String,
+    pub expected: String,
+    pub actual: f64,
+    pub pass: bool,
+}
+
+/// The JSON summary; key names are fixed by DESIGN.md.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub semantics: Option<String>,
+    pub virtual_end_ms: u64,
+    pub events: u64,
+    pub trace_hash: String,
+    pub produced: u64,
+    pub acked: u64,
+    pub failed: u64,
+    pub written: u64,
+    pub delivered: u64,
+    pub lost: u64,
+    pub lost_acked: u64,
+    /// Still in a partition log past the group's committed offset when the run
+    /// ended (neither delivered nor lost: a longer drain would deliver them).
+    pub pending: u64,
+    pub redelivered: u64,
+    pub duplicates: u64,
+    pub reordered: u64,
+    pub max_lag: u64,
+    pub final_lag: u64,
+    pub rebalances: u64,
+    pub commits_failed: u64,
+    pub final_members: u64,
+    pub final_assigned_partitions: u64,
+    pub latency_ms: Latency,
+    pub assignments: Vec<AssignmentOut>,
+    pub partitions: Vec<PartitionOut>,
+    pub expectations: Vec<ExpectationOut>,
+}
+
+impl Summary {
+    /// The value of a metric named in `METRICS`.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let v = match name {
+            "produced" => self.produced as f64,
+            "acked" => self.acked as f64,
+            "failed" => self.failed as f64,
+            "written" => self.written as f64,
+            "delivered" => self.delivered as f64,
+            "lost" => self.lost as f64,
+            "lost_acked" => self.lost_acked as f64,
+            "pending" => self.pending as f64,
+            "redelivered" => self.redelivered as f64,
+            "duplicates" => self.duplicates as f64,
+            "reordered" => self.reordered as f64,
+            "max_lag" => self.max_lag as f64,
+            "final_lag" => self.final_lag as f64,
+            "rebalances" => self.rebalances as f64,
+            "commits_failed" => self.commits_failed as f64,
+            "latency_ms.p50" => self.latency_ms.p50,
+            "latency_ms.p99" => self.latency_ms.p99,
+            "latency_ms.max" => self.latency_ms.max,
+            "events" => self.events as f64,
+            "virtual_end_ms" => self.virtual_end_ms as f64,
+            "final_members" => self.final_members as f64,
+            "final_assigned_partitions" => self.final_assigned_partitions as f64,
+            _ => return None,
+        };
+        debug_assert!(METRICS.contains(&name), "metric `{name}` missing from METRICS");
+        Some(v)
+    }
+
+    pub fn all_expectations_pass(&self) -> bool {
+        self.expectations.iter().all(|e| e.pass)
+    }
+}
+
+/// Nearest-rank percentile of sorted microseconds, in milliseconds.
+fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let n = sorted_us.len() as u64;
+    let rank = (q_per_mille * n).div_ceil(1000).clamp(1, n);
+    sorted_us[(rank - 1) as usize] as f64 / 1000.0
+}
+
+/// Builds the summary of a finished run.
+pub fn summarize(w: &World) -> Summary {
+    let sc = &w.scenario;
+    let ledger = &w.ledger;
+    let produced = ledger.records.len() as u64;
+
+    // Which records each group can still reach: in the leader's log at or past
+    // the group's committed offset.
+    let mut delivered = 0;
+    let mut lost = 0;
+    let mut lost_acked = 0;
+    let mut pending = 0;
+    let mut redelivered = 0;
+    let mut duplicates = 0;
+    let mut reordered = 0;
+    let mut commits_failed = 0;
+    let mut latencies = Vec::new();
+    let mut reachable = vec![false; ledger.records.len()];
+    for (gi, g) in w.groups.iter().enumerate() {
+        let gl = &ledger.groups[gi];
+        reachable.iter_mut().for_each(|x| *x = false);
+        for p in 0..g.partitions {
+            let part = &w.partitions[(g.first_partition + p) as usize];
+            let from = g.committed[p as usize].unwrap_or(0);
+            let log = match part.leader {
+                Some(l) => &part.replicas[l].log,
+                None => continue,
+            };
+            for e in log.iter().skip(from as usize) {
+                reachable[e.record as usize] = true;
+            }
+        }
+        let topic_first = g.first_partition;
+        let topic_end = g.first_partition + g.partitions;
+        for (r, rec) in ledger.records.iter().enumerate() {
+            if rec.partition < topic_first || rec.partition >= topic_end {
+                continue;
+            }
+            let d = gl.deliveries.get(r).copied().unwrap_or_default();
+            if d.effects > 0 {
+                delivered += 1;
+                latencies.push(d.first_effect_us - rec.sent_us);
+            } else if rec.failed_us != NEVER {
+                // Reported to the application: not silent.
+            } else if reachable[r] {
+                pending += 1;
+            } else {
+                lost += 1;
+                if rec.acked_us != NEVER {
+                    lost_acked += 1;
+                }
+            }
+        }
+        redelivered += gl.redelivered;
+        duplicates += gl.duplicates;
+        reordered += gl.reordered;
+        commits_failed += gl.commits_failed;
+    }
+    latencies.sort_unstable();
+    let latency_ms = Latency {
+        p50: percentile_ms(&latencies, 500),
+        p99: percentile_ms(&latencies, 990),
+        max: latencies.last().map_or(0.0, |&m| m as f64 / 1000.0),
+    };
+
+    let assignments = ledger
+        .assignments
+        .iter()
+        .map(|a| AssignmentOut {
+            at_ms: a.at.ms(),
+            generation: a.generation,
+            group: w.groups[a.group as usize].name.clone(),
+            members: a.members.iter().map(|(c, parts)| (w.consumers[*c as usize].name.clone(), parts.clone())).collect(),
+        })
+        .collect();
+
+    let partitions = w
+        .partitions
+        .iter()
+        .map(|part| {
+            let global = w.topics[part.topic as usize].first_partition + part.index;
+            let committed = w
+                .groups
+                .iter()
+                .filter(|g| global >= g.first_partition && global < g.first_partition + g.partitions)
+                .filter_map(|g| g.committed[(global - g.first_partition) as usize].map(|o| (g.name.clone(), o)))
+                .collect();
+            PartitionOut {
+                topic: w.topics[part.topic as usize].name.clone(),
+                partition: part.index,
+                leader: part.leader_broker(),
+                log_end_offset: part.log_end_offset(),
+                high_watermark: part.high_watermark(),
+                isr: (0..part.replicas.len()).filter(|&r| part.in_isr(r)).map(|r| part.replicas[r].broker).collect(),
+                committed,
+            }
+        })
+        .collect();
+
+    let final_lag = w.groups.iter().map(|g| w.group_lag(g)).sum();
+    let mut summary = Summary {
+        scenario: sc.name.clone(),
+        seed: sc.seed,
+        semantics: sc.semantics.map(|s| s.name().to_string()),
+        virtual_end_ms: w.end_time().ms(),
+        events: w.events,
+        trace_hash: w.trace.hex(),
+        produced,
+        acked: ledger.acked,
+        failed: ledger.failed,
+        written: ledger.written,
+        delivered,
+        lost,
+        lost_acked,
+        pending,
+        redelivered,
+        duplicates,
+        reordered,
+        max_lag: w.max_lag,
+        final_lag,
+        rebalances: ledger.rebalances,
+        commits_failed,
+        final_members: w.groups.iter().map(|g| g.members.len() as u64).sum(),
+        final_assigned_partitions: w.groups.iter().flat_map(|g| g.members.iter()).map(|m| m.assigned.len() as u64).sum(),
+        latency_ms,
+        assignments,
+        partitions,
+        expectations: Vec::new(),
+    };
+    summary.expectations = check_expectations(&summary, &sc.expect);
+    summary
+}
+
+/// Evaluates each `expect:` line against the summary.
+pub fn check_expectations(summary: &Summary, expect: &[Expectation]) -> Vec<ExpectationOut> {
+    expect
+        .iter()
+        .map(|e| {
+            let actual = summary.metric(&e.name).unwrap_or(f64::NAN);
+            ExpectationOut { name: e.name.clone(), expected: e.text.clone(), actual, pass: e.cmp.holds(actual, e.value) }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).map(|x| x * 1000).collect();
+        assert_eq!(percentile_ms(&v, 500), 50.0);
+        assert_eq!(percentile_ms(&v, 990), 99.0);
+        assert_eq!(percentile_ms(&[7000], 990), 7.0);
+        assert_eq!(percentile_ms(&[], 500), 0.0);
+    }
+
+    #[test]
+    fn every_metric_name_resolves() {
+        let s = Summary {
+            scenario: String::new(),
+            seed: 0,
+            semantics: None,
+            virtual_end_ms: 0,
+            events: 0,
+            trace_hash: String::new(),
+            produced: 0,
+            acked: 0,
+            failed: 0,
+            written: 0,
+            delivered: 0,
+            lost: 0,
+            lost_acked: 0,
+            pending: 0,
+            redelivered: 0,
+            duplicates: 0,
+            reordered: 0,
+            max_lag: 0,
+            final_lag: 0,
+            rebalances: 0,
+            commits_failed: 0,
+            final_members: 0,
+            final_assigned_partitions: 0,
+            latency_ms: Latency { p50: 0.0, p99: 0.0, max: 0.0 },
+            assignments: vec![],
+            partitions: vec![],
+            expectations: vec![],
+        };
+        for m in METRICS {
+            assert!(s.metric(m).is_some(), "{m}");
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub const METRICS: &[&str] = &[
     "max_lag",
     "final_lag",
     "rebalances",
+    "commits_failed",
     "latency_ms.p50",
     "latency_ms.p99",
     "latency_ms.max",

@@ -1,0 +1,4 @@
+//! Reports: the terminal table, the JSON summary and the report folder.
+
+pub mod folder;
+pub mod table;

@@ -1,0 +1,108 @@
+//! The terminal summary: the counts side by side, rebalances, expectations.
+
+use std::fmt::Write;
+
+use crate::oracle::checkers::Summary;
+
+fn ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2}s", v / 1000.0)
+    } else {
+        format!("{v:.1}ms")
+    }
+}
+
+fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Renders the summary for a person reading a terminal (no colour needed).
+pub fn render(s: &Summary) -> String {
+    let mut o = String::new();
+    let sem = s.semantics.as_deref().map(|x| format!(", semantics {x}")).unwrap_or_default();
+    let _ = writeln!(o, "streamsim: {} (seed {}{})", s.scenario, s.seed, sem);
+    let _ = writeln!(
+        o,
+        "virtual time {}.{:03}s, {} events, trace {}",
+        s.virtual_end_ms / 1000,
+        s.virtual_end_ms % 1000,
+        s.events,
+        &s.trace_hash[..16.min(s.trace_hash.len())]
+    );
+    let _ = writeln!(o);
+    let left = [
+        ("produced", s.produced),
+        ("acked", s.acked),
+        ("failed", s.failed),
+        ("written", s.written),
+        ("lost", s.lost),
+        ("lost_acked", s.lost_acked),
+        ("pending", s.pending),
+    ];
+    let right = [
+        ("delivered", s.delivered),
+        ("redelivered", s.redelivered),
+        ("duplicates", s.duplicates),
+        ("reordered", s.reordered),
+        ("max_lag", s.max_lag),
+        ("final_lag", s.final_lag),
+        ("rebalances", s.rebalances),
+    ];
+    let _ = writeln!(o, "  {:<28}{}", "producer and log", "consumers and sink");
+    for (l, r) in left.iter().zip(right.iter()) {
+        let _ = writeln!(o, "  {:<14}{:>10}    {:<14}{:>10}", l.0, l.1, r.0, r.1);
+    }
+    let _ = writeln!(
+        o,
+        "\n  latency (send -> sink)  p50 {}  p99 {}  max {}",
+        ms(s.latency_ms.p50),
+        ms(s.latency_ms.p99),
+        ms(s.latency_ms.max)
+    );
+    if !s.assignments.is_empty() {
+        let _ = writeln!(o, "\n  assignments");
+        for a in &s.assignments {
+            let members: Vec<String> = a
+                .members
+                .iter()
+                .map(|(m, p)| format!("{m} {:?}", p).replace(' ', " ").replace(", ", ","))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  {:>9}  {} gen {}  {}",
+                format!("{}.{:03}s", a.at_ms / 1000, a.at_ms % 1000),
+                a.group,
+                a.generation,
+                members.join("  ")
+            );
+        }
+    }
+    if !s.expectations.is_empty() {
+        let _ = writeln!(o, "\n  expectations");
+        for e in &s.expectations {
+            let mark = if e.pass { "pass" } else { "FAIL" };
+            let _ = writeln!(o, "    {mark}  {} {:<10} actual {}", e.name, e.expected, fmt_num(e.actual));
+        }
+    }
+    o
+}
+
+/// The readable diff of failed expectations, for stderr.
+pub fn render_failures(s: &Summary) -> Option<String> {
+    let failed: Vec<_> = s.expectations.iter().filter(|e| !e.pass).collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let mut o = String::new();
+    let _ = writeln!(o, "error: {} of {} expectations failed in `{}` (seed {})", failed.len(), s.expectations.len(), s.scenario, s.seed);
+    for e in failed {
+        let _ = writeln!(o, "  {}:", e.name);
+        let _ = writeln!(o, "    - expected {}", e.expected);
+        let _ = writeln!(o, "    + actual   {}", fmt_num(e.actual));
+    }
+    Some(o)
+}
