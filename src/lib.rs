@@ -8,9 +8,8 @@ pub mod oracle;
 pub mod model;
 pub mod scenario;
 pub mod world;
-pub mod report;
-#[cfg(any())]
 pub mod cli;
+pub mod report;
 
 
 use oracle::checkers::{summarize, Summary};

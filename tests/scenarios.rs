@@ -1,0 +1,143 @@
+//! Scenario-level tests: every shipped scenario passes its expectations, its
+//! JSON summary is pinned by a snapshot, runs are deterministic, and the
+//! headline anomalies come from the mechanics the scenarios describe.
+
+use std::path::Path;
+
+use streamsim::scenario::{load_file, Scenario};
+use streamsim::{simulate, Outcome};
+
+fn load(name: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
+    load_file(&path).unwrap_or_else(|e| panic!("{e}")).scenario
+}
+
+fn run(sc: Scenario) -> Outcome {
+    simulate(sc).expect("the run completes")
+}
+
+fn json(o: &Outcome) -> String {
+    streamsim::report::folder::summary_json(&o.summary)
+}
+
+const SHIPPED: [&str; 3] = ["homework", "at-most-once", "at-least-once"];
+
+#[test]
+fn every_shipped_scenario_passes_its_expectations() {
+    for name in SHIPPED {
+        let o = run(load(name));
+        let failed: Vec<_> = o.summary.expectations.iter().filter(|e| !e.pass).collect();
+        assert!(!o.summary.expectations.is_empty(), "{name} has no expectations");
+        assert!(failed.is_empty(), "{name}: {failed:?}");
+    }
+}
+
+#[test]
+fn snapshot_homework() {
+    insta::assert_snapshot!("homework", json(&run(load("homework"))));
+}
+
+#[test]
+fn snapshot_at_most_once() {
+    insta::assert_snapshot!("at-most-once", json(&run(load("at-most-once"))));
+}
+
+#[test]
+fn snapshot_at_least_once() {
+    insta::assert_snapshot!("at-least-once", json(&run(load("at-least-once"))));
+}
+
+#[test]
+fn same_seed_gives_identical_summary_and_trace() {
+    for name in SHIPPED {
+        let a = run(load(name));
+        let b = run(load(name));
+        assert_eq!(json(&a), json(&b), "{name}");
+        assert_eq!(a.samples, b.samples, "{name}");
+    }
+}
+
+#[test]
+fn different_seed_gives_a_different_trace() {
+    for name in SHIPPED {
+        let a = run(load(name));
+        let mut sc = load(name);
+        sc.seed += 1;
+        let b = run(sc);
+        assert_ne!(a.summary.trace_hash, b.summary.trace_hash, "{name}");
+    }
+}
+
+#[test]
+fn homework_survivors_take_all_six_partitions() {
+    let s = run(load("homework")).summary;
+    assert_eq!((s.produced, s.delivered, s.lost, s.duplicates), (6000, 6000, 0, 0));
+    assert!(s.max_lag < 1000, "max_lag {}", s.max_lag);
+    let last = s.assignments.last().expect("a rebalance happened");
+    assert_eq!(last.generation, 2);
+    assert_eq!(last.members.len(), 2);
+    assert!(!last.members.contains_key("analytics-1"));
+    let mut parts: Vec<u32> = last.members.values().flatten().copied().collect();
+    parts.sort_unstable();
+    assert_eq!(parts, vec![0, 1, 2, 3, 4, 5]);
+    // The crash happened at 30 s; the member is dropped after its 10 s session timeout.
+    assert!(last.at_ms >= 39_000 && last.at_ms <= 41_000, "rebalance at {} ms", last.at_ms);
+}
+
+#[test]
+fn at_most_once_loses_silently_and_never_duplicates() {
+    let s = run(load("at-most-once")).summary;
+    assert!(s.lost > 0);
+    assert_eq!(s.failed, 0, "no send failed: the loss is silent");
+    assert_eq!((s.duplicates, s.redelivered), (0, 0));
+    assert_eq!(s.written, s.produced, "the log holds every record once");
+}
+
+#[test]
+fn at_least_once_duplicates_and_never_loses() {
+    let s = run(load("at-least-once")).summary;
+    assert_eq!(s.lost, 0);
+    assert!(s.redelivered > 0);
+    assert_eq!(s.duplicates, s.redelivered, "a plain sink turns every redelivery into a duplicate");
+    assert_eq!(s.delivered, s.produced);
+}
+
+/// Removing the crash removes the anomaly: it comes from the crash, not the label.
+#[test]
+fn without_the_crash_neither_preset_has_anomalies() {
+    for name in ["at-most-once", "at-least-once"] {
+        let mut sc = load(name);
+        sc.faults.clear();
+        sc.expect.clear();
+        let s = run(sc).summary;
+        assert_eq!((s.lost, s.duplicates, s.redelivered), (0, 0, 0), "{name}");
+        assert_eq!(s.delivered, s.produced, "{name}");
+    }
+}
+
+/// The at-most-once loss is exactly the records the crashed consumer had
+/// committed but not yet processed: offsets and effects disagree there.
+#[test]
+fn at_most_once_loss_sits_between_processed_and_committed() {
+    let sc = load("at-most-once");
+    let mut w = streamsim::world::World::new(sc);
+    w.run().unwrap();
+    let s = streamsim::oracle::checkers::summarize(&w);
+    let group = &w.groups[0];
+    let ledger = &w.ledger;
+    // Every lost record sits below its partition's committed offset.
+    let mut lost_seen = 0;
+    for p in 0..group.partitions {
+        let part = &w.partitions[(group.first_partition + p) as usize];
+        let committed = group.committed[p as usize].unwrap_or(0);
+        let log = &part.replicas[part.leader.unwrap()].log;
+        for (offset, e) in log.iter().enumerate() {
+            let d = ledger.groups[0].deliveries.get(e.record as usize).map_or(0, |d| d.effects);
+            if d == 0 {
+                assert!((offset as u64) < committed, "an unprocessed record past the commit would be pending, not lost");
+                lost_seen += 1;
+            }
+        }
+    }
+    assert_eq!(lost_seen, s.lost);
+}
