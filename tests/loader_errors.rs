@@ -1,0 +1,171 @@
+//! The loader's errors name the file, line, column and field, and suggest the
+//! right name; presets and Kafka's config rules resolve as documented.
+
+use streamsim::kernel::time::Duration;
+use streamsim::scenario::*;
+
+const BASE: &str = "\
+name: t
+duration: 10s
+brokers: 3
+topics:
+  - name: clicks
+    partitions: 6
+    replication.factor: 3
+    config:
+      min.insync.replicas: 2
+producers:
+  - name: web
+    rate: 100/s
+    config:
+      acks: all
+consumers:
+  - group: analytics
+    instances: 2
+faults:
+  - { at: 5s, crash: analytics-1 }
+";
+
+fn err(text: &str) -> String {
+    load_str(text, "x.yaml").expect_err("must not load").to_string()
+}
+
+fn ok(text: &str) -> Loaded {
+    load_str(text, "x.yaml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_base_loads_with_kafka_defaults() {
+    let l = ok(BASE);
+    assert!(l.warnings.is_empty());
+    let s = l.scenario;
+    assert_eq!(s.duration, Duration::from_secs(10));
+    assert_eq!(s.drain, Duration::from_secs(60));
+    let p = &s.producers[0];
+    assert_eq!(p.topic, 0);
+    assert_eq!(p.config.acks, Acks::All);
+    assert!(p.config.enable_idempotence, "Kafka's default");
+    assert_eq!(p.config.linger, Duration::from_ms(5));
+    let c = &s.consumers[0];
+    assert_eq!(c.commit, CommitMode::Auto, "enable.auto.commit defaults to true");
+    assert_eq!(c.config.auto_offset_reset, OffsetReset::Latest);
+    assert_eq!(c.config.session_timeout, Duration::from_ms(45_000));
+    assert_eq!(s.faults, vec![FaultSpec { at: streamsim::kernel::time::Instant(5_000_000), action: FaultAction::Crash(Target::Consumer(0, 1)) }]);
+}
+
+#[test]
+fn typo_in_a_kafka_config_suggests_the_name() {
+    assert_eq!(
+        err(&BASE.replace("acks: all", "ack: all")),
+        "error: x.yaml:14:12: unknown producer config `ack` in `producers[0].config`\n  hint: did you mean `acks`?"
+    );
+}
+
+#[test]
+fn typo_in_a_field_suggests_the_name() {
+    assert_eq!(
+        err(&BASE.replace("    rate: 100/s", "    rat: 100/s")),
+        "error: x.yaml:12:10: unknown field `rat` in `producers[0]`\n  hint: did you mean `rate`?"
+    );
+}
+
+#[test]
+fn a_consumer_config_in_a_producer_is_named_as_such() {
+    let e = err(&BASE.replace("acks: all", "max.poll.records: 5"));
+    assert!(e.starts_with("error: x.yaml:14:25: `max.poll.records` is a Kafka consumer config, not a producer config"), "{e}");
+}
+
+#[test]
+fn known_but_unmodelled_configs_warn_with_a_location() {
+    let l = ok(&BASE.replace("acks: all", "acks: all\n      bootstrap.servers: localhost:9092"));
+    assert_eq!(l.warnings.len(), 1);
+    let w = l.warnings[0].to_string();
+    assert!(w.starts_with("warning: x.yaml:15:26: `bootstrap.servers` is a real Kafka producer config that streamsim does not model"), "{w}");
+}
+
+#[test]
+fn min_insync_above_replication_factor_is_an_error_at_its_line() {
+    let e = err(&BASE.replace("min.insync.replicas: 2", "min.insync.replicas: 4"));
+    assert!(e.starts_with("error: x.yaml:9:28: min.insync.replicas (4) is larger than replication.factor (3)"), "{e}");
+}
+
+#[test]
+fn more_replicas_than_brokers_is_an_error() {
+    let e = err(&BASE.replace("brokers: 3", "brokers: 2"));
+    assert!(e.starts_with("error: x.yaml:7:25: topic `clicks` needs 3 brokers"), "{e}");
+}
+
+#[test]
+fn explicit_idempotence_with_acks_1_is_kafkas_config_exception() {
+    let e = err(&BASE.replace("acks: all", "acks: 1\n      enable.idempotence: true"));
+    assert!(e.starts_with("error: x.yaml:14:13: enable.idempotence=true needs acks=all"), "{e}");
+    // Not explicit: idempotence is silently off, as in Kafka.
+    let l = ok(&BASE.replace("acks: all", "acks: 1"));
+    assert!(!l.scenario.producers[0].config.enable_idempotence);
+}
+
+#[test]
+fn faults_must_name_an_entity() {
+    assert_eq!(
+        err(&BASE.replace("crash: analytics-1", "crash: analytics-7")),
+        "error: x.yaml:19:22: no entity named `analytics-7`\n  hint: did you mean `analytics-0`?"
+    );
+    let e = err(&BASE.replace("crash: analytics-1", "restart: analytics-1"));
+    assert!(e.starts_with("error: x.yaml:19:25: restart at 5.000s: that entity is not down"), "{e}");
+}
+
+#[test]
+fn unmodelled_fault_kinds_are_refused_plainly() {
+    let e = err(&BASE.replace("crash: analytics-1 }", "pause: analytics-1, for: 2s }"));
+    assert!(e.contains("`pause` faults are not modelled yet"), "{e}");
+}
+
+#[test]
+fn durations_need_units() {
+    let e = err(&BASE.replace("duration: 10s", "duration: 10"));
+    assert_eq!(e, "error: x.yaml:2:11: `duration`: `10` has no unit\n  hint: write e.g. `10ms` or `10s`");
+}
+
+#[test]
+fn missing_name_points_at_the_document() {
+    let e = err(&BASE.replace("name: t\n", ""));
+    assert!(e.starts_with("error: x.yaml:1:1: missing field `name`"), "{e}");
+}
+
+#[test]
+fn presets_set_configs_and_the_file_wins() {
+    let l = ok(&BASE.replace("brokers: 3", "brokers: 3\nsemantics: at-most-once"));
+    let s = &l.scenario;
+    assert_eq!(s.producers[0].config.acks, Acks::All, "explicit acks wins over the preset's acks=1");
+    assert_eq!(s.producers[0].config.retries, 0);
+    assert_eq!(s.consumers[0].commit, CommitMode::BeforeProcessing);
+    assert_eq!(s.consumers[0].config.auto_offset_reset, OffsetReset::Earliest);
+    let l = ok(&BASE.replace("brokers: 3", "brokers: 3\nsemantics: effectively-once"));
+    assert_eq!(l.scenario.consumers[0].sink, SinkKind::Idempotent);
+    assert_eq!(l.scenario.consumers[0].commit, CommitMode::AfterProcessing);
+    let e = err(&BASE.replace("brokers: 3", "brokers: 3\nsemantics: exactly-once"));
+    assert!(e.contains("needs transactions"), "{e}");
+}
+
+#[test]
+fn commit_and_enable_auto_commit_must_agree() {
+    let e = err(&BASE.replace("    instances: 2", "    instances: 2\n    commit: after-processing\n    config:\n      enable.auto.commit: true"));
+    assert!(e.contains("contradicts `commit: after-processing`"), "{e}");
+}
+
+#[test]
+fn expectations_parse_comparisons_and_reject_unknown_metrics() {
+    let l = ok(&format!("{BASE}expect:\n  lost: 0\n  duplicates: \"> 0\"\n  max_lag: \"< 1000\"\n"));
+    let e = &l.scenario.expect;
+    assert_eq!(e.len(), 3);
+    assert_eq!((e[1].cmp, e[1].value, e[1].text.as_str()), (Cmp::Gt, 0.0, "> 0"));
+    let bad = err(&format!("{BASE}expect:\n  duplicate: 0\n"));
+    assert!(bad.contains("unknown metric `duplicate`") && bad.contains("did you mean `duplicates`?"), "{bad}");
+}
+
+#[test]
+fn invalid_yaml_reports_its_position() {
+    let e = err("name: t\ntopics: [\n");
+    assert!(e.starts_with("error: x.yaml:"), "{e}");
+    assert!(e.contains("invalid YAML"), "{e}");
+}
