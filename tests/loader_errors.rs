@@ -111,7 +111,7 @@ fn faults_must_name_an_entity() {
         "error: x.yaml:19:22: no entity named `analytics-7`\n  hint: did you mean `analytics-0`?"
     );
     let e = err(&BASE.replace("crash: analytics-1", "restart: analytics-1"));
-    assert!(e.starts_with("error: x.yaml:19:25: restart at 5.000s: that entity is not down"), "{e}");
+    assert!(e.starts_with("error: x.yaml:19:24: restart at 5.000s: that entity is not down"), "{e}");
 }
 
 #[test]
