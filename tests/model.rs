@@ -1,0 +1,120 @@
+//! Model-level tests: small scenarios that each exercise one mechanism and
+//! check that the outcome comes from it.
+
+use streamsim::scenario::load_str;
+use streamsim::simulate;
+
+fn run(yaml: &str) -> streamsim::oracle::checkers::Summary {
+    let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    simulate(sc).expect("run completes").summary
+}
+
+fn cluster(acks: &str, min_isr: u32, fault: &str) -> String {
+    format!(
+        "name: t
+seed: 3
+duration: 20s
+drain: 30s
+brokers: 3
+network: {{ latency: {{ uniform: [2ms, 8ms] }} }}
+topics:
+  - {{ name: t, partitions: 3, replication.factor: 3, config: {{ min.insync.replicas: {min_isr} }} }}
+producers:
+  - {{ name: p, rate: 2000/s, keys: 30, config: {{ acks: {acks}, enable.idempotence: false }} }}
+consumers:
+  - {{ group: g, instances: 1, commit: after-processing, config: {{ auto.offset.reset: earliest }} }}
+faults:
+{fault}
+"
+    )
+}
+
+/// acks=1 acknowledges on the leader's append; records the followers had not
+/// fetched when the leader died are gone although the producer saw them acked.
+#[test]
+fn acks_1_leader_crash_loses_acknowledged_records() {
+    let s = run(&cluster("1", 1, "  - { at: 5s, crash: broker-0 }"));
+    assert!(s.lost_acked > 0, "lost_acked {}", s.lost_acked);
+    assert_eq!(s.partitions[0].leader, Some(1), "the next in-sync replica leads partition 0");
+}
+
+/// acks=all with min.insync.replicas=2 of 3: the same crash loses nothing.
+#[test]
+fn acks_all_min_isr_2_survives_a_leader_crash() {
+    let s = run(&cluster("all", 2, "  - { at: 5s, crash: broker-0 }"));
+    assert_eq!((s.lost, s.lost_acked), (0, 0));
+    assert_eq!(s.delivered + s.failed, s.produced);
+    assert!(s.partitions.iter().all(|p| p.leader != Some(0)));
+}
+
+/// A restarted old leader truncates its divergent tail and rejoins the ISR.
+#[test]
+fn restarted_broker_catches_up_and_rejoins_the_isr() {
+    let s = run(&cluster("all", 2, "  - { at: 5s, crash: broker-0 }\n  - { at: 15s, restart: broker-0 }"));
+    assert_eq!(s.lost, 0);
+    for p in &s.partitions {
+        assert_eq!(p.isr.len(), 3, "partition {} ISR {:?}", p.partition, p.isr);
+        assert_eq!(p.high_watermark, p.log_end_offset);
+    }
+}
+
+/// The producer is told nothing went wrong while the controller has not yet
+/// fenced the dead leader: its batches wait (broker.session.timeout.ms), which
+/// shows up as latency, not loss.
+#[test]
+fn failover_waits_for_the_broker_session_timeout() {
+    let s = run(&cluster("all", 2, "  - { at: 5s, crash: broker-0 }"));
+    assert!(s.latency_ms.max >= 8_000.0, "max latency {} ms", s.latency_ms.max);
+}
+
+/// Auto-commit commits inside poll every 5 s: a consumer crash repeats what was
+/// processed since the last auto-commit (at-least-once), and loses nothing.
+#[test]
+fn auto_commit_crash_redelivers() {
+    let yaml = "name: t
+seed: 5
+duration: 20s
+topics: [{ name: t, partitions: 2 }]
+producers: [{ name: p, rate: 200/s }]
+consumers:
+  - { group: g, instances: 2, processing_time: 1ms, config: { auto.offset.reset: earliest, session.timeout.ms: 6000 } }
+faults:
+  - { at: 9s, crash: g-0 }
+";
+    let s = run(yaml);
+    assert!(s.redelivered > 0);
+    assert_eq!(s.duplicates, s.redelivered);
+    assert_eq!(s.lost, 0);
+}
+
+/// auto.offset.reset=latest: a new group skips what was produced before its
+/// first assignment (3 s of initial rebalance delay here): silent loss.
+#[test]
+fn offset_reset_latest_skips_early_records() {
+    let yaml = "name: t
+duration: 10s
+topics: [{ name: t, partitions: 2 }]
+producers: [{ name: p, rate: { constant: 100/s } }]
+consumers: [{ group: g, commit: after-processing }]
+";
+    let s = run(yaml);
+    assert!(s.lost >= 250 && s.lost <= 320, "lost {}", s.lost);
+    assert_eq!(s.lost_acked, s.lost);
+}
+
+/// Keyed records keep their per-key order end to end when nothing fails.
+#[test]
+fn no_faults_no_anomalies() {
+    let yaml = "name: t
+duration: 10s
+brokers: 3
+topics: [{ name: t, partitions: 6, replication.factor: 3 }]
+producers: [{ name: p, instances: 2, rate: 500/s, keys: 20 }]
+consumers: [{ group: g, instances: 3, processing_time: { uniform: [0us, 1ms] }, config: { auto.offset.reset: earliest } }]
+";
+    let s = run(yaml);
+    assert_eq!((s.lost, s.duplicates, s.redelivered, s.reordered, s.failed), (0, 0, 0, 0, 0));
+    assert_eq!(s.delivered, s.produced);
+    assert_eq!(s.written, s.produced);
+    assert_eq!(s.final_lag, 0);
+}
