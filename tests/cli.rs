@@ -1,0 +1,91 @@
+//! The command line as a user meets it: exit codes, the JSON contract, the
+//! report folder, errors on stderr.
+
+use std::process::Command;
+
+fn streamsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn run_prints_a_table_and_exits_0() {
+    let (code, out, err) = streamsim(&["run", "scenarios/homework.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("produced") && out.contains("6000"), "{out}");
+    assert!(out.contains("pass  final_assigned_partitions"), "{out}");
+}
+
+#[test]
+fn json_is_the_only_stdout_and_has_every_fixed_key() {
+    let (code, out, _) = streamsim(&["run", "scenarios/at-least-once.yaml", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is JSON");
+    for key in [
+        "scenario", "seed", "semantics", "virtual_end_ms", "events", "trace_hash", "produced", "acked", "failed", "written",
+        "delivered", "lost", "lost_acked", "redelivered", "duplicates", "reordered", "max_lag", "final_lag", "rebalances",
+        "latency_ms", "assignments", "partitions", "expectations",
+    ] {
+        assert!(v.get(key).is_some(), "missing `{key}`");
+    }
+    for key in ["p50", "p99", "max"] {
+        assert!(v["latency_ms"].get(key).is_some());
+    }
+}
+
+#[test]
+fn seed_flag_replaces_the_seed() {
+    let (_, a, _) = streamsim(&["run", "scenarios/homework.yaml", "--json", "--seed", "42"]);
+    let v: serde_json::Value = serde_json::from_str(&a).unwrap();
+    assert_eq!(v["seed"], 42);
+}
+
+#[test]
+fn a_failed_expectation_exits_1_with_a_diff_and_a_replay_command() {
+    let dir = std::env::temp_dir().join(format!("streamsim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("strict.yaml");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/at-least-once.yaml")).unwrap();
+    std::fs::write(&file, text.replace("  lost: 0\n", "  lost: 0\n  rebalances: 99\n")).unwrap();
+    let (code, _, err) = streamsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("rebalances:\n    - expected 99\n    + actual   2"), "{err}");
+    assert!(err.contains("replay: streamsim run"), "{err}");
+}
+
+#[test]
+fn bad_input_exits_2_with_a_located_error() {
+    let (code, _, err) = streamsim(&["validate", "tests/no-such-file.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("error: tests/no-such-file.yaml: cannot read"), "{err}");
+    let (code, _, _) = streamsim(&["run"]);
+    assert_eq!(code, 2, "usage errors exit 2");
+    let (code, out, _) = streamsim(&["validate", "scenarios/homework.yaml"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("ok: scenario `homework`"), "{out}");
+}
+
+#[test]
+fn out_writes_the_report_folder() {
+    let dir = std::env::temp_dir().join(format!("streamsim-report-{}", std::process::id()));
+    let (code, _, err) = streamsim(&["run", "scenarios/homework.yaml", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let json = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(json.contains("\"scenario\": \"homework\""));
+    let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
+    assert!(csv.starts_with("time_ms,lag,delivered,duplicates,redelivered\n"));
+    assert!(csv.lines().count() > 100);
+    assert!(dir.join("summary.md").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let (code, out, _) = streamsim(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("run") && out.contains("validate") && out.contains("Exit codes"), "{out}");
+}
