@@ -3,14 +3,13 @@
 //! Flow: [`scenario`] (YAML → validated `Scenario`) → [`world`] (entities, events in
 //! virtual time) → [`oracle`] (ledger → counts) → [`report`] (table, JSON).
 
+pub mod cli;
 pub mod kernel;
-pub mod oracle;
 pub mod model;
+pub mod oracle;
+pub mod report;
 pub mod scenario;
 pub mod world;
-pub mod cli;
-pub mod report;
-
 
 use oracle::checkers::{summarize, Summary};
 use scenario::Scenario;

@@ -9,7 +9,11 @@ fn streamsim(args: &[&str]) -> (i32, String, String) {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -26,9 +30,29 @@ fn json_is_the_only_stdout_and_has_every_fixed_key() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is JSON");
     for key in [
-        "scenario", "seed", "semantics", "virtual_end_ms", "events", "trace_hash", "produced", "acked", "failed", "written",
-        "delivered", "lost", "lost_acked", "redelivered", "duplicates", "reordered", "max_lag", "final_lag", "rebalances",
-        "latency_ms", "assignments", "partitions", "expectations",
+        "scenario",
+        "seed",
+        "semantics",
+        "virtual_end_ms",
+        "events",
+        "trace_hash",
+        "produced",
+        "acked",
+        "failed",
+        "written",
+        "delivered",
+        "lost",
+        "lost_acked",
+        "redelivered",
+        "duplicates",
+        "reordered",
+        "max_lag",
+        "final_lag",
+        "rebalances",
+        "latency_ms",
+        "assignments",
+        "partitions",
+        "expectations",
     ] {
         assert!(v.get(key).is_some(), "missing `{key}`");
     }

@@ -50,7 +50,13 @@ fn the_base_loads_with_kafka_defaults() {
     assert_eq!(c.commit, CommitMode::Auto, "enable.auto.commit defaults to true");
     assert_eq!(c.config.auto_offset_reset, OffsetReset::Latest);
     assert_eq!(c.config.session_timeout, Duration::from_ms(45_000));
-    assert_eq!(s.faults, vec![FaultSpec { at: streamsim::kernel::time::Instant(5_000_000), action: FaultAction::Crash(Target::Consumer(0, 1)) }]);
+    assert_eq!(
+        s.faults,
+        vec![FaultSpec {
+            at: streamsim::kernel::time::Instant(5_000_000),
+            action: FaultAction::Crash(Target::Consumer(0, 1))
+        }]
+    );
 }
 
 #[test]
@@ -72,7 +78,10 @@ fn typo_in_a_field_suggests_the_name() {
 #[test]
 fn a_consumer_config_in_a_producer_is_named_as_such() {
     let e = err(&BASE.replace("acks: all", "max.poll.records: 5"));
-    assert!(e.starts_with("error: x.yaml:14:25: `max.poll.records` is a Kafka consumer config, not a producer config"), "{e}");
+    assert!(
+        e.starts_with("error: x.yaml:14:25: `max.poll.records` is a Kafka consumer config, not a producer config"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -80,7 +89,12 @@ fn known_but_unmodelled_configs_warn_with_a_location() {
     let l = ok(&BASE.replace("acks: all", "acks: all\n      bootstrap.servers: localhost:9092"));
     assert_eq!(l.warnings.len(), 1);
     let w = l.warnings[0].to_string();
-    assert!(w.starts_with("warning: x.yaml:15:26: `bootstrap.servers` is a real Kafka producer config that streamsim does not model"), "{w}");
+    assert!(
+        w.starts_with(
+            "warning: x.yaml:15:26: `bootstrap.servers` is a real Kafka producer config that streamsim does not model"
+        ),
+        "{w}"
+    );
 }
 
 #[test]
@@ -149,7 +163,10 @@ fn presets_set_configs_and_the_file_wins() {
 
 #[test]
 fn commit_and_enable_auto_commit_must_agree() {
-    let e = err(&BASE.replace("    instances: 2", "    instances: 2\n    commit: after-processing\n    config:\n      enable.auto.commit: true"));
+    let e = err(&BASE.replace(
+        "    instances: 2",
+        "    instances: 2\n    commit: after-processing\n    config:\n      enable.auto.commit: true",
+    ));
     assert!(e.contains("contradicts `commit: after-processing`"), "{e}");
 }
 

@@ -134,7 +134,10 @@ fn at_most_once_loss_sits_between_processed_and_committed() {
         for (offset, e) in log.iter().enumerate() {
             let d = ledger.groups[0].deliveries.get(e.record as usize).map_or(0, |d| d.effects);
             if d == 0 {
-                assert!((offset as u64) < committed, "an unprocessed record past the commit would be pending, not lost");
+                assert!(
+                    (offset as u64) < committed,
+                    "an unprocessed record past the commit would be pending, not lost"
+                );
                 lost_seen += 1;
             }
         }

@@ -27,7 +27,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run one scenario and print its summary.
-    #[command(after_help = "The run ends when producers are done and everything is delivered, or at duration + drain.\nA failed `expect` exits 1 and prints expected vs actual.")]
+    #[command(
+        after_help = "The run ends when producers are done and everything is delivered, or at duration + drain.\nA failed `expect` exits 1 and prints expected vs actual."
+    )]
     Run {
         /// The scenario file (YAML, format v1).
         file: PathBuf,

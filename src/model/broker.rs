@@ -463,7 +463,8 @@ impl World {
         }
         if !ok {
             let token = rep.fetch_token;
-            return self.after(REPLICA_FETCH_BACKOFF, Event::ReplicaFetchRetry { partition: g, replica: r as u32, token });
+            return self
+                .after(REPLICA_FETCH_BACKOFF, Event::ReplicaFetchRetry { partition: g, replica: r as u32, token });
         }
         if let Some(t) = truncate_to {
             let rep = &mut part.replicas[r];
@@ -551,7 +552,8 @@ impl World {
             let mut shrunk = false;
             for r in 0..part.replicas.len() {
                 let rep = &part.replicas[r];
-                let lagging = rep.leo_seen < leader_leo && now.since(rep.last_caught_up.min(now)) > part.replica_lag_time_max;
+                let lagging =
+                    rep.leo_seen < leader_leo && now.since(rep.last_caught_up.min(now)) > part.replica_lag_time_max;
                 if r != l && part.in_isr(r) && lagging {
                     part.isr &= !(1 << r);
                     shrunk = true;
@@ -574,7 +576,16 @@ impl World {
             Some(_) => None,
         };
         if let Some(error) = error {
-            let msg = Msg::FetchResponse { c, inc, partition: g, token, from: offset, to: offset, last_entry_epoch: 0, error };
+            let msg = Msg::FetchResponse {
+                c,
+                inc,
+                partition: g,
+                token,
+                from: offset,
+                to: offset,
+                last_entry_epoch: 0,
+                error,
+            };
             return self.send(Node::Broker(b), Node::Consumer(c), msg);
         }
         if offset < part.high_watermark() {
@@ -593,7 +604,16 @@ impl World {
         let max = self.consumers[c as usize].max_fetch_records;
         let to = leader.hw.min(offset + max).max(offset);
         let last_entry_epoch = if to > offset { leader.log[to as usize - 1].epoch } else { 0 };
-        let msg = Msg::FetchResponse { c, inc, partition: g, token, from: offset, to, last_entry_epoch, error: FetchError::None };
+        let msg = Msg::FetchResponse {
+            c,
+            inc,
+            partition: g,
+            token,
+            from: offset,
+            to,
+            last_entry_epoch,
+            error: FetchError::None,
+        };
         self.send(Node::Broker(b), Node::Consumer(c), msg);
     }
 
@@ -625,7 +645,13 @@ impl World {
             let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
             let parked: Vec<ParkedFetch> = part.parked_fetches.drain(..).collect();
             for a in pending {
-                let msg = Msg::ProduceResponse { p: a.p, inc: a.inc, batch: a.batch, req: a.req, result: Err(ProduceError::Disconnected) };
+                let msg = Msg::ProduceResponse {
+                    p: a.p,
+                    inc: a.inc,
+                    batch: a.batch,
+                    req: a.req,
+                    result: Err(ProduceError::Disconnected),
+                };
                 self.send(Node::Broker(b), Node::Producer(a.p), msg);
             }
             for f in parked {

@@ -83,7 +83,14 @@ pub struct Consumer {
 }
 
 impl Consumer {
-    pub fn new(group: u32, name: String, partitions: u32, spec: &ConsumerSpec, rng: EntityRng, record_bytes: u32) -> Consumer {
+    pub fn new(
+        group: u32,
+        name: String,
+        partitions: u32,
+        spec: &ConsumerSpec,
+        rng: EntityRng,
+        record_bytes: u32,
+    ) -> Consumer {
         let n = partitions as usize;
         let cfg = &spec.config;
         Consumer {
@@ -426,7 +433,11 @@ impl World {
         if let Some(next) = then {
             cs.state = ConsumerState::Committing(next);
         }
-        self.send(Node::Consumer(c), Node::Coordinator(g), Msg::OffsetCommit { c, inc, member, generation, slot, sync });
+        self.send(
+            Node::Consumer(c),
+            Node::Coordinator(g),
+            Msg::OffsetCommit { c, inc, member, generation, slot, sync },
+        );
     }
 
     pub(crate) fn on_offset_commit_response(&mut self, c: u32, inc: u32, _slot: u32, ok: bool, sync: bool) {

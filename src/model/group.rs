@@ -14,7 +14,11 @@ pub enum GroupState {
     /// No members.
     Empty,
     /// Waiting for members to (re)join, until `deadline`.
-    PreparingRebalance { deadline: Instant, round: u32, initial: bool },
+    PreparingRebalance {
+        deadline: Instant,
+        round: u32,
+        initial: bool,
+    },
     Stable,
 }
 
@@ -52,7 +56,14 @@ pub struct Group {
 }
 
 impl Group {
-    pub fn new(spec_index: u32, spec: &ConsumerSpec, first_partition: u32, partitions: u32, first_consumer: u32, initial_delay: Duration) -> Group {
+    pub fn new(
+        spec_index: u32,
+        spec: &ConsumerSpec,
+        first_partition: u32,
+        partitions: u32,
+        first_consumer: u32,
+        initial_delay: Duration,
+    ) -> Group {
         Group {
             spec: spec_index,
             name: spec.group.clone(),
@@ -113,7 +124,14 @@ impl World {
             None => {
                 let id = g.next_member;
                 g.next_member += 1;
-                g.members.push(Member { id, consumer: c, inc, joined: true, last_heartbeat: now, assigned: Vec::new() });
+                g.members.push(Member {
+                    id,
+                    consumer: c,
+                    inc,
+                    joined: true,
+                    last_heartbeat: now,
+                    assigned: Vec::new(),
+                });
                 let at = now.add(g.session_timeout);
                 self.at(at, Event::SessionCheck { g: gi, member: id });
                 id

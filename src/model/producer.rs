@@ -95,7 +95,15 @@ pub struct Producer {
 }
 
 impl Producer {
-    pub fn new(spec_index: u32, name: String, first_partition: u32, partitions: u32, spec: &ProducerSpec, rng: EntityRng, brokers: u32) -> Producer {
+    pub fn new(
+        spec_index: u32,
+        name: String,
+        first_partition: u32,
+        partitions: u32,
+        spec: &ProducerSpec,
+        rng: EntityRng,
+        brokers: u32,
+    ) -> Producer {
         Producer {
             spec: spec_index,
             name,
@@ -207,7 +215,8 @@ impl World {
             }
         };
         let pr = &self.producers[p as usize];
-        let (record_bytes, batch_size, linger) = (pr.record_bytes as u64, pr.config.batch_size as u64, pr.config.linger);
+        let (record_bytes, batch_size, linger) =
+            (pr.record_bytes as u64, pr.config.batch_size as u64, pr.config.linger);
         let bt = &mut self.batches[batch as usize];
         bt.records.push(record);
         bt.bytes += record_bytes;
@@ -342,7 +351,8 @@ impl World {
         let req = self.next_req;
         self.next_req += 1;
         let pr = &mut self.producers[p as usize];
-        let (acks, idempotent, timeout, inc) = (pr.config.acks, pr.config.enable_idempotence, pr.config.request_timeout, pr.inc);
+        let (acks, idempotent, timeout, inc) =
+            (pr.config.acks, pr.config.enable_idempotence, pr.config.request_timeout, pr.inc);
         let local = self.batches[b as usize].partition - pr.first_partition;
         if idempotent && self.batches[b as usize].base_seq == NO_SEQ {
             let n = self.batches[b as usize].records.len() as u32;
@@ -392,7 +402,14 @@ impl World {
         }
     }
 
-    pub(crate) fn on_produce_response(&mut self, p: u32, inc: u32, b: u32, req: u64, result: Result<u64, ProduceError>) {
+    pub(crate) fn on_produce_response(
+        &mut self,
+        p: u32,
+        inc: u32,
+        b: u32,
+        req: u64,
+        result: Result<u64, ProduceError>,
+    ) {
         let pr = &self.producers[p as usize];
         let bt = &self.batches[b as usize];
         if !pr.up || pr.inc != inc || bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {

@@ -201,7 +201,11 @@ pub fn summarize(w: &World) -> Summary {
             at_ms: a.at.ms(),
             generation: a.generation,
             group: w.groups[a.group as usize].name.clone(),
-            members: a.members.iter().map(|(c, parts)| (w.consumers[*c as usize].name.clone(), parts.clone())).collect(),
+            members: a
+                .members
+                .iter()
+                .map(|(c, parts)| (w.consumers[*c as usize].name.clone(), parts.clone()))
+                .collect(),
         })
         .collect();
 
@@ -252,7 +256,12 @@ pub fn summarize(w: &World) -> Summary {
         rebalances: ledger.rebalances,
         commits_failed,
         final_members: w.groups.iter().map(|g| g.members.len() as u64).sum(),
-        final_assigned_partitions: w.groups.iter().flat_map(|g| g.members.iter()).map(|m| m.assigned.len() as u64).sum(),
+        final_assigned_partitions: w
+            .groups
+            .iter()
+            .flat_map(|g| g.members.iter())
+            .map(|m| m.assigned.len() as u64)
+            .sum(),
         latency_ms,
         assignments,
         partitions,
@@ -268,7 +277,12 @@ pub fn check_expectations(summary: &Summary, expect: &[Expectation]) -> Vec<Expe
         .iter()
         .map(|e| {
             let actual = summary.metric(&e.name).unwrap_or(f64::NAN);
-            ExpectationOut { name: e.name.clone(), expected: e.text.clone(), actual, pass: e.cmp.holds(actual, e.value) }
+            ExpectationOut {
+                name: e.name.clone(),
+                expected: e.text.clone(),
+                actual,
+                pass: e.cmp.holds(actual, e.value),
+            }
         })
         .collect()
 }

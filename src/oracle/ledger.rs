@@ -99,9 +99,8 @@ impl Ledger {
             key_base.push(total);
             total += k.max(1);
         }
-        let groups = (0..groups)
-            .map(|_| GroupLedger { max_seq_seen: vec![0; total as usize], ..Default::default() })
-            .collect();
+        let groups =
+            (0..groups).map(|_| GroupLedger { max_seq_seen: vec![0; total as usize], ..Default::default() }).collect();
         Ledger { groups, key_slots: keys_per_producer.to_vec(), key_base, ..Default::default() }
     }
 

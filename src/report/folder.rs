@@ -41,7 +41,11 @@ pub fn summary_md(s: &Summary) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", s.scenario);
     let sem = s.semantics.as_deref().unwrap_or("none");
-    let _ = writeln!(o, "seed {}, semantics {}, virtual time {} ms, {} events, trace `{}`\n", s.seed, sem, s.virtual_end_ms, s.events, s.trace_hash);
+    let _ = writeln!(
+        o,
+        "seed {}, semantics {}, virtual time {} ms, {} events, trace `{}`\n",
+        s.seed, sem, s.virtual_end_ms, s.events, s.trace_hash
+    );
     let _ = writeln!(o, "| count | value |\n|---|---:|");
     for (k, v) in [
         ("produced", s.produced),
@@ -61,11 +65,22 @@ pub fn summary_md(s: &Summary) -> String {
     ] {
         let _ = writeln!(o, "| {k} | {v} |");
     }
-    let _ = writeln!(o, "\nlatency send → sink: p50 {} ms, p99 {} ms, max {} ms", s.latency_ms.p50, s.latency_ms.p99, s.latency_ms.max);
+    let _ = writeln!(
+        o,
+        "\nlatency send → sink: p50 {} ms, p99 {} ms, max {} ms",
+        s.latency_ms.p50, s.latency_ms.p99, s.latency_ms.max
+    );
     if !s.expectations.is_empty() {
         let _ = writeln!(o, "\n| expectation | expected | actual | result |\n|---|---|---:|---|");
         for e in &s.expectations {
-            let _ = writeln!(o, "| {} | {} | {} | {} |", e.name, e.expected, e.actual, if e.pass { "pass" } else { "FAIL" });
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} |",
+                e.name,
+                e.expected,
+                e.actual,
+                if e.pass { "pass" } else { "FAIL" }
+            );
         }
     }
     o

@@ -66,11 +66,8 @@ pub fn render(s: &Summary) -> String {
     if !s.assignments.is_empty() {
         let _ = writeln!(o, "\n  assignments");
         for a in &s.assignments {
-            let members: Vec<String> = a
-                .members
-                .iter()
-                .map(|(m, p)| format!("{m} {:?}", p).replace(' ', " ").replace(", ", ","))
-                .collect();
+            let members: Vec<String> =
+                a.members.iter().map(|(m, p)| format!("{m} {:?}", p).replace(' ', " ").replace(", ", ",")).collect();
             let _ = writeln!(
                 o,
                 "  {:>9}  {} gen {}  {}",
@@ -98,7 +95,14 @@ pub fn render_failures(s: &Summary) -> Option<String> {
         return None;
     }
     let mut o = String::new();
-    let _ = writeln!(o, "error: {} of {} expectations failed in `{}` (seed {})", failed.len(), s.expectations.len(), s.scenario, s.seed);
+    let _ = writeln!(
+        o,
+        "error: {} of {} expectations failed in `{}` (seed {})",
+        failed.len(),
+        s.expectations.len(),
+        s.scenario,
+        s.seed
+    );
     for e in failed {
         let _ = writeln!(o, "  {}:", e.name);
         let _ = writeln!(o, "    - expected {}", e.expected);

@@ -111,7 +111,8 @@ pub const CONSUMER_KNOWN: &[&str] = &[
     "value.deserializer",
 ];
 
-pub const TOPIC_MODELLED: &[&str] = &["min.insync.replicas", "replica.lag.time.max.ms", "unclean.leader.election.enable"];
+pub const TOPIC_MODELLED: &[&str] =
+    &["min.insync.replicas", "replica.lag.time.max.ms", "unclean.leader.election.enable"];
 
 pub const TOPIC_KNOWN: &[&str] = &[
     "cleanup.policy",
@@ -245,7 +246,8 @@ impl Section {
     }
     /// Real Kafka names of this section that streamsim does not model.
     pub fn is_known_unmodelled(self, name: &str) -> bool {
-        let security = matches!(self, Section::Producer | Section::Consumer) && (name.starts_with("ssl.") || name.starts_with("sasl."));
+        let security = matches!(self, Section::Producer | Section::Consumer)
+            && (name.starts_with("ssl.") || name.starts_with("sasl."));
         security || self.known().contains(&name) || (self == Section::Topic && BROKER_KNOWN.contains(&name))
     }
     pub fn all_names(self) -> Vec<&'static str> {

@@ -116,14 +116,28 @@ pub fn load_str(source: &str, file: &str) -> Result<Loaded, LoadError> {
         if let Some(i) = message.find(" at line ") {
             message.truncate(i);
         }
-        LoadError { file: file.to_string(), line, column, field: String::new(), message: format!("invalid YAML: {message}"), hint: None }
+        LoadError {
+            file: file.to_string(),
+            line,
+            column,
+            field: String::new(),
+            message: format!("invalid YAML: {message}"),
+            hint: None,
+        }
     })?;
     let mut cx = Cx { source, file, warnings: Vec::new() };
     match scenario(&mut cx, &doc) {
         Ok(scenario) => Ok(Loaded { scenario, warnings: cx.warnings }),
         Err(p) => {
             let (line, column) = locate(source, &p.path);
-            Err(LoadError { file: file.to_string(), line, column, field: p.path.to_string(), message: p.message, hint: p.hint })
+            Err(LoadError {
+                file: file.to_string(),
+                line,
+                column,
+                field: p.path.to_string(),
+                message: p.message,
+                hint: p.hint,
+            })
         }
     }
 }
@@ -215,7 +229,10 @@ fn dist(v: &Value, path: &Path) -> Res<Dist> {
     let Some(m) = v.as_mapping() else { return Ok(Dist::Constant(duration(v, path)?)) };
     keys(m, path, &["exp", "uniform", "lognormal", "constant"])?;
     if m.len() != 1 {
-        return Err(problem(path, format!("`{path}` must name exactly one distribution: exp, uniform, lognormal or constant")));
+        return Err(problem(
+            path,
+            format!("`{path}` must name exactly one distribution: exp, uniform, lognormal or constant"),
+        ));
     }
     let (k, inner) = m.iter().next().expect("one entry");
     let k = scalar_text(k).unwrap_or_default();
@@ -237,8 +254,12 @@ fn dist(v: &Value, path: &Path) -> Res<Dist> {
         _ => {
             let lm = mapping(inner, &p)?;
             keys(lm, &p, &["median", "p99"])?;
-            let median = duration(get(lm, "median").ok_or_else(|| problem(&p, format!("`{p}` needs `median`")))?, &p.key("median"))?;
-            let p99 = duration(get(lm, "p99").ok_or_else(|| problem(&p, format!("`{p}` needs `p99`")))?, &p.key("p99"))?;
+            let median = duration(
+                get(lm, "median").ok_or_else(|| problem(&p, format!("`{p}` needs `median`")))?,
+                &p.key("median"),
+            )?;
+            let p99 =
+                duration(get(lm, "p99").ok_or_else(|| problem(&p, format!("`{p}` needs `p99`")))?, &p.key("p99"))?;
             if median == Duration::ZERO || p99 < median {
                 return Err(problem(&p, format!("`{p}` needs 0 < median <= p99")));
             }
@@ -275,11 +296,15 @@ fn scenario(cx: &mut Cx, doc: &Value) -> Res<Scenario> {
     let name_v = get(m, "name").ok_or_else(|| hinted(&root, "missing field `name`", "add e.g. `name: my-scenario`"))?;
     let name = string(name_v, &root.key("name"))?;
     if !name_ok(&name) {
-        return Err(problem(&root.key("name"), format!("`name` must be lowercase letters, digits and `-`, not `{name}`")));
+        return Err(problem(
+            &root.key("name"),
+            format!("`name` must be lowercase letters, digits and `-`, not `{name}`"),
+        ));
     }
     let description = get(m, "description").map(|v| string(v, &root.key("description"))).transpose()?;
     let seed = get(m, "seed").map(|v| uint(v, &root.key("seed"))).transpose()?.unwrap_or(0);
-    let dur_v = get(m, "duration").ok_or_else(|| hinted(&root, "missing field `duration`", "add e.g. `duration: 60s`"))?;
+    let dur_v =
+        get(m, "duration").ok_or_else(|| hinted(&root, "missing field `duration`", "add e.g. `duration: 60s`"))?;
     let duration_ = duration(dur_v, &root.key("duration"))?;
     if duration_ == Duration::ZERO {
         return Err(problem(&root.key("duration"), "`duration` must be above zero"));
@@ -354,8 +379,12 @@ fn scenario(cx: &mut Cx, doc: &Value) -> Res<Scenario> {
     let mut sorted: Vec<&str> = names.iter().map(|(n, _)| n.as_str()).collect();
     sorted.sort_unstable();
     if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
-        let which = if producers.iter().any(|p| w[0].starts_with(&format!("{}-", p.name))) { "producers" } else { "consumers" };
-        return Err(problem(&root.key(which), format!("two entities would both be named `{}`; rename a producer or group", w[0])));
+        let which =
+            if producers.iter().any(|p| w[0].starts_with(&format!("{}-", p.name))) { "producers" } else { "consumers" };
+        return Err(problem(
+            &root.key(which),
+            format!("two entities would both be named `{}`; rename a producer or group", w[0]),
+        ));
     }
     let end = Instant::ZERO.add(duration_).add(drain);
     let faults = match get(m, "faults") {
@@ -366,11 +395,15 @@ fn scenario(cx: &mut Cx, doc: &Value) -> Res<Scenario> {
         Some(v) => expectations(v, &root.key("expect"))?,
         None => Vec::new(),
     };
-    let max_events = get(m, "max_events").map(|v| uint(v, &root.key("max_events"))).transpose()?.unwrap_or(DEFAULT_MAX_EVENTS);
+    let max_events =
+        get(m, "max_events").map(|v| uint(v, &root.key("max_events"))).transpose()?.unwrap_or(DEFAULT_MAX_EVENTS);
     if max_events == 0 {
         return Err(problem(&root.key("max_events"), "`max_events` must be above zero"));
     }
-    let sample_interval = get(m, "sample_interval").map(|v| duration(v, &root.key("sample_interval"))).transpose()?.unwrap_or(DEFAULT_SAMPLE_INTERVAL);
+    let sample_interval = get(m, "sample_interval")
+        .map(|v| duration(v, &root.key("sample_interval")))
+        .transpose()?
+        .unwrap_or(DEFAULT_SAMPLE_INTERVAL);
     if sample_interval == Duration::ZERO {
         return Err(problem(&root.key("sample_interval"), "`sample_interval` must be above zero"));
     }
@@ -396,19 +429,32 @@ fn scenario(cx: &mut Cx, doc: &Value) -> Res<Scenario> {
 
 /// Iterates a `config:` mapping: modelled names go to `apply`; real Kafka names
 /// streamsim ignores raise a warning; anything else is an error.
-fn kafka_config(cx: &mut Cx, v: &Value, path: &Path, section: Section, mut apply: impl FnMut(&str, &Value, &Path) -> Res<()>) -> Res<()> {
+fn kafka_config(
+    cx: &mut Cx,
+    v: &Value,
+    path: &Path,
+    section: Section,
+    mut apply: impl FnMut(&str, &Value, &Path) -> Res<()>,
+) -> Res<()> {
     let m = mapping(v, path)?;
     for (k, val) in m {
         let key = scalar_text(k).ok_or_else(|| problem(path, format!("`{path}` has a key that is not a name")))?;
         let p = path.key(&key);
-        let modelled = section.modelled().contains(&key.as_str()) || (section == Section::Topic && key == "replica.lag.time.max.ms");
+        let modelled = section.modelled().contains(&key.as_str())
+            || (section == Section::Topic && key == "replica.lag.time.max.ms");
         if modelled {
             if val.is_null() {
                 return Err(problem(&p, format!("`{p}` has no value")));
             }
             apply(&key, val, &p)?;
         } else if section.is_known_unmodelled(&key) {
-            cx.warn(&p, format!("`{key}` is a real Kafka {} config that streamsim does not model; it is ignored", section.noun()));
+            cx.warn(
+                &p,
+                format!(
+                    "`{key}` is a real Kafka {} config that streamsim does not model; it is ignored",
+                    section.noun()
+                ),
+            );
         } else {
             let others: Vec<&str> = sections_of(&key).into_iter().filter(|s| *s != section).map(|s| s.noun()).collect();
             if let Some(other) = others.first() {
@@ -416,7 +462,11 @@ fn kafka_config(cx: &mut Cx, v: &Value, path: &Path, section: Section, mut apply
             }
             let hint = match suggest(&key, section.all_names()) {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("see Kafka's {} configs; streamsim models: {}", section.noun(), section.modelled().join(", ")),
+                None => format!(
+                    "see Kafka's {} configs; streamsim models: {}",
+                    section.noun(),
+                    section.modelled().join(", ")
+                ),
             };
             return Err(hinted(&p, format!("unknown {} config `{key}` in `{path}`", section.noun()), hint));
         }
@@ -443,7 +493,14 @@ fn broker_config(cx: &mut Cx, v: &Value, path: &Path) -> Res<(BrokerConfig, Opti
     Ok((bc, rf))
 }
 
-fn topics(cx: &mut Cx, v: &Value, path: &Path, brokers: u32, bc: &BrokerConfig, default_rf: Option<u32>) -> Res<Vec<TopicSpec>> {
+fn topics(
+    cx: &mut Cx,
+    v: &Value,
+    path: &Path,
+    brokers: u32,
+    bc: &BrokerConfig,
+    default_rf: Option<u32>,
+) -> Res<Vec<TopicSpec>> {
     let items = seq(v, path)?;
     if items.is_empty() {
         return Err(problem(path, "`topics` needs at least one topic"));
@@ -453,16 +510,26 @@ fn topics(cx: &mut Cx, v: &Value, path: &Path, brokers: u32, bc: &BrokerConfig, 
         let p = path.index(i);
         let m = mapping(item, &p)?;
         keys(m, &p, &["name", "partitions", "replication.factor", "config"])?;
-        let name = string(get(m, "name").ok_or_else(|| problem(&p, format!("`{p}` is missing `name`")))?, &p.key("name"))?;
+        let name =
+            string(get(m, "name").ok_or_else(|| problem(&p, format!("`{p}` is missing `name`")))?, &p.key("name"))?;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-            return Err(problem(&p.key("name"), format!("topic name `{name}` may use only letters, digits, `.`, `_` and `-`")));
+            return Err(problem(
+                &p.key("name"),
+                format!("topic name `{name}` may use only letters, digits, `.`, `_` and `-`"),
+            ));
         }
         if out.iter().any(|t| t.name == name) {
             return Err(problem(&p.key("name"), format!("topic `{name}` is defined twice")));
         }
-        let partitions = uint(get(m, "partitions").ok_or_else(|| problem(&p, format!("`{p}` is missing `partitions`")))?, &p.key("partitions"))?;
+        let partitions = uint(
+            get(m, "partitions").ok_or_else(|| problem(&p, format!("`{p}` is missing `partitions`")))?,
+            &p.key("partitions"),
+        )?;
         if partitions == 0 || partitions > 10_000 {
-            return Err(problem(&p.key("partitions"), format!("`partitions` must be between 1 and 10000, not {partitions}")));
+            return Err(problem(
+                &p.key("partitions"),
+                format!("`partitions` must be between 1 and 10000, not {partitions}"),
+            ));
         }
         let rf = match get(m, "replication.factor") {
             Some(v) => uint(v, &p.key("replication.factor"))?,
@@ -475,7 +542,9 @@ fn topics(cx: &mut Cx, v: &Value, path: &Path, brokers: u32, bc: &BrokerConfig, 
         if rf > brokers as u64 {
             return Err(hinted(
                 &rf_path,
-                format!("topic `{name}` needs {rf} brokers for replication.factor {rf}, but the scenario has {brokers}"),
+                format!(
+                    "topic `{name}` needs {rf} brokers for replication.factor {rf}, but the scenario has {brokers}"
+                ),
                 format!("set `brokers: {rf}` or lower `replication.factor`"),
             ));
         }
@@ -503,7 +572,10 @@ fn topics(cx: &mut Cx, v: &Value, path: &Path, brokers: u32, bc: &BrokerConfig, 
             ));
         }
         if config.replica_lag_time_max == Duration::ZERO {
-            return Err(problem(&p.key("config").key("replica.lag.time.max.ms"), "`replica.lag.time.max.ms` must be above zero"));
+            return Err(problem(
+                &p.key("config").key("replica.lag.time.max.ms"),
+                "`replica.lag.time.max.ms` must be above zero",
+            ));
         }
         out.push(TopicSpec { name, partitions: partitions as u32, replication_factor: rf as u32, config });
     }
@@ -518,7 +590,9 @@ fn topic_ref(m: &Mapping, p: &Path, topics: &[TopicSpec]) -> Res<usize> {
             topics.iter().position(|x| x.name == t).ok_or_else(|| {
                 let hint = match suggest(&t, topics.iter().map(|x| x.name.as_str())) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("topics: {}", topics.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")),
+                    None => {
+                        format!("topics: {}", topics.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", "))
+                    }
                 };
                 hinted(&tp, format!("no topic named `{t}`"), hint)
             })
@@ -559,24 +633,41 @@ fn acks(v: &Value, p: &Path) -> Res<Acks> {
         Some("0") => Ok(Acks::Zero),
         Some("1") => Ok(Acks::One),
         Some("all") | Some("-1") => Ok(Acks::All),
-        _ => Err(hinted(p, format!("`acks` must be 0, 1 or all, not `{}`", show(v)), "acks: all (or -1) waits for every in-sync replica")),
+        _ => Err(hinted(
+            p,
+            format!("`acks` must be 0, 1 or all, not `{}`", show(v)),
+            "acks: all (or -1) waits for every in-sync replica",
+        )),
     }
 }
 
-fn producers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Option<Semantics>) -> Res<Vec<ProducerSpec>> {
+fn producers(
+    cx: &mut Cx,
+    v: &Value,
+    path: &Path,
+    topics: &[TopicSpec],
+    sem: Option<Semantics>,
+) -> Res<Vec<ProducerSpec>> {
     let items = seq(v, path)?;
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         let m = mapping(item, &p)?;
         keys(m, &p, &["name", "topic", "instances", "rate", "messages", "keys", "record_bytes", "config"])?;
-        let name = string(get(m, "name").ok_or_else(|| problem(&p, format!("`{p}` is missing `name`")))?, &p.key("name"))?;
+        let name =
+            string(get(m, "name").ok_or_else(|| problem(&p, format!("`{p}` is missing `name`")))?, &p.key("name"))?;
         if !name_ok(&name) {
-            return Err(problem(&p.key("name"), format!("producer name must be lowercase letters, digits and `-`, not `{name}`")));
+            return Err(problem(
+                &p.key("name"),
+                format!("producer name must be lowercase letters, digits and `-`, not `{name}`"),
+            ));
         }
         let topic = topic_ref(m, &p, topics)?;
         let instances = instances(m, &p)?;
-        let rate = rate(get(m, "rate").ok_or_else(|| hinted(&p, format!("`{p}` is missing `rate`"), "add e.g. `rate: 100/s`"))?, &p.key("rate"))?;
+        let rate = rate(
+            get(m, "rate").ok_or_else(|| hinted(&p, format!("`{p}` is missing `rate`"), "add e.g. `rate: 100/s`"))?,
+            &p.key("rate"),
+        )?;
         let messages = get(m, "messages").map(|v| uint(v, &p.key("messages"))).transpose()?;
         if messages == Some(0) {
             return Err(problem(&p.key("messages"), "`messages` must be at least 1 (omit it for no cap)"));
@@ -630,7 +721,10 @@ fn producers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
                     "max.in.flight.requests.per.connection" => {
                         let n = uint(val, kp)?;
                         if n == 0 || n > 1000 {
-                            return Err(problem(kp, "`max.in.flight.requests.per.connection` must be between 1 and 1000"));
+                            return Err(problem(
+                                kp,
+                                "`max.in.flight.requests.per.connection` must be between 1 and 1000",
+                            ));
                         }
                         c.max_in_flight_requests_per_connection = n as u32;
                         if n > 5 {
@@ -683,7 +777,16 @@ fn producers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
                 "raise delivery.timeout.ms or lower request.timeout.ms",
             ));
         }
-        out.push(ProducerSpec { name, topic, instances, rate, messages, keys: keys_n as u32, record_bytes: record_bytes as u32, config: c });
+        out.push(ProducerSpec {
+            name,
+            topic,
+            instances,
+            rate,
+            messages,
+            keys: keys_n as u32,
+            record_bytes: record_bytes as u32,
+            config: c,
+        });
     }
     Ok(out)
 }
@@ -705,29 +808,49 @@ fn assignors(v: &Value, p: &Path) -> Res<Vec<Assignor>> {
                 "roundrobin" | "RoundRobinAssignor" => Ok(Assignor::RoundRobin),
                 "sticky" | "StickyAssignor" => Ok(Assignor::Sticky),
                 "cooperative-sticky" | "CooperativeStickyAssignor" => Ok(Assignor::CooperativeSticky),
-                _ => Err(hinted(p, format!("unknown assignor `{n}`"), "one of: range, roundrobin, sticky, cooperative-sticky")),
+                _ => Err(hinted(
+                    p,
+                    format!("unknown assignor `{n}`"),
+                    "one of: range, roundrobin, sticky, cooperative-sticky",
+                )),
             }
         })
         .collect()
 }
 
-fn consumers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Option<Semantics>) -> Res<Vec<ConsumerSpec>> {
+fn consumers(
+    cx: &mut Cx,
+    v: &Value,
+    path: &Path,
+    topics: &[TopicSpec],
+    sem: Option<Semantics>,
+) -> Res<Vec<ConsumerSpec>> {
     let items = seq(v, path)?;
     let mut out: Vec<ConsumerSpec> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let p = path.index(i);
         let m = mapping(item, &p)?;
         keys(m, &p, &["group", "topic", "instances", "processing_time", "commit", "sink", "config"])?;
-        let group = string(get(m, "group").ok_or_else(|| problem(&p, format!("`{p}` is missing `group`")))?, &p.key("group"))?;
+        let group =
+            string(get(m, "group").ok_or_else(|| problem(&p, format!("`{p}` is missing `group`")))?, &p.key("group"))?;
         if !name_ok(&group) {
-            return Err(problem(&p.key("group"), format!("group must be lowercase letters, digits and `-`, not `{group}`")));
+            return Err(problem(
+                &p.key("group"),
+                format!("group must be lowercase letters, digits and `-`, not `{group}`"),
+            ));
         }
         if out.iter().any(|c| c.group == group) {
-            return Err(problem(&p.key("group"), format!("group `{group}` appears twice; give it one entry with `instances`")));
+            return Err(problem(
+                &p.key("group"),
+                format!("group `{group}` appears twice; give it one entry with `instances`"),
+            ));
         }
         let topic = topic_ref(m, &p, topics)?;
         let instances = instances(m, &p)?;
-        let processing_time = get(m, "processing_time").map(|v| dist(v, &p.key("processing_time"))).transpose()?.unwrap_or(Dist::Constant(Duration::ZERO));
+        let processing_time = get(m, "processing_time")
+            .map(|v| dist(v, &p.key("processing_time")))
+            .transpose()?
+            .unwrap_or(Dist::Constant(Duration::ZERO));
         let (mut commit, mut sink) = match sem {
             Some(Semantics::AtMostOnce) => (Some(CommitMode::BeforeProcessing), SinkKind::Plain),
             Some(Semantics::AtLeastOnce) => (Some(CommitMode::AfterProcessing), SinkKind::Plain),
@@ -747,11 +870,16 @@ fn consumers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
                     "after-processing" => CommitMode::AfterProcessing,
                     "auto" => CommitMode::Auto,
                     "transactional" => {
-                        return Err(hinted(&cp, "`commit: transactional` needs transactions, which are not modelled yet", "use after-processing with `sink: idempotent`"));
+                        return Err(hinted(
+                            &cp,
+                            "`commit: transactional` needs transactions, which are not modelled yet",
+                            "use after-processing with `sink: idempotent`",
+                        ));
                     }
                     _ => {
                         let opts = ["before-processing", "after-processing", "auto", "transactional"];
-                        let hint = suggest(&s, opts).map_or_else(|| format!("one of: {}", opts.join(", ")), |x| format!("did you mean `{x}`?"));
+                        let hint = suggest(&s, opts)
+                            .map_or_else(|| format!("one of: {}", opts.join(", ")), |x| format!("did you mean `{x}`?"));
                         return Err(hinted(&cp, format!("unknown commit mode `{s}`"), hint));
                     }
                 };
@@ -765,9 +893,16 @@ fn consumers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
             sink = match s.as_str() {
                 "plain" => SinkKind::Plain,
                 "idempotent" => SinkKind::Idempotent,
-                "transactional" => return Err(hinted(&sp, "`sink: transactional` needs transactions, which are not modelled yet", "use `sink: idempotent`")),
+                "transactional" => {
+                    return Err(hinted(
+                        &sp,
+                        "`sink: transactional` needs transactions, which are not modelled yet",
+                        "use `sink: idempotent`",
+                    ))
+                }
                 _ => {
-                    let hint = suggest(&s, ["plain", "idempotent", "transactional"]).map_or("one of: plain, idempotent".to_string(), |x| format!("did you mean `{x}`?"));
+                    let hint = suggest(&s, ["plain", "idempotent", "transactional"])
+                        .map_or("one of: plain, idempotent".to_string(), |x| format!("did you mean `{x}`?"));
                     return Err(hinted(&sp, format!("unknown sink `{s}`"), hint));
                 }
             };
@@ -784,7 +919,13 @@ fn consumers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
                             "earliest" => OffsetReset::Earliest,
                             "latest" => OffsetReset::Latest,
                             "none" => OffsetReset::None,
-                            other => return Err(hinted(kp, format!("`auto.offset.reset` must be earliest, latest or none, not `{other}`"), "earliest reads from the start of the log")),
+                            other => {
+                                return Err(hinted(
+                                    kp,
+                                    format!("`auto.offset.reset` must be earliest, latest or none, not `{other}`"),
+                                    "earliest reads from the start of the log",
+                                ))
+                            }
                         }
                     }
                     "session.timeout.ms" => c.session_timeout = ms(val, kp)?,
@@ -798,15 +939,23 @@ fn consumers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
                         c.max_poll_records = n as u32;
                     }
                     "isolation.level" => {
-                        c.isolation_level = match string(val, kp)?.as_str() {
-                            "read_uncommitted" => IsolationLevel::ReadUncommitted,
-                            "read_committed" => IsolationLevel::ReadCommitted,
-                            other => return Err(problem(kp, format!("`isolation.level` must be read_uncommitted or read_committed, not `{other}`"))),
-                        }
+                        c.isolation_level =
+                            match string(val, kp)?.as_str() {
+                                "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                                "read_committed" => IsolationLevel::ReadCommitted,
+                                other => return Err(problem(
+                                    kp,
+                                    format!(
+                                        "`isolation.level` must be read_uncommitted or read_committed, not `{other}`"
+                                    ),
+                                )),
+                            }
                     }
                     "partition.assignment.strategy" => c.partition_assignment_strategy = assignors(val, kp)?,
                     "fetch.max.wait.ms" => c.fetch_max_wait = ms(val, kp)?,
-                    "max.partition.fetch.bytes" => c.max_partition_fetch_bytes = uint(val, kp)?.clamp(1, u32::MAX as u64) as u32,
+                    "max.partition.fetch.bytes" => {
+                        c.max_partition_fetch_bytes = uint(val, kp)?.clamp(1, u32::MAX as u64) as u32
+                    }
                     "retry.backoff.ms" => c.retry_backoff = ms(val, kp)?,
                     "group.id" => {
                         let g = string(val, kp)?;
@@ -842,15 +991,24 @@ fn consumers(cx: &mut Cx, v: &Value, path: &Path, topics: &[TopicSpec], sem: Opt
         if c.heartbeat_interval >= c.session_timeout {
             return Err(hinted(
                 &cfg_path.key("heartbeat.interval.ms"),
-                format!("heartbeat.interval.ms ({}) must be lower than session.timeout.ms ({})", c.heartbeat_interval.ms(), c.session_timeout.ms()),
+                format!(
+                    "heartbeat.interval.ms ({}) must be lower than session.timeout.ms ({})",
+                    c.heartbeat_interval.ms(),
+                    c.session_timeout.ms()
+                ),
                 "Kafka recommends at most a third of the session timeout",
             ));
         }
-        if c.heartbeat_interval == Duration::ZERO || c.auto_commit_interval == Duration::ZERO && commit == CommitMode::Auto {
+        if c.heartbeat_interval == Duration::ZERO
+            || c.auto_commit_interval == Duration::ZERO && commit == CommitMode::Auto
+        {
             return Err(problem(&cfg_path, "heartbeat.interval.ms and auto.commit.interval.ms must be above zero"));
         }
         if c.partition_assignment_strategy.first() != Some(&Assignor::Range) {
-            cx.warn(&cfg_path.key("partition.assignment.strategy"), "only the range assignor is modelled yet; the group uses range".to_string());
+            cx.warn(
+                &cfg_path.key("partition.assignment.strategy"),
+                "only the range assignor is modelled yet; the group uses range".to_string(),
+            );
         }
         out.push(ConsumerSpec { group, topic, instances, processing_time, commit, sink, config: c });
     }
@@ -864,14 +1022,25 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
         let p = path.index(i);
         let m = mapping(item, &p)?;
         keys(m, &p, &["at", "crash", "restart", "pause", "partition", "for"])?;
-        let at = duration(get(m, "at").ok_or_else(|| hinted(&p, format!("`{p}` is missing `at`"), "add e.g. `at: 30s`"))?, &p.key("at"))?;
+        let at = duration(
+            get(m, "at").ok_or_else(|| hinted(&p, format!("`{p}` is missing `at`"), "add e.g. `at: 30s`"))?,
+            &p.key("at"),
+        )?;
         let at = Instant::ZERO.add(at);
         if at > end {
-            return Err(problem(&p.key("at"), format!("fault at {at} is after the run's end ({end} = duration + drain)")));
+            return Err(problem(
+                &p.key("at"),
+                format!("fault at {at} is after the run's end ({end} = duration + drain)"),
+            ));
         }
-        let actions: Vec<&str> = ["crash", "restart", "pause", "partition"].into_iter().filter(|k| get(m, k).is_some()).collect();
+        let actions: Vec<&str> =
+            ["crash", "restart", "pause", "partition"].into_iter().filter(|k| get(m, k).is_some()).collect();
         if actions.len() != 1 {
-            return Err(hinted(&p, format!("`{p}` must have exactly one of crash, restart, pause, partition"), "e.g. `{ at: 30s, crash: analytics-1 }`"));
+            return Err(hinted(
+                &p,
+                format!("`{p}` must have exactly one of crash, restart, pause, partition"),
+                "e.g. `{ at: 30s, crash: analytics-1 }`",
+            ));
         }
         let kind = actions[0];
         let kp = p.key(kind);
@@ -880,7 +1049,9 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
             names.iter().find(|(x, _)| *x == n).map(|(_, t)| *t).ok_or_else(|| {
                 let hint = match suggest(&n, names.iter().map(|(x, _)| x.as_str())) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("entities: {}", names.iter().map(|(x, _)| x.as_str()).collect::<Vec<_>>().join(", ")),
+                    None => {
+                        format!("entities: {}", names.iter().map(|(x, _)| x.as_str()).collect::<Vec<_>>().join(", "))
+                    }
                 };
                 hinted(tp, format!("no entity named `{n}`"), hint)
             })
@@ -914,7 +1085,11 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
                     FaultAction::Partition(ts, d)
                 };
                 let _ = action;
-                return Err(hinted(&kp, format!("`{kind}` faults are not modelled yet"), "use crash and restart for now"));
+                return Err(hinted(
+                    &kp,
+                    format!("`{kind}` faults are not modelled yet"),
+                    "use crash and restart for now",
+                ));
             }
         };
         out.push((FaultSpec { at, action }, p));
@@ -932,7 +1107,11 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
             }
             FaultAction::Restart(t) => {
                 let Some(i) = down.iter().position(|x| x == t) else {
-                    return Err(hinted(&p.key("restart"), format!("restart at {}: that entity is not down", f.at), "crash it earlier"));
+                    return Err(hinted(
+                        &p.key("restart"),
+                        format!("restart at {}: that entity is not down", f.at),
+                        "crash it earlier",
+                    ));
                 };
                 down.swap_remove(i);
             }
@@ -949,26 +1128,47 @@ fn expectations(v: &Value, path: &Path) -> Res<Vec<Expectation>> {
         let name = scalar_text(k).ok_or_else(|| problem(path, "`expect` keys must be metric names"))?;
         let p = path.key(&name);
         if !METRICS.contains(&name.as_str()) {
-            let hint = suggest(&name, METRICS.iter().copied()).map_or_else(|| format!("metrics: {}", METRICS.join(", ")), |s| format!("did you mean `{s}`?"));
+            let hint = suggest(&name, METRICS.iter().copied())
+                .map_or_else(|| format!("metrics: {}", METRICS.join(", ")), |s| format!("did you mean `{s}`?"));
             return Err(hinted(&p, format!("unknown metric `{name}` in `expect`"), hint));
         }
         let (cmp, value, text) = match val {
             Value::Number(n) => {
-                let x = n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| problem(&p, "expected value must be a finite number"))?;
+                let x = n
+                    .as_f64()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| problem(&p, "expected value must be a finite number"))?;
                 (Cmp::Eq, x, n.to_string())
             }
             Value::String(s) => {
                 let t = s.trim();
-                let (cmp, rest) = [("==", Cmp::Eq), ("!=", Cmp::Ne), ("<=", Cmp::Le), (">=", Cmp::Ge), ("<", Cmp::Lt), (">", Cmp::Gt)]
-                    .into_iter()
-                    .find_map(|(sym, c)| t.strip_prefix(sym).map(|r| (c, r)))
-                    .unwrap_or((Cmp::Eq, t));
+                let (cmp, rest) = [
+                    ("==", Cmp::Eq),
+                    ("!=", Cmp::Ne),
+                    ("<=", Cmp::Le),
+                    (">=", Cmp::Ge),
+                    ("<", Cmp::Lt),
+                    (">", Cmp::Gt),
+                ]
+                .into_iter()
+                .find_map(|(sym, c)| t.strip_prefix(sym).map(|r| (c, r)))
+                .unwrap_or((Cmp::Eq, t));
                 let x: f64 = rest.trim().parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| {
-                    hinted(&p, format!("`{p}`: `{s}` is not a comparison"), "write e.g. `0`, `\"> 0\"`, `\"< 1000\"`, `\">= 5\"`")
+                    hinted(
+                        &p,
+                        format!("`{p}`: `{s}` is not a comparison"),
+                        "write e.g. `0`, `\"> 0\"`, `\"< 1000\"`, `\">= 5\"`",
+                    )
                 })?;
                 (cmp, x, t.to_string())
             }
-            _ => return Err(hinted(&p, format!("`{p}` must be a number or a comparison"), "write e.g. `0` or `\"> 0\"`")),
+            _ => {
+                return Err(hinted(
+                    &p,
+                    format!("`{p}` must be a number or a comparison"),
+                    "write e.g. `0` or `\"> 0\"`",
+                ))
+            }
         };
         out.push(Expectation { name, cmp, value, text });
     }

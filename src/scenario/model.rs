@@ -45,12 +45,8 @@ pub enum Semantics {
 }
 
 impl Semantics {
-    pub const ALL: [Semantics; 4] = [
-        Semantics::AtMostOnce,
-        Semantics::AtLeastOnce,
-        Semantics::ExactlyOnce,
-        Semantics::EffectivelyOnce,
-    ];
+    pub const ALL: [Semantics; 4] =
+        [Semantics::AtMostOnce, Semantics::AtLeastOnce, Semantics::ExactlyOnce, Semantics::EffectivelyOnce];
     pub fn name(self) -> &'static str {
         match self {
             Semantics::AtMostOnce => "at-most-once",

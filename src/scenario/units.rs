@@ -12,7 +12,11 @@ fn decimal(text: &str) -> Option<(u128, u128)> {
     if int.is_empty() && frac.is_empty() {
         return None;
     }
-    if !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 9 || int.len() > 18 {
+    if !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 9
+        || int.len() > 18
+    {
         return None;
     }
     let digits = format!("{int}{frac}");
@@ -20,7 +24,8 @@ fn decimal(text: &str) -> Option<(u128, u128)> {
     Some((value, 10u128.pow(frac.len() as u32)))
 }
 
-const UNITS: [(&str, u128); 6] = [("us", 1), ("ms", 1_000), ("s", 1_000_000), ("min", 60_000_000), ("m", 60_000_000), ("h", 3_600_000_000)];
+const UNITS: [(&str, u128); 6] =
+    [("us", 1), ("ms", 1_000), ("s", 1_000_000), ("min", 60_000_000), ("m", 60_000_000), ("h", 3_600_000_000)];
 
 /// `250us`, `2ms`, `1.5s`, `2m`, `1h` → microseconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

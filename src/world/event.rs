@@ -87,11 +87,30 @@ pub enum HeartbeatResult {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Msg {
     /// Producer → leader: append batch `batch`; `req` is unique per send attempt.
-    Produce { p: u32, inc: u32, batch: u32, req: u64, partition: u32, acks: Acks },
+    Produce {
+        p: u32,
+        inc: u32,
+        batch: u32,
+        req: u64,
+        partition: u32,
+        acks: Acks,
+    },
     /// Leader → producer: the base offset, or why not.
-    ProduceResponse { p: u32, inc: u32, batch: u32, req: u64, result: Result<u64, ProduceError> },
+    ProduceResponse {
+        p: u32,
+        inc: u32,
+        batch: u32,
+        req: u64,
+        result: Result<u64, ProduceError>,
+    },
     /// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.
-    ReplicaFetch { partition: u32, replica: u32, token: u32, offset: u64, last_epoch: u32 },
+    ReplicaFetch {
+        partition: u32,
+        replica: u32,
+        token: u32,
+        offset: u64,
+        last_epoch: u32,
+    },
     /// Leader → follower: entries `[from, to)` of the leader's log, whose last entry has
     /// epoch `last_entry_epoch`; or `truncate_to` when the follower's log diverged.
     ReplicaFetchResponse {
@@ -106,21 +125,75 @@ pub enum Msg {
         ok: bool,
     },
     /// Consumer → leader.
-    Fetch { c: u32, inc: u32, partition: u32, offset: u64, token: u32 },
+    Fetch {
+        c: u32,
+        inc: u32,
+        partition: u32,
+        offset: u64,
+        token: u32,
+    },
     /// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).
-    FetchResponse { c: u32, inc: u32, partition: u32, token: u32, from: u64, to: u64, last_entry_epoch: u32, error: FetchError },
+    FetchResponse {
+        c: u32,
+        inc: u32,
+        partition: u32,
+        token: u32,
+        from: u64,
+        to: u64,
+        last_entry_epoch: u32,
+        error: FetchError,
+    },
     /// Consumer → coordinator; `member` 0 asks for a new member id.
-    JoinGroup { c: u32, inc: u32, member: u32 },
+    JoinGroup {
+        c: u32,
+        inc: u32,
+        member: u32,
+    },
     /// Coordinator → consumer: the rebalance completed; the assignment is the group's for `generation`.
-    JoinResponse { c: u32, inc: u32, member: u32, generation: u32 },
-    Heartbeat { c: u32, inc: u32, member: u32, generation: u32 },
-    HeartbeatResponse { c: u32, inc: u32, result: HeartbeatResult },
+    JoinResponse {
+        c: u32,
+        inc: u32,
+        member: u32,
+        generation: u32,
+    },
+    Heartbeat {
+        c: u32,
+        inc: u32,
+        member: u32,
+        generation: u32,
+    },
+    HeartbeatResponse {
+        c: u32,
+        inc: u32,
+        result: HeartbeatResult,
+    },
     /// Consumer → coordinator: the committed offsets of its partitions.
-    OffsetFetch { c: u32, inc: u32, generation: u32 },
-    OffsetFetchResponse { c: u32, inc: u32, generation: u32 },
+    OffsetFetch {
+        c: u32,
+        inc: u32,
+        generation: u32,
+    },
+    OffsetFetchResponse {
+        c: u32,
+        inc: u32,
+        generation: u32,
+    },
     /// Consumer → coordinator: commit the offsets held in commit slot `slot`.
-    OffsetCommit { c: u32, inc: u32, member: u32, generation: u32, slot: u32, sync: bool },
-    OffsetCommitResponse { c: u32, inc: u32, slot: u32, ok: bool, sync: bool },
+    OffsetCommit {
+        c: u32,
+        inc: u32,
+        member: u32,
+        generation: u32,
+        slot: u32,
+        sync: bool,
+    },
+    OffsetCommitResponse {
+        c: u32,
+        inc: u32,
+        slot: u32,
+        ok: bool,
+        sync: bool,
+    },
 }
 
 impl Msg {

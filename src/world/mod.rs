@@ -105,7 +105,15 @@ impl World {
                 let topic = &topics[spec.topic];
                 let rng = EntityRng::new(seed, &name);
                 keys_per_producer.push(spec.keys);
-                producers.push(Producer::new(s as u32, name, topic.first_partition, topic.partitions, spec, rng, scenario.brokers));
+                producers.push(Producer::new(
+                    s as u32,
+                    name,
+                    topic.first_partition,
+                    topic.partitions,
+                    spec,
+                    rng,
+                    scenario.brokers,
+                ));
             }
         }
         let mut groups = Vec::new();
@@ -145,12 +153,8 @@ impl World {
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len();
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
         let ledger = Ledger::new(&keys_per_producer, groups.len());
-        let lag_min = scenario
-            .topics
-            .iter()
-            .map(|t| t.config.replica_lag_time_max)
-            .min()
-            .unwrap_or(Duration::from_ms(30_000));
+        let lag_min =
+            scenario.topics.iter().map(|t| t.config.replica_lag_time_max).min().unwrap_or(Duration::from_ms(30_000));
         World {
             queue: EventQueue::with_capacity(1024),
             now: Instant::ZERO,
@@ -328,9 +332,30 @@ impl World {
                 let Node::Broker(b) = to else { unreachable!("replica fetch goes to a broker") };
                 self.on_replica_fetch(b, partition, replica, token, offset, last_epoch);
             }
-            Msg::ReplicaFetchResponse { partition, replica, token, from: lo, to: hi, last_entry_epoch, leader_hw, truncate_to, ok } => {
+            Msg::ReplicaFetchResponse {
+                partition,
+                replica,
+                token,
+                from: lo,
+                to: hi,
+                last_entry_epoch,
+                leader_hw,
+                truncate_to,
+                ok,
+            } => {
                 let Node::Broker(src) = from else { unreachable!("replica data comes from a broker") };
-                self.on_replica_fetch_response(src, partition, replica, token, lo, hi, last_entry_epoch, leader_hw, truncate_to, ok);
+                self.on_replica_fetch_response(
+                    src,
+                    partition,
+                    replica,
+                    token,
+                    lo,
+                    hi,
+                    last_entry_epoch,
+                    leader_hw,
+                    truncate_to,
+                    ok,
+                );
             }
             Msg::Fetch { c, inc, partition, offset, token } => {
                 let Node::Broker(b) = to else { unreachable!("fetch goes to a broker") };
@@ -349,7 +374,9 @@ impl World {
             Msg::OffsetCommit { c, inc, member, generation, slot, sync } => {
                 self.on_offset_commit(c, inc, member, generation, slot, sync)
             }
-            Msg::OffsetCommitResponse { c, inc, slot, ok, sync } => self.on_offset_commit_response(c, inc, slot, ok, sync),
+            Msg::OffsetCommitResponse { c, inc, slot, ok, sync } => {
+                self.on_offset_commit_response(c, inc, slot, ok, sync)
+            }
         }
     }
 
@@ -421,7 +448,8 @@ impl World {
         match t {
             Target::Broker(b) => (0, b as u64),
             Target::Producer(s, i) => {
-                let idx = self.producers.iter().position(|p| p.spec == s as u32).expect("producer spec exists") + i as usize;
+                let idx =
+                    self.producers.iter().position(|p| p.spec == s as u32).expect("producer spec exists") + i as usize;
                 (1, idx as u64)
             }
             Target::Consumer(s, i) => (2, (self.groups[s].first_consumer + i) as u64),
