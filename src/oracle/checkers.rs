@@ -114,6 +114,27 @@ impl Summary {
         Some(v)
     }
 
+    /// The headline counts in display order: producer and log side first, then
+    /// consumers and sink.
+    pub fn counts(&self) -> [(&'static str, u64); 14] {
+        [
+            ("produced", self.produced),
+            ("acked", self.acked),
+            ("failed", self.failed),
+            ("written", self.written),
+            ("lost", self.lost),
+            ("lost_acked", self.lost_acked),
+            ("pending", self.pending),
+            ("delivered", self.delivered),
+            ("redelivered", self.redelivered),
+            ("duplicates", self.duplicates),
+            ("reordered", self.reordered),
+            ("max_lag", self.max_lag),
+            ("final_lag", self.final_lag),
+            ("rebalances", self.rebalances),
+        ]
+    }
+
     pub fn all_expectations_pass(&self) -> bool {
         self.expectations.iter().all(|e| e.pass)
     }

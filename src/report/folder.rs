@@ -47,22 +47,7 @@ pub fn summary_md(s: &Summary) -> String {
         s.seed, sem, s.virtual_end_ms, s.events, s.trace_hash
     );
     let _ = writeln!(o, "| count | value |\n|---|---:|");
-    for (k, v) in [
-        ("produced", s.produced),
-        ("acked", s.acked),
-        ("failed", s.failed),
-        ("written", s.written),
-        ("delivered", s.delivered),
-        ("lost", s.lost),
-        ("lost_acked", s.lost_acked),
-        ("pending", s.pending),
-        ("redelivered", s.redelivered),
-        ("duplicates", s.duplicates),
-        ("reordered", s.reordered),
-        ("max_lag", s.max_lag),
-        ("final_lag", s.final_lag),
-        ("rebalances", s.rebalances),
-    ] {
+    for (k, v) in s.counts() {
         let _ = writeln!(o, "| {k} | {v} |");
     }
     let _ = writeln!(

@@ -34,24 +34,8 @@ pub fn render(s: &Summary) -> String {
         &s.trace_hash[..16.min(s.trace_hash.len())]
     );
     let _ = writeln!(o);
-    let left = [
-        ("produced", s.produced),
-        ("acked", s.acked),
-        ("failed", s.failed),
-        ("written", s.written),
-        ("lost", s.lost),
-        ("lost_acked", s.lost_acked),
-        ("pending", s.pending),
-    ];
-    let right = [
-        ("delivered", s.delivered),
-        ("redelivered", s.redelivered),
-        ("duplicates", s.duplicates),
-        ("reordered", s.reordered),
-        ("max_lag", s.max_lag),
-        ("final_lag", s.final_lag),
-        ("rebalances", s.rebalances),
-    ];
+    let counts = s.counts();
+    let (left, right) = counts.split_at(7);
     let _ = writeln!(o, "  {:<28}{}", "producer and log", "consumers and sink");
     for (l, r) in left.iter().zip(right.iter()) {
         let _ = writeln!(o, "  {:<14}{:>10}    {:<14}{:>10}", l.0, l.1, r.0, r.1);
