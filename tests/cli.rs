@@ -113,3 +113,10 @@ fn help_teaches_the_commands() {
     assert_eq!(code, 0);
     assert!(out.contains("run") && out.contains("validate") && out.contains("Exit codes"), "{out}");
 }
+
+#[test]
+fn the_event_cap_stops_a_run_with_a_clear_error() {
+    let (code, out, err) = streamsim(&["run", "scenarios/homework.yaml", "--max-events", "1000"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("stopped after 1000 events") && err.contains("max_events"), "{err}");
+}
