@@ -939,17 +939,18 @@ fn consumers(
                         c.max_poll_records = n as u32;
                     }
                     "isolation.level" => {
-                        c.isolation_level =
-                            match string(val, kp)?.as_str() {
-                                "read_uncommitted" => IsolationLevel::ReadUncommitted,
-                                "read_committed" => IsolationLevel::ReadCommitted,
-                                other => return Err(problem(
+                        c.isolation_level = match string(val, kp)?.as_str() {
+                            "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                            "read_committed" => IsolationLevel::ReadCommitted,
+                            other => {
+                                return Err(problem(
                                     kp,
                                     format!(
                                         "`isolation.level` must be read_uncommitted or read_committed, not `{other}`"
                                     ),
-                                )),
+                                ))
                             }
+                        }
                     }
                     "partition.assignment.strategy" => c.partition_assignment_strategy = assignors(val, kp)?,
                     "fetch.max.wait.ms" => c.fetch_max_wait = ms(val, kp)?,
