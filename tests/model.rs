@@ -118,3 +118,27 @@ consumers: [{ group: g, instances: 3, processing_time: { uniform: [0us, 1ms] }, 
     assert_eq!(s.written, s.produced);
     assert_eq!(s.final_lag, 0);
 }
+
+/// Regression: when the controller fences crashed followers, the smaller ISR
+/// lets the high watermark advance at once, completing acks=all requests
+/// (before the fix they waited for the leader's own lag check, 30 s later).
+#[test]
+fn fencing_followers_lets_acks_all_complete() {
+    let yaml = "name: t
+duration: 20s
+drain: 10s
+brokers: 3
+topics: [{ name: t, partitions: 1, replication.factor: 3 }]
+producers: [{ name: p, rate: 100/s, config: { acks: all } }]
+consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: earliest } }]
+faults:
+  - { at: 5s, crash: broker-1 }
+  - { at: 5s, crash: broker-2 }
+";
+    let s = run(yaml);
+    assert_eq!(s.partitions[0].isr, vec![0]);
+    assert_eq!((s.lost, s.pending, s.failed), (0, 0, 0));
+    assert_eq!(s.delivered, s.produced);
+    // Records sent between the crash and the fence (9 s later) waited for it.
+    assert!(s.latency_ms.max >= 8_500.0 && s.latency_ms.max < 10_500.0, "{}", s.latency_ms.max);
+}

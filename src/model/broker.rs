@@ -712,6 +712,9 @@ impl World {
             }
             if self.partitions[g as usize].leader == Some(r) {
                 self.elect(g);
+            } else {
+                // A smaller ISR may let the high watermark move (and complete acks=all).
+                self.advance_hw(g);
             }
         }
     }
