@@ -20,7 +20,7 @@ fn json(o: &Outcome) -> String {
     streamsim::report::folder::summary_json(&o.summary)
 }
 
-const SHIPPED: [&str; 3] = ["homework", "at-most-once", "at-least-once"];
+const SHIPPED: [&str; 5] = ["homework", "at-most-once", "at-least-once", "acks-1-leader-failover", "unclean-election"];
 
 #[test]
 fn every_shipped_scenario_passes_its_expectations() {
@@ -45,6 +45,16 @@ fn snapshot_at_most_once() {
 #[test]
 fn snapshot_at_least_once() {
     insta::assert_snapshot!("at-least-once", json(&run(load("at-least-once"))));
+}
+
+#[test]
+fn snapshot_acks_1_leader_failover() {
+    insta::assert_snapshot!("acks-1-leader-failover", json(&run(load("acks-1-leader-failover"))));
+}
+
+#[test]
+fn snapshot_unclean_election() {
+    insta::assert_snapshot!("unclean-election", json(&run(load("unclean-election"))));
 }
 
 #[test]
@@ -143,4 +153,22 @@ fn at_most_once_loss_sits_between_processed_and_committed() {
         }
     }
     assert_eq!(lost_seen, s.lost);
+}
+
+/// One config switches each durability failure off: acks=all for the failover,
+/// a clean election for the stale replica.
+#[test]
+fn durability_failures_vanish_with_the_safe_config() {
+    let mut sc = load("acks-1-leader-failover");
+    sc.producers[0].config.acks = streamsim::scenario::Acks::All;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.lost_acked), (0, 0));
+
+    let mut sc = load("unclean-election");
+    sc.topics[0].config.unclean_leader_election_enable = false;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.lost_acked), (0, 0));
+    assert_eq!(s.delivered, s.produced);
 }
