@@ -130,8 +130,12 @@ fn faults_must_name_an_entity() {
 
 #[test]
 fn unmodelled_fault_kinds_are_refused_plainly() {
-    let e = err(&BASE.replace("crash: analytics-1 }", "pause: analytics-1, for: 2s }"));
-    assert!(e.contains("`pause` faults are not modelled yet"), "{e}");
+    let e = err(&BASE.replace("crash: analytics-1 }", "partition: [analytics-0, broker-1], for: 2s }"));
+    assert!(e.contains("`partition` faults are not modelled yet"), "{e}");
+    let e = err(&BASE.replace("crash: analytics-1 }", "pause: broker-1, for: 2s }"));
+    assert!(e.contains("pausing a broker is not modelled yet"), "{e}");
+    let l = ok(&BASE.replace("crash: analytics-1 }", "pause: analytics-1, for: 2s }"));
+    assert_eq!(l.scenario.faults[0].action, FaultAction::Pause(Target::Consumer(0, 1), Duration::from_secs(2)));
 }
 
 #[test]

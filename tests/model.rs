@@ -142,3 +142,32 @@ faults:
     // Records sent between the crash and the fence (9 s later) waited for it.
     assert!(s.latency_ms.max >= 8_500.0 && s.latency_ms.max < 10_500.0, "{}", s.latency_ms.max);
 }
+
+/// A stop-the-world pause longer than session.timeout.ms turns a consumer into
+/// a zombie: the group rebalances without it, the new owner reprocesses its
+/// uncommitted records, and when it wakes its commit fails (CommitFailed).
+#[test]
+fn a_long_pause_makes_a_zombie_whose_commit_fails() {
+    let yaml = "name: t
+seed: 2
+duration: 30s
+topics: [{ name: t, partitions: 2 }]
+producers: [{ name: p, rate: 200/s }]
+consumers:
+  - group: g
+    instances: 2
+    processing_time: 4ms
+    commit: after-processing
+    config: { auto.offset.reset: earliest, session.timeout.ms: 6000, max.poll.records: 50 }
+faults:
+  - { at: 10s, pause: g-0, for: 15s }
+";
+    let s = run(yaml);
+    assert!(s.commits_failed >= 1, "commits_failed {}", s.commits_failed);
+    assert!(s.redelivered > 0 && s.duplicates == s.redelivered, "{s:?}");
+    assert_eq!(s.lost, 0);
+    assert!(s.rebalances >= 3, "out at the session timeout, back in after the pause: {}", s.rebalances);
+    // The same pause under the session timeout is harmless.
+    let s = run(&yaml.replace("for: 15s", "for: 3s"));
+    assert_eq!((s.commits_failed, s.redelivered, s.rebalances), (0, 0, 1));
+}

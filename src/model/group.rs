@@ -198,6 +198,12 @@ impl World {
         }
         g.generation += 1;
         g.state = GroupState::Stable;
+        // A completed join counts as a heartbeat for every member (Kafka's
+        // completeAndScheduleNextHeartbeatExpiration).
+        let now = self.now;
+        for m in g.members.iter_mut() {
+            m.last_heartbeat = now;
+        }
         // Members sorted by id, as the leader's RangeAssignor sees them.
         let consumers = &self.consumers;
         g.members.sort_by_key(|m| (consumers[m.consumer as usize].rank, m.id));
@@ -248,7 +254,11 @@ impl World {
         let now = self.now;
         let g = &mut self.groups[gi as usize];
         let Some(i) = g.member(member) else { return };
-        let expires = g.members[i].last_heartbeat.add(g.session_timeout);
+        let mut expires = g.members[i].last_heartbeat.add(g.session_timeout);
+        if g.members[i].joined && matches!(g.state, GroupState::PreparingRebalance { .. }) {
+            // A member waiting in JoinGroup is alive: its request is the heartbeat.
+            expires = expires.max(now.add(g.session_timeout));
+        }
         if expires > now {
             self.at(expires, Event::SessionCheck { g: gi, member });
             return;

@@ -41,6 +41,8 @@ pub enum Step {
     Restart = 15,
     /// a = partition, b = high watermark.
     HighWatermark = 16,
+    /// a = entity kind, b = index, c = pause length in µs.
+    Pause = 17,
 }
 
 /// Folds steps into a 128-bit digest (two independent 64-bit lanes).

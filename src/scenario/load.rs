@@ -1075,22 +1075,30 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
                 if d == Duration::ZERO {
                     return Err(problem(&p.key("for"), "`for` must be above zero"));
                 }
-                let action = if kind == "pause" {
-                    FaultAction::Pause(target(get(m, kind).expect("present"), &kp)?, d)
+                if kind == "pause" {
+                    let t = target(get(m, kind).expect("present"), &kp)?;
+                    if let Target::Broker(_) = t {
+                        return Err(hinted(
+                            &kp,
+                            "pausing a broker is not modelled yet",
+                            "pause a producer or consumer, or crash the broker",
+                        ));
+                    }
+                    FaultAction::Pause(t, d)
                 } else {
                     let list = seq(get(m, kind).expect("present"), &kp)?;
                     if list.len() < 2 {
                         return Err(problem(&kp, "`partition` needs at least two entities"));
                     }
-                    let ts = list.iter().enumerate().map(|(j, x)| target(x, &kp.index(j))).collect::<Res<Vec<_>>>()?;
-                    FaultAction::Partition(ts, d)
-                };
-                let _ = action;
-                return Err(hinted(
-                    &kp,
-                    format!("`{kind}` faults are not modelled yet"),
-                    "use crash and restart for now",
-                ));
+                    for (j, x) in list.iter().enumerate() {
+                        target(x, &kp.index(j))?;
+                    }
+                    return Err(hinted(
+                        &kp,
+                        "`partition` faults are not modelled yet",
+                        "use crash and restart for now",
+                    ));
+                }
             }
         };
         out.push((FaultSpec { at, action }, p));
@@ -1105,6 +1113,9 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
                     return Err(problem(&p.key("crash"), format!("crash at {}: that entity is already down", f.at)));
                 }
                 down.push(*t);
+            }
+            FaultAction::Pause(t, _) if down.contains(t) => {
+                return Err(problem(&p.key("pause"), format!("pause at {}: that entity is down", f.at)));
             }
             FaultAction::Restart(t) => {
                 let Some(i) = down.iter().position(|x| x == t) else {

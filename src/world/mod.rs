@@ -79,6 +79,8 @@ pub struct World {
     pub(crate) isr_check_every: Duration,
     /// Set when the queue refused an event; `run` turns it into an error.
     pub(crate) queue_full: Option<QueueFull>,
+    /// Per node (see `node_index`): paused until this time (a GC or VM pause).
+    pub(crate) paused_until: Vec<Instant>,
 }
 
 impl World {
@@ -179,6 +181,7 @@ impl World {
             end: None,
             isr_check_every: Duration((lag_min.us() / 2).max(1)),
             queue_full: None,
+            paused_until: vec![Instant::ZERO; nodes],
             scenario,
         }
     }
@@ -223,6 +226,11 @@ impl World {
                 break;
             }
             self.now = at;
+            if let Some(until) = self.paused_owner(&event) {
+                // The process is frozen: its timers and incoming messages wait.
+                self.at(until, event);
+                continue;
+            }
             self.events += 1;
             if self.events > limit {
                 return Err(RunError::EventLimit { events: self.events - 1, limit, at });
@@ -423,6 +431,9 @@ impl World {
             FaultAction::Crash(t) => {
                 let (kind, idx) = self.target_code(t);
                 self.trace.note(self.now, Step::Crash, kind, idx, 0);
+                // A crash ends a pause: the frozen process is simply gone.
+                let i = self.node_index(self.target_node(t));
+                self.paused_until[i] = self.now;
                 match t {
                     Target::Broker(b) => self.crash_broker(b),
                     Target::Producer(..) => self.crash_producer(idx as u32),
@@ -438,8 +449,40 @@ impl World {
                     Target::Consumer(..) => self.restart_consumer(idx as u32),
                 }
             }
+            FaultAction::Pause(t, d) => {
+                let (kind, idx) = self.target_code(t);
+                self.trace.note(self.now, Step::Pause, kind, idx, d.us());
+                let i = self.node_index(self.target_node(t));
+                self.paused_until[i] = self.paused_until[i].max(self.now.add(d));
+            }
             // The loader rejects these until they are modelled.
-            FaultAction::Pause(..) | FaultAction::Partition(..) => {}
+            FaultAction::Partition(..) => {}
+        }
+    }
+
+    /// When `event` belongs to a paused process, the time the pause ends.
+    fn paused_owner(&self, event: &Event) -> Option<Instant> {
+        let node = match *event {
+            Event::Deliver { to, .. } => to,
+            Event::ProducerArrival { p, .. }
+            | Event::LingerExpired { p, .. }
+            | Event::ProducerWake { p, .. }
+            | Event::RequestTimeout { p, .. } => Node::Producer(p),
+            Event::HeartbeatTick { c, .. } | Event::ConsumerWake { c, .. } | Event::ProcessDone { c, .. } => {
+                Node::Consumer(c)
+            }
+            _ => return None,
+        };
+        let until = self.paused_until[self.node_index(node)];
+        (until > self.now).then_some(until)
+    }
+
+    fn target_node(&self, t: Target) -> Node {
+        let (_, idx) = self.target_code(t);
+        match t {
+            Target::Broker(b) => Node::Broker(b),
+            Target::Producer(..) => Node::Producer(idx as u32),
+            Target::Consumer(..) => Node::Consumer(idx as u32),
         }
     }
 
