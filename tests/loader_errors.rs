@@ -129,9 +129,14 @@ fn faults_must_name_an_entity() {
 }
 
 #[test]
-fn unmodelled_fault_kinds_are_refused_plainly() {
-    let e = err(&BASE.replace("crash: analytics-1 }", "partition: [analytics-0, broker-1], for: 2s }"));
-    assert!(e.contains("`partition` faults are not modelled yet"), "{e}");
+fn pause_and_partition_faults_parse_and_a_broker_pause_is_refused() {
+    let e = err(&BASE.replace("crash: analytics-1 }", "partition: [analytics-0], for: 2s }"));
+    assert!(e.contains("`partition` needs at least two entities"), "{e}");
+    let l = ok(&BASE.replace("crash: analytics-1 }", "partition: [analytics-0, broker-1], for: 2s }"));
+    assert_eq!(
+        l.scenario.faults[0].action,
+        FaultAction::Partition(vec![Target::Consumer(0, 0), Target::Broker(1)], Duration::from_secs(2))
+    );
     let e = err(&BASE.replace("crash: analytics-1 }", "pause: broker-1, for: 2s }"));
     assert!(e.contains("pausing a broker is not modelled yet"), "{e}");
     let l = ok(&BASE.replace("crash: analytics-1 }", "pause: analytics-1, for: 2s }"));

@@ -171,3 +171,54 @@ faults:
     let s = run(&yaml.replace("for: 15s", "for: 3s"));
     assert_eq!((s.commits_failed, s.redelivered, s.rebalances), (0, 0, 1));
 }
+
+/// A leader cut off from its followers (but not from clients) keeps the ISR
+/// until replica.lag.time.max.ms, then shrinks it to itself: acks=all with
+/// min.insync.replicas=1 resumes on the leader alone. After the partition
+/// heals the followers catch up and rejoin the ISR; nothing is lost.
+#[test]
+fn leader_isolated_from_followers_shrinks_the_isr_then_heals() {
+    let yaml = "name: t
+duration: 60s
+brokers: 3
+topics: [{ name: t, partitions: 1, replication.factor: 3, config: { replica.lag.time.max.ms: 10000 } }]
+producers: [{ name: p, rate: 100/s, config: { acks: all } }]
+consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: earliest } }]
+faults:
+  - { at: 5s, partition: [broker-0, broker-1], for: 40s }
+  - { at: 5s, partition: [broker-0, broker-2], for: 40s }
+";
+    let s = run(yaml);
+    assert_eq!((s.lost, s.failed, s.pending), (0, 0, 0));
+    assert_eq!(s.delivered, s.produced);
+    assert_eq!(s.partitions[0].isr, vec![0, 1, 2], "the followers rejoined");
+    // Writes waited for the ISR to shrink: replica.lag.time.max.ms (10 s), checked every 5 s.
+    assert!(s.latency_ms.max >= 9_000.0 && s.latency_ms.max <= 16_000.0, "{}", s.latency_ms.max);
+
+    // With min.insync.replicas=2 the shrunk ISR refuses acks=all instead
+    // (NotEnoughReplicas, retried): the writes wait for the heal.
+    let s = run(&yaml.replace(
+        "config: { replica.lag.time.max.ms: 10000 }",
+        "config: { replica.lag.time.max.ms: 10000, min.insync.replicas: 2 }",
+    ));
+    assert_eq!((s.lost, s.failed), (0, 0));
+    assert!(s.latency_ms.max >= 39_000.0, "{}", s.latency_ms.max);
+}
+
+/// A consumer cut off from the partition leader gets no fetch answers; it
+/// times out (request.timeout.ms) and fetches again once the partition heals.
+#[test]
+fn consumer_partitioned_from_the_leader_resumes_after_the_heal() {
+    let yaml = "name: t
+duration: 20s
+topics: [{ name: t, partitions: 1 }]
+producers: [{ name: p, rate: 100/s }]
+consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: earliest, request.timeout.ms: 5000 } }]
+faults:
+  - { at: 5s, partition: [g-0, broker-0], for: 8s }
+";
+    let s = run(yaml);
+    assert_eq!((s.lost, s.pending, s.duplicates), (0, 0, 0));
+    assert_eq!(s.delivered, s.produced);
+    assert!(s.max_lag >= 700, "lag built up during the partition: {}", s.max_lag);
+}

@@ -16,6 +16,8 @@ use crate::world::World;
 
 /// `replica.fetch.backoff.ms`: a follower whose fetch failed waits this long.
 const REPLICA_FETCH_BACKOFF: Duration = Duration::from_ms(1_000);
+/// `replica.socket.timeout.ms`: a follower fetch unanswered this long is sent again.
+const REPLICA_SOCKET_TIMEOUT: Duration = Duration::from_ms(30_000);
 /// Most entries one follower fetch copies (about `replica.fetch.max.bytes` of small records).
 const REPLICA_FETCH_MAX: u64 = 10_000;
 
@@ -64,6 +66,8 @@ pub struct Replica {
     pub last_fetch_at: Instant,
     /// A fetch of this follower parked at the leader, waiting for data.
     pub parked: Option<u32>,
+    /// Fetches this follower has sent (names the one a timeout is about).
+    pub fetches_sent: u32,
 }
 
 impl Replica {
@@ -153,6 +157,7 @@ impl Partition {
                 last_fetch_leader_leo: 0,
                 last_fetch_at: Instant::ZERO,
                 parked: None,
+                fetches_sent: 0,
             })
             .collect();
         debug_assert!(replicas.len() <= 64, "the ISR is a 64-bit mask");
@@ -248,7 +253,25 @@ impl World {
             offset: rep.leo(),
             last_epoch: rep.last_epoch(),
         };
-        self.send(Node::Broker(rep.broker), Node::Broker(leader), msg);
+        let (broker, token) = (rep.broker, rep.fetch_token);
+        self.send(Node::Broker(broker), Node::Broker(leader), msg);
+        let rep = &mut self.partitions[g as usize].replicas[r];
+        rep.fetches_sent = rep.fetches_sent.wrapping_add(1);
+        if self.lossy {
+            let sent = rep.fetches_sent;
+            self.after(
+                REPLICA_SOCKET_TIMEOUT,
+                Event::ReplicaFetchTimeout { partition: g, replica: r as u32, token, sent },
+            );
+        }
+    }
+
+    /// No answer to a follower's fetch (a network partition ate it): start over.
+    pub(crate) fn on_replica_fetch_timeout(&mut self, g: u32, r: u32, token: u32, sent: u32) {
+        let rep = &self.partitions[g as usize].replicas[r as usize];
+        if rep.fetch_token == token && rep.fetches_sent == sent && self.brokers[rep.broker as usize].up {
+            self.start_follower(g, r as usize);
+        }
     }
 
     /// The leader appends a producer's batch (or refuses it).
@@ -826,6 +849,7 @@ mod tests {
             last_fetch_leader_leo: 0,
             last_fetch_at: Instant::ZERO,
             parked: None,
+            fetches_sent: 0,
         }
     }
 

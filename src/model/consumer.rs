@@ -58,6 +58,7 @@ pub struct Consumer {
     pub max_poll_records: u32,
     pub fetch_max_wait: Duration,
     pub retry_backoff: Duration,
+    pub request_timeout: Duration,
     /// Records one fetch may return (`max.partition.fetch.bytes` / record size).
     pub max_fetch_records: u64,
     pub state: ConsumerState,
@@ -109,6 +110,7 @@ impl Consumer {
             max_poll_records: cfg.max_poll_records,
             fetch_max_wait: cfg.fetch_max_wait,
             retry_backoff: cfg.retry_backoff,
+            request_timeout: cfg.request_timeout,
             max_fetch_records: (cfg.max_partition_fetch_bytes as u64 / record_bytes.max(1) as u64).max(1),
             state: ConsumerState::Down,
             member: 0,
@@ -288,8 +290,11 @@ impl World {
             cs.next_token = cs.next_token.wrapping_add(1);
             let token = cs.next_token;
             cs.fetching[p] = Some(token);
-            let inc = cs.inc;
+            let (inc, timeout) = (cs.inc, cs.request_timeout);
             self.send(Node::Consumer(c), Node::Broker(leader), Msg::Fetch { c, inc, partition: global, offset, token });
+            if self.lossy {
+                self.after(timeout, Event::ConsumerFetchTimeout { c, inc, partition: global, token });
+            }
         }
     }
 
@@ -356,6 +361,22 @@ impl World {
         }
         if self.consumers[c as usize].state == ConsumerState::Idle {
             self.poll(c);
+        }
+    }
+
+    /// No answer to a fetch within `request.timeout.ms`: forget it and fetch again.
+    pub(crate) fn on_consumer_fetch_timeout(&mut self, c: u32, inc: u32, global: u32, token: u32) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let g = self.consumers[c as usize].group as usize;
+        let p = (global - self.groups[g].first_partition) as usize;
+        let cs = &mut self.consumers[c as usize];
+        if cs.fetching[p] == Some(token) {
+            cs.fetching[p] = None;
+            if cs.state == ConsumerState::Idle {
+                self.poll(c);
+            }
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Step {
     HighWatermark = 16,
     /// a = entity kind, b = index, c = pause length in µs.
     Pause = 17,
+    /// a = entities cut from each other, b = length in µs.
+    Partition = 18,
 }
 
 /// Folds steps into a 128-bit digest (two independent 64-bit lanes).

@@ -67,6 +67,7 @@ pub const CONSUMER_MODELLED: &[&str] = &[
     "max.poll.interval.ms",
     "max.poll.records",
     "partition.assignment.strategy",
+    "request.timeout.ms",
     "retry.backoff.ms",
     "session.timeout.ms",
 ];
@@ -100,7 +101,6 @@ pub const CONSUMER_KNOWN: &[&str] = &[
     "receive.buffer.bytes",
     "reconnect.backoff.max.ms",
     "reconnect.backoff.ms",
-    "request.timeout.ms",
     "retry.backoff.max.ms",
     "security.protocol",
     "security.providers",

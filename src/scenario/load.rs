@@ -958,6 +958,7 @@ fn consumers(
                         c.max_partition_fetch_bytes = uint(val, kp)?.clamp(1, u32::MAX as u64) as u32
                     }
                     "retry.backoff.ms" => c.retry_backoff = ms(val, kp)?,
+                    "request.timeout.ms" => c.request_timeout = ms(val, kp)?.max(Duration::from_ms(1)),
                     "group.id" => {
                         let g = string(val, kp)?;
                         if g != group {
@@ -1090,14 +1091,8 @@ fn faults(v: &Value, path: &Path, names: &[(String, Target)], end: Instant) -> R
                     if list.len() < 2 {
                         return Err(problem(&kp, "`partition` needs at least two entities"));
                     }
-                    for (j, x) in list.iter().enumerate() {
-                        target(x, &kp.index(j))?;
-                    }
-                    return Err(hinted(
-                        &kp,
-                        "`partition` faults are not modelled yet",
-                        "use crash and restart for now",
-                    ));
+                    let ts = list.iter().enumerate().map(|(j, x)| target(x, &kp.index(j))).collect::<Res<Vec<_>>>()?;
+                    FaultAction::Partition(ts, d)
                 }
             }
         };

@@ -34,6 +34,11 @@ pub enum Event {
     ReplicaFetchExpired { partition: u32, replica: u32, token: u32 },
     /// A follower retries fetching after an error (`replica.fetch.backoff.ms`).
     ReplicaFetchRetry { partition: u32, replica: u32, token: u32 },
+    /// A follower's fetch number `sent` got no answer within
+    /// `replica.socket.timeout.ms` (scheduled only when the network can drop messages).
+    ReplicaFetchTimeout { partition: u32, replica: u32, token: u32, sent: u32 },
+    /// A consumer fetch got no answer within `request.timeout.ms` (likewise).
+    ConsumerFetchTimeout { c: u32, inc: u32, partition: u32, token: u32 },
     /// A consumer fetch waited `fetch.max.wait.ms` at the leader.
     ConsumerFetchExpired { partition: u32, c: u32, inc: u32, token: u32 },
     /// The leader checks every follower's lag (`replica.lag.time.max.ms / 2`).

@@ -81,6 +81,10 @@ pub struct World {
     pub(crate) queue_full: Option<QueueFull>,
     /// Per node (see `node_index`): paused until this time (a GC or VM pause).
     pub(crate) paused_until: Vec<Instant>,
+    /// Network partitions: (node, node, until); messages between them are dropped.
+    pub(crate) cuts: Vec<(usize, usize, Instant)>,
+    /// The scenario can drop messages, so requests need timeouts of their own.
+    pub(crate) lossy: bool,
 }
 
 impl World {
@@ -182,6 +186,8 @@ impl World {
             isr_check_every: Duration((lag_min.us() / 2).max(1)),
             queue_full: None,
             paused_until: vec![Instant::ZERO; nodes],
+            cuts: Vec::new(),
+            lossy: scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
             scenario,
         }
     }
@@ -294,6 +300,12 @@ impl World {
             Event::ReplicaFetchRetry { partition, replica, token } => {
                 self.on_replica_fetch_retry(partition, replica, token)
             }
+            Event::ReplicaFetchTimeout { partition, replica, token, sent } => {
+                self.on_replica_fetch_timeout(partition, replica, token, sent)
+            }
+            Event::ConsumerFetchTimeout { c, inc, partition, token } => {
+                self.on_consumer_fetch_timeout(c, inc, partition, token)
+            }
             Event::ConsumerFetchExpired { partition, c, inc, token } => {
                 self.on_consumer_fetch_expired(partition, c, inc, token)
             }
@@ -324,6 +336,13 @@ impl World {
     /// A message arrives. Requests to a dead broker bounce as a broken connection;
     /// messages to a dead client are dropped (nobody is there to read them).
     fn deliver(&mut self, from: Node, to: Node, msg: Msg) {
+        if !self.cuts.is_empty() && self.is_cut(from, to) {
+            // Lost in a network partition: the sender learns only by timing out.
+            if let Msg::Produce { batch, .. } = msg {
+                self.release_batch_ref(batch);
+            }
+            return;
+        }
         if let Node::Broker(b) = to {
             if !self.brokers[b as usize].up {
                 self.bounce(from, to, msg);
@@ -455,9 +474,25 @@ impl World {
                 let i = self.node_index(self.target_node(t));
                 self.paused_until[i] = self.paused_until[i].max(self.now.add(d));
             }
-            // The loader rejects these until they are modelled.
-            FaultAction::Partition(..) => {}
+            FaultAction::Partition(targets, d) => {
+                let until = self.now.add(d);
+                let nodes: Vec<usize> = targets.iter().map(|&t| self.node_index(self.target_node(t))).collect();
+                self.trace.note(self.now, Step::Partition, nodes.len() as u64, d.us(), 0);
+                for i in 0..nodes.len() {
+                    for j in i + 1..nodes.len() {
+                        self.cuts.push((nodes[i], nodes[j], until));
+                    }
+                }
+            }
         }
+    }
+
+    /// Whether a partition separates `a` and `b` now; forgets healed ones.
+    fn is_cut(&mut self, a: Node, b: Node) -> bool {
+        let now = self.now;
+        self.cuts.retain(|&(_, _, until)| until > now);
+        let (a, b) = (self.node_index(a), self.node_index(b));
+        self.cuts.iter().any(|&(x, y, _)| (x == a && y == b) || (x == b && y == a))
     }
 
     /// When `event` belongs to a paused process, the time the pause ends.
@@ -468,9 +503,10 @@ impl World {
             | Event::LingerExpired { p, .. }
             | Event::ProducerWake { p, .. }
             | Event::RequestTimeout { p, .. } => Node::Producer(p),
-            Event::HeartbeatTick { c, .. } | Event::ConsumerWake { c, .. } | Event::ProcessDone { c, .. } => {
-                Node::Consumer(c)
-            }
+            Event::HeartbeatTick { c, .. }
+            | Event::ConsumerWake { c, .. }
+            | Event::ProcessDone { c, .. }
+            | Event::ConsumerFetchTimeout { c, .. } => Node::Consumer(c),
             _ => return None,
         };
         let until = self.paused_until[self.node_index(node)];
@@ -532,6 +568,14 @@ impl World {
             return false;
         }
         if !self.partitions.iter().all(|p| p.is_settled()) {
+            return false;
+        }
+        // Every live replica back in sync (a follower cut off by a partition catches up first).
+        let lagging = |p: &Partition| {
+            p.leader.is_some()
+                && (0..p.replicas.len()).any(|r| !p.in_isr(r) && self.brokers[p.replicas[r].broker as usize].up)
+        };
+        if self.partitions.iter().any(lagging) {
             return false;
         }
         self.groups.iter().all(|g| self.group_lag(g) == 0) && self.consumers.iter().all(|c| c.is_idle())
