@@ -20,7 +20,14 @@ fn json(o: &Outcome) -> String {
     streamsim::report::folder::summary_json(&o.summary)
 }
 
-const SHIPPED: [&str; 5] = ["homework", "at-most-once", "at-least-once", "acks-1-leader-failover", "unclean-election"];
+const SHIPPED: [&str; 6] = [
+    "homework",
+    "at-most-once",
+    "at-least-once",
+    "acks-1-leader-failover",
+    "unclean-election",
+    "isr-shrink-jepsen-2013",
+];
 
 #[test]
 fn every_shipped_scenario_passes_its_expectations() {
@@ -55,6 +62,11 @@ fn snapshot_acks_1_leader_failover() {
 #[test]
 fn snapshot_unclean_election() {
     insta::assert_snapshot!("unclean-election", json(&run(load("unclean-election"))));
+}
+
+#[test]
+fn snapshot_isr_shrink_jepsen_2013() {
+    insta::assert_snapshot!("isr-shrink-jepsen-2013", json(&run(load("isr-shrink-jepsen-2013"))));
 }
 
 #[test]
@@ -167,6 +179,18 @@ fn durability_failures_vanish_with_the_safe_config() {
 
     let mut sc = load("unclean-election");
     sc.topics[0].config.unclean_leader_election_enable = false;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.lost_acked), (0, 0));
+    assert_eq!(s.delivered, s.produced);
+}
+
+/// KAFKA-1555's fix: min.insync.replicas=2 refuses writes the shrunken ISR
+/// cannot protect, so the Jepsen 2013 scenario loses nothing acknowledged.
+#[test]
+fn jepsen_2013_is_fixed_by_min_insync_replicas_2() {
+    let mut sc = load("isr-shrink-jepsen-2013");
+    sc.topics[0].config.min_insync_replicas = 2;
     sc.expect.clear();
     let s = run(sc).summary;
     assert_eq!((s.lost, s.lost_acked), (0, 0));
