@@ -70,6 +70,11 @@ fn snapshot_isr_shrink_jepsen_2013() {
 }
 
 #[test]
+fn snapshot_retries_reorder() {
+    insta::assert_snapshot!("retries-reorder", json(&run(load("retries-reorder"))));
+}
+
+#[test]
 fn same_seed_gives_identical_summary_and_trace() {
     for name in SHIPPED {
         let a = run(load(name));
@@ -195,4 +200,18 @@ fn jepsen_2013_is_fixed_by_min_insync_replicas_2() {
     let s = run(sc).summary;
     assert_eq!((s.lost, s.lost_acked), (0, 0));
     assert_eq!(s.delivered, s.produced);
+}
+
+/// The idempotent producer removes both effects of retries: no reordering, no
+/// duplicates, over several seeds of the same crash.
+#[test]
+fn idempotence_removes_reordering_and_duplicates() {
+    for seed in 1..=6 {
+        let mut sc = load("retries-reorder");
+        sc.seed = seed;
+        sc.producers[0].config.enable_idempotence = true;
+        sc.expect.clear();
+        let s = run(sc).summary;
+        assert_eq!((s.reordered, s.duplicates, s.lost, s.failed), (0, 0, 0, 0), "seed {seed}");
+    }
 }
