@@ -222,3 +222,26 @@ faults:
     assert_eq!(s.delivered, s.produced);
     assert!(s.max_lag >= 700, "lag built up during the partition: {}", s.max_lag);
 }
+
+/// Random message loss on produce, fetch and replication traffic: requests time
+/// out and are retried. Without idempotence a lost acknowledgement becomes a
+/// duplicate in the log; with it the leader drops the repeat. Nothing is lost.
+#[test]
+fn message_loss_is_recovered_by_retries_and_idempotence_removes_the_repeats() {
+    let yaml = "name: t
+seed: 9
+duration: 20s
+drain: 60s
+brokers: 3
+network: { latency: 1ms, loss: \"1%\" }
+topics: [{ name: t, partitions: 3, replication.factor: 3, config: { min.insync.replicas: 2 } }]
+producers: [{ name: p, rate: 300/s, keys: 10, config: { acks: all, enable.idempotence: false, request.timeout.ms: 2000 } }]
+consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: earliest, request.timeout.ms: 2000 } }]
+";
+    let s = run(yaml);
+    assert_eq!((s.lost, s.failed, s.pending), (0, 0, 0), "{s:?}");
+    assert!(s.written > s.produced, "lost acks made duplicates in the log: {} > {}", s.written, s.produced);
+    assert!(s.duplicates > 0);
+    let s = run(&yaml.replace("enable.idempotence: false", "enable.idempotence: true"));
+    assert_eq!((s.lost, s.failed, s.pending, s.duplicates), (0, 0, 0, 0), "{s:?}");
+}

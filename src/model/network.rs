@@ -20,6 +20,12 @@ impl Network {
         Network { latency, rng: EntityRng::new(seed, "network"), nodes, last_arrival: vec![0; nodes * nodes] }
     }
 
+    /// Whether the next data message is lost (`ppm` parts per million). Draws
+    /// nothing when loss is off, so loss-free runs keep their latency draws.
+    pub fn lose(&mut self, ppm: u32) -> bool {
+        ppm > 0 && self.rng.below(1_000_000) < ppm as u64
+    }
+
     /// When a message sent now from `from` to `to` arrives.
     pub fn arrival(&mut self, from: usize, to: usize, now: Instant) -> Instant {
         debug_assert!(from < self.nodes && to < self.nodes);

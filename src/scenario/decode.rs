@@ -281,6 +281,21 @@ fn parse_int(text: &str) -> Option<Option<i128>> {
     Some(Some(if negative { -v } else { v }))
 }
 
+/// A message-loss probability, `0.01` or `"1%"`, as parts per million (the one
+/// float conversion happens here, at the edge).
+fn loss_ppm(node: &Node, field: &str) -> R<u32> {
+    let (text, _) = scalar(node, field, "a probability like `0.01` or `\"1%\"`")?;
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => parse_number(p.trim()).map(|v| v / 100.0),
+        None => parse_number(t),
+    };
+    match value {
+        Some(v) if (0.0..1.0).contains(&v) => Ok((v * 1_000_000.0).round() as u32),
+        _ => Err(type_error(node, field, "a probability from 0 up to (not including) 1, like `0.01` or `\"1%\"`")),
+    }
+}
+
 /// Strict decimal floats (`1.5`, `-2`, `1e3`, `.5`), finite only.
 fn parse_number(text: &str) -> Option<f64> {
     let t = text.strip_prefix(['-', '+']).unwrap_or(text);
@@ -657,11 +672,15 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
     let network = match top.value("network") {
         Some(n) => {
             let m = mapping(n, "network", "a mapping like `{ latency: 1ms }`")?;
-            m.known(&["latency"])?;
-            match m.value("latency") {
-                Some(l) => NetworkSpec { latency: dist(l, "network.latency")? },
-                None => NetworkSpec::default(),
+            m.known(&["latency", "loss"])?;
+            let mut spec = NetworkSpec::default();
+            if let Some(l) = m.value("latency") {
+                spec.latency = dist(l, "network.latency")?;
             }
+            if let Some(l) = m.value("loss") {
+                spec.loss_ppm = loss_ppm(l, "network.loss")?;
+            }
+            spec
         }
         None => NetworkSpec::default(),
     };

@@ -86,11 +86,14 @@ impl Default for BrokerConfig {
 pub struct NetworkSpec {
     /// One-way latency between any two entities. Links stay FIFO (as TCP is).
     pub latency: Dist,
+    /// Probability, in parts per million, that a data message (produce, fetch,
+    /// replication) is lost. Coordinator traffic is never lost.
+    pub loss_ppm: u32,
 }
 
 impl Default for NetworkSpec {
     fn default() -> Self {
-        NetworkSpec { latency: Dist::Constant(Duration::from_ms(1)) }
+        NetworkSpec { latency: Dist::Constant(Duration::from_ms(1)), loss_ppm: 0 }
     }
 }
 

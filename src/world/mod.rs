@@ -187,7 +187,8 @@ impl World {
             queue_full: None,
             paused_until: vec![Instant::ZERO; nodes],
             cuts: Vec::new(),
-            lossy: scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
+            lossy: scenario.network.loss_ppm > 0
+                || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
             scenario,
         }
     }
@@ -205,6 +206,15 @@ impl World {
 
     /// Sends `msg` over the network from `from` to `to`.
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        let coordinator = matches!(from, Node::Coordinator(_)) || matches!(to, Node::Coordinator(_));
+        if !coordinator && self.net.lose(self.scenario.network.loss_ppm) {
+            return self.break_connection(from, to, msg);
+        }
+        self.schedule(from, to, msg);
+    }
+
+    /// Puts `msg` on the wire, without the loss check.
+    fn schedule(&mut self, from: Node, to: Node, msg: Msg) {
         let arrive = self.net.arrival(self.node_index(from), self.node_index(to), self.now);
         self.at(arrive, Event::Deliver { from, to, msg });
     }
@@ -407,6 +417,43 @@ impl World {
         }
     }
 
+    /// `network.loss`: the TCP connection carrying `msg` breaks. TCP does not
+    /// drop single messages; it loses connections, and the requester sees an
+    /// error for every request on it. A lost request fails without reaching
+    /// the server; a lost response reaches the requester as an error although
+    /// the server did the work (a produce appended but not acknowledged).
+    fn break_connection(&mut self, from: Node, to: Node, msg: Msg) {
+        use event::{FetchError, ProduceError};
+        let error = match msg {
+            Msg::ProduceResponse { p, inc, batch, req, .. } => {
+                Msg::ProduceResponse { p, inc, batch, req, result: Err(ProduceError::Disconnected) }
+            }
+            Msg::ReplicaFetchResponse { partition, replica, token, from: lo, .. } => Msg::ReplicaFetchResponse {
+                partition,
+                replica,
+                token,
+                from: lo,
+                to: lo,
+                last_entry_epoch: 0,
+                leader_hw: 0,
+                truncate_to: None,
+                ok: false,
+            },
+            Msg::FetchResponse { c, inc, partition, token, from: lo, .. } => Msg::FetchResponse {
+                c,
+                inc,
+                partition,
+                token,
+                from: lo,
+                to: lo,
+                last_entry_epoch: 0,
+                error: FetchError::Disconnected,
+            },
+            request => return self.bounce(from, to, request),
+        };
+        self.schedule(from, to, error);
+    }
+
     /// The connection to a dead broker breaks: the client sees an error one hop later.
     fn bounce(&mut self, from: Node, to: Node, msg: Msg) {
         use event::{FetchError, ProduceError};
@@ -439,7 +486,7 @@ impl World {
             _ => None,
         };
         if let Some(reply) = reply {
-            self.send(to, from, reply);
+            self.schedule(to, from, reply);
         }
     }
 
