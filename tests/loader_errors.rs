@@ -195,3 +195,18 @@ fn invalid_yaml_reports_its_position() {
     assert!(e.starts_with("error: x.yaml:"), "{e}");
     assert!(e.contains("invalid YAML"), "{e}");
 }
+
+#[test]
+fn chaos_parses_rates_lengths_and_targets() {
+    let l = ok(&format!("{BASE}chaos:\n  from: 2s\n  crash: {{ rate: 2/min, down: 3s, targets: [brokers] }}\n  partition: {{ rate: 1/min, for: 1s }}\n"));
+    let c = l.scenario.chaos.expect("chaos");
+    assert_eq!(c.from, streamsim::kernel::time::Instant(2_000_000));
+    assert_eq!(c.until, streamsim::kernel::time::Instant(10_000_000), "defaults to the duration");
+    let crash = c.crash.expect("crash");
+    assert_eq!((crash.rate.count, crash.rate.per), (2, Duration::from_secs(60)));
+    assert!(crash.targets.brokers && !crash.targets.consumers);
+    assert!(c.partition.expect("partition").targets.brokers);
+    assert!(c.pause.is_none());
+    let e = err(&format!("{BASE}chaos:\n  pause: {{ rate: 1/min, for: 1s, targets: [brokers] }}\n"));
+    assert!(e.contains("pausing brokers is not modelled yet"), "{e}");
+}

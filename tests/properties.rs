@@ -87,3 +87,67 @@ fn producer_crash_and_restart_keeps_the_books_balanced() {
         check(sc, &format!("producer crash seed {seed}"));
     }
 }
+
+/// effectively-once (acks=all, min.insync.replicas=2, idempotent producer,
+/// commit after processing, idempotent sink) under random broker and consumer
+/// crashes, client pauses and broker partitions: over 30 seeds, nothing is
+/// lost, failed or applied twice.
+#[test]
+fn effectively_once_survives_chaos_over_30_seeds() {
+    let yaml = "name: chaos-eo
+duration: 60s
+drain: 120s
+semantics: effectively-once
+brokers: 3
+topics:
+  - { name: t, partitions: 6, replication.factor: 3, config: { min.insync.replicas: 2 } }
+producers:
+  - { name: p, rate: 200/s, keys: 50 }
+consumers:
+  - { group: g, instances: 3, processing_time: 1ms, config: { session.timeout.ms: 10000 } }
+chaos:
+  from: 5s
+  until: 50s
+  crash: { rate: 4/min, down: { uniform: [1s, 15s] }, targets: [brokers, consumers] }
+  pause: { rate: 2/min, for: { uniform: [100ms, 12s] } }
+  partition: { rate: 2/min, for: { uniform: [1s, 10s] } }
+";
+    let base = streamsim::scenario::load_str(yaml, "chaos.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    let mut faults_seen = 0;
+    for seed in 0..30 {
+        let mut sc = base.clone();
+        sc.seed = seed;
+        faults_seen += streamsim::faults::schedule(&sc).len();
+        let s = simulate(sc).expect("run completes").summary;
+        assert_eq!((s.lost, s.failed, s.pending, s.duplicates), (0, 0, 0, 0), "seed {seed}");
+        assert_eq!(s.delivered, s.produced, "seed {seed}");
+    }
+    assert!(faults_seen > 30 * 4, "chaos drew {faults_seen} faults");
+}
+
+/// The chaos schedule is a pure function of the seed, and changes with it.
+#[test]
+fn chaos_schedules_follow_the_seed() {
+    let mut sc = load("homework");
+    sc.chaos = Some(streamsim::scenario::ChaosSpec {
+        from: Instant(1_000_000),
+        until: Instant(50_000_000),
+        crash: Some(streamsim::scenario::ChaosKind {
+            rate: streamsim::scenario::Rate {
+                count: 6,
+                per: streamsim::kernel::time::Duration::from_secs(60),
+                kind: streamsim::scenario::ArrivalKind::Poisson,
+            },
+            length: streamsim::kernel::rng::Dist::Constant(streamsim::kernel::time::Duration::from_secs(3)),
+            targets: streamsim::scenario::ChaosTargets { brokers: true, producers: false, consumers: true },
+        }),
+        pause: None,
+        partition: None,
+    });
+    let a = streamsim::faults::schedule(&sc);
+    assert_eq!(a, streamsim::faults::schedule(&sc));
+    assert!(a.len() > sc.faults.len());
+    assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
+    sc.seed += 1;
+    assert_ne!(a, streamsim::faults::schedule(&sc));
+}

@@ -616,6 +616,7 @@ const TOP_FIELDS: &[&str] = &[
     "producers",
     "consumers",
     "faults",
+    "chaos",
     "expect",
     "max_events",
     "sample_interval",
@@ -769,6 +770,11 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
         None => Vec::new(),
     };
 
+    let chaos = match top.value("chaos") {
+        Some(n) => Some(chaos(n, duration, end)?),
+        None => None,
+    };
+
     // Expectations.
     let expect = match top.get("expect") {
         Some(e) => expectations(e.value)?,
@@ -789,11 +795,75 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
         producers,
         consumers,
         faults,
+        chaos,
         expect,
         max_events,
         sample_interval,
     };
     Ok((scenario, cx.notes))
+}
+
+/// `chaos:` — rates and lengths of random crashes, pauses and partitions.
+fn chaos(node: &Node, duration: Duration, end: Instant) -> R<ChaosSpec> {
+    let m = mapping(node, "chaos", "a mapping like `{ crash: { rate: 2/min, down: 5s } }`")?;
+    m.known(&["from", "until", "crash", "pause", "partition"])?;
+    let from = match m.value("from") {
+        Some(n) => duration_to_instant(self::duration(n, "chaos.from")?),
+        None => Instant::ZERO,
+    };
+    let until = match m.value("until") {
+        Some(n) => duration_to_instant(self::duration(n, "chaos.until")?),
+        None => duration_to_instant(duration),
+    };
+    if until <= from || until > end {
+        let pos = m.value("until").or(m.value("from")).map_or(m.pos, |n| n.pos);
+        return Err(problem(
+            pos,
+            "chaos.until",
+            format!("chaos runs from {from} until {until}: that must be a non-empty window ending by {end}"),
+        )
+        .hint("set `from` before `until`, both within duration + drain"));
+    }
+    let kind = |key: &str, length_key: &str, default: ChaosTargets| -> R<Option<ChaosKind>> {
+        let Some(n) = m.value(key) else { return Ok(None) };
+        let field = join("chaos", key);
+        let k = mapping(n, &field, "a mapping like `{ rate: 1/min, for: 5s }`")?;
+        k.known(&["rate", length_key, "targets"])?;
+        let mut rate = rate(k.require("rate", "rate: 1/min")?, &join(&field, "rate"))?;
+        rate.kind = ArrivalKind::Poisson;
+        let length = dist(k.require(length_key, &format!("{length_key}: 5s"))?, &join(&field, length_key))?;
+        let targets = match k.value("targets") {
+            None => default,
+            Some(t) => {
+                let tf = join(&field, "targets");
+                let mut out = ChaosTargets::default();
+                for (i, item) in list(t, &tf, "a list like `[brokers, consumers]`")?.iter().enumerate() {
+                    let f = index(&tf, i);
+                    match choice(item, &f, &[("brokers", 0), ("producers", 1), ("consumers", 2)])? {
+                        0 => out.brokers = true,
+                        1 => out.producers = true,
+                        _ => out.consumers = true,
+                    }
+                }
+                out
+            }
+        };
+        if key == "pause" && targets.brokers {
+            return Err(problem(n.pos, &field, "chaos.pause: pausing brokers is not modelled yet")
+                .hint("use `targets: [consumers, producers]`"));
+        }
+        Ok(Some(ChaosKind { rate, length, targets }))
+    };
+    let all = ChaosTargets { brokers: true, producers: true, consumers: true };
+    let clients = ChaosTargets { brokers: false, producers: true, consumers: true };
+    let brokers = ChaosTargets { brokers: true, producers: false, consumers: false };
+    Ok(ChaosSpec {
+        from,
+        until,
+        crash: kind("crash", "down", all)?,
+        pause: kind("pause", "for", clients)?,
+        partition: kind("partition", "for", brokers)?,
+    })
 }
 
 /// A list (null reads as an empty one).

@@ -25,6 +25,8 @@ pub struct Scenario {
     pub consumers: Vec<ConsumerSpec>,
     /// Sorted by `at`; ties keep file order.
     pub faults: Vec<FaultSpec>,
+    /// Seeded random faults (`chaos:`), drawn when the world is built.
+    pub chaos: Option<ChaosSpec>,
     pub expect: Vec<Expectation>,
     /// Hard cap on processed events (default 200,000,000).
     pub max_events: u64,
@@ -351,6 +353,33 @@ pub enum FaultAction {
 pub struct FaultSpec {
     pub at: Instant,
     pub action: FaultAction,
+}
+
+/// Which entities a kind of chaos may hit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChaosTargets {
+    pub brokers: bool,
+    pub producers: bool,
+    pub consumers: bool,
+}
+
+/// One kind of random fault: Poisson arrivals at `rate`, each lasting `length`
+/// (down time for crashes, the pause or partition length otherwise).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosKind {
+    pub rate: Rate,
+    pub length: Dist,
+    pub targets: ChaosTargets,
+}
+
+/// `chaos:` — random faults drawn from the scenario seed between `from` and `until`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosSpec {
+    pub from: Instant,
+    pub until: Instant,
+    pub crash: Option<ChaosKind>,
+    pub pause: Option<ChaosKind>,
+    pub partition: Option<ChaosKind>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

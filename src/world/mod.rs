@@ -88,7 +88,9 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(scenario: Scenario) -> World {
+    pub fn new(mut scenario: Scenario) -> World {
+        // The run's fault schedule: the file's faults plus the chaos draws.
+        scenario.faults = crate::faults::schedule(&scenario);
         let seed = scenario.seed;
         let brokers = (0..scenario.brokers).map(|_| Broker::new()).collect::<Vec<_>>();
         let mut topics = Vec::new();

@@ -1,0 +1,98 @@
+//! Seeded random faults: `chaos:` turns rates into a concrete fault schedule.
+//!
+//! Each kind draws from its own stream (`chaos-crash`, `chaos-pause`,
+//! `chaos-partition`), so enabling one kind never shifts another's draws, and a
+//! sweep over seeds explores different timings of the same fault mix.
+
+use crate::kernel::rng::EntityRng;
+use crate::kernel::time::{Duration, Instant};
+use crate::scenario::{ChaosKind, ChaosTargets, FaultAction, FaultSpec, Scenario, Target};
+
+/// Every entity `targets` allows, in a fixed order.
+fn candidates(sc: &Scenario, targets: ChaosTargets) -> Vec<Target> {
+    let mut out = Vec::new();
+    if targets.brokers {
+        out.extend((0..sc.brokers).map(Target::Broker));
+    }
+    if targets.producers {
+        for (i, p) in sc.producers.iter().enumerate() {
+            out.extend((0..p.instances).map(|n| Target::Producer(i, n)));
+        }
+    }
+    if targets.consumers {
+        for (i, c) in sc.consumers.iter().enumerate() {
+            out.extend((0..c.instances).map(|n| Target::Consumer(i, n)));
+        }
+    }
+    out
+}
+
+/// Poisson arrival times of `kind` in `[from, until)`.
+fn arrivals(rng: &mut EntityRng, kind: &ChaosKind, from: Instant, until: Instant) -> Vec<Instant> {
+    let mean_us = kind.rate.per.us() as f64 / kind.rate.count as f64;
+    let mut t = from;
+    let mut out = Vec::new();
+    loop {
+        let gap = -libm::log(1.0 - rng.unit()) * mean_us;
+        t = t.add(Duration(libm::round(gap) as u64));
+        if t >= until {
+            return out;
+        }
+        out.push(t);
+    }
+}
+
+/// The faults `chaos:` stands for, unsorted. Crashes come with their restart;
+/// an entity already down is not crashed again.
+pub fn schedule(sc: &Scenario) -> Vec<FaultSpec> {
+    let Some(chaos) = &sc.chaos else { return Vec::new() };
+    let end = Instant::ZERO.add(sc.duration).add(sc.drain);
+    let mut out = Vec::new();
+    if let Some(kind) = &chaos.crash {
+        let mut rng = EntityRng::new(sc.seed, "chaos-crash");
+        let pool = candidates(sc, kind.targets);
+        let mut down_until: Vec<Instant> = vec![Instant::ZERO; pool.len()];
+        for at in arrivals(&mut rng, kind, chaos.from, chaos.until) {
+            if pool.is_empty() {
+                break;
+            }
+            let i = rng.below(pool.len() as u64) as usize;
+            let down = kind.length.sample(&mut rng).max(Duration(1));
+            if down_until[i] > at {
+                continue;
+            }
+            let back = at.add(down);
+            down_until[i] = back;
+            out.push(FaultSpec { at, action: FaultAction::Crash(pool[i]) });
+            if back <= end {
+                out.push(FaultSpec { at: back, action: FaultAction::Restart(pool[i]) });
+            }
+        }
+    }
+    if let Some(kind) = &chaos.pause {
+        let mut rng = EntityRng::new(sc.seed, "chaos-pause");
+        let pool = candidates(sc, kind.targets);
+        for at in arrivals(&mut rng, kind, chaos.from, chaos.until) {
+            if pool.is_empty() {
+                break;
+            }
+            let t = pool[rng.below(pool.len() as u64) as usize];
+            let d = kind.length.sample(&mut rng).max(Duration(1));
+            out.push(FaultSpec { at, action: FaultAction::Pause(t, d) });
+        }
+    }
+    if let Some(kind) = &chaos.partition {
+        let mut rng = EntityRng::new(sc.seed, "chaos-partition");
+        let pool = candidates(sc, kind.targets);
+        for at in arrivals(&mut rng, kind, chaos.from, chaos.until) {
+            if pool.len() < 2 {
+                break;
+            }
+            let a = rng.below(pool.len() as u64) as usize;
+            let b = (a + 1 + rng.below(pool.len() as u64 - 1) as usize) % pool.len();
+            let d = kind.length.sample(&mut rng).max(Duration(1));
+            out.push(FaultSpec { at, action: FaultAction::Partition(vec![pool[a], pool[b]], d) });
+        }
+    }
+    out
+}
