@@ -714,6 +714,22 @@ impl World {
         self.after(timeout, Event::ControllerFence { broker: b, inc });
     }
 
+    /// Power loss: every replica on broker `b` loses the tail of its log past
+    /// the high watermark it knew (written to the page cache, never flushed,
+    /// not known to be replicated). The crash itself follows.
+    pub(crate) fn lose_unflushed(&mut self, b: u32) {
+        for g in 0..self.partitions.len() as u32 {
+            let part = &mut self.partitions[g as usize];
+            let Some(r) = part.replica_on(b) else { continue };
+            let rep = &mut part.replicas[r];
+            let hw = rep.hw;
+            if rep.leo() > hw {
+                rep.truncate(hw);
+                self.trace.note(self.now, Step::Truncate, b as u64, g as u64, hw);
+            }
+        }
+    }
+
     pub(crate) fn on_controller_fence(&mut self, b: u32, inc: u32) {
         let broker = &self.brokers[b as usize];
         if broker.inc == inc && !broker.up && !broker.fenced {

@@ -1711,7 +1711,7 @@ fn faults(
     for (i, item) in items.iter().enumerate() {
         let field = index("faults", i);
         let m = mapping(item, &field, "a fault like `{ at: 30s, crash: analytics-1 }`")?;
-        m.known(&["at", "crash", "restart", "pause", "partition", "for"])?;
+        m.known(&["at", "crash", "restart", "pause", "partition", "for", "lose"])?;
         let at_node = m.require("at", "at: 30s")?;
         let at_field = join(&field, "at");
         let at = duration_to_instant(self::duration(at_node, &at_field)?);
@@ -1753,7 +1753,30 @@ fn faults(
                 }
                 let t = target(action.value, af, entities)?;
                 let n = string(action.value, af, "an entity name")?;
-                let a = if action.key == "crash" { FaultAction::Crash(t) } else { FaultAction::Restart(t) };
+                let lose = match m.get("lose") {
+                    None => false,
+                    Some(e) if action.key == "crash" => {
+                        choice(e.value, &e.field, &[("unflushed", true)])?;
+                        if !matches!(t, Target::Broker(_)) {
+                            return Err(problem(
+                                e.key_pos,
+                                &e.field,
+                                format!("{}: only a broker has a log to lose", e.field),
+                            )
+                            .hint("drop `lose`, or crash a broker"));
+                        }
+                        true
+                    }
+                    Some(e) => {
+                        return Err(problem(e.key_pos, &e.field, format!("{field}: `lose` goes with `crash`"))
+                            .hint("e.g. `{ at: 20s, crash: broker-0, lose: unflushed }`"))
+                    }
+                };
+                let a = match (action.key, lose) {
+                    ("crash", true) => FaultAction::PowerLoss(t),
+                    ("crash", false) => FaultAction::Crash(t),
+                    _ => FaultAction::Restart(t),
+                };
                 (a, n.trim().to_string())
             }
             kind => {
@@ -1826,7 +1849,7 @@ fn faults(
     let mut down: BTreeMap<Target, Instant> = BTreeMap::new();
     for (spec, at) in &parsed {
         match spec.action {
-            FaultAction::Crash(t) => {
+            FaultAction::Crash(t) | FaultAction::PowerLoss(t) => {
                 if let Some(since) = down.get(&t) {
                     return Err(problem(
                         at.action_pos,

@@ -342,6 +342,10 @@ pub enum Target {
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultAction {
     Crash(Target),
+    /// A broker crash that also loses the log tail it did not know to be
+    /// replicated (power loss with an unflushed page cache):
+    /// `{ at: 20s, crash: broker-0, lose: unflushed }`.
+    PowerLoss(Target),
     Restart(Target),
     /// The process stops running for `for` (GC pause, VM freeze); not yet modelled.
     Pause(Target, Duration),

@@ -496,18 +496,12 @@ impl World {
         self.faults_done = self.faults_done.max(i + 1);
         let action = self.scenario.faults[i].action.clone();
         match action {
-            FaultAction::Crash(t) => {
-                let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Crash, kind, idx, 0);
-                // A crash ends a pause: the frozen process is simply gone.
-                let i = self.node_index(self.target_node(t));
-                self.paused_until[i] = self.now;
-                match t {
-                    Target::Broker(b) => self.crash_broker(b),
-                    Target::Producer(..) => self.crash_producer(idx as u32),
-                    Target::Consumer(..) => self.crash_consumer(idx as u32),
-                }
+            FaultAction::PowerLoss(t) => {
+                let Target::Broker(b) = t else { unreachable!("the loader allows power loss of brokers only") };
+                self.lose_unflushed(b);
+                self.crash(t);
             }
+            FaultAction::Crash(t) => self.crash(t),
             FaultAction::Restart(t) => {
                 let (kind, idx) = self.target_code(t);
                 self.trace.note(self.now, Step::Restart, kind, idx, 0);
@@ -560,6 +554,19 @@ impl World {
         };
         let until = self.paused_until[self.node_index(node)];
         (until > self.now).then_some(until)
+    }
+
+    fn crash(&mut self, t: Target) {
+        let (kind, idx) = self.target_code(t);
+        self.trace.note(self.now, Step::Crash, kind, idx, 0);
+        // A crash ends a pause: the frozen process is simply gone.
+        let i = self.node_index(self.target_node(t));
+        self.paused_until[i] = self.now;
+        match t {
+            Target::Broker(b) => self.crash_broker(b),
+            Target::Producer(..) => self.crash_producer(idx as u32),
+            Target::Consumer(..) => self.crash_consumer(idx as u32),
+        }
     }
 
     fn target_node(&self, t: Target) -> Node {
