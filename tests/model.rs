@@ -275,3 +275,16 @@ faults:
     let s = run(&all);
     assert!(s.lost_acked > 0, "{s:?}");
 }
+
+/// KIP-360: after an unclean election the new leader has lost the idempotent
+/// producer's sequence state; the producer bumps its epoch and resequences
+/// instead of stalling until delivery.timeout.ms.
+#[test]
+fn idempotent_producer_recovers_its_sequences_after_truncation() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/unclean-election.yaml");
+    let sc = streamsim::scenario::load_file(std::path::Path::new(path)).unwrap().scenario;
+    assert!(sc.producers[0].config.enable_idempotence);
+    let s = simulate(sc).unwrap().summary;
+    assert_eq!((s.acked, s.failed, s.pending), (s.produced, 0, 0), "{s:?}");
+    assert!(s.lost_acked > 1000, "the unclean election still loses what only broker-0 had");
+}

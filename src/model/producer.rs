@@ -14,10 +14,11 @@ use crate::scenario::{Acks, ArrivalKind, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, Msg, Node, ProduceError};
 use crate::world::World;
 
-/// Kafka's producer id for producer instance `p` in incarnation `inc`: a
-/// restarted producer gets a new id, so its sequences start again at 0.
-pub fn producer_id(p: u32, inc: u32) -> u64 {
-    ((p as u64) << 32) | inc as u64
+/// Kafka's producer id (with epoch) for producer instance `p`, generation
+/// `pid_gen`: a restart or an epoch bump gives a new one, whose sequences
+/// start again at 0.
+pub fn producer_id(p: u32, pid_gen: u32) -> u64 {
+    ((p as u64) << 32) | pid_gen as u64
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,6 +92,9 @@ pub struct Producer {
     in_flight_to: Vec<u32>,
     /// Batches of this incarnation not yet Done.
     pub outstanding: u32,
+    /// Producer id generation: bumped by a restart and by an epoch bump after
+    /// the leader lost this producer's sequence state (KIP-360).
+    pub pid_gen: u32,
     wake_at: Option<Instant>,
 }
 
@@ -126,6 +130,7 @@ impl Producer {
             parts: vec![PartitionQueue::default(); partitions as usize],
             in_flight_to: vec![0; brokers as usize],
             outstanding: 0,
+            pid_gen: 0,
             wake_at: None,
         }
     }
@@ -242,7 +247,7 @@ impl World {
             req: 0,
             sent_to: 0,
             state: BatchState::Open,
-            pid: producer_id(p, pr.inc),
+            pid: producer_id(p, pr.pid_gen),
             base_seq: NO_SEQ,
             refs: 0,
         };
@@ -357,9 +362,13 @@ impl World {
         if idempotent && self.batches[b as usize].base_seq == NO_SEQ {
             let n = self.batches[b as usize].records.len() as u32;
             let q = &mut pr.parts[local as usize];
-            self.batches[b as usize].base_seq = q.next_seq;
-            for (i, &r) in self.batches[b as usize].records.iter().enumerate() {
-                self.ledger.records[r as usize].seq = q.next_seq + i as u32;
+            let bt = &mut self.batches[b as usize];
+            bt.base_seq = q.next_seq;
+            bt.pid = producer_id(p, pr.pid_gen);
+            for (i, &r) in bt.records.iter().enumerate() {
+                let rec = &mut self.ledger.records[r as usize];
+                rec.seq = q.next_seq + i as u32;
+                rec.producer_inc = pr.pid_gen;
             }
             q.next_seq += n;
         }
@@ -419,9 +428,44 @@ impl World {
         self.producers[p as usize].in_flight_to[leader as usize] -= 1;
         match result {
             Ok(_) => self.complete_batch(p, b),
+            Err(ProduceError::OutOfOrderSequence) if self.lost_sequence_state(p, b) => {
+                self.bump_epoch(p);
+                self.retry_or_fail(p, b);
+            }
             Err(_) => self.retry_or_fail(p, b),
         }
         self.try_send(p);
+    }
+
+    /// OutOfOrderSequence for the earliest unacknowledged batch of its
+    /// partition: no earlier batch can fill the gap, so the leader lost this
+    /// producer's state (truncation, unclean election, power loss).
+    fn lost_sequence_state(&self, p: u32, b: u32) -> bool {
+        let bt = &self.batches[b as usize];
+        !self.batches.iter().any(|o| {
+            o.producer == p
+                && o.partition == bt.partition
+                && o.inc == bt.inc
+                && matches!(o.state, BatchState::Queued | BatchState::InFlight)
+                && o.base_seq < bt.base_seq
+        })
+    }
+
+    /// KIP-360: the producer bumps its epoch (a new producer id here) and
+    /// resequences every unacknowledged batch from 0, in send order.
+    fn bump_epoch(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        pr.pid_gen += 1;
+        pr.parts.iter_mut().for_each(|q| q.next_seq = 0);
+        let inc = pr.inc;
+        for bt in self.batches.iter_mut() {
+            if bt.producer == p
+                && bt.inc == inc
+                && matches!(bt.state, BatchState::Queued | BatchState::InFlight | BatchState::Open)
+            {
+                bt.base_seq = NO_SEQ;
+            }
+        }
     }
 
     pub(crate) fn on_request_timeout(&mut self, p: u32, inc: u32, b: u32, req: u64) {
@@ -462,17 +506,18 @@ impl World {
             return self.fail_batch(p, b);
         }
         let local = (bt.partition - pr.first_partition) as usize;
-        let idempotent = bt.base_seq != NO_SEQ;
-        let seq = bt.base_seq;
+        let idempotent = cfg.enable_idempotence;
+        let first = bt.records.first().copied();
         let bt = &mut self.batches[b as usize];
         bt.state = BatchState::Queued;
         bt.ready_at = ready;
         // Kafka re-enqueues a failed batch first; an idempotent producer keeps
-        // the queue in sequence order so batches land in order.
+        // the queue in sequence order (= send order) so batches land in order.
         let queue = &mut self.producers[p as usize].parts[local].queue;
         if idempotent {
             let batches = &self.batches;
-            let pos = queue.iter().position(|&q| batches[q as usize].base_seq > seq).unwrap_or(queue.len());
+            let pos =
+                queue.iter().position(|&q| batches[q as usize].records.first().copied() > first).unwrap_or(queue.len());
             queue.insert(pos, b);
         } else {
             queue.push_front(b);
@@ -531,6 +576,7 @@ impl World {
         }
         pr.up = true;
         pr.arrivals_done = false;
+        pr.pid_gen += 1;
         self.start_producer(p);
     }
 }

@@ -30,7 +30,7 @@ pub struct RecordLife {
     pub failed_us: u64,
     /// Appends to a leader's log, duplicates included.
     pub written: u32,
-    /// Incarnation of the producer that sent it: with the producer index, its producer id.
+    /// Producer id generation it was sequenced under: with the producer index, its producer id.
     pub producer_inc: u32,
     /// Idempotent producer sequence number within its partition, or `NO_SEQ`.
     pub seq: u32,
