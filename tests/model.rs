@@ -288,3 +288,30 @@ fn idempotent_producer_recovers_its_sequences_after_truncation() {
     assert_eq!((s.acked, s.failed, s.pending), (s.produced, 0, 0), "{s:?}");
     assert!(s.lost_acked > 1000, "the unclean election still loses what only broker-0 had");
 }
+
+/// A leader frozen longer than broker.session.timeout.ms is fenced: a follower
+/// takes over, and when the zombie wakes its stale work is refused (NotLeader)
+/// and it rejoins as a follower. With acks=all nothing acknowledged is lost.
+#[test]
+fn a_paused_leader_is_fenced_and_rejoins_as_a_follower() {
+    let yaml = "name: t
+duration: 40s
+brokers: 3
+topics: [{ name: t, partitions: 1, replication.factor: 3, config: { min.insync.replicas: 2 } }]
+producers: [{ name: p, rate: 200/s, config: { acks: all } }]
+consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: earliest } }]
+faults:
+  - { at: 5s, pause: broker-0, for: 20s }
+";
+    let s = run(yaml);
+    assert_eq!((s.lost, s.failed, s.pending, s.duplicates), (0, 0, 0, 0), "{s:?}");
+    assert_eq!(s.partitions[0].leader, Some(1), "broker-1 took over");
+    assert_eq!(s.partitions[0].isr.len(), 3, "broker-0 caught up again");
+    // Requests already in the frozen broker's socket wait for it to wake (20 s)
+    // and get NotLeader; later ones went to broker-1 after the fence (9 s).
+    assert!(s.latency_ms.max >= 19_000.0 && s.latency_ms.max < 22_000.0, "{}", s.latency_ms.max);
+    // A short pause is only a hiccup: no fence, no new leader.
+    let s = run(&yaml.replace("for: 20s", "for: 2s"));
+    assert_eq!(s.partitions[0].leader, Some(0));
+    assert_eq!((s.lost, s.failed), (0, 0));
+}

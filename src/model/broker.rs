@@ -568,9 +568,11 @@ impl World {
         for g in 0..self.partitions.len() {
             let part = &mut self.partitions[g];
             let Some(l) = part.leader else { continue };
-            if !self.brokers[part.replicas[l].broker as usize].up {
+            let lb = part.replicas[l].broker;
+            if !self.brokers[lb as usize].up || self.paused_until[lb as usize] > now {
                 continue;
             }
+            let part = &mut self.partitions[g];
             let leader_leo = part.replicas[l].leo();
             let mut shrunk = false;
             for r in 0..part.replicas.len() {
@@ -732,9 +734,32 @@ impl World {
 
     pub(crate) fn on_controller_fence(&mut self, b: u32, inc: u32) {
         let broker = &self.brokers[b as usize];
-        if broker.inc == inc && !broker.up && !broker.fenced {
+        let silent = !broker.up || self.broker_paused(b);
+        if broker.inc == inc && silent && !broker.fenced {
             self.fence(b);
         }
+    }
+
+    /// A broker freezes (a long GC or VM pause): it stops heartbeating, so the
+    /// controller fences it after `broker.session.timeout.ms` if the pause lasts.
+    pub(crate) fn pause_broker(&mut self, b: u32, d: Duration) {
+        let inc = self.brokers[b as usize].inc;
+        let timeout = self.scenario.broker_config.broker_session_timeout;
+        if d >= timeout {
+            self.after(timeout, Event::ControllerFence { broker: b, inc });
+        }
+        self.after(d, Event::BrokerResume { broker: b, inc });
+    }
+
+    /// The pause ends. A broker fenced meanwhile registers again and follows
+    /// the leaders elected without it (its stale requests get NotLeader).
+    pub(crate) fn on_broker_resume(&mut self, b: u32, inc: u32) {
+        let broker = &self.brokers[b as usize];
+        if broker.inc != inc || !broker.up || !broker.fenced || self.broker_paused(b) {
+            return;
+        }
+        self.brokers[b as usize].fenced = false;
+        self.rejoin(b);
     }
 
     /// The controller fences broker `b`: out of every ISR (never emptying one),
@@ -761,6 +786,7 @@ impl World {
     /// Leader election: the first live in-sync replica in preference order; with
     /// `unclean.leader.election.enable`, any live replica; otherwise offline.
     fn elect(&mut self, g: u32) {
+        self.release_waiters(g);
         let part = &self.partitions[g as usize];
         let live = |r: usize| {
             let b = &self.brokers[part.replicas[r].broker as usize];
@@ -788,8 +814,6 @@ impl World {
                     rep.last_fetch_at = now;
                     rep.parked = None;
                 }
-                part.pending_acks.clear();
-                part.parked_fetches.clear();
                 self.rebuild_producer_state(g);
                 let b = self.partitions[g as usize].replicas[r].broker;
                 self.trace.note(self.now, Step::Elect, g as u64, b as u64, epoch as u64);
@@ -802,6 +826,39 @@ impl World {
                 part.leader_epoch += 1;
                 self.trace.note(self.now, Step::Elect, g as u64, u64::MAX, part.leader_epoch as u64);
             }
+        }
+    }
+
+    /// Leadership moves: the old leader answers what waits on it — acks=all
+    /// requests and parked consumer fetches — with NotLeader (Kafka completes
+    /// delayed operations this way), so clients retry at the new leader.
+    fn release_waiters(&mut self, g: u32) {
+        let part = &mut self.partitions[g as usize];
+        let Some(old) = part.leader_broker() else { return };
+        let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
+        let parked: Vec<ParkedFetch> = part.parked_fetches.drain(..).collect();
+        for a in pending {
+            let msg = Msg::ProduceResponse {
+                p: a.p,
+                inc: a.inc,
+                batch: a.batch,
+                req: a.req,
+                result: Err(ProduceError::NotLeader),
+            };
+            self.send(Node::Broker(old), Node::Producer(a.p), msg);
+        }
+        for f in parked {
+            let msg = Msg::FetchResponse {
+                c: f.c,
+                inc: f.inc,
+                partition: g,
+                token: f.token,
+                from: f.offset,
+                to: f.offset,
+                last_entry_epoch: 0,
+                error: FetchError::NotLeader,
+            };
+            self.send(Node::Broker(old), Node::Consumer(f.c), msg);
         }
     }
 
@@ -837,6 +894,12 @@ impl World {
         let broker = &mut self.brokers[b as usize];
         broker.up = true;
         broker.fenced = false;
+        self.rejoin(b);
+    }
+
+    /// An unfenced broker takes its place again: it follows each partition's
+    /// leader, or leads one that had no live in-sync replica.
+    fn rejoin(&mut self, b: u32) {
         for g in 0..self.partitions.len() as u32 {
             let part = &self.partitions[g as usize];
             let Some(r) = part.replica_on(b) else { continue };

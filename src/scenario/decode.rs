@@ -848,10 +848,6 @@ fn chaos(node: &Node, duration: Duration, end: Instant) -> R<ChaosSpec> {
                 out
             }
         };
-        if key == "pause" && targets.brokers {
-            return Err(problem(n.pos, &field, "chaos.pause: pausing brokers is not modelled yet")
-                .hint("use `targets: [consumers, producers]`"));
-        }
         Ok(Some(ChaosKind { rate, length, targets }))
     };
     let all = ChaosTargets { brokers: true, producers: true, consumers: true };
@@ -1828,18 +1824,6 @@ fn faults(
             FaultSpec { at, action: spec_action },
             FaultAt { action_pos: action.key_pos, field: af.clone(), target_name },
         ));
-    }
-
-    // Parsed fully; now refuse what the simulator cannot do yet.
-    for (spec, at) in &parsed {
-        if let FaultAction::Pause(Target::Broker(_), _) = spec.action {
-            return Err(problem(
-                at.action_pos,
-                &at.field,
-                format!("{}: pausing a broker is not modelled yet (planned)", at.field),
-            )
-            .hint("pause a producer or consumer instance, or crash the broker"));
-        }
     }
 
     // Sort by time (stable: ties keep file order), then check that crashes and

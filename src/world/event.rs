@@ -45,6 +45,8 @@ pub enum Event {
     IsrCheck,
     /// The controller fences broker `b` after `broker.session.timeout.ms` without heartbeats.
     ControllerFence { broker: u32, inc: u32 },
+    /// A paused broker runs again (and re-registers if the controller fenced it).
+    BrokerResume { broker: u32, inc: u32 },
     /// Consumer `c` sends its background heartbeat.
     HeartbeatTick { c: u32, inc: u32 },
     /// Consumer `c` wakes up to poll (after a backoff or when data arrived while idle).

@@ -327,6 +327,7 @@ impl World {
                 self.after(every, Event::IsrCheck);
             }
             Event::ControllerFence { broker, inc } => self.on_controller_fence(broker, inc),
+            Event::BrokerResume { broker, inc } => self.on_broker_resume(broker, inc),
             Event::HeartbeatTick { c, inc } => self.on_heartbeat_tick(c, inc),
             Event::ConsumerWake { c, inc } => self.on_consumer_wake(c, inc),
             Event::ProcessDone { c, inc, index } => self.on_process_done(c, inc, index),
@@ -516,6 +517,9 @@ impl World {
                 self.trace.note(self.now, Step::Pause, kind, idx, d.us());
                 let i = self.node_index(self.target_node(t));
                 self.paused_until[i] = self.paused_until[i].max(self.now.add(d));
+                if let Target::Broker(b) = t {
+                    self.pause_broker(b, d);
+                }
             }
             FaultAction::Partition(targets, d) => {
                 let until = self.now.add(d);
@@ -550,10 +554,26 @@ impl World {
             | Event::ConsumerWake { c, .. }
             | Event::ProcessDone { c, .. }
             | Event::ConsumerFetchTimeout { c, .. } => Node::Consumer(c),
+            // Parked fetches wait at the leader; fetch loops run on the follower.
+            Event::ReplicaFetchExpired { partition, .. } | Event::ConsumerFetchExpired { partition, .. } => {
+                match self.partitions[partition as usize].leader_broker() {
+                    Some(b) => Node::Broker(b),
+                    None => return None,
+                }
+            }
+            Event::ReplicaFetchRetry { partition, replica, .. }
+            | Event::ReplicaFetchTimeout { partition, replica, .. } => {
+                Node::Broker(self.partitions[partition as usize].replicas[replica as usize].broker)
+            }
             _ => return None,
         };
         let until = self.paused_until[self.node_index(node)];
         (until > self.now).then_some(until)
+    }
+
+    /// Whether broker `b` is frozen in a pause right now.
+    pub(crate) fn broker_paused(&self, b: u32) -> bool {
+        self.paused_until[self.node_index(Node::Broker(b))] > self.now
     }
 
     fn crash(&mut self, t: Target) {
