@@ -176,10 +176,12 @@ fn semantic_errors_point_at_their_line() {
       hint: did you mean `analytics-0`?
     ");
 
+    // exactly-once loads: idempotent producer, and the file's explicit commit
+    // and sink win over the preset's transactional ones.
     let src = example_with_line(6, "semantics: exactly-once");
-    let e = load_str(&src, "x.yaml").unwrap_err();
-    assert_eq!((e.line, e.column, e.field.as_str()), (6, 12, "semantics"));
-    assert!(e.message.contains("not modelled yet (planned)"), "{e}");
+    let sc = load_str(&src, "x.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    assert_eq!(sc.semantics, Some(Semantics::ExactlyOnce));
+    assert!(sc.producers[0].config.enable_idempotence);
 }
 
 #[test]

@@ -166,8 +166,10 @@ fn presets_set_configs_and_the_file_wins() {
     let l = ok(&BASE.replace("brokers: 3", "brokers: 3\nsemantics: effectively-once"));
     assert_eq!(l.scenario.consumers[0].sink, SinkKind::Idempotent);
     assert_eq!(l.scenario.consumers[0].commit, CommitMode::AfterProcessing);
-    let e = err(&BASE.replace("brokers: 3", "brokers: 3\nsemantics: exactly-once"));
-    assert!(e.contains("needs transactions"), "{e}");
+    let l = ok(&BASE.replace("brokers: 3", "brokers: 3\nsemantics: exactly-once"));
+    assert_eq!(l.scenario.consumers[0].sink, SinkKind::Transactional);
+    assert_eq!(l.scenario.consumers[0].commit, CommitMode::Transactional);
+    assert_eq!(l.scenario.consumers[0].config.isolation_level, IsolationLevel::ReadCommitted);
 }
 
 #[test]

@@ -75,6 +75,11 @@ fn snapshot_retries_reorder() {
 }
 
 #[test]
+fn snapshot_exactly_once() {
+    insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
+}
+
+#[test]
 fn same_seed_gives_identical_summary_and_trace() {
     for name in SHIPPED {
         let a = run(load(name));
@@ -214,4 +219,18 @@ fn idempotence_removes_reordering_and_duplicates() {
         let s = run(sc).summary;
         assert_eq!((s.reordered, s.duplicates, s.lost, s.failed), (0, 0, 0, 0), "seed {seed}");
     }
+}
+
+/// The same faults under at-least-once apply the reprocessed records twice:
+/// the transactional sink is what makes exactly-once.
+#[test]
+fn exactly_once_scenario_duplicates_under_at_least_once() {
+    let mut sc = load("exactly-once");
+    let c = &mut sc.consumers[0];
+    c.commit = streamsim::scenario::CommitMode::AfterProcessing;
+    c.sink = streamsim::scenario::SinkKind::Plain;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert!(s.duplicates > 0 && s.duplicates == s.redelivered, "{s:?}");
+    assert_eq!(s.lost, 0);
 }

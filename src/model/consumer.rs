@@ -198,9 +198,18 @@ impl World {
         }
         let g = cs.group as usize;
         let now = self.now;
+        let transactional = self.consumers[c as usize].sink == SinkKind::Transactional;
         for i in 0..self.consumers[c as usize].assigned.len() {
             let p = self.consumers[c as usize].assigned[i] as usize;
-            let committed = self.groups[g].committed[p];
+            let committed = if transactional {
+                // Resume where the sink's own offsets say, and claim the
+                // partition so an older owner's late transaction is refused.
+                let grp = &mut self.groups[g];
+                grp.sink_generation[p] = grp.sink_generation[p].max(generation);
+                grp.sink_offsets[p]
+            } else {
+                self.groups[g].committed[p]
+            };
             let pos = match committed {
                 Some(o) => Some(o),
                 None => self.reset_offset(c, p as u32),
@@ -405,7 +414,8 @@ impl World {
         debug_assert_eq!(cs.state, ConsumerState::Processing);
         let (_, _, record) = cs.batch[index as usize];
         let group = cs.group;
-        let effect = sink::takes_effect(cs.sink, &self.ledger, group, record);
+        // A transactional sink applies the batch's effects when it commits.
+        let effect = cs.sink != SinkKind::Transactional && sink::takes_effect(cs.sink, &self.ledger, group, record);
         self.ledger.processed(group, record, effect, now);
         self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
         let cs = &mut self.consumers[c as usize];
@@ -415,10 +425,43 @@ impl World {
             return;
         }
         cs.state = ConsumerState::Idle;
-        if cs.commit == CommitMode::AfterProcessing {
-            return self.commit(c, Some(AfterCommit::Poll));
+        match cs.commit {
+            CommitMode::AfterProcessing => self.commit(c, Some(AfterCommit::Poll)),
+            CommitMode::Transactional => {
+                self.commit_sink_transaction(c);
+                self.poll(c);
+            }
+            _ => self.poll(c),
         }
-        self.poll(c);
+    }
+
+    /// `sink: transactional`: the batch's results and the offsets after it are
+    /// written in one sink transaction, fenced by generation. A crash before
+    /// this point applies nothing; the next owner resumes from the sink's
+    /// offsets and the batch counts once.
+    fn commit_sink_transaction(&mut self, c: u32) {
+        let now = self.now;
+        let cs = &self.consumers[c as usize];
+        let gi = cs.group as usize;
+        let generation = cs.generation;
+        let fenced = cs.batch.iter().any(|&(p, _, _)| self.groups[gi].sink_generation[p as usize] > generation);
+        if fenced {
+            // A zombie: a newer generation owns these partitions. Nothing is applied.
+            self.trace.note(now, Step::CommitFailed, c as u64, generation as u64, 1);
+            self.ledger.groups[gi].commits_failed += 1;
+            self.consumers[c as usize].rejoin_needed = true;
+            return;
+        }
+        for i in 0..self.consumers[c as usize].batch.len() {
+            let (p, offset, record) = self.consumers[c as usize].batch[i];
+            self.ledger.effect(gi as u32, record, now);
+            let grp = &mut self.groups[gi];
+            grp.sink_offsets[p as usize] = Some(offset + 1);
+            grp.sink_generation[p as usize] = generation;
+        }
+        self.ledger.groups[gi].commits += 1;
+        // Mirror the offsets to Kafka, as such pipelines do for lag monitoring.
+        self.commit(c, None);
     }
 
     /// Commits the consumed position of every assigned partition: commitSync

@@ -50,6 +50,12 @@ pub struct Group {
     pub members: Vec<Member>,
     /// Committed offset per partition of the topic.
     pub committed: Vec<Option<u64>>,
+    /// The transactional sink's own offset table, written in the same
+    /// transaction as the results (`sink: transactional`).
+    pub sink_offsets: Vec<Option<u64>>,
+    /// Per partition, the newest generation that claimed it in the sink; a
+    /// sink transaction from an older generation (a zombie) is refused.
+    pub sink_generation: Vec<u32>,
     next_member: u32,
     round: u32,
     scratch: Vec<Vec<u32>>,
@@ -78,6 +84,8 @@ impl Group {
             generation: 0,
             members: Vec::new(),
             committed: vec![None; partitions as usize],
+            sink_offsets: vec![None; partitions as usize],
+            sink_generation: vec![0; partitions as usize],
             next_member: 1,
             round: 0,
             scratch: Vec::new(),

@@ -169,6 +169,20 @@ impl Ledger {
             g.redelivered += 1;
         }
         if effect {
+            self.effect(group, r, at);
+        }
+        redelivery
+    }
+
+    /// `r` has an effect on `group`'s sink (for a transactional sink, when the
+    /// sink transaction holding it commits, not when it was processed).
+    pub fn effect(&mut self, group: u32, r: RecordId, at: Instant) {
+        let g = &mut self.groups[group as usize];
+        if g.deliveries.len() <= r as usize {
+            g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
+        }
+        let d = &mut g.deliveries[r as usize];
+        {
             d.effects += 1;
             if d.effects == 1 {
                 d.first_effect_us = at.us();
@@ -189,7 +203,6 @@ impl Ledger {
                 g.duplicates += 1;
             }
         }
-        redelivery
     }
 
     pub fn effects_of(&self, group: u32, r: RecordId) -> u32 {

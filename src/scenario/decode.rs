@@ -1542,11 +1542,17 @@ fn consumer(
             .hint("use `semantics: effectively-once` for an idempotent producer and an idempotent sink"),
         }
     };
-    if commit_mode == CommitMode::Transactional {
-        return Err(not_modelled("commit `transactional`".to_string(), commit_pos, &join(field, "commit")));
-    }
-    if sink_kind == SinkKind::Transactional {
-        return Err(not_modelled("sink `transactional`".to_string(), sink_pos, &join(field, "sink")));
+    // The transactional sink stores offsets with results: the two go together.
+    let _ = &not_modelled;
+    if (commit_mode == CommitMode::Transactional) != (sink_kind == SinkKind::Transactional) {
+        let (pos, f) = match (commit_pos, sink_pos) {
+            (Some(p), _) if commit_mode == CommitMode::Transactional => (p, join(field, "commit")),
+            (_, Some(p)) => (p, join(field, "sink")),
+            (Some(p), None) => (p, join(field, "commit")),
+            (None, None) => (preset.map_or(Pos::START, |p| p.pos), "semantics".to_string()),
+        };
+        return Err(problem(pos, &f, format!("{f}: `commit: transactional` and `sink: transactional` go together (the sink stores the offsets with the results)"))
+            .hint("set both, or neither"));
     }
 
     let mut c = ConsumerConfig { enable_auto_commit, ..ConsumerConfig::default() };

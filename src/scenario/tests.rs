@@ -354,22 +354,20 @@ fn semantics_override_replaces_the_files_preset() {
 }
 
 #[test]
-fn transactions_are_refused_where_they_come_from() {
+fn producer_transactions_are_refused_and_the_transactional_sink_needs_its_commit() {
     let src = format!("semantics: exactly-once\n{}", with("", ""));
-    let e = err(&src);
-    assert_eq!(at(&e), (1, 12, "semantics"));
-    assert!(e.message.contains("transactions"), "{e}");
-    assert!(e.message.contains("not modelled yet (planned)"));
-    assert_eq!(
-        e.hint.as_deref(),
-        Some("use `semantics: effectively-once` for an idempotent producer and an idempotent sink")
-    );
+    let c = &ok(&src).scenario.consumers[0];
+    assert_eq!((c.commit, c.sink), (CommitMode::Transactional, SinkKind::Transactional));
     let e = err(&with("    config:\n      transactional.id: tx\n", ""));
     assert_eq!(at(&e), (10, 7, "producers[0].config.transactional.id"));
+    assert!(e.message.contains("not modelled yet"), "{e}");
     let e = err(&with("", "    commit: transactional\n"));
     assert_eq!(at(&e), (11, 13, "consumers[0].commit"));
+    assert!(e.message.contains("go together"), "{e}");
     let e = err(&with("", "    sink: transactional\n"));
     assert_eq!(at(&e), (11, 11, "consumers[0].sink"));
+    let ok_both = ok(&with("", "    commit: transactional\n    sink: transactional\n"));
+    assert_eq!(ok_both.scenario.consumers[0].sink, SinkKind::Transactional);
 }
 
 #[test]
