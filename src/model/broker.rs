@@ -667,31 +667,7 @@ impl World {
             if part.leader != Some(r) {
                 continue;
             }
-            let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
-            let parked: Vec<ParkedFetch> = part.parked_fetches.drain(..).collect();
-            for a in pending {
-                let msg = Msg::ProduceResponse {
-                    p: a.p,
-                    inc: a.inc,
-                    batch: a.batch,
-                    req: a.req,
-                    result: Err(ProduceError::Disconnected),
-                };
-                self.send(Node::Broker(b), Node::Producer(a.p), msg);
-            }
-            for f in parked {
-                let msg = Msg::FetchResponse {
-                    c: f.c,
-                    inc: f.inc,
-                    partition: g,
-                    token: f.token,
-                    from: f.offset,
-                    to: f.offset,
-                    last_entry_epoch: 0,
-                    error: FetchError::Disconnected,
-                };
-                self.send(Node::Broker(b), Node::Consumer(f.c), msg);
-            }
+            self.release_waiters(g, ProduceError::Disconnected, FetchError::Disconnected);
             let n = self.partitions[g as usize].replicas.len();
             for fr in 0..n {
                 if let Some(token) = self.partitions[g as usize].replicas[fr].parked.take() {
@@ -786,7 +762,7 @@ impl World {
     /// Leader election: the first live in-sync replica in preference order; with
     /// `unclean.leader.election.enable`, any live replica; otherwise offline.
     fn elect(&mut self, g: u32) {
-        self.release_waiters(g);
+        self.release_waiters(g, ProduceError::NotLeader, FetchError::NotLeader);
         let part = &self.partitions[g as usize];
         let live = |r: usize| {
             let b = &self.brokers[part.replicas[r].broker as usize];
@@ -829,36 +805,32 @@ impl World {
         }
     }
 
-    /// Leadership moves: the old leader answers what waits on it — acks=all
-    /// requests and parked consumer fetches — with NotLeader (Kafka completes
-    /// delayed operations this way), so clients retry at the new leader.
-    fn release_waiters(&mut self, g: u32) {
+    /// The leader of `g` answers what waits on it — acks=all requests and
+    /// parked consumer fetches — with an error: NotLeader when leadership
+    /// moves (Kafka completes delayed operations this way), Disconnected when
+    /// its process dies. Clients then retry at the new leader.
+    fn release_waiters(&mut self, g: u32, produce: ProduceError, fetch: FetchError) {
         let part = &mut self.partitions[g as usize];
         let Some(old) = part.leader_broker() else { return };
         let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
         let parked: Vec<ParkedFetch> = part.parked_fetches.drain(..).collect();
         for a in pending {
-            let msg = Msg::ProduceResponse {
-                p: a.p,
-                inc: a.inc,
-                batch: a.batch,
-                req: a.req,
-                result: Err(ProduceError::NotLeader),
-            };
+            let msg = Msg::ProduceResponse { p: a.p, inc: a.inc, batch: a.batch, req: a.req, result: Err(produce) };
             self.send(Node::Broker(old), Node::Producer(a.p), msg);
         }
         for f in parked {
+            let (c, inc, token, offset) = (f.c, f.inc, f.token, f.offset);
             let msg = Msg::FetchResponse {
-                c: f.c,
-                inc: f.inc,
+                c,
+                inc,
                 partition: g,
-                token: f.token,
-                from: f.offset,
-                to: f.offset,
+                token,
+                from: offset,
+                to: offset,
                 last_entry_epoch: 0,
-                error: FetchError::NotLeader,
+                error: fetch,
             };
-            self.send(Node::Broker(old), Node::Consumer(f.c), msg);
+            self.send(Node::Broker(old), Node::Consumer(c), msg);
         }
     }
 
