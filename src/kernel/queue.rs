@@ -149,6 +149,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::explicit_counter_loop)]
     fn interleaved_push_pop_matches_a_sorted_model() {
         // Hold model against a plain sorted vector.
         let mut q = EventQueue::new();
@@ -164,7 +165,7 @@ mod tests {
             q.push(Instant(t), seq).unwrap();
             model.push((t, seq));
             seq += 1;
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 model.sort();
                 let want = model.remove(0);
                 let (at, got) = q.pop().unwrap();

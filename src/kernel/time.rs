@@ -19,6 +19,8 @@ impl Instant {
     pub const fn ms(self) -> u64 {
         self.0 / 1_000
     }
+    /// `self + d`, saturating (a named method, not `Add`, so the saturation is visible).
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, d: Duration) -> Instant {
         Instant(self.0.saturating_add(d.0))
     }
@@ -57,9 +59,9 @@ impl fmt::Display for Instant {
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let us = self.0;
-        if us % 1_000_000 == 0 {
+        if us.is_multiple_of(1_000_000) {
             write!(f, "{}s", us / 1_000_000)
-        } else if us % 1_000 == 0 {
+        } else if us.is_multiple_of(1_000) {
             write!(f, "{}ms", us / 1_000)
         } else {
             write!(f, "{}us", us)

@@ -36,7 +36,7 @@ pub fn render(s: &Summary) -> String {
     let _ = writeln!(o);
     let counts = s.counts();
     let (left, right) = counts.split_at(7);
-    let _ = writeln!(o, "  {:<28}{}", "producer and log", "consumers and sink");
+    let _ = writeln!(o, "  {:<28}consumers and sink", "producer and log");
     for (l, r) in left.iter().zip(right.iter()) {
         let _ = writeln!(o, "  {:<14}{:>10}    {:<14}{:>10}", l.0, l.1, r.0, r.1);
     }
