@@ -342,10 +342,20 @@ fn mutations_never_panic_and_errors_point_inside_the_text() {
     // Deterministic by default; `LOADER_FUZZ_SEED` / `LOADER_FUZZ_CASES`
     // explore further locally (e.g. in release builds).
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let cases_per_seed = env("LOADER_FUZZ_CASES").map_or(1_500, |n| n as usize);
+    let cases_per_seed = env("LOADER_FUZZ_CASES").map_or(600, |n| n as usize);
     let mut rng = Rng(env("LOADER_FUZZ_SEED").unwrap_or(0x5eed_cafe_f00d_0001));
     let (mut oks, mut errs) = (0usize, 0usize);
-    for seed in SEEDS {
+    // The fixed seeds, and every shipped scenario (new ones join automatically).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut shipped: Vec<String> = std::fs::read_dir(dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| std::fs::read_to_string(p).expect("readable scenario"))
+        .collect();
+    shipped.sort();
+    let bases: Vec<&str> = SEEDS.iter().copied().chain(shipped.iter().map(String::as_str)).collect();
+    for seed in &bases {
         for case in 0..cases_per_seed {
             let mut text = seed.to_string();
             for _ in 0..=rng.below(4) {
@@ -365,7 +375,7 @@ fn mutations_never_panic_and_errors_point_inside_the_text() {
             }
         }
     }
-    assert_eq!(oks + errs, SEEDS.len() * cases_per_seed);
+    assert_eq!(oks + errs, bases.len() * cases_per_seed);
     eprintln!("{oks} loaded, {errs} refused");
     // The mutations must exercise both outcomes.
     assert!(oks > 100 && errs > 1_000, "ok {oks}, errors {errs}");
