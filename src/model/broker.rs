@@ -390,17 +390,7 @@ impl World {
         let part = &mut self.partitions[g as usize];
         let follower_broker = part.replicas[r].broker;
         let Some(l) = part.leader.filter(|&l| part.replicas[l].broker == b) else {
-            let msg = Msg::ReplicaFetchResponse {
-                partition: g,
-                replica: r as u32,
-                token,
-                from: offset,
-                to: offset,
-                last_entry_epoch: 0,
-                leader_hw: 0,
-                truncate_to: None,
-                ok: false,
-            };
+            let msg = Msg::replica_fetch_failed(g, r as u32, token, offset);
             return self.send(Node::Broker(b), Node::Broker(follower_broker), msg);
         };
         // Divergence (KIP-101/279): the follower's last epoch ends earlier on the leader.
@@ -601,17 +591,7 @@ impl World {
             Some(_) => None,
         };
         if let Some(error) = error {
-            let msg = Msg::FetchResponse {
-                c,
-                inc,
-                partition: g,
-                token,
-                from: offset,
-                to: offset,
-                last_entry_epoch: 0,
-                error,
-            };
-            return self.send(Node::Broker(b), Node::Consumer(c), msg);
+            return self.send(Node::Broker(b), Node::Consumer(c), Msg::fetch_failed(c, inc, g, token, offset, error));
         }
         if offset < part.high_watermark() {
             self.answer_fetch(g, b, c, inc, offset, token);
@@ -672,18 +652,7 @@ impl World {
             for fr in 0..n {
                 if let Some(token) = self.partitions[g as usize].replicas[fr].parked.take() {
                     let fb = self.partitions[g as usize].replicas[fr].broker;
-                    let msg = Msg::ReplicaFetchResponse {
-                        partition: g,
-                        replica: fr as u32,
-                        token,
-                        from: 0,
-                        to: 0,
-                        last_entry_epoch: 0,
-                        leader_hw: 0,
-                        truncate_to: None,
-                        ok: false,
-                    };
-                    self.send(Node::Broker(b), Node::Broker(fb), msg);
+                    self.send(Node::Broker(b), Node::Broker(fb), Msg::replica_fetch_failed(g, fr as u32, token, 0));
                 }
             }
         }
@@ -819,18 +788,8 @@ impl World {
             self.send(Node::Broker(old), Node::Producer(a.p), msg);
         }
         for f in parked {
-            let (c, inc, token, offset) = (f.c, f.inc, f.token, f.offset);
-            let msg = Msg::FetchResponse {
-                c,
-                inc,
-                partition: g,
-                token,
-                from: offset,
-                to: offset,
-                last_entry_epoch: 0,
-                error: fetch,
-            };
-            self.send(Node::Broker(old), Node::Consumer(c), msg);
+            let msg = Msg::fetch_failed(f.c, f.inc, g, f.token, f.offset, fetch);
+            self.send(Node::Broker(old), Node::Consumer(f.c), msg);
         }
     }
 

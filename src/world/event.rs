@@ -204,6 +204,26 @@ pub enum Msg {
 }
 
 impl Msg {
+    /// A consumer fetch answered with `error` and no records.
+    pub fn fetch_failed(c: u32, inc: u32, partition: u32, token: u32, offset: u64, error: FetchError) -> Msg {
+        Msg::FetchResponse { c, inc, partition, token, from: offset, to: offset, last_entry_epoch: 0, error }
+    }
+
+    /// A follower fetch that failed; the follower backs off and fetches again.
+    pub fn replica_fetch_failed(partition: u32, replica: u32, token: u32, offset: u64) -> Msg {
+        Msg::ReplicaFetchResponse {
+            partition,
+            replica,
+            token,
+            from: offset,
+            to: offset,
+            last_entry_epoch: 0,
+            leader_hw: 0,
+            truncate_to: None,
+            ok: false,
+        }
+    }
+
     /// Requests get an error reply when their destination is down; responses are dropped.
     pub fn is_request(&self) -> bool {
         matches!(

@@ -431,27 +431,12 @@ impl World {
             Msg::ProduceResponse { p, inc, batch, req, .. } => {
                 Msg::ProduceResponse { p, inc, batch, req, result: Err(ProduceError::Disconnected) }
             }
-            Msg::ReplicaFetchResponse { partition, replica, token, from: lo, .. } => Msg::ReplicaFetchResponse {
-                partition,
-                replica,
-                token,
-                from: lo,
-                to: lo,
-                last_entry_epoch: 0,
-                leader_hw: 0,
-                truncate_to: None,
-                ok: false,
-            },
-            Msg::FetchResponse { c, inc, partition, token, from: lo, .. } => Msg::FetchResponse {
-                c,
-                inc,
-                partition,
-                token,
-                from: lo,
-                to: lo,
-                last_entry_epoch: 0,
-                error: FetchError::Disconnected,
-            },
+            Msg::ReplicaFetchResponse { partition, replica, token, from: lo, .. } => {
+                Msg::replica_fetch_failed(partition, replica, token, lo)
+            }
+            Msg::FetchResponse { c, inc, partition, token, from: lo, .. } => {
+                Msg::fetch_failed(c, inc, partition, token, lo, FetchError::Disconnected)
+            }
             request => return self.bounce(from, to, request),
         };
         self.schedule(from, to, error);
@@ -465,27 +450,12 @@ impl World {
                 self.release_batch_ref(batch);
                 Some(Msg::ProduceResponse { p, inc, batch, req, result: Err(ProduceError::Disconnected) })
             }
-            Msg::ReplicaFetch { partition, replica, token, offset, .. } => Some(Msg::ReplicaFetchResponse {
-                partition,
-                replica,
-                token,
-                from: offset,
-                to: offset,
-                last_entry_epoch: 0,
-                leader_hw: 0,
-                truncate_to: None,
-                ok: false,
-            }),
-            Msg::Fetch { c, inc, partition, offset, token } => Some(Msg::FetchResponse {
-                c,
-                inc,
-                partition,
-                token,
-                from: offset,
-                to: offset,
-                last_entry_epoch: 0,
-                error: FetchError::Disconnected,
-            }),
+            Msg::ReplicaFetch { partition, replica, token, offset, .. } => {
+                Some(Msg::replica_fetch_failed(partition, replica, token, offset))
+            }
+            Msg::Fetch { c, inc, partition, offset, token } => {
+                Some(Msg::fetch_failed(c, inc, partition, token, offset, FetchError::Disconnected))
+            }
             _ => None,
         };
         if let Some(reply) = reply {
