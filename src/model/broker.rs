@@ -41,11 +41,128 @@ impl Default for Broker {
     }
 }
 
-/// One record in a replica's log, stamped with the leader epoch it was written in.
+/// A log entry whose `record` has this bit set is a transaction's control
+/// marker (commit or abort); the rest is an index into `World::markers`.
+/// Markers take offsets like records but no consumer ever returns them.
+pub const CONTROL: u32 = 1 << 31;
+
+/// One entry in a replica's log, stamped with the leader epoch it was written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LogEntry {
+    /// A record id, or `CONTROL | marker`.
     pub record: RecordId,
     pub epoch: u32,
+    /// First entry of a produce batch (the batch header Kafka keeps in the
+    /// log): a new leader rebuilds the idempotence window from these.
+    pub batch_start: bool,
+}
+
+impl LogEntry {
+    pub fn is_control(&self) -> bool {
+        self.record & CONTROL != 0
+    }
+    /// The marker index of a control entry.
+    pub fn marker(&self) -> u32 {
+        debug_assert!(self.is_control());
+        self.record & !CONTROL
+    }
+}
+
+/// How many of a producer's latest batches a partition remembers to detect
+/// retried duplicates (Kafka's ProducerStateEntry keeps 5).
+pub const DEDUP_BATCHES: usize = 5;
+
+/// The leader's idempotence state for one producer id (Kafka's ProducerStateEntry).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerState {
+    pub pid: u64,
+    pub epoch: u32,
+    /// (first sequence, last sequence, first offset) of the latest batches, oldest first.
+    pub batches: [(u32, u32, u64); DEDUP_BATCHES],
+    pub len: u8,
+}
+
+impl ProducerState {
+    pub fn new(pid: u64, epoch: u32) -> ProducerState {
+        ProducerState { pid, epoch, batches: [(0, 0, 0); DEDUP_BATCHES], len: 0 }
+    }
+    /// The last sequence appended in this epoch, if any.
+    pub fn last_seq(&self) -> Option<u32> {
+        (self.len > 0).then(|| self.batches[self.len as usize - 1].1)
+    }
+    /// A batch identical to one of the remembered ones: its first offset.
+    pub fn duplicate_of(&self, first: u32, last: u32) -> Option<u64> {
+        self.batches[..self.len as usize].iter().find(|b| b.0 == first && b.1 == last).map(|b| b.2)
+    }
+    pub fn push(&mut self, first: u32, last: u32, offset: u64) {
+        if self.len as usize == DEDUP_BATCHES {
+            self.batches.copy_within(1.., 0);
+            self.len -= 1;
+        }
+        self.batches[self.len as usize] = (first, last, offset);
+        self.len += 1;
+    }
+    /// A newer epoch starts again from sequence 0.
+    pub fn bump(&mut self, epoch: u32) {
+        if epoch > self.epoch {
+            self.epoch = epoch;
+            self.len = 0;
+        }
+    }
+}
+
+/// Decides, for a fetch, whether transactional records belong to aborted
+/// transactions: the first marker of the record's producer after it in the
+/// log says. Remembers the last few markers found, so a fetch scans ahead
+/// about once per transaction rather than once per record.
+#[derive(Default)]
+pub struct TxnFates {
+    /// (producer id, marker offset, aborted) of recently found markers.
+    seen: [(u64, u64, bool); 4],
+    len: usize,
+    next: usize,
+}
+
+impl TxnFates {
+    /// Whether `record`, at `offset` of `log`, was written by a transaction
+    /// that aborted. A record whose marker is not in the log yet counts as
+    /// not aborted (read_committed never reads that far: the LSO stops it).
+    pub fn aborted(
+        &mut self,
+        log: &[LogEntry],
+        offset: u64,
+        record: RecordId,
+        ledger: &crate::oracle::ledger::Ledger,
+        producers: &[crate::model::producer::Producer],
+        markers: &[crate::model::txn::Marker],
+    ) -> bool {
+        let Some((pid, _, true)) = crate::model::producer::record_pid(ledger, producers, record) else {
+            return false;
+        };
+        if let Some(&(_, _, aborted)) = self.seen[..self.len].iter().find(|s| s.0 == pid && s.1 > offset) {
+            return aborted;
+        }
+        for o in offset + 1..log.len() as u64 {
+            let e = log[o as usize];
+            if e.is_control() && markers[e.marker() as usize].pid == pid {
+                let aborted = !markers[e.marker() as usize].commit;
+                self.seen[self.next] = (pid, o, aborted);
+                self.next = (self.next + 1) % self.seen.len();
+                self.len = (self.len + 1).min(self.seen.len());
+                return aborted;
+            }
+        }
+        false
+    }
+}
+
+/// A transaction with records in this partition that is not yet stable: no
+/// marker, or a marker not yet below the high watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenTxn {
+    pub pid: u64,
+    pub first: u64,
+    pub marker: Option<u64>,
 }
 
 /// One replica of a partition, on one broker.
@@ -101,15 +218,19 @@ impl Replica {
     }
 }
 
-/// An acks=all produce request waiting for the high watermark to reach `need`.
+/// Who waits for the high watermark: an acks=all produce request, or the
+/// transaction coordinator's marker write (markers are written with acks=all).
+#[derive(Clone, Copy, Debug)]
+pub enum Waiter {
+    Produce { p: u32, inc: u32, batch: u32, req: u64, base: u64 },
+    Marker { txn: u32, serial: u32 },
+}
+
+/// A write waiting for the high watermark to reach `need`.
 #[derive(Clone, Copy, Debug)]
 pub struct PendingAck {
     pub need: u64,
-    pub base: u64,
-    pub p: u32,
-    pub inc: u32,
-    pub batch: u32,
-    pub req: u64,
+    pub waiter: Waiter,
 }
 
 /// A consumer fetch parked at the leader until data is readable.
@@ -137,8 +258,10 @@ pub struct Partition {
     pub replica_lag_time_max: Duration,
     pub pending_acks: VecDeque<PendingAck>,
     pub parked_fetches: Vec<ParkedFetch>,
-    /// The leader's idempotence state: (producer id, last sequence appended).
-    pub producer_seqs: Vec<(u64, u32)>,
+    /// The leader's idempotence state, per producer id.
+    pub producer_states: Vec<ProducerState>,
+    /// Transactions not yet stable here; the first bounds the last stable offset.
+    pub open_txns: Vec<OpenTxn>,
 }
 
 impl Partition {
@@ -174,7 +297,8 @@ impl Partition {
             replica_lag_time_max: spec.config.replica_lag_time_max,
             pending_acks: VecDeque::new(),
             parked_fetches: Vec::new(),
-            producer_seqs: Vec::new(),
+            producer_states: Vec::new(),
+            open_txns: Vec::new(),
         }
     }
 
@@ -193,6 +317,13 @@ impl Partition {
             Some(r) => self.replicas[r].hw,
             None => self.replicas.iter().map(|r| r.hw).max().unwrap_or(0),
         }
+    }
+    /// The last stable offset: read_committed consumers read below it. The
+    /// high watermark, or the first offset of the earliest transaction that is
+    /// open or whose marker is not yet replicated.
+    pub fn last_stable_offset(&self) -> u64 {
+        let hw = self.high_watermark();
+        self.open_txns.iter().filter(|t| t.marker.is_none_or(|m| m >= hw)).map(|t| t.first).fold(hw, u64::min)
     }
     pub fn log_end_offset(&self) -> u64 {
         match self.leader {
@@ -293,37 +424,48 @@ impl World {
             return reply(self, Err(ProduceError::NotEnoughReplicas));
         }
         let l = part.leader.expect("checked above");
-        let (pid, base_seq, count) = {
+        let (pid, epoch, base_seq, count, txn) = {
             let bt = &self.batches[batch as usize];
-            (bt.pid, bt.base_seq, bt.records.len() as u32)
+            (bt.pid, bt.epoch, bt.base_seq, bt.records.len() as u32, bt.txn)
         };
         if base_seq != NO_SEQ {
-            let last = part.producer_seqs.iter().find(|(id, _)| *id == pid).map(|&(_, s)| s);
-            if let Some(last) = last {
-                let batch_last = base_seq + count - 1;
-                if last != NO_SEQ && batch_last <= last {
-                    // A retry of a batch already in the log: acknowledge, do not append again.
+            // Kafka's ProducerAppendInfo: fence older epochs, start a newer
+            // epoch at sequence 0, acknowledge a retry of one of the last five
+            // batches without appending it, and refuse any gap.
+            let last_seq = base_seq + count - 1;
+            let state = part.producer_states.iter().find(|s| s.pid == pid);
+            let verdict = match state {
+                Some(s) if epoch < s.epoch => Err(ProduceError::ProducerFenced),
+                Some(s) if epoch == s.epoch => match (s.duplicate_of(base_seq, last_seq), s.last_seq()) {
+                    (Some(offset), _) => Ok(Some(offset)),
+                    (None, Some(last)) if base_seq == last.wrapping_add(1) => Ok(None),
+                    (None, None) if base_seq == 0 => Ok(None),
+                    _ => Err(ProduceError::OutOfOrderSequence),
+                },
+                _ if base_seq == 0 => Ok(None),
+                _ => Err(ProduceError::OutOfOrderSequence),
+            };
+            match verdict {
+                Ok(None) => {}
+                Ok(Some(offset)) => {
+                    // A retry of a batch already in the log: acknowledged, not appended again.
                     self.release_batch_ref(batch);
-                    let base = self.partitions[g as usize].replicas[l].leo();
-                    return reply(self, Ok(base));
+                    return reply(self, Ok(offset));
                 }
-                if base_seq != last.wrapping_add(1) {
+                Err(e) => {
                     self.release_batch_ref(batch);
-                    return reply(self, Err(ProduceError::OutOfOrderSequence));
+                    return reply(self, Err(e));
                 }
-            } else if base_seq != 0 {
-                self.release_batch_ref(batch);
-                return reply(self, Err(ProduceError::OutOfOrderSequence));
             }
         }
         // Append.
-        let epoch = self.partitions[g as usize].leader_epoch;
+        let leader_epoch = self.partitions[g as usize].leader_epoch;
         let base = self.partitions[g as usize].replicas[l].leo();
         for i in 0..count as usize {
             let record = self.batches[batch as usize].records[i];
             let part = &mut self.partitions[g as usize];
             let offset = part.replicas[l].leo();
-            part.replicas[l].log.push(LogEntry { record, epoch });
+            part.replicas[l].log.push(LogEntry { record, epoch: leader_epoch, batch_start: i == 0 });
             self.ledger.append(record);
             self.trace.note(self.now, Step::Append, record as u64, g as u64, offset);
         }
@@ -331,10 +473,19 @@ impl World {
         let part = &mut self.partitions[g as usize];
         if base_seq != NO_SEQ {
             let last = base_seq + count - 1;
-            match part.producer_seqs.iter_mut().find(|(id, _)| *id == pid) {
-                Some(entry) => entry.1 = last,
-                None => part.producer_seqs.push((pid, last)),
-            }
+            let i = match part.producer_states.iter().position(|s| s.pid == pid) {
+                Some(i) => i,
+                None => {
+                    part.producer_states.push(ProducerState::new(pid, epoch));
+                    part.producer_states.len() - 1
+                }
+            };
+            let state = &mut part.producer_states[i];
+            state.bump(epoch);
+            state.push(base_seq, last, base);
+        }
+        if txn && !part.open_txns.iter().any(|t| t.pid == pid && t.marker.is_none()) {
+            part.open_txns.push(OpenTxn { pid, first: base, marker: None });
         }
         let end = part.replicas[l].leo();
         match acks {
@@ -342,9 +493,40 @@ impl World {
             Acks::One => reply(self, Ok(base)),
             Acks::All => {
                 let part = &mut self.partitions[g as usize];
-                part.pending_acks.push_back(PendingAck { need: end, base, p, inc, batch, req });
+                let waiter = Waiter::Produce { p, inc, batch, req, base };
+                part.pending_acks.push_back(PendingAck { need: end, waiter });
             }
         }
+        self.wake_parked_followers(g);
+        self.advance_hw(g);
+    }
+
+    /// The transaction coordinator's WriteTxnMarkers at the leader of `g`: a
+    /// commit or abort marker takes the next offset, closes the producer's
+    /// open transaction here and fences its older epochs. Answered once the
+    /// marker is replicated (the coordinator writes with acks=all).
+    pub(crate) fn on_write_marker(&mut self, b: u32, txn: u32, serial: u32, g: u32, marker: u32) {
+        let part = &self.partitions[g as usize];
+        let refuse = part.leader_broker() != Some(b) || part.isr_size() < part.min_insync_replicas;
+        if refuse {
+            let msg = Msg::WriteTxnMarkerResponse { txn, serial, partition: g, ok: false };
+            return self.send(Node::Broker(b), Node::TxnCoordinator, msg);
+        }
+        let l = part.leader.expect("checked above");
+        let m = self.markers[marker as usize];
+        let epoch = part.leader_epoch;
+        let part = &mut self.partitions[g as usize];
+        let offset = part.replicas[l].leo();
+        part.replicas[l].log.push(LogEntry { record: CONTROL | marker, epoch, batch_start: true });
+        match part.producer_states.iter_mut().find(|s| s.pid == m.pid) {
+            Some(s) => s.bump(m.epoch),
+            None => part.producer_states.push(ProducerState::new(m.pid, m.epoch)),
+        }
+        if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == m.pid && t.marker.is_none()) {
+            t.marker = Some(offset);
+        }
+        part.pending_acks.push_back(PendingAck { need: offset + 1, waiter: Waiter::Marker { txn, serial } });
+        self.trace.note(self.now, Step::Marker, g as u64, offset, m.commit as u64);
         self.wake_parked_followers(g);
         self.advance_hw(g);
     }
@@ -536,18 +718,49 @@ impl World {
                 break;
             }
             self.partitions[g as usize].pending_acks.pop_front();
-            let msg = Msg::ProduceResponse { p: a.p, inc: a.inc, batch: a.batch, req: a.req, result: Ok(a.base) };
-            self.send(Node::Broker(b), Node::Producer(a.p), msg);
+            self.answer_waiter(b, g, a.waiter, None);
         }
+        // Transactions whose marker is now replicated are stable.
+        self.partitions[g as usize].open_txns.retain(|t| t.marker.is_none_or(|m| m >= hw));
+        let lso = self.partitions[g as usize].last_stable_offset();
         let mut i = 0;
         while i < self.partitions[g as usize].parked_fetches.len() {
             let f = self.partitions[g as usize].parked_fetches[i];
-            if f.offset < hw {
+            let end = if self.consumers[f.c as usize].read_committed { lso } else { hw };
+            if f.offset < end {
                 self.partitions[g as usize].parked_fetches.swap_remove(i);
                 self.answer_fetch(g, b, f.c, f.inc, f.offset, f.token);
             } else {
                 i += 1;
             }
+        }
+    }
+
+    /// Answers a write that waited for the high watermark: success, or `error`.
+    fn answer_waiter(&mut self, b: u32, g: u32, w: Waiter, error: Option<ProduceError>) {
+        match w {
+            Waiter::Produce { p, inc, batch, req, base } => {
+                let result = match error {
+                    None => Ok(base),
+                    Some(e) => Err(e),
+                };
+                self.send(Node::Broker(b), Node::Producer(p), Msg::ProduceResponse { p, inc, batch, req, result });
+            }
+            Waiter::Marker { txn, serial } => {
+                let msg = Msg::WriteTxnMarkerResponse { txn, serial, partition: g, ok: error.is_none() };
+                self.send(Node::Broker(b), Node::TxnCoordinator, msg);
+            }
+        }
+    }
+
+    /// Where a consumer fetch may read to: the last stable offset under
+    /// read_committed, the high watermark otherwise.
+    fn readable_end(&self, g: u32, c: u32) -> u64 {
+        let part = &self.partitions[g as usize];
+        if self.consumers[c as usize].read_committed {
+            part.last_stable_offset()
+        } else {
+            part.high_watermark()
         }
     }
 
@@ -593,7 +806,7 @@ impl World {
         if let Some(error) = error {
             return self.send(Node::Broker(b), Node::Consumer(c), Msg::fetch_failed(c, inc, g, token, offset, error));
         }
-        if offset < part.high_watermark() {
+        if offset < self.readable_end(g, c) {
             self.answer_fetch(g, b, c, inc, offset, token);
         } else {
             self.partitions[g as usize].parked_fetches.push(ParkedFetch { c, inc, offset, token });
@@ -607,7 +820,7 @@ impl World {
         let l = part.leader.expect("only a leader answers fetches");
         let leader = &part.replicas[l];
         let max = self.consumers[c as usize].max_fetch_records;
-        let to = leader.hw.min(offset + max).max(offset);
+        let to = self.readable_end(g, c).min(offset + max).max(offset);
         let last_entry_epoch = if to > offset { leader.log[to as usize - 1].epoch } else { 0 };
         let msg = Msg::FetchResponse {
             c,
@@ -784,8 +997,7 @@ impl World {
         let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
         let parked: Vec<ParkedFetch> = part.parked_fetches.drain(..).collect();
         for a in pending {
-            let msg = Msg::ProduceResponse { p: a.p, inc: a.inc, batch: a.batch, req: a.req, result: Err(produce) };
-            self.send(Node::Broker(old), Node::Producer(a.p), msg);
+            self.answer_waiter(old, g, a.waiter, Some(produce));
         }
         for f in parked {
             let msg = Msg::fetch_failed(f.c, f.inc, g, f.token, f.offset, fetch);
@@ -793,23 +1005,53 @@ impl World {
         }
     }
 
-    /// A new leader rebuilds the idempotence state from its log, as Kafka does
-    /// from the batch headers it stores.
+    /// A new leader rebuilds its producer state (the idempotence window and
+    /// the open transactions) from its log, as Kafka does from the batch
+    /// headers and control records it stores.
     fn rebuild_producer_state(&mut self, g: u32) {
         let part = &mut self.partitions[g as usize];
-        part.producer_seqs.clear();
+        part.producer_states.clear();
+        part.open_txns.clear();
         let Some(l) = part.leader else { return };
-        for e in &part.replicas[l].log {
-            let rec = &self.ledger.records[e.record as usize];
-            if rec.seq == NO_SEQ {
+        for (o, e) in part.replicas[l].log.iter().enumerate() {
+            let o = o as u64;
+            let (pid, epoch) = if e.is_control() {
+                let m = self.markers[e.marker() as usize];
+                (m.pid, m.epoch)
+            } else {
+                match crate::model::producer::record_pid(&self.ledger, &self.producers, e.record) {
+                    Some((pid, epoch, _)) => (pid, epoch),
+                    None => continue,
+                }
+            };
+            let i = match part.producer_states.iter().position(|s| s.pid == pid) {
+                Some(i) => i,
+                None => {
+                    part.producer_states.push(ProducerState::new(pid, epoch));
+                    part.producer_states.len() - 1
+                }
+            };
+            let state = &mut part.producer_states[i];
+            state.bump(epoch);
+            if e.is_control() {
+                if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == pid && t.marker.is_none()) {
+                    t.marker = Some(o);
+                }
                 continue;
             }
-            let pid = crate::model::producer::producer_id(rec.producer, rec.producer_inc);
-            match part.producer_seqs.iter_mut().find(|(id, _)| *id == pid) {
-                Some(entry) => entry.1 = entry.1.max(rec.seq),
-                None => part.producer_seqs.push((pid, rec.seq)),
+            let rec = &self.ledger.records[e.record as usize];
+            if e.batch_start || state.len == 0 {
+                state.push(rec.seq, rec.seq, o);
+            } else {
+                state.batches[state.len as usize - 1].1 = rec.seq;
+            }
+            let txn = self.producers[rec.producer as usize].txn.is_some();
+            if txn && !part.open_txns.iter().any(|t| t.pid == pid && t.marker.is_none()) {
+                part.open_txns.push(OpenTxn { pid, first: o, marker: None });
             }
         }
+        let hw = part.replicas[l].hw;
+        part.open_txns.retain(|t| t.marker.is_none_or(|m| m >= hw));
     }
 
     /// A broker comes back with its log. It registers anew (fencing its old
@@ -850,7 +1092,7 @@ mod tests {
     fn replica(entries: &[(u32, u32)], epochs: &[(u32, u64)]) -> Replica {
         Replica {
             broker: 0,
-            log: entries.iter().map(|&(record, epoch)| LogEntry { record, epoch }).collect(),
+            log: entries.iter().map(|&(record, epoch)| LogEntry { record, epoch, batch_start: true }).collect(),
             hw: 0,
             epochs: epochs.to_vec(),
             fetch_token: 0,

@@ -1,7 +1,8 @@
 //! Consumers: the poll loop of Kafka's Java consumer. Fetch from partition
 //! leaders, return up to `max.poll.records` per poll, process each record for
 //! `processing_time`, and commit offsets before processing, after processing,
-//! or automatically inside poll.
+//! automatically inside poll, or in a transaction with the results
+//! (consume-transform-produce: sendOffsetsToTransaction, commitTransaction).
 
 use std::collections::VecDeque;
 
@@ -10,7 +11,7 @@ use crate::kernel::time::{Duration, Instant};
 use crate::model::sink;
 use crate::oracle::ledger::RecordId;
 use crate::oracle::trace::Step;
-use crate::scenario::{CommitMode, ConsumerSpec, OffsetReset, SinkKind};
+use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, SinkKind};
 use crate::world::event::{Event, FetchError, HeartbeatResult, Msg, Node};
 use crate::world::World;
 
@@ -38,7 +39,13 @@ pub enum ConsumerState {
     Processing,
     /// Blocked in commitSync().
     Committing(AfterCommit),
+    /// `commit: transactional`: sendOffsetsToTransaction, then commitTransaction or abortTransaction.
+    EndingTxn,
 }
+
+/// A fetched entry poll() passes over: a control marker, or (read_committed)
+/// a record of an aborted transaction. It still moves the position.
+pub const SKIP: RecordId = u32::MAX;
 
 #[derive(Clone, Debug)]
 pub struct Consumer {
@@ -81,6 +88,16 @@ pub struct Consumer {
     next_auto_commit: Instant,
     /// Last offsets committed per partition, to skip empty auto-commits.
     last_committed: Vec<Option<u64>>,
+    /// `isolation.level=read_committed`: read below the last stable offset, skip aborted records.
+    pub read_committed: bool,
+    /// `commit: transactional`: its transactional id in `World::txns`.
+    pub txn: Option<u32>,
+    /// Epoch from the last initTransactions; `None` until it answers.
+    pub txn_epoch: Option<u32>,
+    /// A write of the open transaction was fenced: it must abort.
+    pub txn_failed: bool,
+    /// Waiting to ask for the committed offsets again (a transaction held them).
+    offsets_retry: bool,
 }
 
 impl Consumer {
@@ -127,17 +144,27 @@ impl Consumer {
             rejoin_needed: false,
             next_auto_commit: Instant::ZERO,
             last_committed: vec![None; n],
+            read_committed: cfg.isolation_level == IsolationLevel::ReadCommitted,
+            txn: None,
+            txn_epoch: None,
+            txn_failed: false,
+            offsets_retry: false,
         }
     }
 
     /// Not in the middle of processing or a blocking commit.
     pub fn is_idle(&self) -> bool {
-        !matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_))
+        !matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn)
     }
 
     /// Forgets the assignment and everything fetched for it.
     fn clear_assignment(&mut self) {
         self.assigned.clear();
+        self.forget_fetched();
+    }
+
+    /// Forgets positions and everything fetched; the assignment stays.
+    fn forget_fetched(&mut self) {
         self.position.iter_mut().for_each(|p| *p = None);
         self.fetching.iter_mut().for_each(|f| *f = None);
         self.buffered.iter_mut().for_each(|b| *b = 0);
@@ -156,7 +183,14 @@ impl World {
         cs.generation = 0;
         cs.rejoin_needed = false;
         cs.clear_assignment();
+        cs.offsets_retry = false;
         let (inc, hb) = (cs.inc, cs.heartbeat_interval);
+        if let Some(txn) = cs.txn {
+            // initTransactions: aborts what an earlier incarnation left open.
+            cs.txn_epoch = None;
+            cs.txn_failed = false;
+            self.send(Node::Consumer(c), Node::TxnCoordinator, Msg::InitProducerId { txn, inc });
+        }
         self.send_join(c);
         self.after(hb, Event::HeartbeatTick { c, inc });
     }
@@ -190,26 +224,26 @@ impl World {
     }
 
     /// Committed offsets arrive: each partition resumes there, or where
-    /// `auto.offset.reset` says when the group never committed it.
-    pub(crate) fn on_offset_fetch_response(&mut self, c: u32, inc: u32, generation: u32) {
+    /// `auto.offset.reset` says when the group never committed it. While a
+    /// transaction holds offsets of these partitions they are unstable: ask
+    /// again after `retry.backoff.ms`.
+    pub(crate) fn on_offset_fetch_response(&mut self, c: u32, inc: u32, generation: u32, unstable: bool) {
         let cs = &self.consumers[c as usize];
         if !self.live(c, inc) || cs.state != ConsumerState::AwaitingOffsets || cs.generation != generation {
             return;
         }
+        if unstable {
+            let cs = &mut self.consumers[c as usize];
+            cs.offsets_retry = true;
+            let at = self.now.add(cs.retry_backoff);
+            self.at(at, Event::ConsumerWake { c, inc });
+            return;
+        }
         let g = cs.group as usize;
         let now = self.now;
-        let transactional = self.consumers[c as usize].sink == SinkKind::Transactional;
         for i in 0..self.consumers[c as usize].assigned.len() {
             let p = self.consumers[c as usize].assigned[i] as usize;
-            let committed = if transactional {
-                // Resume where the sink's own offsets say, and claim the
-                // partition so an older owner's late transaction is refused.
-                let grp = &mut self.groups[g];
-                grp.sink_generation[p] = grp.sink_generation[p].max(generation);
-                grp.sink_offsets[p]
-            } else {
-                self.groups[g].committed[p]
-            };
+            let committed = self.groups[g].committed[p];
             let pos = match committed {
                 Some(o) => Some(o),
                 None => self.reset_offset(c, p as u32),
@@ -254,21 +288,33 @@ impl World {
             self.consumers[c as usize].next_auto_commit = now.add(interval);
             self.commit(c, None);
         }
-        // Take up to max.poll.records, in fetch order.
+        // Take up to max.poll.records, in fetch order. A transactional
+        // consumer waits for initTransactions first.
         let cs = &mut self.consumers[c as usize];
         cs.batch.clear();
-        while cs.batch.len() < cs.max_poll_records as usize {
+        let mut skipped = false;
+        let ready = cs.txn.is_none() || cs.txn_epoch.is_some();
+        while ready && cs.batch.len() < cs.max_poll_records as usize {
             let Some((p, offset, record)) = cs.buffer.pop_front() else { break };
             cs.buffered[p as usize] -= 1;
             if cs.position[p as usize].is_none() || offset != cs.consumed[p as usize] {
                 continue; // fetched for an assignment or position that is gone
             }
             cs.consumed[p as usize] = offset + 1;
+            if record == SKIP {
+                skipped = true;
+                continue;
+            }
             cs.batch.push((p, offset, record));
         }
         self.send_fetches(c);
         let cs = &self.consumers[c as usize];
         if cs.batch.is_empty() {
+            // Only markers or aborted records: commit the position past them,
+            // or the group would show them as lag for ever.
+            if skipped && matches!(cs.commit, CommitMode::AfterProcessing | CommitMode::Transactional) {
+                self.commit(c, None);
+            }
             return;
         }
         match cs.commit {
@@ -349,8 +395,13 @@ impl World {
                 let cs = &mut self.consumers[c as usize];
                 if intact && cs.position[p] == Some(from) && to > from {
                     let log = log.expect("checked intact");
+                    let mut fates = crate::model::broker::TxnFates::default();
                     for o in from..to {
-                        cs.buffer.push_back((p as u32, o, log[o as usize].record));
+                        let e = log[o as usize];
+                        let skip = e.is_control()
+                            || (cs.read_committed
+                                && fates.aborted(log, o, e.record, &self.ledger, &self.producers, &self.markers));
+                        cs.buffer.push_back((p as u32, o, if skip { SKIP } else { e.record }));
                     }
                     cs.buffered[p] += (to - from) as u32;
                     cs.position[p] = Some(to);
@@ -390,7 +441,15 @@ impl World {
     }
 
     pub(crate) fn on_consumer_wake(&mut self, c: u32, inc: u32) {
-        if self.live(c, inc) && self.consumers[c as usize].state == ConsumerState::Idle {
+        if !self.live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c as usize];
+        if cs.state == ConsumerState::AwaitingOffsets && cs.offsets_retry {
+            cs.offsets_retry = false;
+            let (generation, g) = (cs.generation, cs.group);
+            self.send(Node::Consumer(c), Node::Coordinator(g), Msg::OffsetFetch { c, inc, generation });
+        } else if cs.state == ConsumerState::Idle {
             self.poll(c);
         }
     }
@@ -404,7 +463,8 @@ impl World {
         self.after(d, Event::ProcessDone { c, inc, index: 0 });
     }
 
-    /// One record is processed: its effect reaches the sink.
+    /// One record is processed: its effect reaches the sink (inside the
+    /// transaction, for `sink: transactional`).
     pub(crate) fn on_process_done(&mut self, c: u32, inc: u32, index: u32) {
         if !self.live(c, inc) {
             return;
@@ -414,8 +474,16 @@ impl World {
         debug_assert_eq!(cs.state, ConsumerState::Processing);
         let (_, _, record) = cs.batch[index as usize];
         let group = cs.group;
-        // A transactional sink applies the batch's effects when it commits.
-        let effect = cs.sink != SinkKind::Transactional && sink::takes_effect(cs.sink, &self.ledger, group, record);
+        let effect = match (cs.txn, cs.txn_epoch) {
+            (Some(t), Some(epoch)) => {
+                // The result waits in the transaction until it commits.
+                if !self.stage_output(t, epoch, record) {
+                    self.consumers[c as usize].txn_failed = true;
+                }
+                false
+            }
+            _ => sink::takes_effect(cs.sink, &self.ledger, group, record),
+        };
         self.ledger.processed(group, record, effect, now);
         self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
         let cs = &mut self.consumers[c as usize];
@@ -427,63 +495,107 @@ impl World {
         cs.state = ConsumerState::Idle;
         match cs.commit {
             CommitMode::AfterProcessing => self.commit(c, Some(AfterCommit::Poll)),
-            CommitMode::Transactional => {
-                self.commit_sink_transaction(c);
-                self.poll(c);
-            }
+            CommitMode::Transactional => self.send_offsets_to_transaction(c),
             _ => self.poll(c),
         }
     }
 
-    /// `sink: transactional`: the batch's results and the offsets after it are
-    /// written in one sink transaction, fenced by generation. A crash before
-    /// this point applies nothing; the next owner resumes from the sink's
-    /// offsets and the batch counts once.
-    fn commit_sink_transaction(&mut self, c: u32) {
-        let now = self.now;
+    /// sendOffsetsToTransaction: the offsets after the batch go to the group
+    /// coordinator inside the transaction, checked against the generation
+    /// (KIP-447: a zombie that lost its partitions is refused here).
+    fn send_offsets_to_transaction(&mut self, c: u32) {
         let cs = &self.consumers[c as usize];
-        let gi = cs.group as usize;
-        let generation = cs.generation;
-        let fenced = cs.batch.iter().any(|&(p, _, _)| self.groups[gi].sink_generation[p as usize] > generation);
-        if fenced {
-            // A zombie: a newer generation owns these partitions. Nothing is applied.
-            self.trace.note(now, Step::CommitFailed, c as u64, generation as u64, 1);
-            self.ledger.groups[gi].commits_failed += 1;
-            self.consumers[c as usize].rejoin_needed = true;
+        let (Some(txn), Some(epoch)) = (cs.txn, cs.txn_epoch) else { unreachable!("processing waits for initTransactions") };
+        if cs.txn_failed {
+            return self.end_consumer_txn(c, false);
+        }
+        let slot = self.fill_commit_slot(c);
+        let cs = &mut self.consumers[c as usize];
+        cs.state = ConsumerState::EndingTxn;
+        let (inc, member, generation, g) = (cs.inc, cs.member, cs.generation, cs.group);
+        let msg = Msg::TxnOffsetCommit { c, inc, member, generation, txn, epoch, slot };
+        self.send(Node::Consumer(c), Node::Coordinator(g), msg);
+    }
+
+    pub(crate) fn on_txn_offset_commit_response(&mut self, c: u32, inc: u32, ok: bool) {
+        if !self.live(c, inc) || self.consumers[c as usize].state != ConsumerState::EndingTxn {
             return;
         }
-        for i in 0..self.consumers[c as usize].batch.len() {
-            let (p, offset, record) = self.consumers[c as usize].batch[i];
-            self.ledger.effect(gi as u32, record, now);
-            let grp = &mut self.groups[gi];
-            grp.sink_offsets[p as usize] = Some(offset + 1);
-            grp.sink_generation[p as usize] = generation;
+        if !ok {
+            // Not a member of this generation any more: abort, then rejoin.
+            self.consumers[c as usize].rejoin_needed = true;
         }
-        self.ledger.groups[gi].commits += 1;
-        // Mirror the offsets to Kafka, as such pipelines do for lag monitoring.
-        self.commit(c, None);
+        self.end_consumer_txn(c, ok);
+    }
+
+    fn end_consumer_txn(&mut self, c: u32, commit: bool) {
+        let cs = &mut self.consumers[c as usize];
+        cs.state = ConsumerState::EndingTxn;
+        let (Some(txn), Some(epoch)) = (cs.txn, cs.txn_epoch) else { unreachable!("a transaction needs an epoch") };
+        let inc = cs.inc;
+        self.send(Node::Consumer(c), Node::TxnCoordinator, Msg::EndTxn { txn, inc, epoch, commit });
+    }
+
+    /// The transaction ended. After a commit the consumer polls on; after an
+    /// abort it rewinds to the committed offsets (the batch is processed
+    /// again); a fenced consumer also initializes again first.
+    pub(crate) fn on_consumer_end_txn_response(&mut self, c: u32, inc: u32, commit: bool, ok: bool) {
+        if !self.live(c, inc) || self.consumers[c as usize].state != ConsumerState::EndingTxn {
+            return;
+        }
+        let cs = &mut self.consumers[c as usize];
+        cs.state = ConsumerState::Idle;
+        if commit && ok {
+            for i in 0..cs.assigned.len() {
+                let p = cs.assigned[i] as usize;
+                if cs.position[p].is_some() {
+                    cs.last_committed[p] = Some(cs.consumed[p]);
+                }
+            }
+            return self.poll(c);
+        }
+        if !ok {
+            let txn = cs.txn.expect("transactional consumer");
+            cs.txn_epoch = None;
+            self.send(Node::Consumer(c), Node::TxnCoordinator, Msg::InitProducerId { txn, inc });
+        }
+        self.consumers[c as usize].txn_failed = false;
+        self.rewind(c);
+    }
+
+    /// Back to the committed offsets: everything fetched is dropped.
+    fn rewind(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        if cs.rejoin_needed {
+            return self.send_join(c);
+        }
+        cs.forget_fetched();
+        cs.state = ConsumerState::AwaitingOffsets;
+        let (inc, generation, g) = (cs.inc, cs.generation, cs.group);
+        self.send(Node::Consumer(c), Node::Coordinator(g), Msg::OffsetFetch { c, inc, generation });
+    }
+
+    pub(crate) fn on_consumer_init_response(&mut self, c: u32, inc: u32, epoch: u32) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c as usize];
+        cs.txn_epoch = Some(epoch);
+        cs.txn_failed = false;
+        if cs.state == ConsumerState::Idle {
+            self.poll(c);
+        }
     }
 
     /// Commits the consumed position of every assigned partition: commitSync
     /// (blocks, then `then`) or commitAsync (`then` = None, no wait).
     fn commit(&mut self, c: u32, then: Option<AfterCommit>) {
-        let slot = match self.free_commit_slots.pop() {
-            Some(s) => s,
-            None => {
-                self.commit_slots.push(Vec::new());
-                (self.commit_slots.len() - 1) as u32
-            }
-        };
+        let slot = self.fill_commit_slot(c);
         let cs = &mut self.consumers[c as usize];
-        let offsets = &mut self.commit_slots[slot as usize];
-        offsets.clear();
-        for &p in &cs.assigned {
-            let p = p as usize;
-            if cs.position[p].is_some() && cs.last_committed[p] != Some(cs.consumed[p]) {
-                offsets.push((p as u32, cs.consumed[p]));
-                cs.last_committed[p] = Some(cs.consumed[p]);
-            }
+        for &(p, offset) in &self.commit_slots[slot as usize] {
+            cs.last_committed[p as usize] = Some(offset);
         }
+        let offsets = &self.commit_slots[slot as usize];
         if offsets.is_empty() && then != Some(AfterCommit::Process) && then != Some(AfterCommit::Poll) {
             // Nothing new to commit: no request (as the Java client skips empty auto-commits).
             self.free_commit_slots.push(slot);
@@ -502,6 +614,28 @@ impl World {
             Node::Coordinator(g),
             Msg::OffsetCommit { c, inc, member, generation, slot, sync },
         );
+    }
+
+    /// A commit slot holding the consumed position of every assigned
+    /// partition that moved since its last commit.
+    fn fill_commit_slot(&mut self, c: u32) -> u32 {
+        let slot = match self.free_commit_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.commit_slots.push(Vec::new());
+                (self.commit_slots.len() - 1) as u32
+            }
+        };
+        let cs = &self.consumers[c as usize];
+        let offsets = &mut self.commit_slots[slot as usize];
+        offsets.clear();
+        for &p in &cs.assigned {
+            let p = p as usize;
+            if cs.position[p].is_some() && cs.last_committed[p] != Some(cs.consumed[p]) {
+                offsets.push((p as u32, cs.consumed[p]));
+            }
+        }
+        slot
     }
 
     pub(crate) fn on_offset_commit_response(&mut self, c: u32, inc: u32, _slot: u32, ok: bool, sync: bool) {

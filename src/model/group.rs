@@ -50,12 +50,6 @@ pub struct Group {
     pub members: Vec<Member>,
     /// Committed offset per partition of the topic.
     pub committed: Vec<Option<u64>>,
-    /// The transactional sink's own offset table, written in the same
-    /// transaction as the results (`sink: transactional`).
-    pub sink_offsets: Vec<Option<u64>>,
-    /// Per partition, the newest generation that claimed it in the sink; a
-    /// sink transaction from an older generation (a zombie) is refused.
-    pub sink_generation: Vec<u32>,
     next_member: u32,
     round: u32,
     scratch: Vec<Vec<u32>>,
@@ -84,8 +78,6 @@ impl Group {
             generation: 0,
             members: Vec::new(),
             committed: vec![None; partitions as usize],
-            sink_offsets: vec![None; partitions as usize],
-            sink_generation: vec![0; partitions as usize],
             next_member: 1,
             round: 0,
             scratch: Vec::new(),
@@ -286,9 +278,59 @@ impl World {
         }
     }
 
+    /// OffsetFetch. Offsets of a partition that an unfinished transaction
+    /// carries are unstable (KIP-447 `require_stable`): the answer says so
+    /// and the consumer asks again, so a new owner never starts from offsets
+    /// a committing transaction is about to move.
     pub(crate) fn on_offset_fetch(&mut self, c: u32, inc: u32, generation: u32) {
         let gi = self.group_of(c);
-        self.send(Node::Coordinator(gi), Node::Consumer(c), Msg::OffsetFetchResponse { c, inc, generation });
+        let assigned = &self.consumers[c as usize].assigned;
+        let unstable = self.txns.iter().any(|t| {
+            t.group == Some(gi)
+                && t.phase != crate::model::txn::TxnPhase::Empty
+                && t.offsets.iter().any(|(p, _)| assigned.contains(p))
+        });
+        let msg = Msg::OffsetFetchResponse { c, inc, generation, unstable };
+        self.send(Node::Coordinator(gi), Node::Consumer(c), msg);
+    }
+
+    /// TxnOffsetCommit (sendOffsetsToTransaction): held in the transaction
+    /// until it ends, if the member, its generation and its epoch are current.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn on_txn_offset_commit(
+        &mut self,
+        c: u32,
+        inc: u32,
+        member: u32,
+        generation: u32,
+        t: u32,
+        epoch: u32,
+        slot: u32,
+    ) {
+        let gi = self.group_of(c);
+        let g = &self.groups[gi as usize];
+        let txn = &self.txns[t as usize];
+        let open = matches!(txn.phase, crate::model::txn::TxnPhase::Empty | crate::model::txn::TxnPhase::Ongoing);
+        let ok = g.member(member).is_some() && generation == g.generation && txn.epoch == epoch && open;
+        if ok {
+            if txn.phase == crate::model::txn::TxnPhase::Empty {
+                self.open_txn(t);
+            }
+            let offsets = std::mem::take(&mut self.commit_slots[slot as usize]);
+            let txn = &mut self.txns[t as usize];
+            for &(p, offset) in &offsets {
+                match txn.offsets.iter_mut().find(|(q, _)| *q == p) {
+                    Some(entry) => entry.1 = offset,
+                    None => txn.offsets.push((p, offset)),
+                }
+            }
+            self.commit_slots[slot as usize] = offsets;
+        } else {
+            self.trace.note(self.now, Step::CommitFailed, c as u64, generation as u64, 1);
+            self.ledger.groups[gi as usize].commits_failed += 1;
+        }
+        self.free_commit_slots.push(slot);
+        self.send(Node::Coordinator(gi), Node::Consumer(c), Msg::TxnOffsetCommitResponse { c, inc, ok });
     }
 
     /// OffsetCommit: accepted only from a current member of the current generation;

@@ -1,5 +1,5 @@
 //! The Kafka model: producers, brokers and partitions, group coordinators,
-//! consumers, sinks and the network. Each file holds one entity's state and
+//! the transaction coordinator, consumers, sinks and the network. Each file holds one entity's state and
 //! the `World` handlers of the events that concern it.
 
 pub mod assignor;
@@ -10,3 +10,4 @@ pub mod network;
 pub mod partitioner;
 pub mod producer;
 pub mod sink;
+pub mod txn;

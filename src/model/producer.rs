@@ -1,14 +1,15 @@
 //! Producers: the application's send() calls, Kafka's record accumulator
 //! (batching by `linger.ms` and `batch.size`), the sender (in-flight limits,
-//! request timeouts, retries with backoff, `delivery.timeout.ms`) and the
-//! idempotent producer's sequence numbers.
+//! request timeouts, retries with backoff, `delivery.timeout.ms`), the
+//! idempotent producer's sequence numbers, and the transactional producer's
+//! begin / send / commit loop (the coordinator side is in `txn.rs`).
 
 use std::collections::VecDeque;
 
 use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
 use crate::model::partitioner::key_partition_table;
-use crate::oracle::ledger::{RecordId, NO_SEQ, NULL_KEY};
+use crate::oracle::ledger::{Ledger, RecordId, NO_SEQ, NULL_KEY};
 use crate::oracle::trace::Step;
 use crate::scenario::{Acks, ArrivalKind, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, Msg, Node, ProduceError};
@@ -19,6 +20,50 @@ use crate::world::World;
 /// start again at 0.
 pub fn producer_id(p: u32, pid_gen: u32) -> u64 {
     ((p as u64) << 32) | pid_gen as u64
+}
+
+/// The producer id generation of a transactional producer: its id stays the
+/// same for life (its transactional id's), only the epoch moves.
+pub const TXN_PID_GEN: u32 = u32::MAX;
+
+/// (producer id, epoch, transactional) of an idempotently sent record, as its
+/// batch header in the log says; `None` for a record sent without idempotence.
+pub fn record_pid(ledger: &Ledger, producers: &[Producer], r: RecordId) -> Option<(u64, u32, bool)> {
+    let rec = &ledger.records[r as usize];
+    if rec.seq == NO_SEQ {
+        return None;
+    }
+    if producers[rec.producer as usize].txn.is_some() {
+        Some((producer_id(rec.producer, TXN_PID_GEN), rec.producer_inc, true))
+    } else {
+        Some((producer_id(rec.producer, rec.producer_inc), 0, false))
+    }
+}
+
+/// Where a transactional producer's application is in its loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnClient {
+    /// initTransactions sent; records wait in the backlog.
+    Initializing,
+    /// No transaction open.
+    Ready,
+    /// Between beginTransaction and commitTransaction: send() adds to it.
+    InTxn,
+    /// commitTransaction: flushing, then EndTxn(commit).
+    Committing,
+    /// abortTransaction: waiting for in-flight requests, then EndTxn(abort).
+    Aborting,
+    /// EndTxn sent, waiting for the coordinator.
+    Ending,
+}
+
+/// Whether partition `p` was added to the open transaction (AddPartitionsToTxn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Added {
+    #[default]
+    No,
+    Pending,
+    Yes,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +93,14 @@ pub struct Batch {
     pub attempts: u32,
     pub req: u64,
     pub sent_to: u32,
+    /// The connection to `sent_to` it was sent on (see `Producer::conn_gen`).
+    pub conn: u32,
     pub state: BatchState,
     pub pid: u64,
+    /// Producer epoch (transactional producers; 0 otherwise).
+    pub epoch: u32,
+    /// Part of a transaction.
+    pub txn: bool,
     /// First sequence number (idempotent producer), or NO_SEQ.
     pub base_seq: u32,
     /// Produce messages carrying this batch that have not yet arrived.
@@ -63,6 +114,8 @@ pub struct PartitionQueue {
     /// Closed batches in send order; a retried batch goes back in front.
     pub queue: VecDeque<u32>,
     pub next_seq: u32,
+    /// Added to the open transaction (transactional producers).
+    pub added: Added,
 }
 
 #[derive(Clone, Debug)]
@@ -90,12 +143,32 @@ pub struct Producer {
     pub parts: Vec<PartitionQueue>,
     /// Requests awaiting a response, per broker connection.
     in_flight_to: Vec<u32>,
+    /// Per broker, the current connection's number: a disconnect fails every
+    /// request in flight on it and the next send opens a new one.
+    conn_gen: Vec<u32>,
     /// Batches of this incarnation not yet Done.
     pub outstanding: u32,
     /// Producer id generation: bumped by a restart and by an epoch bump after
     /// the leader lost this producer's sequence state (KIP-360).
     pub pid_gen: u32,
     wake_at: Option<Instant>,
+    /// Index of its transactional id in `World::txns` (transactional producers).
+    pub txn: Option<u32>,
+    pub txn_state: TxnClient,
+    /// Epoch from the last initTransactions.
+    pub epoch: u32,
+    /// Numbers the transactions of this producer (names commit timers).
+    pub txn_serial: u32,
+    /// Records sent in the open transaction, in send order: acknowledged when
+    /// it commits, sent again in the next one when it aborts.
+    pub txn_records: Vec<RecordId>,
+    /// Records the application produced while no transaction could take them.
+    pub backlog: VecDeque<RecordId>,
+    /// A send in the open transaction failed (or was fenced): it must abort.
+    pub txn_failed: bool,
+    /// The epoch was fenced: initTransactions again after the abort.
+    pub fenced: bool,
+    pub transaction_interval: Duration,
 }
 
 impl Producer {
@@ -129,15 +202,26 @@ impl Producer {
             sticky: 0,
             parts: vec![PartitionQueue::default(); partitions as usize],
             in_flight_to: vec![0; brokers as usize],
+            conn_gen: vec![0; brokers as usize],
             outstanding: 0,
             pid_gen: 0,
             wake_at: None,
+            txn: None,
+            txn_state: TxnClient::Ready,
+            epoch: 0,
+            txn_serial: 0,
+            txn_records: Vec::new(),
+            backlog: VecDeque::new(),
+            txn_failed: false,
+            fenced: false,
+            transaction_interval: spec.transaction_interval,
         }
     }
 
     /// No more records will come from this producer.
     pub fn is_done(&self) -> bool {
-        !self.up || (self.arrivals_done && self.outstanding == 0)
+        let txn_idle = self.txn.is_none() || (self.txn_state == TxnClient::Ready && self.backlog.is_empty());
+        !self.up || (self.arrivals_done && self.outstanding == 0 && txn_idle)
     }
 
     /// Gap to the next arrival: exponential for Poisson, exact for constant rates.
@@ -172,6 +256,14 @@ impl World {
         };
         let inc = pr.inc;
         self.at(first, Event::ProducerArrival { p, inc });
+        if let Some(txn) = self.producers[p as usize].txn {
+            // initTransactions: fences any older incarnation of this transactional id.
+            let pr = &mut self.producers[p as usize];
+            pr.txn_state = TxnClient::Initializing;
+            pr.txn_failed = false;
+            pr.fenced = false;
+            self.send(Node::Producer(p), Node::TxnCoordinator, Msg::InitProducerId { txn, inc });
+        }
     }
 
     /// The application calls send() for one record.
@@ -197,8 +289,25 @@ impl World {
         pr.sent += 1;
         let record = self.ledger.send_from(p, inc, key, g, send_seq, now);
         self.trace.note(now, Step::Send, record as u64, p as u64, g as u64);
-        self.accumulate(p, local, record);
-        self.try_send(p);
+        let pr = &mut self.producers[p as usize];
+        match (pr.txn, pr.txn_state) {
+            (None, _) => {
+                self.accumulate(p, local, record);
+                self.try_send(p);
+            }
+            (Some(_), TxnClient::InTxn) => {
+                pr.txn_records.push(record);
+                self.accumulate(p, local, record);
+                self.try_send(p);
+            }
+            (Some(_), state) => {
+                // No transaction can take it now: it waits for the next one.
+                pr.backlog.push_back(record);
+                if state == TxnClient::Ready {
+                    self.begin_txn(p);
+                }
+            }
+        }
         let pr = &mut self.producers[p as usize];
         let next = pr.next_arrival(now);
         self.at(next, Event::ProducerArrival { p, inc });
@@ -246,8 +355,11 @@ impl World {
             attempts: 0,
             req: 0,
             sent_to: 0,
+            conn: 0,
             state: BatchState::Open,
             pid: producer_id(p, pr.pid_gen),
+            epoch: 0,
+            txn: false,
             base_seq: NO_SEQ,
             refs: 0,
         };
@@ -335,6 +447,20 @@ impl World {
                     self.wake_producer_at(p, at);
                     break;
                 }
+                if let Some(txn) = pr.txn {
+                    // AddPartitionsToTxn must succeed before the first send to a partition.
+                    match pr.parts[local as usize].added {
+                        Added::Yes => {}
+                        Added::Pending => break,
+                        Added::No => {
+                            let (inc, epoch, partition) = (pr.inc, pr.epoch, pr.first_partition + local);
+                            self.producers[p as usize].parts[local as usize].added = Added::Pending;
+                            let msg = Msg::AddPartitionsToTxn { txn, inc, epoch, partition };
+                            self.send(Node::Producer(p), Node::TxnCoordinator, msg);
+                            break;
+                        }
+                    }
+                }
                 let g = pr.first_partition + local;
                 let Some(leader) = self.partitions[g as usize].leader_broker() else {
                     // No leader: wait for the metadata to change.
@@ -364,11 +490,19 @@ impl World {
             let q = &mut pr.parts[local as usize];
             let bt = &mut self.batches[b as usize];
             bt.base_seq = q.next_seq;
-            bt.pid = producer_id(p, pr.pid_gen);
+            // A transactional producer keeps its id and moves its epoch; an
+            // idempotent one gets a new id instead.
+            let (pid, epoch, gen) = match pr.txn {
+                Some(_) => (producer_id(p, TXN_PID_GEN), pr.epoch, pr.epoch),
+                None => (producer_id(p, pr.pid_gen), 0, pr.pid_gen),
+            };
+            bt.pid = pid;
+            bt.epoch = epoch;
+            bt.txn = pr.txn.is_some();
             for (i, &r) in bt.records.iter().enumerate() {
                 let rec = &mut self.ledger.records[r as usize];
                 rec.seq = q.next_seq + i as u32;
-                rec.producer_inc = pr.pid_gen;
+                rec.producer_inc = gen;
             }
             q.next_seq += n;
         }
@@ -376,6 +510,7 @@ impl World {
         bt.attempts += 1;
         bt.req = req;
         bt.sent_to = leader;
+        bt.conn = pr.conn_gen[leader as usize];
         bt.refs += 1;
         let g = bt.partition;
         let msg = Msg::Produce { p, inc, batch: b, req, partition: g, acks };
@@ -424,10 +559,22 @@ impl World {
         if !pr.up || pr.inc != inc || bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
             return;
         }
-        let leader = bt.sent_to;
+        let (leader, conn) = (bt.sent_to, bt.conn);
+        if result == Err(ProduceError::Disconnected) {
+            self.disconnect(p, leader, conn);
+            return self.try_send(p);
+        }
         self.producers[p as usize].in_flight_to[leader as usize] -= 1;
+        let transactional = self.producers[p as usize].txn.is_some();
         match result {
             Ok(_) => self.complete_batch(p, b),
+            // A newer epoch owns the transactional id, or the leader lost this
+            // producer's sequence state: the transaction aborts and the
+            // producer initializes again (a bumped epoch, sequences from 0).
+            Err(ProduceError::ProducerFenced) => self.fence_txn_batch(p, b),
+            Err(ProduceError::OutOfOrderSequence) if transactional && self.lost_sequence_state(p, b) => {
+                self.fence_txn_batch(p, b)
+            }
             Err(ProduceError::OutOfOrderSequence) if self.lost_sequence_state(p, b) => {
                 self.bump_epoch(p);
                 self.retry_or_fail(p, b);
@@ -435,6 +582,19 @@ impl World {
             Err(_) => self.retry_or_fail(p, b),
         }
         self.try_send(p);
+    }
+
+    /// A transactional batch that can never land in this epoch: abandon it
+    /// (its records go again in the next transaction) and abort.
+    fn fence_txn_batch(&mut self, p: u32, b: u32) {
+        self.batches[b as usize].state = BatchState::Done;
+        self.producers[p as usize].outstanding -= 1;
+        self.maybe_free_batch(b);
+        let pr = &mut self.producers[p as usize];
+        pr.fenced = true;
+        pr.txn_failed = true;
+        self.abort_txn(p);
+        self.maybe_end_txn(p);
     }
 
     /// OutOfOrderSequence for the earliest unacknowledged batch of its
@@ -474,17 +634,48 @@ impl World {
         if !pr.up || pr.inc != inc || bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
             return;
         }
-        // The request may still be appended later: retrying it can duplicate
+        // Kafka's client closes the connection of a timed-out request. The
+        // requests may still be appended later: retrying them can duplicate
         // records unless the producer is idempotent.
-        let leader = bt.sent_to;
-        self.producers[p as usize].in_flight_to[leader as usize] -= 1;
-        self.retry_or_fail(p, b);
+        let (leader, conn) = (bt.sent_to, bt.conn);
+        self.disconnect(p, leader, conn);
         self.try_send(p);
+    }
+
+    /// Connection `conn` to `leader` is gone (it broke, or a request on it
+    /// timed out): every request in flight on it fails, in send order, and
+    /// each batch is retried or failed. Later errors from it are stale.
+    fn disconnect(&mut self, p: u32, leader: u32, conn: u32) {
+        let pr = &mut self.producers[p as usize];
+        if pr.conn_gen[leader as usize] != conn {
+            return;
+        }
+        pr.conn_gen[leader as usize] = conn.wrapping_add(1);
+        let inc = pr.inc;
+        let mut failed: Vec<(u64, u32)> = (0..self.batches.len() as u32)
+            .filter(|&b| {
+                let bt = &self.batches[b as usize];
+                bt.producer == p
+                    && bt.inc == inc
+                    && bt.state == BatchState::InFlight
+                    && bt.sent_to == leader
+                    && bt.conn == conn
+            })
+            .map(|b| (self.batches[b as usize].req, b))
+            .collect();
+        failed.sort_unstable();
+        for (_, b) in failed {
+            self.producers[p as usize].in_flight_to[leader as usize] -= 1;
+            self.retry_or_fail(p, b);
+        }
     }
 
     fn complete_batch(&mut self, p: u32, b: u32) {
         let now = self.now;
-        for i in 0..self.batches[b as usize].records.len() {
+        // A transactional producer's records count as acknowledged when their
+        // transaction commits.
+        let records = if self.producers[p as usize].txn.is_some() { 0 } else { self.batches[b as usize].records.len() };
+        for i in 0..records {
             let r = self.batches[b as usize].records[i];
             self.ledger.ack(r, now);
             self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
@@ -492,6 +683,7 @@ impl World {
         self.batches[b as usize].state = BatchState::Done;
         self.producers[p as usize].outstanding -= 1;
         self.maybe_free_batch(b);
+        self.maybe_end_txn(p);
     }
 
     /// A retriable error: back into the queue after `retry.backoff.ms`, unless
@@ -499,6 +691,13 @@ impl World {
     fn retry_or_fail(&mut self, p: u32, b: u32) {
         let now = self.now;
         let pr = &self.producers[p as usize];
+        if pr.txn_state == TxnClient::Aborting && pr.txn.is_some() {
+            // The transaction is aborting: no retry, the records go in the next one.
+            self.batches[b as usize].state = BatchState::Done;
+            self.producers[p as usize].outstanding -= 1;
+            self.maybe_free_batch(b);
+            return self.maybe_end_txn(p);
+        }
         let cfg = &pr.config;
         let bt = &self.batches[b as usize];
         let ready = now.add(cfg.retry_backoff);
@@ -525,9 +724,19 @@ impl World {
         self.wake_producer_at(p, ready);
     }
 
-    /// send() reports failure to the application for every record of the batch.
+    /// send() reports failure to the application for every record of the
+    /// batch. In a transaction the application aborts instead, and sends the
+    /// records again in the next transaction.
     fn fail_batch(&mut self, p: u32, b: u32) {
         let now = self.now;
+        if self.producers[p as usize].txn.is_some() {
+            self.batches[b as usize].state = BatchState::Done;
+            self.producers[p as usize].outstanding -= 1;
+            self.maybe_free_batch(b);
+            self.producers[p as usize].txn_failed = true;
+            self.abort_txn(p);
+            return self.maybe_end_txn(p);
+        }
         for i in 0..self.batches[b as usize].records.len() {
             let r = self.batches[b as usize].records[i];
             self.ledger.fail(r, now);
@@ -566,7 +775,14 @@ impl World {
             }
         }
         let n = parts.len();
-        self.producers[p as usize].parts = vec![PartitionQueue::default(); n];
+        let pr = &mut self.producers[p as usize];
+        pr.parts = vec![PartitionQueue::default(); n];
+        // The open transaction's records and the backlog die with the process,
+        // never acknowledged; the coordinator aborts the transaction when the
+        // next incarnation initializes, or when it times out.
+        pr.txn_records.clear();
+        pr.backlog.clear();
+        pr.txn_state = TxnClient::Ready;
     }
 
     pub(crate) fn restart_producer(&mut self, p: u32) {
@@ -578,5 +794,165 @@ impl World {
         pr.arrivals_done = false;
         pr.pid_gen += 1;
         self.start_producer(p);
+    }
+
+    /// beginTransaction: the backlog goes into the new transaction, which the
+    /// application commits after `transaction_interval`.
+    fn begin_txn(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        debug_assert_eq!(pr.txn_state, TxnClient::Ready);
+        debug_assert!(pr.txn_records.is_empty() && pr.outstanding == 0);
+        pr.txn_state = TxnClient::InTxn;
+        pr.txn_serial += 1;
+        pr.txn_failed = false;
+        pr.parts.iter_mut().for_each(|q| q.added = Added::No);
+        let (inc, serial, interval) = (pr.inc, pr.txn_serial, pr.transaction_interval);
+        self.after(interval, Event::TxnCommitDue { p, inc, serial });
+        while let Some(r) = self.producers[p as usize].backlog.pop_front() {
+            let pr = &mut self.producers[p as usize];
+            let local = self.ledger.records[r as usize].partition - pr.first_partition;
+            pr.txn_records.push(r);
+            self.accumulate(p, local, r);
+        }
+        self.try_send(p);
+    }
+
+    /// commitTransaction: flush every open batch, then EndTxn(commit) once all are acknowledged.
+    pub(crate) fn on_txn_commit_due(&mut self, p: u32, inc: u32, serial: u32) {
+        let pr = &self.producers[p as usize];
+        if !pr.up || pr.inc != inc || pr.txn_serial != serial || pr.txn_state != TxnClient::InTxn {
+            return;
+        }
+        self.producers[p as usize].txn_state = TxnClient::Committing;
+        for local in 0..self.producers[p as usize].partitions {
+            self.close_batch(p, local);
+        }
+        self.try_send(p);
+        self.maybe_end_txn(p);
+    }
+
+    /// abortTransaction: unsent batches are dropped; in-flight ones are
+    /// awaited (a request landing after the abort marker would open a
+    /// transaction nobody ends), then EndTxn(abort).
+    fn abort_txn(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        if !matches!(pr.txn_state, TxnClient::InTxn | TxnClient::Committing) {
+            return;
+        }
+        pr.txn_state = TxnClient::Aborting;
+        let mut dropped = Vec::new();
+        for q in pr.parts.iter_mut() {
+            dropped.extend(q.open.take());
+            dropped.extend(q.queue.drain(..));
+        }
+        for b in dropped {
+            self.batches[b as usize].state = BatchState::Done;
+            self.producers[p as usize].outstanding -= 1;
+            self.maybe_free_batch(b);
+        }
+        self.maybe_end_txn(p);
+    }
+
+    /// Sends EndTxn once nothing of the transaction is in flight. A fenced
+    /// producer cannot end it (the coordinator already aborted it): it
+    /// initializes again.
+    fn maybe_end_txn(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        let Some(txn) = pr.txn else { return };
+        if !matches!(pr.txn_state, TxnClient::Committing | TxnClient::Aborting) || pr.outstanding > 0 {
+            return;
+        }
+        if pr.fenced {
+            return self.reinit_txn(p);
+        }
+        let commit = pr.txn_state == TxnClient::Committing && !pr.txn_failed;
+        pr.txn_state = TxnClient::Ending;
+        let (inc, epoch) = (pr.inc, pr.epoch);
+        self.send(Node::Producer(p), Node::TxnCoordinator, Msg::EndTxn { txn, inc, epoch, commit });
+    }
+
+    /// The open transaction's records go back in front of the backlog and the
+    /// producer calls initTransactions again (KIP-588: a fenced or timed-out
+    /// producer recovers with a bumped epoch).
+    fn reinit_txn(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        let Some(txn) = pr.txn else { return };
+        for &r in pr.txn_records.iter().rev() {
+            pr.backlog.push_front(r);
+        }
+        pr.txn_records.clear();
+        pr.txn_state = TxnClient::Initializing;
+        let inc = pr.inc;
+        self.send(Node::Producer(p), Node::TxnCoordinator, Msg::InitProducerId { txn, inc });
+    }
+
+    pub(crate) fn on_producer_init_response(&mut self, p: u32, inc: u32, epoch: u32) {
+        let pr = &mut self.producers[p as usize];
+        if !pr.up || pr.inc != inc || pr.txn_state != TxnClient::Initializing {
+            return;
+        }
+        pr.epoch = epoch;
+        pr.fenced = false;
+        pr.txn_failed = false;
+        pr.parts.iter_mut().for_each(|q| q.next_seq = 0);
+        pr.txn_state = TxnClient::Ready;
+        if !pr.backlog.is_empty() {
+            self.begin_txn(p);
+        }
+    }
+
+    pub(crate) fn on_add_partitions_response(&mut self, p: u32, inc: u32, g: u32, ok: bool) {
+        let pr = &mut self.producers[p as usize];
+        if !pr.up || pr.inc != inc || !matches!(pr.txn_state, TxnClient::InTxn | TxnClient::Committing) {
+            return;
+        }
+        let local = (g - pr.first_partition) as usize;
+        if pr.parts[local].added != Added::Pending {
+            return;
+        }
+        if ok {
+            pr.parts[local].added = Added::Yes;
+            self.try_send(p);
+        } else {
+            pr.parts[local].added = Added::No;
+            pr.fenced = true;
+            pr.txn_failed = true;
+            self.abort_txn(p);
+        }
+    }
+
+    /// The coordinator ended the transaction: a commit acknowledges its
+    /// records; an abort sends them again in the next transaction; a fenced
+    /// producer initializes again first.
+    pub(crate) fn on_producer_end_txn_response(&mut self, p: u32, inc: u32, commit: bool, ok: bool) {
+        let now = self.now;
+        let pr = &mut self.producers[p as usize];
+        if !pr.up || pr.inc != inc || pr.txn_state != TxnClient::Ending {
+            return;
+        }
+        if !ok {
+            pr.fenced = true;
+            return self.reinit_txn(p);
+        }
+        if commit {
+            let records = std::mem::take(&mut pr.txn_records);
+            for &r in &records {
+                self.ledger.ack(r, now);
+                self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
+            }
+            let mut records = records;
+            records.clear();
+            self.producers[p as usize].txn_records = records;
+        } else {
+            for &r in pr.txn_records.iter().rev() {
+                pr.backlog.push_front(r);
+            }
+            pr.txn_records.clear();
+        }
+        let pr = &mut self.producers[p as usize];
+        pr.txn_state = TxnClient::Ready;
+        if !pr.backlog.is_empty() {
+            self.begin_txn(p);
+        }
     }
 }

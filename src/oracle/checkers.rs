@@ -74,6 +74,9 @@ pub struct Summary {
     pub final_lag: u64,
     pub rebalances: u64,
     pub commits_failed: u64,
+    /// Transactions (producers' and consumers') that committed / aborted.
+    pub transactions_committed: u64,
+    pub transactions_aborted: u64,
     pub final_members: u64,
     pub final_assigned_partitions: u64,
     pub latency_ms: Latency,
@@ -101,6 +104,8 @@ impl Summary {
             "final_lag" => self.final_lag as f64,
             "rebalances" => self.rebalances as f64,
             "commits_failed" => self.commits_failed as f64,
+            "transactions_committed" => self.transactions_committed as f64,
+            "transactions_aborted" => self.transactions_aborted as f64,
             "latency_ms.p50" => self.latency_ms.p50,
             "latency_ms.p99" => self.latency_ms.p99,
             "latency_ms.max" => self.latency_ms.max,
@@ -157,7 +162,8 @@ pub fn summarize(w: &World) -> Summary {
     let produced = ledger.records.len() as u64;
 
     // Which records each group can still reach: in the leader's log at or past
-    // the group's committed offset.
+    // the group's committed offset (not markers; under read_committed, not
+    // records of aborted transactions).
     let mut delivered = 0;
     let mut lost = 0;
     let mut lost_acked = 0;
@@ -178,7 +184,14 @@ pub fn summarize(w: &World) -> Summary {
                 Some(l) => &part.replicas[l].log,
                 None => continue,
             };
-            for e in log.iter().skip(from as usize) {
+            let read_committed = w.consumers[g.first_consumer as usize].read_committed;
+            let mut fates = crate::model::broker::TxnFates::default();
+            for (o, e) in log.iter().enumerate().skip(from as usize) {
+                if e.is_control()
+                    || (read_committed && fates.aborted(log, o as u64, e.record, ledger, &w.producers, &w.markers))
+                {
+                    continue;
+                }
                 reachable[e.record as usize] = true;
             }
         }
@@ -276,6 +289,8 @@ pub fn summarize(w: &World) -> Summary {
         final_lag,
         rebalances: ledger.rebalances,
         commits_failed,
+        transactions_committed: ledger.transactions_committed,
+        transactions_aborted: ledger.transactions_aborted,
         final_members: w.groups.iter().map(|g| g.members.len() as u64).sum(),
         final_assigned_partitions: w
             .groups
@@ -345,6 +360,8 @@ mod tests {
             final_lag: 0,
             rebalances: 0,
             commits_failed: 0,
+            transactions_committed: 0,
+            transactions_aborted: 0,
             final_members: 0,
             final_assigned_partitions: 0,
             latency_ms: Latency { p50: 0.0, p99: 0.0, max: 0.0 },

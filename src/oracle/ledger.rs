@@ -88,6 +88,9 @@ pub struct Ledger {
     pub acked: u64,
     pub failed: u64,
     pub written: u64,
+    /// Transactions that committed / aborted (producers' and consumers').
+    pub transactions_committed: u64,
+    pub transactions_aborted: u64,
 }
 
 impl Ledger {

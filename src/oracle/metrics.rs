@@ -17,6 +17,8 @@ pub const METRICS: &[&str] = &[
     "final_lag",
     "rebalances",
     "commits_failed",
+    "transactions_committed",
+    "transactions_aborted",
     "latency_ms.p50",
     "latency_ms.p99",
     "latency_ms.max",

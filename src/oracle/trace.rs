@@ -45,6 +45,15 @@ pub enum Step {
     Pause = 17,
     /// a = entities cut from each other, b = length in µs.
     Partition = 18,
+    /// A transaction marker appended: a = partition, b = offset, c = 1 commit / 0 abort.
+    Marker = 19,
+    /// A transactional id's epoch bumped over an open transaction: a = txn, b = new epoch,
+    /// c = 0 by initTransactions, 1 by transaction.timeout.ms.
+    Fenced = 20,
+    /// initTransactions answered: a = txn, b = epoch.
+    InitTxn = 21,
+    /// A transaction completed: a = txn, b = 1 commit / 0 abort, c = partitions.
+    TxnEnd = 22,
 }
 
 /// Folds steps into a 128-bit digest (two independent 64-bit lanes).

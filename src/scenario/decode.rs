@@ -1070,6 +1070,7 @@ struct ProducerExplicit {
     max_block: Option<Duration>,
     /// `Some(None)`: explicitly no transactional id (`transactional.id: ~`).
     transactional_id: Option<Ex<Option<String>>>,
+    transaction_timeout: Option<Duration>,
 }
 
 fn producer(
@@ -1080,7 +1081,7 @@ fn producer(
     preset: Option<Preset>,
 ) -> R<(ProducerSpec, Pos)> {
     let m = mapping(node, field, "a producer like `{ name: web, rate: 100/s }`")?;
-    m.known(&["name", "topic", "instances", "rate", "messages", "keys", "record_bytes", "config"])?;
+    m.known(&["name", "topic", "instances", "rate", "messages", "keys", "record_bytes", "transaction_interval", "config"])?;
     let name_node = m.require("name", "name: web")?;
     let name = simple_name(name_node, &join(field, "name"))?;
     let topic = topic_ref(&m, field, topics)?;
@@ -1100,6 +1101,16 @@ fn producer(
     let record_bytes = match m.value("record_bytes") {
         Some(n) => u32_in(n, &join(field, "record_bytes"), 1, MAX_RECORD_BYTES)?,
         None => 100,
+    };
+    let transaction_interval = match m.get("transaction_interval") {
+        Some(e) => {
+            let d = duration(e.value, &e.field)?;
+            if d == Duration::ZERO {
+                return Err(problem(e.value.pos, &e.field, format!("{}: must be more than 0", e.field)));
+            }
+            Some((d, e.key_pos, e.field.clone()))
+        }
+        None => None,
     };
     let path = join(field, "config");
     let mut x = ProducerExplicit::default();
@@ -1135,16 +1146,20 @@ fn producer(
                     }
                     x.transactional_id = ex(id, e);
                 }
-                // Accepted for completeness; transactions are not modelled.
-                "transaction.timeout.ms" => {
-                    kafka_ms(v, f, 1, I32_MAX)?;
-                }
+                "transaction.timeout.ms" => x.transaction_timeout = Some(kafka_ms(v, f, 1, I32_MAX)?),
                 _ => cx.other_config(e, &path, Section::Producer)?,
             }
         }
     }
     let config = resolve_producer(cx, &name, &path, x, preset)?;
-    let spec = ProducerSpec { name, topic, instances, rate, messages, keys, record_bytes, config };
+    if let Some((_, pos, f)) = &transaction_interval {
+        if config.transactional_id.is_none() {
+            return Err(problem(*pos, f, format!("{f}: applies only to a transactional producer, and this one has no `transactional.id`"))
+                .hint("set `transactional.id` in the producer's `config:`, or remove `transaction_interval`"));
+        }
+    }
+    let transaction_interval = transaction_interval.map_or(Duration::from_ms(100), |(d, _, _)| d);
+    let spec = ProducerSpec { name, topic, instances, rate, messages, keys, record_bytes, transaction_interval, config };
     Ok((spec, name_node.pos))
 }
 
@@ -1196,24 +1211,8 @@ fn resolve_producer(
         c.transactional_id = e.value.clone();
     }
 
-    // Transactions first: the most fundamental refusal.
-    if let Some(id) = &c.transactional_id {
-        return Err(match (&x.transactional_id, preset) {
-            (Some(e), _) => problem(
-                e.key,
-                &e.field,
-                format!("{}: transactions are not modelled yet (planned), so a `transactional.id` cannot be simulated", e.field),
-            )
-            .hint("remove `transactional.id`; for exactly-once effects use `semantics: effectively-once` (idempotent producer and sink)"),
-            (None, p) => problem(
-                p.map_or(Pos::START, |p| p.pos),
-                "semantics",
-                format!(
-                    "`semantics: exactly-once` needs transactions (producer `{name}` would use transactional.id `{id}`), which are not modelled yet (planned)"
-                ),
-            )
-            .hint("use `semantics: effectively-once` for an idempotent producer and an idempotent sink"),
-        });
+    if let Some(d) = x.transaction_timeout {
+        c.transaction_timeout = d;
     }
 
     // Idempotence, as Kafka's ProducerConfig decides it: each conflicting
@@ -1221,8 +1220,31 @@ fn resolve_producer(
     // in the file, and otherwise turns idempotence quietly off. (Kafka 4.0
     // made more than 5 in flight a ConfigException even then; streamsim
     // follows the 3.x rule.)
+    // A transactional id needs idempotence: Kafka refuses it when idempotence
+    // is off, whether written so or turned off by a conflicting config.
+    let tx_at: Option<(Pos, String)> = match (&x.transactional_id, &c.transactional_id, preset) {
+        (Some(e), Some(_), _) => Some((e.key, e.field.clone())),
+        (None, Some(_), Some(p)) => Some((p.pos, "semantics".to_string())),
+        _ => None,
+    };
+    if tx_at.is_some() {
+        if let Some(e) = x.idempotence.as_ref().filter(|e| !e.value) {
+            return Err(problem(
+                e.key,
+                &e.field,
+                format!("{}: a transactional producer needs idempotence; Kafka rejects this with a ConfigException (\"Cannot set a transactional.id without also enabling idempotence.\")", e.field),
+            )
+            .hint("remove `enable.idempotence: false`, or remove `transactional.id`"));
+        }
+        c.enable_idempotence = true;
+    }
     if c.enable_idempotence {
-        let explicit = x.idempotence.as_ref().filter(|e| e.value);
+        // Who insists on idempotence: the file's `enable.idempotence: true`, or a transactional id.
+        let explicit: Option<(Pos, String, &str)> = match (&x.idempotence, &tx_at) {
+            (Some(e), _) if e.value => Some((e.key, e.field.clone(), "enable.idempotence is true")),
+            (_, Some((pos, field))) => Some((*pos, field.clone(), "transactional.id is set (it needs idempotence)")),
+            _ => None,
+        };
         let acks = match c.acks {
             Acks::Zero => "0",
             Acks::One => "1",
@@ -1259,23 +1281,23 @@ fn resolve_producer(
             if !conflict {
                 continue;
             }
-            let Some(idem) = explicit else {
+            let Some((idem_pos, idem_field, why)) = &explicit else {
                 c.enable_idempotence = false;
                 break;
             };
             let (pos, field, from) = match (at, preset) {
                 (Some((pos, field)), _) => (pos, field, String::new()),
                 (None, Some(p)) => (
-                    idem.key,
-                    idem.field.clone(),
+                    *idem_pos,
+                    idem_field.clone(),
                     format!(" ({preset_what} comes from `semantics: {}`)", p.semantics.name()),
                 ),
-                (None, None) => (idem.key, idem.field.clone(), String::new()),
+                (None, None) => (*idem_pos, idem_field.clone(), String::new()),
             };
             return Err(problem(
                 pos,
                 &field,
-                format!("{path}: enable.idempotence is true but {what}{from}; Kafka rejects this with a ConfigException (\"{kafka_text}\")"),
+                format!("{path}: {why} but {what}{from}; Kafka rejects this with a ConfigException (\"{kafka_text}\")"),
             )
             .hint(hint));
         }
@@ -1551,7 +1573,7 @@ fn consumer(
             (Some(p), None) => (p, join(field, "commit")),
             (None, None) => (preset.map_or(Pos::START, |p| p.pos), "semantics".to_string()),
         };
-        return Err(problem(pos, &f, format!("{f}: `commit: transactional` and `sink: transactional` go together (the sink stores the offsets with the results)"))
+        return Err(problem(pos, &f, format!("{f}: `commit: transactional` and `sink: transactional` go together (the results and the offsets commit in one transaction)"))
             .hint("set both, or neither"));
     }
 

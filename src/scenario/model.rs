@@ -159,6 +159,10 @@ pub struct ProducerSpec {
     pub keys: u32,
     /// Size of one record on the wire, for batch.size (default 100 bytes).
     pub record_bytes: u32,
+    /// A transactional producer commits its open transaction this often
+    /// (the application's commit loop; Kafka Streams' `commit.interval.ms`
+    /// under exactly-once is 100 ms, the default here).
+    pub transaction_interval: Duration,
     pub config: ProducerConfig,
 }
 
@@ -189,6 +193,8 @@ pub struct ProducerConfig {
     pub buffer_memory: u64,
     pub max_block: Duration,
     pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms`: the coordinator aborts a transaction open longer.
+    pub transaction_timeout: Duration,
 }
 
 impl Default for ProducerConfig {
@@ -206,6 +212,7 @@ impl Default for ProducerConfig {
             buffer_memory: 33_554_432,
             max_block: Duration::from_ms(60_000),
             transactional_id: None,
+            transaction_timeout: Duration::from_ms(60_000),
         }
     }
 }
@@ -218,7 +225,8 @@ pub enum CommitMode {
     AfterProcessing,
     /// `enable.auto.commit=true`: commitAsync inside poll every `auto.commit.interval.ms`.
     Auto,
-    /// Offsets committed in the producer's transaction (not yet modelled).
+    /// Results and offsets committed in one Kafka transaction
+    /// (sendOffsetsToTransaction, then commitTransaction): exactly-once.
     Transactional,
 }
 
@@ -239,7 +247,8 @@ pub enum SinkKind {
     Plain,
     /// Upsert by record id: redeliveries are absorbed.
     Idempotent,
-    /// Results committed atomically with offsets (not yet modelled).
+    /// An output written inside the consumer's transaction: its results
+    /// become visible when the transaction commits, never when it aborts.
     Transactional,
 }
 

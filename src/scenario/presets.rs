@@ -46,11 +46,8 @@ pub fn producer_preset(s: Semantics) -> ProducerPreset {
             enable_idempotence: true,
             transactional: false,
         },
-        // Producer transactions (transactional.id, markers, LSO) are not modelled
-        // yet: the preset's exactly-once rests on the idempotent producer and the
-        // transactional sink (results and offsets committed atomically).
         Semantics::ExactlyOnce => {
-            ProducerPreset { acks: Acks::All, retries: None, enable_idempotence: true, transactional: false }
+            ProducerPreset { acks: Acks::All, retries: None, enable_idempotence: true, transactional: true }
         }
     }
 }
@@ -95,7 +92,7 @@ mod tests {
         let efo = producer_preset(Semantics::EffectivelyOnce);
         assert!(efo.enable_idempotence && !efo.transactional);
         let eo = producer_preset(Semantics::ExactlyOnce);
-        assert!(eo.enable_idempotence && !eo.transactional, "producer transactions are not modelled yet");
+        assert!(eo.enable_idempotence && eo.transactional);
 
         assert_eq!(consumer_preset(Semantics::AtMostOnce).commit, CommitMode::BeforeProcessing);
         assert_eq!(consumer_preset(Semantics::AtLeastOnce).commit, CommitMode::AfterProcessing);
@@ -109,10 +106,15 @@ mod tests {
     }
 
     #[test]
-    fn no_preset_sets_a_transactional_id_yet() {
+    fn only_exactly_once_sets_a_transactional_id() {
         let mut c = ProducerConfig::default();
         apply_preset(Semantics::ExactlyOnce, "web", &mut c);
-        assert_eq!(c.transactional_id, None, "producer transactions are not modelled yet");
+        assert_eq!(c.transactional_id.as_deref(), Some("web-tx"));
+        for s in [Semantics::AtMostOnce, Semantics::AtLeastOnce, Semantics::EffectivelyOnce] {
+            let mut c = ProducerConfig::default();
+            apply_preset(s, "web", &mut c);
+            assert_eq!(c.transactional_id, None, "{s:?}");
+        }
         assert!(c.enable_idempotence);
         let mut c = ProducerConfig::default();
         apply_preset(Semantics::AtMostOnce, "web", &mut c);

@@ -354,13 +354,40 @@ fn semantics_override_replaces_the_files_preset() {
 }
 
 #[test]
-fn producer_transactions_are_refused_and_the_transactional_sink_needs_its_commit() {
+fn transactional_producers_follow_kafkas_config_rules() {
+    // The exactly-once preset makes every producer transactional.
     let src = format!("semantics: exactly-once\n{}", with("", ""));
-    let c = &ok(&src).scenario.consumers[0];
+    let sc = ok(&src).scenario;
+    let (p, c) = (&sc.producers[0], &sc.consumers[0]);
+    assert_eq!(p.config.transactional_id.as_deref(), Some("web-tx"));
+    assert!(p.config.enable_idempotence);
+    assert_eq!((p.transaction_interval, p.config.transaction_timeout), (Duration::from_ms(100), Duration::from_secs(60)));
     assert_eq!((c.commit, c.sink), (CommitMode::Transactional, SinkKind::Transactional));
-    let e = err(&with("    config:\n      transactional.id: tx\n", ""));
-    assert_eq!(at(&e), (10, 7, "producers[0].config.transactional.id"));
-    assert!(e.message.contains("not modelled yet"), "{e}");
+
+    // Written by hand, with its timeout and commit interval.
+    let tx = "    transaction_interval: 250ms\n    config:\n      transactional.id: tx\n      transaction.timeout.ms: 5000\n";
+    let p = &ok(&with(tx, "")).scenario.producers[0];
+    assert_eq!(p.config.transactional_id.as_deref(), Some("tx"));
+    assert_eq!((p.transaction_interval, p.config.transaction_timeout), (Duration::from_ms(250), Duration::from_secs(5)));
+
+    // Kafka: "Cannot set a transactional.id without also enabling idempotence."
+    let e = err(&with("    config:\n      transactional.id: tx\n      enable.idempotence: false\n", ""));
+    assert_eq!(at(&e), (11, 7, "producers[0].config.enable.idempotence"));
+    assert!(e.message.contains("needs idempotence"), "{e}");
+    // A config that would quietly turn idempotence off is an error instead.
+    let e = err(&with("    config:\n      transactional.id: tx\n      acks: 1\n", ""));
+    assert_eq!(at(&e), (11, 7, "producers[0].config.acks"));
+    assert!(e.message.contains("transactional.id is set (it needs idempotence) but acks is 1"), "{e}");
+    let e = err(&format!("semantics: exactly-once\n{}", with("    config:\n      retries: 0\n", "")));
+    assert_eq!(at(&e), (11, 7, "producers[0].config.retries"));
+    // transaction_interval means nothing without a transactional id.
+    let e = err(&with("    transaction_interval: 1s\n", ""));
+    assert_eq!(at(&e), (9, 5, "producers[0].transaction_interval"));
+    assert_eq!(e.hint.as_deref(), Some("set `transactional.id` in the producer's `config:`, or remove `transaction_interval`"));
+}
+
+#[test]
+fn the_transactional_sink_needs_its_commit() {
     let e = err(&with("", "    commit: transactional\n"));
     assert_eq!(at(&e), (11, 13, "consumers[0].commit"));
     assert!(e.message.contains("go together"), "{e}");

@@ -16,6 +16,8 @@ pub enum Node {
     Consumer(u32),
     /// The group coordinator of group N (see docs/model.md: always available).
     Coordinator(u32),
+    /// The transaction coordinator (one for the cluster, always available).
+    TxnCoordinator,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +59,13 @@ pub enum Event {
     SessionCheck { g: u32, member: u32 },
     /// The rebalance of group `g` numbered `round` reaches its deadline.
     RebalanceDeadline { g: u32, round: u32 },
+    /// A transactional producer's application commits its open transaction
+    /// (every `transaction_interval`); `serial` names the transaction.
+    TxnCommitDue { p: u32, inc: u32, serial: u32 },
+    /// `transaction.timeout.ms` of transaction `serial` of transactional id `txn` has passed.
+    TxnTimeout { txn: u32, serial: u32 },
+    /// The coordinator retries writing a marker of `txn` to `partition`.
+    TxnMarkerRetry { txn: u32, serial: u32, partition: u32 },
     /// Fault number N of the scenario happens.
     Fault(u32),
     /// Periodic sample of lag and counts; also where the run notices it is quiet.
@@ -73,6 +82,9 @@ pub enum ProduceError {
     Disconnected,
     /// Idempotent producer: a sequence gap; an earlier batch must land first.
     OutOfOrderSequence,
+    /// The producer's epoch is older than the partition's: a newer
+    /// incarnation of its transactional id (or a timeout abort) fenced it.
+    ProducerFenced,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,10 +192,13 @@ pub enum Msg {
         inc: u32,
         generation: u32,
     },
+    /// `unstable`: a transaction holding offsets of these partitions is still
+    /// open (KIP-447 `require_stable`); the consumer asks again after a backoff.
     OffsetFetchResponse {
         c: u32,
         inc: u32,
         generation: u32,
+        unstable: bool,
     },
     /// Consumer → coordinator: commit the offsets held in commit slot `slot`.
     OffsetCommit {
@@ -201,6 +216,25 @@ pub enum Msg {
         ok: bool,
         sync: bool,
     },
+    /// Client → transaction coordinator: initTransactions for transactional id `txn`.
+    InitProducerId { txn: u32, inc: u32 },
+    /// The id's new epoch; older epochs are fenced from now on.
+    InitProducerIdResponse { txn: u32, inc: u32, epoch: u32 },
+    /// Producer → transaction coordinator: AddPartitionsToTxn before the first
+    /// send to `partition` in a transaction.
+    AddPartitionsToTxn { txn: u32, inc: u32, epoch: u32, partition: u32 },
+    AddPartitionsToTxnResponse { txn: u32, inc: u32, partition: u32, ok: bool },
+    /// Client → transaction coordinator: commitTransaction / abortTransaction.
+    EndTxn { txn: u32, inc: u32, epoch: u32, commit: bool },
+    /// `ok` false: the client's epoch was fenced; the transaction was aborted.
+    EndTxnResponse { txn: u32, inc: u32, commit: bool, ok: bool },
+    /// Transaction coordinator → partition leader: append control marker `marker`.
+    WriteTxnMarker { txn: u32, serial: u32, partition: u32, marker: u32 },
+    WriteTxnMarkerResponse { txn: u32, serial: u32, partition: u32, ok: bool },
+    /// Consumer → group coordinator: sendOffsetsToTransaction, the offsets held
+    /// in commit slot `slot`, checked against the group generation (KIP-447).
+    TxnOffsetCommit { c: u32, inc: u32, member: u32, generation: u32, txn: u32, epoch: u32, slot: u32 },
+    TxnOffsetCommitResponse { c: u32, inc: u32, ok: bool },
 }
 
 impl Msg {
@@ -235,6 +269,7 @@ impl Msg {
                 | Msg::Heartbeat { .. }
                 | Msg::OffsetFetch { .. }
                 | Msg::OffsetCommit { .. }
+                | Msg::WriteTxnMarker { .. }
         )
     }
 }

@@ -15,7 +15,8 @@ use crate::model::broker::{Broker, Partition};
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::network::Network;
-use crate::model::producer::{Batch, Producer};
+use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
+use crate::model::txn::{Marker, Txn};
 use crate::oracle::ledger::Ledger;
 use crate::oracle::trace::{Step, Trace};
 use crate::scenario::{FaultAction, Scenario, Target};
@@ -65,6 +66,11 @@ pub struct World {
     pub(crate) free_batches: Vec<u32>,
     pub groups: Vec<Group>,
     pub consumers: Vec<Consumer>,
+    /// Transactional ids at the transaction coordinator: transactional
+    /// producers, then consumers with `commit: transactional`.
+    pub txns: Vec<Txn>,
+    /// Every transaction's commit or abort; control entries in logs point here.
+    pub markers: Vec<Marker>,
     /// Offsets carried by in-flight commits, by slot; reused.
     pub(crate) commit_slots: Vec<Vec<(u32, u64)>>,
     pub(crate) free_commit_slots: Vec<u32>,
@@ -158,7 +164,31 @@ impl World {
                 consumers[c as usize].rank = rank as u32;
             }
         }
-        let nodes = brokers.len() + producers.len() + consumers.len() + groups.len();
+        // Transactional ids: one per transactional producer instance and per
+        // consumer instance that commits in transactions.
+        let mut txns = Vec::new();
+        for (p, pr) in producers.iter_mut().enumerate() {
+            let spec = &scenario.producers[pr.spec as usize];
+            if let Some(id) = &pr.config.transactional_id {
+                let name = if spec.instances > 1 {
+                    format!("{id}-{}", pr.name.rsplit('-').next().unwrap_or("0"))
+                } else {
+                    id.clone()
+                };
+                pr.txn = Some(txns.len() as u32);
+                let pid = producer_id(p as u32, TXN_PID_GEN);
+                txns.push(Txn::new(name, Node::Producer(p as u32), pid, pr.config.transaction_timeout, None));
+            }
+        }
+        for (c, cs) in consumers.iter_mut().enumerate() {
+            if cs.commit == crate::scenario::CommitMode::Transactional {
+                cs.txn = Some(txns.len() as u32);
+                let pid = 1 << 63 | c as u64;
+                let timeout = Duration::from_ms(60_000);
+                txns.push(Txn::new(format!("{}-tx", cs.name), Node::Consumer(c as u32), pid, timeout, Some(cs.group)));
+            }
+        }
+        let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
         let ledger = Ledger::new(&keys_per_producer, groups.len());
         let lag_min =
@@ -175,6 +205,8 @@ impl World {
             free_batches: Vec::new(),
             groups,
             consumers,
+            txns,
+            markers: Vec::new(),
             commit_slots: Vec::new(),
             free_commit_slots: Vec::new(),
             ledger,
@@ -208,7 +240,8 @@ impl World {
 
     /// Sends `msg` over the network from `from` to `to`.
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
-        let coordinator = matches!(from, Node::Coordinator(_)) || matches!(to, Node::Coordinator(_));
+        let coordinator = matches!(from, Node::Coordinator(_) | Node::TxnCoordinator)
+            || matches!(to, Node::Coordinator(_) | Node::TxnCoordinator);
         if !coordinator && self.net.lose(self.scenario.network.loss_ppm) {
             return self.break_connection(from, to, msg);
         }
@@ -230,6 +263,7 @@ impl World {
             Node::Producer(i) => b + i as usize,
             Node::Consumer(i) => b + p + i as usize,
             Node::Coordinator(g) => b + p + c + g as usize,
+            Node::TxnCoordinator => b + p + c + self.groups.len(),
         }
     }
 
@@ -333,6 +367,9 @@ impl World {
             Event::ProcessDone { c, inc, index } => self.on_process_done(c, inc, index),
             Event::SessionCheck { g, member } => self.on_session_check(g, member),
             Event::RebalanceDeadline { g, round } => self.on_rebalance_deadline(g, round),
+            Event::TxnCommitDue { p, inc, serial } => self.on_txn_commit_due(p, inc, serial),
+            Event::TxnTimeout { txn, serial } => self.on_txn_timeout(txn, serial),
+            Event::TxnMarkerRetry { txn, serial, partition } => self.on_txn_marker_retry(txn, serial, partition),
             Event::Fault(i) => self.on_fault(i as usize),
             Event::Sample => {
                 self.sample();
@@ -410,13 +447,43 @@ impl World {
             Msg::Heartbeat { c, inc, member, generation } => self.on_heartbeat(c, inc, member, generation),
             Msg::HeartbeatResponse { c, inc, result } => self.on_heartbeat_response(c, inc, result),
             Msg::OffsetFetch { c, inc, generation } => self.on_offset_fetch(c, inc, generation),
-            Msg::OffsetFetchResponse { c, inc, generation } => self.on_offset_fetch_response(c, inc, generation),
+            Msg::OffsetFetchResponse { c, inc, generation, unstable } => {
+                self.on_offset_fetch_response(c, inc, generation, unstable)
+            }
             Msg::OffsetCommit { c, inc, member, generation, slot, sync } => {
                 self.on_offset_commit(c, inc, member, generation, slot, sync)
             }
             Msg::OffsetCommitResponse { c, inc, slot, ok, sync } => {
                 self.on_offset_commit_response(c, inc, slot, ok, sync)
             }
+            Msg::InitProducerId { txn, inc } => self.on_init_producer_id(txn, inc),
+            Msg::InitProducerIdResponse { txn: _, inc, epoch } => match to {
+                Node::Producer(p) => self.on_producer_init_response(p, inc, epoch),
+                Node::Consumer(c) => self.on_consumer_init_response(c, inc, epoch),
+                _ => unreachable!("transactional clients are producers and consumers"),
+            },
+            Msg::AddPartitionsToTxn { txn, inc, epoch, partition } => self.on_add_partitions(txn, inc, epoch, partition),
+            Msg::AddPartitionsToTxnResponse { txn: _, inc, partition, ok } => {
+                let Node::Producer(p) = to else { unreachable!("only producers add partitions") };
+                self.on_add_partitions_response(p, inc, partition, ok);
+            }
+            Msg::EndTxn { txn, inc, epoch, commit } => self.on_end_txn(txn, inc, epoch, commit),
+            Msg::EndTxnResponse { txn: _, inc, commit, ok } => match to {
+                Node::Producer(p) => self.on_producer_end_txn_response(p, inc, commit, ok),
+                Node::Consumer(c) => self.on_consumer_end_txn_response(c, inc, commit, ok),
+                _ => unreachable!("transactional clients are producers and consumers"),
+            },
+            Msg::WriteTxnMarker { txn, serial, partition, marker } => {
+                let Node::Broker(b) = to else { unreachable!("markers go to a broker") };
+                self.on_write_marker(b, txn, serial, partition, marker);
+            }
+            Msg::WriteTxnMarkerResponse { txn, serial, partition, ok } => {
+                self.on_write_marker_response(txn, serial, partition, ok)
+            }
+            Msg::TxnOffsetCommit { c, inc, member, generation, txn, epoch, slot } => {
+                self.on_txn_offset_commit(c, inc, member, generation, txn, epoch, slot)
+            }
+            Msg::TxnOffsetCommitResponse { c, inc, ok } => self.on_txn_offset_commit_response(c, inc, ok),
         }
     }
 
@@ -455,6 +522,9 @@ impl World {
             }
             Msg::Fetch { c, inc, partition, offset, token } => {
                 Some(Msg::fetch_failed(c, inc, partition, token, offset, FetchError::Disconnected))
+            }
+            Msg::WriteTxnMarker { txn, serial, partition, .. } => {
+                Some(Msg::WriteTxnMarkerResponse { txn, serial, partition, ok: false })
             }
             _ => None,
         };
@@ -519,7 +589,8 @@ impl World {
             Event::ProducerArrival { p, .. }
             | Event::LingerExpired { p, .. }
             | Event::ProducerWake { p, .. }
-            | Event::RequestTimeout { p, .. } => Node::Producer(p),
+            | Event::RequestTimeout { p, .. }
+            | Event::TxnCommitDue { p, .. } => Node::Producer(p),
             Event::HeartbeatTick { c, .. }
             | Event::ConsumerWake { c, .. }
             | Event::ProcessDone { c, .. }
@@ -624,6 +695,8 @@ impl World {
         if self.partitions.iter().any(lagging) {
             return false;
         }
-        self.groups.iter().all(|g| self.group_lag(g) == 0) && self.consumers.iter().all(|c| c.is_idle())
+        self.txns_idle()
+            && self.groups.iter().all(|g| self.group_lag(g) == 0)
+            && self.consumers.iter().all(|c| c.is_idle())
     }
 }
