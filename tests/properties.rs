@@ -152,10 +152,12 @@ fn chaos_schedules_follow_the_seed() {
     assert_ne!(a, streamsim::faults::schedule(&sc));
 }
 
-/// Exactly-once (idempotent producer, transactional sink storing offsets with
-/// results) under consumer and broker crashes and pauses at random times:
-/// over 200 seeds, no record is lost and no effect is applied twice, though
-/// many are reprocessed.
+/// Exactly-once (transactional producer, consumers committing results and
+/// offsets in transactions, read_committed) under consumer and broker
+/// crashes and pauses at random times, many of them mid-transaction, and
+/// producer pauses past transaction.timeout.ms: over 200 seeds, no record is
+/// lost and no effect is applied twice, though many are reprocessed and many
+/// transactions abort.
 #[test]
 fn exactly_once_holds_over_200_chaos_seeds() {
     let yaml = "name: eos-chaos
@@ -166,17 +168,17 @@ brokers: 3
 topics:
   - { name: t, partitions: 4, replication.factor: 3, config: { min.insync.replicas: 2 } }
 producers:
-  - { name: p, rate: 200/s, keys: 40 }
+  - { name: p, rate: 200/s, keys: 40, config: { transaction.timeout.ms: 4000 } }
 consumers:
   - { group: g, instances: 2, processing_time: { exp: 4ms }, config: { session.timeout.ms: 8000, max.poll.records: 50 } }
 chaos:
   from: 3s
   until: 35s
   crash: { rate: 6/min, down: { uniform: [500ms, 12s] }, targets: [brokers, consumers] }
-  pause: { rate: 3/min, for: { uniform: [100ms, 15s] }, targets: [consumers, brokers] }
+  pause: { rate: 4/min, for: { uniform: [100ms, 15s] }, targets: [consumers, brokers, producers] }
 ";
     let base = streamsim::scenario::load_str(yaml, "eos.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
-    let mut redelivered = 0;
+    let (mut redelivered, mut aborted, mut committed) = (0, 0, 0);
     for seed in 0..200 {
         let mut sc = base.clone();
         sc.seed = seed;
@@ -184,6 +186,9 @@ chaos:
         assert_eq!((s.lost, s.duplicates, s.failed, s.pending), (0, 0, 0, 0), "seed {seed}: {s:?}");
         assert_eq!(s.delivered, s.produced, "seed {seed}");
         redelivered += s.redelivered;
+        aborted += s.transactions_aborted;
+        committed += s.transactions_committed;
     }
     assert!(redelivered > 200, "the faults did force reprocessing: {redelivered}");
+    assert!(aborted > 200, "the faults did abort transactions: {aborted} of {committed}");
 }

@@ -20,23 +20,42 @@ fn json(o: &Outcome) -> String {
     streamsim::report::folder::summary_json(&o.summary)
 }
 
-const SHIPPED: [&str; 6] = [
-    "homework",
-    "at-most-once",
-    "at-least-once",
-    "acks-1-leader-failover",
-    "unclean-election",
-    "isr-shrink-jepsen-2013",
-];
+/// Every scenario in `scenarios/`, by name, sorted.
+fn shipped() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("scenarios/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| p.file_stem().expect("a file name").to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
 
 #[test]
 fn every_shipped_scenario_passes_its_expectations() {
-    for name in SHIPPED {
+    let names = shipped();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
         let o = run(load(name));
         let failed: Vec<_> = o.summary.expectations.iter().filter(|e| !e.pass).collect();
         assert!(!o.summary.expectations.is_empty(), "{name} has no expectations");
         assert!(failed.is_empty(), "{name}: {failed:?}");
     }
+}
+
+/// Each shipped scenario has a snapshot test (below) and each snapshot a scenario.
+#[test]
+fn every_shipped_scenario_has_a_snapshot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("snapshots");
+    let mut snaps: Vec<String> = std::fs::read_dir(dir)
+        .expect("tests/snapshots exists")
+        .map(|e| e.expect("readable entry").file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_prefix("scenarios__").and_then(|n| n.strip_suffix(".snap")).map(str::to_string))
+        .collect();
+    snaps.sort();
+    assert_eq!(snaps, shipped());
 }
 
 #[test]
@@ -75,13 +94,18 @@ fn snapshot_retries_reorder() {
 }
 
 #[test]
+fn snapshot_aborted_transactions() {
+    insta::assert_snapshot!("aborted-transactions", json(&run(load("aborted-transactions"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
 
 #[test]
 fn same_seed_gives_identical_summary_and_trace() {
-    for name in SHIPPED {
+    for name in &shipped() {
         let a = run(load(name));
         let b = run(load(name));
         assert_eq!(json(&a), json(&b), "{name}");
@@ -91,7 +115,7 @@ fn same_seed_gives_identical_summary_and_trace() {
 
 #[test]
 fn different_seed_gives_a_different_trace() {
-    for name in SHIPPED {
+    for name in &shipped() {
         let a = run(load(name));
         let mut sc = load(name);
         sc.seed += 1;
@@ -233,4 +257,26 @@ fn exactly_once_scenario_duplicates_under_at_least_once() {
     let s = run(sc).summary;
     assert!(s.duplicates > 0 && s.duplicates == s.redelivered, "{s:?}");
     assert_eq!(s.lost, 0);
+}
+
+/// The same aborted transaction under read_committed: the consumer skips the
+/// aborted copies, so nothing is applied twice, and records wait behind the
+/// open transaction (the last stable offset holds them back).
+#[test]
+fn read_committed_skips_the_aborted_records() {
+    let mut sc = load("aborted-transactions");
+    sc.consumers[0].config.isolation_level = streamsim::scenario::IsolationLevel::ReadCommitted;
+    sc.expect.clear();
+    let uncommitted = run(load("aborted-transactions")).summary;
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.failed, s.duplicates, s.redelivered), (0, 0, 0, 0), "{s:?}");
+    assert_eq!(s.delivered, s.produced);
+    assert_eq!(s.written, uncommitted.written, "the same records were appended, aborted copies included");
+    assert!(s.written > s.produced, "the aborted copies are in the log: {}", s.written);
+    assert!(
+        s.latency_ms.max > 2_500.0 && uncommitted.latency_ms.max < s.latency_ms.max,
+        "read_committed waits for the aborted transaction: {} vs {}",
+        s.latency_ms.max,
+        uncommitted.latency_ms.max
+    );
 }

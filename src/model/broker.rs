@@ -1125,4 +1125,46 @@ mod tests {
         assert_eq!(r.epochs, vec![(0, 0)]);
         assert_eq!(r.last_epoch(), 0);
     }
+
+    #[test]
+    fn the_idempotence_window_holds_the_last_five_batches() {
+        let mut s = ProducerState::new(7, 0);
+        assert_eq!(s.last_seq(), None);
+        for i in 0..7u32 {
+            s.push(i * 10, i * 10 + 9, i as u64 * 100);
+        }
+        assert_eq!(s.len as usize, DEDUP_BATCHES);
+        assert_eq!(s.last_seq(), Some(69));
+        // The last five batches (20..69) are recognised as duplicates, with their offsets.
+        assert_eq!(s.duplicate_of(20, 29), Some(200));
+        assert_eq!(s.duplicate_of(60, 69), Some(600));
+        // Older ones are not remembered; a batch must match exactly.
+        assert_eq!(s.duplicate_of(10, 19), None);
+        assert_eq!(s.duplicate_of(20, 25), None);
+        // A newer epoch starts afresh; an older one changes nothing.
+        s.bump(0);
+        assert_eq!(s.len as usize, DEDUP_BATCHES);
+        s.bump(1);
+        assert_eq!((s.epoch, s.len, s.last_seq()), (1, 0, None));
+    }
+
+    #[test]
+    fn the_last_stable_offset_waits_for_open_and_unreplicated_transactions() {
+        let spec = crate::scenario::TopicSpec {
+            name: "t".into(),
+            partitions: 1,
+            replication_factor: 1,
+            config: Default::default(),
+        };
+        let mut p = Partition::new(0, 0, &spec, 1);
+        p.replicas[0].hw = 50;
+        assert_eq!(p.last_stable_offset(), 50);
+        p.open_txns.push(OpenTxn { pid: 1, first: 30, marker: None });
+        p.open_txns.push(OpenTxn { pid: 2, first: 20, marker: Some(60) });
+        assert_eq!(p.last_stable_offset(), 20, "pid 2's marker is past the high watermark");
+        p.replicas[0].hw = 61;
+        assert_eq!(p.last_stable_offset(), 30, "pid 2 is stable once its marker is replicated");
+        p.open_txns.clear();
+        assert_eq!(p.last_stable_offset(), 61);
+    }
 }

@@ -505,7 +505,9 @@ impl World {
     /// (KIP-447: a zombie that lost its partitions is refused here).
     fn send_offsets_to_transaction(&mut self, c: u32) {
         let cs = &self.consumers[c as usize];
-        let (Some(txn), Some(epoch)) = (cs.txn, cs.txn_epoch) else { unreachable!("processing waits for initTransactions") };
+        let (Some(txn), Some(epoch)) = (cs.txn, cs.txn_epoch) else {
+            unreachable!("processing waits for initTransactions")
+        };
         if cs.txn_failed {
             return self.end_consumer_txn(c, false);
         }

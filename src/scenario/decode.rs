@@ -1081,7 +1081,17 @@ fn producer(
     preset: Option<Preset>,
 ) -> R<(ProducerSpec, Pos)> {
     let m = mapping(node, field, "a producer like `{ name: web, rate: 100/s }`")?;
-    m.known(&["name", "topic", "instances", "rate", "messages", "keys", "record_bytes", "transaction_interval", "config"])?;
+    m.known(&[
+        "name",
+        "topic",
+        "instances",
+        "rate",
+        "messages",
+        "keys",
+        "record_bytes",
+        "transaction_interval",
+        "config",
+    ])?;
     let name_node = m.require("name", "name: web")?;
     let name = simple_name(name_node, &join(field, "name"))?;
     let topic = topic_ref(&m, field, topics)?;
@@ -1154,12 +1164,17 @@ fn producer(
     let config = resolve_producer(cx, &name, &path, x, preset)?;
     if let Some((_, pos, f)) = &transaction_interval {
         if config.transactional_id.is_none() {
-            return Err(problem(*pos, f, format!("{f}: applies only to a transactional producer, and this one has no `transactional.id`"))
-                .hint("set `transactional.id` in the producer's `config:`, or remove `transaction_interval`"));
+            return Err(problem(
+                *pos,
+                f,
+                format!("{f}: applies only to a transactional producer, and this one has no `transactional.id`"),
+            )
+            .hint("set `transactional.id` in the producer's `config:`, or remove `transaction_interval`"));
         }
     }
     let transaction_interval = transaction_interval.map_or(Duration::from_ms(100), |(d, _, _)| d);
-    let spec = ProducerSpec { name, topic, instances, rate, messages, keys, record_bytes, transaction_interval, config };
+    let spec =
+        ProducerSpec { name, topic, instances, rate, messages, keys, record_bytes, transaction_interval, config };
     Ok((spec, name_node.pos))
 }
 

@@ -361,14 +361,20 @@ fn transactional_producers_follow_kafkas_config_rules() {
     let (p, c) = (&sc.producers[0], &sc.consumers[0]);
     assert_eq!(p.config.transactional_id.as_deref(), Some("web-tx"));
     assert!(p.config.enable_idempotence);
-    assert_eq!((p.transaction_interval, p.config.transaction_timeout), (Duration::from_ms(100), Duration::from_secs(60)));
+    assert_eq!(
+        (p.transaction_interval, p.config.transaction_timeout),
+        (Duration::from_ms(100), Duration::from_secs(60))
+    );
     assert_eq!((c.commit, c.sink), (CommitMode::Transactional, SinkKind::Transactional));
 
     // Written by hand, with its timeout and commit interval.
     let tx = "    transaction_interval: 250ms\n    config:\n      transactional.id: tx\n      transaction.timeout.ms: 5000\n";
     let p = &ok(&with(tx, "")).scenario.producers[0];
     assert_eq!(p.config.transactional_id.as_deref(), Some("tx"));
-    assert_eq!((p.transaction_interval, p.config.transaction_timeout), (Duration::from_ms(250), Duration::from_secs(5)));
+    assert_eq!(
+        (p.transaction_interval, p.config.transaction_timeout),
+        (Duration::from_ms(250), Duration::from_secs(5))
+    );
 
     // Kafka: "Cannot set a transactional.id without also enabling idempotence."
     let e = err(&with("    config:\n      transactional.id: tx\n      enable.idempotence: false\n", ""));
@@ -383,7 +389,10 @@ fn transactional_producers_follow_kafkas_config_rules() {
     // transaction_interval means nothing without a transactional id.
     let e = err(&with("    transaction_interval: 1s\n", ""));
     assert_eq!(at(&e), (9, 5, "producers[0].transaction_interval"));
-    assert_eq!(e.hint.as_deref(), Some("set `transactional.id` in the producer's `config:`, or remove `transaction_interval`"));
+    assert_eq!(
+        e.hint.as_deref(),
+        Some("set `transactional.id` in the producer's `config:`, or remove `transaction_interval`")
+    );
 }
 
 #[test]

@@ -217,24 +217,73 @@ pub enum Msg {
         sync: bool,
     },
     /// Client → transaction coordinator: initTransactions for transactional id `txn`.
-    InitProducerId { txn: u32, inc: u32 },
+    InitProducerId {
+        txn: u32,
+        inc: u32,
+    },
     /// The id's new epoch; older epochs are fenced from now on.
-    InitProducerIdResponse { txn: u32, inc: u32, epoch: u32 },
+    InitProducerIdResponse {
+        txn: u32,
+        inc: u32,
+        epoch: u32,
+    },
     /// Producer → transaction coordinator: AddPartitionsToTxn before the first
     /// send to `partition` in a transaction.
-    AddPartitionsToTxn { txn: u32, inc: u32, epoch: u32, partition: u32 },
-    AddPartitionsToTxnResponse { txn: u32, inc: u32, partition: u32, ok: bool },
+    AddPartitionsToTxn {
+        txn: u32,
+        inc: u32,
+        epoch: u32,
+        partition: u32,
+    },
+    AddPartitionsToTxnResponse {
+        txn: u32,
+        inc: u32,
+        partition: u32,
+        ok: bool,
+    },
     /// Client → transaction coordinator: commitTransaction / abortTransaction.
-    EndTxn { txn: u32, inc: u32, epoch: u32, commit: bool },
+    EndTxn {
+        txn: u32,
+        inc: u32,
+        epoch: u32,
+        commit: bool,
+    },
     /// `ok` false: the client's epoch was fenced; the transaction was aborted.
-    EndTxnResponse { txn: u32, inc: u32, commit: bool, ok: bool },
+    EndTxnResponse {
+        txn: u32,
+        inc: u32,
+        commit: bool,
+        ok: bool,
+    },
     /// Transaction coordinator → partition leader: append control marker `marker`.
-    WriteTxnMarker { txn: u32, serial: u32, partition: u32, marker: u32 },
-    WriteTxnMarkerResponse { txn: u32, serial: u32, partition: u32, ok: bool },
+    WriteTxnMarker {
+        txn: u32,
+        serial: u32,
+        partition: u32,
+        marker: u32,
+    },
+    WriteTxnMarkerResponse {
+        txn: u32,
+        serial: u32,
+        partition: u32,
+        ok: bool,
+    },
     /// Consumer → group coordinator: sendOffsetsToTransaction, the offsets held
     /// in commit slot `slot`, checked against the group generation (KIP-447).
-    TxnOffsetCommit { c: u32, inc: u32, member: u32, generation: u32, txn: u32, epoch: u32, slot: u32 },
-    TxnOffsetCommitResponse { c: u32, inc: u32, ok: bool },
+    TxnOffsetCommit {
+        c: u32,
+        inc: u32,
+        member: u32,
+        generation: u32,
+        txn: u32,
+        epoch: u32,
+        slot: u32,
+    },
+    TxnOffsetCommitResponse {
+        c: u32,
+        inc: u32,
+        ok: bool,
+    },
 }
 
 impl Msg {

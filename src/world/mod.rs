@@ -462,7 +462,9 @@ impl World {
                 Node::Consumer(c) => self.on_consumer_init_response(c, inc, epoch),
                 _ => unreachable!("transactional clients are producers and consumers"),
             },
-            Msg::AddPartitionsToTxn { txn, inc, epoch, partition } => self.on_add_partitions(txn, inc, epoch, partition),
+            Msg::AddPartitionsToTxn { txn, inc, epoch, partition } => {
+                self.on_add_partitions(txn, inc, epoch, partition)
+            }
             Msg::AddPartitionsToTxnResponse { txn: _, inc, partition, ok } => {
                 let Node::Producer(p) = to else { unreachable!("only producers add partitions") };
                 self.on_add_partitions_response(p, inc, partition, ok);
