@@ -99,6 +99,11 @@ fn snapshot_aborted_transactions() {
 }
 
 #[test]
+fn snapshot_rebalance_storm() {
+    insta::assert_snapshot!("rebalance-storm", json(&run(load("rebalance-storm"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -279,4 +284,18 @@ fn read_committed_skips_the_aborted_records() {
         s.latency_ms.max,
         uncommitted.latency_ms.max
     );
+}
+
+/// The rebalance storm vanishes when a batch fits in max.poll.interval.ms:
+/// one rebalance, every commit accepted, nothing processed twice.
+#[test]
+fn smaller_batches_stop_the_rebalance_storm() {
+    let storm = run(load("rebalance-storm")).summary;
+    let mut sc = load("rebalance-storm");
+    sc.consumers[0].config.max_poll_records = 50;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.rebalances, s.commits_failed, s.duplicates, s.redelivered), (1, 0, 0, 0), "{s:?}");
+    assert_eq!((s.lost, s.pending), (0, 0));
+    assert!(storm.rebalances > 5 * s.rebalances && storm.duplicates > 0, "{storm:?}");
 }

@@ -62,6 +62,11 @@ pub struct Consumer {
     pub auto_commit_interval: Duration,
     pub auto_offset_reset: OffsetReset,
     pub heartbeat_interval: Duration,
+    /// `max.poll.interval.ms`: the heartbeat thread leaves the group when
+    /// poll() has not been called for this long.
+    pub max_poll_interval: Duration,
+    /// When the application last called poll().
+    pub last_poll: Instant,
     pub max_poll_records: u32,
     pub fetch_max_wait: Duration,
     pub retry_backoff: Duration,
@@ -124,6 +129,8 @@ impl Consumer {
             auto_commit_interval: cfg.auto_commit_interval,
             auto_offset_reset: cfg.auto_offset_reset,
             heartbeat_interval: cfg.heartbeat_interval,
+            max_poll_interval: cfg.max_poll_interval,
+            last_poll: Instant::ZERO,
             max_poll_records: cfg.max_poll_records,
             fetch_max_wait: cfg.fetch_max_wait,
             retry_backoff: cfg.retry_backoff,
@@ -274,8 +281,9 @@ impl World {
     /// hand out buffered records, keep fetches going.
     fn poll(&mut self, c: u32) {
         let now = self.now;
-        let cs = &self.consumers[c as usize];
+        let cs = &mut self.consumers[c as usize];
         debug_assert_eq!(cs.state, ConsumerState::Idle);
+        cs.last_poll = now;
         if cs.rejoin_needed {
             // onJoinPrepare: with auto-commit, commit synchronously before revoking.
             if cs.commit == CommitMode::Auto {
@@ -667,6 +675,20 @@ impl World {
     pub(crate) fn on_heartbeat_tick(&mut self, c: u32, inc: u32) {
         if !self.live(c, inc) {
             return;
+        }
+        let now = self.now;
+        let cs = &mut self.consumers[c as usize];
+        let busy =
+            matches!(cs.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn);
+        if cs.member != 0 && busy && now.since(cs.last_poll) > cs.max_poll_interval {
+            // The poll timer expired: the heartbeat thread leaves the group
+            // and forgets the membership; the next poll() joins as a new member.
+            let (member, g) = (cs.member, cs.group);
+            cs.member = 0;
+            cs.generation = 0;
+            cs.rejoin_needed = true;
+            self.trace.note(now, Step::PollTimeout, c as u64, member as u64, 0);
+            self.send(Node::Consumer(c), Node::Coordinator(g), Msg::LeaveGroup { c, member });
         }
         let cs = &self.consumers[c as usize];
         let (member, generation, g, hb) = (cs.member, cs.generation, cs.group, cs.heartbeat_interval);

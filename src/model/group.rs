@@ -230,6 +230,34 @@ impl World {
         }
     }
 
+    /// LeaveGroup: the member is removed at once and the group rebalances
+    /// without it (no wait for the session timeout).
+    pub(crate) fn on_leave_group(&mut self, c: u32, member: u32) {
+        let gi = self.group_of(c);
+        let g = &mut self.groups[gi as usize];
+        let Some(i) = g.member(member) else { return };
+        g.members.remove(i);
+        self.trace.note(self.now, Step::Leave, gi as u64, member as u64, c as u64);
+        self.member_gone(gi);
+    }
+
+    /// A member left or expired: rebalance the rest (or go empty).
+    fn member_gone(&mut self, gi: u32) {
+        let g = &mut self.groups[gi as usize];
+        match g.state {
+            GroupState::Stable => {
+                let timeout = g.rebalance_timeout;
+                if g.members.is_empty() {
+                    g.state = GroupState::Empty;
+                } else {
+                    self.prepare_rebalance(gi, timeout);
+                }
+            }
+            GroupState::PreparingRebalance { .. } => self.maybe_complete_rebalance(gi, false),
+            GroupState::Empty => {}
+        }
+    }
+
     pub(crate) fn on_heartbeat(&mut self, c: u32, inc: u32, member: u32, generation: u32) {
         let now = self.now;
         let gi = self.group_of(c);
@@ -264,18 +292,7 @@ impl World {
             return;
         }
         g.members.remove(i);
-        match g.state {
-            GroupState::Stable => {
-                let timeout = g.rebalance_timeout;
-                if g.members.is_empty() {
-                    g.state = GroupState::Empty;
-                } else {
-                    self.prepare_rebalance(gi, timeout);
-                }
-            }
-            GroupState::PreparingRebalance { .. } => self.maybe_complete_rebalance(gi, false),
-            GroupState::Empty => {}
-        }
+        self.member_gone(gi);
     }
 
     /// OffsetFetch. Offsets of a partition that an unfinished transaction

@@ -54,6 +54,10 @@ pub enum Step {
     InitTxn = 21,
     /// A transaction completed: a = txn, b = 1 commit / 0 abort, c = partitions.
     TxnEnd = 22,
+    /// A member left its group: a = group, b = member id, c = consumer.
+    Leave = 23,
+    /// max.poll.interval.ms expired: a = consumer, b = member id it leaves as.
+    PollTimeout = 24,
 }
 
 /// Folds steps into a 128-bit digest (two independent 64-bit lanes).

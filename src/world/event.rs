@@ -186,6 +186,11 @@ pub enum Msg {
         inc: u32,
         result: HeartbeatResult,
     },
+    /// Consumer → coordinator: leave the group now (poll timeout, or close()).
+    LeaveGroup {
+        c: u32,
+        member: u32,
+    },
     /// Consumer → coordinator: the committed offsets of its partitions.
     OffsetFetch {
         c: u32,

@@ -445,6 +445,7 @@ impl World {
             Msg::JoinGroup { c, inc, member } => self.on_join_group(c, inc, member),
             Msg::JoinResponse { c, inc, member, generation } => self.on_join_response(c, inc, member, generation),
             Msg::Heartbeat { c, inc, member, generation } => self.on_heartbeat(c, inc, member, generation),
+            Msg::LeaveGroup { c, member } => self.on_leave_group(c, member),
             Msg::HeartbeatResponse { c, inc, result } => self.on_heartbeat_response(c, inc, result),
             Msg::OffsetFetch { c, inc, generation } => self.on_offset_fetch(c, inc, generation),
             Msg::OffsetFetchResponse { c, inc, generation, unstable } => {
