@@ -104,6 +104,11 @@ fn snapshot_rebalance_storm() {
 }
 
 #[test]
+fn snapshot_offset_reset_latest() {
+    insta::assert_snapshot!("offset-reset-latest", json(&run(load("offset-reset-latest"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -298,4 +303,20 @@ fn smaller_batches_stop_the_rebalance_storm() {
     assert_eq!((s.rebalances, s.commits_failed, s.duplicates, s.redelivered), (1, 0, 0, 0), "{s:?}");
     assert_eq!((s.lost, s.pending), (0, 0));
     assert!(storm.rebalances > 5 * s.rebalances && storm.duplicates > 0, "{storm:?}");
+}
+
+/// auto.offset.reset=earliest reads what the new group would have skipped;
+/// the skipped records were exactly those produced before its first fetch.
+#[test]
+fn offset_reset_earliest_reads_from_the_start() {
+    let latest = run(load("offset-reset-latest")).summary;
+    let mut sc = load("offset-reset-latest");
+    sc.consumers[0].config.auto_offset_reset = streamsim::scenario::OffsetReset::Earliest;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.duplicates, s.pending), (0, 0, 0), "{s:?}");
+    assert_eq!(s.delivered, s.produced);
+    assert_eq!(latest.delivered + latest.lost, latest.produced);
+    // The records skipped are about the first 3 s of a 100/s producer.
+    assert!((200..=400).contains(&latest.lost), "{}", latest.lost);
 }
