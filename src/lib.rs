@@ -20,6 +20,19 @@ use world::{RunError, Sample, World};
 pub struct Outcome {
     pub summary: Summary,
     pub samples: Vec<Sample>,
+    /// Per sample, each group partition's lag and the member holding it.
+    pub lag: Vec<LagRow>,
+}
+
+/// One partition's lag at one sample time, with names resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LagRow {
+    pub at_ms: u64,
+    pub group: String,
+    pub partition: u32,
+    /// The consumer instance holding the partition; empty when nobody does.
+    pub member: String,
+    pub lag: u64,
 }
 
 /// Runs a validated scenario to its end and derives its summary.
@@ -27,5 +40,16 @@ pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
     let mut world = World::new(scenario);
     world.run()?;
     let summary = summarize(&world);
-    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples) })
+    let lag = world
+        .lag_samples
+        .iter()
+        .map(|l| LagRow {
+            at_ms: l.at.ms(),
+            group: world.groups[l.group as usize].name.clone(),
+            partition: l.partition,
+            member: l.member.map_or(String::new(), |c| world.consumers[c as usize].name.clone()),
+            lag: l.lag,
+        })
+        .collect();
+    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag })
 }

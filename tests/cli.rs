@@ -104,6 +104,25 @@ fn out_writes_the_report_folder() {
     assert!(csv.starts_with("time_ms,lag,delivered,duplicates,redelivered\n"));
     assert!(csv.lines().count() > 100);
     assert!(dir.join("summary.md").exists());
+    // Lag per partition, with its owner: analytics-1 crashes at 30 s and its
+    // partitions pass to the survivors.
+    let lag = std::fs::read_to_string(dir.join("lag.csv")).unwrap();
+    assert!(lag.starts_with("time_ms,group,partition,member,lag\n"));
+    let owners_at = |t: &str| -> Vec<String> {
+        let mut v: Vec<String> = lag
+            .lines()
+            .filter(|l| l.starts_with(&format!("{t},")))
+            .map(|l| l.split(',').nth(3).unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        owners_at("20000"),
+        ["analytics-0", "analytics-0", "analytics-1", "analytics-1", "analytics-2", "analytics-2"]
+    );
+    assert!(!owners_at("50000").contains(&"analytics-1".to_string()), "{:?}", owners_at("50000"));
+    assert_eq!(owners_at("50000").len(), 6);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

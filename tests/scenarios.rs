@@ -120,6 +120,7 @@ fn same_seed_gives_identical_summary_and_trace() {
         let b = run(load(name));
         assert_eq!(json(&a), json(&b), "{name}");
         assert_eq!(a.samples, b.samples, "{name}");
+        assert_eq!(a.lag, b.lag, "{name}");
     }
 }
 

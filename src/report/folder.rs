@@ -1,4 +1,4 @@
-//! The report folder: `summary.json`, `summary.md`, `timeseries.csv`.
+//! The report folder: `summary.json`, `summary.md`, `timeseries.csv`, `lag.csv`.
 //!
 //! Every file is written to a temporary name and renamed into place, so a
 //! failure never leaves a half-written report or destroys a previous one.
@@ -10,6 +10,7 @@ use std::path::Path;
 
 use crate::oracle::checkers::Summary;
 use crate::world::Sample;
+use crate::LagRow;
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -33,6 +34,16 @@ pub fn timeseries_csv(samples: &[Sample]) -> String {
     let mut o = String::from("time_ms,lag,delivered,duplicates,redelivered\n");
     for s in samples {
         let _ = writeln!(o, "{},{},{},{},{}", s.at.ms(), s.lag, s.delivered, s.duplicates, s.redelivered);
+    }
+    o
+}
+
+/// Lag per partition over time, one row per (sample, group, partition), with
+/// the member holding the partition: per-member lag is the sum of its rows.
+pub fn lag_csv(rows: &[LagRow]) -> String {
+    let mut o = String::from("time_ms,group,partition,member,lag\n");
+    for r in rows {
+        let _ = writeln!(o, "{},{},{},{},{}", r.at_ms, r.group, r.partition, r.member, r.lag);
     }
     o
 }
@@ -72,10 +83,11 @@ pub fn summary_md(s: &Summary) -> String {
 }
 
 /// Writes the report folder for one run.
-pub fn write(dir: &Path, s: &Summary, samples: &[Sample]) -> io::Result<()> {
+pub fn write(dir: &Path, s: &Summary, samples: &[Sample], lag: &[LagRow]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     write_atomic(&dir.join("summary.json"), summary_json(s).as_bytes())?;
     write_atomic(&dir.join("summary.md"), summary_md(s).as_bytes())?;
     write_atomic(&dir.join("timeseries.csv"), timeseries_csv(samples).as_bytes())?;
+    write_atomic(&dir.join("lag.csv"), lag_csv(lag).as_bytes())?;
     Ok(())
 }

@@ -45,6 +45,19 @@ pub struct Sample {
     pub redelivered: u64,
 }
 
+/// One partition's lag in one sample, and the member that owned it then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LagSample {
+    pub at: Instant,
+    pub group: u32,
+    /// Partition within the group's topic.
+    pub partition: u32,
+    /// Consumer instance that held the partition (none during a rebalance or
+    /// while unassigned).
+    pub member: Option<u32>,
+    pub lag: u64,
+}
+
 /// A topic at run time: where its partitions sit in the global partition vector.
 #[derive(Clone, Debug)]
 pub struct TopicRt {
@@ -77,6 +90,8 @@ pub struct World {
     pub ledger: Ledger,
     pub trace: Trace,
     pub samples: Vec<Sample>,
+    /// Per sample, every group partition's lag and owner.
+    pub lag_samples: Vec<LagSample>,
     pub max_lag: u64,
     pub events: u64,
     pub(crate) next_req: u64,
@@ -212,6 +227,7 @@ impl World {
             ledger,
             trace: Trace::default(),
             samples: Vec::new(),
+            lag_samples: Vec::new(),
             max_lag: 0,
             events: 0,
             next_req: 0,
@@ -671,6 +687,21 @@ impl World {
         }
         if self.samples.last().is_some_and(|s| s.at == self.now) {
             self.samples.pop();
+            let now = self.now;
+            while self.lag_samples.last().is_some_and(|s| s.at == now) {
+                self.lag_samples.pop();
+            }
+        }
+        for (gi, g) in self.groups.iter().enumerate() {
+            for p in 0..g.partitions {
+                let hw = self.partitions[(g.first_partition + p) as usize].high_watermark();
+                let lag = hw.saturating_sub(g.committed[p as usize].unwrap_or(0));
+                let member = (g.first_consumer..g.first_consumer + g.instances).find(|&c| {
+                    let cs = &self.consumers[c as usize];
+                    cs.up && cs.assigned.contains(&p)
+                });
+                self.lag_samples.push(LagSample { at: self.now, group: gi as u32, partition: p, member, lag });
+            }
         }
         self.samples.push(Sample { at: self.now, lag, delivered, duplicates, redelivered });
     }
