@@ -109,6 +109,11 @@ fn snapshot_offset_reset_latest() {
 }
 
 #[test]
+fn snapshot_auto_commit_async() {
+    insta::assert_snapshot!("auto-commit-async", json(&run(load("auto-commit-async"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -320,4 +325,18 @@ fn offset_reset_earliest_reads_from_the_start() {
     assert_eq!(latest.delivered + latest.lost, latest.produced);
     // The records skipped are about the first 3 s of a 100/s producer.
     assert!((200..=400).contains(&latest.lost), "{}", latest.lost);
+}
+
+/// Processing inside the poll loop makes auto-commit at-least-once: the same
+/// crash redelivers instead of losing.
+#[test]
+fn auto_commit_with_processing_in_the_poll_loop_loses_nothing() {
+    let lossy = run(load("auto-commit-async")).summary;
+    let mut sc = load("auto-commit-async");
+    sc.consumers[0].processing = streamsim::scenario::Processing::Sync;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.pending, s.failed), (0, 0, 0), "{s:?}");
+    assert!(s.duplicates > 0 && s.duplicates == s.redelivered, "{s:?}");
+    assert!(lossy.lost > 100 && lossy.lost == lossy.lost_acked && lossy.duplicates == 0, "{lossy:?}");
 }

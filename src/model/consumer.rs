@@ -11,7 +11,7 @@ use crate::kernel::time::{Duration, Instant};
 use crate::model::sink;
 use crate::oracle::ledger::RecordId;
 use crate::oracle::trace::Step;
-use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, SinkKind};
+use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
 use crate::world::event::{Event, FetchError, HeartbeatResult, Msg, Node};
 use crate::world::World;
 
@@ -103,6 +103,10 @@ pub struct Consumer {
     pub txn_failed: bool,
     /// Waiting to ask for the committed offsets again (a transaction held them).
     offsets_retry: bool,
+    /// `processing: async`: records poll() handed to the worker, in order.
+    pub worker: VecDeque<(u32, u64, RecordId)>,
+    pub async_processing: bool,
+    worker_busy: bool,
 }
 
 impl Consumer {
@@ -156,12 +160,17 @@ impl Consumer {
             txn_epoch: None,
             txn_failed: false,
             offsets_retry: false,
+            worker: VecDeque::new(),
+            async_processing: spec.processing == Processing::Async,
+            worker_busy: false,
         }
     }
 
     /// Not in the middle of processing or a blocking commit.
     pub fn is_idle(&self) -> bool {
-        !matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn)
+        let busy =
+            matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn);
+        !busy && self.worker.is_empty() && !self.worker_busy
     }
 
     /// Forgets the assignment and everything fetched for it.
@@ -331,6 +340,51 @@ impl World {
         }
     }
 
+    /// `processing: async`: the batch goes to the worker queue and the poll
+    /// loop goes on at once (auto-commit then commits records the worker may
+    /// not have processed yet).
+    fn hand_to_worker(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        let batch = std::mem::take(&mut cs.batch);
+        cs.worker.extend(batch.iter().copied());
+        cs.batch = batch;
+        cs.batch.clear();
+        cs.state = ConsumerState::Idle;
+        let inc = cs.inc;
+        if !cs.worker_busy {
+            cs.worker_busy = true;
+            let d = cs.processing_time.sample(&mut cs.rng);
+            self.after(d, Event::WorkerDone { c, inc });
+        }
+        // The next poll() returns at once with whatever is buffered.
+        let now = self.now;
+        self.at(now, Event::ConsumerWake { c, inc });
+    }
+
+    /// The worker finished the record at the head of its queue.
+    pub(crate) fn on_worker_done(&mut self, c: u32, inc: u32) {
+        if !self.live(c, inc) {
+            return;
+        }
+        let now = self.now;
+        let cs = &mut self.consumers[c as usize];
+        let Some((_, _, record)) = cs.worker.pop_front() else {
+            cs.worker_busy = false;
+            return;
+        };
+        let (group, kind) = (cs.group, cs.sink);
+        let effect = sink::takes_effect(kind, &self.ledger, group, record);
+        self.ledger.processed(group, record, effect, now);
+        self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
+        let cs = &mut self.consumers[c as usize];
+        if cs.worker.is_empty() {
+            cs.worker_busy = false;
+        } else {
+            let d = cs.processing_time.sample(&mut cs.rng);
+            self.after(d, Event::WorkerDone { c, inc });
+        }
+    }
+
     /// Sends a fetch for every assigned partition with nothing buffered or in flight.
     fn send_fetches(&mut self, c: u32) {
         let now = self.now;
@@ -463,6 +517,9 @@ impl World {
     }
 
     fn start_processing(&mut self, c: u32) {
+        if self.consumers[c as usize].async_processing {
+            return self.hand_to_worker(c);
+        }
         let cs = &mut self.consumers[c as usize];
         debug_assert!(!cs.batch.is_empty());
         cs.state = ConsumerState::Processing;
@@ -730,6 +787,9 @@ impl World {
         cs.inc += 1;
         cs.state = ConsumerState::Down;
         cs.clear_assignment();
+        // Records waiting for the worker die with the process.
+        cs.worker.clear();
+        cs.worker_busy = false;
     }
 
     pub(crate) fn restart_consumer(&mut self, c: u32) {

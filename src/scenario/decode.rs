@@ -1447,7 +1447,7 @@ fn consumer(
     preset: Option<Preset>,
 ) -> R<(ConsumerSpec, Pos)> {
     let m = mapping(node, field, "a consumer like `{ group: analytics, instances: 3 }`")?;
-    m.known(&["group", "topic", "instances", "processing_time", "commit", "sink", "config"])?;
+    m.known(&["group", "topic", "instances", "processing_time", "processing", "commit", "sink", "config"])?;
     let group_node = m.require("group", "group: analytics")?;
     let group = simple_name(group_node, &join(field, "group"))?;
     let topic = topic_ref(&m, field, topics)?;
@@ -1458,6 +1458,10 @@ fn consumer(
     let processing_time = match m.value("processing_time") {
         Some(n) => dist(n, &join(field, "processing_time"))?,
         None => Dist::Constant(Duration::ZERO),
+    };
+    let processing = match m.get("processing") {
+        Some(e) => Some((choice(e.value, &e.field, &[("sync", Processing::Sync), ("async", Processing::Async)])?, e)),
+        None => None,
     };
     let commit = match m.value("commit") {
         Some(n) => Some((choice(n, &join(field, "commit"), &COMMIT_MODES)?, n.pos)),
@@ -1567,20 +1571,7 @@ fn consumer(
         (None, Some((_, cp))) => (cp.sink, None),
         (None, None) => (SinkKind::Plain, None),
     };
-    let not_modelled = |what: String, at: Option<Pos>, f: &str| -> Problem {
-        match (at, preset) {
-            (Some(pos), _) => problem(pos, f, format!("{f}: {what}: transactions are not modelled yet (planned)"))
-                .hint("use `commit: after-processing` with `sink: idempotent` (what `semantics: effectively-once` sets)"),
-            (None, p) => problem(
-                p.map_or(Pos::START, |p| p.pos),
-                "semantics",
-                format!("`semantics: exactly-once` needs transactions ({what} for group `{group}`), which are not modelled yet (planned)"),
-            )
-            .hint("use `semantics: effectively-once` for an idempotent producer and an idempotent sink"),
-        }
-    };
-    // The transactional sink stores offsets with results: the two go together.
-    let _ = &not_modelled;
+    // The transactional sink commits the results with the offsets: the two go together.
     if (commit_mode == CommitMode::Transactional) != (sink_kind == SinkKind::Transactional) {
         let (pos, f) = match (commit_pos, sink_pos) {
             (Some(p), _) if commit_mode == CommitMode::Transactional => (p, join(field, "commit")),
@@ -1654,8 +1645,34 @@ fn consumer(
         )
         .hint("Kafka recommends a heartbeat interval of at most a third of the session timeout"));
     }
-    let spec =
-        ConsumerSpec { group, topic, instances, processing_time, commit: commit_mode, sink: sink_kind, config: c };
+    // With a worker queue the poll loop does not know what the worker has
+    // finished, so it can only commit what poll() returned.
+    let processing = match processing {
+        Some((Processing::Async, e)) if !matches!(commit_mode, CommitMode::Auto | CommitMode::BeforeProcessing) => {
+            return Err(problem(
+                e.key_pos,
+                &e.field,
+                format!(
+                    "{}: `processing: async` hands records to a worker, so only `commit: auto` or `commit: before-processing` can go with it, not `{}`",
+                    e.field,
+                    commit_mode.name()
+                ),
+            )
+            .hint("use `commit: auto`, or drop `processing: async`"));
+        }
+        Some((p, _)) => p,
+        None => Processing::Sync,
+    };
+    let spec = ConsumerSpec {
+        group,
+        topic,
+        instances,
+        processing_time,
+        processing,
+        commit: commit_mode,
+        sink: sink_kind,
+        config: c,
+    };
     Ok((spec, group_node.pos))
 }
 

@@ -332,9 +332,21 @@ pub struct ConsumerSpec {
     pub topic: usize,
     pub instances: u32,
     pub processing_time: Dist,
+    /// Whether records are processed inside the poll loop or by a worker.
+    pub processing: Processing,
     pub commit: CommitMode,
     pub sink: SinkKind,
     pub config: ConsumerConfig,
+}
+
+/// Where a consumer processes its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Processing {
+    /// In the poll loop: poll() is not called again until the batch is done.
+    Sync,
+    /// poll() hands the batch to a worker queue and polls on at once; the
+    /// worker processes the queue one record at a time.
+    Async,
 }
 
 /// An entity a fault can name.

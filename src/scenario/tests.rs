@@ -685,3 +685,17 @@ fn a_required_field_without_a_value_points_at_its_key() {
     assert_eq!(at(&e), (5, 5, "topics[0].<<"));
     assert!(e.hint.unwrap().contains("merge keys"));
 }
+
+#[test]
+fn async_processing_goes_with_auto_or_before_processing_commits() {
+    let c = &ok(&with("", "    processing: async\n")).scenario.consumers[0];
+    assert_eq!((c.processing, c.commit), (Processing::Async, CommitMode::Auto));
+    let c = &ok(&with("", "    processing: async\n    commit: before-processing\n")).scenario.consumers[0];
+    assert_eq!(c.processing, Processing::Async);
+    assert_eq!(ok(&with("", "")).scenario.consumers[0].processing, Processing::Sync);
+    let e = err(&with("", "    processing: async\n    commit: after-processing\n"));
+    assert_eq!(at(&e), (11, 5, "consumers[0].processing"));
+    assert!(e.message.contains("not `after-processing`"), "{e}");
+    let e = err(&with("", "    processing: asynk\n"));
+    assert_eq!(e.hint.as_deref(), Some("did you mean `async`?"));
+}

@@ -53,6 +53,8 @@ pub enum Event {
     HeartbeatTick { c: u32, inc: u32 },
     /// Consumer `c` wakes up to poll (after a backoff or when data arrived while idle).
     ConsumerWake { c: u32, inc: u32 },
+    /// The worker of consumer `c` (`processing: async`) finished its current record.
+    WorkerDone { c: u32, inc: u32 },
     /// Consumer `c` finished processing the record at `index` of its current batch.
     ProcessDone { c: u32, inc: u32, index: u32 },
     /// The coordinator checks whether member `member` of group `g` missed its session timeout.

@@ -381,6 +381,7 @@ impl World {
             Event::HeartbeatTick { c, inc } => self.on_heartbeat_tick(c, inc),
             Event::ConsumerWake { c, inc } => self.on_consumer_wake(c, inc),
             Event::ProcessDone { c, inc, index } => self.on_process_done(c, inc, index),
+            Event::WorkerDone { c, inc } => self.on_worker_done(c, inc),
             Event::SessionCheck { g, member } => self.on_session_check(g, member),
             Event::RebalanceDeadline { g, round } => self.on_rebalance_deadline(g, round),
             Event::TxnCommitDue { p, inc, serial } => self.on_txn_commit_due(p, inc, serial),
@@ -613,6 +614,7 @@ impl World {
             Event::HeartbeatTick { c, .. }
             | Event::ConsumerWake { c, .. }
             | Event::ProcessDone { c, .. }
+            | Event::WorkerDone { c, .. }
             | Event::ConsumerFetchTimeout { c, .. } => Node::Consumer(c),
             // Parked fetches wait at the leader; fetch loops run on the follower.
             Event::ReplicaFetchExpired { partition, .. } | Event::ConsumerFetchExpired { partition, .. } => {
