@@ -315,3 +315,67 @@ faults:
     assert_eq!(s.partitions[0].leader, Some(0));
     assert_eq!((s.lost, s.failed), (0, 0));
 }
+
+/// Scaling a group: `scale` starts the lowest-numbered stopped instances or
+/// stops the highest-numbered running ones; `start` brings up a named new
+/// instance. Each change is a rebalance, and a clean stop (finish the batch,
+/// commit, LeaveGroup) loses and repeats nothing.
+#[test]
+fn scaling_a_group_rebalances_it_and_a_clean_stop_repeats_nothing() {
+    let yaml = "name: t
+seed: 2
+duration: 40s
+drain: 30s
+brokers: 3
+topics: [{ name: t, partitions: 6, replication.factor: 3 }]
+producers: [{ name: p, rate: 200/s, keys: 50 }]
+consumers:
+  - { group: g, instances: 2, processing_time: 2ms, commit: after-processing, config: { auto.offset.reset: earliest } }
+faults:
+  - { at: 10s, scale: g, to: 4 }
+  - { at: 20s, start: g-5 }
+  - { at: 30s, scale: g, to: 1 }
+";
+    let s = run(yaml);
+    assert_eq!((s.lost, s.pending, s.duplicates, s.redelivered, s.commits_failed), (0, 0, 0, 0, 0), "{s:?}");
+    assert_eq!(s.delivered, s.produced);
+    let members: Vec<Vec<&str>> =
+        s.assignments.iter().map(|a| a.members.keys().map(String::as_str).collect()).collect();
+    assert_eq!(
+        members,
+        vec![
+            vec!["g-0", "g-1"],
+            vec!["g-0", "g-1", "g-2", "g-3"],
+            vec!["g-0", "g-1", "g-2", "g-3", "g-5"],
+            vec!["g-0"],
+        ],
+        "{:?}",
+        s.assignments
+    );
+    // A stop leaves at once: the last rebalance follows the stop by well under a session timeout.
+    let last = s.assignments.last().unwrap();
+    assert!(last.at_ms >= 30_000 && last.at_ms < 31_000, "{}", last.at_ms);
+    assert_eq!((s.final_members, s.final_assigned_partitions), (1, 6));
+}
+
+/// Start and stop are checked against what is running at that moment.
+#[test]
+fn start_and_stop_must_match_what_runs() {
+    let base = "name: t
+duration: 10s
+topics: [{ name: t, partitions: 2 }]
+producers: [{ name: p, rate: 10/s }]
+consumers: [{ group: g, instances: 2 }]
+faults:
+";
+    let err = |f: &str| load_str(&format!("{base}{f}"), "t.yaml").expect_err("refused").to_string();
+    assert!(err("  - { at: 1s, start: g-0 }\n").contains("`g-0` is already running at 1.000s"));
+    assert!(err("  - { at: 1s, crash: g-2 }\n  - { at: 2s, start: g-2 }\n").contains("`g-2` has not started at 1.000s"));
+    assert!(err("  - { at: 1s, stop: g-1 }\n  - { at: 2s, stop: g-1 }\n").contains("`g-1` is stopped at 2.000s"));
+    assert!(err("  - { at: 1s, stop: broker-0 }\n").contains("consumer instances only"));
+    assert!(err("  - { at: 1s, scale: h, to: 3 }\n").contains("no consumer group `h`"));
+    assert!(err("  - { at: 1s, scale: g }\n").contains("`to`"));
+    assert!(err("  - { at: 1s, stop: g-1, for: 2s }\n").contains("`for` applies to `pause` and `partition`"));
+    let ok = load_str(&format!("{base}  - {{ at: 1s, scale: g, to: 3 }}\n  - {{ at: 2s, crash: g-2 }}\n"), "t.yaml");
+    assert!(ok.is_ok(), "{:?}", ok.err());
+}

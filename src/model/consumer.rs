@@ -107,6 +107,10 @@ pub struct Consumer {
     pub worker: VecDeque<(u32, u64, RecordId)>,
     pub async_processing: bool,
     worker_busy: bool,
+    /// Shut down by `stop` (or not started yet): only `start` brings it back.
+    pub stopped: bool,
+    /// `stop` arrived mid-batch: close() at the next poll, after the batch and its commit.
+    closing: bool,
 }
 
 impl Consumer {
@@ -163,6 +167,8 @@ impl Consumer {
             worker: VecDeque::new(),
             async_processing: spec.processing == Processing::Async,
             worker_busy: false,
+            stopped: false,
+            closing: false,
         }
     }
 
@@ -293,6 +299,9 @@ impl World {
         let cs = &mut self.consumers[c as usize];
         debug_assert_eq!(cs.state, ConsumerState::Idle);
         cs.last_poll = now;
+        if cs.closing {
+            return self.close_consumer(c);
+        }
         if cs.rejoin_needed {
             // onJoinPrepare: with auto-commit, commit synchronously before revoking.
             if cs.commit == CommitMode::Auto {
@@ -785,6 +794,7 @@ impl World {
         }
         cs.up = false;
         cs.inc += 1;
+        cs.closing = false;
         cs.state = ConsumerState::Down;
         cs.clear_assignment();
         // Records waiting for the worker die with the process.
@@ -793,9 +803,56 @@ impl World {
     }
 
     pub(crate) fn restart_consumer(&mut self, c: u32) {
-        if self.consumers[c as usize].up {
+        let cs = &self.consumers[c as usize];
+        if cs.up || cs.stopped {
             return;
         }
         self.start_consumer(c);
+    }
+
+    /// `start`: an instance that never ran, or was stopped, starts and joins.
+    pub(crate) fn start_stopped_consumer(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        if cs.up {
+            return;
+        }
+        cs.stopped = false;
+        cs.inc += 1;
+        self.start_consumer(c);
+    }
+
+    /// `stop`: the application shuts down cleanly. A batch being processed
+    /// is finished (and committed, as its commit mode says) first; then close().
+    pub(crate) fn stop_consumer(&mut self, c: u32) {
+        let cs = &mut self.consumers[c as usize];
+        if !cs.up {
+            return;
+        }
+        if cs.is_idle() || cs.async_processing {
+            self.close_consumer(c);
+        } else {
+            cs.closing = true;
+        }
+    }
+
+    /// close(): with auto-commit the consumed positions are committed; an
+    /// open transaction is aborted; then LeaveGroup, so the group rebalances
+    /// at once instead of after the session timeout. Records fetched, or
+    /// queued for a worker, but not processed are dropped.
+    fn close_consumer(&mut self, c: u32) {
+        let cs = &self.consumers[c as usize];
+        let (g, inc, member) = (cs.group, cs.inc, cs.member);
+        if cs.commit == CommitMode::Auto && member != 0 && cs.state != ConsumerState::Joining {
+            self.commit(c, None);
+        }
+        let cs = &self.consumers[c as usize];
+        if let (Some(txn), Some(epoch)) = (cs.txn, cs.txn_epoch) {
+            self.send(Node::Consumer(c), Node::TxnCoordinator, Msg::EndTxn { txn, inc, epoch, commit: false });
+        }
+        if member != 0 {
+            self.send(Node::Consumer(c), Node::Coordinator(g), Msg::LeaveGroup { c, member });
+        }
+        self.crash_consumer(c);
+        self.consumers[c as usize].stopped = true;
     }
 }

@@ -70,7 +70,7 @@ impl Group {
             first_partition,
             partitions,
             first_consumer,
-            instances: spec.instances,
+            instances: spec.slots.max(spec.instances),
             session_timeout: spec.config.session_timeout,
             rebalance_timeout: spec.config.max_poll_interval,
             initial_delay,

@@ -58,6 +58,10 @@ pub enum Step {
     Leave = 23,
     /// max.poll.interval.ms expired: a = consumer, b = member id it leaves as.
     PollTimeout = 24,
+    /// A consumer instance started by a fault: a = entity kind, b = index.
+    Start = 25,
+    /// A consumer instance shut down cleanly: a = entity kind, b = index.
+    Stop = 26,
 }
 
 /// Folds steps into a 128-bit digest (two independent 64-bit lanes).

@@ -761,12 +761,16 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
             consumer_pos.push((group_at, join(&field, "group")));
         }
     }
+    // Consumers that `start:` or `scale:` faults bring up later exist from the beginning, stopped.
+    if let Some(n) = top.value("faults") {
+        later_instances(n, &mut consumers);
+    }
     let entities = entity_names(brokers, &producers, &producer_pos, &consumers, &consumer_pos)?;
 
     // Faults.
     let end = Instant(duration.us().saturating_add(drain.us()));
     let faults = match top.value("faults") {
-        Some(n) => faults(n, &entities, duration, drain, end)?,
+        Some(n) => faults(n, &entities, &consumers, duration, drain, end)?,
         None => Vec::new(),
     };
 
@@ -1667,6 +1671,7 @@ fn consumer(
         group,
         topic,
         instances,
+        slots: instances,
         processing_time,
         processing,
         commit: commit_mode,
@@ -1705,7 +1710,7 @@ fn entity_names(
             consumers
                 .iter()
                 .enumerate()
-                .map(|(i, c)| (c.group.as_str(), c.instances, "consumer group", consumer_pos.get(i), i, false)),
+                .map(|(i, c)| (c.group.as_str(), c.slots, "consumer group", consumer_pos.get(i), i, false)),
         );
     for (base, instances, kind, at, idx, is_producer) in members {
         let (pos, field) = at.cloned().unwrap_or((Pos::START, String::new()));
@@ -1747,6 +1752,36 @@ fn target(node: &Node, field: &str, entities: &BTreeMap<String, Target>) -> R<Ta
     }
 }
 
+/// A first look at the faults: the consumer instances that `start:` names
+/// and the sizes `scale:` asks for set how many instances each group has.
+/// Anything malformed is left for `faults` to report.
+fn later_instances(node: &Node, consumers: &mut [ConsumerSpec]) {
+    let Value::Seq(items) = &node.value else { return };
+    for item in items {
+        let Value::Map(entries) = &item.value else { continue };
+        fn text_of(n: &Node) -> Option<&str> {
+            match &n.value {
+                Value::Scalar { text, .. } => Some(text.trim()),
+                _ => None,
+            }
+        }
+        let text = |key: &str| entries.iter().find(|(k, _)| text_of(k) == Some(key)).and_then(|(_, v)| text_of(v));
+        if let Some(name) = text("start") {
+            for c in consumers.iter_mut() {
+                let n = name.strip_prefix(c.group.as_str()).and_then(|r| r.strip_prefix('-'));
+                if let Some(n) = n.and_then(|n| n.parse::<u32>().ok()).filter(|&n| i128::from(n) < MAX_INSTANCES) {
+                    c.slots = c.slots.max(n + 1);
+                }
+            }
+        }
+        if let (Some(group), Some(to)) = (text("scale"), text("to").and_then(|t| t.parse::<u32>().ok())) {
+            if let Some(c) = consumers.iter_mut().find(|c| c.group == group) {
+                c.slots = c.slots.max(to.min(MAX_INSTANCES as u32));
+            }
+        }
+    }
+}
+
 /// Where a parsed fault came from, for the checks made after sorting.
 struct FaultAt {
     action_pos: Pos,
@@ -1757,17 +1792,18 @@ struct FaultAt {
 fn faults(
     node: &Node,
     entities: &BTreeMap<String, Target>,
+    consumers: &[ConsumerSpec],
     duration: Duration,
     drain: Duration,
     end: Instant,
 ) -> R<Vec<FaultSpec>> {
-    const ACTIONS: [&str; 4] = ["crash", "restart", "pause", "partition"];
+    const ACTIONS: [&str; 7] = ["crash", "restart", "pause", "partition", "start", "stop", "scale"];
     let items = list(node, "faults", "a list of faults like `{ at: 30s, crash: analytics-1 }`")?;
     let mut parsed: Vec<(FaultSpec, FaultAt)> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let field = index("faults", i);
         let m = mapping(item, &field, "a fault like `{ at: 30s, crash: analytics-1 }`")?;
-        m.known(&["at", "crash", "restart", "pause", "partition", "for", "lose"])?;
+        m.known(&["at", "crash", "restart", "pause", "partition", "start", "stop", "scale", "to", "for", "lose"])?;
         let at_node = m.require("at", "at: 30s")?;
         let at_field = join(&field, "at");
         let at = duration_to_instant(self::duration(at_node, &at_field)?);
@@ -1797,7 +1833,48 @@ fn faults(
         };
         let for_entry = m.get("for");
         let af = &action.field;
+        if let Some(e) = m.get("to").filter(|_| action.key != "scale") {
+            return Err(problem(e.key_pos, &e.field, format!("{field}: `to` goes with `scale`"))
+                .hint("e.g. `{ at: 20s, scale: analytics, to: 6 }`"));
+        }
+        if let Some(e) = for_entry.filter(|_| matches!(action.key, "start" | "stop" | "scale")) {
+            return Err(problem(
+                e.key_pos,
+                &e.field,
+                format!("{field}: `for` applies to `pause` and `partition` faults, not `{}`", action.key),
+            )
+            .hint("a started instance runs until a `stop` (or a `crash`)"));
+        }
         let (spec_action, target_name) = match action.key {
+            "start" | "stop" => {
+                let t = target(action.value, af, entities)?;
+                let n = string(action.value, af, "an instance name")?;
+                if !matches!(t, Target::Consumer(..)) {
+                    return Err(problem(
+                        action.value.pos,
+                        af,
+                        format!("{af}: `{}` starts and stops consumer instances only", action.key),
+                    )
+                    .hint("use `crash` and `restart` for brokers and producers"));
+                }
+                let a = if action.key == "start" { FaultAction::Start(t) } else { FaultAction::Stop(t) };
+                (a, n.trim().to_string())
+            }
+            "scale" => {
+                let group = string(action.value, af, "a consumer group name")?;
+                let Some(gi) = consumers.iter().position(|c| c.group == group.trim()) else {
+                    let hint = did_you_mean(group.trim(), consumers.iter().map(|c| c.group.as_str()))
+                        .unwrap_or_else(|| "`scale` names a consumer group".to_string());
+                    return Err(
+                        problem(action.value.pos, af, format!("{af}: no consumer group `{}`", clip(&group))).hint(hint)
+                    );
+                };
+                let Some(to) = m.get("to") else {
+                    return Err(m.missing("to", "to: 6").hint("`scale` sets how many instances run: `to: 6`"));
+                };
+                let n = u32_in(to.value, &to.field, 0, MAX_INSTANCES)?;
+                (FaultAction::Scale(gi, n), group.trim().to_string())
+            }
             "crash" | "restart" => {
                 if let Some(e) = for_entry {
                     return Err(problem(
@@ -1891,7 +1968,84 @@ fn faults(
     // (A crash during a pause ends the pause.)
     parsed.sort_by_key(|(spec, _)| spec.at);
     let mut down: BTreeMap<Target, Instant> = BTreeMap::new();
+    // Consumer instances not running (never started, or stopped): (target, since).
+    let mut stopped: BTreeMap<Target, Option<Instant>> = BTreeMap::new();
+    for (s, c) in consumers.iter().enumerate() {
+        for i in c.instances..c.slots {
+            stopped.insert(Target::Consumer(s, i), None);
+        }
+    }
+    let mut out: Vec<FaultSpec> = Vec::with_capacity(parsed.len());
     for (spec, at) in &parsed {
+        let not_running = |t: &Target| -> Option<String> {
+            stopped.get(t).map(|since| match since {
+                None => format!("`{}` has not started at {}", at.target_name, spec.at),
+                Some(when) => format!("`{}` is stopped at {} (stopped at {when})", at.target_name, spec.at),
+            })
+        };
+        match &spec.action {
+            FaultAction::Crash(t) | FaultAction::Pause(t, _) | FaultAction::Stop(t) if not_running(t).is_some() => {
+                let why = not_running(t).expect("checked");
+                return Err(
+                    problem(at.action_pos, &at.field, format!("{}: {why}", at.field)).hint("add a `start` before it")
+                );
+            }
+            FaultAction::Start(t) => {
+                if stopped.remove(t).is_none() {
+                    return Err(problem(
+                        at.action_pos,
+                        &at.field,
+                        format!("{}: `{}` is already running at {}", at.field, at.target_name, spec.at),
+                    )
+                    .hint("`start` brings up an instance that has not started or was stopped"));
+                }
+                out.push(spec.clone());
+                continue;
+            }
+            FaultAction::Stop(t) => {
+                if down.contains_key(t) {
+                    return Err(problem(
+                        at.action_pos,
+                        &at.field,
+                        format!("{}: `{}` is crashed at {}, so it cannot stop", at.field, at.target_name, spec.at),
+                    )
+                    .hint("`restart` it first"));
+                }
+                stopped.insert(*t, Some(spec.at));
+                out.push(spec.clone());
+                continue;
+            }
+            FaultAction::Scale(s, to) => {
+                // Start the lowest-numbered instances not running, or stop the highest-numbered running ones.
+                let (s, to) = (*s, *to);
+                let slots = consumers[s].slots;
+                let running: Vec<u32> =
+                    (0..slots).filter(|&i| !stopped.contains_key(&Target::Consumer(s, i))).collect();
+                let live = running.iter().filter(|&&i| !down.contains_key(&Target::Consumer(s, i))).count() as u32;
+                if to > live {
+                    let mut need = to - live;
+                    for i in 0..slots {
+                        let t = Target::Consumer(s, i);
+                        if need > 0 && stopped.remove(&t).is_some() {
+                            out.push(FaultSpec { at: spec.at, action: FaultAction::Start(t) });
+                            need -= 1;
+                        }
+                    }
+                } else {
+                    let mut extra = live - to;
+                    for &i in running.iter().rev() {
+                        let t = Target::Consumer(s, i);
+                        if extra > 0 && !down.contains_key(&t) {
+                            stopped.insert(t, Some(spec.at));
+                            out.push(FaultSpec { at: spec.at, action: FaultAction::Stop(t) });
+                            extra -= 1;
+                        }
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
         match spec.action {
             FaultAction::Crash(t) | FaultAction::PowerLoss(t) => {
                 if let Some(since) = down.get(&t) {
@@ -1935,9 +2089,11 @@ fn faults(
                 }
             }
             FaultAction::Partition(..) => {}
+            FaultAction::Start(_) | FaultAction::Stop(_) | FaultAction::Scale(..) => unreachable!("handled above"),
         }
+        out.push(spec.clone());
     }
-    Ok(parsed.into_iter().map(|(spec, _)| spec).collect())
+    Ok(out)
 }
 
 fn duration_to_instant(d: Duration) -> Instant {

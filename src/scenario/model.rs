@@ -330,7 +330,11 @@ pub struct ConsumerSpec {
     pub group: String,
     /// Index into `Scenario::topics`.
     pub topic: usize,
+    /// Instances running from the start.
     pub instances: u32,
+    /// Instances that exist at all: `instances` plus those a `start:` or
+    /// `scale:` fault brings up later (never fewer than `instances`).
+    pub slots: u32,
     pub processing_time: Dist,
     /// Whether records are processed inside the poll loop or by a worker.
     pub processing: Processing,
@@ -372,6 +376,15 @@ pub enum FaultAction {
     Pause(Target, Duration),
     /// The listed entities cannot reach each other for `for`; not yet modelled.
     Partition(Vec<Target>, Duration),
+    /// A consumer instance starts: a new member joins its group.
+    Start(Target),
+    /// A consumer instance shuts down cleanly: close() commits (with
+    /// auto-commit) and leaves the group at once.
+    Stop(Target),
+    /// Run this many instances of consumer group N: the loader turns it into
+    /// `Start`s of the lowest-numbered stopped instances or `Stop`s of the
+    /// highest-numbered running ones, so a run never sees it.
+    Scale(usize, u32),
 }
 
 #[derive(Clone, Debug, PartialEq)]

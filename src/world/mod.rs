@@ -157,7 +157,7 @@ impl World {
                 .max()
                 .unwrap_or(100);
             let first_consumer = consumers.len() as u32;
-            for i in 0..spec.instances {
+            for i in 0..spec.slots.max(spec.instances) {
                 let name = format!("{}-{}", spec.group, i);
                 let rng = EntityRng::new(seed, &name);
                 consumers.push(Consumer::new(s as u32, name, topic.partitions, spec, rng, record_bytes));
@@ -335,7 +335,17 @@ impl World {
             self.start_producer(p);
         }
         for c in 0..self.consumers.len() as u32 {
-            self.start_consumer(c);
+            let cs = &self.consumers[c as usize];
+            let g = &self.groups[cs.group as usize];
+            let spec = &self.scenario.consumers[g.spec as usize];
+            if c - g.first_consumer < spec.instances {
+                self.start_consumer(c);
+            } else {
+                // Started later by a `start` or `scale` fault.
+                let cs = &mut self.consumers[c as usize];
+                cs.up = false;
+                cs.stopped = true;
+            }
         }
         for (i, f) in self.scenario.faults.iter().enumerate() {
             let at = f.at;
@@ -581,6 +591,17 @@ impl World {
                     self.pause_broker(b, d);
                 }
             }
+            FaultAction::Start(t) => {
+                let (kind, idx) = self.target_code(t);
+                self.trace.note(self.now, Step::Start, kind, idx, 0);
+                self.start_stopped_consumer(idx as u32);
+            }
+            FaultAction::Stop(t) => {
+                let (kind, idx) = self.target_code(t);
+                self.trace.note(self.now, Step::Stop, kind, idx, 0);
+                self.stop_consumer(idx as u32);
+            }
+            FaultAction::Scale(..) => unreachable!("the loader turns scale into starts and stops"),
             FaultAction::Partition(targets, d) => {
                 let until = self.now.add(d);
                 let nodes: Vec<usize> = targets.iter().map(|&t| self.node_index(self.target_node(t))).collect();
