@@ -114,6 +114,11 @@ fn snapshot_auto_commit_async() {
 }
 
 #[test]
+fn snapshot_cooperative_vs_eager() {
+    insta::assert_snapshot!("cooperative-vs-eager", json(&run(load("cooperative-vs-eager"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -339,4 +344,54 @@ fn auto_commit_with_processing_in_the_poll_loop_loses_nothing() {
     assert_eq!((s.lost, s.pending, s.failed), (0, 0, 0), "{s:?}");
     assert!(s.duplicates > 0 && s.duplicates == s.redelivered, "{s:?}");
     assert!(lossy.lost > 100 && lossy.lost == lossy.lost_acked && lossy.duplicates == 0, "{lossy:?}");
+}
+
+/// The same scaling under the cooperative protocol: nobody stops, only the
+/// moving partitions pause (a follow-up rebalance hands them over), and the
+/// lag spike is smaller.
+#[test]
+fn cooperative_rebalances_do_not_stop_the_world() {
+    let eager = run(load("cooperative-vs-eager"));
+    let mut sc = load("cooperative-vs-eager");
+    sc.consumers[0].config.partition_assignment_strategy = vec![streamsim::scenario::Assignor::CooperativeSticky];
+    sc.expect.clear();
+    let coop = run(sc);
+    let (e, c) = (&eager.summary, &coop.summary);
+    assert_eq!((c.lost, c.duplicates, c.pending), (0, 0, 0), "{c:?}");
+    assert_eq!(c.stop_the_world_ms, 0);
+    assert!(e.stop_the_world_ms > 500, "{}", e.stop_the_world_ms);
+    // One extra rebalance: the partitions moving to the new member are revoked first, then assigned.
+    assert_eq!(c.rebalances, e.rebalances + 1);
+    let moved = &c.assignments[1];
+    assert!(moved.members["checkout-4"].is_empty(), "withheld while their owner revokes them: {moved:?}");
+    assert_eq!(c.assignments[2].members["checkout-4"], e.assignments[1].members["checkout-4"]);
+    let spike = |o: &streamsim::Outcome, from: u64| {
+        o.samples.iter().filter(|x| (from..from + 6_000).contains(&x.at.ms())).map(|x| x.lag).max().unwrap_or(0)
+    };
+    // A member leaves at 40 s: its partitions go straight to the others, who never stopped.
+    assert!(spike(&coop, 40_000) < spike(&eager, 40_000), "{} < {}", spike(&coop, 40_000), spike(&eager, 40_000));
+    // A member joins at 20 s: the partitions it takes wait for the second rebalance.
+    assert!(spike(&coop, 20_000) > spike(&eager, 20_000), "{} > {}", spike(&coop, 20_000), spike(&eager, 20_000));
+}
+
+/// Each assignor is used as partition.assignment.strategy names it.
+#[test]
+fn the_group_uses_the_first_listed_assignor() {
+    use streamsim::scenario::Assignor;
+    let layout = |a: Assignor| {
+        let mut sc = load("cooperative-vs-eager");
+        sc.consumers[0].config.partition_assignment_strategy = vec![a];
+        sc.faults.clear();
+        sc.expect.clear();
+        sc.duration = streamsim::kernel::time::Duration::from_secs(5);
+        run(sc).summary.assignments[0].members.clone()
+    };
+    let range = layout(Assignor::Range);
+    assert_eq!(range["checkout-0"], [0, 1, 2]);
+    assert_eq!(range["checkout-3"], [9, 10, 11]);
+    let rr = layout(Assignor::RoundRobin);
+    assert_eq!(rr["checkout-0"], [0, 4, 8]);
+    assert_eq!(rr["checkout-3"], [3, 7, 11]);
+    // With nothing owned yet, sticky starts from round robin's layout.
+    assert_eq!(layout(Assignor::Sticky), rr);
 }

@@ -111,6 +111,14 @@ pub struct Consumer {
     pub stopped: bool,
     /// `stop` arrived mid-batch: close() at the next poll, after the batch and its commit.
     closing: bool,
+    /// Cooperative rebalancing: keep the partitions through a rebalance.
+    pub cooperative: bool,
+    /// Cooperative: a JoinGroup is in flight while the member keeps consuming.
+    join_inflight: bool,
+    /// Cooperative: a completed rebalance (member, generation), applied at the next poll.
+    join_result: Option<(u32, u32)>,
+    /// Eager: when the member revoked everything for a rebalance.
+    paused_since: Option<Instant>,
 }
 
 impl Consumer {
@@ -169,6 +177,10 @@ impl Consumer {
             worker_busy: false,
             stopped: false,
             closing: false,
+            cooperative: cfg.cooperative(),
+            join_inflight: false,
+            join_result: None,
+            paused_since: None,
         }
     }
 
@@ -218,7 +230,14 @@ impl World {
     }
 
     fn send_join(&mut self, c: u32) {
+        let now = self.now;
         let cs = &mut self.consumers[c as usize];
+        if !cs.assigned.is_empty() && cs.paused_since.is_none() {
+            // Eager: everything is revoked until the rebalance completes.
+            cs.paused_since = Some(now);
+        }
+        cs.join_inflight = false;
+        cs.join_result = None;
         cs.clear_assignment();
         cs.state = ConsumerState::Joining;
         cs.rejoin_needed = false;
@@ -232,7 +251,20 @@ impl World {
     }
 
     pub(crate) fn on_join_response(&mut self, c: u32, inc: u32, member: u32, generation: u32) {
-        if !self.live(c, inc) || self.consumers[c as usize].state != ConsumerState::Joining {
+        if !self.live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c as usize];
+        if cs.join_inflight && cs.state != ConsumerState::Joining {
+            // Cooperative: the member kept consuming; poll() applies the result.
+            cs.join_inflight = false;
+            cs.join_result = Some((member, generation));
+            if cs.state == ConsumerState::Idle {
+                self.poll(c);
+            }
+            return;
+        }
+        if cs.state != ConsumerState::Joining {
             return;
         }
         let g = self.consumers[c as usize].group;
@@ -251,7 +283,11 @@ impl World {
     /// again after `retry.backoff.ms`.
     pub(crate) fn on_offset_fetch_response(&mut self, c: u32, inc: u32, generation: u32, unstable: bool) {
         let cs = &self.consumers[c as usize];
-        if !self.live(c, inc) || cs.state != ConsumerState::AwaitingOffsets || cs.generation != generation {
+        if !self.live(c, inc) || cs.generation != generation {
+            return;
+        }
+        let cooperative_fill = cs.state != ConsumerState::AwaitingOffsets;
+        if cooperative_fill && !cs.cooperative {
             return;
         }
         if unstable {
@@ -265,6 +301,9 @@ impl World {
         let now = self.now;
         for i in 0..self.consumers[c as usize].assigned.len() {
             let p = self.consumers[c as usize].assigned[i] as usize;
+            if cooperative_fill && self.consumers[c as usize].position[p].is_some() {
+                continue; // kept through the rebalance: it goes on where it was
+            }
             let committed = self.groups[g].committed[p];
             let pos = match committed {
                 Some(o) => Some(o),
@@ -276,9 +315,51 @@ impl World {
             cs.last_committed[p] = committed;
         }
         let cs = &mut self.consumers[c as usize];
+        if cooperative_fill {
+            if cs.state == ConsumerState::Idle {
+                self.poll(c);
+            }
+            return;
+        }
+        if let Some(since) = cs.paused_since.take() {
+            self.ledger.groups[g].stop_the_world_us += now.since(since).us();
+        }
         cs.state = ConsumerState::Idle;
         cs.next_auto_commit = now.add(cs.auto_commit_interval);
         self.poll(c);
+    }
+
+    /// Cooperative: a rebalance completed while the member kept consuming.
+    /// Partitions no longer assigned are revoked (and the member rejoins so
+    /// they can go to their new owner); new ones start from their committed
+    /// offsets; the rest go on untouched.
+    fn apply_cooperative_assignment(&mut self, c: u32, member: u32, generation: u32) {
+        let g = self.consumers[c as usize].group as usize;
+        let new = self.groups[g].assignment_of(member).to_vec();
+        let cs = &mut self.consumers[c as usize];
+        cs.member = member;
+        cs.generation = generation;
+        let mut revoked = false;
+        for i in 0..cs.assigned.len() {
+            let p = cs.assigned[i];
+            if !new.contains(&p) {
+                let p = p as usize;
+                cs.position[p] = None;
+                cs.fetching[p] = None;
+                cs.last_committed[p] = None;
+                revoked = true;
+            }
+        }
+        let added = new.iter().any(|p| !cs.assigned.contains(p));
+        cs.assigned = new;
+        if revoked {
+            cs.rejoin_needed = true;
+        }
+        if added {
+            let inc = cs.inc;
+            let gi = cs.group;
+            self.send(Node::Consumer(c), Node::Coordinator(gi), Msg::OffsetFetch { c, inc, generation });
+        }
     }
 
     /// `auto.offset.reset`: earliest = the log start, latest = the high watermark now.
@@ -302,6 +383,23 @@ impl World {
         if cs.closing {
             return self.close_consumer(c);
         }
+        if let Some((member, generation)) = cs.join_result.take() {
+            self.apply_cooperative_assignment(c, member, generation);
+        }
+        let cs = &mut self.consumers[c as usize];
+        if cs.rejoin_needed && cs.cooperative && cs.member != 0 && cs.generation != 0 {
+            // Cooperative: rejoin keeping every partition; consumption goes on.
+            cs.rejoin_needed = false;
+            if !cs.join_inflight {
+                cs.join_inflight = true;
+                let (inc, member, g) = (cs.inc, cs.member, cs.group);
+                if cs.commit == CommitMode::Auto {
+                    self.commit(c, None);
+                }
+                self.send(Node::Consumer(c), Node::Coordinator(g), Msg::JoinGroup { c, inc, member });
+            }
+        }
+        let cs = &self.consumers[c as usize];
         if cs.rejoin_needed {
             // onJoinPrepare: with auto-commit, commit synchronously before revoking.
             if cs.commit == CommitMode::Auto {
@@ -720,8 +818,12 @@ impl World {
         }
         let cs = &mut self.consumers[c as usize];
         if !ok {
-            // CommitFailedException: this member is no longer in the generation; rejoin.
-            cs.rejoin_needed = true;
+            // CommitFailedException: this member is no longer in the generation;
+            // rejoin. (Cooperative, mid-rebalance: RebalanceInProgressException;
+            // the join under way settles it, and the next commit covers these offsets.)
+            if !(cs.join_inflight || cs.join_result.is_some()) {
+                cs.rejoin_needed = true;
+            }
             cs.last_committed.iter_mut().for_each(|x| *x = None);
         }
         let ConsumerState::Committing(next) = cs.state else { return };
@@ -795,6 +897,9 @@ impl World {
         cs.up = false;
         cs.inc += 1;
         cs.closing = false;
+        cs.join_inflight = false;
+        cs.join_result = None;
+        cs.paused_since = None;
         cs.state = ConsumerState::Down;
         cs.clear_assignment();
         // Records waiting for the worker die with the process.

@@ -1,11 +1,12 @@
-//! The group coordinator: membership, rebalances (eager, range assignor),
+//! The group coordinator: membership, rebalances (eager or cooperative, with
+//! Kafka's range, round-robin, sticky and cooperative-sticky assignors),
 //! session timeouts and committed offsets.
 
 use crate::kernel::time::{Duration, Instant};
 use crate::model::assignor;
 use crate::oracle::ledger::AssignmentRecord;
 use crate::oracle::trace::Step;
-use crate::scenario::ConsumerSpec;
+use crate::scenario::{Assignor, ConsumerSpec};
 use crate::world::event::{Event, HeartbeatResult, Msg, Node};
 use crate::world::World;
 
@@ -31,6 +32,9 @@ pub struct Member {
     pub last_heartbeat: Instant,
     /// Partitions (within the topic) of the current generation.
     pub assigned: Vec<u32>,
+    /// The generation `assigned` was given in (the sticky assignors' "owned
+    /// partitions" and their generation); 0 = a new member, owns nothing.
+    pub owned_generation: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -45,6 +49,9 @@ pub struct Group {
     /// The rebalance timeout: members' `max.poll.interval.ms`.
     pub rebalance_timeout: Duration,
     pub initial_delay: Duration,
+    pub assignor: Assignor,
+    /// Cooperative protocol: members keep their partitions through a rebalance.
+    pub cooperative: bool,
     pub state: GroupState,
     pub generation: u32,
     pub members: Vec<Member>,
@@ -74,6 +81,8 @@ impl Group {
             session_timeout: spec.config.session_timeout,
             rebalance_timeout: spec.config.max_poll_interval,
             initial_delay,
+            assignor: spec.config.assignor(),
+            cooperative: spec.config.cooperative(),
             state: GroupState::Empty,
             generation: 0,
             members: Vec::new(),
@@ -131,6 +140,7 @@ impl World {
                     joined: true,
                     last_heartbeat: now,
                     assigned: Vec::new(),
+                    owned_generation: 0,
                 });
                 let at = now.add(g.session_timeout);
                 self.at(at, Event::SessionCheck { g: gi, member: id });
@@ -208,12 +218,35 @@ impl World {
         let consumers = &self.consumers;
         g.members.sort_by_key(|m| (consumers[m.consumer as usize].rank, m.id));
         let mut scratch = std::mem::take(&mut g.scratch);
-        assignor::range(g.members.len(), g.partitions, &mut scratch);
+        let mut follow_up = false;
+        match g.assignor {
+            Assignor::Range => assignor::range(g.members.len(), g.partitions, &mut scratch),
+            Assignor::RoundRobin => assignor::round_robin(g.members.len(), g.partitions, &mut scratch),
+            Assignor::Sticky | Assignor::CooperativeSticky => {
+                // Each member's owned partitions and their generation, as its subscription carries them.
+                let subs: Vec<assignor::Subscription<'_>> = g
+                    .members
+                    .iter()
+                    .map(|m| assignor::Subscription {
+                        owned: &m.assigned,
+                        generation: (m.owned_generation > 0).then_some(m.owned_generation),
+                    })
+                    .collect();
+                if g.assignor == Assignor::CooperativeSticky && g.cooperative {
+                    follow_up = assignor::cooperative_sticky(&subs, g.partitions, &mut scratch);
+                } else {
+                    assignor::sticky(&subs, g.partitions, &mut scratch);
+                }
+            }
+        }
+        let generation = g.generation;
         for (m, parts) in g.members.iter_mut().zip(scratch.iter()) {
             m.assigned.clear();
             m.assigned.extend_from_slice(parts);
+            m.owned_generation = generation;
         }
         g.scratch = scratch;
+        let _ = follow_up; // members that lose partitions rejoin by themselves (see consumer)
         let record = AssignmentRecord {
             at: self.now,
             group: gi,

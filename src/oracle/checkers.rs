@@ -73,6 +73,9 @@ pub struct Summary {
     pub max_lag: u64,
     pub final_lag: u64,
     pub rebalances: u64,
+    /// Summed over members: time spent with every partition revoked, waiting
+    /// for a rebalance to complete (eager rebalances stop the world).
+    pub stop_the_world_ms: u64,
     pub commits_failed: u64,
     /// Transactions (producers' and consumers') that committed / aborted.
     pub transactions_committed: u64,
@@ -103,6 +106,7 @@ impl Summary {
             "max_lag" => self.max_lag as f64,
             "final_lag" => self.final_lag as f64,
             "rebalances" => self.rebalances as f64,
+            "stop_the_world_ms" => self.stop_the_world_ms as f64,
             "commits_failed" => self.commits_failed as f64,
             "transactions_committed" => self.transactions_committed as f64,
             "transactions_aborted" => self.transactions_aborted as f64,
@@ -288,6 +292,7 @@ pub fn summarize(w: &World) -> Summary {
         max_lag: w.max_lag,
         final_lag,
         rebalances: ledger.rebalances,
+        stop_the_world_ms: ledger.groups.iter().map(|g| g.stop_the_world_us).sum::<u64>() / 1000,
         commits_failed,
         transactions_committed: ledger.transactions_committed,
         transactions_aborted: ledger.transactions_aborted,
@@ -359,6 +364,7 @@ mod tests {
             max_lag: 0,
             final_lag: 0,
             rebalances: 0,
+            stop_the_world_ms: 0,
             commits_failed: 0,
             transactions_committed: 0,
             transactions_aborted: 0,

@@ -62,6 +62,8 @@ pub struct GroupLedger {
     pub delivered: u64,
     pub commits: u64,
     pub commits_failed: u64,
+    /// Member-time spent with every partition revoked for an eager rebalance (µs).
+    pub stop_the_world_us: u64,
 }
 
 /// A group's assignment after a completed rebalance.

@@ -16,6 +16,7 @@ pub const METRICS: &[&str] = &[
     "max_lag",
     "final_lag",
     "rebalances",
+    "stop_the_world_ms",
     "commits_failed",
     "transactions_committed",
     "transactions_aborted",

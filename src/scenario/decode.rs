@@ -1504,15 +1504,7 @@ fn consumer(
                     x.isolation_level = Some(choice(v, f, &opts)?);
                 }
                 "partition.assignment.strategy" => {
-                    let a = assignors(v, f)?;
-                    if a.first() != Some(&Assignor::Range) {
-                        cx.notes.push(Note {
-                            pos: e.key_pos,
-                            field: e.field.clone(),
-                            message: "only the range assignor is modelled yet; the group uses range".to_string(),
-                        });
-                    }
-                    x.assignors = Some(a);
+                    x.assignors = Some(assignors(v, f)?);
                 }
                 "fetch.max.wait.ms" => x.fetch_max_wait = Some(kafka_ms(v, f, 0, I32_MAX)?),
                 "max.partition.fetch.bytes" => x.max_partition_fetch_bytes = Some(u32_in(v, f, 0, I32_MAX)?),

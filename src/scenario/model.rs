@@ -285,6 +285,21 @@ pub enum Assignor {
     CooperativeSticky,
 }
 
+impl ConsumerConfig {
+    /// The assignor a group of these consumers uses: the first listed (every
+    /// member lists the same, so it is everyone's first choice).
+    pub fn assignor(&self) -> Assignor {
+        self.partition_assignment_strategy.first().copied().unwrap_or(Assignor::Range)
+    }
+    /// The cooperative rebalance protocol needs every listed assignor to
+    /// support it (Kafka picks the highest protocol all of them support):
+    /// only a list of cooperative-sticky alone is cooperative.
+    pub fn cooperative(&self) -> bool {
+        !self.partition_assignment_strategy.is_empty()
+            && self.partition_assignment_strategy.iter().all(|a| *a == Assignor::CooperativeSticky)
+    }
+}
+
 /// Consumer configs, resolved (Kafka 3.x/4.x defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumerConfig {
