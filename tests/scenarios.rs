@@ -395,3 +395,26 @@ fn the_group_uses_the_first_listed_assignor() {
     // With nothing owned yet, sticky starts from round robin's layout.
     assert_eq!(layout(Assignor::Sticky), rr);
 }
+
+/// Committing after every record instead of every batch: the crash in
+/// at-least-once repeats at most the record whose commit was in flight.
+/// commitAsync after each batch does not wait, and repeats about as much as
+/// commitSync.
+#[test]
+fn commit_after_each_record_shrinks_the_redelivery() {
+    let batch = run(load("at-least-once")).summary;
+    let mut sc = load("at-least-once");
+    sc.consumers[0].commit_every = streamsim::scenario::CommitEvery::Record;
+    sc.expect.clear();
+    let s = run(sc).summary;
+    assert_eq!((s.lost, s.pending), (0, 0), "{s:?}");
+    assert!(s.duplicates <= 1, "one record at most: {s:?}");
+    assert!(batch.duplicates > 10, "{}", batch.duplicates);
+
+    let mut sc = load("at-least-once");
+    sc.consumers[0].commit_async = true;
+    sc.expect.clear();
+    let a = run(sc).summary;
+    assert_eq!((a.lost, a.pending), (0, 0), "{a:?}");
+    assert!(a.duplicates > 0 && a.duplicates == a.redelivered, "{a:?}");
+}

@@ -11,7 +11,7 @@ use crate::kernel::time::{Duration, Instant};
 use crate::model::sink;
 use crate::oracle::ledger::RecordId;
 use crate::oracle::trace::Step;
-use crate::scenario::{CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
+use crate::scenario::{CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
 use crate::world::event::{Event, FetchError, HeartbeatResult, Msg, Node};
 use crate::world::World;
 
@@ -24,6 +24,8 @@ pub enum AfterCommit {
     Poll,
     /// auto-commit before rejoining a rebalance: then JoinGroup.
     Rejoin,
+    /// `commit_every: record`: then process record `index` of the batch.
+    Next { index: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +115,10 @@ pub struct Consumer {
     closing: bool,
     /// Cooperative rebalancing: keep the partitions through a rebalance.
     pub cooperative: bool,
+    /// `commit_every: record`: commitSync after each record, not each batch.
+    pub commit_every_record: bool,
+    /// `commit_async: true`: commitAsync after the batch instead of commitSync.
+    pub commit_async: bool,
     /// Cooperative: a JoinGroup is in flight while the member keeps consuming.
     join_inflight: bool,
     /// Cooperative: a completed rebalance (member, generation), applied at the next poll.
@@ -178,6 +184,8 @@ impl Consumer {
             stopped: false,
             closing: false,
             cooperative: cfg.cooperative(),
+            commit_every_record: spec.commit_every == CommitEvery::Record,
+            commit_async: spec.commit_async,
             join_inflight: false,
             join_result: None,
             paused_since: None,
@@ -659,6 +667,16 @@ impl World {
         self.ledger.processed(group, record, effect, now);
         self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
         let cs = &mut self.consumers[c as usize];
+        if cs.commit == CommitMode::AfterProcessing && cs.commit_every_record {
+            // commitSync of this record's offset alone, then the next record.
+            let (p, offset, _) = cs.batch[index as usize];
+            let next = if (index as usize) + 1 < cs.batch.len() {
+                AfterCommit::Next { index: index + 1 }
+            } else {
+                AfterCommit::Poll
+            };
+            return self.commit_offset(c, p, offset + 1, next);
+        }
         if (index as usize) + 1 < cs.batch.len() {
             let d = cs.processing_time.sample(&mut cs.rng);
             self.after(d, Event::ProcessDone { c, inc, index: index + 1 });
@@ -666,10 +684,35 @@ impl World {
         }
         cs.state = ConsumerState::Idle;
         match cs.commit {
+            // commitAsync: no wait; a failed commit is not retried (the next one covers it).
+            CommitMode::AfterProcessing if cs.commit_async => {
+                self.commit(c, None);
+                self.poll(c)
+            }
             CommitMode::AfterProcessing => self.commit(c, Some(AfterCommit::Poll)),
             CommitMode::Transactional => self.send_offsets_to_transaction(c),
             _ => self.poll(c),
         }
+    }
+
+    /// commitSync of one partition's offset (`commit_every: record`).
+    fn commit_offset(&mut self, c: u32, p: u32, offset: u64, then: AfterCommit) {
+        let slot = match self.free_commit_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.commit_slots.push(Vec::new());
+                (self.commit_slots.len() - 1) as u32
+            }
+        };
+        let offsets = &mut self.commit_slots[slot as usize];
+        offsets.clear();
+        offsets.push((p, offset));
+        let cs = &mut self.consumers[c as usize];
+        cs.last_committed[p as usize] = Some(offset);
+        cs.state = ConsumerState::Committing(then);
+        let (inc, member, generation, g) = (cs.inc, cs.member, cs.generation, cs.group);
+        let msg = Msg::OffsetCommit { c, inc, member, generation, slot, sync: true };
+        self.send(Node::Consumer(c), Node::Coordinator(g), msg);
     }
 
     /// sendOffsetsToTransaction: the offsets after the batch go to the group
@@ -837,6 +880,12 @@ impl World {
                 self.poll(c);
             }
             AfterCommit::Rejoin => self.send_join(c),
+            AfterCommit::Next { index } => {
+                let cs = &mut self.consumers[c as usize];
+                cs.state = ConsumerState::Processing;
+                let d = cs.processing_time.sample(&mut cs.rng);
+                self.after(d, Event::ProcessDone { c, inc, index });
+            }
         }
     }
 

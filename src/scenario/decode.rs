@@ -1451,7 +1451,18 @@ fn consumer(
     preset: Option<Preset>,
 ) -> R<(ConsumerSpec, Pos)> {
     let m = mapping(node, field, "a consumer like `{ group: analytics, instances: 3 }`")?;
-    m.known(&["group", "topic", "instances", "processing_time", "processing", "commit", "sink", "config"])?;
+    m.known(&[
+        "group",
+        "topic",
+        "instances",
+        "processing_time",
+        "processing",
+        "commit",
+        "commit_every",
+        "commit_async",
+        "sink",
+        "config",
+    ])?;
     let group_node = m.require("group", "group: analytics")?;
     let group = simple_name(group_node, &join(field, "group"))?;
     let topic = topic_ref(&m, field, topics)?;
@@ -1469,6 +1480,16 @@ fn consumer(
     };
     let commit = match m.value("commit") {
         Some(n) => Some((choice(n, &join(field, "commit"), &COMMIT_MODES)?, n.pos)),
+        None => None,
+    };
+    let commit_every = match m.get("commit_every") {
+        Some(e) => {
+            Some((choice(e.value, &e.field, &[("batch", CommitEvery::Batch), ("record", CommitEvery::Record)])?, e))
+        }
+        None => None,
+    };
+    let commit_async = match m.get("commit_async") {
+        Some(e) => Some((boolean(e.value, &e.field)?, e)),
         None => None,
     };
     let sink = match m.value("sink") {
@@ -1659,6 +1680,32 @@ fn consumer(
         Some((p, _)) => p,
         None => Processing::Sync,
     };
+    // commit_every and commit_async shape the after-processing commit only.
+    for e in [commit_every.as_ref().map(|(_, e)| *e), commit_async.as_ref().map(|(_, e)| *e)].into_iter().flatten() {
+        if commit_mode != CommitMode::AfterProcessing {
+            return Err(problem(
+                e.key_pos,
+                &e.field,
+                format!(
+                    "{}: applies to `commit: after-processing`, and this group commits `{}`",
+                    e.field,
+                    commit_mode.name()
+                ),
+            )
+            .hint("set `commit: after-processing`, or remove it"));
+        }
+    }
+    let commit_every = commit_every.map_or(CommitEvery::Batch, |(v, _)| v);
+    let commit_async = commit_async.is_some_and(|(v, _)| v);
+    if commit_async && commit_every == CommitEvery::Record {
+        let e = m.get("commit_async").expect("set");
+        return Err(problem(
+            e.key_pos,
+            &e.field,
+            format!("{}: `commit_every: record` commits synchronously before the next record", e.field),
+        )
+        .hint("use one of `commit_every: record` or `commit_async: true`"));
+    }
     let spec = ConsumerSpec {
         group,
         topic,
@@ -1667,6 +1714,8 @@ fn consumer(
         processing_time,
         processing,
         commit: commit_mode,
+        commit_every,
+        commit_async,
         sink: sink_kind,
         config: c,
     };

@@ -354,8 +354,21 @@ pub struct ConsumerSpec {
     /// Whether records are processed inside the poll loop or by a worker.
     pub processing: Processing,
     pub commit: CommitMode,
+    /// `commit: after-processing`: commit after each record or each batch.
+    pub commit_every: CommitEvery,
+    /// `commit: after-processing`: commitAsync instead of commitSync.
+    pub commit_async: bool,
     pub sink: SinkKind,
     pub config: ConsumerConfig,
+}
+
+/// How often `commit: after-processing` commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommitEvery {
+    /// After each poll's batch (the usual loop).
+    Batch,
+    /// After each record: fewer records processed twice after a crash, one commit round trip per record.
+    Record,
 }
 
 /// Where a consumer processes its records.

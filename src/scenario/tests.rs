@@ -694,3 +694,18 @@ fn async_processing_goes_with_auto_or_before_processing_commits() {
     let e = err(&with("", "    processing: asynk\n"));
     assert_eq!(e.hint.as_deref(), Some("did you mean `async`?"));
 }
+
+#[test]
+fn commit_every_and_commit_async_shape_the_after_processing_commit() {
+    let c = &ok(&with("", "    commit: after-processing\n    commit_every: record\n")).scenario.consumers[0];
+    assert_eq!((c.commit_every, c.commit_async), (CommitEvery::Record, false));
+    let c = &ok(&with("", "    commit: after-processing\n    commit_async: true\n")).scenario.consumers[0];
+    assert_eq!((c.commit_every, c.commit_async), (CommitEvery::Batch, true));
+    let e = err(&with("", "    commit: auto\n    commit_every: record\n"));
+    assert_eq!(at(&e), (12, 5, "consumers[0].commit_every"));
+    assert!(e.message.contains("this group commits `auto`"), "{e}");
+    let e = err(&with("", "    commit: after-processing\n    commit_every: record\n    commit_async: true\n"));
+    assert_eq!(at(&e), (13, 5, "consumers[0].commit_async"));
+    let e = err(&with("", "    commit: after-processing\n    commit_every: recrod\n"));
+    assert_eq!(e.hint.as_deref(), Some("did you mean `record`?"));
+}
