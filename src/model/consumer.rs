@@ -409,8 +409,10 @@ impl World {
         }
         let cs = &self.consumers[c as usize];
         if cs.rejoin_needed {
-            // onJoinPrepare: with auto-commit, commit synchronously before revoking.
-            if cs.commit == CommitMode::Auto {
+            // onJoinPrepare: with auto-commit, commit synchronously before
+            // revoking; with commitAsync, the usual onPartitionsRevoked
+            // callback does the same (commitSync of what was processed).
+            if cs.commit == CommitMode::Auto || cs.commit_async {
                 return self.commit(c, Some(AfterCommit::Rejoin));
             }
             return self.send_join(c);
@@ -996,7 +998,7 @@ impl World {
     fn close_consumer(&mut self, c: u32) {
         let cs = &self.consumers[c as usize];
         let (g, inc, member) = (cs.group, cs.inc, cs.member);
-        if cs.commit == CommitMode::Auto && member != 0 && cs.state != ConsumerState::Joining {
+        if (cs.commit == CommitMode::Auto || cs.commit_async) && member != 0 && cs.state != ConsumerState::Joining {
             self.commit(c, None);
         }
         let cs = &self.consumers[c as usize];
