@@ -82,6 +82,18 @@ pub struct ProducerState {
     pub len: u8,
 }
 
+/// The idempotence state of `pid` among a partition's, created at `epoch` if new.
+fn state_of(states: &mut Vec<ProducerState>, pid: u64, epoch: u32) -> &mut ProducerState {
+    let i = match states.iter().position(|s| s.pid == pid) {
+        Some(i) => i,
+        None => {
+            states.push(ProducerState::new(pid, epoch));
+            states.len() - 1
+        }
+    };
+    &mut states[i]
+}
+
 impl ProducerState {
     pub fn new(pid: u64, epoch: u32) -> ProducerState {
         ProducerState { pid, epoch, batches: [(0, 0, 0); DEDUP_BATCHES], len: 0 }
@@ -473,14 +485,7 @@ impl World {
         let part = &mut self.partitions[g as usize];
         if base_seq != NO_SEQ {
             let last = base_seq + count - 1;
-            let i = match part.producer_states.iter().position(|s| s.pid == pid) {
-                Some(i) => i,
-                None => {
-                    part.producer_states.push(ProducerState::new(pid, epoch));
-                    part.producer_states.len() - 1
-                }
-            };
-            let state = &mut part.producer_states[i];
+            let state = state_of(&mut part.producer_states, pid, epoch);
             state.bump(epoch);
             state.push(base_seq, last, base);
         }
@@ -518,10 +523,7 @@ impl World {
         let part = &mut self.partitions[g as usize];
         let offset = part.replicas[l].leo();
         part.replicas[l].log.push(LogEntry { record: CONTROL | marker, epoch, batch_start: true });
-        match part.producer_states.iter_mut().find(|s| s.pid == m.pid) {
-            Some(s) => s.bump(m.epoch),
-            None => part.producer_states.push(ProducerState::new(m.pid, m.epoch)),
-        }
+        state_of(&mut part.producer_states, m.pid, m.epoch).bump(m.epoch);
         if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == m.pid && t.marker.is_none()) {
             t.marker = Some(offset);
         }
@@ -1024,14 +1026,7 @@ impl World {
                     None => continue,
                 }
             };
-            let i = match part.producer_states.iter().position(|s| s.pid == pid) {
-                Some(i) => i,
-                None => {
-                    part.producer_states.push(ProducerState::new(pid, epoch));
-                    part.producer_states.len() - 1
-                }
-            };
-            let state = &mut part.producer_states[i];
+            let state = state_of(&mut part.producer_states, pid, epoch);
             state.bump(epoch);
             if e.is_control() {
                 if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == pid && t.marker.is_none()) {

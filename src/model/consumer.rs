@@ -699,16 +699,8 @@ impl World {
 
     /// commitSync of one partition's offset (`commit_every: record`).
     fn commit_offset(&mut self, c: u32, p: u32, offset: u64, then: AfterCommit) {
-        let slot = match self.free_commit_slots.pop() {
-            Some(s) => s,
-            None => {
-                self.commit_slots.push(Vec::new());
-                (self.commit_slots.len() - 1) as u32
-            }
-        };
-        let offsets = &mut self.commit_slots[slot as usize];
-        offsets.clear();
-        offsets.push((p, offset));
+        let slot = self.alloc_commit_slot();
+        self.commit_slots[slot as usize].push((p, offset));
         let cs = &mut self.consumers[c as usize];
         cs.last_committed[p as usize] = Some(offset);
         cs.state = ConsumerState::Committing(then);
@@ -835,9 +827,8 @@ impl World {
         );
     }
 
-    /// A commit slot holding the consumed position of every assigned
-    /// partition that moved since its last commit.
-    fn fill_commit_slot(&mut self, c: u32) -> u32 {
+    /// An empty commit slot (reused; slots travel with commit requests).
+    fn alloc_commit_slot(&mut self) -> u32 {
         let slot = match self.free_commit_slots.pop() {
             Some(s) => s,
             None => {
@@ -845,9 +836,16 @@ impl World {
                 (self.commit_slots.len() - 1) as u32
             }
         };
+        self.commit_slots[slot as usize].clear();
+        slot
+    }
+
+    /// A commit slot holding the consumed position of every assigned
+    /// partition that moved since its last commit.
+    fn fill_commit_slot(&mut self, c: u32) -> u32 {
+        let slot = self.alloc_commit_slot();
         let cs = &self.consumers[c as usize];
         let offsets = &mut self.commit_slots[slot as usize];
-        offsets.clear();
         for &p in &cs.assigned {
             let p = p as usize;
             if cs.position[p].is_some() && cs.last_committed[p] != Some(cs.consumed[p]) {

@@ -4,6 +4,7 @@
 
 use crate::kernel::time::{Duration, Instant};
 use crate::model::assignor;
+use crate::model::txn::TxnPhase;
 use crate::oracle::ledger::AssignmentRecord;
 use crate::oracle::trace::Step;
 use crate::scenario::{Assignor, ConsumerSpec};
@@ -336,9 +337,7 @@ impl World {
         let gi = self.group_of(c);
         let assigned = &self.consumers[c as usize].assigned;
         let unstable = self.txns.iter().any(|t| {
-            t.group == Some(gi)
-                && t.phase != crate::model::txn::TxnPhase::Empty
-                && t.offsets.iter().any(|(p, _)| assigned.contains(p))
+            t.group == Some(gi) && t.phase != TxnPhase::Empty && t.offsets.iter().any(|(p, _)| assigned.contains(p))
         });
         let msg = Msg::OffsetFetchResponse { c, inc, generation, unstable };
         self.send(Node::Coordinator(gi), Node::Consumer(c), msg);
@@ -360,10 +359,10 @@ impl World {
         let gi = self.group_of(c);
         let g = &self.groups[gi as usize];
         let txn = &self.txns[t as usize];
-        let open = matches!(txn.phase, crate::model::txn::TxnPhase::Empty | crate::model::txn::TxnPhase::Ongoing);
+        let open = matches!(txn.phase, TxnPhase::Empty | TxnPhase::Ongoing);
         let ok = g.member(member).is_some() && generation == g.generation && txn.epoch == epoch && open;
         if ok {
-            if txn.phase == crate::model::txn::TxnPhase::Empty {
+            if txn.phase == TxnPhase::Empty {
                 self.open_txn(t);
             }
             let offsets = std::mem::take(&mut self.commit_slots[slot as usize]);

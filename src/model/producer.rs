@@ -224,6 +224,15 @@ impl Producer {
         !self.up || (self.arrivals_done && self.outstanding == 0 && txn_idle)
     }
 
+    /// The aborted transaction's records go back in front of the backlog, in
+    /// send order, for the next transaction.
+    fn requeue_txn_records(&mut self) {
+        for &r in self.txn_records.iter().rev() {
+            self.backlog.push_front(r);
+        }
+        self.txn_records.clear();
+    }
+
     /// Gap to the next arrival: exponential for Poisson, exact for constant rates.
     fn next_arrival(&mut self, now: Instant) -> Instant {
         let Rate { count, per, kind } = self.rate;
@@ -877,10 +886,7 @@ impl World {
     fn reinit_txn(&mut self, p: u32) {
         let pr = &mut self.producers[p as usize];
         let Some(txn) = pr.txn else { return };
-        for &r in pr.txn_records.iter().rev() {
-            pr.backlog.push_front(r);
-        }
-        pr.txn_records.clear();
+        pr.requeue_txn_records();
         pr.txn_state = TxnClient::Initializing;
         let inc = pr.inc;
         self.send(Node::Producer(p), Node::TxnCoordinator, Msg::InitProducerId { txn, inc });
@@ -944,10 +950,7 @@ impl World {
             records.clear();
             self.producers[p as usize].txn_records = records;
         } else {
-            for &r in pr.txn_records.iter().rev() {
-                pr.backlog.push_front(r);
-            }
-            pr.txn_records.clear();
+            pr.requeue_txn_records();
         }
         let pr = &mut self.producers[p as usize];
         pr.txn_state = TxnClient::Ready;
