@@ -72,6 +72,9 @@ pub struct Summary {
     pub reordered: u64,
     pub max_lag: u64,
     pub final_lag: u64,
+    /// Slope of the lag (records/s): a least-squares line through the lag
+    /// samples from the first completed rebalance to the end of `duration`.
+    pub lag_growth_per_s: f64,
     pub rebalances: u64,
     /// Summed over members: time spent with every partition revoked, waiting
     /// for a rebalance to complete (eager rebalances stop the world).
@@ -104,6 +107,7 @@ impl Summary {
             "duplicates" => self.duplicates as f64,
             "reordered" => self.reordered as f64,
             "max_lag" => self.max_lag as f64,
+            "lag_growth_per_s" => self.lag_growth_per_s,
             "final_lag" => self.final_lag as f64,
             "rebalances" => self.rebalances as f64,
             "stop_the_world_ms" => self.stop_the_world_ms as f64,
@@ -157,6 +161,32 @@ fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
     let n = sorted_us.len() as u64;
     let rank = (q_per_mille * n).div_ceil(1000).clamp(1, n);
     sorted_us[(rank - 1) as usize] as f64 / 1000.0
+}
+
+/// The least-squares slope of lag over time while producers run, from the
+/// first completed rebalance (before it nobody consumes) to the end of
+/// `duration`; rounded to 0.001 records/s so the JSON stays short and stable.
+fn lag_growth_per_s(w: &World) -> f64 {
+    let Some(first) = w.ledger.assignments.first() else { return 0.0 };
+    let (from, to) = (first.at.us(), w.scenario.duration.us());
+    let points: Vec<(f64, f64)> = w
+        .samples
+        .iter()
+        .filter(|s| s.at.us() >= from && s.at.us() <= to)
+        .map(|s| (s.at.us() as f64 / 1e6, s.lag as f64))
+        .collect();
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let n = points.len() as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
+    if sxx == 0.0 {
+        return 0.0;
+    }
+    (sxy / sxx * 1000.0).round() / 1000.0
 }
 
 /// Builds the summary of a finished run.
@@ -290,6 +320,7 @@ pub fn summarize(w: &World) -> Summary {
         duplicates,
         reordered,
         max_lag: w.max_lag,
+        lag_growth_per_s: lag_growth_per_s(w),
         final_lag,
         rebalances: ledger.rebalances,
         stop_the_world_ms: ledger.groups.iter().map(|g| g.stop_the_world_us).sum::<u64>() / 1000,
@@ -362,6 +393,7 @@ mod tests {
             duplicates: 0,
             reordered: 0,
             max_lag: 0,
+            lag_growth_per_s: 0.0,
             final_lag: 0,
             rebalances: 0,
             stop_the_world_ms: 0,

@@ -15,6 +15,7 @@ pub const METRICS: &[&str] = &[
     "reordered",
     "max_lag",
     "final_lag",
+    "lag_growth_per_s",
     "rebalances",
     "stop_the_world_ms",
     "commits_failed",

@@ -1,0 +1,82 @@
+//! Backpressure: lag grows at the rate producers outrun consumers, scaling
+//! consumers up to the partition count relieves it, and a Poisson workload
+//! on one partition behaves like the M/M/1 queue it is.
+
+use streamsim::scenario::load_str;
+use streamsim::{simulate, Outcome};
+
+fn run(yaml: &str) -> Outcome {
+    let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    simulate(sc).expect("run completes")
+}
+
+/// A constant producer and constant processing time: one consumer handles
+/// 1 / processing_time records a second, and the lag grows by the rest.
+fn steady(partitions: u32, consumers: u32, rate: u32, processing: &str) -> String {
+    format!(
+        "name: t
+duration: 60s
+drain: 1s
+brokers: 1
+topics: [{{ name: t, partitions: {partitions} }}]
+producers: [{{ name: p, rate: {{ constant: {rate}/s }}, keys: 1000 }}]
+consumers:
+  - {{ group: g, instances: {consumers}, processing_time: {processing}, commit: after-processing, config: {{ auto.offset.reset: earliest }} }}
+"
+    )
+}
+
+#[test]
+fn lag_grows_at_rate_minus_capacity() {
+    // 1000/s against one consumer at 2 ms a record (500/s): +500/s.
+    let s = run(&steady(1, 1, 1000, "2ms")).summary;
+    let growth = s.lag_growth_per_s;
+    assert!((growth - 500.0).abs() < 500.0 * 0.03, "lag grows {growth}/s, expected 500/s");
+    // 1000/s against one consumer at 1.25 ms (800/s): +200/s.
+    let s = run(&steady(1, 1, 1000, "1250us")).summary;
+    assert!((s.lag_growth_per_s - 200.0).abs() < 200.0 * 0.05, "{}", s.lag_growth_per_s);
+}
+
+#[test]
+fn scaling_consumers_relieves_lag_up_to_the_partition_count() {
+    // 4 partitions, 1000/s, 1.5 ms a record: one consumer keeps up with 667/s.
+    let one = run(&steady(4, 1, 1000, "1500us")).summary;
+    assert!((one.lag_growth_per_s - 333.3).abs() < 333.3 * 0.05, "{}", one.lag_growth_per_s);
+    let two = run(&steady(4, 2, 1000, "1500us")).summary;
+    // Two have 333/s to spare: they work off the start-up backlog, then keep up.
+    assert!(two.lag_growth_per_s <= 0.0, "two keep up: {}", two.lag_growth_per_s);
+    // Both start behind (nobody reads during the first 3 s); only two catch up.
+    assert!(two.final_lag < 100 && one.final_lag > 15_000, "{} vs {}", two.final_lag, one.final_lag);
+    // Six consumers for four partitions: two own nothing and sit idle.
+    let six = run(&steady(4, 6, 1000, "1500us")).summary;
+    let members = &six.assignments[0].members;
+    assert_eq!(members.len(), 6);
+    assert_eq!(members.values().filter(|p| p.is_empty()).count(), 2, "{members:?}");
+}
+
+/// Poisson arrivals (λ = 100/s), exponential processing (μ = 125/s), one
+/// partition, one consumer committing after each record, no network delay:
+/// the lag is the number of records in the system, whose time average in
+/// an M/M/1 queue is ρ / (1 − ρ) = 4.
+#[test]
+fn one_partition_behaves_like_an_m_m_1_queue() {
+    let yaml = "name: mm1
+seed: 11
+duration: 2000s
+drain: 1s
+brokers: 1
+network: { latency: 0ms }
+topics: [{ name: t, partitions: 1 }]
+producers: [{ name: p, rate: 100/s, keys: 10, config: { acks: 1, linger.ms: 0 } }]
+consumers:
+  - { group: g, processing_time: { exp: 8ms }, commit: after-processing, commit_every: record, config: { auto.offset.reset: earliest } }
+";
+    let o = run(yaml);
+    let start = o.summary.assignments[0].at_ms + 10_000; // past the start-up backlog
+    let lags: Vec<f64> =
+        o.samples.iter().filter(|s| s.at.ms() >= start && s.at.ms() <= 2_000_000).map(|s| s.lag as f64).collect();
+    let mean = lags.iter().sum::<f64>() / lags.len() as f64;
+    assert!(lags.len() > 10_000, "{} samples", lags.len());
+    assert!((mean - 4.0).abs() < 4.0 * 0.05, "mean backlog {mean:.3}, M/M/1 predicts 4");
+    assert_eq!(o.summary.delivered, o.summary.produced);
+}
