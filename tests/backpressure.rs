@@ -80,3 +80,34 @@ consumers:
     assert!((mean - 4.0).abs() < 4.0 * 0.05, "mean backlog {mean:.3}, M/M/1 predicts 4");
     assert_eq!(o.summary.delivered, o.summary.produced);
 }
+
+/// The producer's buffer fills while its only broker is down: send() blocks,
+/// each blocked call fails after max.block.ms (TimeoutException), and the
+/// records the source produces meanwhile queue in the application. When the
+/// broker returns, the buffer drains and the backlog goes out.
+#[test]
+fn a_full_buffer_blocks_send_then_fails_it_after_max_block_ms() {
+    let yaml = "name: t
+duration: 30s
+drain: 120s
+brokers: 1
+topics: [{ name: t, partitions: 2 }]
+producers: [{ name: p, rate: { constant: 500/s }, keys: 10, config: { buffer.memory: 65536, max.block.ms: 3000 } }]
+consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: earliest } }]
+faults:
+  - { at: 5s, crash: broker-0 }
+  - { at: 20s, restart: broker-0 }
+";
+    let s = run(yaml).summary;
+    // Blocked from when 4 batches of 16 KB fill the buffer (just after 5 s)
+    // until the broker is back (20 s), a send() failing every 3 s.
+    assert!((13_000..=15_500).contains(&s.producer_blocked_ms), "{}", s.producer_blocked_ms);
+    assert!((4..=5).contains(&s.failed), "{s:?}");
+    // The backlog holds what the source produced while the application waited.
+    assert!(s.max_source_backlog > 6_000, "{}", s.max_source_backlog);
+    assert_eq!((s.lost, s.lost_acked, s.pending, s.duplicates), (0, 0, 0, 0), "{s:?}");
+    assert_eq!(s.delivered + s.failed, s.produced);
+    // The same outage with Kafka's 32 MB buffer never blocks.
+    let roomy = run(&yaml.replace("buffer.memory: 65536, ", "")).summary;
+    assert_eq!((roomy.producer_blocked_ms, roomy.failed, roomy.max_source_backlog), (0, 0, 0), "{roomy:?}");
+}

@@ -105,6 +105,9 @@ pub struct Batch {
     pub base_seq: u32,
     /// Produce messages carrying this batch that have not yet arrived.
     pub refs: u32,
+    /// Bytes it holds of the producer's `buffer.memory` (Kafka allocates
+    /// `batch.size` per batch, or the record if larger).
+    pub alloc: u64,
 }
 
 /// The producer's per-partition accumulator.
@@ -169,6 +172,20 @@ pub struct Producer {
     /// The epoch was fenced: initTransactions again after the abort.
     pub fenced: bool,
     pub transaction_interval: Duration,
+    /// Bytes of `buffer.memory` held by batches not yet done.
+    pub reserved: u64,
+    /// send() is blocked on a full buffer: the record in send() first, then
+    /// the records the source produced meanwhile (the application's backlog).
+    pub blocked: VecDeque<RecordId>,
+    /// The head of `blocked` whose `max.block.ms` timer runs.
+    head_waiting: Option<RecordId>,
+    /// A wake-up to retry the blocked send() is scheduled.
+    wake_blocked: bool,
+    /// Since when send() has been blocked, and the total so far (µs).
+    blocked_since: Option<Instant>,
+    pub blocked_us: u64,
+    /// Most records ever waiting in `blocked`.
+    pub max_backlog: u64,
 }
 
 impl Producer {
@@ -215,13 +232,30 @@ impl Producer {
             txn_failed: false,
             fenced: false,
             transaction_interval: spec.transaction_interval,
+            reserved: 0,
+            blocked: VecDeque::new(),
+            head_waiting: None,
+            wake_blocked: false,
+            blocked_since: None,
+            blocked_us: 0,
+            max_backlog: 0,
         }
     }
 
     /// No more records will come from this producer.
     pub fn is_done(&self) -> bool {
         let txn_idle = self.txn.is_none() || (self.txn_state == TxnClient::Ready && self.backlog.is_empty());
-        !self.up || (self.arrivals_done && self.outstanding == 0 && txn_idle)
+        !self.up || (self.arrivals_done && self.outstanding == 0 && txn_idle && self.blocked.is_empty())
+    }
+
+    /// Time send() spent blocked on a full buffer, until `now` (µs).
+    pub fn blocked_until(&self, now: Instant) -> u64 {
+        self.blocked_us + self.blocked_since.map_or(0, |since| now.since(since).us())
+    }
+
+    /// Bytes of `buffer.memory` one new batch takes.
+    fn batch_alloc(&self) -> u64 {
+        (self.config.batch_size as u64).max(self.record_bytes as u64)
     }
 
     /// The aborted transaction's records go back in front of the backlog, in
@@ -300,9 +334,22 @@ impl World {
         self.trace.note(now, Step::Send, record as u64, p as u64, g as u64);
         let pr = &mut self.producers[p as usize];
         match (pr.txn, pr.txn_state) {
+            (None, _) if !pr.blocked.is_empty() => {
+                // The application is inside a blocked send(): this record waits behind it.
+                pr.blocked.push_back(record);
+                pr.max_backlog = pr.max_backlog.max(pr.blocked.len() as u64);
+            }
             (None, _) => {
-                self.accumulate(p, local, record);
-                self.try_send(p);
+                if self.has_room(p, local) {
+                    self.accumulate(p, local, record);
+                    self.try_send(p);
+                } else {
+                    let pr = &mut self.producers[p as usize];
+                    pr.blocked.push_back(record);
+                    pr.max_backlog = pr.max_backlog.max(1);
+                    pr.blocked_since = Some(now);
+                    self.wait_for_memory(p);
+                }
             }
             (Some(_), TxnClient::InTxn) => {
                 pr.txn_records.push(record);
@@ -320,6 +367,60 @@ impl World {
         let pr = &mut self.producers[p as usize];
         let next = pr.next_arrival(now);
         self.at(next, Event::ProducerArrival { p, inc });
+    }
+
+    /// Whether a record for partition `local` fits: it joins the open batch,
+    /// or a new batch can take `batch.size` bytes of `buffer.memory`.
+    fn has_room(&self, p: u32, local: u32) -> bool {
+        let pr = &self.producers[p as usize];
+        pr.parts[local as usize].open.is_some() || pr.reserved + pr.batch_alloc() <= pr.config.buffer_memory
+    }
+
+    /// The head of the blocked queue waits for memory; `max.block.ms` from now it fails.
+    fn wait_for_memory(&mut self, p: u32) {
+        let pr = &mut self.producers[p as usize];
+        let Some(&record) = pr.blocked.front() else { return };
+        if pr.head_waiting != Some(record) {
+            pr.head_waiting = Some(record);
+            let (inc, max_block) = (pr.inc, pr.config.max_block);
+            self.after(max_block, Event::SendBlocked { p, inc, record });
+        }
+    }
+
+    /// Memory came back: blocked send() calls go on in order, until one does
+    /// not fit again.
+    fn drain_blocked(&mut self, p: u32) {
+        let now = self.now;
+        while let Some(&record) = self.producers[p as usize].blocked.front() {
+            let local = self.ledger.records[record as usize].partition - self.producers[p as usize].first_partition;
+            if !self.has_room(p, local) {
+                return self.wait_for_memory(p);
+            }
+            let pr = &mut self.producers[p as usize];
+            pr.blocked.pop_front();
+            pr.head_waiting = None;
+            self.accumulate(p, local, record);
+        }
+        let pr = &mut self.producers[p as usize];
+        if let Some(since) = pr.blocked_since.take() {
+            pr.blocked_us += now.since(since).us();
+        }
+    }
+
+    /// `max.block.ms` passed with send() still blocked: it throws
+    /// (TimeoutException), the record fails, and the application moves on.
+    pub(crate) fn on_send_blocked(&mut self, p: u32, inc: u32, record: RecordId) {
+        let now = self.now;
+        let pr = &mut self.producers[p as usize];
+        if !pr.up || pr.inc != inc || pr.head_waiting != Some(record) || pr.blocked.front() != Some(&record) {
+            return;
+        }
+        pr.blocked.pop_front();
+        pr.head_waiting = None;
+        self.ledger.fail(record, now);
+        self.trace.note(now, Step::Fail, record as u64, p as u64, 1);
+        self.drain_blocked(p);
+        self.try_send(p);
     }
 
     /// Adds a record to the open batch of partition `local`, closing it when full.
@@ -353,6 +454,8 @@ impl World {
     fn new_batch(&mut self, p: u32, local: u32) -> u32 {
         let pr = &mut self.producers[p as usize];
         pr.outstanding += 1;
+        let alloc = pr.batch_alloc();
+        pr.reserved += alloc;
         let fresh = Batch {
             producer: p,
             inc: pr.inc,
@@ -371,6 +474,7 @@ impl World {
             txn: false,
             base_seq: NO_SEQ,
             refs: 0,
+            alloc,
         };
         match self.free_batches.pop() {
             Some(b) => {
@@ -410,7 +514,7 @@ impl World {
         }
         let local = self.batches[batch as usize].partition - pr.first_partition;
         if pr.parts[local as usize].open == Some(batch) {
-            self.close_batch(p, local);
+            // Ready to send; it keeps taking records until the sender drains it.
             self.try_send(p);
         }
     }
@@ -422,6 +526,10 @@ impl World {
         }
         if pr.wake_at.is_some_and(|t| t <= self.now) {
             pr.wake_at = None;
+        }
+        if pr.wake_blocked {
+            pr.wake_blocked = false;
+            self.drain_blocked(p);
         }
         self.try_send(p);
     }
@@ -443,6 +551,10 @@ impl World {
         let n = self.producers[p as usize].partitions;
         for local in 0..n {
             loop {
+                let pr = &self.producers[p as usize];
+                if pr.parts[local as usize].queue.is_empty() && !self.drain_open_batch(p, local) {
+                    break;
+                }
                 let pr = &self.producers[p as usize];
                 let Some(&b) = pr.parts[local as usize].queue.front() else { break };
                 let bt = &self.batches[b as usize];
@@ -486,6 +598,35 @@ impl World {
         }
     }
 
+    /// Kafka's sender drains an open batch once `linger.ms` has passed and
+    /// the partition's leader can take a request; until then the batch keeps
+    /// taking records (so an outage fills batches instead of making many
+    /// small ones). An open batch past `delivery.timeout.ms` is drained to fail.
+    /// Returns whether a batch was moved to the send queue.
+    fn drain_open_batch(&mut self, p: u32, local: u32) -> bool {
+        let now = self.now;
+        let pr = &self.producers[p as usize];
+        let Some(b) = pr.parts[local as usize].open else { return false };
+        let bt = &self.batches[b as usize];
+        let expired = now >= bt.created.add(pr.config.delivery_timeout);
+        if !expired {
+            if now < bt.created.add(pr.config.linger) {
+                return false;
+            }
+            let g = pr.first_partition + local;
+            let Some(leader) = self.partitions[g as usize].leader_broker() else {
+                let at = now.add(pr.config.retry_backoff);
+                self.wake_producer_at(p, at);
+                return false;
+            };
+            if pr.in_flight_to[leader as usize] >= pr.config.max_in_flight_requests_per_connection {
+                return false;
+            }
+        }
+        self.close_batch(p, local);
+        true
+    }
+
     fn send_batch(&mut self, p: u32, b: u32, leader: u32) {
         let now = self.now;
         let req = self.next_req;
@@ -525,13 +666,12 @@ impl World {
         let msg = Msg::Produce { p, inc, batch: b, req, partition: g, acks };
         if acks == Acks::Zero {
             // Fire and forget: acknowledged the moment it is written to the socket.
-            bt.state = BatchState::Done;
             for i in 0..self.batches[b as usize].records.len() {
                 let r = self.batches[b as usize].records[i];
                 self.ledger.ack(r, now);
                 self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
             }
-            self.producers[p as usize].outstanding -= 1;
+            self.retire_batch(p, b);
         } else {
             bt.state = BatchState::InFlight;
             pr.in_flight_to[leader as usize] += 1;
@@ -545,6 +685,27 @@ impl World {
         let bt = &mut self.batches[b as usize];
         debug_assert!(bt.refs > 0);
         bt.refs -= 1;
+        self.maybe_free_batch(b);
+    }
+
+    /// Batch `b` is done (acknowledged, failed or abandoned): it no longer
+    /// counts as outstanding and its memory goes back to the producer's
+    /// buffer, which may unblock a send() waiting for it.
+    fn retire_batch(&mut self, p: u32, b: u32) {
+        let bt = &mut self.batches[b as usize];
+        debug_assert_ne!(bt.state, BatchState::Done);
+        bt.state = BatchState::Done;
+        let alloc = bt.alloc;
+        let pr = &mut self.producers[p as usize];
+        pr.outstanding -= 1;
+        pr.reserved -= alloc;
+        if !pr.blocked.is_empty() && !pr.wake_blocked {
+            // A send() waits for memory: it goes on at the next step.
+            pr.wake_blocked = true;
+            let inc = pr.inc;
+            let now = self.now;
+            self.at(now, Event::ProducerWake { p, inc });
+        }
         self.maybe_free_batch(b);
     }
 
@@ -596,9 +757,7 @@ impl World {
     /// A transactional batch that can never land in this epoch: abandon it
     /// (its records go again in the next transaction) and abort.
     fn fence_txn_batch(&mut self, p: u32, b: u32) {
-        self.batches[b as usize].state = BatchState::Done;
-        self.producers[p as usize].outstanding -= 1;
-        self.maybe_free_batch(b);
+        self.retire_batch(p, b);
         let pr = &mut self.producers[p as usize];
         pr.fenced = true;
         pr.txn_failed = true;
@@ -689,9 +848,7 @@ impl World {
             self.ledger.ack(r, now);
             self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
         }
-        self.batches[b as usize].state = BatchState::Done;
-        self.producers[p as usize].outstanding -= 1;
-        self.maybe_free_batch(b);
+        self.retire_batch(p, b);
         self.maybe_end_txn(p);
     }
 
@@ -702,9 +859,7 @@ impl World {
         let pr = &self.producers[p as usize];
         if pr.txn_state == TxnClient::Aborting && pr.txn.is_some() {
             // The transaction is aborting: no retry, the records go in the next one.
-            self.batches[b as usize].state = BatchState::Done;
-            self.producers[p as usize].outstanding -= 1;
-            self.maybe_free_batch(b);
+            self.retire_batch(p, b);
             return self.maybe_end_txn(p);
         }
         let cfg = &pr.config;
@@ -739,9 +894,7 @@ impl World {
     fn fail_batch(&mut self, p: u32, b: u32) {
         let now = self.now;
         if self.producers[p as usize].txn.is_some() {
-            self.batches[b as usize].state = BatchState::Done;
-            self.producers[p as usize].outstanding -= 1;
-            self.maybe_free_batch(b);
+            self.retire_batch(p, b);
             self.producers[p as usize].txn_failed = true;
             self.abort_txn(p);
             return self.maybe_end_txn(p);
@@ -751,9 +904,7 @@ impl World {
             self.ledger.fail(r, now);
             self.trace.note(now, Step::Fail, r as u64, p as u64, 0);
         }
-        self.batches[b as usize].state = BatchState::Done;
-        self.producers[p as usize].outstanding -= 1;
-        self.maybe_free_batch(b);
+        self.retire_batch(p, b);
     }
 
     /// The producer process dies: buffered records are gone with it; requests
@@ -792,6 +943,14 @@ impl World {
         pr.txn_records.clear();
         pr.backlog.clear();
         pr.txn_state = TxnClient::Ready;
+        // Memory and a blocked send() die with the process too.
+        pr.reserved = 0;
+        pr.blocked.clear();
+        pr.head_waiting = None;
+        pr.wake_blocked = false;
+        if let Some(since) = pr.blocked_since.take() {
+            pr.blocked_us += self.now.since(since).us();
+        }
     }
 
     pub(crate) fn restart_producer(&mut self, p: u32) {
@@ -855,9 +1014,7 @@ impl World {
             dropped.extend(q.queue.drain(..));
         }
         for b in dropped {
-            self.batches[b as usize].state = BatchState::Done;
-            self.producers[p as usize].outstanding -= 1;
-            self.maybe_free_batch(b);
+            self.retire_batch(p, b);
         }
         self.maybe_end_txn(p);
     }

@@ -80,6 +80,11 @@ pub struct Summary {
     /// for a rebalance to complete (eager rebalances stop the world).
     pub stop_the_world_ms: u64,
     pub commits_failed: u64,
+    /// Summed over producers: time send() was blocked waiting for
+    /// `buffer.memory` (up to `max.block.ms` per call).
+    pub producer_blocked_ms: u64,
+    /// The most records a producer's application held back while send() was blocked.
+    pub max_source_backlog: u64,
     /// Transactions (producers' and consumers') that committed / aborted.
     pub transactions_committed: u64,
     pub transactions_aborted: u64,
@@ -112,6 +117,8 @@ impl Summary {
             "rebalances" => self.rebalances as f64,
             "stop_the_world_ms" => self.stop_the_world_ms as f64,
             "commits_failed" => self.commits_failed as f64,
+            "producer_blocked_ms" => self.producer_blocked_ms as f64,
+            "max_source_backlog" => self.max_source_backlog as f64,
             "transactions_committed" => self.transactions_committed as f64,
             "transactions_aborted" => self.transactions_aborted as f64,
             "latency_ms.p50" => self.latency_ms.p50,
@@ -208,9 +215,14 @@ pub fn summarize(w: &World) -> Summary {
     let mut commits_failed = 0;
     let mut latencies = Vec::new();
     let mut reachable = vec![false; ledger.records.len()];
+    // Records still waiting in a blocked send() would go out with more time.
+    let waiting: Vec<u32> = w.producers.iter().filter(|p| p.up).flat_map(|p| p.blocked.iter().copied()).collect();
     for (gi, g) in w.groups.iter().enumerate() {
         let gl = &ledger.groups[gi];
         reachable.iter_mut().for_each(|x| *x = false);
+        for &r in &waiting {
+            reachable[r as usize] = true;
+        }
         for p in 0..g.partitions {
             let part = &w.partitions[(g.first_partition + p) as usize];
             let from = g.committed[p as usize].unwrap_or(0);
@@ -325,6 +337,8 @@ pub fn summarize(w: &World) -> Summary {
         rebalances: ledger.rebalances,
         stop_the_world_ms: ledger.groups.iter().map(|g| g.stop_the_world_us).sum::<u64>() / 1000,
         commits_failed,
+        producer_blocked_ms: w.producers.iter().map(|p| p.blocked_until(w.end_time())).sum::<u64>() / 1000,
+        max_source_backlog: w.producers.iter().map(|p| p.max_backlog).max().unwrap_or(0),
         transactions_committed: ledger.transactions_committed,
         transactions_aborted: ledger.transactions_aborted,
         final_members: w.groups.iter().map(|g| g.members.len() as u64).sum(),
@@ -398,6 +412,8 @@ mod tests {
             rebalances: 0,
             stop_the_world_ms: 0,
             commits_failed: 0,
+            producer_blocked_ms: 0,
+            max_source_backlog: 0,
             transactions_committed: 0,
             transactions_aborted: 0,
             final_members: 0,

@@ -19,6 +19,8 @@ pub const METRICS: &[&str] = &[
     "rebalances",
     "stop_the_world_ms",
     "commits_failed",
+    "producer_blocked_ms",
+    "max_source_backlog",
     "transactions_committed",
     "transactions_aborted",
     "latency_ms.p50",

@@ -535,16 +535,6 @@ struct Cx {
 }
 
 impl Cx {
-    /// A modelled name whose value is read and kept but does not affect a
-    /// run yet: said once, at its key.
-    fn not_simulated(&mut self, e: &Entry<'_>, why: &str) {
-        self.notes.push(Note {
-            pos: e.key_pos,
-            field: e.field.clone(),
-            message: format!("`{}` is read but not simulated yet ({why}); it has no effect on the run", e.key),
-        });
-    }
-
     /// A config name that is not modelled in `section`: a warning if Kafka
     /// has it there, an error otherwise.
     fn other_config(&mut self, e: &Entry<'_>, path: &str, section: Section) -> R<()> {
@@ -1070,7 +1060,7 @@ struct ProducerExplicit {
     retry_backoff: Option<Duration>,
     linger: Option<Ex<Duration>>,
     batch_size: Option<u32>,
-    buffer_memory: Option<u64>,
+    buffer_memory: Option<Ex<u64>>,
     max_block: Option<Duration>,
     /// `Some(None)`: explicitly no transactional id (`transactional.id: ~`).
     transactional_id: Option<Ex<Option<String>>>,
@@ -1145,14 +1135,8 @@ fn producer(
                 // 0 is allowed as in Kafka ("no batching"): the producer then
                 // closes a batch after every record (one record per batch).
                 "batch.size" => x.batch_size = Some(u32_in(v, f, 0, I32_MAX)?),
-                "buffer.memory" => {
-                    x.buffer_memory = Some(u64_in(v, f, 0, i128::from(i64::MAX))?);
-                    cx.not_simulated(e, "send() never blocks on a full buffer");
-                }
-                "max.block.ms" => {
-                    x.max_block = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?);
-                    cx.not_simulated(e, "send() never blocks on a full buffer");
-                }
+                "buffer.memory" => x.buffer_memory = ex(u64_in(v, f, 0, i128::from(i64::MAX))?, e),
+                "max.block.ms" => x.max_block = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
                 "transactional.id" => {
                     let id = if v.is_null() { None } else { Some(string(v, f, "a transactional id")?) };
                     if id.as_deref() == Some("") {
@@ -1220,8 +1204,8 @@ fn resolve_producer(
     if let Some(b) = x.batch_size {
         c.batch_size = b;
     }
-    if let Some(b) = x.buffer_memory {
-        c.buffer_memory = b;
+    if let Some(e) = &x.buffer_memory {
+        c.buffer_memory = e.value;
     }
     if let Some(d) = x.max_block {
         c.max_block = d;
@@ -1319,6 +1303,21 @@ fn resolve_producer(
                 format!("{path}: {why} but {what}{from}; Kafka rejects this with a ConfigException (\"{kafka_text}\")"),
             )
             .hint(hint));
+        }
+    }
+
+    // The buffer pool hands out a batch.size chunk per batch: the whole buffer must hold one.
+    if c.buffer_memory < u64::from(c.batch_size) {
+        if let Some(e) = &x.buffer_memory {
+            return Err(problem(
+                e.key,
+                &e.field,
+                format!(
+                    "{}: buffer.memory ({}) is smaller than batch.size ({}): no batch would ever fit, and every send() would fail",
+                    e.field, c.buffer_memory, c.batch_size
+                ),
+            )
+            .hint(format!("set `buffer.memory` to at least {}", c.batch_size)));
         }
     }
 

@@ -627,26 +627,24 @@ fn io_and_encoding_errors() {
 }
 
 #[test]
-fn read_but_not_simulated_configs_warn() {
+fn buffer_and_assignor_configs_are_modelled_without_warnings() {
     let src = with(
-        "    config:\n      buffer.memory: 1024\n      max.block.ms: 10\n",
+        "    config:\n      buffer.memory: 20000\n      max.block.ms: 10\n",
         "    config:\n      request.timeout.ms: 5000\n      partition.assignment.strategy: cooperative-sticky\n",
     );
     let l = ok(&src);
     let p = &l.scenario.producers[0].config;
-    assert_eq!((p.buffer_memory, p.max_block), (1024, Duration::from_ms(10)));
+    assert_eq!((p.buffer_memory, p.max_block), (20000, Duration::from_ms(10)));
     assert_eq!(l.scenario.consumers[0].config.request_timeout, Duration::from_ms(5000));
-    let got: Vec<(usize, &str)> = l.warnings.iter().map(|w| (w.line, w.field.as_str())).collect();
-    assert_eq!(got, [(10, "producers[0].config.buffer.memory"), (11, "producers[0].config.max.block.ms"),]);
-    assert_eq!(
-        l.warnings[0].message,
-        "`buffer.memory` is read but not simulated yet (send() never blocks on a full buffer); it has no effect on the run"
-    );
-    // Every assignor is modelled: no warning; the group uses the first listed.
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    // The group uses the first listed assignor.
     let c = &l.scenario.consumers[0].config;
     assert_eq!((c.assignor(), c.cooperative()), (Assignor::CooperativeSticky, true));
-    let l = ok(&with("", "    config:\n      partition.assignment.strategy: range\n"));
-    assert!(l.warnings.is_empty());
+    // A buffer smaller than one batch could never send anything.
+    let e = err(&with("    config:\n      buffer.memory: 1024\n", ""));
+    assert_eq!(at(&e), (10, 7, "producers[0].config.buffer.memory"));
+    assert!(e.message.contains("smaller than batch.size (16384)"), "{e}");
+    assert_eq!(e.hint.as_deref(), Some("set `buffer.memory` to at least 16384"));
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub enum Event {
     Deliver { from: Node, to: Node, msg: Msg },
     /// The application of producer `p` calls send() for its next record.
     ProducerArrival { p: u32, inc: u32 },
+    /// `max.block.ms` of a send() blocked on a full buffer (holding `record`) has passed.
+    SendBlocked { p: u32, inc: u32, record: u32 },
     /// `linger.ms` of an open batch has passed.
     LingerExpired { p: u32, inc: u32, batch: u32 },
     /// A retry backoff has passed or metadata may have changed: try to send.

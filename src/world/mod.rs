@@ -365,6 +365,7 @@ impl World {
             Event::ProducerArrival { p, inc } => self.on_arrival(p, inc),
             Event::LingerExpired { p, inc, batch } => self.on_linger_expired(p, inc, batch),
             Event::ProducerWake { p, inc } => self.on_producer_wake(p, inc),
+            Event::SendBlocked { p, inc, record } => self.on_send_blocked(p, inc, record),
             Event::RequestTimeout { p, inc, batch, req } => self.on_request_timeout(p, inc, batch, req),
             Event::ReplicaFetchExpired { partition, replica, token } => {
                 self.on_replica_fetch_expired(partition, replica, token)
@@ -631,7 +632,8 @@ impl World {
             | Event::LingerExpired { p, .. }
             | Event::ProducerWake { p, .. }
             | Event::RequestTimeout { p, .. }
-            | Event::TxnCommitDue { p, .. } => Node::Producer(p),
+            | Event::TxnCommitDue { p, .. }
+            | Event::SendBlocked { p, .. } => Node::Producer(p),
             Event::HeartbeatTick { c, .. }
             | Event::ConsumerWake { c, .. }
             | Event::ProcessDone { c, .. }
