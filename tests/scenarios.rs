@@ -119,6 +119,11 @@ fn snapshot_cooperative_vs_eager() {
 }
 
 #[test]
+fn snapshot_backpressure() {
+    insta::assert_snapshot!("backpressure", json(&run(load("backpressure"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -417,4 +422,18 @@ fn commit_after_each_record_shrinks_the_redelivery() {
     let a = run(sc).summary;
     assert_eq!((a.lost, a.pending), (0, 0), "{a:?}");
     assert!(a.duplicates > 0 && a.duplicates == a.redelivered, "{a:?}");
+}
+
+/// backpressure: the lag grows at rate − capacity (600 − 400 records/s)
+/// while two consumers run, and drains at about capacity − rate after the
+/// group is scaled to six.
+#[test]
+fn backpressure_grows_at_rate_minus_capacity_then_drains() {
+    let o = run(load("backpressure"));
+    let lag_at = |ms: u64| o.samples.iter().find(|s| s.at.ms() == ms).expect("a sample").lag as f64;
+    let growth = (lag_at(30_000) - lag_at(10_000)) / 20.0;
+    assert!((growth - 200.0).abs() < 200.0 * 0.03, "grows {growth}/s");
+    let drain = (lag_at(35_000) - lag_at(45_000)) / 10.0;
+    assert!((drain - 600.0).abs() < 600.0 * 0.15, "drains {drain}/s");
+    assert_eq!(o.summary.final_lag, 0);
 }
