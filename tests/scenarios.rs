@@ -124,6 +124,11 @@ fn snapshot_backpressure() {
 }
 
 #[test]
+fn snapshot_out_of_order() {
+    insta::assert_snapshot!("out-of-order", json(&run(load("out-of-order"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -436,4 +441,38 @@ fn backpressure_grows_at_rate_minus_capacity_then_drains() {
     let drain = (lag_at(35_000) - lag_at(45_000)) / 10.0;
     assert!((drain - 600.0).abs() < 600.0 * 0.15, "drains {drain}/s");
     assert_eq!(o.summary.final_lag, 0);
+}
+
+/// out-of-order: a longer watermark delay makes every window right at the
+/// cost of latency; allowed lateness makes them right with corrections.
+#[test]
+fn watermark_delay_trades_correctness_for_latency() {
+    use streamsim::kernel::time::Duration;
+    let fast = run(load("out-of-order")).summary;
+    let with = |f: &dyn Fn(&mut streamsim::scenario::AggregateSpec)| {
+        let mut sc = load("out-of-order");
+        f(sc.consumers[0].aggregate.as_mut().expect("the scenario aggregates"));
+        sc.expect.clear();
+        run(sc).summary
+    };
+    let slow = with(&|a| a.watermark_delay = Duration::from_secs(30));
+    assert_eq!((slow.windows.dropped_events, slow.windows.wrong_results), (0, 0), "{:?}", slow.windows);
+    assert!(fast.windows.wrong_results > 0 && fast.windows.dropped_events > 0, "{:?}", fast.windows);
+    assert!(
+        slow.windows.result_latency_ms > 20.0 * fast.windows.result_latency_ms,
+        "{:?} {:?}",
+        slow.windows,
+        fast.windows
+    );
+    let corrected = with(&|a| a.allowed_lateness = Duration::from_secs(30));
+    assert_eq!((corrected.windows.dropped_events, corrected.windows.wrong_results), (0, 0));
+    assert_eq!(corrected.windows.corrected, fast.windows.dropped_events, "each dropped view becomes a correction");
+    assert_eq!(corrected.windows.result_latency_ms, fast.windows.result_latency_ms, "first results as fast");
+    // Most late events are the phone's: without its offline periods only the web's slow tail is late.
+    let mut sc = load("out-of-order");
+    sc.producers[1].event_time.offline = None;
+    sc.expect.clear();
+    let online = run(sc).summary;
+    assert!(online.late_events * 2 < fast.late_events, "{} vs {}", online.late_events, fast.late_events);
+    assert!(online.windows.dropped_events * 2 < fast.windows.dropped_events, "{:?}", online.windows);
 }

@@ -2,6 +2,7 @@
 //! the transaction coordinator, consumers, sinks and the network. Each file holds one entity's state and
 //! the `World` handlers of the events that concern it.
 
+pub mod aggregate;
 pub mod assignor;
 pub mod broker;
 pub mod consumer;

@@ -11,7 +11,7 @@ use crate::kernel::time::{Duration, Instant};
 use crate::model::partitioner::key_partition_table;
 use crate::oracle::ledger::{Ledger, RecordId, NO_SEQ, NULL_KEY};
 use crate::oracle::trace::Step;
-use crate::scenario::{Acks, ArrivalKind, ProducerConfig, ProducerSpec, Rate};
+use crate::scenario::{Acks, ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, Msg, Node, ProduceError};
 use crate::world::World;
 
@@ -186,6 +186,10 @@ pub struct Producer {
     pub blocked_us: u64,
     /// Most records ever waiting in `blocked`.
     pub max_backlog: u64,
+    pub event_time: EventTimeSpec,
+    /// Events that happened while offline: (key, partition within the topic, event time µs).
+    held: Vec<(u32, u32, u64)>,
+    flush_scheduled: bool,
 }
 
 impl Producer {
@@ -239,13 +243,41 @@ impl Producer {
             blocked_since: None,
             blocked_us: 0,
             max_backlog: 0,
+            event_time: spec.event_time.clone(),
+            held: Vec::new(),
+            flush_scheduled: false,
         }
+    }
+
+    /// When offline now (`event_time.offline`), the moment the client is back.
+    /// Offline periods end each period: `[k·every + every − for, (k+1)·every)`.
+    fn offline_until(&self, now: Instant) -> Option<Instant> {
+        let o = self.event_time.offline?;
+        let (every, span) = (o.every.us(), o.duration.us());
+        let phase = now.us() % every;
+        (phase >= every - span).then(|| Instant(now.us() - phase + every))
+    }
+
+    /// The event time of a record sent now: earlier by the event's delay and
+    /// the clock's skew (later, for a clock that runs ahead).
+    fn event_time(&mut self, now: Instant) -> u64 {
+        let delay = match &self.event_time.delay {
+            Some(d) => d.sample(&mut self.rng).us(),
+            None => 0,
+        };
+        let t = now.us().saturating_sub(delay) as i128 - self.event_time.skew_us as i128;
+        t.clamp(0, u64::MAX as i128) as u64
     }
 
     /// No more records will come from this producer.
     pub fn is_done(&self) -> bool {
         let txn_idle = self.txn.is_none() || (self.txn_state == TxnClient::Ready && self.backlog.is_empty());
-        !self.up || (self.arrivals_done && self.outstanding == 0 && txn_idle && self.blocked.is_empty())
+        !self.up
+            || (self.arrivals_done
+                && self.outstanding == 0
+                && txn_idle
+                && self.blocked.is_empty()
+                && self.held.is_empty())
     }
 
     /// Time send() spent blocked on a full buffer, until `now` (µs).
@@ -327,10 +359,52 @@ impl World {
         } else {
             (NULL_KEY, pr.sticky)
         };
+        // The event happened now; a client that is offline holds it until it is back.
+        if let Some(until) = pr.offline_until(now) {
+            pr.held.push((key, local, now.us()));
+            if !pr.flush_scheduled {
+                pr.flush_scheduled = true;
+                self.at(until, Event::OfflineFlush { p, inc });
+            }
+        } else {
+            self.hand_to_send(p, key, local, None);
+        }
+        let pr = &mut self.producers[p as usize];
+        let next = pr.next_arrival(now);
+        self.at(next, Event::ProducerArrival { p, inc });
+    }
+
+    /// The client is back online: everything it held is sent, in order.
+    pub(crate) fn on_offline_flush(&mut self, p: u32, inc: u32) {
+        let pr = &mut self.producers[p as usize];
+        if !pr.up || pr.inc != inc {
+            return;
+        }
+        pr.flush_scheduled = false;
+        let held = std::mem::take(&mut pr.held);
+        for &(key, local, event_us) in &held {
+            self.hand_to_send(p, key, local, Some(event_us));
+        }
+        let mut held = held;
+        held.clear();
+        self.producers[p as usize].held = held;
+    }
+
+    /// The application calls send() for a record of `key` bound for
+    /// partition `local`; `event_us` is its event time if already known.
+    fn hand_to_send(&mut self, p: u32, key: u32, local: u32, event_us: Option<u64>) {
+        let now = self.now;
+        let pr = &mut self.producers[p as usize];
+        let inc = pr.inc;
         let g = pr.first_partition + local;
         let send_seq = pr.sent;
         pr.sent += 1;
+        let event_us = match event_us {
+            Some(t) => t,
+            None => pr.event_time(now),
+        };
         let record = self.ledger.send_from(p, inc, key, g, send_seq, now);
+        self.ledger.records[record as usize].event_us = event_us;
         self.trace.note(now, Step::Send, record as u64, p as u64, g as u64);
         let pr = &mut self.producers[p as usize];
         match (pr.txn, pr.txn_state) {
@@ -364,9 +438,6 @@ impl World {
                 }
             }
         }
-        let pr = &mut self.producers[p as usize];
-        let next = pr.next_arrival(now);
-        self.at(next, Event::ProducerArrival { p, inc });
     }
 
     /// Whether a record for partition `local` fits: it joins the open batch,
@@ -943,7 +1014,9 @@ impl World {
         pr.txn_records.clear();
         pr.backlog.clear();
         pr.txn_state = TxnClient::Ready;
-        // Memory and a blocked send() die with the process too.
+        // Memory, a blocked send() and held offline events die with the process too.
+        pr.held.clear();
+        pr.flush_scheduled = false;
         pr.reserved = 0;
         pr.blocked.clear();
         pr.head_waiting = None;

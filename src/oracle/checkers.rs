@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::oracle::ledger::NEVER;
+use crate::oracle::ledger::{NEVER, NULL_KEY};
 use crate::oracle::metrics::METRICS;
 use crate::scenario::Expectation;
 use crate::world::World;
@@ -40,6 +40,22 @@ pub struct PartitionOut {
     pub committed: BTreeMap<String, u64>,
 }
 
+/// The windowed aggregations' results, judged against the truth.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WindowsOut {
+    /// Window results emitted, corrections included.
+    pub fired: u64,
+    /// Firings of a window that had fired before (late events within the lateness).
+    pub corrected: u64,
+    /// Late events dropped: their window had closed for good.
+    pub dropped_events: u64,
+    /// Windows whose final result differs from the count of every produced
+    /// record's event time (missing windows and windows that should not exist included).
+    pub wrong_results: u64,
+    /// Mean time from a window's end (event time) to its first result.
+    pub result_latency_ms: f64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ExpectationOut {
     pub name: String,
@@ -70,6 +86,9 @@ pub struct Summary {
     pub redelivered: u64,
     pub duplicates: u64,
     pub reordered: u64,
+    /// Events that reached an aggregation behind its watermark.
+    pub late_events: u64,
+    pub windows: WindowsOut,
     pub max_lag: u64,
     pub final_lag: u64,
     /// Slope of the lag (records/s): a least-squares line through the lag
@@ -111,6 +130,12 @@ impl Summary {
             "redelivered" => self.redelivered as f64,
             "duplicates" => self.duplicates as f64,
             "reordered" => self.reordered as f64,
+            "late_events" => self.late_events as f64,
+            "windows.fired" => self.windows.fired as f64,
+            "windows.corrected" => self.windows.corrected as f64,
+            "windows.dropped_events" => self.windows.dropped_events as f64,
+            "windows.wrong_results" => self.windows.wrong_results as f64,
+            "windows.result_latency_ms" => self.windows.result_latency_ms,
             "max_lag" => self.max_lag as f64,
             "lag_growth_per_s" => self.lag_growth_per_s,
             "final_lag" => self.final_lag as f64,
@@ -168,6 +193,42 @@ fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
     let n = sorted_us.len() as u64;
     let rank = (q_per_mille * n).div_ceil(1000).clamp(1, n);
     sorted_us[(rank - 1) as usize] as f64 / 1000.0
+}
+
+/// Every group aggregation's results against the truth: the same windows
+/// over the event times of every record produced to the group's topic.
+fn windows(w: &World) -> WindowsOut {
+    let mut out = WindowsOut::default();
+    let (mut latency_sum, mut latency_n) = (0u128, 0u64);
+    for (gi, g) in w.groups.iter().enumerate() {
+        let Some(agg) = w.ledger.groups[gi].aggregate.as_ref() else { continue };
+        out.fired += agg.counters.fired;
+        out.corrected += agg.counters.corrected;
+        out.dropped_events += agg.counters.dropped_events;
+        let (first, end) = (g.first_partition, g.first_partition + g.partitions);
+        let mut events: Vec<(u32, u64)> = w
+            .ledger
+            .records
+            .iter()
+            .filter(|r| r.partition >= first && r.partition < end)
+            .map(|r| {
+                let key = if r.key == NULL_KEY { u32::MAX } else { w.ledger.key_slot(r.producer, r.key) };
+                (key, r.event_us)
+            })
+            .collect();
+        let truth = crate::model::aggregate::truth_windows(agg.spec.window, &mut events);
+        let results = agg.results();
+        out.wrong_results += truth.iter().filter(|(k, &n)| results.get(k).map(|r| r.0) != Some(n)).count() as u64;
+        out.wrong_results += results.keys().filter(|k| !truth.contains_key(k)).count() as u64;
+        for (&(_, _, end_us), &(_, fired_us)) in &results {
+            latency_sum += u128::from(fired_us.saturating_sub(end_us));
+            latency_n += 1;
+        }
+    }
+    if latency_n > 0 {
+        out.result_latency_ms = ((latency_sum / u128::from(latency_n)) as f64 / 1000.0 * 1000.0).round() / 1000.0;
+    }
+    out
 }
 
 /// The least-squares slope of lag over time while producers run, from the
@@ -331,6 +392,8 @@ pub fn summarize(w: &World) -> Summary {
         redelivered,
         duplicates,
         reordered,
+        late_events: w.ledger.groups.iter().filter_map(|g| g.aggregate.as_ref()).map(|a| a.counters.late_events).sum(),
+        windows: windows(w),
         max_lag: w.max_lag,
         lag_growth_per_s: lag_growth_per_s(w),
         final_lag,
@@ -406,6 +469,8 @@ mod tests {
             redelivered: 0,
             duplicates: 0,
             reordered: 0,
+            late_events: 0,
+            windows: WindowsOut::default(),
             max_lag: 0,
             lag_growth_per_s: 0.0,
             final_lag: 0,

@@ -24,6 +24,8 @@ pub struct RecordLife {
     /// Position in its producer's send order (per producer instance).
     pub send_seq: u64,
     pub sent_us: u64,
+    /// Event time (µs): when what it records happened (by default, sent_us).
+    pub event_us: u64,
     /// First acknowledgement to the application, or NEVER.
     pub acked_us: u64,
     /// When send() reported failure to the application, or NEVER.
@@ -64,6 +66,8 @@ pub struct GroupLedger {
     pub commits_failed: u64,
     /// Member-time spent with every partition revoked for an eager rebalance (µs).
     pub stop_the_world_us: u64,
+    /// The group's windowed aggregation over its sink (`aggregate:`).
+    pub aggregate: Option<crate::model::aggregate::Aggregator>,
 }
 
 /// A group's assignment after a completed rebalance.
@@ -130,6 +134,7 @@ impl Ledger {
             partition,
             send_seq,
             sent_us: at.us(),
+            event_us: at.us(),
             acked_us: NEVER,
             failed_us: NEVER,
             written: 0,
@@ -137,6 +142,11 @@ impl Ledger {
             seq: NO_SEQ,
         });
         id as RecordId
+    }
+
+    /// A (producer, key) pair's index among every producer's keys.
+    pub fn key_slot(&self, producer: u32, key: u32) -> u32 {
+        self.key_base[producer as usize] + key
     }
 
     pub fn ack(&mut self, r: RecordId, at: Instant) {
@@ -187,6 +197,12 @@ impl Ledger {
             g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
         }
         let d = &mut g.deliveries[r as usize];
+        if let Some(agg) = g.aggregate.as_mut() {
+            // The aggregation sees every effect, a duplicate as much as the first.
+            let rec = &self.records[r as usize];
+            let key = if rec.key == NULL_KEY { u32::MAX } else { self.key_base[rec.producer as usize] + rec.key };
+            agg.observe(rec.event_us, key, at.us());
+        }
         {
             d.effects += 1;
             if d.effects == 1 {

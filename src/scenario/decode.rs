@@ -1084,6 +1084,7 @@ fn producer(
         "keys",
         "record_bytes",
         "transaction_interval",
+        "event_time",
         "config",
     ])?;
     let name_node = m.require("name", "name: web")?;
@@ -1115,6 +1116,10 @@ fn producer(
             Some((d, e.key_pos, e.field.clone()))
         }
         None => None,
+    };
+    let event_time = match m.get("event_time") {
+        Some(e) => event_time(e.value, &e.field)?,
+        None => EventTimeSpec::default(),
     };
     let path = join(field, "config");
     let mut x = ProducerExplicit::default();
@@ -1161,9 +1166,109 @@ fn producer(
         }
     }
     let transaction_interval = transaction_interval.map_or(Duration::from_ms(100), |(d, _, _)| d);
-    let spec =
-        ProducerSpec { name, topic, instances, rate, messages, keys, record_bytes, transaction_interval, config };
+    let spec = ProducerSpec {
+        name,
+        topic,
+        instances,
+        rate,
+        messages,
+        keys,
+        record_bytes,
+        transaction_interval,
+        event_time,
+        config,
+    };
     Ok((spec, name_node.pos))
+}
+
+/// `event_time: { delay: { exp: 200ms }, skew: { behind: 1s }, offline: { every: 30s, for: 10s } }`.
+fn event_time(node: &Node, field: &str) -> R<EventTimeSpec> {
+    let m = mapping(node, field, "a mapping like `{ delay: { exp: 200ms } }`")?;
+    m.known(&["delay", "skew", "offline"])?;
+    let mut spec = EventTimeSpec::default();
+    if let Some(e) = m.get("delay") {
+        spec.delay = Some(dist(e.value, &e.field)?);
+    }
+    if let Some(e) = m.get("skew") {
+        let sm = mapping(e.value, &e.field, "`{ behind: 1s }` or `{ ahead: 1s }`")?;
+        sm.known(&["behind", "ahead"])?;
+        match (sm.get("behind"), sm.get("ahead")) {
+            (Some(b), None) => spec.skew_us = duration(b.value, &b.field)?.us().min(i64::MAX as u64) as i64,
+            (None, Some(a)) => spec.skew_us = -(duration(a.value, &a.field)?.us().min(i64::MAX as u64) as i64),
+            (Some(_), Some(a)) => {
+                return Err(problem(a.key_pos, &a.field, format!("{}: a clock is either behind or ahead", e.field)))
+            }
+            (None, None) => return Err(sm.missing("behind", "behind: 1s").hint("or `ahead: 1s`")),
+        }
+    }
+    if let Some(e) = m.get("offline") {
+        let om = mapping(e.value, &e.field, "`{ every: 30s, for: 10s }`")?;
+        om.known(&["every", "for"])?;
+        let every = om.require("every", "every: 30s")?;
+        let every = positive_duration(every, &join(&e.field, "every"))?;
+        let span = om.require("for", "for: 10s")?;
+        let span_d = positive_duration(span, &join(&e.field, "for"))?;
+        if span_d >= every {
+            return Err(problem(
+                span.pos,
+                &join(&e.field, "for"),
+                format!("{}.for: must be shorter than `every`", e.field),
+            )
+            .hint("the client must come back online between two offline periods"));
+        }
+        spec.offline = Some(Offline { every, duration: span_d });
+    }
+    Ok(spec)
+}
+
+/// `aggregate: { window: { tumbling: 10s }, watermark: 2s, allowed_lateness: 0s, late: drop }`.
+fn aggregate(node: &Node, field: &str) -> R<AggregateSpec> {
+    let m = mapping(node, field, "a mapping like `{ window: { tumbling: 10s }, watermark: 2s }`")?;
+    m.known(&["window", "watermark", "allowed_lateness", "late"])?;
+    let w = m.require("window", "window: { tumbling: 10s }")?;
+    let wf = join(field, "window");
+    let wm = mapping(w, &wf, "`{ tumbling: 10s }`, `{ sliding: { size: 10s, every: 5s } }` or `{ session: 5s }`")?;
+    wm.known(&["tumbling", "sliding", "session"])?;
+    let window = match wm.entries.as_slice() {
+        [e] => match e.key {
+            "tumbling" => WindowKind::Tumbling { size: positive_duration(e.value, &e.field)? },
+            "session" => WindowKind::Session { gap: positive_duration(e.value, &e.field)? },
+            _ => {
+                let sm = mapping(e.value, &e.field, "`{ size: 10s, every: 5s }`")?;
+                sm.known(&["size", "every"])?;
+                let size_n = sm.require("size", "size: 10s")?;
+                let size = positive_duration(size_n, &join(&e.field, "size"))?;
+                let every_n = sm.require("every", "every: 5s")?;
+                let slide = positive_duration(every_n, &join(&e.field, "every"))?;
+                if slide > size || size.us() % slide.us() != 0 {
+                    return Err(problem(
+                        every_n.pos,
+                        &join(&e.field, "every"),
+                        format!("{}.every: must divide the window size ({size}) evenly", e.field),
+                    )
+                    .hint("e.g. `{ size: 10s, every: 5s }`"));
+                }
+                WindowKind::Sliding { size, slide }
+            }
+        },
+        _ => {
+            return Err(problem(w.pos, &wf, format!("{wf}: give one window kind: tumbling, sliding or session"))
+                .hint("e.g. `window: { tumbling: 10s }`"))
+        }
+    };
+    let watermark_delay = match m.get("watermark") {
+        Some(e) => duration(e.value, &e.field)?,
+        None => Duration::ZERO,
+    };
+    let allowed_lateness = match m.get("allowed_lateness") {
+        Some(e) => duration(e.value, &e.field)?,
+        None => Duration::ZERO,
+    };
+    let late = match m.get("late") {
+        Some(e) => choice(e.value, &e.field, &[("drop", LatePolicy::Drop), ("correct", LatePolicy::Correct)])?,
+        None => LatePolicy::Drop,
+    };
+    Ok(AggregateSpec { window, watermark_delay, allowed_lateness, late })
 }
 
 fn resolve_producer(
@@ -1460,6 +1565,7 @@ fn consumer(
         "commit_every",
         "commit_async",
         "sink",
+        "aggregate",
         "config",
     ])?;
     let group_node = m.require("group", "group: analytics")?;
@@ -1479,6 +1585,10 @@ fn consumer(
     };
     let commit = match m.value("commit") {
         Some(n) => Some((choice(n, &join(field, "commit"), &COMMIT_MODES)?, n.pos)),
+        None => None,
+    };
+    let aggregate = match m.get("aggregate") {
+        Some(e) => Some(self::aggregate(e.value, &e.field)?),
         None => None,
     };
     let commit_every = match m.get("commit_every") {
@@ -1715,6 +1825,7 @@ fn consumer(
         commit: commit_mode,
         commit_every,
         commit_async,
+        aggregate,
         sink: sink_kind,
         config: c,
     };

@@ -163,7 +163,66 @@ pub struct ProducerSpec {
     /// (the application's commit loop; Kafka Streams' `commit.interval.ms`
     /// under exactly-once is 100 ms, the default here).
     pub transaction_interval: Duration,
+    /// How each record's event time relates to the moment it is sent.
+    pub event_time: EventTimeSpec,
     pub config: ProducerConfig,
+}
+
+/// A record's event time: when the thing it describes happened. By default
+/// the moment the application calls send().
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct EventTimeSpec {
+    /// The event happened this long before send() (a device buffering, a
+    /// slow upstream).
+    pub delay: Option<Dist>,
+    /// The producer's clock runs this far behind (negative: ahead).
+    pub skew_us: i64,
+    /// Periodically offline: events that happen during `for` are held and
+    /// sent together when the client is back.
+    pub offline: Option<Offline>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Offline {
+    pub every: Duration,
+    pub duration: Duration,
+}
+
+/// A windowed count over event time, fed by the group's sink effects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AggregateSpec {
+    pub window: WindowKind,
+    /// Bounded out-of-orderness: the watermark trails the largest event
+    /// time seen by this much.
+    pub watermark_delay: Duration,
+    /// A fired window still takes late events (and emits a correction)
+    /// until the watermark passes its end plus this.
+    pub allowed_lateness: Duration,
+    pub late: LatePolicy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    Tumbling {
+        size: Duration,
+    },
+    Sliding {
+        size: Duration,
+        slide: Duration,
+    },
+    /// Per key: events closer than `gap` belong to one session.
+    Session {
+        gap: Duration,
+    },
+}
+
+/// What happens to an event that arrives after its window closed for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LatePolicy {
+    /// Dropped: the window's result stays as fired.
+    Drop,
+    /// Counted anyway: the window fires again with a correction.
+    Correct,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -359,6 +418,8 @@ pub struct ConsumerSpec {
     /// `commit: after-processing`: commitAsync instead of commitSync.
     pub commit_async: bool,
     pub sink: SinkKind,
+    /// An optional windowed aggregation over the group's sink.
+    pub aggregate: Option<AggregateSpec>,
     pub config: ConsumerConfig,
 }
 

@@ -707,3 +707,39 @@ fn commit_every_and_commit_async_shape_the_after_processing_commit() {
     let e = err(&with("", "    commit: after-processing\n    commit_every: recrod\n"));
     assert_eq!(e.hint.as_deref(), Some("did you mean `record`?"));
 }
+
+#[test]
+fn event_time_and_aggregate_are_read_and_checked() {
+    let p = "    event_time:\n      delay: { exp: 200ms }\n      skew: { ahead: 1s }\n      offline: { every: 30s, for: 10s }\n";
+    let c = "    aggregate:\n      window: { sliding: { size: 10s, every: 5s } }\n      watermark: 2s\n      allowed_lateness: 1s\n      late: correct\n";
+    let sc = ok(&with(p, c)).scenario;
+    let e = &sc.producers[0].event_time;
+    assert_eq!(e.delay, Some(Dist::Exp { mean: Duration::from_ms(200) }));
+    assert_eq!(e.skew_us, -1_000_000);
+    assert_eq!(e.offline, Some(Offline { every: Duration::from_secs(30), duration: Duration::from_secs(10) }));
+    let a = sc.consumers[0].aggregate.expect("parsed");
+    assert_eq!(a.window, WindowKind::Sliding { size: Duration::from_secs(10), slide: Duration::from_secs(5) });
+    assert_eq!(
+        (a.watermark_delay, a.allowed_lateness, a.late),
+        (Duration::from_secs(2), Duration::from_secs(1), LatePolicy::Correct)
+    );
+    let a =
+        ok(&with("", "    aggregate: { window: { session: 5s } }\n")).scenario.consumers[0].aggregate.expect("parsed");
+    assert_eq!(
+        (a.window, a.watermark_delay, a.late),
+        (WindowKind::Session { gap: Duration::from_secs(5) }, Duration::ZERO, LatePolicy::Drop)
+    );
+
+    let e = err(&with("    event_time: { offline: { every: 10s, for: 10s } }\n", ""));
+    assert!(e.message.contains("must be shorter than `every`"), "{e}");
+    let e = err(&with("    event_time: { skew: { behind: 1s, ahead: 1s } }\n", ""));
+    assert!(e.message.contains("either behind or ahead"), "{e}");
+    let e = err(&with("", "    aggregate: { window: { sliding: { size: 10s, every: 3s } } }\n"));
+    assert!(e.message.contains("must divide the window size"), "{e}");
+    let e = err(&with("", "    aggregate: { window: { tumbling: 10s, session: 5s } }\n"));
+    assert!(e.message.contains("one window kind"), "{e}");
+    let e = err(&with("", "    aggregate: { window: { tumblin: 10s } }\n"));
+    assert_eq!(e.hint.as_deref(), Some("did you mean `tumbling`?"));
+    let e = err(&with("", "    aggregate: { window: { tumbling: 10s }, late: keep }\n"));
+    assert!(e.message.contains("late"), "{e}");
+}

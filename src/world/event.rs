@@ -28,6 +28,8 @@ pub enum Event {
     ProducerArrival { p: u32, inc: u32 },
     /// `max.block.ms` of a send() blocked on a full buffer (holding `record`) has passed.
     SendBlocked { p: u32, inc: u32, record: u32 },
+    /// An offline producer (`event_time.offline`) is back and sends what it held.
+    OfflineFlush { p: u32, inc: u32 },
     /// `linger.ms` of an open batch has passed.
     LingerExpired { p: u32, inc: u32, batch: u32 },
     /// A retry backoff has passed or metadata may have changed: try to send.

@@ -205,7 +205,10 @@ impl World {
         }
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
-        let ledger = Ledger::new(&keys_per_producer, groups.len());
+        let mut ledger = Ledger::new(&keys_per_producer, groups.len());
+        for (gi, spec) in scenario.consumers.iter().enumerate() {
+            ledger.groups[gi].aggregate = spec.aggregate.map(crate::model::aggregate::Aggregator::new);
+        }
         let lag_min =
             scenario.topics.iter().map(|t| t.config.replica_lag_time_max).min().unwrap_or(Duration::from_ms(30_000));
         World {
@@ -319,6 +322,13 @@ impl World {
             self.end = Some(self.now);
         }
         self.sample();
+        // The stream ends: aggregations fire every window still open.
+        let end = self.end_time().us();
+        for g in self.ledger.groups.iter_mut() {
+            if let Some(agg) = g.aggregate.as_mut() {
+                agg.finish(end);
+            }
+        }
         Ok(())
     }
 
@@ -366,6 +376,7 @@ impl World {
             Event::LingerExpired { p, inc, batch } => self.on_linger_expired(p, inc, batch),
             Event::ProducerWake { p, inc } => self.on_producer_wake(p, inc),
             Event::SendBlocked { p, inc, record } => self.on_send_blocked(p, inc, record),
+            Event::OfflineFlush { p, inc } => self.on_offline_flush(p, inc),
             Event::RequestTimeout { p, inc, batch, req } => self.on_request_timeout(p, inc, batch, req),
             Event::ReplicaFetchExpired { partition, replica, token } => {
                 self.on_replica_fetch_expired(partition, replica, token)
@@ -633,7 +644,8 @@ impl World {
             | Event::ProducerWake { p, .. }
             | Event::RequestTimeout { p, .. }
             | Event::TxnCommitDue { p, .. }
-            | Event::SendBlocked { p, .. } => Node::Producer(p),
+            | Event::SendBlocked { p, .. }
+            | Event::OfflineFlush { p, .. } => Node::Producer(p),
             Event::HeartbeatTick { c, .. }
             | Event::ConsumerWake { c, .. }
             | Event::ProcessDone { c, .. }
