@@ -111,3 +111,38 @@ faults:
     let roomy = run(&yaml.replace("buffer.memory: 65536, ", "")).summary;
     assert_eq!((roomy.producer_blocked_ms, roomy.failed, roomy.max_source_backlog), (0, 0, 0), "{roomy:?}");
 }
+
+/// A Kinesis shard serves 5 GetRecords calls a second, shared by every
+/// application reading it: eight groups polling one shard get throttled;
+/// two do not. A transactional producer has no Kinesis equivalent.
+#[test]
+fn kinesis_shards_throttle_reads_past_five_calls_a_second() {
+    let groups = |n: u32| {
+        let consumers: String = (0..n)
+            .map(|i| {
+                format!(
+                    "  - {{ group: app{i}, commit: after-processing, config: {{ auto.offset.reset: earliest }} }}\n"
+                )
+            })
+            .collect();
+        format!(
+            "name: t
+duration: 20s
+platform: kinesis
+topics: [{{ name: t, partitions: 1 }}]
+producers: [{{ name: p, rate: 50/s }}]
+consumers:
+{consumers}"
+        )
+    };
+    let two = run(&groups(2)).summary;
+    let eight = run(&groups(8)).summary;
+    assert_eq!((two.throttled, two.lost), (0, 0), "{two:?}");
+    assert!(eight.throttled > 50, "{}", eight.throttled);
+    assert_eq!(eight.lost, 0, "throttled reads are retried, nothing is lost");
+    assert!(eight.latency_ms.p50 > two.latency_ms.p50);
+
+    let tx = "name: t\nduration: 5s\nplatform: kinesis\ntopics: [{ name: t, partitions: 1 }]\nproducers: [{ name: p, rate: 1/s, config: { transactional.id: x } }]\n";
+    let e = load_str(tx, "t.yaml").expect_err("refused").to_string();
+    assert!(e.contains("platform: kinesis has no transactions"), "{e}");
+}

@@ -129,6 +129,11 @@ fn snapshot_out_of_order() {
 }
 
 #[test]
+fn snapshot_kinesis_vs_kafka() {
+    insta::assert_snapshot!("kinesis-vs-kafka", json(&run(load("kinesis-vs-kafka"))));
+}
+
+#[test]
 fn snapshot_exactly_once() {
     insta::assert_snapshot!("exactly-once", json(&run(load("exactly-once"))));
 }
@@ -475,4 +480,30 @@ fn watermark_delay_trades_correctness_for_latency() {
     let online = run(sc).summary;
     assert!(online.late_events * 2 < fast.late_events, "{} vs {}", online.late_events, fast.late_events);
     assert!(online.windows.dropped_events * 2 < fast.windows.dropped_events, "{:?}", online.windows);
+}
+
+/// The same workload on Kafka: no per-partition quota, nothing throttled,
+/// latency in milliseconds once the group has joined. On Kinesis, three
+/// shards (3000 records/s of write capacity) stop the throttling too.
+#[test]
+fn kafka_takes_what_two_kinesis_shards_throttle() {
+    let kinesis = run(load("kinesis-vs-kafka")).summary;
+    let mut sc = load("kinesis-vs-kafka");
+    sc.platform = streamsim::scenario::Platform::Kafka;
+    sc.expect.clear();
+    let kafka = run(sc).summary;
+    assert_eq!((kafka.throttled, kafka.lost, kafka.reordered), (0, 0, 0), "{kafka:?}");
+    assert!(
+        kafka.latency_ms.p50 < 50.0 && kinesis.latency_ms.p50 > 1_000.0,
+        "{} vs {}",
+        kafka.latency_ms.p50,
+        kinesis.latency_ms.p50
+    );
+    assert_eq!(kafka.delivered, kinesis.delivered, "both deliver everything in the end");
+    // Write throughput: about 2000 records/s get through two shards while the producer runs.
+    let mut sc = load("kinesis-vs-kafka");
+    sc.topics[0].partitions = 4;
+    sc.expect.clear();
+    let four = run(sc).summary;
+    assert!(four.throttled * 20 < kinesis.throttled, "{} vs {}", four.throttled, kinesis.throttled);
 }

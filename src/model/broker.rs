@@ -168,6 +168,62 @@ impl TxnFates {
     }
 }
 
+/// A token bucket refilled continuously in virtual time, holding at most one
+/// second of its rate (integer micro-units, so no float touches the clock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bucket {
+    /// Units per second.
+    pub rate: u64,
+    /// Available units × 1,000,000.
+    micro: u64,
+    last: Instant,
+}
+
+impl Bucket {
+    pub fn new(rate: u64) -> Bucket {
+        Bucket { rate, micro: rate * 1_000_000, last: Instant::ZERO }
+    }
+    fn refill(&mut self, now: Instant) {
+        let elapsed = now.since(self.last.min(now)).us();
+        self.micro = self.micro.saturating_add(elapsed.saturating_mul(self.rate)).min(self.rate * 1_000_000);
+        self.last = now;
+    }
+    /// Whole units available now.
+    pub fn available(&mut self, now: Instant) -> u64 {
+        self.refill(now);
+        self.micro / 1_000_000
+    }
+    pub fn take(&mut self, now: Instant, n: u64) -> bool {
+        self.refill(now);
+        if self.micro < n * 1_000_000 {
+            return false;
+        }
+        self.micro -= n * 1_000_000;
+        true
+    }
+}
+
+/// Amazon Kinesis Data Streams' per-shard limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardLimits {
+    pub write_records: Bucket,
+    pub write_bytes: Bucket,
+    pub read_calls: Bucket,
+    pub read_bytes: Bucket,
+}
+
+impl ShardLimits {
+    /// 1000 records/s or 1 MiB/s of writes; 5 GetRecords calls/s and 2 MiB/s of reads.
+    pub fn kinesis() -> ShardLimits {
+        ShardLimits {
+            write_records: Bucket::new(1_000),
+            write_bytes: Bucket::new(1 << 20),
+            read_calls: Bucket::new(5),
+            read_bytes: Bucket::new(2 << 20),
+        }
+    }
+}
+
 /// A transaction with records in this partition that is not yet stable: no
 /// marker, or a marker not yet below the high watermark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +330,8 @@ pub struct Partition {
     pub producer_states: Vec<ProducerState>,
     /// Transactions not yet stable here; the first bounds the last stable offset.
     pub open_txns: Vec<OpenTxn>,
+    /// `platform: kinesis`: the shard's throughput limits.
+    pub limits: Option<ShardLimits>,
 }
 
 impl Partition {
@@ -311,6 +369,7 @@ impl Partition {
             parked_fetches: Vec::new(),
             producer_states: Vec::new(),
             open_txns: Vec::new(),
+            limits: None,
         }
     }
 
@@ -435,6 +494,24 @@ impl World {
             self.release_batch_ref(batch);
             return reply(self, Err(ProduceError::NotEnoughReplicas));
         }
+        if part.limits.is_some() {
+            let (n, bytes) = {
+                let bt = &self.batches[batch as usize];
+                (bt.records.len() as u64, bt.bytes)
+            };
+            let now = self.now;
+            let lim = self.partitions[g as usize].limits.as_mut().expect("checked");
+            let fits = lim.write_records.available(now) >= n && lim.write_bytes.available(now) >= bytes;
+            if !fits {
+                // ProvisionedThroughputExceededException: the client backs off and retries.
+                self.ledger.throttled += 1;
+                self.release_batch_ref(batch);
+                return reply(self, Err(ProduceError::Throttled));
+            }
+            lim.write_records.take(now, n);
+            lim.write_bytes.take(now, bytes);
+        }
+        let part = &self.partitions[g as usize];
         let l = part.leader.expect("checked above");
         let (pid, epoch, base_seq, count, txn) = {
             let bt = &self.batches[batch as usize];
@@ -808,6 +885,17 @@ impl World {
         if let Some(error) = error {
             return self.send(Node::Broker(b), Node::Consumer(c), Msg::fetch_failed(c, inc, g, token, offset, error));
         }
+        if part.limits.is_some() {
+            // GetRecords: at most 5 calls a second per shard, never parked.
+            let now = self.now;
+            let lim = self.partitions[g as usize].limits.as_mut().expect("checked");
+            if !lim.read_calls.take(now, 1) {
+                self.ledger.throttled += 1;
+                let msg = Msg::fetch_failed(c, inc, g, token, offset, FetchError::Throttled);
+                return self.send(Node::Broker(b), Node::Consumer(c), msg);
+            }
+            return self.answer_fetch(g, b, c, inc, offset, token);
+        }
         if offset < self.readable_end(g, c) {
             self.answer_fetch(g, b, c, inc, offset, token);
         } else {
@@ -818,11 +906,19 @@ impl World {
     }
 
     fn answer_fetch(&mut self, g: u32, b: u32, c: u32, inc: u32, offset: u64, token: u32) {
-        let part = &self.partitions[g as usize];
-        let l = part.leader.expect("only a leader answers fetches");
-        let leader = &part.replicas[l];
-        let max = self.consumers[c as usize].max_fetch_records;
+        let l = self.partitions[g as usize].leader.expect("only a leader answers fetches");
+        let mut max = self.consumers[c as usize].max_fetch_records;
+        let now = self.now;
+        let record_bytes = self.consumers[c as usize].record_bytes.max(1) as u64;
+        if let Some(lim) = self.partitions[g as usize].limits.as_mut() {
+            // Kinesis: the shard's 2 MiB/s of reads bounds what one call returns.
+            max = max.min(lim.read_bytes.available(now) / record_bytes);
+        }
         let to = self.readable_end(g, c).min(offset + max).max(offset);
+        if let Some(lim) = self.partitions[g as usize].limits.as_mut() {
+            lim.read_bytes.take(now, (to - offset) * record_bytes);
+        }
+        let leader = &self.partitions[g as usize].replicas[l];
         let last_entry_epoch = if to > offset { leader.log[to as usize - 1].epoch } else { 0 };
         let msg = Msg::FetchResponse {
             c,

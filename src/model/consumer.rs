@@ -45,6 +45,10 @@ pub enum ConsumerState {
     EndingTxn,
 }
 
+/// Kinesis readers (KCL) wait this long after a GetRecords call that
+/// returned nothing or was throttled, before the next call to that shard.
+pub const KINESIS_IDLE_BETWEEN_READS: Duration = Duration::from_ms(1_000);
+
 /// A fetched entry poll() passes over: a control marker, or (read_committed)
 /// a record of an aborted transaction. It still moves the position.
 pub const SKIP: RecordId = u32::MAX;
@@ -75,6 +79,8 @@ pub struct Consumer {
     pub request_timeout: Duration,
     /// Records one fetch may return (`max.partition.fetch.bytes` / record size).
     pub max_fetch_records: u64,
+    /// Size of one record (the largest of the topic's producers'), for byte limits.
+    pub record_bytes: u32,
     pub state: ConsumerState,
     pub member: u32,
     pub generation: u32,
@@ -158,6 +164,7 @@ impl Consumer {
             retry_backoff: cfg.retry_backoff,
             request_timeout: cfg.request_timeout,
             max_fetch_records: (cfg.max_partition_fetch_bytes as u64 / record_bytes.max(1) as u64).max(1),
+            record_bytes,
             state: ConsumerState::Down,
             member: 0,
             generation: 0,
@@ -572,7 +579,11 @@ impl World {
                     log.len() as u64 >= to && (to == from || log[to as usize - 1].epoch == last_entry_epoch)
                 });
                 let cs = &mut self.consumers[c as usize];
-                if intact && cs.position[p] == Some(from) && to > from {
+                if to == from && part.limits.is_some() {
+                    // Kinesis: GetRecords found nothing; the reader idles before the next call.
+                    let at = now.add(KINESIS_IDLE_BETWEEN_READS);
+                    self.backoff_fetch(c, p, at);
+                } else if intact && cs.position[p] == Some(from) && to > from {
                     let log = log.expect("checked intact");
                     let mut fates = crate::model::broker::TxnFates::default();
                     for o in from..to {
@@ -589,6 +600,10 @@ impl World {
             }
             FetchError::NotLeader | FetchError::Disconnected => {
                 let at = now.add(cs.retry_backoff);
+                self.backoff_fetch(c, p, at);
+            }
+            FetchError::Throttled => {
+                let at = now.add(KINESIS_IDLE_BETWEEN_READS);
                 self.backoff_fetch(c, p, at);
             }
             FetchError::OffsetOutOfRange => {

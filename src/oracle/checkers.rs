@@ -104,6 +104,8 @@ pub struct Summary {
     pub producer_blocked_ms: u64,
     /// The most records a producer's application held back while send() was blocked.
     pub max_source_backlog: u64,
+    /// Kinesis: writes and reads a shard refused for its limits.
+    pub throttled: u64,
     /// Transactions (producers' and consumers') that committed / aborted.
     pub transactions_committed: u64,
     pub transactions_aborted: u64,
@@ -144,6 +146,7 @@ impl Summary {
             "commits_failed" => self.commits_failed as f64,
             "producer_blocked_ms" => self.producer_blocked_ms as f64,
             "max_source_backlog" => self.max_source_backlog as f64,
+            "throttled" => self.throttled as f64,
             "transactions_committed" => self.transactions_committed as f64,
             "transactions_aborted" => self.transactions_aborted as f64,
             "latency_ms.p50" => self.latency_ms.p50,
@@ -402,6 +405,7 @@ pub fn summarize(w: &World) -> Summary {
         commits_failed,
         producer_blocked_ms: w.producers.iter().map(|p| p.blocked_until(w.end_time())).sum::<u64>() / 1000,
         max_source_backlog: w.producers.iter().map(|p| p.max_backlog).max().unwrap_or(0),
+        throttled: ledger.throttled,
         transactions_committed: ledger.transactions_committed,
         transactions_aborted: ledger.transactions_aborted,
         final_members: w.groups.iter().map(|g| g.members.len() as u64).sum(),
@@ -479,6 +483,7 @@ mod tests {
             commits_failed: 0,
             producer_blocked_ms: 0,
             max_source_backlog: 0,
+            throttled: 0,
             transactions_committed: 0,
             transactions_aborted: 0,
             final_members: 0,

@@ -94,6 +94,8 @@ pub struct Ledger {
     pub acked: u64,
     pub failed: u64,
     pub written: u64,
+    /// Kinesis requests refused by a shard's limits (writes and reads).
+    pub throttled: u64,
     /// Transactions that committed / aborted (producers' and consumers').
     pub transactions_committed: u64,
     pub transactions_aborted: u64,

@@ -27,6 +27,7 @@ pub const METRICS: &[&str] = &[
     "commits_failed",
     "producer_blocked_ms",
     "max_source_backlog",
+    "throttled",
     "transactions_committed",
     "transactions_aborted",
     "latency_ms.p50",

@@ -599,6 +599,7 @@ const TOP_FIELDS: &[&str] = &[
     "duration",
     "drain",
     "semantics",
+    "platform",
     "brokers",
     "broker_config",
     "network",
@@ -775,6 +776,41 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
         None => Vec::new(),
     };
 
+    // Kinesis: shards have no idempotent or transactional producer.
+    let platform = match top.get("platform") {
+        Some(e) => {
+            let p = choice(e.value, &e.field, &[("kafka", Platform::Kafka), ("kinesis", Platform::Kinesis)])?;
+            if p == Platform::Kinesis {
+                if let Some((i, pr)) = producers.iter().enumerate().find(|(_, p)| p.config.transactional_id.is_some()) {
+                    return Err(problem(
+                        e.value.pos,
+                        &e.field,
+                        format!(
+                            "platform: kinesis has no transactions, but producers[{i}] (`{}`) is transactional",
+                            pr.name
+                        ),
+                    )
+                    .hint("use `semantics: effectively-once` (an idempotent sink) with Kinesis"));
+                }
+                if consumers.iter().any(|c| c.commit == CommitMode::Transactional) {
+                    return Err(problem(
+                        e.value.pos,
+                        &e.field,
+                        "platform: kinesis has no transactions, but a consumer group commits `transactional`"
+                            .to_string(),
+                    )
+                    .hint("use `semantics: effectively-once` (an idempotent sink) with Kinesis"));
+                }
+                // The Kinesis Producer Library retries without sequence numbers.
+                for pr in producers.iter_mut() {
+                    pr.config.enable_idempotence = false;
+                }
+            }
+            p
+        }
+        None => Platform::Kafka,
+    };
+
     let scenario = Scenario {
         name,
         description,
@@ -782,6 +818,7 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
         duration,
         drain,
         semantics: preset.map(|p| p.semantics),
+        platform,
         brokers,
         broker_config: broker.config,
         network,

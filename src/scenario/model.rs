@@ -17,6 +17,9 @@ pub struct Scenario {
     /// Extra time after `duration` for consumers to finish (default 60s).
     pub drain: Duration,
     pub semantics: Option<Semantics>,
+    /// Kafka, or Amazon Kinesis Data Streams (partitions are shards with
+    /// AWS's per-shard limits).
+    pub platform: Platform,
     pub brokers: u32,
     pub broker_config: BrokerConfig,
     pub network: NetworkSpec,
@@ -32,6 +35,15 @@ pub struct Scenario {
     pub max_events: u64,
     /// How often lag is sampled for `max_lag` and the time series (default 100ms).
     pub sample_interval: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Platform {
+    #[default]
+    Kafka,
+    /// Shards take 1000 records/s or 1 MiB/s of writes, and 5 reads/s or
+    /// 2 MiB/s of reads; beyond that, requests are throttled.
+    Kinesis,
 }
 
 pub const DEFAULT_MAX_EVENTS: u64 = 200_000_000;

@@ -91,6 +91,8 @@ pub enum ProduceError {
     /// The producer's epoch is older than the partition's: a newer
     /// incarnation of its transactional id (or a timeout abort) fenced it.
     ProducerFenced,
+    /// Kinesis: the shard's write limit is used up (ProvisionedThroughputExceeded).
+    Throttled,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub enum FetchError {
     NotLeader,
     OffsetOutOfRange,
     Disconnected,
+    /// Kinesis: the shard's read limit is used up.
+    Throttled,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -203,6 +203,11 @@ impl World {
                 txns.push(Txn::new(format!("{}-tx", cs.name), Node::Consumer(c as u32), pid, timeout, Some(cs.group)));
             }
         }
+        if scenario.platform == crate::scenario::Platform::Kinesis {
+            for part in partitions.iter_mut() {
+                part.limits = Some(crate::model::broker::ShardLimits::kinesis());
+            }
+        }
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
         let mut ledger = Ledger::new(&keys_per_producer, groups.len());
