@@ -12,7 +12,8 @@ pub mod report;
 pub mod scenario;
 pub mod world;
 
-use oracle::checkers::{summarize, Summary};
+use oracle::checkers::{summarize_with_losses, Summary};
+use oracle::series::Series;
 use scenario::Scenario;
 use world::{RunError, Sample, World};
 
@@ -22,6 +23,8 @@ pub struct Outcome {
     pub samples: Vec<Sample>,
     /// Per sample, each group partition's lag and the member holding it.
     pub lag: Vec<LagRow>,
+    /// Faults, losses and latency over time, for charts.
+    pub series: Series,
 }
 
 /// One partition's lag at one sample time, with names resolved.
@@ -39,7 +42,8 @@ pub struct LagRow {
 pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
     let mut world = World::new(scenario);
     world.run()?;
-    let summary = summarize(&world);
+    let (summary, lost_sent) = summarize_with_losses(&world);
+    let series = oracle::series::series(&world, &lost_sent);
     let lag = world
         .lag_samples
         .iter()
@@ -51,5 +55,5 @@ pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
             lag: l.lag,
         })
         .collect();
-    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag })
+    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series })
 }

@@ -101,9 +101,19 @@ fn out_writes_the_report_folder() {
     let json = std::fs::read_to_string(dir.join("summary.json")).unwrap();
     assert!(json.contains("\"scenario\": \"homework\""));
     let csv = std::fs::read_to_string(dir.join("timeseries.csv")).unwrap();
-    assert!(csv.starts_with("time_ms,lag,delivered,duplicates,redelivered\n"));
+    assert!(csv.starts_with("time_ms,lag,delivered,duplicates,redelivered,lost,lag.analytics.0,"), "{}", &csv[..100]);
     assert!(csv.lines().count() > 100);
-    assert!(dir.join("summary.md").exists());
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("Faults: crash analytics-1 at 30 s.") && md.contains("![lag](lag.svg)"), "{md}");
+    for chart in ["lag", "duplicates", "latency"] {
+        let svg = std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{chart}.svg");
+        assert!(svg.contains("crash analytics-1"), "{chart}.svg marks the fault");
+        let png = std::fs::read(dir.join(format!("{chart}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{chart}.png");
+    }
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.matches("<svg").count() == 3, "three charts inline");
     // Lag per partition, with its owner: analytics-1 crashes at 30 s and its
     // partitions pass to the survivors.
     let lag = std::fs::read_to_string(dir.join("lag.csv")).unwrap();
@@ -123,6 +133,24 @@ fn out_writes_the_report_folder() {
     );
     assert!(!owners_at("50000").contains(&"analytics-1".to_string()), "{:?}", owners_at("50000"));
     assert_eq!(owners_at("50000").len(), 6);
+    // The same run again writes the same bytes, charts included.
+    let again = std::env::temp_dir().join(format!("streamsim-report-again-{}", std::process::id()));
+    let (code, _, _) = streamsim(&["run", "scenarios/homework.yaml", "--out", again.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    for f in [
+        "summary.json",
+        "summary.md",
+        "index.html",
+        "timeseries.csv",
+        "lag.csv",
+        "lag.svg",
+        "lag.png",
+        "duplicates.png",
+        "latency.svg",
+    ] {
+        assert_eq!(std::fs::read(dir.join(f)).unwrap(), std::fs::read(again.join(f)).unwrap(), "{f} differs");
+    }
+    let _ = std::fs::remove_dir_all(&again);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -104,7 +104,7 @@ fn run(file: &Path, seed: Option<u64>, out: Option<&Path>, json: bool, max_event
     };
     let s = &outcome.summary;
     if let Some(dir) = out {
-        if let Err(e) = folder::write(dir, s, &outcome.samples, &outcome.lag) {
+        if let Err(e) = folder::write(dir, &outcome) {
             eprintln!("error: cannot write the report to `{}`: {e}", dir.display());
             return ExitCode::from(2);
         }

@@ -189,7 +189,7 @@ impl Summary {
 }
 
 /// Nearest-rank percentile of sorted microseconds, in milliseconds.
-fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
+pub fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
     if sorted_us.is_empty() {
         return 0.0;
     }
@@ -262,6 +262,12 @@ fn lag_growth_per_s(w: &World) -> f64 {
 
 /// Builds the summary of a finished run.
 pub fn summarize(w: &World) -> Summary {
+    summarize_with_losses(w).0
+}
+
+/// The summary, and the send times (µs) of the records counted as lost, sorted.
+pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u64>) {
+    let mut lost_sent = Vec::new();
     let sc = &w.scenario;
     let ledger = &w.ledger;
     let produced = ledger.records.len() as u64;
@@ -321,6 +327,7 @@ pub fn summarize(w: &World) -> Summary {
                 pending += 1;
             } else {
                 lost += 1;
+                lost_sent.push(rec.sent_us);
                 if rec.acked_us != NEVER {
                     lost_acked += 1;
                 }
@@ -421,7 +428,8 @@ pub fn summarize(w: &World) -> Summary {
         expectations: Vec::new(),
     };
     summary.expectations = check_expectations(&summary, &sc.expect);
-    summary
+    lost_sent.sort_unstable();
+    (summary, lost_sent)
 }
 
 /// Evaluates each `expect:` line against the summary.

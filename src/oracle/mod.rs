@@ -4,4 +4,5 @@
 pub mod checkers;
 pub mod ledger;
 pub mod metrics;
+pub mod series;
 pub mod trace;

@@ -1,7 +1,10 @@
-//! The report folder: `summary.json`, `summary.md`, `timeseries.csv`, `lag.csv`.
+//! The report folder: `summary.json`, `summary.md`, `index.html`,
+//! `timeseries.csv`, `lag.csv`, and the charts `lag`, `duplicates` and
+//! `latency` as `.svg` and `.png`.
 //!
 //! Every file is written to a temporary name and renamed into place, so a
 //! failure never leaves a half-written report or destroys a previous one.
+//! Every byte is a function of the scenario and seed.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -9,8 +12,9 @@ use std::io;
 use std::path::Path;
 
 use crate::oracle::checkers::Summary;
+use crate::report::{charts, figures};
 use crate::world::Sample;
-use crate::LagRow;
+use crate::{LagRow, Outcome};
 
 /// Writes `bytes` to `path` atomically (temp file + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -29,11 +33,34 @@ pub fn summary_json(s: &Summary) -> String {
     j
 }
 
-/// One row per sample: time, group lag, cumulative deliveries, duplicates, redeliveries.
-pub fn timeseries_csv(samples: &[Sample]) -> String {
-    let mut o = String::from("time_ms,lag,delivered,duplicates,redelivered\n");
+/// One row per sample: time, total lag, cumulative deliveries, duplicates,
+/// redeliveries and losses (by send time), then the lag of each partition
+/// (`lag.<group>.<partition>` columns).
+pub fn timeseries_csv(samples: &[Sample], lag: &[LagRow], lost_sent_ms: &[u64]) -> String {
+    let mut columns: Vec<(&str, u32)> = lag.iter().map(|r| (r.group.as_str(), r.partition)).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let mut o = String::from("time_ms,lag,delivered,duplicates,redelivered,lost");
+    for (g, p) in &columns {
+        let _ = write!(o, ",lag.{g}.{p}");
+    }
+    o.push('\n');
+    // lag rows come sample by sample, in group and partition order.
+    let mut rows = lag.iter().peekable();
     for s in samples {
-        let _ = writeln!(o, "{},{},{},{},{}", s.at.ms(), s.lag, s.delivered, s.duplicates, s.redelivered);
+        let lost = lost_sent_ms.partition_point(|&t| t <= s.at.ms());
+        let _ = write!(o, "{},{},{},{},{},{}", s.at.ms(), s.lag, s.delivered, s.duplicates, s.redelivered, lost);
+        let mut by_column = vec![0u64; columns.len()];
+        while let Some(r) = rows.peek().filter(|r| r.at_ms == s.at.ms()) {
+            if let Ok(i) = columns.binary_search(&(r.group.as_str(), r.partition)) {
+                by_column[i] = r.lag;
+            }
+            rows.next();
+        }
+        for v in by_column {
+            let _ = write!(o, ",{v}");
+        }
+        o.push('\n');
     }
     o
 }
@@ -48,7 +75,101 @@ pub fn lag_csv(rows: &[LagRow]) -> String {
     o
 }
 
+/// A plain-language account of what went wrong, from the counts and the faults.
+pub fn narrative(s: &Summary, faults: &[(u64, String)]) -> String {
+    let mut parts = Vec::new();
+    if faults.is_empty() {
+        parts.push("No faults were injected.".to_string());
+    } else {
+        let list: Vec<String> = faults.iter().take(8).map(|(ms, l)| format!("{l} at {}", secs(*ms))).collect();
+        let more = if faults.len() > 8 { format!(" and {} more", faults.len() - 8) } else { String::new() };
+        parts.push(format!("Faults: {}{more}.", list.join(", ")));
+    }
+    if s.lost > 0 {
+        let acked = match s.lost_acked {
+            0 => "none of them acknowledged, so no promise was broken".to_string(),
+            n if n == s.lost => "every one of them acknowledged to the producer".to_string(),
+            n => format!("{n} of them acknowledged to the producer"),
+        };
+        parts.push(format!(
+            "{} of {} records never reached the sink and never will ({acked}): they are not in any log past the group's committed offset.",
+            s.lost, s.produced
+        ));
+    } else {
+        parts.push(format!(
+            "No record was lost: all {} produced records reached the sink or were reported failed.",
+            s.produced
+        ));
+    }
+    if s.failed > 0 {
+        parts.push(format!("{} sends failed and were reported to the application.", s.failed));
+    }
+    if s.redelivered > 0 {
+        let how = if s.duplicates == 0 {
+            "the sink absorbed every one, so no effect was applied twice".to_string()
+        } else if s.duplicates == s.redelivered {
+            "each was applied again by the sink: duplicates".to_string()
+        } else {
+            format!("{} of them applied an effect again", s.duplicates)
+        };
+        parts.push(format!(
+            "Consumers processed {} records a second time (their offsets had not been committed when a consumer lost them); {how}.",
+            s.redelivered
+        ));
+    } else if s.duplicates > 0 {
+        parts.push(format!("{} effects were applied twice from duplicate copies in the log.", s.duplicates));
+    }
+    if s.written > s.produced {
+        parts.push(format!(
+            "The logs hold {} copies of {} records: retries and aborted transactions wrote some twice.",
+            s.written, s.produced
+        ));
+    }
+    if s.reordered > 0 {
+        parts.push(format!(
+            "{} records reached the sink after a later record of the same producer and key.",
+            s.reordered
+        ));
+    }
+    if s.rebalances > 1 {
+        parts.push(format!(
+            "The group rebalanced {} times; members spent {} ms with nothing assigned.",
+            s.rebalances, s.stop_the_world_ms
+        ));
+    }
+    if s.throttled > 0 {
+        parts.push(format!("Kinesis shards throttled {} requests.", s.throttled));
+    }
+    if s.producer_blocked_ms > 0 {
+        parts.push(format!("send() blocked for {} ms on a full buffer.", s.producer_blocked_ms));
+    }
+    if s.windows.fired > 0 {
+        parts.push(format!(
+            "Windows: {} results, {} wrong against the true counts, {} late events dropped, {} corrections.",
+            s.windows.fired, s.windows.wrong_results, s.windows.dropped_events, s.windows.corrected
+        ));
+    }
+    parts.join(" ")
+}
+
+fn secs(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+/// The charts of a report folder: (file stem, chart).
+pub fn charts_of(o: &Outcome) -> [(&'static str, charts::Chart); 3] {
+    [("lag", figures::lag(o)), ("duplicates", figures::anomalies(o)), ("latency", figures::latency(o))]
+}
+
 pub fn summary_md(s: &Summary) -> String {
+    summary_md_with(s, "", &[])
+}
+
+fn summary_md_with(s: &Summary, story: &str, charts: &[&str]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", s.scenario);
     let sem = s.semantics.as_deref().unwrap_or("none");
@@ -57,6 +178,12 @@ pub fn summary_md(s: &Summary) -> String {
         "seed {}, semantics {}, virtual time {} ms, {} events, trace `{}`\n",
         s.seed, sem, s.virtual_end_ms, s.events, s.trace_hash
     );
+    if !story.is_empty() {
+        let _ = writeln!(o, "{story}\n");
+    }
+    for c in charts {
+        let _ = writeln!(o, "![{c}]({c}.svg)\n");
+    }
     let _ = writeln!(o, "| count | value |\n|---|---:|");
     for (k, v) in s.counts() {
         let _ = writeln!(o, "| {k} | {v} |");
@@ -82,12 +209,77 @@ pub fn summary_md(s: &Summary) -> String {
     o
 }
 
+/// Escapes text for HTML.
+pub fn html_escape(t: &str) -> String {
+    t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A page that opens offline: the story, the charts inline, the counts.
+fn index_html(s: &Summary, story: &str, svgs: &[(&str, String)]) -> String {
+    let mut o = String::new();
+    let title = html_escape(&s.scenario);
+    let _ = writeln!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}.fail{{color:#b00}}</style></head><body>"
+    );
+    let sem = s.semantics.as_deref().unwrap_or("none");
+    let _ = writeln!(
+        o,
+        "<h1>{title}</h1>\n<p>seed {}, semantics {}, virtual time {} ms, {} events, trace <code>{}</code></p>",
+        s.seed,
+        html_escape(sem),
+        s.virtual_end_ms,
+        s.events,
+        s.trace_hash
+    );
+    let _ = writeln!(o, "<p>{}</p>", html_escape(story));
+    for (_, svg) in svgs {
+        let _ = writeln!(o, "<div>{svg}</div>");
+    }
+    let _ = writeln!(o, "<table><tr><th>count</th><th>value</th></tr>");
+    for (k, v) in s.counts() {
+        let _ = writeln!(o, "<tr><td>{k}</td><td>{v}</td></tr>");
+    }
+    let _ = writeln!(o, "</table>");
+    if !s.expectations.is_empty() {
+        let _ = writeln!(
+            o,
+            "<h2>expectations</h2><table><tr><th>metric</th><th>expected</th><th>actual</th><th>result</th></tr>"
+        );
+        for e in &s.expectations {
+            let (class, r) = if e.pass { ("", "pass") } else { (" class=\"fail\"", "FAIL") };
+            let _ = writeln!(
+                o,
+                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{r}</td></tr>",
+                e.name,
+                html_escape(&e.expected),
+                e.actual
+            );
+        }
+        let _ = writeln!(o, "</table>");
+    }
+    let _ = writeln!(o, "<p>Files: <a href=\"summary.json\">summary.json</a>, <a href=\"summary.md\">summary.md</a>, <a href=\"timeseries.csv\">timeseries.csv</a>, <a href=\"lag.csv\">lag.csv</a>.</p>\n</body></html>");
+    o
+}
+
 /// Writes the report folder for one run.
-pub fn write(dir: &Path, s: &Summary, samples: &[Sample], lag: &[LagRow]) -> io::Result<()> {
+pub fn write(dir: &Path, o: &Outcome) -> io::Result<()> {
+    let s = &o.summary;
     fs::create_dir_all(dir)?;
+    let story = narrative(s, &o.series.faults);
+    let charts = charts_of(o);
+    let mut svgs = Vec::new();
+    for (stem, chart) in &charts {
+        let svg = charts::svg(chart);
+        write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+        charts::png(chart, &dir.join(format!("{stem}.png")))?;
+        svgs.push((*stem, svg));
+    }
+    let stems: Vec<&str> = charts.iter().map(|c| c.0).collect();
     write_atomic(&dir.join("summary.json"), summary_json(s).as_bytes())?;
-    write_atomic(&dir.join("summary.md"), summary_md(s).as_bytes())?;
-    write_atomic(&dir.join("timeseries.csv"), timeseries_csv(samples).as_bytes())?;
-    write_atomic(&dir.join("lag.csv"), lag_csv(lag).as_bytes())?;
+    write_atomic(&dir.join("summary.md"), summary_md_with(s, &story, &stems).as_bytes())?;
+    write_atomic(&dir.join("index.html"), index_html(s, &story, &svgs).as_bytes())?;
+    write_atomic(&dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.lag, &o.series.lost_sent_ms).as_bytes())?;
+    write_atomic(&dir.join("lag.csv"), lag_csv(&o.lag).as_bytes())?;
     Ok(())
 }

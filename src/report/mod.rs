@@ -1,4 +1,6 @@
 //! Reports: the terminal table, the JSON summary and the report folder.
 
+pub mod charts;
+pub mod figures;
 pub mod folder;
 pub mod table;

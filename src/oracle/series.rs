@@ -1,0 +1,67 @@
+//! Time series for charts and reports, derived after a run from the ledger,
+//! the samples and the fault schedule.
+
+use crate::oracle::checkers::percentile_ms;
+use crate::scenario::{target_name, FaultAction};
+use crate::world::World;
+
+/// What the charts need beyond the samples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    /// Every fault of the run (the file's and chaos'), in time order: (ms, label).
+    pub faults: Vec<(u64, String)>,
+    /// Send times (ms) of the records counted as lost, sorted.
+    pub lost_sent_ms: Vec<u64>,
+    /// Send → first sink effect latency per time bucket of the effect:
+    /// (bucket start ms, p50 ms, p99 ms, records).
+    pub latency: Vec<(u64, f64, f64, u64)>,
+    /// Width of a latency bucket (ms).
+    pub bucket_ms: u64,
+}
+
+/// "crash analytics-1", "pause broker-0 5s", ...
+pub fn fault_label(w: &World, action: &FaultAction) -> String {
+    let name = |t| target_name(&w.scenario, t);
+    match action {
+        FaultAction::Crash(t) => format!("crash {}", name(*t)),
+        FaultAction::PowerLoss(t) => format!("power loss {}", name(*t)),
+        FaultAction::Restart(t) => format!("restart {}", name(*t)),
+        FaultAction::Pause(t, d) => format!("pause {} {d}", name(*t)),
+        FaultAction::Partition(ts, d) => {
+            format!("partition {} {d}", ts.iter().map(|t| name(*t)).collect::<Vec<_>>().join(" | "))
+        }
+        FaultAction::Start(t) => format!("start {}", name(*t)),
+        FaultAction::Stop(t) => format!("stop {}", name(*t)),
+        FaultAction::Scale(g, n) => format!("scale {} to {n}", w.scenario.consumers[*g].group),
+    }
+}
+
+pub fn series(w: &World, lost_sent_us: &[u64]) -> Series {
+    let faults = w.scenario.faults.iter().map(|f| (f.at.ms(), fault_label(w, &f.action))).collect();
+    let end_ms = w.end_time().ms().max(1);
+    // About 60 buckets over the run, whole seconds each.
+    let bucket_ms = (end_ms / 60).div_ceil(1000).max(1) * 1000;
+    let mut by_bucket: Vec<Vec<u64>> = vec![Vec::new(); (end_ms / bucket_ms + 1) as usize];
+    for (gi, _) in w.groups.iter().enumerate() {
+        for (r, d) in w.ledger.groups[gi].deliveries.iter().enumerate() {
+            if d.effects == 0 {
+                continue;
+            }
+            let sent = w.ledger.records[r].sent_us;
+            let b = (d.first_effect_us / 1000 / bucket_ms) as usize;
+            if let Some(v) = by_bucket.get_mut(b) {
+                v.push(d.first_effect_us - sent);
+            }
+        }
+    }
+    let latency = by_bucket
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(i, v)| {
+            v.sort_unstable();
+            (i as u64 * bucket_ms, percentile_ms(v, 500), percentile_ms(v, 990), v.len() as u64)
+        })
+        .collect();
+    Series { faults, lost_sent_ms: lost_sent_us.iter().map(|us| us / 1000).collect(), latency, bucket_ms }
+}
