@@ -40,8 +40,13 @@ pub struct LagRow {
 
 /// Runs a validated scenario to its end and derives its summary.
 pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
+    simulate_with_progress(scenario, &mut |_| {})
+}
+
+/// `simulate`, reporting the share of virtual time done as it goes.
+pub fn simulate_with_progress(scenario: Scenario, progress: &mut dyn FnMut(f64)) -> Result<Outcome, RunError> {
     let mut world = World::new(scenario);
-    world.run()?;
+    world.run_with_progress(progress)?;
     let (summary, lost_sent) = summarize_with_losses(&world);
     let series = oracle::series::series(&world, &lost_sent);
     let lag = world

@@ -167,3 +167,62 @@ fn the_event_cap_stops_a_run_with_a_clear_error() {
     assert_eq!(code, 2, "{out}");
     assert!(err.contains("stopped after 1000 events") && err.contains("max_events"), "{err}");
 }
+
+/// `compare` runs the same workload under every preset: the table is pinned,
+/// and the report (overlaid charts, one folder per preset) is written and
+/// identical on a second run.
+#[test]
+fn compare_shows_the_presets_side_by_side() {
+    let dir = std::env::temp_dir().join(format!("streamsim-compare-{}", std::process::id()));
+    let (code, out, err) = streamsim(&["compare", "scenarios/homework.yaml", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let table: String = out.lines().take_while(|l| !l.contains("report written")).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("compare-homework", table);
+    for f in [
+        "index.html",
+        "compare.md",
+        "lag.svg",
+        "lag.png",
+        "duplicates.svg",
+        "lost.svg",
+        "at-most-once/index.html",
+        "exactly-once/lag.svg",
+    ] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    let lag = std::fs::read_to_string(dir.join("lag.svg")).unwrap();
+    for sem in ["at-most-once", "at-least-once", "effectively-once", "exactly-once", "crash analytics-1"] {
+        assert!(lag.contains(sem), "the overlaid chart names {sem}");
+    }
+    let again = std::env::temp_dir().join(format!("streamsim-compare-again-{}", std::process::id()));
+    let (code, _, _) = streamsim(&["compare", "scenarios/homework.yaml", "--out", again.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    for f in ["index.html", "compare.md", "lag.svg", "lost.png", "at-least-once/summary.json"] {
+        assert_eq!(std::fs::read(dir.join(f)).unwrap(), std::fs::read(again.join(f)).unwrap(), "{f} differs");
+    }
+    let (code, _, err) =
+        streamsim(&["compare", "scenarios/homework.yaml", "--semantics", "at-most-once,exactly-twice"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown semantics `exactly-twice`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&again);
+}
+
+/// `check` runs every scenario of a directory and fails when an expectation does.
+#[test]
+fn check_runs_a_directory_and_exits_1_on_a_failed_expectation() {
+    let dir = std::env::temp_dir().join(format!("streamsim-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy("scenarios/at-most-once.yaml", dir.join("a.yaml")).unwrap();
+    let (code, out, err) = streamsim(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("pass  at-most-once") && out.contains("1 scenarios: 1 passed, 0 failed"), "{out}");
+    let broken = std::fs::read_to_string("scenarios/at-most-once.yaml").unwrap().replace("lost: \"> 0\"", "lost: 0");
+    std::fs::write(dir.join("b.yaml"), broken.replace("name: at-most-once", "name: b")).unwrap();
+    let reports = dir.join("reports");
+    let (code, out, _) = streamsim(&["check", dir.to_str().unwrap(), "--out", reports.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL  b") && out.contains("replay: streamsim run"), "{out}");
+    assert!(reports.join("at-most-once/index.html").exists() && reports.join("b/summary.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -164,7 +164,8 @@ fn different_seed_gives_a_different_trace() {
 fn homework_survivors_take_all_six_partitions() {
     let s = run(load("homework")).summary;
     assert_eq!((s.produced, s.delivered, s.lost, s.duplicates), (6000, 6000, 0, 0));
-    assert!(s.max_lag < 1000, "max_lag {}", s.max_lag);
+    assert!(s.redelivered > 0, "the crash caught a batch: the idempotent sink absorbed the redeliveries");
+    assert!(s.max_lag < 2000, "max_lag {}", s.max_lag);
     let last = s.assignments.last().expect("a rebalance happened");
     assert_eq!(last.generation, 2);
     assert_eq!(last.members.len(), 2);

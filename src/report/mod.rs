@@ -1,6 +1,7 @@
 //! Reports: the terminal table, the JSON summary and the report folder.
 
 pub mod charts;
+pub mod compare;
 pub mod figures;
 pub mod folder;
 pub mod table;

@@ -1,0 +1,138 @@
+//! `streamsim compare`: one workload under several semantics presets, side by
+//! side: a terminal table, overlaid charts and one report folder per preset.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use crate::report::charts;
+use crate::report::figures::{self, Compared};
+use crate::report::folder::{self, html_escape, write_atomic};
+use crate::Outcome;
+
+/// The rows of the comparison: (label, value of a run).
+fn rows() -> Vec<(&'static str, fn(&Outcome) -> String)> {
+    vec![
+        ("produced", |o| o.summary.produced.to_string()),
+        ("acked", |o| o.summary.acked.to_string()),
+        ("lost", |o| o.summary.lost.to_string()),
+        ("lost_acked", |o| o.summary.lost_acked.to_string()),
+        ("duplicates", |o| o.summary.duplicates.to_string()),
+        ("redelivered", |o| o.summary.redelivered.to_string()),
+        ("reordered", |o| o.summary.reordered.to_string()),
+        ("max_lag", |o| o.summary.max_lag.to_string()),
+        ("latency p99 (ms)", |o| format!("{:.1}", o.summary.latency_ms.p99)),
+        ("transactions", |o| o.summary.transactions_committed.to_string()),
+        ("events", |o| o.summary.events.to_string()),
+    ]
+}
+
+/// The side-by-side table for the terminal.
+pub fn table(runs: &[(String, Outcome)]) -> String {
+    let mut o = String::new();
+    let first = &runs[0].1.summary;
+    let _ = writeln!(o, "streamsim compare: {} (seed {})\n", first.scenario, first.seed);
+    let width = runs.iter().map(|r| r.0.len()).max().unwrap_or(0).max(10);
+    let _ = write!(o, "  {:<18}", "");
+    for (label, _) in runs {
+        let _ = write!(o, " {label:>width$}");
+    }
+    o.push('\n');
+    for (name, value) in rows() {
+        let _ = write!(o, "  {name:<18}");
+        for (_, run) in runs {
+            let _ = write!(o, " {:>width$}", value(run));
+        }
+        o.push('\n');
+    }
+    o
+}
+
+fn table_md(runs: &[(String, Outcome)]) -> String {
+    let mut o = String::from("| |");
+    for (label, _) in runs {
+        let _ = write!(o, " {label} |");
+    }
+    o.push_str("\n|---|");
+    for _ in runs {
+        o.push_str("---:|");
+    }
+    o.push('\n');
+    for (name, value) in rows() {
+        let _ = write!(o, "| {name} |");
+        for (_, run) in runs {
+            let _ = write!(o, " {} |", value(run));
+        }
+        o.push('\n');
+    }
+    o
+}
+
+/// Writes the comparison: overlaid charts (lag, duplicates, lost), a
+/// `compare.md`, an `index.html` and one report folder per preset.
+pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let charts = [
+        ("lag", figures::compare(runs, Compared::Lag)),
+        ("duplicates", figures::compare(runs, Compared::Duplicates)),
+        ("lost", figures::compare(runs, Compared::Lost)),
+    ];
+    let mut svgs = Vec::new();
+    for (stem, chart) in &charts {
+        let svg = charts::svg(chart);
+        write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+        charts::png(chart, &dir.join(format!("{stem}.png")))?;
+        svgs.push(svg);
+    }
+    for (label, o) in runs {
+        folder::write(&dir.join(label), o)?;
+    }
+    let first = &runs[0].1.summary;
+    let mut md = format!("# {}: semantics compared (seed {})\n\n", first.scenario, first.seed);
+    md.push_str("The same workload, seed and faults under each preset. A preset only sets configs; every difference below comes from the runs.\n\n");
+    md.push_str(&table_md(runs));
+    for (stem, _) in &charts {
+        let _ = write!(md, "\n![{stem}]({stem}.svg)\n");
+    }
+    md.push('\n');
+    for (label, o) in runs {
+        let _ = writeln!(md, "- [{label}]({label}/summary.md): {}", folder::narrative(&o.summary, &o.series.faults));
+    }
+    write_atomic(&dir.join("compare.md"), md.as_bytes())?;
+
+    let mut html = String::new();
+    let title = html_escape(&format!("{}: semantics compared", first.scenario));
+    let _ = writeln!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 12px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body>\n<h1>{title}</h1>\n<p>seed {}. The same workload, seed and faults under each preset; a preset only sets configs.</p>",
+        first.seed
+    );
+    html.push_str("<table><tr><th></th>");
+    for (label, _) in runs {
+        let _ = write!(html, "<th><a href=\"{0}/index.html\">{0}</a></th>", html_escape(label));
+    }
+    html.push_str("</tr>\n");
+    for (name, value) in rows() {
+        let _ = write!(html, "<tr><td>{name}</td>");
+        for (_, run) in runs {
+            let _ = write!(html, "<td>{}</td>", value(run));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</table>\n");
+    for svg in &svgs {
+        let _ = writeln!(html, "<div>{svg}</div>");
+    }
+    html.push_str("<ul>\n");
+    for (label, o) in runs {
+        let _ = writeln!(
+            html,
+            "<li><a href=\"{0}/index.html\">{0}</a>: {1}</li>",
+            html_escape(label),
+            html_escape(&folder::narrative(&o.summary, &o.series.faults))
+        );
+    }
+    html.push_str("</ul>\n</body></html>\n");
+    write_atomic(&dir.join("index.html"), html.as_bytes())
+}
