@@ -11,8 +11,11 @@ use crate::report::figures::{self, Compared};
 use crate::report::folder::{self, html_escape, write_atomic};
 use crate::Outcome;
 
-/// The rows of the comparison: (label, value of a run).
-fn rows() -> Vec<(&'static str, fn(&Outcome) -> String)> {
+/// A row of the comparison: its label, and how to read it from a run.
+type Row = (&'static str, fn(&Outcome) -> String);
+
+/// The rows of the comparison.
+fn rows() -> Vec<Row> {
     vec![
         ("produced", |o| o.summary.produced.to_string()),
         ("acked", |o| o.summary.acked.to_string()),
