@@ -226,3 +226,36 @@ fn check_runs_a_directory_and_exits_1_on_a_failed_expectation() {
     assert!(reports.join("at-most-once/index.html").exists() && reports.join("b/summary.json").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A sweep gives the same results whatever the thread count, and its shards
+/// merge into exactly the whole sweep.
+#[test]
+fn sweep_is_the_same_on_any_thread_count_and_shards_merge() {
+    let run = |args: &[&str]| {
+        let (code, out, err) = streamsim(args);
+        assert!(code == 0 || code == 1, "{err}");
+        out
+    };
+    let one = run(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..6", "--jobs", "1", "--json"]);
+    let two = run(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..=5", "--jobs", "2", "--json"]);
+    assert_eq!(one, two);
+    let dir = std::env::temp_dir().join(format!("streamsim-sweep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let out =
+            run(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..6", "--shard", &format!("{k}/3"), "--json"]);
+        let path = dir.join(format!("s{k}.json"));
+        std::fs::write(&path, out).unwrap();
+        shards.push(path.to_str().unwrap().to_string());
+    }
+    let mut args = vec!["sweep", "--json", "--merge"];
+    args.extend(shards.iter().map(String::as_str));
+    assert_eq!(run(&args), one, "merged shards equal the whole sweep");
+    let report = run(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..6"]);
+    assert!(report.contains("over 6 seeds") && report.contains("lost") && report.contains("median"), "{report}");
+    let (code, _, err) = streamsim(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "5..2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is empty"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -74,6 +74,30 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
+    #[command(
+        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000 --shard 2/4 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json shard3.json shard4.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation."
+    )]
+    Sweep {
+        /// The scenario file (not with --merge).
+        #[arg(required_unless_present = "merge")]
+        file: Option<PathBuf>,
+        /// Seeds to run: A..B (B excluded) or A..=B.
+        #[arg(long, value_name = "A..B", required_unless_present = "merge")]
+        seeds: Option<String>,
+        /// Threads (default: every core).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only slice K of N of the seeds (for spreading a sweep over machines).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Print the per-seed results as JSON (what --merge reads).
+        #[arg(long)]
+        json: bool,
+        /// Combine the JSON of sweep shards instead of running.
+        #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["file", "seeds", "shard"])]
+        merge: Vec<PathBuf>,
+    },
     /// Check a scenario file without running it; prints what it resolved to.
     Validate {
         /// The scenario file (YAML, format v1).
@@ -95,6 +119,19 @@ pub fn main() -> ExitCode {
         Command::Run { file, seed, out, json, max_events } => run(&file, seed, out.as_deref(), json, max_events),
         Command::Compare { file, semantics, seed, out } => compare_cmd(&file, &semantics, seed, out.as_deref()),
         Command::Check { paths, out } => check(&paths, out.as_deref()),
+        Command::Sweep { file, seeds, jobs, shard, json, merge } => {
+            if merge.is_empty() {
+                sweep(
+                    file.as_deref().expect("required by clap"),
+                    seeds.as_deref().unwrap_or(""),
+                    jobs,
+                    shard.as_deref(),
+                    json,
+                )
+            } else {
+                sweep_merge(&merge, json)
+            }
+        }
         Command::Validate { file } => validate(&file),
     }
 }
@@ -352,6 +389,139 @@ fn check(paths: &[PathBuf], out: Option<&Path>) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `A..B` (B excluded) or `A..=B`, as a half-open range.
+fn parse_seeds(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("--seeds `{text}`: expected a range like `0..1000` or `0..=999`");
+    let (a, b, inclusive) = match text.split_once("..=") {
+        Some((a, b)) => (a, b, true),
+        None => text.split_once("..").map(|(a, b)| (a, b, false)).ok_or_else(bad)?,
+    };
+    let a: u64 = a.trim().parse().map_err(|_| bad())?;
+    let b: u64 = b.trim().parse().map_err(|_| bad())?;
+    let end = if inclusive { b.checked_add(1).ok_or_else(bad)? } else { b };
+    if end <= a {
+        return Err(format!("--seeds `{text}` is empty"));
+    }
+    Ok((a, end))
+}
+
+/// `K/N` with 1 <= K <= N.
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("--shard `{text}`: expected K/N with 1 <= K <= N, like `2/4`");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+fn sweep(file: &Path, seeds: &str, jobs: Option<usize>, shard: Option<&str>, json: bool) -> ExitCode {
+    use crate::report::sweep::{shard_seeds, SeedResult, SweepResult};
+    use indicatif::{ProgressBar, ProgressStyle};
+    use rayon::prelude::*;
+
+    let parsed = parse_seeds(seeds).and_then(|(a, b)| Ok((a, b, shard.map(parse_shard).transpose()?)));
+    let (from, to, shard) = match parsed {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let range = match shard {
+        Some((k, n)) => shard_seeds(from, to, k, n),
+        None => from..to,
+    };
+    let base = match load(file) {
+        Ok(l) => l.scenario,
+        Err(code) => return code,
+    };
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start {} threads: {e}", jobs.unwrap_or(0));
+            return ExitCode::from(2);
+        }
+    };
+    let bar = ProgressBar::new(range.end - range.start);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} seeds, {per_sec}, ETA {eta}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(base.name.clone());
+    let results: Result<Vec<SeedResult>, String> = pool.install(|| {
+        range
+            .clone()
+            .into_par_iter()
+            .map(|seed| {
+                let mut sc = base.clone();
+                sc.seed = seed;
+                let r = crate::simulate(sc).map(|o| SeedResult::of(seed, &o)).map_err(|e| format!("seed {seed}: {e}"));
+                bar.inc(1);
+                r
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let runs = match results {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let result = SweepResult { scenario: base.name.clone(), file: file.display().to_string(), runs };
+    print_sweep(&result, json)
+}
+
+fn print_sweep(result: &crate::report::sweep::SweepResult, json: bool) -> ExitCode {
+    if json {
+        match serde_json::to_string_pretty(result) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        print!("{}", crate::report::sweep::report(result));
+    }
+    if result.runs.iter().any(|r| !r.pass) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn sweep_merge(files: &[PathBuf], json: bool) -> ExitCode {
+    let mut parts = Vec::new();
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read `{}`: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        };
+        match serde_json::from_str(&text) {
+            Ok(p) => parts.push(p),
+            Err(e) => {
+                eprintln!("error: `{}` is not the JSON of `streamsim sweep --json`: {e}", f.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match crate::report::sweep::merge(parts) {
+        Ok(all) => print_sweep(&all, json),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -4,4 +4,5 @@ pub mod charts;
 pub mod compare;
 pub mod figures;
 pub mod folder;
+pub mod sweep;
 pub mod table;
