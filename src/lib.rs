@@ -45,8 +45,35 @@ pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
 
 /// `simulate`, reporting the share of virtual time done as it goes.
 pub fn simulate_with_progress(scenario: Scenario, progress: &mut dyn FnMut(f64)) -> Result<Outcome, RunError> {
+    simulate_with(scenario, progress, None).map_err(|e| match e {
+        SimError::Run(e) => e,
+        SimError::Trace(_) => unreachable!("no trace was written"),
+    })
+}
+
+/// Why a traced run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("cannot write the trace: {0}")]
+    Trace(std::io::Error),
+}
+
+/// `simulate`, with progress, writing the JSONL trace (docs/trace-format.md) to `trace` if given.
+pub fn simulate_with(
+    scenario: Scenario,
+    progress: &mut dyn FnMut(f64),
+    trace: Option<std::fs::File>,
+) -> Result<Outcome, SimError> {
     let mut world = World::new(scenario);
+    if let Some(file) = trace {
+        world.trace.write_to(file);
+        let header = world.trace_header();
+        world.trace.write_line(&header);
+    }
     world.run_with_progress(progress)?;
+    world.trace.finish().map_err(SimError::Trace)?;
     let (summary, lost_sent) = summarize_with_losses(&world);
     let series = oracle::series::series(&world, &lost_sent);
     let lag = world

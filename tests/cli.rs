@@ -259,3 +259,34 @@ fn sweep_is_the_same_on_any_thread_count_and_shards_merge() {
     assert!(err.contains("is empty"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `run --trace` writes one JSON object per step after a header, and the
+/// summary's trace_hash is the digest of exactly those lines' contents.
+#[test]
+fn the_trace_file_is_what_the_trace_hash_digests() {
+    use streamsim::oracle::trace::{Step, Trace};
+    let path = std::env::temp_dir().join(format!("streamsim-trace-{}.jsonl", std::process::id()));
+    let (code, out, err) =
+        streamsim(&["run", "scenarios/at-most-once.yaml", "--json", "--trace", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!((header["trace"].as_str(), header["scenario"].as_str()), (Some("streamsim"), Some("at-most-once")));
+    assert_eq!(header["consumers"][0].as_str(), Some("billing-0"));
+    let mut digest = Trace::default();
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let kind = Step::from_name(v["kind"].as_str().unwrap()).expect("a documented kind");
+        kinds.insert(kind.name());
+        let [a, b, c] = kind.fields().map(|f| if f.is_empty() { 0 } else { v[f].as_u64().expect(f) });
+        digest.fold(v["t"].as_u64().unwrap(), kind as u64, a, b, c);
+    }
+    assert_eq!(digest.hex(), summary["trace_hash"].as_str().unwrap());
+    for k in ["send", "append", "ack", "fetch", "process", "commit", "crash", "rebalance"] {
+        assert!(kinds.contains(k), "{k} in the trace");
+    }
+    let _ = std::fs::remove_file(&path);
+}

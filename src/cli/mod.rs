@@ -46,6 +46,9 @@ pub enum Command {
         /// Replace the scenario's cap on processed events.
         #[arg(long, value_name = "N")]
         max_events: Option<u64>,
+        /// Write the full event trace here, one JSON object per line (docs/trace-format.md).
+        #[arg(long, value_name = "FILE.jsonl")]
+        trace: Option<PathBuf>,
     },
     /// Run the same workload and seed under each semantics preset, side by side.
     #[command(
@@ -116,7 +119,9 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run { file, seed, out, json, max_events } => run(&file, seed, out.as_deref(), json, max_events),
+        Command::Run { file, seed, out, json, max_events, trace } => {
+            run(&file, seed, out.as_deref(), json, max_events, trace.as_deref())
+        }
         Command::Compare { file, semantics, seed, out } => compare_cmd(&file, &semantics, seed, out.as_deref()),
         Command::Check { paths, out } => check(&paths, out.as_deref()),
         Command::Sweep { file, seeds, jobs, shard, json, merge } => {
@@ -183,6 +188,36 @@ impl Progress {
     }
 }
 
+/// Runs a scenario writing its JSONL trace to a temporary file, renamed to
+/// `path` only when the run and the trace are complete.
+fn traced(scenario: crate::scenario::Scenario, label: &str, quiet: bool, path: &Path) -> Result<Outcome, String> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("trace.jsonl");
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let file =
+        std::fs::File::create(&tmp).map_err(|e| format!("cannot write the trace to `{}`: {e}", path.display()))?;
+    let mut p = Progress::new(label);
+    let result = crate::simulate_with(
+        scenario,
+        &mut |d| {
+            if !quiet {
+                p.update(d)
+            }
+        },
+        Some(file),
+    );
+    p.finish();
+    match result {
+        Ok(o) => {
+            std::fs::rename(&tmp, path).map_err(|e| format!("cannot write the trace to `{}`: {e}", path.display()))?;
+            Ok(o)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e.to_string())
+        }
+    }
+}
+
 /// Runs a scenario with progress on stderr unless `quiet`.
 fn simulate_shown(
     scenario: crate::scenario::Scenario,
@@ -213,7 +248,14 @@ fn load(file: &Path) -> Result<Loaded, ExitCode> {
     }
 }
 
-fn run(file: &Path, seed: Option<u64>, out: Option<&Path>, json: bool, max_events: Option<u64>) -> ExitCode {
+fn run(
+    file: &Path,
+    seed: Option<u64>,
+    out: Option<&Path>,
+    json: bool,
+    max_events: Option<u64>,
+    trace: Option<&Path>,
+) -> ExitCode {
     let mut scenario = match load(file) {
         Ok(l) => l.scenario,
         Err(code) => return code,
@@ -225,7 +267,11 @@ fn run(file: &Path, seed: Option<u64>, out: Option<&Path>, json: bool, max_event
         scenario.max_events = m;
     }
     let label = scenario.name.clone();
-    let outcome = match simulate_shown(scenario, &label, json) {
+    let outcome = match trace {
+        None => simulate_shown(scenario, &label, json).map_err(|e| e.to_string()),
+        Some(path) => traced(scenario, &label, json, path),
+    };
+    let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {}: {e}", file.display());

@@ -64,25 +64,189 @@ pub enum Step {
     Stop = 26,
 }
 
-/// Folds steps into a 128-bit digest (two independent 64-bit lanes).
-#[derive(Clone, Debug)]
+/// Every step kind, in code order (the JSONL `kind` names them).
+pub const STEPS: [Step; 26] = [
+    Step::Send,
+    Step::Append,
+    Step::Ack,
+    Step::Fail,
+    Step::Replicate,
+    Step::Truncate,
+    Step::Elect,
+    Step::Isr,
+    Step::Fetch,
+    Step::Process,
+    Step::Commit,
+    Step::CommitFailed,
+    Step::Rebalance,
+    Step::Crash,
+    Step::Restart,
+    Step::HighWatermark,
+    Step::Pause,
+    Step::Partition,
+    Step::Marker,
+    Step::Fenced,
+    Step::InitTxn,
+    Step::TxnEnd,
+    Step::Leave,
+    Step::PollTimeout,
+    Step::Start,
+    Step::Stop,
+];
+
+impl Step {
+    /// The kind's name in the JSONL trace.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Send => "send",
+            Step::Append => "append",
+            Step::Ack => "ack",
+            Step::Fail => "fail",
+            Step::Replicate => "replicate",
+            Step::Truncate => "truncate",
+            Step::Elect => "elect",
+            Step::Isr => "isr",
+            Step::Fetch => "fetch",
+            Step::Process => "process",
+            Step::Commit => "commit",
+            Step::CommitFailed => "commit_failed",
+            Step::Rebalance => "rebalance",
+            Step::Crash => "crash",
+            Step::Restart => "restart",
+            Step::HighWatermark => "high_watermark",
+            Step::Pause => "pause",
+            Step::Partition => "network_partition",
+            Step::Marker => "marker",
+            Step::Fenced => "fenced",
+            Step::InitTxn => "init_txn",
+            Step::TxnEnd => "txn_end",
+            Step::Leave => "leave",
+            Step::PollTimeout => "poll_timeout",
+            Step::Start => "start",
+            Step::Stop => "stop",
+        }
+    }
+
+    /// Names of the three values a step carries; "" marks one that is always 0.
+    pub fn fields(self) -> [&'static str; 3] {
+        match self {
+            Step::Send => ["record", "producer", "partition"],
+            Step::Append => ["record", "partition", "offset"],
+            Step::Ack => ["record", "producer", ""],
+            Step::Fail => ["record", "producer", "blocked"],
+            Step::Replicate => ["broker", "partition", "log_end"],
+            Step::Truncate => ["broker", "partition", "offset"],
+            Step::Elect => ["partition", "leader", "epoch"],
+            Step::Isr => ["partition", "isr_brokers", "high_watermark"],
+            Step::Fetch => ["consumer", "partition", "records"],
+            Step::Process => ["record", "consumer", "effect"],
+            Step::Commit => ["consumer", "partition", "offset"],
+            Step::CommitFailed => ["consumer", "generation", "in_transaction"],
+            Step::Rebalance => ["group", "generation", "members"],
+            Step::Crash | Step::Restart | Step::Start | Step::Stop => ["entity_kind", "entity", ""],
+            Step::HighWatermark => ["partition", "high_watermark", ""],
+            Step::Pause => ["entity_kind", "entity", "us"],
+            Step::Partition => ["entities", "us", ""],
+            Step::Marker => ["partition", "offset", "commit"],
+            Step::Fenced => ["txn", "epoch", "by_timeout"],
+            Step::InitTxn => ["txn", "epoch", ""],
+            Step::TxnEnd => ["txn", "commit", "partitions"],
+            Step::Leave => ["group", "member", "consumer"],
+            Step::PollTimeout => ["consumer", "member", ""],
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Step> {
+        STEPS.iter().copied().find(|s| s.name() == name)
+    }
+}
+
+/// Folds steps into a 128-bit digest (two independent 64-bit lanes), and
+/// writes them as JSON lines when asked (`run --trace`). The digest is a
+/// function of exactly what each line holds: time, kind and its values.
 pub struct Trace {
     lane_a: u64,
     lane_b: u64,
     steps: u64,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    /// The first write error, reported when the trace is finished.
+    pub error: Option<std::io::Error>,
+}
+
+impl std::fmt::Debug for Trace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Trace").field("steps", &self.steps).field("writing", &self.out.is_some()).finish()
+    }
 }
 
 impl Default for Trace {
     fn default() -> Self {
-        Trace { lane_a: 0x243f_6a88_85a3_08d3, lane_b: 0x1319_8a2e_0370_7344, steps: 0 }
+        Trace { lane_a: 0x243f_6a88_85a3_08d3, lane_b: 0x1319_8a2e_0370_7344, steps: 0, out: None, error: None }
     }
 }
 
 impl Trace {
+    /// Writes every step from now on to `out`, one JSON object per line.
+    pub fn write_to(&mut self, out: std::fs::File) {
+        self.out = Some(std::io::BufWriter::with_capacity(1 << 16, out));
+    }
+
+    /// Writes a line as it is (the trace's header).
+    pub fn write_line(&mut self, line: &str) {
+        use std::io::Write;
+        if let Some(out) = self.out.as_mut() {
+            if let Err(e) = writeln!(out, "{line}") {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Flushes the JSONL output; the first error of the run, if any.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        if let Some(mut out) = self.out.take() {
+            if let Err(e) = out.flush() {
+                self.error.get_or_insert(e);
+            }
+        }
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     #[inline]
     pub fn note(&mut self, at: Instant, step: Step, a: u64, b: u64, c: u64) {
+        if self.out.is_some() {
+            self.write_step(at, step, [a, b, c]);
+        }
+        self.fold(at.us(), step as u64, a, b, c);
+    }
+
+    #[cold]
+    fn write_step(&mut self, at: Instant, step: Step, values: [u64; 3]) {
+        use std::io::Write;
+        let Some(out) = self.out.as_mut() else { return };
+        let mut r = write!(out, "{{\"t\":{},\"kind\":\"{}\"", at.us(), step.name());
+        for (name, v) in step.fields().iter().zip(values) {
+            if name.is_empty() {
+                debug_assert_eq!(v, 0, "{step:?}: an unnamed value must be 0");
+                continue;
+            }
+            r = r.and_then(|_| write!(out, ",\"{name}\":{v}"));
+        }
+        r = r.and_then(|_| writeln!(out, "}}"));
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+            self.out = None;
+        }
+    }
+
+    /// Folds one step (time µs, kind code, values) into the digest.
+    #[inline]
+    pub fn fold(&mut self, t: u64, kind: u64, a: u64, b: u64, c: u64) {
         self.steps += 1;
-        for w in [at.us(), step as u64, a, b, c] {
+        for w in [t, kind, a, b, c] {
             self.lane_a = (self.lane_a ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
             self.lane_b = (self.lane_b.rotate_left(17) ^ w).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         }

@@ -348,6 +348,26 @@ impl World {
         Ok(())
     }
 
+    /// The JSONL trace's first line: the run and the names behind every id.
+    pub fn trace_header(&self) -> String {
+        let partitions: Vec<String> =
+            self.partitions.iter().map(|p| format!("{}/{}", self.topics[p.topic as usize].name, p.index)).collect();
+        let header = serde_json::json!({
+            "trace": "streamsim",
+            "version": 1,
+            "scenario": self.scenario.name,
+            "seed": self.scenario.seed,
+            "time_unit": "us",
+            "brokers": self.brokers.len(),
+            "producers": self.producers.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            "consumers": self.consumers.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+            "groups": self.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>(),
+            "partitions": partitions,
+            "transactional_ids": self.txns.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+        });
+        header.to_string()
+    }
+
     /// The virtual time the run ended at.
     pub fn end_time(&self) -> Instant {
         self.end.unwrap_or(self.now)
