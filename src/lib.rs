@@ -25,6 +25,9 @@ pub struct Outcome {
     pub lag: Vec<LagRow>,
     /// Faults, losses and latency over time, for charts.
     pub series: Series,
+    /// The causes of the lost and duplicated records, most frequent first
+    /// (filled when the run was explained, see `simulate_with`).
+    pub causes: Vec<String>,
 }
 
 /// One partition's lag at one sample time, with names resolved.
@@ -45,7 +48,7 @@ pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
 
 /// `simulate`, reporting the share of virtual time done as it goes.
 pub fn simulate_with_progress(scenario: Scenario, progress: &mut dyn FnMut(f64)) -> Result<Outcome, RunError> {
-    simulate_with(scenario, progress, None).map_err(|e| match e {
+    simulate_with(scenario, progress, None, false).map_err(|e| match e {
         SimError::Run(e) => e,
         SimError::Trace(_) => unreachable!("no trace was written"),
     })
@@ -60,13 +63,19 @@ pub enum SimError {
     Trace(std::io::Error),
 }
 
-/// `simulate`, with progress, writing the JSONL trace (docs/trace-format.md) to `trace` if given.
+/// `simulate`, with progress, writing the JSONL trace (docs/trace-format.md)
+/// to `trace` if given, and with `explain`, keeping every step in memory to
+/// find the causes of the anomalies (about 40 bytes per step).
 pub fn simulate_with(
     scenario: Scenario,
     progress: &mut dyn FnMut(f64),
     trace: Option<std::fs::File>,
+    explain: bool,
 ) -> Result<Outcome, SimError> {
     let mut world = World::new(scenario);
+    if explain {
+        world.trace.kept = Some(Vec::new());
+    }
     if let Some(file) = trace {
         world.trace.write_to(file);
         let header = world.trace_header();
@@ -87,5 +96,17 @@ pub fn simulate_with(
             lag: l.lag,
         })
         .collect();
-    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series })
+    let causes =
+        if explain { oracle::explain::cause_lines(&oracle::explain::explain(&world, &lost_sent)) } else { Vec::new() };
+    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series, causes })
+}
+
+/// Runs a scenario keeping every step, and explains each lost and duplicated record.
+pub fn simulate_explained(scenario: Scenario) -> Result<(Summary, oracle::explain::Explanation), RunError> {
+    let mut world = World::new(scenario);
+    world.trace.kept = Some(Vec::new());
+    world.run()?;
+    let (summary, lost) = summarize_with_losses(&world);
+    let explanation = oracle::explain::explain(&world, &lost);
+    Ok((summary, explanation))
 }

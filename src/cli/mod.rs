@@ -101,6 +101,24 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["file", "seeds", "shard"])]
         merge: Vec<PathBuf>,
     },
+    /// Explain each lost or duplicated record: the chain of events that caused it, grouped by cause.
+    #[command(after_help = "Example:\n  streamsim explain scenarios/at-least-once.yaml --kind duplicate --limit 3")]
+    Explain {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Only this kind of anomaly: lost or duplicate.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Only this record (its id, the number after `#` counts per producer; this is the global id).
+        #[arg(long, value_name = "ID")]
+        record: Option<u32>,
+        /// How many stories to print (default 10; the causes always cover every anomaly).
+        #[arg(long, value_name = "K", default_value_t = 10)]
+        limit: usize,
+    },
     /// Check a scenario file without running it; prints what it resolved to.
     Validate {
         /// The scenario file (YAML, format v1).
@@ -137,8 +155,62 @@ pub fn main() -> ExitCode {
                 sweep_merge(&merge, json)
             }
         }
+        Command::Explain { file, seed, kind, record, limit } => {
+            explain_cmd(&file, seed, kind.as_deref(), record, limit)
+        }
         Command::Validate { file } => validate(&file),
     }
+}
+
+fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Option<u32>, limit: usize) -> ExitCode {
+    use crate::oracle::explain::{cause_lines, Anomaly};
+    let kind = match kind {
+        None => None,
+        Some("lost") => Some(Anomaly::Lost),
+        Some("duplicate") | Some("duplicates") => Some(Anomaly::Duplicate),
+        Some(other) => {
+            eprintln!("error: unknown kind `{other}`\n  hint: choose lost or duplicate (reordered and late are not explained yet)");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sc = match load(file) {
+        Ok(l) => l.scenario,
+        Err(code) => return code,
+    };
+    if let Some(seed) = seed {
+        sc.seed = seed;
+    }
+    let (summary, mut e) = match crate::simulate_explained(sc) {
+        Ok(x) => x,
+        Err(err) => {
+            eprintln!("error: {}: {err}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    e.stories.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
+    e.causes.retain(|c| kind.is_none_or(|k| c.0 == k));
+    println!(
+        "streamsim explain: {} (seed {}): {} lost, {} duplicates\n",
+        summary.scenario, summary.seed, summary.lost, summary.duplicates
+    );
+    if e.causes.is_empty() {
+        println!(
+            "  nothing to explain: no lost or duplicated record{}",
+            if kind.is_some() { " of that kind" } else { "" }
+        );
+        return ExitCode::SUCCESS;
+    }
+    for line in cause_lines(&e) {
+        println!("  {line}");
+    }
+    println!();
+    for s in e.stories.iter().take(limit) {
+        println!("  [{} #{}] {}\n", s.anomaly.name(), s.record, s.text);
+    }
+    if e.stories.len() > limit {
+        println!("  ... and {} more (--limit, --record ID)", e.stories.len() - limit);
+    }
+    ExitCode::SUCCESS
 }
 
 /// Shows progress on stderr for runs that take more than a second of wall
@@ -188,13 +260,26 @@ impl Progress {
     }
 }
 
-/// Runs a scenario writing its JSONL trace to a temporary file, renamed to
-/// `path` only when the run and the trace are complete.
-fn traced(scenario: crate::scenario::Scenario, label: &str, quiet: bool, path: &Path) -> Result<Outcome, String> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("trace.jsonl");
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    let file =
-        std::fs::File::create(&tmp).map_err(|e| format!("cannot write the trace to `{}`: {e}", path.display()))?;
+/// Runs a scenario, writing its JSONL trace (if asked) to a temporary file
+/// renamed to `path` only when the run and the trace are complete, and
+/// explaining its anomalies when a report will show them.
+fn traced(
+    scenario: crate::scenario::Scenario,
+    label: &str,
+    quiet: bool,
+    path: Option<&Path>,
+    explain: bool,
+) -> Result<Outcome, String> {
+    let tmp = path.map(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("trace.jsonl");
+        p.with_file_name(format!(".{name}.tmp"))
+    });
+    let file = match (&tmp, path) {
+        (Some(t), Some(p)) => {
+            Some(std::fs::File::create(t).map_err(|e| format!("cannot write the trace to `{}`: {e}", p.display()))?)
+        }
+        _ => None,
+    };
     let mut p = Progress::new(label);
     let result = crate::simulate_with(
         scenario,
@@ -203,16 +288,22 @@ fn traced(scenario: crate::scenario::Scenario, label: &str, quiet: bool, path: &
                 p.update(d)
             }
         },
-        Some(file),
+        file,
+        explain,
     );
-    p.finish();
-    match result {
-        Ok(o) => {
-            std::fs::rename(&tmp, path).map_err(|e| format!("cannot write the trace to `{}`: {e}", path.display()))?;
+    if !quiet {
+        p.finish();
+    }
+    match (result, tmp, path) {
+        (Ok(o), Some(t), Some(p)) => {
+            std::fs::rename(&t, p).map_err(|e| format!("cannot write the trace to `{}`: {e}", p.display()))?;
             Ok(o)
         }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
+        (Ok(o), _, _) => Ok(o),
+        (Err(e), t, _) => {
+            if let Some(t) = t {
+                let _ = std::fs::remove_file(&t);
+            }
             Err(e.to_string())
         }
     }
@@ -267,10 +358,7 @@ fn run(
         scenario.max_events = m;
     }
     let label = scenario.name.clone();
-    let outcome = match trace {
-        None => simulate_shown(scenario, &label, json).map_err(|e| e.to_string()),
-        Some(path) => traced(scenario, &label, json, path),
-    };
+    let outcome = traced(scenario, &label, json, trace, out.is_some());
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -394,7 +482,7 @@ fn check(paths: &[PathBuf], out: Option<&Path>) -> ExitCode {
             }
         };
         let name = sc.name.clone();
-        let o = match simulate_shown(sc, &name, false) {
+        let o = match traced(sc, &name, false, None, out.is_some()) {
             Ok(o) => o,
             Err(e) => {
                 eprintln!("error: {}: {e}", file.display());

@@ -265,8 +265,8 @@ pub fn summarize(w: &World) -> Summary {
     summarize_with_losses(w).0
 }
 
-/// The summary, and the send times (µs) of the records counted as lost, sorted.
-pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u64>) {
+/// The summary, and the records counted as lost (in send order).
+pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u32>) {
     let mut lost_sent = Vec::new();
     let sc = &w.scenario;
     let ledger = &w.ledger;
@@ -327,7 +327,7 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u64>) {
                 pending += 1;
             } else {
                 lost += 1;
-                lost_sent.push(rec.sent_us);
+                lost_sent.push(r as u32);
                 if rec.acked_us != NEVER {
                     lost_acked += 1;
                 }

@@ -2,6 +2,7 @@
 //! that turn them into counts.
 
 pub mod checkers;
+pub mod explain;
 pub mod ledger;
 pub mod metrics;
 pub mod series;

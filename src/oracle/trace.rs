@@ -171,6 +171,18 @@ pub struct Trace {
     out: Option<std::io::BufWriter<std::fs::File>>,
     /// The first write error, reported when the trace is finished.
     pub error: Option<std::io::Error>,
+    /// Every step, kept in memory for `explain` when asked.
+    pub kept: Option<Vec<Recorded>>,
+}
+
+/// One step as `explain` reads it back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    pub t: u64,
+    pub kind: Step,
+    pub a: u64,
+    pub b: u64,
+    pub c: u64,
 }
 
 impl std::fmt::Debug for Trace {
@@ -181,7 +193,14 @@ impl std::fmt::Debug for Trace {
 
 impl Default for Trace {
     fn default() -> Self {
-        Trace { lane_a: 0x243f_6a88_85a3_08d3, lane_b: 0x1319_8a2e_0370_7344, steps: 0, out: None, error: None }
+        Trace {
+            lane_a: 0x243f_6a88_85a3_08d3,
+            lane_b: 0x1319_8a2e_0370_7344,
+            steps: 0,
+            out: None,
+            error: None,
+            kept: None,
+        }
     }
 }
 
@@ -219,6 +238,9 @@ impl Trace {
     pub fn note(&mut self, at: Instant, step: Step, a: u64, b: u64, c: u64) {
         if self.out.is_some() {
             self.write_step(at, step, [a, b, c]);
+        }
+        if let Some(kept) = self.kept.as_mut() {
+            kept.push(Recorded { t: at.us(), kind: step, a, b, c });
         }
         self.fold(at.us(), step as u64, a, b, c);
     }

@@ -166,10 +166,10 @@ pub fn charts_of(o: &Outcome) -> [(&'static str, charts::Chart); 3] {
 }
 
 pub fn summary_md(s: &Summary) -> String {
-    summary_md_with(s, "", &[])
+    summary_md_with(s, "", &[], &[])
 }
 
-fn summary_md_with(s: &Summary, story: &str, charts: &[&str]) -> String {
+fn summary_md_with(s: &Summary, story: &str, charts: &[&str], causes: &[String]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", s.scenario);
     let sem = s.semantics.as_deref().unwrap_or("none");
@@ -180,6 +180,13 @@ fn summary_md_with(s: &Summary, story: &str, charts: &[&str]) -> String {
     );
     if !story.is_empty() {
         let _ = writeln!(o, "{story}\n");
+    }
+    if !causes.is_empty() {
+        let _ = writeln!(o, "Causes (`streamsim explain` tells each record's story):\n");
+        for c in causes.iter().take(10) {
+            let _ = writeln!(o, "- {c}");
+        }
+        o.push('\n');
     }
     for c in charts {
         let _ = writeln!(o, "![{c}]({c}.svg)\n");
@@ -215,7 +222,7 @@ pub fn html_escape(t: &str) -> String {
 }
 
 /// A page that opens offline: the story, the charts inline, the counts.
-fn index_html(s: &Summary, story: &str, svgs: &[(&str, String)]) -> String {
+fn index_html(s: &Summary, story: &str, causes: &[String], svgs: &[(&str, String)]) -> String {
     let mut o = String::new();
     let title = html_escape(&s.scenario);
     let _ = writeln!(
@@ -233,6 +240,13 @@ fn index_html(s: &Summary, story: &str, svgs: &[(&str, String)]) -> String {
         s.trace_hash
     );
     let _ = writeln!(o, "<p>{}</p>", html_escape(story));
+    if !causes.is_empty() {
+        let _ = writeln!(o, "<h2>causes</h2><ul>");
+        for c in causes.iter().take(10) {
+            let _ = writeln!(o, "<li>{}</li>", html_escape(c));
+        }
+        let _ = writeln!(o, "</ul>");
+    }
     for (_, svg) in svgs {
         let _ = writeln!(o, "<div>{svg}</div>");
     }
@@ -277,8 +291,8 @@ pub fn write(dir: &Path, o: &Outcome) -> io::Result<()> {
     }
     let stems: Vec<&str> = charts.iter().map(|c| c.0).collect();
     write_atomic(&dir.join("summary.json"), summary_json(s).as_bytes())?;
-    write_atomic(&dir.join("summary.md"), summary_md_with(s, &story, &stems).as_bytes())?;
-    write_atomic(&dir.join("index.html"), index_html(s, &story, &svgs).as_bytes())?;
+    write_atomic(&dir.join("summary.md"), summary_md_with(s, &story, &stems, &o.causes).as_bytes())?;
+    write_atomic(&dir.join("index.html"), index_html(s, &story, &o.causes, &svgs).as_bytes())?;
     write_atomic(&dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.lag, &o.series.lost_sent_ms).as_bytes())?;
     write_atomic(&dir.join("lag.csv"), lag_csv(&o.lag).as_bytes())?;
     Ok(())

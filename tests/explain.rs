@@ -1,0 +1,68 @@
+//! Explanations: every anomaly of every shipped scenario gets a cause, and
+//! the causes are the mechanisms the scenarios describe.
+
+use std::path::Path;
+
+use streamsim::oracle::explain::{cause_lines, Anomaly};
+use streamsim::scenario::load_file;
+
+fn explain(name: &str) -> (streamsim::oracle::checkers::Summary, streamsim::oracle::explain::Explanation) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.yaml"));
+    let sc = load_file(&path).unwrap_or_else(|e| panic!("{e}")).scenario;
+    streamsim::simulate_explained(sc).expect("runs")
+}
+
+const SHIPPED: [&str; 16] = [
+    "aborted-transactions",
+    "acks-1-leader-failover",
+    "at-least-once",
+    "at-most-once",
+    "auto-commit-async",
+    "backpressure",
+    "cooperative-vs-eager",
+    "exactly-once",
+    "homework",
+    "isr-shrink-jepsen-2013",
+    "kinesis-vs-kafka",
+    "offset-reset-latest",
+    "out-of-order",
+    "rebalance-storm",
+    "retries-reorder",
+    "unclean-election",
+];
+
+/// Every lost record and every duplicate has a story, and the causes add up
+/// to the counts; the causes are pinned per scenario.
+#[test]
+fn every_anomaly_of_every_shipped_scenario_has_a_cause() {
+    let mut pinned = String::new();
+    for name in SHIPPED {
+        let (s, e) = explain(name);
+        let lost = e.stories.iter().filter(|x| x.anomaly == Anomaly::Lost).count() as u64;
+        let dups = e.causes.iter().filter(|c| c.0 == Anomaly::Duplicate).map(|c| c.2).sum::<usize>() as u64;
+        assert_eq!(lost, s.lost, "{name}: a story per lost record");
+        assert!(dups <= s.duplicates && (s.duplicates == 0) == (dups == 0), "{name}: {dups} vs {}", s.duplicates);
+        pinned.push_str(&format!("{name}:\n"));
+        for line in cause_lines(&e).iter().take(4) {
+            pinned.push_str(&format!("  {line}\n"));
+        }
+    }
+    insta::assert_snapshot!("explain-causes", pinned);
+}
+
+#[test]
+fn the_causes_are_the_mechanisms_the_scenarios_describe() {
+    let lines = |name| cause_lines(&explain(name).1);
+    assert_eq!(lines("at-most-once"), ["40 lost records, one cause: crash of billing-0 at 20.000s"]);
+    assert_eq!(lines("at-least-once"), ["34 duplicates, one cause: crash of billing-0 at 20.000s"]);
+    assert_eq!(lines("acks-1-leader-failover"), ["9 lost records, one cause: crash of broker-0 at 10.000s"]);
+    assert!(lines("offset-reset-latest")[0].contains("auto.offset.reset=latest"));
+    assert!(lines("retries-reorder")[0].contains("retries without idempotence"));
+    assert!(lines("aborted-transactions")[0].contains("aborted"));
+    assert!(lines("rebalance-storm")[0].contains("max.poll.interval.ms"));
+    let (_, e) = explain("acks-1-leader-failover");
+    let story = &e.stories[0].text;
+    for part in ["acknowledged at", "broker-0 crashed at 10.000s", "became leader", "truncated"] {
+        assert!(story.contains(part), "{story}");
+    }
+}
