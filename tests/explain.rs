@@ -66,3 +66,51 @@ fn the_causes_are_the_mechanisms_the_scenarios_describe() {
         assert!(story.contains(part), "{story}");
     }
 }
+
+/// A chaos failure minimizes to a strictly smaller scenario that loads, and
+/// fails the same expectation.
+#[test]
+fn minimizing_a_chaos_failure_gives_a_smaller_failing_scenario() {
+    use streamsim::oracle::minimize::{failing, minimize, rewrite};
+    let yaml = "name: chaos-alo
+seed: 3
+duration: 40s
+drain: 60s
+semantics: at-least-once
+brokers: 3
+topics:
+  - { name: t, partitions: 4, replication.factor: 3, config: { min.insync.replicas: 2 } }
+producers:
+  - { name: p, rate: 200/s, keys: 40 }
+consumers:
+  - { group: g, instances: 2, processing_time: { exp: 4ms }, config: { session.timeout.ms: 8000, max.poll.records: 50 } }
+chaos:
+  from: 3s
+  until: 35s
+  crash: { rate: 6/min, down: { uniform: [500ms, 12s] }, targets: [brokers, consumers] }
+  pause: { rate: 3/min, for: { uniform: [100ms, 15s] }, targets: [consumers, brokers] }
+expect:
+  duplicates: 0
+";
+    let sc = streamsim::scenario::load_str(yaml, "chaos.yaml").expect("valid").scenario;
+    assert_eq!(failing(&sc), Some(vec!["duplicates".to_string()]));
+    let m = minimize(sc).expect("it fails, so it minimizes");
+    let smaller = m.scenario.faults.len() < m.faults_before || m.scenario.duration < m.duration_before;
+    assert!(
+        smaller,
+        "{} faults of {}, {} of {}",
+        m.scenario.faults.len(),
+        m.faults_before,
+        m.scenario.duration,
+        m.duration_before
+    );
+    assert!(m.scenario.faults.len() <= 3, "{:?}", m.scenario.faults);
+    let text = rewrite(yaml, &m);
+    assert!(!text.contains("chaos:") && text.contains("Minimized by"), "{text}");
+    let again = streamsim::scenario::load_str(&text, "min.yaml").unwrap_or_else(|e| panic!("{e}\n{text}")).scenario;
+    assert_eq!(again.faults.len(), m.scenario.faults.len());
+    assert!(failing(&again).is_some_and(|f| f.contains(&"duplicates".to_string())), "{text}");
+    // Deterministic.
+    let m2 = minimize(streamsim::scenario::load_str(yaml, "chaos.yaml").unwrap().scenario).unwrap();
+    assert_eq!(rewrite(yaml, &m2), text);
+}

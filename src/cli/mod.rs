@@ -118,6 +118,13 @@ pub enum Command {
         /// How many stories to print (default 10; the causes always cover every anomaly).
         #[arg(long, value_name = "K", default_value_t = 10)]
         limit: usize,
+        /// Instead: shrink the failing scenario (fewer faults, shorter run) to one that
+        /// still fails the same expectation, and write it as YAML.
+        #[arg(long)]
+        minimize: bool,
+        /// With --minimize: where to write the smaller scenario (default: stdout).
+        #[arg(long, value_name = "FILE.yaml", requires = "minimize")]
+        out: Option<PathBuf>,
     },
     /// Check a scenario file without running it; prints what it resolved to.
     Validate {
@@ -155,11 +162,66 @@ pub fn main() -> ExitCode {
                 sweep_merge(&merge, json)
             }
         }
-        Command::Explain { file, seed, kind, record, limit } => {
+        Command::Explain { file, seed, minimize: true, out, .. } => minimize_cmd(&file, seed, out.as_deref()),
+        Command::Explain { file, seed, kind, record, limit, .. } => {
             explain_cmd(&file, seed, kind.as_deref(), record, limit)
         }
         Command::Validate { file } => validate(&file),
     }
+}
+
+fn minimize_cmd(file: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode {
+    let mut sc = match load(file) {
+        Ok(l) => l.scenario,
+        Err(code) => return code,
+    };
+    if let Some(seed) = seed {
+        sc.seed = seed;
+    }
+    let m = match crate::oracle::minimize::minimize(sc) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let original = std::fs::read_to_string(file).unwrap_or_default();
+    let yaml = crate::oracle::minimize::rewrite(&original, &m);
+    // The result must load and fail as promised.
+    match crate::scenario::load_str(&yaml, "minimized.yaml") {
+        Ok(l) if crate::oracle::minimize::failing(&l.scenario).is_some_and(|f| f.contains(&m.expectation)) => {}
+        Ok(_) => {
+            eprintln!(
+                "error: the minimized scenario no longer fails `{}` once written; keeping the original",
+                m.expectation
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: the minimized scenario does not load: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    eprintln!(
+        "minimized in {} runs: still fails `{}`; faults {} -> {}, duration {} -> {}",
+        m.runs,
+        m.expectation,
+        m.faults_before,
+        m.scenario.faults.len(),
+        m.duration_before,
+        m.scenario.duration
+    );
+    match out {
+        Some(path) => {
+            if let Err(e) = folder::write_atomic(path, yaml.as_bytes()) {
+                eprintln!("error: cannot write `{}`: {e}", path.display());
+                return ExitCode::from(2);
+            }
+            eprintln!("written to {}", path.display());
+        }
+        None => print!("{yaml}"),
+    }
+    ExitCode::SUCCESS
 }
 
 fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Option<u32>, limit: usize) -> ExitCode {

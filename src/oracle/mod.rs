@@ -5,5 +5,6 @@ pub mod checkers;
 pub mod explain;
 pub mod ledger;
 pub mod metrics;
+pub mod minimize;
 pub mod series;
 pub mod trace;

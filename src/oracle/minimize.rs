@@ -1,0 +1,190 @@
+//! `explain --minimize`: shrink a failing scenario to a smaller one that still
+//! fails the same expectation: fewer faults (chaos draws become explicit
+//! faults first), then a shorter run. The result is written as YAML: the
+//! original file with its `faults:`, `chaos:`, `duration:` and `seed:`
+//! replaced.
+
+use crate::kernel::time::Duration;
+use crate::scenario::{target_name, FaultAction, FaultSpec, Scenario};
+
+/// The expectations a scenario fails (by metric name), or none.
+pub fn failing(sc: &Scenario) -> Option<Vec<String>> {
+    let o = crate::simulate(sc.clone()).ok()?;
+    let names: Vec<String> = o.summary.expectations.iter().filter(|e| !e.pass).map(|e| e.name.clone()).collect();
+    (!names.is_empty()).then_some(names)
+}
+
+fn still_fails(sc: &Scenario, target: &str) -> bool {
+    failing(sc).is_some_and(|names| names.iter().any(|n| n == target))
+}
+
+/// Faults that go together: a crash and the restart of the same entity after
+/// it, a start and the stop after it; anything else alone.
+fn units(faults: &[FaultSpec]) -> Vec<Vec<usize>> {
+    let mut taken = vec![false; faults.len()];
+    let mut out = Vec::new();
+    for i in 0..faults.len() {
+        if taken[i] {
+            continue;
+        }
+        taken[i] = true;
+        let mut unit = vec![i];
+        let closer = |a: &FaultAction, b: &FaultAction| match (a, b) {
+            (FaultAction::Crash(t) | FaultAction::PowerLoss(t), FaultAction::Restart(u)) => t == u,
+            (FaultAction::Start(t), FaultAction::Stop(u)) => t == u,
+            _ => false,
+        };
+        if let Some(j) = (i + 1..faults.len()).find(|&j| !taken[j] && closer(&faults[i].action, &faults[j].action)) {
+            taken[j] = true;
+            unit.push(j);
+        }
+        out.push(unit);
+    }
+    out
+}
+
+fn without(faults: &[FaultSpec], drop: &[usize]) -> Vec<FaultSpec> {
+    faults.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, f)| f.clone()).collect()
+}
+
+/// The result of a minimization.
+pub struct Minimized {
+    pub scenario: Scenario,
+    /// The expectation it still fails.
+    pub expectation: String,
+    pub faults_before: usize,
+    pub duration_before: Duration,
+    pub runs: u32,
+}
+
+/// Shrinks `sc` (which must fail an expectation). Deterministic: the same
+/// input gives the same smaller scenario.
+pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
+    let failed = failing(&sc).ok_or("nothing to minimize: every expectation holds")?;
+    let target = failed[0].clone();
+    // Chaos draws become explicit faults, so each can be removed on its own.
+    sc.faults = crate::faults::schedule(&sc);
+    sc.chaos = None;
+    let (faults_before, duration_before) = (sc.faults.len(), sc.duration);
+    let mut runs = 1u32;
+    if !still_fails(&sc, &target) {
+        return Err("the failure did not survive making the chaos faults explicit".to_string());
+    }
+    // Remove groups of fault units, halving the group size (ddmin-style).
+    let mut size = units(&sc.faults).len().max(1);
+    while size >= 1 {
+        let mut removed_any = false;
+        let mut start = 0;
+        loop {
+            let us = units(&sc.faults);
+            if start >= us.len() {
+                break;
+            }
+            let drop: Vec<usize> = us[start..(start + size).min(us.len())].iter().flatten().copied().collect();
+            let mut trial = sc.clone();
+            trial.faults = without(&sc.faults, &drop);
+            runs += 1;
+            if still_fails(&trial, &target) {
+                sc = trial;
+                removed_any = true;
+            } else {
+                start += size;
+            }
+        }
+        if size == 1 && !removed_any {
+            break;
+        }
+        size = if removed_any { size } else { size / 2 };
+        if size == 0 {
+            break;
+        }
+    }
+    // A shorter run: halve the duration while it still fails (faults after
+    // the new end go, as the loader would refuse them).
+    loop {
+        let shorter = Duration(sc.duration.us() / 2);
+        if shorter < Duration::from_secs(1) {
+            break;
+        }
+        let mut trial = sc.clone();
+        trial.duration = shorter;
+        let end = shorter.us().saturating_add(trial.drain.us());
+        trial.faults.retain(|f| f.at.us() <= end);
+        runs += 1;
+        if still_fails(&trial, &target) {
+            sc = trial;
+        } else {
+            break;
+        }
+    }
+    Ok(Minimized { scenario: sc, expectation: target, faults_before, duration_before, runs })
+}
+
+/// A duration in the largest unit that writes it exactly.
+fn us(d: u64) -> String {
+    if d % 1_000_000 == 0 {
+        format!("{}s", d / 1_000_000)
+    } else if d % 1000 == 0 {
+        format!("{}ms", d / 1000)
+    } else {
+        format!("{d}us")
+    }
+}
+
+/// One fault as a YAML flow mapping.
+pub fn fault_yaml(sc: &Scenario, f: &FaultSpec) -> String {
+    let name = |t| target_name(sc, t);
+    let at = us(f.at.us());
+    match &f.action {
+        FaultAction::Crash(t) => format!("{{ at: {at}, crash: {} }}", name(*t)),
+        FaultAction::PowerLoss(t) => format!("{{ at: {at}, crash: {}, lose: unflushed }}", name(*t)),
+        FaultAction::Restart(t) => format!("{{ at: {at}, restart: {} }}", name(*t)),
+        FaultAction::Pause(t, d) => format!("{{ at: {at}, pause: {}, for: {} }}", name(*t), us(d.us())),
+        FaultAction::Partition(ts, d) => format!(
+            "{{ at: {at}, partition: [{}], for: {} }}",
+            ts.iter().map(|t| name(*t)).collect::<Vec<_>>().join(", "),
+            us(d.us())
+        ),
+        FaultAction::Start(t) => format!("{{ at: {at}, start: {} }}", name(*t)),
+        FaultAction::Stop(t) => format!("{{ at: {at}, stop: {} }}", name(*t)),
+        FaultAction::Scale(g, n) => format!("{{ at: {at}, scale: {}, to: {n} }}", sc.consumers[*g].group),
+    }
+}
+
+/// The original YAML with `seed`, `duration`, `faults` and `chaos` replaced
+/// by the minimized scenario's.
+pub fn rewrite(original: &str, m: &Minimized) -> String {
+    let sc = &m.scenario;
+    let replaced = ["seed:", "duration:", "faults:", "chaos:"];
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in original.lines() {
+        let top = !line.starts_with([' ', '\t', '#', '-']) && !line.is_empty();
+        if top {
+            skipping = replaced.iter().any(|k| line.starts_with(k));
+        }
+        if skipping {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n# Minimized by `streamsim explain --minimize`: still fails `{}`.\n# {} faults -> {}, duration {} -> {}.\n",
+        m.expectation,
+        m.faults_before,
+        sc.faults.len(),
+        m.duration_before,
+        sc.duration
+    ));
+    out.push_str(&format!("seed: {}\nduration: {}\n", sc.seed, us(sc.duration.us())));
+    if sc.faults.is_empty() {
+        out.push_str("faults: []\n");
+    } else {
+        out.push_str("faults:\n");
+        for f in &sc.faults {
+            out.push_str(&format!("  - {}\n", fault_yaml(sc, f)));
+        }
+    }
+    out
+}
