@@ -122,9 +122,9 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
 
 /// A duration in the largest unit that writes it exactly.
 fn us(d: u64) -> String {
-    if d % 1_000_000 == 0 {
+    if d.is_multiple_of(1_000_000) {
         format!("{}s", d / 1_000_000)
-    } else if d % 1000 == 0 {
+    } else if d.is_multiple_of(1000) {
         format!("{}ms", d / 1000)
     } else {
         format!("{d}us")
