@@ -42,6 +42,8 @@ fn every_anomaly_of_every_shipped_scenario_has_a_cause() {
         let dups = e.causes.iter().filter(|c| c.0 == Anomaly::Duplicate).map(|c| c.2).sum::<usize>() as u64;
         assert_eq!(lost, s.lost, "{name}: a story per lost record");
         assert!(dups <= s.duplicates && (s.duplicates == 0) == (dups == 0), "{name}: {dups} vs {}", s.duplicates);
+        let reordered = e.stories.iter().filter(|x| x.anomaly == Anomaly::Reordered).count() as u64;
+        assert_eq!(reordered, s.reordered, "{name}: a story per reordering");
         pinned.push_str(&format!("{name}:\n"));
         for line in cause_lines(&e).iter().take(4) {
             pinned.push_str(&format!("  {line}\n"));
@@ -55,7 +57,12 @@ fn the_causes_are_the_mechanisms_the_scenarios_describe() {
     let lines = |name| cause_lines(&explain(name).1);
     assert_eq!(lines("at-most-once"), ["40 lost records, one cause: crash of billing-0 at 20.000s"]);
     assert_eq!(lines("at-least-once"), ["34 duplicates, one cause: crash of billing-0 at 20.000s"]);
-    assert_eq!(lines("acks-1-leader-failover"), ["9 lost records, one cause: crash of broker-0 at 10.000s"]);
+    let acks1 = lines("acks-1-leader-failover");
+    assert_eq!(
+        acks1[0],
+        "38 reordered records, one cause: retries without idempotence reordered batches (5 requests in flight)"
+    );
+    assert_eq!(acks1[1], "9 lost records, one cause: crash of broker-0 at 10.000s");
     assert!(lines("offset-reset-latest")[0].contains("auto.offset.reset=latest"));
     assert!(lines("retries-reorder")[0].contains("retries without idempotence"));
     assert!(lines("aborted-transactions")[0].contains("aborted"));

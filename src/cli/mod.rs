@@ -109,7 +109,7 @@ pub enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Only this kind of anomaly: lost or duplicate.
+        /// Only this kind of anomaly: lost, duplicate or reordered.
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record (its id, the number after `#` counts per producer; this is the global id).
@@ -230,8 +230,9 @@ fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Optio
         None => None,
         Some("lost") => Some(Anomaly::Lost),
         Some("duplicate") | Some("duplicates") => Some(Anomaly::Duplicate),
+        Some("reordered") => Some(Anomaly::Reordered),
         Some(other) => {
-            eprintln!("error: unknown kind `{other}`\n  hint: choose lost or duplicate (reordered and late are not explained yet)");
+            eprintln!("error: unknown kind `{other}`\n  hint: choose lost, duplicate or reordered (late events are not explained yet)");
             return ExitCode::from(2);
         }
     };
@@ -252,12 +253,12 @@ fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Optio
     e.stories.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
     e.causes.retain(|c| kind.is_none_or(|k| c.0 == k));
     println!(
-        "streamsim explain: {} (seed {}): {} lost, {} duplicates\n",
-        summary.scenario, summary.seed, summary.lost, summary.duplicates
+        "streamsim explain: {} (seed {}): {} lost, {} duplicates, {} reordered\n",
+        summary.scenario, summary.seed, summary.lost, summary.duplicates, summary.reordered
     );
     if e.causes.is_empty() {
         println!(
-            "  nothing to explain: no lost or duplicated record{}",
+            "  nothing to explain: no lost, duplicated or reordered record{}",
             if kind.is_some() { " of that kind" } else { "" }
         );
         return ExitCode::SUCCESS;

@@ -14,6 +14,7 @@ use crate::world::World;
 pub enum Anomaly {
     Lost,
     Duplicate,
+    Reordered,
 }
 
 impl Anomaly {
@@ -21,6 +22,7 @@ impl Anomaly {
         match self {
             Anomaly::Lost => "lost",
             Anomaly::Duplicate => "duplicate",
+            Anomaly::Reordered => "reordered",
         }
     }
 }
@@ -329,7 +331,48 @@ fn lost_story(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u64) -> Story {
     }
 }
 
-/// Explains every lost and duplicated record of a finished run that kept its steps.
+fn reordered_story(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u64, later: u64) -> Option<Story> {
+    let (rec, lrec) = (&w.ledger.records[r as usize], &w.ledger.records[later as usize]);
+    let &(p, o, ta) = ix.appends.get(&r)?.first()?;
+    let &(p2, o2, ta2) = ix.appends.get(&later)?.first()?;
+    let story = |cause: String, text: String| Story { record: r as u32, anomaly: Anomaly::Reordered, cause, text };
+    let head = format!(
+        "record {} was sent at {}, before {} (sent at {}), but reached the sink after it",
+        n.record(r),
+        ts(rec.sent_us),
+        n.record(later),
+        ts(lrec.sent_us)
+    );
+    if p == p2 && o > o2 {
+        let in_flight = w.producers[rec.producer as usize].config.max_in_flight_requests_per_connection;
+        return Some(story(
+            format!("retries without idempotence reordered batches ({in_flight} requests in flight)"),
+            format!(
+                "{head}: the later record was appended first ({}@{o2} at {}) and this one only after a retry ({}@{o} at {}); consumers read the log in order",
+                n.partition(p),
+                ts(ta2),
+                n.partition(p),
+                ts(ta)
+            ),
+        ));
+    }
+    let first = |x: u64| ix.processed.get(&x).and_then(|v| v.first()).copied();
+    let (c1, t1, _) = first(r)?;
+    let (c2, t2, _) = first(later)?;
+    Some(story(
+        "processing order across consumers or a redelivery".to_string(),
+        format!(
+            "{head}: both sit in {} in send order (@{o} and @{o2}), but {} processed the later one at {} while {} processed this one only at {}",
+            n.partition(p),
+            n.consumer(c2),
+            ts(t2),
+            n.consumer(c1),
+            ts(t1)
+        ),
+    ))
+}
+
+/// Explains every lost, duplicated and reordered record of a finished run that kept its steps.
 pub fn explain(w: &World, lost: &[u32]) -> Explanation {
     let steps = w.trace.kept.as_deref().unwrap_or(&[]);
     let ix = Index::new(steps);
@@ -344,6 +387,13 @@ pub fn explain(w: &World, lost: &[u32]) -> Explanation {
                 if let Some(s) = duplicate_story(w, &ix, &n, r as u64) {
                     stories.push(s);
                 }
+            }
+        }
+    }
+    for gl in &w.ledger.groups {
+        for &(r, later) in &gl.inversions {
+            if let Some(s) = reordered_story(w, &ix, &n, u64::from(r), u64::from(later)) {
+                stories.push(s);
             }
         }
     }
@@ -366,6 +416,8 @@ pub fn cause_lines(e: &Explanation) -> Vec<String> {
                 (Anomaly::Lost, k) => format!("{k} lost records"),
                 (Anomaly::Duplicate, 1) => "1 duplicate".to_string(),
                 (Anomaly::Duplicate, k) => format!("{k} duplicates"),
+                (Anomaly::Reordered, 1) => "1 reordered record".to_string(),
+                (Anomaly::Reordered, k) => format!("{k} reordered records"),
             };
             format!("{what}, one cause: {cause}")
         })

@@ -58,12 +58,17 @@ pub struct GroupLedger {
     pub deliveries: Vec<Delivery>,
     /// Highest `send_seq` whose first effect reached the sink, per (producer, key).
     pub max_seq_seen: Vec<u64>,
+    /// The record behind each `max_seq_seen` entry.
+    pub max_seen_record: Vec<RecordId>,
     pub redelivered: u64,
     pub duplicates: u64,
     pub reordered: u64,
     pub delivered: u64,
     pub commits: u64,
     pub commits_failed: u64,
+    /// Records whose first effect came after a later record's of the same
+    /// producer and key, with that later record (for `explain`).
+    pub inversions: Vec<(RecordId, RecordId)>,
     /// Member-time spent with every partition revoked for an eager rebalance (µs).
     pub stop_the_world_us: u64,
     /// The group's windowed aggregation over its sink (`aggregate:`).
@@ -110,8 +115,13 @@ impl Ledger {
             key_base.push(total);
             total += k.max(1);
         }
-        let groups =
-            (0..groups).map(|_| GroupLedger { max_seq_seen: vec![0; total as usize], ..Default::default() }).collect();
+        let groups = (0..groups)
+            .map(|_| GroupLedger {
+                max_seq_seen: vec![0; total as usize],
+                max_seen_record: vec![0; total as usize],
+                ..Default::default()
+            })
+            .collect();
         Ledger { groups, key_slots: keys_per_producer.to_vec(), key_base, ..Default::default() }
     }
 
@@ -218,8 +228,10 @@ impl Ledger {
                     // send_seq + 1 so that 0 means "nothing seen yet".
                     if rec.send_seq + 1 < *seen {
                         g.reordered += 1;
+                        g.inversions.push((r, g.max_seen_record[slot]));
                     } else {
                         *seen = rec.send_seq + 1;
+                        g.max_seen_record[slot] = r;
                     }
                 }
             } else {
