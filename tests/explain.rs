@@ -44,6 +44,8 @@ fn every_anomaly_of_every_shipped_scenario_has_a_cause() {
         assert!(dups <= s.duplicates && (s.duplicates == 0) == (dups == 0), "{name}: {dups} vs {}", s.duplicates);
         let reordered = e.stories.iter().filter(|x| x.anomaly == Anomaly::Reordered).count() as u64;
         assert_eq!(reordered, s.reordered, "{name}: a story per reordering");
+        let late = e.stories.iter().filter(|x| x.anomaly == Anomaly::Late).count() as u64;
+        assert_eq!(late, s.late_events, "{name}: a story per late event");
         pinned.push_str(&format!("{name}:\n"));
         for line in cause_lines(&e).iter().take(4) {
             pinned.push_str(&format!("  {line}\n"));
@@ -67,6 +69,7 @@ fn the_causes_are_the_mechanisms_the_scenarios_describe() {
     assert!(lines("retries-reorder")[0].contains("retries without idempotence"));
     assert!(lines("aborted-transactions")[0].contains("aborted"));
     assert!(lines("rebalance-storm")[0].contains("max.poll.interval.ms"));
+    assert!(lines("out-of-order")[0].contains("mobile-0 was offline"), "{:?}", lines("out-of-order"));
     let (_, e) = explain("acks-1-leader-failover");
     let story = &e.stories[0].text;
     for part in ["acknowledged at", "broker-0 crashed at 10.000s", "became leader", "truncated"] {

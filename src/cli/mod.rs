@@ -109,7 +109,7 @@ pub enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Only this kind of anomaly: lost, duplicate or reordered.
+        /// Only this kind of anomaly: lost, duplicate, reordered or late.
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record (its id, the number after `#` counts per producer; this is the global id).
@@ -231,8 +231,9 @@ fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Optio
         Some("lost") => Some(Anomaly::Lost),
         Some("duplicate") | Some("duplicates") => Some(Anomaly::Duplicate),
         Some("reordered") => Some(Anomaly::Reordered),
+        Some("late") => Some(Anomaly::Late),
         Some(other) => {
-            eprintln!("error: unknown kind `{other}`\n  hint: choose lost, duplicate or reordered (late events are not explained yet)");
+            eprintln!("error: unknown kind `{other}`\n  hint: choose lost, duplicate, reordered or late");
             return ExitCode::from(2);
         }
     };

@@ -54,6 +54,8 @@ pub struct Aggregator {
     /// Session windows per key, ordered by start.
     pub sessions: BTreeMap<u32, Vec<Session>>,
     pub counters: Counters,
+    /// Late arrivals, for `explain`: (record, watermark then, virtual time µs, dropped).
+    pub late: Vec<(u32, u64, u64, bool)>,
 }
 
 impl Aggregator {
@@ -64,6 +66,7 @@ impl Aggregator {
             windows: BTreeMap::new(),
             sessions: BTreeMap::new(),
             counters: Counters::default(),
+            late: Vec::new(),
         }
     }
 
@@ -79,11 +82,20 @@ impl Aggregator {
         }
     }
 
-    /// An effect of a record with event time `t` (µs) and key `key` at virtual time `now` (µs).
-    pub fn observe(&mut self, t: u64, key: u32, now: u64) {
-        if self.watermark().is_some_and(|w| t < w) {
+    /// An effect of record `record` with event time `t` (µs) and key `key` at virtual time `now` (µs).
+    pub fn observe(&mut self, record: u32, t: u64, key: u32, now: u64) {
+        let dropped_before = self.counters.dropped_events;
+        let late_at = self.watermark().filter(|&w| t < w);
+        if late_at.is_some() {
             self.counters.late_events += 1;
         }
+        self.observe_counted(t, key, now);
+        if let Some(w) = late_at {
+            self.late.push((record, w, now, self.counters.dropped_events > dropped_before));
+        }
+    }
+
+    fn observe_counted(&mut self, t: u64, key: u32, now: u64) {
         let lateness = self.lateness();
         let wm = self.watermark();
         // Closed for good: fired, and the watermark is past its end plus the lateness.
@@ -300,13 +312,13 @@ mod tests {
     fn tumbling_windows_fire_when_the_watermark_passes_and_drop_late_events() {
         let mut a =
             Aggregator::new(spec(WindowKind::Tumbling { size: Duration::from_secs(10) }, 2_000, 0, LatePolicy::Drop));
-        a.observe(S, 0, 1);
-        a.observe(9 * S, 0, 2);
-        a.observe(11 * S, 0, 3); // watermark 9 s: [0,10) still open
+        a.observe(0, S, 0, 1);
+        a.observe(0, 9 * S, 0, 2);
+        a.observe(0, 11 * S, 0, 3); // watermark 9 s: [0,10) still open
         assert_eq!(a.counters.fired, 0);
-        a.observe(12 * S, 0, 4); // watermark 10 s: [0,10) fires with 2
+        a.observe(0, 12 * S, 0, 4); // watermark 10 s: [0,10) fires with 2
         assert_eq!((a.counters.fired, a.windows[&0].emitted), (1, Some(2)));
-        a.observe(5 * S, 0, 5); // late and closed: dropped
+        a.observe(0, 5 * S, 0, 5); // late and closed: dropped
         assert_eq!((a.counters.late_events, a.counters.dropped_events), (1, 1));
         a.finish(6);
         let r = a.results();
@@ -321,18 +333,18 @@ mod tests {
     fn allowed_lateness_and_correct_policy_re_fire_windows() {
         let mut a =
             Aggregator::new(spec(WindowKind::Tumbling { size: Duration::from_secs(10) }, 0, 5_000, LatePolicy::Drop));
-        a.observe(S, 0, 1);
-        a.observe(12 * S, 0, 2); // fires [0,10) with 1
-        a.observe(2 * S, 0, 3); // late, within lateness: correction to 2
+        a.observe(0, S, 0, 1);
+        a.observe(0, 12 * S, 0, 2); // fires [0,10) with 1
+        a.observe(0, 2 * S, 0, 3); // late, within lateness: correction to 2
         assert_eq!((a.counters.corrected, a.windows[&0].emitted), (1, Some(2)));
-        a.observe(16 * S, 0, 4); // watermark 16 s >= 10 + 5: closed for good
-        a.observe(3 * S, 0, 5);
+        a.observe(0, 16 * S, 0, 4); // watermark 16 s >= 10 + 5: closed for good
+        a.observe(0, 3 * S, 0, 5);
         assert_eq!(a.counters.dropped_events, 1);
         let mut c =
             Aggregator::new(spec(WindowKind::Tumbling { size: Duration::from_secs(10) }, 0, 0, LatePolicy::Correct));
-        c.observe(S, 0, 1);
-        c.observe(50 * S, 0, 2);
-        c.observe(2 * S, 0, 3);
+        c.observe(0, S, 0, 1);
+        c.observe(0, 50 * S, 0, 2);
+        c.observe(0, 2 * S, 0, 3);
         assert_eq!((c.counters.corrected, c.counters.dropped_events, c.windows[&0].emitted), (1, 0, Some(2)));
     }
 
@@ -343,7 +355,7 @@ mod tests {
         let truth = truth_windows(kind, &mut events);
         assert_eq!(truth.keys().map(|k| (k.1 / S, k.2 / S)).collect::<Vec<_>>(), [(0, 10), (5, 15)]);
         let mut a = Aggregator::new(spec(kind, 0, 0, LatePolicy::Drop));
-        a.observe(7 * S, 0, 1);
+        a.observe(0, 7 * S, 0, 1);
         a.finish(2);
         assert_eq!(a.results().len(), 2);
     }
@@ -353,7 +365,7 @@ mod tests {
         let kind = WindowKind::Session { gap: Duration::from_secs(5) };
         let mut a = Aggregator::new(spec(kind, 0, 0, LatePolicy::Drop));
         for (t, k) in [(S, 1), (3 * S, 1), (2 * S, 2), (20 * S, 1)] {
-            a.observe(t, k, t);
+            a.observe(0, t, k, t);
         }
         a.finish(99);
         let mut events = vec![(1, S), (1, 3 * S), (2, 2 * S), (1, 20 * S)];

@@ -15,6 +15,7 @@ pub enum Anomaly {
     Lost,
     Duplicate,
     Reordered,
+    Late,
 }
 
 impl Anomaly {
@@ -23,6 +24,7 @@ impl Anomaly {
             Anomaly::Lost => "lost",
             Anomaly::Duplicate => "duplicate",
             Anomaly::Reordered => "reordered",
+            Anomaly::Late => "late",
         }
     }
 }
@@ -372,7 +374,41 @@ fn reordered_story(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u64, later: u64)
     ))
 }
 
-/// Explains every lost, duplicated and reordered record of a finished run that kept its steps.
+fn late_story(w: &World, n: &Names<'_>, r: u64, watermark: u64, at: u64, dropped: bool) -> Story {
+    let rec = &w.ledger.records[r as usize];
+    let pr = &w.producers[rec.producer as usize];
+    let behind = watermark - rec.event_us;
+    let held = rec.sent_us.saturating_sub(rec.event_us);
+    let wm_delay = w.ledger.groups.iter().find_map(|g| g.aggregate.as_ref()).map_or(0, |a| a.spec.watermark_delay.us());
+    let cause = match (&pr.event_time.offline, pr.event_time.skew_us) {
+        (Some(_), _) if held > wm_delay => format!("{} was offline and sent held events late", pr.name),
+        (_, skew) if skew > 0 => format!("{}'s clock runs behind", pr.name),
+        _ if held > wm_delay => format!("{}'s events are sent long after they happen", pr.name),
+        _ => "newer events from other partitions were processed first and moved the watermark past it".to_string(),
+    };
+    let fate = if dropped {
+        "its window had closed for good, so it was dropped"
+    } else {
+        "it was counted, with a correction or before its window fired"
+    };
+    Story {
+        record: r as u32,
+        anomaly: Anomaly::Late,
+        cause,
+        text: format!(
+            "record {} happened at {} (event time) but was sent only at {} ({} later); when it reached the aggregation at {} the watermark was already {} ({} past its event time): {fate}",
+            n.record(r),
+            ts(rec.event_us),
+            ts(rec.sent_us),
+            ts(held),
+            ts(at),
+            ts(watermark),
+            ts(behind)
+        ),
+    }
+}
+
+/// Explains every lost, duplicated, reordered and late record of a finished run that kept its steps.
 pub fn explain(w: &World, lost: &[u32]) -> Explanation {
     let steps = w.trace.kept.as_deref().unwrap_or(&[]);
     let ix = Index::new(steps);
@@ -397,6 +433,13 @@ pub fn explain(w: &World, lost: &[u32]) -> Explanation {
             }
         }
     }
+    for gl in &w.ledger.groups {
+        if let Some(agg) = gl.aggregate.as_ref() {
+            for &(r, wm, at, dropped) in &agg.late {
+                stories.push(late_story(w, &n, u64::from(r), wm, at, dropped));
+            }
+        }
+    }
     let mut counts: BTreeMap<(Anomaly, String), usize> = BTreeMap::new();
     for s in &stories {
         *counts.entry((s.anomaly, s.cause.clone())).or_default() += 1;
@@ -418,6 +461,8 @@ pub fn cause_lines(e: &Explanation) -> Vec<String> {
                 (Anomaly::Duplicate, k) => format!("{k} duplicates"),
                 (Anomaly::Reordered, 1) => "1 reordered record".to_string(),
                 (Anomaly::Reordered, k) => format!("{k} reordered records"),
+                (Anomaly::Late, 1) => "1 late event".to_string(),
+                (Anomaly::Late, k) => format!("{k} late events"),
             };
             format!("{what}, one cause: {cause}")
         })

@@ -213,7 +213,7 @@ impl Ledger {
             // The aggregation sees every effect, a duplicate as much as the first.
             let rec = &self.records[r as usize];
             let key = if rec.key == NULL_KEY { u32::MAX } else { self.key_base[rec.producer as usize] + rec.key };
-            agg.observe(rec.event_us, key, at.us());
+            agg.observe(r, rec.event_us, key, at.us());
         }
         {
             d.effects += 1;
