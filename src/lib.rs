@@ -65,7 +65,7 @@ pub enum SimError {
 
 /// `simulate`, with progress, writing the JSONL trace (docs/trace-format.md)
 /// to `trace` if given, and with `explain`, keeping every step in memory to
-/// find the causes of the anomalies (about 40 bytes per step).
+/// find the causes of the anomalies (48 bytes per step).
 pub fn simulate_with(
     scenario: Scenario,
     progress: &mut dyn FnMut(f64),
@@ -101,12 +101,21 @@ pub fn simulate_with(
     Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series, causes })
 }
 
-/// Runs a scenario keeping every step, and explains each lost and duplicated record.
-pub fn simulate_explained(scenario: Scenario) -> Result<(Summary, oracle::explain::Explanation), RunError> {
+/// A run explained: its summary, every anomaly's story, and the world they
+/// were read from (its `trace.kept` holds every step the stories point at).
+pub struct Explained {
+    pub summary: Summary,
+    pub explanation: oracle::explain::Explanation,
+    pub world: World,
+}
+
+/// Runs a scenario keeping every step, and explains each lost, duplicated,
+/// reordered and late record.
+pub fn simulate_explained(scenario: Scenario) -> Result<Explained, RunError> {
     let mut world = World::new(scenario);
     world.trace.kept = Some(Vec::new());
     world.run()?;
     let (summary, lost) = summarize_with_losses(&world);
     let explanation = oracle::explain::explain(&world, &lost);
-    Ok((summary, explanation))
+    Ok(Explained { summary, explanation, world })
 }

@@ -101,8 +101,10 @@ pub enum Command {
         #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["file", "seeds", "shard"])]
         merge: Vec<PathBuf>,
     },
-    /// Explain each lost or duplicated record: the chain of events that caused it, grouped by cause.
-    #[command(after_help = "Example:\n  streamsim explain scenarios/at-least-once.yaml --kind duplicate --limit 3")]
+    /// Explain each anomaly: the chain of steps that caused it, grouped by cause.
+    #[command(
+        after_help = "Examples:\n  streamsim explain scenarios/at-least-once.yaml --limit 3\n  streamsim explain scenarios/acks-1-leader-failover.yaml --kind lost\n  streamsim explain scenarios/at-most-once.yaml --record shop-0#5497\n  streamsim explain scenarios/retries-reorder.yaml --json\n  streamsim explain chaos.yaml --seed 17 --minimize --out small.yaml\n\nEach step of a story names its line in the trace that `run --trace` writes for the same scenario and seed."
+    )]
     Explain {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
@@ -112,14 +114,19 @@ pub enum Command {
         /// Only this kind of anomaly: lost, duplicate, reordered or late.
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
-        /// Only this record (its id, the number after `#` counts per producer; this is the global id).
-        #[arg(long, value_name = "ID")]
-        record: Option<u32>,
-        /// How many stories to print (default 10; the causes always cover every anomaly).
-        #[arg(long, value_name = "K", default_value_t = 10)]
-        limit: usize,
-        /// Instead: shrink the failing scenario (fewer faults, shorter run) to one that
-        /// still fails the same expectation, and write it as YAML.
+        /// Only this record: its name (`web-0#4711`, the producer instance and its
+        /// place in that producer's send order) or its id in the trace.
+        #[arg(long, value_name = "RECORD")]
+        record: Option<String>,
+        /// How many stories to show (default 10, or all with --json); the
+        /// causes always count every anomaly.
+        #[arg(long, value_name = "K")]
+        limit: Option<usize>,
+        /// Print the causes and stories as JSON.
+        #[arg(long, conflicts_with = "minimize")]
+        json: bool,
+        /// Instead: shrink the failing scenario (fewer faults, fewer records, a
+        /// shorter run) to one that still fails the same expectation, and write it as YAML.
         #[arg(long)]
         minimize: bool,
         /// With --minimize: where to write the smaller scenario (default: stdout).
@@ -163,8 +170,8 @@ pub fn main() -> ExitCode {
             }
         }
         Command::Explain { file, seed, minimize: true, out, .. } => minimize_cmd(&file, seed, out.as_deref()),
-        Command::Explain { file, seed, kind, record, limit, .. } => {
-            explain_cmd(&file, seed, kind.as_deref(), record, limit)
+        Command::Explain { file, seed, kind, record, limit, json, .. } => {
+            explain_cmd(&file, seed, kind.as_deref(), record.as_deref(), limit, json)
         }
         Command::Validate { file } => validate(&file),
     }
@@ -224,15 +231,19 @@ fn minimize_cmd(file: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode 
     ExitCode::SUCCESS
 }
 
-fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Option<u32>, limit: usize) -> ExitCode {
+fn explain_cmd(
+    file: &Path,
+    seed: Option<u64>,
+    kind: Option<&str>,
+    record: Option<&str>,
+    limit: Option<usize>,
+    json: bool,
+) -> ExitCode {
     use crate::oracle::explain::{cause_lines, Anomaly};
-    let kind = match kind {
+    let kind = match kind.map(|k| (k, Anomaly::from_name(k))) {
         None => None,
-        Some("lost") => Some(Anomaly::Lost),
-        Some("duplicate") | Some("duplicates") => Some(Anomaly::Duplicate),
-        Some("reordered") => Some(Anomaly::Reordered),
-        Some("late") => Some(Anomaly::Late),
-        Some(other) => {
+        Some((_, Some(a))) => Some(a),
+        Some((other, None)) => {
             eprintln!("error: unknown kind `{other}`\n  hint: choose lost, duplicate, reordered or late");
             return ExitCode::from(2);
         }
@@ -244,36 +255,53 @@ fn explain_cmd(file: &Path, seed: Option<u64>, kind: Option<&str>, record: Optio
     if let Some(seed) = seed {
         sc.seed = seed;
     }
-    let (summary, mut e) = match crate::simulate_explained(sc) {
+    let crate::Explained { summary, explanation: mut e, world } = match crate::simulate_explained(sc) {
         Ok(x) => x,
         Err(err) => {
             eprintln!("error: {}: {err}", file.display());
             return ExitCode::from(2);
         }
     };
-    e.stories.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
-    e.causes.retain(|c| kind.is_none_or(|k| c.0 == k));
+    let names = crate::oracle::explain::index::Names { w: &world };
+    let record = match record.map(|r| (r, names.find(r))) {
+        None => None,
+        Some((_, Ok(id))) => Some(id),
+        Some((r, Err(hint))) => {
+            eprintln!("error: no record `{r}` in this run\n  hint: {hint}");
+            return ExitCode::from(2);
+        }
+    };
+    e.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
+    let limit = limit.unwrap_or(if json { usize::MAX } else { 10 });
+    if json {
+        println!("{}", crate::report::explain::json(&summary, &e, limit));
+        return ExitCode::SUCCESS;
+    }
     println!(
-        "streamsim explain: {} (seed {}): {} lost, {} duplicates, {} reordered\n",
-        summary.scenario, summary.seed, summary.lost, summary.duplicates, summary.reordered
+        "streamsim explain: {} (seed {}): {} lost, {} duplicates, {} reordered, {} late\n",
+        summary.scenario, summary.seed, summary.lost, summary.duplicates, summary.reordered, summary.late_events
     );
     if e.causes.is_empty() {
-        println!(
-            "  nothing to explain: no lost, duplicated or reordered record{}",
-            if kind.is_some() { " of that kind" } else { "" }
-        );
+        let which = match (kind, record) {
+            (_, Some(_)) => " for that record",
+            (Some(_), None) => " of that kind",
+            (None, None) => "",
+        };
+        println!("  nothing to explain: no lost, duplicated, reordered or late record{which}");
         return ExitCode::SUCCESS;
     }
     for line in cause_lines(&e) {
         println!("  {line}");
     }
     println!();
-    for s in e.stories.iter().take(limit) {
-        println!("  [{} #{}] {}\n", s.anomaly.name(), s.record, s.text);
+    let shown = e.sample(limit);
+    for s in &shown {
+        println!("{}", s.text());
     }
-    if e.stories.len() > limit {
-        println!("  ... and {} more (--limit, --record ID)", e.stories.len() - limit);
+    if e.stories.len() > shown.len() {
+        println!("... and {} more (--limit K, --kind KIND, --record NAME)", e.stories.len() - shown.len());
     }
+    println!("Trace lines are those of `streamsim run {} --trace FILE.jsonl` (seed {}).", file.display(), summary.seed);
     ExitCode::SUCCESS
 }
 

@@ -43,19 +43,36 @@ pub struct Counters {
     pub dropped_events: u64,
 }
 
+/// An event that reached the aggregation behind its watermark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LateArrival {
+    pub record: u32,
+    /// The watermark when it arrived (µs of event time).
+    pub watermark: u64,
+    /// When it arrived (µs of virtual time).
+    pub at_us: u64,
+    /// Its window had closed for good, so it was not counted.
+    pub dropped: bool,
+    /// The record whose event time set the watermark, and that event time.
+    pub setter: u32,
+    pub setter_event_us: u64,
+}
+
 /// The operator of one consumer group.
 #[derive(Clone, Debug)]
 pub struct Aggregator {
     pub spec: AggregateSpec,
     /// Largest event time seen (µs); `None` before the first event.
     max_event: Option<u64>,
+    /// The record that brought it.
+    max_event_record: u32,
     /// Tumbling and sliding windows by start (µs).
     pub windows: BTreeMap<u64, Window>,
     /// Session windows per key, ordered by start.
     pub sessions: BTreeMap<u32, Vec<Session>>,
     pub counters: Counters,
-    /// Late arrivals, for `explain`: (record, watermark then, virtual time µs, dropped).
-    pub late: Vec<(u32, u64, u64, bool)>,
+    /// Late arrivals, for `explain`.
+    pub late: Vec<LateArrival>,
 }
 
 impl Aggregator {
@@ -63,6 +80,7 @@ impl Aggregator {
         Aggregator {
             spec,
             max_event: None,
+            max_event_record: 0,
             windows: BTreeMap::new(),
             sessions: BTreeMap::new(),
             counters: Counters::default(),
@@ -89,9 +107,22 @@ impl Aggregator {
         if late_at.is_some() {
             self.counters.late_events += 1;
         }
+        let setter = (self.max_event_record, self.max_event.unwrap_or(0));
+        let raises = self.max_event.is_none_or(|m| t > m);
         self.observe_counted(t, key, now);
-        if let Some(w) = late_at {
-            self.late.push((record, w, now, self.counters.dropped_events > dropped_before));
+        if raises {
+            self.max_event_record = record;
+        }
+        if let Some(watermark) = late_at {
+            let dropped = self.counters.dropped_events > dropped_before;
+            self.late.push(LateArrival {
+                record,
+                watermark,
+                at_us: now,
+                dropped,
+                setter: setter.0,
+                setter_event_us: setter.1,
+            });
         }
     }
 

@@ -556,7 +556,7 @@ impl World {
             let offset = part.replicas[l].leo();
             part.replicas[l].log.push(LogEntry { record, epoch: leader_epoch, batch_start: i == 0 });
             self.ledger.append(record);
-            self.trace.note(self.now, Step::Append, record as u64, g as u64, offset);
+            self.trace.note(self.now, Step::Append, [record as u64, g as u64, offset, b as u64]);
         }
         self.release_batch_ref(batch);
         let part = &mut self.partitions[g as usize];
@@ -605,7 +605,7 @@ impl World {
             t.marker = Some(offset);
         }
         part.pending_acks.push_back(PendingAck { need: offset + 1, waiter: Waiter::Marker { txn, serial } });
-        self.trace.note(self.now, Step::Marker, g as u64, offset, m.commit as u64);
+        self.trace.note(self.now, Step::Marker, [g as u64, offset, m.commit as u64, txn as u64]);
         self.wake_parked_followers(g);
         self.advance_hw(g);
     }
@@ -686,7 +686,7 @@ impl World {
         if !part.in_isr(r) && offset >= part.replicas[l].hw && offset >= epoch_start {
             part.isr |= 1 << r;
             let (mask, hw) = (part.isr_mask_of_brokers(), part.replicas[l].hw);
-            self.trace.note(now, Step::Isr, g as u64, mask, hw);
+            self.trace.note(now, Step::Isr, [g as u64, mask, hw, 0]);
         }
         self.advance_hw(g);
         let part = &mut self.partitions[g as usize];
@@ -745,7 +745,7 @@ impl World {
             let to = t.min(rep.leo());
             rep.truncate(to);
             let broker = rep.broker;
-            self.trace.note(self.now, Step::Truncate, broker as u64, g as u64, to);
+            self.trace.note(self.now, Step::Truncate, [broker as u64, g as u64, to, 0]);
             return self.send_replica_fetch(g, r);
         }
         // The data is valid if the sender's log still holds it (log matching: same
@@ -766,7 +766,7 @@ impl World {
         rep.hw = rep.hw.max(leader_hw.min(rep.leo()));
         if to > from {
             let broker = rep.broker;
-            self.trace.note(self.now, Step::Replicate, broker as u64, g as u64, to);
+            self.trace.note(self.now, Step::Replicate, [broker as u64, g as u64, to, 0]);
         }
         self.send_replica_fetch(g, r);
     }
@@ -791,7 +791,7 @@ impl World {
         }
         part.replicas[l].hw = hw;
         let b = part.replicas[l].broker;
-        self.trace.note(self.now, Step::HighWatermark, g as u64, hw, 0);
+        self.trace.note(self.now, Step::HighWatermark, [g as u64, hw, 0, 0]);
         while let Some(&a) = self.partitions[g as usize].pending_acks.front() {
             if a.need > hw {
                 break;
@@ -868,7 +868,7 @@ impl World {
             }
             if shrunk {
                 let (mask, hw) = (part.isr_mask_of_brokers(), part.replicas[l].hw);
-                self.trace.note(now, Step::Isr, g as u64, mask, hw);
+                self.trace.note(now, Step::Isr, [g as u64, mask, hw, 0]);
                 self.advance_hw(g as u32);
             }
         }
@@ -983,7 +983,7 @@ impl World {
             let hw = rep.hw;
             if rep.leo() > hw {
                 rep.truncate(hw);
-                self.trace.note(self.now, Step::Truncate, b as u64, g as u64, hw);
+                self.trace.note(self.now, Step::Truncate, [b as u64, g as u64, hw, 0]);
             }
         }
     }
@@ -1028,7 +1028,7 @@ impl World {
             if part.in_isr(r) && part.isr_size() > 1 {
                 part.isr &= !(1 << r);
                 let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
-                self.trace.note(self.now, Step::Isr, g as u64, mask, hw);
+                self.trace.note(self.now, Step::Isr, [g as u64, mask, hw, 0]);
             }
             if self.partitions[g as usize].leader == Some(r) {
                 self.elect(g);
@@ -1072,7 +1072,7 @@ impl World {
                 }
                 self.rebuild_producer_state(g);
                 let b = self.partitions[g as usize].replicas[r].broker;
-                self.trace.note(self.now, Step::Elect, g as u64, b as u64, epoch as u64);
+                self.trace.note(self.now, Step::Elect, [g as u64, b as u64, epoch as u64, clean.is_none() as u64]);
                 for f in 0..n {
                     self.start_follower(g, f);
                 }
@@ -1080,7 +1080,7 @@ impl World {
             None => {
                 part.leader = None;
                 part.leader_epoch += 1;
-                self.trace.note(self.now, Step::Elect, g as u64, u64::MAX, part.leader_epoch as u64);
+                self.trace.note(self.now, Step::Elect, [g as u64, u64::MAX, part.leader_epoch as u64, 0]);
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::kernel::rng::{Dist, EntityRng};
 use crate::kernel::time::{Duration, Instant};
 use crate::model::sink;
 use crate::oracle::ledger::RecordId;
-use crate::oracle::trace::Step;
+use crate::oracle::trace::{source, Step};
 use crate::scenario::{CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
 use crate::world::event::{Event, FetchError, HeartbeatResult, Msg, Node};
 use crate::world::World;
@@ -251,6 +251,10 @@ impl World {
             // Eager: everything is revoked until the rebalance completes.
             cs.paused_since = Some(now);
         }
+        let first = self.groups[cs.group as usize].first_partition;
+        for &p in &cs.assigned {
+            self.trace.note(now, Step::Revoke, [c as u64, (first + p) as u64, cs.generation as u64, 0]);
+        }
         cs.join_inflight = false;
         cs.join_result = None;
         cs.clear_assignment();
@@ -284,6 +288,10 @@ impl World {
         }
         let g = self.consumers[c as usize].group;
         let assigned = self.groups[g as usize].assignment_of(member).to_vec();
+        let first = self.groups[g as usize].first_partition;
+        for &p in &assigned {
+            self.trace.note(self.now, Step::Assign, [c as u64, (first + p) as u64, generation as u64, 0]);
+        }
         let cs = &mut self.consumers[c as usize];
         cs.member = member;
         cs.generation = generation;
@@ -320,10 +328,14 @@ impl World {
                 continue; // kept through the rebalance: it goes on where it was
             }
             let committed = self.groups[g].committed[p];
-            let pos = match committed {
-                Some(o) => Some(o),
-                None => self.reset_offset(c, p as u32),
+            let (pos, from) = match committed {
+                Some(o) => (Some(o), source::COMMITTED),
+                None => (self.reset_offset(c, p as u32), source::RESET),
             };
+            if let Some(o) = pos {
+                let global = self.groups[g].first_partition as u64 + p as u64;
+                self.trace.note(now, Step::Position, [c as u64, global, o, from]);
+            }
             let cs = &mut self.consumers[c as usize];
             cs.position[p] = pos;
             cs.consumed[p] = pos.unwrap_or(0);
@@ -349,15 +361,16 @@ impl World {
     /// they can go to their new owner); new ones start from their committed
     /// offsets; the rest go on untouched.
     fn apply_cooperative_assignment(&mut self, c: u32, member: u32, generation: u32) {
+        let now = self.now;
         let g = self.consumers[c as usize].group as usize;
         let new = self.groups[g].assignment_of(member).to_vec();
+        let first = self.groups[g].first_partition;
         let cs = &mut self.consumers[c as usize];
-        cs.member = member;
-        cs.generation = generation;
         let mut revoked = false;
         for i in 0..cs.assigned.len() {
             let p = cs.assigned[i];
             if !new.contains(&p) {
+                self.trace.note(now, Step::Revoke, [c as u64, (first + p) as u64, cs.generation as u64, 0]);
                 let p = p as usize;
                 cs.position[p] = None;
                 cs.fetching[p] = None;
@@ -365,6 +378,11 @@ impl World {
                 revoked = true;
             }
         }
+        for &p in new.iter().filter(|p| !cs.assigned.contains(p)) {
+            self.trace.note(now, Step::Assign, [c as u64, (first + p) as u64, generation as u64, 0]);
+        }
+        cs.member = member;
+        cs.generation = generation;
         let added = new.iter().any(|p| !cs.assigned.contains(p));
         cs.assigned = new;
         if revoked {
@@ -490,22 +508,45 @@ impl World {
         if !self.live(c, inc) {
             return;
         }
-        let now = self.now;
         let cs = &mut self.consumers[c as usize];
-        let Some((_, _, record)) = cs.worker.pop_front() else {
+        let Some((_, offset, record)) = cs.worker.pop_front() else {
             cs.worker_busy = false;
             return;
         };
         let (group, kind) = (cs.group, cs.sink);
         let effect = sink::takes_effect(kind, &self.ledger, group, record);
-        self.ledger.processed(group, record, effect, now);
-        self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
+        self.note_processed(c, record, offset, effect);
         let cs = &mut self.consumers[c as usize];
         if cs.worker.is_empty() {
             cs.worker_busy = false;
         } else {
             let d = cs.processing_time.sample(&mut cs.rng);
             self.after(d, Event::WorkerDone { c, inc });
+        }
+    }
+
+    /// Consumer `c` finished processing `record` (at `offset` of its
+    /// partition); `effect` says whether the sink took it as a new effect.
+    fn note_processed(&mut self, c: u32, record: RecordId, offset: u64, effect: bool) {
+        let now = self.now;
+        let group = self.consumers[c as usize].group;
+        let late_before = self.late_seen(group);
+        self.ledger.processed(group, record, effect, now);
+        self.trace.note(now, Step::Process, [record as u64, c as u64, offset, effect as u64]);
+        self.note_late(group, late_before);
+    }
+
+    /// Late arrivals the aggregation of `group` has seen so far.
+    pub(crate) fn late_seen(&self, group: u32) -> usize {
+        self.ledger.groups[group as usize].aggregate.as_ref().map_or(0, |a| a.late.len())
+    }
+
+    /// Traces the late arrivals the aggregation of `group` saw after the first `before`.
+    pub(crate) fn note_late(&mut self, group: u32, before: usize) {
+        let Some(agg) = self.ledger.groups[group as usize].aggregate.as_ref() else { return };
+        for l in &agg.late[before..] {
+            let values = [l.record as u64, group as u64, l.watermark, l.dropped as u64];
+            self.trace.note(self.now, Step::Late, values);
         }
     }
 
@@ -595,7 +636,7 @@ impl World {
                     }
                     cs.buffered[p] += (to - from) as u32;
                     cs.position[p] = Some(to);
-                    self.trace.note(now, Step::Fetch, c as u64, global as u64, to - from);
+                    self.trace.note(now, Step::Fetch, [c as u64, global as u64, from, to]);
                 }
             }
             FetchError::NotLeader | FetchError::Disconnected => {
@@ -608,6 +649,9 @@ impl World {
             }
             FetchError::OffsetOutOfRange => {
                 let pos = self.reset_offset(c, p as u32);
+                if let Some(o) = pos {
+                    self.trace.note(now, Step::Position, [c as u64, global as u64, o, source::OUT_OF_RANGE]);
+                }
                 let cs = &mut self.consumers[c as usize];
                 cs.position[p] = pos;
                 cs.consumed[p] = pos.unwrap_or(0);
@@ -666,10 +710,9 @@ impl World {
         if !self.live(c, inc) {
             return;
         }
-        let now = self.now;
         let cs = &self.consumers[c as usize];
         debug_assert_eq!(cs.state, ConsumerState::Processing);
-        let (_, _, record) = cs.batch[index as usize];
+        let (_, offset, record) = cs.batch[index as usize];
         let group = cs.group;
         let effect = match (cs.txn, cs.txn_epoch) {
             (Some(t), Some(epoch)) => {
@@ -681,8 +724,7 @@ impl World {
             }
             _ => sink::takes_effect(cs.sink, &self.ledger, group, record),
         };
-        self.ledger.processed(group, record, effect, now);
-        self.trace.note(now, Step::Process, record as u64, c as u64, effect as u64);
+        self.note_processed(c, record, offset, effect);
         let cs = &mut self.consumers[c as usize];
         if cs.commit == CommitMode::AfterProcessing && cs.commit_every_record {
             // commitSync of this record's offset alone, then the next record.
@@ -919,7 +961,7 @@ impl World {
             cs.member = 0;
             cs.generation = 0;
             cs.rejoin_needed = true;
-            self.trace.note(now, Step::PollTimeout, c as u64, member as u64, 0);
+            self.trace.note(now, Step::PollTimeout, [c as u64, member as u64, 0, 0]);
             self.send(Node::Consumer(c), Node::Coordinator(g), Msg::LeaveGroup { c, member });
         }
         let cs = &self.consumers[c as usize];

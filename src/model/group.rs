@@ -6,7 +6,7 @@ use crate::kernel::time::{Duration, Instant};
 use crate::model::assignor;
 use crate::model::txn::TxnPhase;
 use crate::oracle::ledger::AssignmentRecord;
-use crate::oracle::trace::Step;
+use crate::oracle::trace::{leave, trigger, Step};
 use crate::scenario::{Assignor, ConsumerSpec};
 use crate::world::event::{Event, HeartbeatResult, Msg, Node};
 use crate::world::World;
@@ -124,6 +124,7 @@ impl World {
         let now = self.now;
         let gi = self.group_of(c);
         let g = &mut self.groups[gi as usize];
+        let known = g.member(member).is_some();
         let id = match g.member(member) {
             Some(i) => {
                 g.members[i].joined = true;
@@ -150,14 +151,15 @@ impl World {
         };
         self.consumers[c as usize].member = id;
         let g = &self.groups[gi as usize];
+        let reason = if known { trigger::REJOIN } else { trigger::JOIN };
         match g.state {
             GroupState::Empty => {
                 let delay = g.initial_delay;
-                self.prepare_rebalance(gi, delay);
+                self.prepare_rebalance(gi, delay, reason, c);
             }
             GroupState::Stable => {
                 let timeout = g.rebalance_timeout;
-                self.prepare_rebalance(gi, timeout);
+                self.prepare_rebalance(gi, timeout, reason, c);
             }
             GroupState::PreparingRebalance { .. } => {}
         }
@@ -168,9 +170,12 @@ impl World {
         self.maybe_complete_rebalance(gi, false);
     }
 
-    /// Starts a rebalance: every member must rejoin before `deadline`.
-    fn prepare_rebalance(&mut self, gi: u32, timeout: Duration) {
+    /// Starts a rebalance, because consumer `c` did what `reason` says (see
+    /// `trace::trigger`): every member must rejoin before `deadline`.
+    fn prepare_rebalance(&mut self, gi: u32, timeout: Duration, reason: u64, c: u32) {
         let now = self.now;
+        let generation = self.groups[gi as usize].generation;
+        self.trace.note(now, Step::RebalanceStart, [gi as u64, generation as u64, reason, c as u64]);
         let g = &mut self.groups[gi as usize];
         let initial = g.state == GroupState::Empty;
         g.round += 1;
@@ -201,6 +206,13 @@ impl World {
         let all_joined = g.members.iter().all(|m| m.joined);
         if !deadline_reached && (!all_joined || initial) {
             return;
+        }
+        if !all_joined {
+            // Members that missed the rebalance timeout are out.
+            for m in g.members.iter().filter(|m| !m.joined) {
+                let values = [gi as u64, m.id as u64, m.consumer as u64, leave::MISSED_REBALANCE];
+                self.trace.note(self.now, Step::Leave, values);
+            }
         }
         g.members.retain(|m| m.joined);
         if g.members.is_empty() {
@@ -256,7 +268,7 @@ impl World {
         };
         let generation = g.generation;
         let replies: Vec<(u32, u32, u32)> = g.members.iter().map(|m| (m.consumer, m.inc, m.id)).collect();
-        self.trace.note(self.now, Step::Rebalance, gi as u64, generation as u64, replies.len() as u64);
+        self.trace.note(self.now, Step::Rebalance, [gi as u64, generation as u64, replies.len() as u64, 0]);
         self.ledger.assignments.push(record);
         self.ledger.rebalances += 1;
         for (c, inc, member) in replies {
@@ -271,12 +283,12 @@ impl World {
         let g = &mut self.groups[gi as usize];
         let Some(i) = g.member(member) else { return };
         g.members.remove(i);
-        self.trace.note(self.now, Step::Leave, gi as u64, member as u64, c as u64);
-        self.member_gone(gi);
+        self.trace.note(self.now, Step::Leave, [gi as u64, member as u64, c as u64, leave::LEAVE_GROUP]);
+        self.member_gone(gi, trigger::LEAVE, c);
     }
 
-    /// A member left or expired: rebalance the rest (or go empty).
-    fn member_gone(&mut self, gi: u32) {
+    /// Consumer `c`'s member left or expired (`reason`): rebalance the rest (or go empty).
+    fn member_gone(&mut self, gi: u32, reason: u64, c: u32) {
         let g = &mut self.groups[gi as usize];
         match g.state {
             GroupState::Stable => {
@@ -284,7 +296,7 @@ impl World {
                 if g.members.is_empty() {
                     g.state = GroupState::Empty;
                 } else {
-                    self.prepare_rebalance(gi, timeout);
+                    self.prepare_rebalance(gi, timeout, reason, c);
                 }
             }
             GroupState::PreparingRebalance { .. } => self.maybe_complete_rebalance(gi, false),
@@ -325,8 +337,10 @@ impl World {
             self.at(expires, Event::SessionCheck { g: gi, member });
             return;
         }
-        g.members.remove(i);
-        self.member_gone(gi);
+        let gone = g.members.remove(i);
+        let values = [gi as u64, member as u64, gone.consumer as u64, leave::SESSION_TIMEOUT];
+        self.trace.note(now, Step::Leave, values);
+        self.member_gone(gi, trigger::EXPIRED, gone.consumer);
     }
 
     /// OffsetFetch. Offsets of a partition that an unfinished transaction
@@ -367,6 +381,7 @@ impl World {
             }
             let offsets = std::mem::take(&mut self.commit_slots[slot as usize]);
             let txn = &mut self.txns[t as usize];
+            txn.offsets_generation = generation;
             for &(p, offset) in &offsets {
                 match txn.offsets.iter_mut().find(|(q, _)| *q == p) {
                     Some(entry) => entry.1 = offset,
@@ -375,7 +390,7 @@ impl World {
             }
             self.commit_slots[slot as usize] = offsets;
         } else {
-            self.trace.note(self.now, Step::CommitFailed, c as u64, generation as u64, 1);
+            self.trace.note(self.now, Step::CommitFailed, [c as u64, generation as u64, 1, 0]);
             self.ledger.groups[gi as usize].commits_failed += 1;
         }
         self.free_commit_slots.push(slot);
@@ -393,14 +408,14 @@ impl World {
             for &(p, offset) in &offsets {
                 self.groups[gi as usize].committed[p as usize] = Some(offset);
                 let global = self.groups[gi as usize].first_partition + p;
-                self.trace.note(self.now, Step::Commit, c as u64, global as u64, offset);
+                self.trace.note(self.now, Step::Commit, [c as u64, global as u64, offset, generation as u64]);
             }
             self.commit_slots[slot as usize] = offsets;
             self.ledger.groups[gi as usize].commits += 1;
         }
         self.free_commit_slots.push(slot);
         if !ok {
-            self.trace.note(self.now, Step::CommitFailed, c as u64, generation as u64, 0);
+            self.trace.note(self.now, Step::CommitFailed, [c as u64, generation as u64, 0, 0]);
             self.ledger.groups[gi as usize].commits_failed += 1;
         }
         self.send(Node::Coordinator(gi), Node::Consumer(c), Msg::OffsetCommitResponse { c, inc, slot, ok, sync });

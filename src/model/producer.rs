@@ -10,7 +10,7 @@ use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
 use crate::model::partitioner::key_partition_table;
 use crate::oracle::ledger::{Ledger, RecordId, NO_SEQ, NULL_KEY};
-use crate::oracle::trace::Step;
+use crate::oracle::trace::{SendError, Step};
 use crate::scenario::{Acks, ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, Msg, Node, ProduceError};
 use crate::world::World;
@@ -290,15 +290,6 @@ impl Producer {
         (self.config.batch_size as u64).max(self.record_bytes as u64)
     }
 
-    /// The aborted transaction's records go back in front of the backlog, in
-    /// send order, for the next transaction.
-    fn requeue_txn_records(&mut self) {
-        for &r in self.txn_records.iter().rev() {
-            self.backlog.push_front(r);
-        }
-        self.txn_records.clear();
-    }
-
     /// Gap to the next arrival: exponential for Poisson, exact for constant rates.
     fn next_arrival(&mut self, now: Instant) -> Instant {
         let Rate { count, per, kind } = self.rate;
@@ -405,7 +396,7 @@ impl World {
         };
         let record = self.ledger.send_from(p, inc, key, g, send_seq, now);
         self.ledger.records[record as usize].event_us = event_us;
-        self.trace.note(now, Step::Send, record as u64, p as u64, g as u64);
+        self.trace.note(now, Step::Send, [record as u64, p as u64, g as u64, key as u64]);
         let pr = &mut self.producers[p as usize];
         match (pr.txn, pr.txn_state) {
             (None, _) if !pr.blocked.is_empty() => {
@@ -489,7 +480,7 @@ impl World {
         pr.blocked.pop_front();
         pr.head_waiting = None;
         self.ledger.fail(record, now);
-        self.trace.note(now, Step::Fail, record as u64, p as u64, 1);
+        self.trace.note(now, Step::Fail, [record as u64, p as u64, SendError::BufferFull as u64, 0]);
         self.drain_blocked(p);
         self.try_send(p);
     }
@@ -631,7 +622,7 @@ impl World {
                 let bt = &self.batches[b as usize];
                 if now >= bt.created.add(pr.config.delivery_timeout) {
                     self.producers[p as usize].parts[local as usize].queue.pop_front();
-                    self.fail_batch(p, b);
+                    self.fail_batch(p, b, SendError::DeliveryTimeout);
                     continue;
                 }
                 if bt.ready_at > now {
@@ -740,7 +731,7 @@ impl World {
             for i in 0..self.batches[b as usize].records.len() {
                 let r = self.batches[b as usize].records[i];
                 self.ledger.ack(r, now);
-                self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
+                self.trace.note(now, Step::Ack, [r as u64, p as u64, 0, 0]);
             }
             self.retire_batch(p, b);
         } else {
@@ -802,7 +793,7 @@ impl World {
         }
         let (leader, conn) = (bt.sent_to, bt.conn);
         if result == Err(ProduceError::Disconnected) {
-            self.disconnect(p, leader, conn);
+            self.disconnect(p, leader, conn, None);
             return self.try_send(p);
         }
         self.producers[p as usize].in_flight_to[leader as usize] -= 1;
@@ -818,9 +809,9 @@ impl World {
             }
             Err(ProduceError::OutOfOrderSequence) if self.lost_sequence_state(p, b) => {
                 self.bump_epoch(p);
-                self.retry_or_fail(p, b);
+                self.retry_or_fail(p, b, SendError::OutOfOrderSequence);
             }
-            Err(_) => self.retry_or_fail(p, b),
+            Err(e) => self.retry_or_fail(p, b, e.into()),
         }
         self.try_send(p);
     }
@@ -877,14 +868,15 @@ impl World {
         // requests may still be appended later: retrying them can duplicate
         // records unless the producer is idempotent.
         let (leader, conn) = (bt.sent_to, bt.conn);
-        self.disconnect(p, leader, conn);
+        self.disconnect(p, leader, conn, Some(b));
         self.try_send(p);
     }
 
-    /// Connection `conn` to `leader` is gone (it broke, or a request on it
-    /// timed out): every request in flight on it fails, in send order, and
-    /// each batch is retried or failed. Later errors from it are stale.
-    fn disconnect(&mut self, p: u32, leader: u32, conn: u32) {
+    /// Connection `conn` to `leader` is gone (it broke, or the request of
+    /// batch `timed_out` timed out): every request in flight on it fails, in
+    /// send order, and each batch is retried or failed. Later errors from it
+    /// are stale.
+    fn disconnect(&mut self, p: u32, leader: u32, conn: u32, timed_out: Option<u32>) {
         let pr = &mut self.producers[p as usize];
         if pr.conn_gen[leader as usize] != conn {
             return;
@@ -905,7 +897,8 @@ impl World {
         failed.sort_unstable();
         for (_, b) in failed {
             self.producers[p as usize].in_flight_to[leader as usize] -= 1;
-            self.retry_or_fail(p, b);
+            let error = if timed_out == Some(b) { SendError::RequestTimeout } else { SendError::Disconnected };
+            self.retry_or_fail(p, b, error);
         }
     }
 
@@ -917,15 +910,15 @@ impl World {
         for i in 0..records {
             let r = self.batches[b as usize].records[i];
             self.ledger.ack(r, now);
-            self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
+            self.trace.note(now, Step::Ack, [r as u64, p as u64, 0, 0]);
         }
         self.retire_batch(p, b);
         self.maybe_end_txn(p);
     }
 
-    /// A retriable error: back into the queue after `retry.backoff.ms`, unless
-    /// retries or `delivery.timeout.ms` are used up.
-    fn retry_or_fail(&mut self, p: u32, b: u32) {
+    /// A retriable `error`: back into the queue after `retry.backoff.ms`,
+    /// unless retries or `delivery.timeout.ms` are used up.
+    fn retry_or_fail(&mut self, p: u32, b: u32, error: SendError) {
         let now = self.now;
         let pr = &self.producers[p as usize];
         if pr.txn_state == TxnClient::Aborting && pr.txn.is_some() {
@@ -936,8 +929,14 @@ impl World {
         let cfg = &pr.config;
         let bt = &self.batches[b as usize];
         let ready = now.add(cfg.retry_backoff);
-        if bt.attempts > cfg.retries || ready >= bt.created.add(cfg.delivery_timeout) {
-            return self.fail_batch(p, b);
+        if bt.attempts > cfg.retries {
+            return self.fail_batch(p, b, error);
+        }
+        if ready >= bt.created.add(cfg.delivery_timeout) {
+            return self.fail_batch(p, b, SendError::DeliveryTimeout);
+        }
+        for &r in &bt.records {
+            self.trace.note(now, Step::Retry, [r as u64, p as u64, error as u64, bt.attempts as u64]);
         }
         let local = (bt.partition - pr.first_partition) as usize;
         let idempotent = cfg.enable_idempotence;
@@ -959,10 +958,10 @@ impl World {
         self.wake_producer_at(p, ready);
     }
 
-    /// send() reports failure to the application for every record of the
-    /// batch. In a transaction the application aborts instead, and sends the
-    /// records again in the next transaction.
-    fn fail_batch(&mut self, p: u32, b: u32) {
+    /// send() reports failure (`error`) to the application for every record
+    /// of the batch. In a transaction the application aborts instead, and
+    /// sends the records again in the next transaction.
+    fn fail_batch(&mut self, p: u32, b: u32, error: SendError) {
         let now = self.now;
         if self.producers[p as usize].txn.is_some() {
             self.retire_batch(p, b);
@@ -973,7 +972,7 @@ impl World {
         for i in 0..self.batches[b as usize].records.len() {
             let r = self.batches[b as usize].records[i];
             self.ledger.fail(r, now);
-            self.trace.note(now, Step::Fail, r as u64, p as u64, 0);
+            self.trace.note(now, Step::Fail, [r as u64, p as u64, error as u64, 0]);
         }
         self.retire_batch(p, b);
     }
@@ -1110,13 +1109,27 @@ impl World {
         self.send(Node::Producer(p), Node::TxnCoordinator, Msg::EndTxn { txn, inc, epoch, commit });
     }
 
+    /// The aborted transaction's records go back in front of the backlog, in
+    /// send order, for the next transaction.
+    fn requeue_txn_records(&mut self, p: u32) {
+        let now = self.now;
+        let pr = &mut self.producers[p as usize];
+        for &r in pr.txn_records.iter().rev() {
+            pr.backlog.push_front(r);
+        }
+        for &r in &pr.txn_records {
+            self.trace.note(now, Step::Retry, [r as u64, p as u64, SendError::TxnAborted as u64, 0]);
+        }
+        pr.txn_records.clear();
+    }
+
     /// The open transaction's records go back in front of the backlog and the
     /// producer calls initTransactions again (KIP-588: a fenced or timed-out
     /// producer recovers with a bumped epoch).
     fn reinit_txn(&mut self, p: u32) {
+        let Some(txn) = self.producers[p as usize].txn else { return };
+        self.requeue_txn_records(p);
         let pr = &mut self.producers[p as usize];
-        let Some(txn) = pr.txn else { return };
-        pr.requeue_txn_records();
         pr.txn_state = TxnClient::Initializing;
         let inc = pr.inc;
         self.send(Node::Producer(p), Node::TxnCoordinator, Msg::InitProducerId { txn, inc });
@@ -1174,13 +1187,13 @@ impl World {
             let records = std::mem::take(&mut pr.txn_records);
             for &r in &records {
                 self.ledger.ack(r, now);
-                self.trace.note(now, Step::Ack, r as u64, p as u64, 0);
+                self.trace.note(now, Step::Ack, [r as u64, p as u64, 0, 0]);
             }
             let mut records = records;
             records.clear();
             self.producers[p as usize].txn_records = records;
         } else {
-            pr.requeue_txn_records();
+            self.requeue_txn_records(p);
         }
         let pr = &mut self.producers[p as usize];
         pr.txn_state = TxnClient::Ready;

@@ -66,6 +66,8 @@ pub struct Txn {
     pub staged: Vec<RecordId>,
     /// Consumer side: offsets sent with sendOffsetsToTransaction (partition within the topic, offset).
     pub offsets: Vec<(u32, u64)>,
+    /// Consumer side: the group generation the coordinator checked those offsets against.
+    pub offsets_generation: u32,
     /// The owner's EndTxn waiting for the end: (incarnation, commit asked).
     pub end_reply: Option<(u32, bool)>,
     /// An initTransactions waiting for the end: (incarnation, bump the epoch then).
@@ -88,6 +90,7 @@ impl Txn {
             group,
             staged: Vec::new(),
             offsets: Vec::new(),
+            offsets_generation: 0,
             end_reply: None,
             init_reply: None,
         }
@@ -109,7 +112,7 @@ impl World {
                 txn.epoch += 1;
                 txn.init_reply = Some((inc, false));
                 txn.end_reply = None;
-                self.trace.note(self.now, Step::Fenced, t as u64, txn.epoch as u64, 0);
+                self.trace.note(self.now, Step::Fenced, [t as u64, txn.epoch as u64, 0, 0]);
                 self.end_txn(t, false);
             }
             TxnPhase::PrepareCommit | TxnPhase::PrepareAbort => {
@@ -122,7 +125,7 @@ impl World {
     fn reply_init(&mut self, t: u32, inc: u32) {
         let txn = &self.txns[t as usize];
         let (owner, epoch) = (txn.owner, txn.epoch);
-        self.trace.note(self.now, Step::InitTxn, t as u64, epoch as u64, 0);
+        self.trace.note(self.now, Step::InitTxn, [t as u64, epoch as u64, 0, 0]);
         self.send(Node::TxnCoordinator, owner, Msg::InitProducerIdResponse { txn: t, inc, epoch });
     }
 
@@ -197,7 +200,7 @@ impl World {
             return;
         }
         txn.epoch += 1;
-        self.trace.note(self.now, Step::Fenced, t as u64, txn.epoch as u64, 1);
+        self.trace.note(self.now, Step::Fenced, [t as u64, txn.epoch as u64, 1, 0]);
         self.end_txn(t, false);
     }
 
@@ -266,14 +269,18 @@ impl World {
         txn.partitions.clear();
         txn.phase = TxnPhase::Empty;
         if let (Some(gi), true) = (group, commit) {
+            let Node::Consumer(c) = self.txns[t as usize].owner else { unreachable!("offsets come from consumers") };
+            let late_before = self.late_seen(gi);
             for &r in &staged {
                 self.ledger.effect(gi, r, now);
+                self.trace.note(now, Step::Effect, [r as u64, c as u64, t as u64, 0]);
             }
-            let Node::Consumer(c) = self.txns[t as usize].owner else { unreachable!("offsets come from consumers") };
+            self.note_late(gi, late_before);
+            let generation = self.txns[t as usize].offsets_generation;
             for &(p, offset) in &offsets {
                 self.groups[gi as usize].committed[p as usize] = Some(offset);
                 let global = self.groups[gi as usize].first_partition + p;
-                self.trace.note(now, Step::Commit, c as u64, global as u64, offset);
+                self.trace.note(now, Step::Commit, [c as u64, global as u64, offset, generation as u64]);
             }
             if !offsets.is_empty() {
                 self.ledger.groups[gi as usize].commits += 1;
@@ -284,7 +291,7 @@ impl World {
         } else {
             self.ledger.transactions_aborted += 1;
         }
-        self.trace.note(now, Step::TxnEnd, t as u64, commit as u64, parts);
+        self.trace.note(now, Step::TxnEnd, [t as u64, commit as u64, parts, 0]);
         // Hand the buffers back for the next transaction.
         let txn = &mut self.txns[t as usize];
         let (mut staged, mut offsets) = (staged, offsets);

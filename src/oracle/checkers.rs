@@ -265,8 +265,8 @@ pub fn summarize(w: &World) -> Summary {
     summarize_with_losses(w).0
 }
 
-/// The summary, and the records counted as lost (in send order).
-pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u32>) {
+/// The summary, and the records counted as lost: (group, record), per group in send order.
+pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
     let mut lost_sent = Vec::new();
     let sc = &w.scenario;
     let ledger = &w.ledger;
@@ -327,7 +327,7 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u32>) {
                 pending += 1;
             } else {
                 lost += 1;
-                lost_sent.push(r as u32);
+                lost_sent.push((gi as u32, r as u32));
                 if rec.acked_us != NEVER {
                     lost_acked += 1;
                 }
@@ -428,7 +428,6 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<u32>) {
         expectations: Vec::new(),
     };
     summary.expectations = check_expectations(&summary, &sc.expect);
-    lost_sent.sort_unstable();
     (summary, lost_sent)
 }
 

@@ -36,7 +36,7 @@ pub fn fault_label(w: &World, action: &FaultAction) -> String {
     }
 }
 
-pub fn series(w: &World, lost: &[u32]) -> Series {
+pub fn series(w: &World, lost: &[(u32, u32)]) -> Series {
     let faults = w.scenario.faults.iter().map(|f| (f.at.ms(), fault_label(w, &f.action))).collect();
     let end_ms = w.end_time().ms().max(1);
     // About 60 buckets over the run, whole seconds each.
@@ -63,7 +63,7 @@ pub fn series(w: &World, lost: &[u32]) -> Series {
             (i as u64 * bucket_ms, percentile_ms(v, 500), percentile_ms(v, 990), v.len() as u64)
         })
         .collect();
-    let mut lost_sent_ms: Vec<u64> = lost.iter().map(|&r| w.ledger.records[r as usize].sent_us / 1000).collect();
+    let mut lost_sent_ms: Vec<u64> = lost.iter().map(|&(_, r)| w.ledger.records[r as usize].sent_us / 1000).collect();
     lost_sent_ms.sort_unstable();
     Series { faults, lost_sent_ms, latency, bucket_ms }
 }

@@ -2,70 +2,171 @@
 //!
 //! Every step the model reports (send, append, ack, fetch, process, commit,
 //! crash, election, rebalance, ...) passes through [`Trace::note`]. The hash is
-//! a pure function of the steps' kinds, times and ids, so the same scenario and
-//! seed give the same hash on any machine.
+//! a pure function of the steps' kinds, times and values, so the same scenario
+//! and seed give the same hash on any machine. The steps are also what
+//! `explain` reads back: each causal fact it names is one of them.
 
 use crate::kernel::time::Instant;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `entity_kind` values of crash, restart, pause, start and stop steps.
+pub mod entity {
+    pub const BROKER: u64 = 0;
+    pub const PRODUCER: u64 = 1;
+    pub const CONSUMER: u64 = 2;
+}
+
+/// The `source` of a `position` step: where a consumer's position came from.
+pub mod source {
+    /// The group's committed offset.
+    pub const COMMITTED: u64 = 0;
+    /// `auto.offset.reset`: the group had no committed offset for the partition.
+    pub const RESET: u64 = 1;
+    /// `auto.offset.reset` after the broker answered OffsetOutOfRange.
+    pub const OUT_OF_RANGE: u64 = 2;
+}
+
+/// The `reason` of a `leave` step.
+pub mod leave {
+    /// The member sent LeaveGroup (close(), or a poll timeout).
+    pub const LEAVE_GROUP: u64 = 0;
+    /// The coordinator heard nothing for `session.timeout.ms`.
+    pub const SESSION_TIMEOUT: u64 = 1;
+    /// The member did not rejoin before the rebalance timeout.
+    pub const MISSED_REBALANCE: u64 = 2;
+}
+
+/// The `reason` of a `rebalance_start` step.
+pub mod trigger {
+    /// A new member joined.
+    pub const JOIN: u64 = 0;
+    /// A known member joined again (after a commit failure or a revocation).
+    pub const REJOIN: u64 = 1;
+    /// A member sent LeaveGroup.
+    pub const LEAVE: u64 = 2;
+    /// A member's session expired.
+    pub const EXPIRED: u64 = 3;
+}
+
+/// Why a produce attempt failed (`retry` and `fail` steps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum SendError {
+    NotLeader = 1,
+    NotEnoughReplicas = 2,
+    /// The connection broke: the broker died, or the network lost a message.
+    Disconnected = 3,
+    OutOfOrderSequence = 4,
+    ProducerFenced = 5,
+    Throttled = 6,
+    /// No answer within `request.timeout.ms`.
+    RequestTimeout = 7,
+    /// send() blocked on a full `buffer.memory` for `max.block.ms`.
+    BufferFull = 8,
+    /// `delivery.timeout.ms` passed before an acknowledgement.
+    DeliveryTimeout = 9,
+    /// Its transaction aborted: the record goes again in the next one.
+    TxnAborted = 10,
+}
+
+impl SendError {
+    pub const ALL: [SendError; 10] = [
+        SendError::NotLeader,
+        SendError::NotEnoughReplicas,
+        SendError::Disconnected,
+        SendError::OutOfOrderSequence,
+        SendError::ProducerFenced,
+        SendError::Throttled,
+        SendError::RequestTimeout,
+        SendError::BufferFull,
+        SendError::DeliveryTimeout,
+        SendError::TxnAborted,
+    ];
+
+    pub fn from_code(code: u64) -> Option<SendError> {
+        SendError::ALL.iter().copied().find(|e| *e as u64 == code)
+    }
+
+    /// How a person would say it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SendError::NotLeader => "NotLeader (leadership moved)",
+            SendError::NotEnoughReplicas => "NotEnoughReplicas (ISR below min.insync.replicas)",
+            SendError::Disconnected => "a broken connection",
+            SendError::OutOfOrderSequence => "OutOfOrderSequence",
+            SendError::ProducerFenced => "ProducerFenced",
+            SendError::Throttled => "throttling (the shard's write limit)",
+            SendError::RequestTimeout => "a request timeout (request.timeout.ms)",
+            SendError::BufferFull => "a full buffer (max.block.ms)",
+            SendError::DeliveryTimeout => "delivery.timeout.ms running out",
+            SendError::TxnAborted => "its transaction aborting",
+        }
+    }
+}
+
+impl From<crate::world::event::ProduceError> for SendError {
+    fn from(e: crate::world::event::ProduceError) -> SendError {
+        use crate::world::event::ProduceError as P;
+        match e {
+            P::NotLeader => SendError::NotLeader,
+            P::NotEnoughReplicas => SendError::NotEnoughReplicas,
+            P::Disconnected => SendError::Disconnected,
+            P::OutOfOrderSequence => SendError::OutOfOrderSequence,
+            P::ProducerFenced => SendError::ProducerFenced,
+            P::Throttled => SendError::Throttled,
+        }
+    }
+}
+
+/// A step kind. The values each carries are named by [`Step::fields`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Step {
-    /// a = record, b = producer, c = partition.
     Send = 1,
-    /// a = record, b = partition, c = offset.
     Append = 2,
-    /// a = record, b = producer.
     Ack = 3,
-    /// a = record, b = producer.
     Fail = 4,
-    /// a = broker, b = partition, c = new log end offset.
     Replicate = 5,
-    /// a = broker, b = partition, c = offset truncated to.
     Truncate = 6,
-    /// a = partition, b = new leader (u64::MAX: none), c = leader epoch.
     Elect = 7,
-    /// a = partition, b = ISR bitmask of brokers, c = high watermark.
     Isr = 8,
-    /// a = consumer, b = partition, c = record count fetched.
     Fetch = 9,
-    /// a = record, b = consumer, c = 1 if the sink took it as an effect.
     Process = 10,
-    /// a = consumer, b = partition, c = offset.
     Commit = 11,
-    /// a = consumer, b = generation, c = 0.
     CommitFailed = 12,
-    /// a = group, b = generation, c = members.
     Rebalance = 13,
-    /// a = entity kind (0 broker, 1 producer, 2 consumer), b = index.
     Crash = 14,
     Restart = 15,
-    /// a = partition, b = high watermark.
     HighWatermark = 16,
-    /// a = entity kind, b = index, c = pause length in µs.
     Pause = 17,
-    /// a = entities cut from each other, b = length in µs.
     Partition = 18,
-    /// A transaction marker appended: a = partition, b = offset, c = 1 commit / 0 abort.
+    /// A transaction marker appended.
     Marker = 19,
-    /// A transactional id's epoch bumped over an open transaction: a = txn, b = new epoch,
-    /// c = 0 by initTransactions, 1 by transaction.timeout.ms.
+    /// A transactional id's epoch bumped over an open transaction.
     Fenced = 20,
-    /// initTransactions answered: a = txn, b = epoch.
     InitTxn = 21,
-    /// A transaction completed: a = txn, b = 1 commit / 0 abort, c = partitions.
     TxnEnd = 22,
-    /// A member left its group: a = group, b = member id, c = consumer.
     Leave = 23,
-    /// max.poll.interval.ms expired: a = consumer, b = member id it leaves as.
     PollTimeout = 24,
-    /// A consumer instance started by a fault: a = entity kind, b = index.
     Start = 25,
-    /// A consumer instance shut down cleanly: a = entity kind, b = index.
     Stop = 26,
+    /// A member takes a partition in a generation.
+    Assign = 27,
+    /// A member gives a partition up (eager rejoin, cooperative revocation).
+    Revoke = 28,
+    /// A member's position on a partition is set (committed offset or reset).
+    Position = 29,
+    /// A produce attempt failed and the record goes again.
+    Retry = 30,
+    /// The coordinator starts a rebalance.
+    RebalanceStart = 31,
+    /// An event reached the aggregation behind its watermark.
+    Late = 32,
+    /// A result staged in a transaction reached the sink at its commit.
+    Effect = 33,
 }
 
 /// Every step kind, in code order (the JSONL `kind` names them).
-pub const STEPS: [Step; 26] = [
+pub const STEPS: [Step; 33] = [
     Step::Send,
     Step::Append,
     Step::Ack,
@@ -92,6 +193,13 @@ pub const STEPS: [Step; 26] = [
     Step::PollTimeout,
     Step::Start,
     Step::Stop,
+    Step::Assign,
+    Step::Revoke,
+    Step::Position,
+    Step::Retry,
+    Step::RebalanceStart,
+    Step::Late,
+    Step::Effect,
 ];
 
 impl Step {
@@ -124,35 +232,48 @@ impl Step {
             Step::PollTimeout => "poll_timeout",
             Step::Start => "start",
             Step::Stop => "stop",
+            Step::Assign => "assign",
+            Step::Revoke => "revoke",
+            Step::Position => "position",
+            Step::Retry => "retry",
+            Step::RebalanceStart => "rebalance_start",
+            Step::Late => "late",
+            Step::Effect => "effect",
         }
     }
 
-    /// Names of the three values a step carries; "" marks one that is always 0.
-    pub fn fields(self) -> [&'static str; 3] {
+    /// Names of the four values a step carries; "" marks one that is always 0.
+    pub fn fields(self) -> [&'static str; 4] {
         match self {
-            Step::Send => ["record", "producer", "partition"],
-            Step::Append => ["record", "partition", "offset"],
-            Step::Ack => ["record", "producer", ""],
-            Step::Fail => ["record", "producer", "blocked"],
-            Step::Replicate => ["broker", "partition", "log_end"],
-            Step::Truncate => ["broker", "partition", "offset"],
-            Step::Elect => ["partition", "leader", "epoch"],
-            Step::Isr => ["partition", "isr_brokers", "high_watermark"],
-            Step::Fetch => ["consumer", "partition", "records"],
-            Step::Process => ["record", "consumer", "effect"],
-            Step::Commit => ["consumer", "partition", "offset"],
-            Step::CommitFailed => ["consumer", "generation", "in_transaction"],
-            Step::Rebalance => ["group", "generation", "members"],
-            Step::Crash | Step::Restart | Step::Start | Step::Stop => ["entity_kind", "entity", ""],
-            Step::HighWatermark => ["partition", "high_watermark", ""],
-            Step::Pause => ["entity_kind", "entity", "us"],
-            Step::Partition => ["entities", "us", ""],
-            Step::Marker => ["partition", "offset", "commit"],
-            Step::Fenced => ["txn", "epoch", "by_timeout"],
-            Step::InitTxn => ["txn", "epoch", ""],
-            Step::TxnEnd => ["txn", "commit", "partitions"],
-            Step::Leave => ["group", "member", "consumer"],
-            Step::PollTimeout => ["consumer", "member", ""],
+            Step::Send => ["record", "producer", "partition", "key"],
+            Step::Append => ["record", "partition", "offset", "broker"],
+            Step::Ack => ["record", "producer", "", ""],
+            Step::Fail => ["record", "producer", "error", ""],
+            Step::Replicate => ["broker", "partition", "log_end", ""],
+            Step::Truncate => ["broker", "partition", "offset", ""],
+            Step::Elect => ["partition", "leader", "epoch", "unclean"],
+            Step::Isr => ["partition", "isr_brokers", "high_watermark", ""],
+            Step::Fetch => ["consumer", "partition", "from", "to"],
+            Step::Process => ["record", "consumer", "offset", "effect"],
+            Step::Commit => ["consumer", "partition", "offset", "generation"],
+            Step::CommitFailed => ["consumer", "generation", "in_transaction", ""],
+            Step::Rebalance => ["group", "generation", "members", ""],
+            Step::Crash | Step::Restart | Step::Start | Step::Stop => ["entity_kind", "entity", "", ""],
+            Step::HighWatermark => ["partition", "high_watermark", "", ""],
+            Step::Pause => ["entity_kind", "entity", "us", ""],
+            Step::Partition => ["entities", "us", "", ""],
+            Step::Marker => ["partition", "offset", "commit", "txn"],
+            Step::Fenced => ["txn", "epoch", "by_timeout", ""],
+            Step::InitTxn => ["txn", "epoch", "", ""],
+            Step::TxnEnd => ["txn", "commit", "partitions", ""],
+            Step::Leave => ["group", "member", "consumer", "reason"],
+            Step::PollTimeout => ["consumer", "member", "", ""],
+            Step::Assign | Step::Revoke => ["consumer", "partition", "generation", ""],
+            Step::Position => ["consumer", "partition", "offset", "source"],
+            Step::Retry => ["record", "producer", "error", "attempt"],
+            Step::RebalanceStart => ["group", "generation", "reason", "consumer"],
+            Step::Late => ["record", "group", "watermark", "dropped"],
+            Step::Effect => ["record", "consumer", "txn", ""],
         }
     }
 
@@ -175,14 +296,13 @@ pub struct Trace {
     pub kept: Option<Vec<Recorded>>,
 }
 
-/// One step as `explain` reads it back.
+/// One step as `explain` reads it back: its time (µs), kind and values
+/// (named by [`Step::fields`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Recorded {
     pub t: u64,
     pub kind: Step,
-    pub a: u64,
-    pub b: u64,
-    pub c: u64,
+    pub v: [u64; 4],
 }
 
 impl std::fmt::Debug for Trace {
@@ -234,19 +354,20 @@ impl Trace {
         }
     }
 
+    /// Records one step: `values` are the kind's four fields, in order.
     #[inline]
-    pub fn note(&mut self, at: Instant, step: Step, a: u64, b: u64, c: u64) {
+    pub fn note(&mut self, at: Instant, step: Step, values: [u64; 4]) {
         if self.out.is_some() {
-            self.write_step(at, step, [a, b, c]);
+            self.write_step(at, step, values);
         }
         if let Some(kept) = self.kept.as_mut() {
-            kept.push(Recorded { t: at.us(), kind: step, a, b, c });
+            kept.push(Recorded { t: at.us(), kind: step, v: values });
         }
-        self.fold(at.us(), step as u64, a, b, c);
+        self.fold(at.us(), step as u64, values);
     }
 
     #[cold]
-    fn write_step(&mut self, at: Instant, step: Step, values: [u64; 3]) {
+    fn write_step(&mut self, at: Instant, step: Step, values: [u64; 4]) {
         use std::io::Write;
         let Some(out) = self.out.as_mut() else { return };
         let mut r = write!(out, "{{\"t\":{},\"kind\":\"{}\"", at.us(), step.name());
@@ -266,9 +387,10 @@ impl Trace {
 
     /// Folds one step (time µs, kind code, values) into the digest.
     #[inline]
-    pub fn fold(&mut self, t: u64, kind: u64, a: u64, b: u64, c: u64) {
+    pub fn fold(&mut self, t: u64, kind: u64, values: [u64; 4]) {
         self.steps += 1;
-        for w in [t, kind, a, b, c] {
+        let [a, b, c, d] = values;
+        for w in [t, kind, a, b, c, d] {
             self.lane_a = (self.lane_a ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
             self.lane_b = (self.lane_b.rotate_left(17) ^ w).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         }
@@ -297,16 +419,31 @@ mod tests {
     #[test]
     fn order_and_content_change_the_hash() {
         let mut a = Trace::default();
-        a.note(Instant(1), Step::Send, 1, 2, 3);
-        a.note(Instant(2), Step::Ack, 1, 2, 0);
+        a.note(Instant(1), Step::Send, [1, 2, 3, 4]);
+        a.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
         let mut b = Trace::default();
-        b.note(Instant(2), Step::Ack, 1, 2, 0);
-        b.note(Instant(1), Step::Send, 1, 2, 3);
+        b.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
+        b.note(Instant(1), Step::Send, [1, 2, 3, 4]);
         assert_ne!(a.hex(), b.hex());
         let mut c = Trace::default();
-        c.note(Instant(1), Step::Send, 1, 2, 3);
-        c.note(Instant(2), Step::Ack, 1, 2, 0);
+        c.note(Instant(1), Step::Send, [1, 2, 3, 4]);
+        c.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
         assert_eq!(a.hex(), c.hex());
         assert_eq!(a.hex().len(), 32);
+        let mut d = Trace::default();
+        d.note(Instant(1), Step::Send, [1, 2, 3, 5]);
+        d.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
+        assert_ne!(a.hex(), d.hex(), "the fourth value counts");
+    }
+
+    #[test]
+    fn kinds_codes_and_names_round_trip() {
+        for (i, s) in STEPS.iter().enumerate() {
+            assert_eq!(*s as usize, i + 1, "codes follow STEPS");
+            assert_eq!(Step::from_name(s.name()), Some(*s));
+        }
+        for e in SendError::ALL {
+            assert_eq!(SendError::from_code(e as u64), Some(e));
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod compare;
+pub mod explain;
 pub mod figures;
 pub mod folder;
 pub mod sweep;

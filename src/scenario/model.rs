@@ -342,6 +342,17 @@ pub enum OffsetReset {
     None,
 }
 
+impl OffsetReset {
+    /// The config value: `earliest`, `latest` or `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OffsetReset::Earliest => "earliest",
+            OffsetReset::Latest => "latest",
+            OffsetReset::None => "none",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IsolationLevel {
     ReadUncommitted,

@@ -18,7 +18,7 @@ use crate::model::network::Network;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
 use crate::model::txn::{Marker, Txn};
 use crate::oracle::ledger::Ledger;
-use crate::oracle::trace::{Step, Trace};
+use crate::oracle::trace::{entity, Step, Trace};
 use crate::scenario::{FaultAction, Scenario, Target};
 pub use event::{Event, Msg, Node};
 
@@ -354,7 +354,7 @@ impl World {
             self.partitions.iter().map(|p| format!("{}/{}", self.topics[p.topic as usize].name, p.index)).collect();
         let header = serde_json::json!({
             "trace": "streamsim",
-            "version": 1,
+            "version": 2,
             "scenario": self.scenario.name,
             "seed": self.scenario.seed,
             "time_unit": "us",
@@ -623,7 +623,7 @@ impl World {
             FaultAction::Crash(t) => self.crash(t),
             FaultAction::Restart(t) => {
                 let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Restart, kind, idx, 0);
+                self.trace.note(self.now, Step::Restart, [kind, idx, 0, 0]);
                 match t {
                     Target::Broker(b) => self.restart_broker(b),
                     Target::Producer(..) => self.restart_producer(idx as u32),
@@ -632,7 +632,7 @@ impl World {
             }
             FaultAction::Pause(t, d) => {
                 let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Pause, kind, idx, d.us());
+                self.trace.note(self.now, Step::Pause, [kind, idx, d.us(), 0]);
                 let i = self.node_index(self.target_node(t));
                 self.paused_until[i] = self.paused_until[i].max(self.now.add(d));
                 if let Target::Broker(b) = t {
@@ -641,19 +641,19 @@ impl World {
             }
             FaultAction::Start(t) => {
                 let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Start, kind, idx, 0);
+                self.trace.note(self.now, Step::Start, [kind, idx, 0, 0]);
                 self.start_stopped_consumer(idx as u32);
             }
             FaultAction::Stop(t) => {
                 let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Stop, kind, idx, 0);
+                self.trace.note(self.now, Step::Stop, [kind, idx, 0, 0]);
                 self.stop_consumer(idx as u32);
             }
             FaultAction::Scale(..) => unreachable!("the loader turns scale into starts and stops"),
             FaultAction::Partition(targets, d) => {
                 let until = self.now.add(d);
                 let nodes: Vec<usize> = targets.iter().map(|&t| self.node_index(self.target_node(t))).collect();
-                self.trace.note(self.now, Step::Partition, nodes.len() as u64, d.us(), 0);
+                self.trace.note(self.now, Step::Partition, [nodes.len() as u64, d.us(), 0, 0]);
                 for i in 0..nodes.len() {
                     for j in i + 1..nodes.len() {
                         self.cuts.push((nodes[i], nodes[j], until));
@@ -711,7 +711,7 @@ impl World {
 
     fn crash(&mut self, t: Target) {
         let (kind, idx) = self.target_code(t);
-        self.trace.note(self.now, Step::Crash, kind, idx, 0);
+        self.trace.note(self.now, Step::Crash, [kind, idx, 0, 0]);
         // A crash ends a pause: the frozen process is simply gone.
         let i = self.node_index(self.target_node(t));
         self.paused_until[i] = self.now;
@@ -734,13 +734,13 @@ impl World {
     /// (entity kind, global index) of a fault target.
     fn target_code(&self, t: Target) -> (u64, u64) {
         match t {
-            Target::Broker(b) => (0, b as u64),
+            Target::Broker(b) => (entity::BROKER, b as u64),
             Target::Producer(s, i) => {
                 let idx =
                     self.producers.iter().position(|p| p.spec == s as u32).expect("producer spec exists") + i as usize;
-                (1, idx as u64)
+                (entity::PRODUCER, idx as u64)
             }
-            Target::Consumer(s, i) => (2, (self.groups[s].first_consumer + i) as u64),
+            Target::Consumer(s, i) => (entity::CONSUMER, (self.groups[s].first_consumer + i) as u64),
         }
     }
 

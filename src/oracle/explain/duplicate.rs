@@ -1,0 +1,222 @@
+//! Duplicate effects: a record that took effect on a group's sink more than
+//! once. Each effect after the first gets a story. Either the log holds two
+//! copies (the producer wrote the record twice), or the same offset was
+//! processed again: the consumer that processed it first lost the partition
+//! before committing past it (or processed it after losing the partition),
+//! and the next holder resumed from an offset before it.
+
+use super::index::{Found, Index, Names};
+use super::ownership::{commit_link, link, lost_hold, resumed_at};
+use super::sending;
+use super::{effect_offset, is_effect, Anomaly, Cause, Link, Story};
+use crate::oracle::ledger::NO_SEQ;
+use crate::oracle::trace::{entity, SendError, Step};
+use crate::world::World;
+
+/// The stories of every duplicate effect on `group`'s sink.
+pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, out: &mut Vec<Story>) {
+    let gl = &w.ledger.groups[group as usize];
+    for (r, d) in gl.deliveries.iter().enumerate() {
+        if d.effects < 2 {
+            continue;
+        }
+        let r = r as u32;
+        let effects: Vec<Found<'_>> = ix.record(r).filter(|f| is_effect(w, f, group)).collect();
+        debug_assert_eq!(effects.len(), d.effects as usize, "every effect is in the trace");
+        for (k, pair) in effects.windows(2).enumerate() {
+            out.push(story(w, ix, n, group, r, pair[0], pair[1], k + 2));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn story(
+    w: &World,
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    group: u32,
+    r: u32,
+    e1: Found<'_>,
+    e2: Found<'_>,
+    k: usize,
+) -> Story {
+    let g = w.ledger.records[r as usize].partition as u64;
+    let (o1, o2) = (effect_offset(ix, r, e1), effect_offset(ix, r, e2));
+    let at = |o: Option<u64>| o.map_or(n.partition(g), |o| format!("{}@{o}", n.partition(g)));
+    let headline =
+        format!("record {} at {} in group {}: effect {k} is a duplicate", n.record(r), at(o2), n.group(group));
+    let c1 = n.consumer(e1.v(1));
+    let c2 = n.consumer(e2.v(1));
+    let mut chain = vec![
+        link(e1, format!("{c1} processed it from {}: the sink took it (effect {})", at(o1), k - 1)),
+        link(e2, format!("{c2} processed it from {}: the sink took it again (effect {k})", at(o2))),
+    ];
+    let cause = match (o1, o2) {
+        (Some(o1), Some(o2)) if o1 != o2 => two_copies(w, ix, n, r, o1, o2, &mut chain),
+        (Some(o), Some(_)) => processed_again(w, ix, n, group, r, o, e1, e2, &mut chain),
+        _ => Cause::Unexplained { what: "an effect whose offset is not in the trace" },
+    };
+    Story::new(Anomaly::Duplicate, r, group, cause, headline, chain)
+}
+
+/// The log holds the record at `o1` and at `o2`: why the producer sent it again.
+fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64, chain: &mut Vec<Link>) -> Cause {
+    let rec = &w.ledger.records[r as usize];
+    let g = rec.partition as u64;
+    let append = |o: u64| ix.record(r).find(|f| f.s.kind == Step::Append && f.v(2) == o);
+    let (Some(a1), Some(a2)) = (append(o1), append(o2)) else {
+        return Cause::Unexplained { what: "a copy whose append is not in the trace" };
+    };
+    let (a1, a2) = if a1.t() <= a2.t() { (a1, a2) } else { (a2, a1) };
+    let Some(retry) = ix.record(r).rev().find(|f| f.s.kind == Step::Retry && f.id < a2.id) else {
+        return Cause::Unexplained { what: "two copies in the log without a retry" };
+    };
+    let first = if a1.id > retry.id { "the first attempt arrived after all: appended" } else { "appended" };
+    chain.push(link(a1, format!("{first} to {}@{} by {}", n.partition(g), a1.v(2), n.broker(a1.v(3)))));
+    chain.push(link(a2, format!("appended again, to {}@{} by {}", n.partition(g), a2.v(2), n.broker(a2.v(3)))));
+    let producer = rec.producer;
+    let error = SendError::from_code(retry.v(2)).unwrap_or(SendError::Disconnected);
+    if error == SendError::TxnAborted {
+        let Some(txn) = w.producers[producer as usize].txn else {
+            return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
+        };
+        let end = ix.txn(txn).rev().find(|f| f.s.kind == Step::TxnEnd && f.v(1) == 0 && f.t() <= retry.t());
+        let Some(end) = end else {
+            return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
+        };
+        let fenced = ix.txn(txn).rev().find(|f| f.s.kind == Step::Fenced && f.t() <= end.t());
+        let by_timeout = fenced.is_some_and(|f| f.v(2) == 1);
+        // What held the transaction open: its producer frozen or dead.
+        let stalled = fenced.and_then(|fe| {
+            ix.faults().rev().find(|f| {
+                matches!(f.s.kind, Step::Pause | Step::Crash)
+                    && f.v(0) == entity::PRODUCER
+                    && f.v(1) == producer as u64
+                    && f.id < fe.id
+                    && (f.s.kind == Step::Crash || f.t() + f.v(2) > fe.t())
+            })
+        });
+        if let Some(f) = stalled {
+            chain.push(link(f, format!("{} while its transaction was open", sending::fault_text(n, f))));
+        }
+        if let Some(f) = fenced {
+            let why = if by_timeout {
+                format!(
+                    "transaction.timeout.ms ({}) passed with {}'s transaction open: the coordinator aborts it (epoch {})",
+                    super::index::span(w.txns[txn as usize].timeout.us()),
+                    n.txn(txn as u64),
+                    f.v(1)
+                )
+            } else {
+                format!("a new incarnation of {} fences the open transaction (epoch {})", n.txn(txn as u64), f.v(1))
+            };
+            chain.push(link(f, why));
+        }
+        let marker = ix.partition(g as u32).find(|f| {
+            f.s.kind == Step::Marker && f.v(2) == 0 && f.v(3) == txn as u64 && f.v(1) > o1 && f.t() <= end.t()
+        });
+        if let Some(m) = marker {
+            chain.push(link(
+                m,
+                format!(
+                    "abort marker at {}@{}: read_committed readers skip the first copy, read_uncommitted ones do not",
+                    n.partition(g),
+                    m.v(1)
+                ),
+            ));
+        }
+        chain.push(link(end, format!("{}'s transaction ends aborted", n.txn(txn as u64))));
+        chain.push(link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
+        return Cause::AbortedAndResent { txn, at: end.t(), by_timeout };
+    }
+    let idempotent = rec.seq != NO_SEQ;
+    // The attempts from the one before the first copy landed.
+    let since = ix.record(r).rev().find(|f| f.s.kind == Step::Send || (f.s.kind == Step::Retry && f.id < a1.id));
+    let from = since.map_or(0, |f| f.id);
+    let Some(error) = sending::resent(ix, n, r, Some(a1.v(3)), from.min(a1.id), a2.id, chain) else {
+        return Cause::Unexplained { what: "two copies in the log without a retry" };
+    };
+    if !idempotent {
+        if let Some(l) = chain.iter_mut().rev().find(|l| l.text.contains("goes again")) {
+            l.text.push_str("; without idempotence the broker cannot tell a retry from a new record");
+        }
+    }
+    Cause::WrittenTwice { producer, error, idempotent }
+}
+
+/// The same offset `o` took effect twice: who lost the partition, and where
+/// the next holder resumed.
+#[allow(clippy::too_many_arguments)]
+fn processed_again(
+    w: &World,
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    group: u32,
+    r: u32,
+    o: u64,
+    e1: Found<'_>,
+    e2: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Cause {
+    let g = w.ledger.records[r as usize].partition;
+    let (c1, c2) = (e1.v(1) as u32, e2.v(1) as u32);
+    let position = |c: u32, before: u32| {
+        ix.consumer(c).rev().find(|f| f.s.kind == Step::Position && f.v(1) == g as u64 && f.id < before)
+    };
+    let (Some(p1), Some(p2)) = (position(c1, e1.id), position(c2, e2.id)) else {
+        return Cause::Unexplained { what: "a processing without a position in the trace" };
+    };
+    if p2.id > e1.id {
+        // The second holder started after the first processing: the first
+        // holder had not committed past it.
+        let resumed = resumed_at(w, ix, n, group, g, p2, chain);
+        if let Some(cm) = resumed {
+            let forward = ix.partition(g).find(|f| {
+                f.s.kind == Step::Commit
+                    && w.consumers[f.v(0) as usize].group == group
+                    && f.v(2) > o
+                    && f.id > e1.id
+                    && f.id < cm.id
+            });
+            if let Some(fw) = forward {
+                chain.push(commit_link(n, fw, &format!(", past @{o}")));
+                chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));
+                return Cause::CommitMovedBack { consumer: cm.v(0) as u32, at: cm.t() };
+            }
+        }
+        let Some((how, links)) = lost_hold(w, ix, n, c1, g, p1.t(), p2.t()) else {
+            return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
+        };
+        chain.extend(links);
+        let last = ix.consumer(c1).rev().find(|f| f.s.kind == Step::Commit && f.v(1) == g as u64 && f.t() <= how.at());
+        match last {
+            Some(cm) if cm.t() > p1.t() => {
+                chain.push(commit_link(n, cm, &format!(": its last commit, which does not cover @{o}")))
+            }
+            _ => chain.push(Link {
+                t: p1.t(),
+                step: p1.id,
+                text: format!(
+                    "{} started reading {} at offset {} and never committed past @{o}",
+                    n.consumer(c1 as u64),
+                    n.partition(g as u64),
+                    p1.v(2)
+                ),
+            }),
+        }
+        return Cause::Reprocessed { consumer: c1, how };
+    }
+    // Both held the partition at once: one of them had lost it already.
+    resumed_at(w, ix, n, group, g, p2, chain);
+    if let Some((how, links)) = lost_hold(w, ix, n, c1, g, p1.t(), e1.t()) {
+        chain.extend(links);
+        chain[0].text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
+        return Cause::Reprocessed { consumer: c1, how };
+    }
+    if let Some((how, links)) = lost_hold(w, ix, n, c2, g, p2.t(), e2.t()) {
+        chain.extend(links);
+        chain[1].text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
+        return Cause::Reprocessed { consumer: c2, how };
+    }
+    Cause::Unexplained { what: "two members held the partition at once" }
+}

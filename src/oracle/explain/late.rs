@@ -1,0 +1,81 @@
+//! Late events: records that reached a group's aggregation behind its
+//! watermark (the largest event time seen, minus the bound). Either the
+//! record left its producer long after it happened (held while offline, a
+//! clock behind, a slow upstream), or it was sent on time and its partition
+//! was read behind others whose newer events moved the watermark.
+
+use super::index::{span, ts, Index, Names};
+use super::ownership::link;
+use super::{is_effect, Anomaly, Cause, Story};
+use crate::model::aggregate::LateArrival;
+use crate::oracle::trace::Step;
+use crate::world::World;
+
+pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateArrival, bound_us: u64) -> Story {
+    let r = late.record;
+    let rec = &w.ledger.records[r as usize];
+    let pr = &w.producers[rec.producer as usize];
+    let (e, s) = (rec.event_us, rec.sent_us);
+    let behind = late.watermark.saturating_sub(e);
+    let fate = if late.dropped { "dropped: its window had closed for good" } else { "counted, as a correction" };
+    let headline = format!(
+        "record {} in group {}: event time {} reached the aggregation {} behind the watermark; {fate}",
+        n.record(r),
+        n.group(group),
+        ts(e),
+        span(behind)
+    );
+    let held = s.saturating_sub(e);
+    let p = rec.producer;
+    let offline = pr.event_time.offline.filter(|o| {
+        let (every, dur) = (o.every.us(), o.duration.us());
+        let phase = e % every;
+        phase >= every - dur && s == e - phase + every
+    });
+    let skew = pr.event_time.skew_us;
+    let (cause, why) = match offline {
+        Some(o) => (
+            Cause::HeldOffline { producer: p },
+            format!(": it was offline from {} and held the event until it was back", ts(s - o.duration.us())),
+        ),
+        None if skew > 0 && held > bound_us => {
+            (Cause::ClockBehind { producer: p }, format!(": its clock runs {} behind", span(skew as u64)))
+        }
+        None if held > bound_us => (Cause::SentLate { producer: p }, String::new()),
+        None => (Cause::PartitionBehind { partition: rec.partition }, String::new()),
+    };
+    let mut chain = Vec::new();
+    if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
+        chain.push(link(
+            send,
+            format!("{} sent it {} after it happened (event time {}){why}", pr.name, span(held), ts(e)),
+        ));
+    }
+    if let Some(a) = ix.record(r).find(|f| f.s.kind == Step::Append) {
+        chain.push(link(a, format!("appended to {}@{}", n.partition(a.v(1)), a.v(2))));
+    }
+    let arrival = ix.record(r).find(|f| is_effect(w, f, group) && f.t() == late.at_us);
+    if let Some(f) = arrival {
+        chain.push(link(f, format!("{} processed it: it reaches the aggregation", n.consumer(f.v(1)))));
+    }
+    let setter = ix.record(late.setter).find(|f| is_effect(w, f, group) && f.t() <= late.at_us);
+    if let Some(f) = setter {
+        let srec = &w.ledger.records[late.setter as usize];
+        chain.push(link(
+            f,
+            format!(
+                "record {} from {} (event time {}) reached it first: the watermark became {} - {} = {}",
+                n.record(late.setter),
+                n.partition(srec.partition as u64),
+                ts(late.setter_event_us),
+                ts(late.setter_event_us),
+                span(bound_us),
+                ts(late.watermark)
+            ),
+        ));
+    }
+    if let Some(f) = ix.record(r).find(|f| f.s.kind == Step::Late && f.v(1) == group as u64 && f.t() == late.at_us) {
+        chain.push(link(f, format!("it is {} behind the watermark {}: {fate}", span(behind), ts(late.watermark))));
+    }
+    Story::new(Anomaly::Late, r, group, cause, headline, chain)
+}

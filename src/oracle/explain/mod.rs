@@ -1,0 +1,495 @@
+//! Causal stories: for each lost, duplicated, reordered or late record, the
+//! chain of steps that made it so, in plain language with virtual
+//! timestamps, and the anomalies grouped by the cause they share.
+//!
+//! Nothing here guesses. Every link of a chain is one step of the kept trace
+//! (its JSONL line is given), found by an exact join: the same record, the
+//! same partition and offset, the consumer that held the partition, the
+//! commit that set the offset it resumed from. Where no chain of steps
+//! connects an anomaly to a mechanism, the cause says `unexplained` and what
+//! was seen; the tests require that no shipped scenario has one.
+
+mod duplicate;
+pub mod index;
+mod late;
+mod lost;
+mod ownership;
+mod reordered;
+mod sending;
+
+use std::collections::BTreeMap;
+
+use crate::oracle::trace::SendError;
+use crate::oracle::trace::Step;
+use crate::world::World;
+use index::{span, ts, Found, Index, Names};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Anomaly {
+    Lost,
+    Duplicate,
+    Reordered,
+    Late,
+}
+
+impl Anomaly {
+    pub const ALL: [Anomaly; 4] = [Anomaly::Lost, Anomaly::Duplicate, Anomaly::Reordered, Anomaly::Late];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Anomaly::Lost => "lost",
+            Anomaly::Duplicate => "duplicate",
+            Anomaly::Reordered => "reordered",
+            Anomaly::Late => "late",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Anomaly> {
+        match s {
+            "duplicates" => Some(Anomaly::Duplicate),
+            _ => Anomaly::ALL.into_iter().find(|a| a.name() == s),
+        }
+    }
+
+    /// "1 lost record", "23 duplicates".
+    fn count(self, k: usize) -> String {
+        let (one, many) = match self {
+            Anomaly::Lost => ("lost record", "lost records"),
+            Anomaly::Duplicate => ("duplicate", "duplicates"),
+            Anomaly::Reordered => ("reordered record", "reordered records"),
+            Anomaly::Late => ("late event", "late events"),
+        };
+        format!("{k} {}", if k == 1 { one } else { many })
+    }
+}
+
+/// How a consumer stopped holding a partition (all times in µs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Disruption {
+    Crash {
+        at: u64,
+    },
+    /// Frozen for `us`; the group went on without it.
+    Paused {
+        at: u64,
+        us: u64,
+    },
+    /// `max.poll.interval.ms` passed between two poll() calls.
+    PollTimeout {
+        at: u64,
+    },
+    /// The rebalance completed without it (it did not rejoin in time).
+    MissedRebalance {
+        at: u64,
+    },
+    /// The coordinator heard no heartbeat for `session.timeout.ms`.
+    Expired {
+        at: u64,
+    },
+    /// It gave its partitions up for the rebalance of `group` that ended `generation`.
+    Revoked {
+        at: u64,
+        group: u32,
+        generation: u32,
+    },
+    /// Its commit was refused: its generation had ended.
+    CommitRefused {
+        at: u64,
+    },
+    Stopped {
+        at: u64,
+    },
+    /// Its transaction aborted.
+    Aborted {
+        at: u64,
+    },
+}
+
+impl Disruption {
+    pub fn at(self) -> u64 {
+        match self {
+            Disruption::Crash { at }
+            | Disruption::Paused { at, .. }
+            | Disruption::PollTimeout { at }
+            | Disruption::MissedRebalance { at }
+            | Disruption::Expired { at }
+            | Disruption::Revoked { at, .. }
+            | Disruption::CommitRefused { at }
+            | Disruption::Stopped { at }
+            | Disruption::Aborted { at } => at,
+        }
+    }
+
+    fn describe(self, n: &Names<'_>, c: u32) -> String {
+        let name = n.consumer(c as u64);
+        match self {
+            Disruption::Crash { at } => format!("crash of {name} at {}", ts(at)),
+            Disruption::Paused { at, us } => format!("pause of {name} at {} for {}", ts(at), span(us)),
+            Disruption::PollTimeout { at } => {
+                format!("{name} exceeding max.poll.interval.ms at {} (a batch slower than the poll timeout)", ts(at))
+            }
+            Disruption::MissedRebalance { at } => {
+                format!("{name} missing the rebalance at {} (still processing when it completed)", ts(at))
+            }
+            Disruption::Expired { at } => format!("{name}'s session expiring at {}", ts(at)),
+            Disruption::Revoked { at, group, generation } => {
+                format!("the rebalance of {} at {} (generation {generation} ended)", n.group(group), ts(at))
+            }
+            Disruption::CommitRefused { at } => format!("{name}'s commit refused at {}", ts(at)),
+            Disruption::Stopped { at } => format!("stop of {name} at {}", ts(at)),
+            Disruption::Aborted { at } => format!("{name}'s transaction aborting at {}", ts(at)),
+        }
+    }
+}
+
+/// How a partition lost records that had been appended to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Failover {
+    /// acks=1: acknowledged after the leader's own append.
+    Acks1,
+    /// acks=all while the ISR had shrunk to the leader alone.
+    IsrOfOne,
+    /// A replica outside the ISR was elected.
+    Unclean,
+    /// acks=all while the ISR was the leader alone, then an unclean election.
+    IsrOfOneThenUnclean,
+    /// Every replica that had the records lost its unflushed tail.
+    PowerLoss,
+    /// acks=0: never acknowledged by a broker, counted as sent.
+    Acks0,
+}
+
+/// What took a leader away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LeaderLoss {
+    Crash,
+    PowerLoss,
+    Pause,
+    NetworkPartition,
+    /// Fenced by the controller with no fault of its own in the trace.
+    Fencing,
+}
+
+impl LeaderLoss {
+    fn name(self) -> &'static str {
+        match self {
+            LeaderLoss::Crash => "crash",
+            LeaderLoss::PowerLoss => "power loss",
+            LeaderLoss::Pause => "pause",
+            LeaderLoss::NetworkPartition => "network partition",
+            LeaderLoss::Fencing => "fencing",
+        }
+    }
+}
+
+/// What an anomaly's chain starts from. Anomalies with equal causes are grouped.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// A consumer processed records and then lost their partition before
+    /// committing them, or processed them after losing it: another member
+    /// processed them again.
+    Reprocessed { consumer: u32, how: Disruption },
+    /// A commit moved a partition's committed offset back over processed records.
+    CommitMovedBack { consumer: u32, at: u64 },
+    /// The producer sent the record again after an error that did not mean
+    /// the write had failed: the log holds two copies.
+    WrittenTwice { producer: u32, error: SendError, idempotent: bool },
+    /// A transaction aborted and its records were sent again in the next one;
+    /// a read_uncommitted group read both copies.
+    AbortedAndResent { txn: u32, at: u64, by_timeout: bool },
+    /// A consumer committed offsets past records it had not processed yet,
+    /// then lost them.
+    CommittedUnprocessed { consumer: u32, how: Disruption },
+    /// A group with no committed offset started at the log end.
+    ResetToLatest { group: u32 },
+    /// The broker answered OffsetOutOfRange and the consumer reset.
+    ResetOutOfRange { group: u32 },
+    /// The producer process died with the records unsent.
+    ProducerCrash { producer: u32, at: u64 },
+    /// The records' leader went away (`fault` at `lost_at`) and a replica without them took over.
+    Failover { broker: u32, lost_at: u64, fault: LeaderLoss, how: Failover },
+    /// A transaction aborted and its records were never sent again.
+    AbortedNeverResent { txn: u32, at: u64 },
+    /// The partition had no leader when the run ended.
+    Offline { partition: u32 },
+    /// A failed attempt was retried after later records had landed.
+    RetriedBehind { producer: u32, error: SendError },
+    /// Late events: the producer held them while offline.
+    HeldOffline { producer: u32 },
+    /// Late events: the producer's clock runs behind.
+    ClockBehind { producer: u32 },
+    /// Late events: they are sent long after they happen.
+    SentLate { producer: u32 },
+    /// Late events: sent on time, but their partition was read after others'.
+    PartitionBehind { partition: u32 },
+    /// No chain of steps connects it to a mechanism; says what was seen.
+    Unexplained { what: &'static str },
+}
+
+impl Cause {
+    /// The cause in one line: "crash of analytics-1 at 30.010s between processing and commit".
+    pub fn describe(&self, w: &World) -> String {
+        let n = Names { w };
+        match *self {
+            Cause::Reprocessed { consumer, how: how @ Disruption::Crash { .. } } => {
+                format!("{} between processing and commit", how.describe(&n, consumer))
+            }
+            Cause::Reprocessed { consumer, how } => format!(
+                "{}: {} had processed records whose offsets it had not committed",
+                how.describe(&n, consumer),
+                n.consumer(consumer as u64)
+            ),
+            Cause::CommitMovedBack { consumer, at } => {
+                format!("a commit by {} at {} moved the committed offset back", n.consumer(consumer as u64), ts(at))
+            }
+            Cause::WrittenTwice { producer, error, idempotent } => format!(
+                "{} retried after {}{}",
+                n.producer(producer),
+                error.describe(),
+                if idempotent {
+                    ", and the broker no longer knew the first write (new producer id)"
+                } else {
+                    " without idempotence: the log holds both copies"
+                }
+            ),
+            Cause::AbortedAndResent { txn, at, by_timeout } => format!(
+                "transaction of {} aborted at {}{}: its records went again in the next one, and read_uncommitted read both",
+                n.txn(txn as u64),
+                ts(at),
+                if by_timeout { " by transaction.timeout.ms" } else { "" }
+            ),
+            Cause::CommittedUnprocessed { consumer, how: how @ Disruption::Crash { .. } } => {
+                format!("{} between commit and processing", how.describe(&n, consumer))
+            }
+            Cause::CommittedUnprocessed { consumer, how } => format!(
+                "{}: {} had committed offsets past records it had not processed",
+                how.describe(&n, consumer),
+                n.consumer(consumer as u64)
+            ),
+            Cause::ResetToLatest { group } => format!(
+                "auto.offset.reset=latest: group {} had no committed offset and started at the log end",
+                n.group(group)
+            ),
+            Cause::ResetOutOfRange { group } => {
+                format!("group {}'s position fell out of range and auto.offset.reset moved it", n.group(group))
+            }
+            Cause::ProducerCrash { producer, at } => {
+                format!("crash of {} at {} with records not yet written", n.producer(producer), ts(at))
+            }
+            Cause::Failover { broker, lost_at, fault, how } => {
+                let what = match how {
+                    Failover::Acks1 => "acks=1 acknowledged records before the next leader had copied them",
+                    Failover::IsrOfOne => "acks=all acknowledged records while the ISR was the leader alone",
+                    Failover::Unclean => "an unclean election made a stale replica leader",
+                    Failover::IsrOfOneThenUnclean => {
+                        "acks=all acknowledged records while the ISR was the leader alone, then an unclean election made a stale replica leader"
+                    }
+                    Failover::PowerLoss => "the power loss took records no other replica had",
+                    Failover::Acks0 => "acks=0 counted records as sent that no broker kept",
+                };
+                format!("{} of broker-{broker} at {}: {what}", fault.name(), ts(lost_at))
+            }
+            Cause::AbortedNeverResent { txn, at } => format!(
+                "transaction of {} aborted at {} and its records were never sent again",
+                n.txn(txn as u64),
+                ts(at)
+            ),
+            Cause::Offline { partition } => format!("{} had no leader at the end", n.partition(partition as u64)),
+            Cause::RetriedBehind { producer, error } => {
+                let pr = &w.producers[producer as usize];
+                let kinesis = w.scenario.platform == crate::scenario::Platform::Kinesis;
+                format!(
+                    "{} retried after {} while later records got through ({} requests in flight, {})",
+                    pr.name,
+                    error.describe(),
+                    pr.config.max_in_flight_requests_per_connection,
+                    match (kinesis, pr.config.enable_idempotence) {
+                        (true, _) => "Kinesis has no idempotent producer",
+                        (false, true) => "idempotent",
+                        (false, false) => "no idempotence",
+                    }
+                )
+            }
+            Cause::HeldOffline { producer } => {
+                format!("{} was offline and sent the events it held when it came back", n.producer(producer))
+            }
+            Cause::ClockBehind { producer } => format!("{}'s clock runs behind", n.producer(producer)),
+            Cause::SentLate { producer } => {
+                format!("{}'s events are sent long after they happen", n.producer(producer))
+            }
+            Cause::PartitionBehind { partition } => format!(
+                "{} was read behind the other partitions: newer events elsewhere moved the watermark first",
+                n.partition(partition as u64)
+            ),
+            Cause::Unexplained { what } => format!("unexplained: {what}"),
+        }
+    }
+}
+
+/// One step of a chain: when, what, and its place in the trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub t: u64,
+    /// The step's index in the trace; its JSONL line is `step + 2`.
+    pub step: u32,
+    pub text: String,
+}
+
+impl Link {
+    pub fn line(&self) -> u64 {
+        self.step as u64 + 2
+    }
+}
+
+/// One anomaly's story.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Story {
+    pub anomaly: Anomaly,
+    pub record: u32,
+    pub group: u32,
+    pub cause: Cause,
+    /// The cause in words (see [`Cause::describe`]).
+    pub cause_text: String,
+    /// "record web-0#4711 (key-17) at clicks/3@812 in group analytics: effect 2 is a duplicate".
+    pub headline: String,
+    /// The steps behind it, in time order.
+    pub chain: Vec<Link>,
+}
+
+impl Story {
+    fn new(anomaly: Anomaly, record: u32, group: u32, cause: Cause, headline: String, mut chain: Vec<Link>) -> Story {
+        chain.sort_by_key(|l| (l.t, l.step));
+        chain.dedup_by_key(|l| l.step);
+        Story { anomaly, record, group, cause, cause_text: String::new(), headline, chain }
+    }
+
+    /// The story as text: the headline, the cause, then one line per step.
+    pub fn text(&self) -> String {
+        let mut out = format!("{}: {}\n  cause: {}\n", self.anomaly.name(), self.headline, self.cause_text);
+        for l in &self.chain {
+            out.push_str(&format!("  {:>10}  {}  [trace line {}]\n", ts(l.t), l.text, l.line()));
+        }
+        out
+    }
+}
+
+/// Every story of a run, and how many anomalies each cause explains (most first).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explanation {
+    pub stories: Vec<Story>,
+    /// (anomaly, cause, how many, the cause in words).
+    pub causes: Vec<(Anomaly, Cause, usize, String)>,
+}
+
+impl Explanation {
+    /// How many anomalies of `kind` the stories cover.
+    pub fn count(&self, kind: Anomaly) -> usize {
+        self.stories.iter().filter(|s| s.anomaly == kind).count()
+    }
+
+    /// Up to `limit` stories, taking the first of each cause before the
+    /// second of any, so every cause shows an example.
+    pub fn sample(&self, limit: usize) -> Vec<&Story> {
+        let mut by_cause: Vec<Vec<&Story>> = vec![Vec::new(); self.causes.len()];
+        let rank: BTreeMap<(Anomaly, &Cause), usize> =
+            self.causes.iter().enumerate().map(|(i, c)| ((c.0, &c.1), i)).collect();
+        for s in &self.stories {
+            if let Some(&i) = rank.get(&(s.anomaly, &s.cause)) {
+                by_cause[i].push(s);
+            }
+        }
+        let mut out = Vec::new();
+        let mut round = 0;
+        while out.len() < limit && by_cause.iter().any(|v| v.len() > round) {
+            for v in &by_cause {
+                if out.len() < limit {
+                    if let Some(s) = v.get(round) {
+                        out.push(*s);
+                    }
+                }
+            }
+            round += 1;
+        }
+        out
+    }
+
+    /// Keeps the stories (and the causes they have) that `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&Story) -> bool) {
+        self.stories.retain(keep);
+        let mut left: BTreeMap<(Anomaly, &Cause), usize> = BTreeMap::new();
+        for s in &self.stories {
+            *left.entry((s.anomaly, &s.cause)).or_default() += 1;
+        }
+        let left: BTreeMap<(Anomaly, Cause), usize> = left.into_iter().map(|((a, c), k)| ((a, c.clone()), k)).collect();
+        self.causes.retain_mut(|c| match left.get(&(c.0, c.1.clone())) {
+            Some(&k) => {
+                c.2 = k;
+                true
+            }
+            None => false,
+        });
+    }
+}
+
+/// Whether step `f` is an effect of its record on `group`'s sink.
+pub(super) fn is_effect(w: &World, f: &Found<'_>, group: u32) -> bool {
+    match f.s.kind {
+        Step::Process => f.v(3) == 1 && w.consumers[f.v(1) as usize].group == group,
+        Step::Effect => w.consumers[f.v(1) as usize].group == group,
+        _ => false,
+    }
+}
+
+/// The offset an effect came from: its processing's, or for an effect at a
+/// transaction's commit, the consumer's last processing of the record before.
+pub(super) fn effect_offset(ix: &Index<'_>, r: u32, f: Found<'_>) -> Option<u64> {
+    match f.s.kind {
+        Step::Process => Some(f.v(2)),
+        _ => {
+            ix.record(r).rev().find(|p| p.s.kind == Step::Process && p.v(1) == f.v(1) && p.t() <= f.t()).map(|p| p.v(2))
+        }
+    }
+}
+
+/// Explains every anomaly of a finished run that kept its steps: each lost
+/// record (per group, as `lost` counts them), each duplicate effect, each
+/// reordering and each late event.
+pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
+    let steps = w.trace.kept.as_deref().unwrap_or(&[]);
+    let ix = Index::new(w, steps);
+    let n = Names { w };
+    let mut stories = Vec::new();
+    for &(g, r) in lost {
+        stories.push(lost::story(w, &ix, &n, g, r));
+    }
+    for g in 0..w.groups.len() as u32 {
+        duplicate::stories(w, &ix, &n, g, &mut stories);
+    }
+    for (g, gl) in w.ledger.groups.iter().enumerate() {
+        for &(r, later) in &gl.inversions {
+            stories.push(reordered::story(w, &ix, &n, g as u32, r, later));
+        }
+    }
+    for (g, gl) in w.ledger.groups.iter().enumerate() {
+        if let Some(agg) = gl.aggregate.as_ref() {
+            for l in &agg.late {
+                stories.push(late::story(w, &ix, &n, g as u32, l, agg.spec.watermark_delay.us()));
+            }
+        }
+    }
+    let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
+    for s in stories.iter_mut() {
+        let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
+        entry.0 += 1;
+        s.cause_text = entry.1.clone();
+    }
+    let mut causes: Vec<(Anomaly, Cause, usize, String)> =
+        counts.into_iter().map(|((a, c), (k, text))| (a, c, k, text)).collect();
+    causes.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| (x.0, &x.1).cmp(&(y.0, &y.1))));
+    Explanation { stories, causes }
+}
+
+/// The causes as lines: "23 duplicates, one cause: crash of analytics-1 at 30.010s between processing and commit".
+pub fn cause_lines(e: &Explanation) -> Vec<String> {
+    e.causes.iter().map(|(a, _, k, text)| format!("{}, one cause: {text}", a.count(*k))).collect()
+}

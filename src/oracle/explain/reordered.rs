@@ -1,0 +1,77 @@
+//! Reorderings: a record that took effect after a later record of the same
+//! producer and key. Consumers read a partition in log order, so the record
+//! whose effect counts must sit after the later one in the log: its write
+//! failed, was retried, and landed behind records sent after it.
+
+use super::index::{Index, Names};
+use super::ownership::link;
+use super::{effect_offset, is_effect, sending, Anomaly, Cause, Story};
+use crate::oracle::trace::Step;
+use crate::world::World;
+
+pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later: u32) -> Story {
+    let rec = &w.ledger.records[r as usize];
+    let g = rec.partition as u64;
+    let part = n.partition(g);
+    let p = rec.producer;
+    let headline = format!(
+        "record {} in group {}: took effect after {}, which was sent after it",
+        n.record(r),
+        n.group(group),
+        n.record_short(later)
+    );
+    let mut chain = Vec::new();
+    for (x, what) in [(r, "it"), (later, "the later record")] {
+        if let Some(send) = ix.record(x).find(|f| f.s.kind == Step::Send) {
+            chain.push(link(send, format!("{} handed {what}, {}, to send()", n.producer(p), n.record_short(x))));
+        }
+    }
+    let first = |x: u32| ix.record(x).find(|f| is_effect(w, f, group));
+    let (Some(er), Some(el)) = (first(r), first(later)) else {
+        return Story::new(
+            Anomaly::Reordered,
+            r,
+            group,
+            Cause::Unexplained { what: "an effect not in the trace" },
+            headline,
+            chain,
+        );
+    };
+    let (or, ol) = (effect_offset(ix, r, er), effect_offset(ix, later, el));
+    chain.push(link(el, format!("{} processed the later record from {part}@{}", n.consumer(el.v(1)), ol.unwrap_or(0))));
+    chain.push(link(er, format!("{} processed it from {part}@{}", n.consumer(er.v(1)), or.unwrap_or(0))));
+    let cause = match (or, ol) {
+        (Some(or), Some(ol)) if or > ol => {
+            let append = |x: u32, o: u64| ix.record(x).find(|f| f.s.kind == Step::Append && f.v(2) == o);
+            if let Some(al) = append(later, ol) {
+                chain.push(link(
+                    al,
+                    format!("the later record was appended first, to {part}@{ol} by {}", n.broker(al.v(3))),
+                ));
+            }
+            for a in ix.record(r).filter(|f| f.s.kind == Step::Append && f.v(2) < ol) {
+                chain.push(link(
+                    a,
+                    format!("a first copy of it was appended at {part}@{}, but never took effect", a.v(2)),
+                ));
+            }
+            match append(r, or) {
+                Some(ar) => {
+                    chain.push(link(
+                        ar,
+                        format!("it was appended to {part}@{or} by {}, behind the later record", n.broker(ar.v(3))),
+                    ));
+                    let send = ix.record(r).find(|f| f.s.kind == Step::Send).map_or(0, |f| f.id);
+                    let leader = ix.record(r).find(|f| f.s.kind == Step::Append).map(|f| f.v(3));
+                    match sending::resent(ix, n, r, leader.or(Some(ar.v(3))), send, ar.id, &mut chain) {
+                        Some(error) => Cause::RetriedBehind { producer: p, error },
+                        None => Cause::Unexplained { what: "appended after a later record without a retry" },
+                    }
+                }
+                None => Cause::Unexplained { what: "an effect from a copy whose append is not in the trace" },
+            }
+        }
+        _ => Cause::Unexplained { what: "log order kept, but processed out of order" },
+    };
+    Story::new(Anomaly::Reordered, r, group, cause, headline, chain)
+}

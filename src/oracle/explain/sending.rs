@@ -1,0 +1,88 @@
+//! Why a producer sent a record again: its failed attempts (`retry` steps),
+//! and the broker fault behind the first of them.
+
+use super::index::{span, Found, Index, Names};
+use super::ownership::link;
+use super::Link;
+use crate::oracle::trace::{entity, SendError, Step};
+
+/// Links for record `r`'s retries between steps `after` and `before`: the
+/// first (with the crash, pause or network partition of `broker` that broke
+/// its request, if one came first) and the last, if there were several.
+/// Returns the first retry's error, or `None` when there was no retry.
+pub fn resent(
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    r: u32,
+    broker: Option<u64>,
+    after: u32,
+    before: u32,
+    chain: &mut Vec<Link>,
+) -> Option<SendError> {
+    let p = n.w.ledger.records[r as usize].producer;
+    let producer = n.producer(p);
+    let mut retries = ix.record(r).filter(|f| f.s.kind == Step::Retry && f.id > after && f.id < before);
+    let first = retries.next()?;
+    let last = retries.next_back();
+    let error = SendError::from_code(first.v(2)).unwrap_or(SendError::Disconnected);
+    if let Some(b) = broker {
+        if let Some(f) = broker_fault(ix, b, after, first.id) {
+            chain.push(link(f, fault_text(n, f)));
+        }
+    }
+    chain.push(link(
+        first,
+        format!(
+            "{producer} saw {} for it: it goes again after retry.backoff.ms (attempt {})",
+            error.describe(),
+            first.v(3) + 1
+        ),
+    ));
+    if let Some(l) = last {
+        let e = SendError::from_code(l.v(2)).map_or("an error", |e| e.describe());
+        chain.push(link(l, format!("{producer} is still retrying it: {e} (attempt {})", l.v(3) + 1)));
+    }
+    Some(error)
+}
+
+/// The crash, pause or network partition of broker `b` between steps `from` and `to`, the last one.
+pub fn broker_fault<'a>(ix: &Index<'a>, b: u64, from: u32, to: u32) -> Option<Found<'a>> {
+    ix.faults().rev().filter(|f| f.id > from && f.id < to).find(|f| match f.s.kind {
+        Step::Crash | Step::Pause => f.v(0) == entity::BROKER && f.v(1) == b,
+        Step::Partition => true,
+        _ => false,
+    })
+}
+
+/// A fault step in words; a network partition names every cut made at that moment.
+pub fn fault_text(n: &Names<'_>, f: Found<'_>) -> String {
+    let w = n.w;
+    match f.s.kind {
+        Step::Crash => format!("{} crashed", n.entity(f.v(0), f.v(1))),
+        Step::Pause => format!("{} froze for {}", n.entity(f.v(0), f.v(1)), span(f.v(2))),
+        Step::Stop => format!("{} was stopped", n.entity(f.v(0), f.v(1))),
+        Step::Start => format!("{} started", n.entity(f.v(0), f.v(1))),
+        Step::Restart => format!("{} restarted", n.entity(f.v(0), f.v(1))),
+        Step::Partition => {
+            let at = crate::kernel::time::Instant(f.t());
+            let cuts: Vec<String> = w
+                .scenario
+                .faults
+                .iter()
+                .filter(|fs| fs.at == at)
+                .filter_map(|fs| match &fs.action {
+                    crate::scenario::FaultAction::Partition(targets, _) => Some(
+                        targets
+                            .iter()
+                            .map(|t| crate::scenario::target_name(&w.scenario, *t))
+                            .collect::<Vec<_>>()
+                            .join(" | "),
+                    ),
+                    _ => None,
+                })
+                .collect();
+            format!("a network partition for {}: {}", span(f.v(1)), cuts.join(", "))
+        }
+        kind => format!("{} of {}", kind.name(), n.entity(f.v(0), f.v(1))),
+    }
+}
