@@ -25,8 +25,8 @@ pub struct Outcome {
     pub lag: Vec<LagRow>,
     /// Faults, losses and latency over time, for charts.
     pub series: Series,
-    /// The causes of the lost and duplicated records, most frequent first
-    /// (filled when the run was explained, see `simulate_with`).
+    /// What `explain` found, in lines: the mechanisms that recur, then every
+    /// cause, most frequent first (filled when the run was explained, see `simulate_with`).
     pub causes: Vec<String>,
 }
 
@@ -96,8 +96,14 @@ pub fn simulate_with(
             lag: l.lag,
         })
         .collect();
-    let causes =
-        if explain { oracle::explain::cause_lines(&oracle::explain::explain(&world, &lost_sent)) } else { Vec::new() };
+    let causes = if explain {
+        let e = oracle::explain::explain(&world, &lost_sent);
+        let mut lines = oracle::explain::mechanism_lines(&e);
+        lines.extend(oracle::explain::cause_lines(&e));
+        lines
+    } else {
+        Vec::new()
+    };
     Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series, causes })
 }
 

@@ -239,7 +239,7 @@ fn explain_cmd(
     limit: Option<usize>,
     json: bool,
 ) -> ExitCode {
-    use crate::oracle::explain::{cause_lines, Anomaly};
+    use crate::oracle::explain::{cause_lines, mechanism_lines, Anomaly};
     let kind = match kind.map(|k| (k, Anomaly::from_name(k))) {
         None => None,
         Some((_, Some(a))) => Some(a),
@@ -278,8 +278,14 @@ fn explain_cmd(
         return ExitCode::SUCCESS;
     }
     println!(
-        "streamsim explain: {} (seed {}): {} lost, {} duplicates, {} reordered, {} late\n",
-        summary.scenario, summary.seed, summary.lost, summary.duplicates, summary.reordered, summary.late_events
+        "streamsim explain: {} (seed {}): {} lost, {} duplicates, {} reordered, {} late, {} redelivered\n",
+        summary.scenario,
+        summary.seed,
+        summary.lost,
+        summary.duplicates,
+        summary.reordered,
+        summary.late_events,
+        summary.redelivered
     );
     if e.causes.is_empty() {
         let which = match (kind, record) {
@@ -287,8 +293,15 @@ fn explain_cmd(
             (Some(_), None) => " of that kind",
             (None, None) => "",
         };
-        println!("  nothing to explain: no lost, duplicated, reordered or late record{which}");
+        println!("  nothing to explain: no lost, duplicated, reordered, late or redelivered record{which}");
         return ExitCode::SUCCESS;
+    }
+    let mechanisms = mechanism_lines(&e);
+    for line in &mechanisms {
+        println!("  In all: {line}");
+    }
+    if !mechanisms.is_empty() {
+        println!();
     }
     for line in cause_lines(&e) {
         println!("  {line}");

@@ -1,5 +1,6 @@
-//! Duplicate effects: a record that took effect on a group's sink more than
-//! once. Each effect after the first gets a story. Either the log holds two
+//! Records processed more than once by a group: redeliveries, and the
+//! duplicate effects some of them leave on a plain sink. Each processing
+//! (or effect) after the first gets a story. Either the log holds two
 //! copies (the producer wrote the record twice), or the same offset was
 //! processed again: the consumer that processed it first lost the partition
 //! before committing past it (or processed it after losing the partition),
@@ -11,20 +12,30 @@ use super::sending;
 use super::{effect_offset, is_effect, Anomaly, Cause, Link, Story};
 use crate::oracle::ledger::NO_SEQ;
 use crate::oracle::trace::{entity, SendError, Step};
+use crate::scenario::SinkKind;
 use crate::world::World;
 
-/// The stories of every duplicate effect on `group`'s sink.
-pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, out: &mut Vec<Story>) {
+/// The stories of every duplicate effect on `group`'s sink
+/// (`Anomaly::Duplicate`), or of every redelivery to it (`Anomaly::Redelivered`).
+pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, kind: Anomaly, out: &mut Vec<Story>) {
+    debug_assert!(matches!(kind, Anomaly::Duplicate | Anomaly::Redelivered));
     let gl = &w.ledger.groups[group as usize];
     for (r, d) in gl.deliveries.iter().enumerate() {
-        if d.effects < 2 {
+        let times = if kind == Anomaly::Duplicate { d.effects } else { d.processed };
+        if times < 2 {
             continue;
         }
         let r = r as u32;
-        let effects: Vec<Found<'_>> = ix.record(r).filter(|f| is_effect(w, f, group)).collect();
-        debug_assert_eq!(effects.len(), d.effects as usize, "every effect is in the trace");
-        for (k, pair) in effects.windows(2).enumerate() {
-            out.push(story(w, ix, n, group, r, pair[0], pair[1], k + 2));
+        let steps: Vec<Found<'_>> = ix
+            .record(r)
+            .filter(|f| match kind {
+                Anomaly::Duplicate => is_effect(w, f, group),
+                _ => f.s.kind == Step::Process && w.consumers[f.v(1) as usize].group == group,
+            })
+            .collect();
+        debug_assert_eq!(steps.len(), times as usize, "every processing and effect is in the trace");
+        for (k, pair) in steps.windows(2).enumerate() {
+            out.push(story(w, ix, n, group, r, kind, pair[0], pair[1], k + 2));
         }
     }
 }
@@ -36,6 +47,7 @@ fn story(
     n: &Names<'_>,
     group: u32,
     r: u32,
+    kind: Anomaly,
     e1: Found<'_>,
     e2: Found<'_>,
     k: usize,
@@ -43,20 +55,46 @@ fn story(
     let g = w.ledger.records[r as usize].partition as u64;
     let (o1, o2) = (effect_offset(ix, r, e1), effect_offset(ix, r, e2));
     let at = |o: Option<u64>| o.map_or(n.partition(g), |o| format!("{}@{o}", n.partition(g)));
-    let headline =
-        format!("record {} at {} in group {}: effect {k} is a duplicate", n.record(r), at(o2), n.group(group));
     let c1 = n.consumer(e1.v(1));
     let c2 = n.consumer(e2.v(1));
-    let mut chain = vec![
-        link(e1, format!("{c1} processed it from {}: the sink took it (effect {})", at(o1), k - 1)),
-        link(e2, format!("{c2} processed it from {}: the sink took it again (effect {k})", at(o2))),
-    ];
+    let (headline, chain) = match kind {
+        Anomaly::Duplicate => (
+            format!("record {} at {} in group {}: effect {k} is a duplicate", n.record(r), at(o2), n.group(group)),
+            vec![
+                link(e1, format!("{c1} processed it from {}: the sink took it (effect {})", at(o1), k - 1)),
+                link(e2, format!("{c2} processed it from {}: the sink took it again (effect {k})", at(o2))),
+            ],
+        ),
+        _ => {
+            let sink = w.consumers[e2.v(1) as usize].sink;
+            let outcome = match (e2.v(3), sink) {
+                (1, _) if e1.v(3) == 1 => "the sink applied it again: a duplicate effect",
+                (1, _) => "the sink took it",
+                (_, SinkKind::Idempotent) => "the idempotent sink had it already: no new effect",
+                (_, SinkKind::Transactional) => "its result waits in the sink's transaction",
+                _ => "no new effect",
+            };
+            (
+                format!(
+                    "record {} at {} in group {}: processing {k} is a redelivery",
+                    n.record(r),
+                    at(o2),
+                    n.group(group)
+                ),
+                vec![
+                    link(e1, format!("{c1} processed it from {} (processing {})", at(o1), k - 1)),
+                    link(e2, format!("{c2} processed it again from {}: {outcome}", at(o2))),
+                ],
+            )
+        }
+    };
+    let mut chain = chain;
     let cause = match (o1, o2) {
         (Some(o1), Some(o2)) if o1 != o2 => two_copies(w, ix, n, r, o1, o2, &mut chain),
         (Some(o), Some(_)) => processed_again(w, ix, n, group, r, o, e1, e2, &mut chain),
         _ => Cause::Unexplained { what: "an effect whose offset is not in the trace" },
     };
-    Story::new(Anomaly::Duplicate, r, group, cause, headline, chain)
+    Story::new(kind, r, group, cause, headline, chain)
 }
 
 /// The log holds the record at `o1` and at `o2`: why the producer sent it again.
@@ -133,7 +171,7 @@ fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64
     // The attempts from the one before the first copy landed.
     let since = ix.record(r).rev().find(|f| f.s.kind == Step::Send || (f.s.kind == Step::Retry && f.id < a1.id));
     let from = since.map_or(0, |f| f.id);
-    let Some(error) = sending::resent(ix, n, r, Some(a1.v(3)), from.min(a1.id), a2.id, chain) else {
+    let Some(error) = sending::resent(ix, n, r, from.min(a1.id), a2.id, chain) else {
         return Cause::Unexplained { what: "two copies in the log without a retry" };
     };
     if !idempotent {
@@ -188,6 +226,17 @@ fn processed_again(
             return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
         };
         chain.extend(links);
+        if how.at() < e1.t() {
+            // It had lost the partition already when it processed the record.
+            zombie(ix, n, c1, g, e1, p2.id, &mut chain[0]);
+            if let Some(refused) =
+                ix.consumer(c1).find(|f| f.s.kind == Step::CommitFailed && f.id > e1.id && f.id < p2.id)
+            {
+                let what = if refused.v(2) == 1 { "offsets in its transaction were" } else { "commit was" };
+                let text = format!("{}'s {what} refused: generation {} is over", n.consumer(c1 as u64), refused.v(1));
+                chain.push(link(refused, text));
+            }
+        }
         let last = ix.consumer(c1).rev().find(|f| f.s.kind == Step::Commit && f.v(1) == g as u64 && f.t() <= how.at());
         match last {
             Some(cm) if cm.t() > p1.t() => {
@@ -210,13 +259,28 @@ fn processed_again(
     resumed_at(w, ix, n, group, g, p2, chain);
     if let Some((how, links)) = lost_hold(w, ix, n, c1, g, p1.t(), e1.t()) {
         chain.extend(links);
-        chain[0].text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
+        zombie(ix, n, c1, g, e1, u32::MAX, &mut chain[0]);
         return Cause::Reprocessed { consumer: c1, how };
     }
     if let Some((how, links)) = lost_hold(w, ix, n, c2, g, p2.t(), e2.t()) {
         chain.extend(links);
-        chain[1].text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
+        zombie(ix, n, c2, g, e2, u32::MAX, &mut chain[1]);
         return Cause::Reprocessed { consumer: c2, how };
     }
     Cause::Unexplained { what: "two members held the partition at once" }
+}
+
+/// Marks processing `p` (its link `l`) as done by a member that no longer
+/// held the partition. A transactional sink's result from it never lands:
+/// when no effect of the record by that consumer follows before step
+/// `before`, the link says so.
+fn zombie(ix: &Index<'_>, n: &Names<'_>, c: u32, g: u32, p: Found<'_>, before: u32, l: &mut Link) {
+    l.text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
+    let sink = n.w.consumers[c as usize].sink;
+    let landed = ix
+        .record(p.v(0) as u32)
+        .any(|f| f.s.kind == Step::Effect && f.v(1) == c as u64 && f.id > p.id && f.id < before);
+    if sink == SinkKind::Transactional && !landed {
+        l.text.push_str("; its transaction cannot commit, so the result never reaches the sink");
+    }
 }

@@ -142,6 +142,16 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
         chain.push(link(isr, format!("{} left the ISR of {part}: now {}", n.broker(leader), n.brokers(isr.v(1)))));
     }
     let unclean = elect.v(3) == 1;
+    if unclean {
+        // What made the new leader stale: its own fault before the record, and its return.
+        let new = elect.v(1);
+        if let Some(down) = broker_fault(ix, new, 0, a.id) {
+            chain.push(link(down, fault_text(n, down)));
+            if let Some(back) = ix.fault_of(Step::Restart, entity::BROKER, new, down.t()).filter(|b| b.id < elect.id) {
+                chain.push(link(back, format!("{} restarted, behind the others", n.broker(new))));
+            }
+        }
+    }
     if elect.v(1) == u64::MAX {
         chain.push(link(elect, format!("{part} went offline: no replica could lead")));
     } else {

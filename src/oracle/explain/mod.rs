@@ -30,10 +30,14 @@ pub enum Anomaly {
     Duplicate,
     Reordered,
     Late,
+    /// Processed again (a duplicate effect on a plain sink; absorbed by an
+    /// idempotent or transactional one).
+    Redelivered,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 4] = [Anomaly::Lost, Anomaly::Duplicate, Anomaly::Reordered, Anomaly::Late];
+    pub const ALL: [Anomaly; 5] =
+        [Anomaly::Lost, Anomaly::Duplicate, Anomaly::Reordered, Anomaly::Late, Anomaly::Redelivered];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -41,12 +45,14 @@ impl Anomaly {
             Anomaly::Duplicate => "duplicate",
             Anomaly::Reordered => "reordered",
             Anomaly::Late => "late",
+            Anomaly::Redelivered => "redelivered",
         }
     }
 
     pub fn from_name(s: &str) -> Option<Anomaly> {
         match s {
             "duplicates" => Some(Anomaly::Duplicate),
+            "redelivery" | "redeliveries" => Some(Anomaly::Redelivered),
             _ => Anomaly::ALL.into_iter().find(|a| a.name() == s),
         }
     }
@@ -58,6 +64,7 @@ impl Anomaly {
             Anomaly::Duplicate => ("duplicate", "duplicates"),
             Anomaly::Reordered => ("reordered record", "reordered records"),
             Anomaly::Late => ("late event", "late events"),
+            Anomaly::Redelivered => ("redelivery", "redeliveries"),
         };
         format!("{k} {}", if k == 1 { one } else { many })
     }
@@ -120,24 +127,36 @@ impl Disruption {
         }
     }
 
-    fn describe(self, n: &Names<'_>, c: u32) -> String {
+    /// The disruption as the cause of a record processed twice (`again`) or
+    /// of one committed but never processed.
+    fn describe(self, n: &Names<'_>, c: u32, again: bool) -> String {
         let name = n.consumer(c as u64);
+        let before = if again { "before it committed" } else { "before it processed what it had committed" };
         match self {
-            Disruption::Crash { at } => format!("crash of {name} at {}", ts(at)),
-            Disruption::Paused { at, us } => format!("pause of {name} at {} for {}", ts(at), span(us)),
-            Disruption::PollTimeout { at } => {
-                format!("{name} exceeding max.poll.interval.ms at {} (a batch slower than the poll timeout)", ts(at))
-            }
-            Disruption::MissedRebalance { at } => {
-                format!("{name} missing the rebalance at {} (still processing when it completed)", ts(at))
-            }
-            Disruption::Expired { at } => format!("{name}'s session expiring at {}", ts(at)),
-            Disruption::Revoked { at, group, generation } => {
-                format!("the rebalance of {} at {} (generation {generation} ended)", n.group(group), ts(at))
-            }
-            Disruption::CommitRefused { at } => format!("{name}'s commit refused at {}", ts(at)),
-            Disruption::Stopped { at } => format!("stop of {name} at {}", ts(at)),
-            Disruption::Aborted { at } => format!("{name}'s transaction aborting at {}", ts(at)),
+            Disruption::Crash { at } if again => format!("crash of {name} at {} between processing and commit", ts(at)),
+            Disruption::Crash { at } => format!("crash of {name} at {} between commit and processing", ts(at)),
+            Disruption::Paused { at, us } => format!(
+                "pause of {name} at {} for {}: the group moved its partitions on without it, {before}",
+                ts(at),
+                span(us)
+            ),
+            Disruption::PollTimeout { at } => format!(
+                "{name} exceeded max.poll.interval.ms at {} (a batch slower than the poll timeout) and left the group {before}",
+                ts(at)
+            ),
+            Disruption::MissedRebalance { at } => format!(
+                "{name} missed the rebalance at {} (still processing its batch) and lost its partitions {before}",
+                ts(at)
+            ),
+            Disruption::Expired { at } => format!("{name}'s session expired at {} {before}", ts(at)),
+            Disruption::Revoked { at, group, generation } => format!(
+                "the rebalance of {} at {} (generation {generation} ended) took {name}'s partitions {before}",
+                n.group(group),
+                ts(at)
+            ),
+            Disruption::CommitRefused { at } => format!("{name}'s commit was refused at {} (its generation had ended)", ts(at)),
+            Disruption::Stopped { at } => format!("stop of {name} at {} {before}", ts(at)),
+            Disruption::Aborted { at } => format!("{name}'s transaction aborted at {}", ts(at)),
         }
     }
 }
@@ -227,18 +246,46 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// The mechanism, without the entities and times: causes that share it
+    /// are the same failure happening again ("a batch slower than
+    /// max.poll.interval.ms").
+    pub fn mechanism(&self) -> &'static str {
+        let disruption = |how: &Disruption| match how {
+            Disruption::Crash { .. } => "a consumer crash",
+            Disruption::Paused { .. } => "a consumer pause the group did not wait for",
+            Disruption::PollTimeout { .. } => "a batch slower than max.poll.interval.ms",
+            Disruption::MissedRebalance { .. } => "a member still processing when a rebalance completed",
+            Disruption::Expired { .. } => "an expired session",
+            Disruption::Revoked { .. } => "a rebalance",
+            Disruption::CommitRefused { .. } => "a refused commit",
+            Disruption::Stopped { .. } => "a stop",
+            Disruption::Aborted { .. } => "an aborted transaction",
+        };
+        match self {
+            Cause::Reprocessed { how, .. } | Cause::CommittedUnprocessed { how, .. } => disruption(how),
+            Cause::CommitMovedBack { .. } => "a commit moving the offset back",
+            Cause::WrittenTwice { .. } => "a retry that wrote a record twice",
+            Cause::AbortedAndResent { .. } => "an aborted transaction sent again",
+            Cause::ResetToLatest { .. } => "auto.offset.reset=latest",
+            Cause::ResetOutOfRange { .. } => "an offset reset after OffsetOutOfRange",
+            Cause::ProducerCrash { .. } => "a producer crash",
+            Cause::Failover { .. } => "a leader failover",
+            Cause::AbortedNeverResent { .. } => "an aborted transaction never sent again",
+            Cause::Offline { .. } => "an offline partition",
+            Cause::RetriedBehind { .. } => "a retry landing behind later records",
+            Cause::HeldOffline { .. } => "events held while offline",
+            Cause::ClockBehind { .. } => "a clock behind",
+            Cause::SentLate { .. } => "events sent long after they happen",
+            Cause::PartitionBehind { .. } => "a partition read behind the others",
+            Cause::Unexplained { .. } => "unexplained",
+        }
+    }
+
     /// The cause in one line: "crash of analytics-1 at 30.010s between processing and commit".
     pub fn describe(&self, w: &World) -> String {
         let n = Names { w };
         match *self {
-            Cause::Reprocessed { consumer, how: how @ Disruption::Crash { .. } } => {
-                format!("{} between processing and commit", how.describe(&n, consumer))
-            }
-            Cause::Reprocessed { consumer, how } => format!(
-                "{}: {} had processed records whose offsets it had not committed",
-                how.describe(&n, consumer),
-                n.consumer(consumer as u64)
-            ),
+            Cause::Reprocessed { consumer, how } => how.describe(&n, consumer, true),
             Cause::CommitMovedBack { consumer, at } => {
                 format!("a commit by {} at {} moved the committed offset back", n.consumer(consumer as u64), ts(at))
             }
@@ -258,14 +305,7 @@ impl Cause {
                 ts(at),
                 if by_timeout { " by transaction.timeout.ms" } else { "" }
             ),
-            Cause::CommittedUnprocessed { consumer, how: how @ Disruption::Crash { .. } } => {
-                format!("{} between commit and processing", how.describe(&n, consumer))
-            }
-            Cause::CommittedUnprocessed { consumer, how } => format!(
-                "{}: {} had committed offsets past records it had not processed",
-                how.describe(&n, consumer),
-                n.consumer(consumer as u64)
-            ),
+            Cause::CommittedUnprocessed { consumer, how } => how.describe(&n, consumer, false),
             Cause::ResetToLatest { group } => format!(
                 "auto.offset.reset=latest: group {} had no committed offset and started at the log end",
                 n.group(group)
@@ -453,7 +493,7 @@ pub(super) fn effect_offset(ix: &Index<'_>, r: u32, f: Found<'_>) -> Option<u64>
 
 /// Explains every anomaly of a finished run that kept its steps: each lost
 /// record (per group, as `lost` counts them), each duplicate effect, each
-/// reordering and each late event.
+/// reordering, each late event, and each redelivery.
 pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     let steps = w.trace.kept.as_deref().unwrap_or(&[]);
     let ix = Index::new(w, steps);
@@ -463,7 +503,7 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
         stories.push(lost::story(w, &ix, &n, g, r));
     }
     for g in 0..w.groups.len() as u32 {
-        duplicate::stories(w, &ix, &n, g, &mut stories);
+        duplicate::stories(w, &ix, &n, g, Anomaly::Duplicate, &mut stories);
     }
     for (g, gl) in w.ledger.groups.iter().enumerate() {
         for &(r, later) in &gl.inversions {
@@ -476,6 +516,9 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
                 stories.push(late::story(w, &ix, &n, g as u32, l, agg.spec.watermark_delay.us()));
             }
         }
+    }
+    for g in 0..w.groups.len() as u32 {
+        duplicate::stories(w, &ix, &n, g, Anomaly::Redelivered, &mut stories);
     }
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
     for s in stories.iter_mut() {
@@ -492,4 +535,36 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
 /// The causes as lines: "23 duplicates, one cause: crash of analytics-1 at 30.010s between processing and commit".
 pub fn cause_lines(e: &Explanation) -> Vec<String> {
     e.causes.iter().map(|(a, _, k, text)| format!("{}, one cause: {text}", a.count(*k))).collect()
+}
+
+/// When the same mechanism is behind several causes of one kind (a storm of
+/// poll timeouts, repeated crashes), one line per kind that sums them up:
+/// "4021 duplicates from 22 events of 2 mechanisms: a batch slower than
+/// max.poll.interval.ms (16 times, 3205 duplicates); ...". Empty otherwise.
+pub fn mechanism_lines(e: &Explanation) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in Anomaly::ALL {
+        let mut by: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+        for (a, c, k, _) in &e.causes {
+            if *a == kind {
+                let m = by.entry(c.mechanism()).or_default();
+                m.0 += 1;
+                m.1 += k;
+            }
+        }
+        let causes: usize = by.values().map(|m| m.0).sum();
+        if causes <= 3 || causes <= by.len() {
+            continue; // a few causes, or each mechanism once: the cause lines say it all
+        }
+        let total: usize = by.values().map(|m| m.1).sum();
+        let mut parts: Vec<(&str, usize, usize)> = by.into_iter().map(|(m, (n, k))| (m, n, k)).collect();
+        parts.sort_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(y.0)));
+        let list: Vec<String> = parts
+            .iter()
+            .map(|(m, n, k)| format!("{m} ({} {}, {})", n, if *n == 1 { "time" } else { "times" }, kind.count(*k)))
+            .collect();
+        let of = if parts.len() == 1 { "one mechanism".to_string() } else { format!("{} mechanisms", parts.len()) };
+        out.push(format!("{} from {causes} events of {of}: {}", kind.count(total), list.join("; ")));
+    }
+    out
 }

@@ -146,7 +146,7 @@ pub fn resumed_at<'a>(
                 !ix.consumer(c).any(|f| f.s.kind == Step::Assign && f.id > b.id && f.id < a.id && f.v(2) < a.v(2));
             if first {
                 let verb = if b.s.kind == Step::Restart { "restarted" } else { "started" };
-                chain.push(link(b, format!("{name} {verb} and joined the group as a new member")));
+                chain.push(link(b, format!("{name} {verb}")));
             }
         }
     }

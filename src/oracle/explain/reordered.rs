@@ -62,9 +62,11 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later
                         format!("it was appended to {part}@{or} by {}, behind the later record", n.broker(ar.v(3))),
                     ));
                     let send = ix.record(r).find(|f| f.s.kind == Step::Send).map_or(0, |f| f.id);
-                    let leader = ix.record(r).find(|f| f.s.kind == Step::Append).map(|f| f.v(3));
-                    match sending::resent(ix, n, r, leader.or(Some(ar.v(3))), send, ar.id, &mut chain) {
-                        Some(error) => Cause::RetriedBehind { producer: p, error },
+                    match sending::resent(ix, n, r, send, ar.id, &mut chain) {
+                        Some(error) => {
+                            requeued_ahead(w, ix, r, later, ar.id, &mut chain);
+                            Cause::RetriedBehind { producer: p, error }
+                        }
                         None => Cause::Unexplained { what: "appended after a later record without a retry" },
                     }
                 }
@@ -74,4 +76,23 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later
         _ => Cause::Unexplained { what: "log order kept, but processed out of order" },
     };
     Story::new(Anomaly::Reordered, r, group, cause, headline, chain)
+}
+
+/// Both failed: without idempotence Kafka puts a retried batch back at the
+/// head of its partition's queue, so the one re-queued last goes first.
+/// When the later record's batch was re-queued after this one's, say so.
+fn requeued_ahead(w: &World, ix: &Index<'_>, r: u32, later: u32, before: u32, chain: &mut Vec<super::Link>) {
+    let last_retry = |x: u32| ix.record(x).rev().find(|f| f.s.kind == Step::Retry && f.id < before);
+    let idempotent = w.producers[w.ledger.records[r as usize].producer as usize].config.enable_idempotence;
+    if let (Some(mine), Some(theirs), false) = (last_retry(r), last_retry(later), idempotent) {
+        if theirs.id > mine.id {
+            chain.push(link(
+                theirs,
+                format!(
+                    "the later record's batch failed too and went back to the head of the queue, ahead of this one (attempt {})",
+                    theirs.v(3) + 1
+                ),
+            ));
+        }
+    }
 }

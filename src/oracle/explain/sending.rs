@@ -7,25 +7,25 @@ use super::Link;
 use crate::oracle::trace::{entity, SendError, Step};
 
 /// Links for record `r`'s retries between steps `after` and `before`: the
-/// first (with the crash, pause or network partition of `broker` that broke
-/// its request, if one came first) and the last, if there were several.
-/// Returns the first retry's error, or `None` when there was no retry.
+/// first (with the crash, pause or network partition of the partition's
+/// leader then, if one came first and broke the request) and the last, if
+/// there were several. Returns the first retry's error, or `None` when there
+/// was no retry.
 pub fn resent(
     ix: &Index<'_>,
     n: &Names<'_>,
     r: u32,
-    broker: Option<u64>,
     after: u32,
     before: u32,
     chain: &mut Vec<Link>,
 ) -> Option<SendError> {
-    let p = n.w.ledger.records[r as usize].producer;
-    let producer = n.producer(p);
+    let rec = &n.w.ledger.records[r as usize];
+    let producer = n.producer(rec.producer);
     let mut retries = ix.record(r).filter(|f| f.s.kind == Step::Retry && f.id > after && f.id < before);
     let first = retries.next()?;
     let last = retries.next_back();
     let error = SendError::from_code(first.v(2)).unwrap_or(SendError::Disconnected);
-    if let Some(b) = broker {
+    if let Some(b) = leader_at(ix, n, rec.partition, first.id) {
         if let Some(f) = broker_fault(ix, b, after, first.id) {
             chain.push(link(f, fault_text(n, f)));
         }
@@ -84,5 +84,15 @@ pub fn fault_text(n: &Names<'_>, f: Found<'_>) -> String {
             format!("a network partition for {}: {}", span(f.v(1)), cuts.join(", "))
         }
         kind => format!("{} of {}", kind.name(), n.entity(f.v(0), f.v(1))),
+    }
+}
+
+/// The leader of global partition `g` just before step `before`: the last
+/// election's, or the first replica's before any election.
+pub fn leader_at(ix: &Index<'_>, n: &Names<'_>, g: u32, before: u32) -> Option<u64> {
+    match ix.partition(g).rev().find(|f| f.s.kind == Step::Elect && f.id < before) {
+        Some(e) if e.v(1) == u64::MAX => None,
+        Some(e) => Some(e.v(1)),
+        None => n.w.partitions[g as usize].replicas.first().map(|r| r.broker as u64),
     }
 }
