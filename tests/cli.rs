@@ -292,3 +292,64 @@ fn the_trace_file_is_what_the_trace_hash_digests() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// `explain`: the causes, then one story per cause whose steps name their
+/// trace lines; `--record` by name, `--kind`, `--json`; bad input exits 2.
+#[test]
+fn explain_tells_stories_and_refuses_bad_input() {
+    let (code, out, err) = streamsim(&["explain", "scenarios/at-most-once.yaml", "--limit", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("40 lost records, one cause: crash of billing-0 at 20.000s between commit and processing"),
+        "{out}"
+    );
+    assert!(out.contains("[trace line ") && out.contains("... and 39 more"), "{out}");
+
+    let (code, out, _) = streamsim(&["explain", "scenarios/at-most-once.yaml", "--record", "shop-0#5497"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("lost: record").count(), 1, "{out}");
+    assert!(out.contains("record shop-0#5497 (key-46)"), "{out}");
+
+    let (code, _, err) = streamsim(&["explain", "scenarios/at-most-once.yaml", "--record", "nobody#1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no record `nobody#1`") && err.contains("hint:") && err.contains("shop-0"), "{err}");
+    let (code, _, err) = streamsim(&["explain", "scenarios/at-most-once.yaml", "--kind", "lostt"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown kind `lostt`"), "{err}");
+
+    let (code, out, _) = streamsim(&["explain", "scenarios/homework.yaml", "--kind", "lost"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to explain") && out.contains("of that kind"), "{out}");
+
+    let (code, out, _) = streamsim(&["explain", "scenarios/retries-reorder.yaml", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is JSON");
+    assert_eq!(v["duplicates"].as_u64(), Some(9));
+    let stories = v["stories"].as_array().unwrap();
+    assert_eq!(stories.len(), 9 + 9 + 5, "--json gives every story");
+    for s in stories {
+        let chain = s["chain"].as_array().unwrap();
+        assert!(chain.iter().all(|l| l["line"].as_u64().is_some_and(|n| n >= 2)), "{s}");
+    }
+}
+
+/// A reader that stops early (`explain ... | head`) ends the process
+/// quietly, never with a panic.
+#[test]
+fn a_closed_pipe_ends_explain_without_a_panic() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(["explain", "scenarios/rebalance-storm.yaml", "--limit", "200"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe's reading end is dropped here.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+}

@@ -204,7 +204,74 @@ fn story_links_point_at_lines_of_the_written_trace() {
 #[test]
 fn minimizing_a_chaos_failure_gives_a_smaller_failing_scenario() {
     use streamsim::oracle::minimize::{failing, minimize, rewrite};
-    let yaml = "name: chaos-alo
+    let yaml = CHAOS;
+    let sc = streamsim::scenario::load_str(yaml, "chaos.yaml").expect("valid").scenario;
+    assert_eq!(failing(&sc), Some(vec!["duplicates".to_string()]));
+    let m = minimize(sc).expect("it fails, so it minimizes");
+    let smaller = m.scenario.faults.len() < m.faults_before || m.scenario.duration < m.duration_before;
+    assert!(m.produced_after < m.produced_before, "fewer records: {} of {}", m.produced_after, m.produced_before);
+    assert!(
+        smaller,
+        "{} faults of {}, {} of {}",
+        m.scenario.faults.len(),
+        m.faults_before,
+        m.scenario.duration,
+        m.duration_before
+    );
+    assert!(m.scenario.faults.len() <= 3, "{:?}", m.scenario.faults);
+    let text = rewrite(yaml, &m).expect("the producers can be edited");
+    assert!(!text.contains("chaos:") && text.contains("Minimized by"), "{text}");
+    let again = streamsim::scenario::load_str(&text, "min.yaml").unwrap_or_else(|e| panic!("{e}\n{text}")).scenario;
+    assert_eq!(again.faults.len(), m.scenario.faults.len());
+    assert!(failing(&again).is_some_and(|f| f.contains(&"duplicates".to_string())), "{text}");
+    // Deterministic.
+    let m2 = minimize(streamsim::scenario::load_str(yaml, "chaos.yaml").unwrap().scenario).unwrap();
+    assert_eq!(rewrite(yaml, &m2).unwrap(), text);
+}
+
+/// The loop a user runs: `sweep` finds failing seeds of a chaos scenario;
+/// `explain --minimize` shrinks the first to a small file (a few explicit
+/// faults, fewer records, a shorter run) that still fails the same way, and
+/// `explain` of that file has a few causes, none unexplained.
+#[test]
+fn a_failure_found_by_sweep_minimizes_to_a_small_readable_scenario() {
+    let bin = env!("CARGO_BIN_EXE_streamsim");
+    let dir = std::env::temp_dir().join(format!("streamsim-minimize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("chaos.yaml");
+    std::fs::write(&file, CHAOS).unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin).args(args).output().expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let f = file.to_str().unwrap();
+    let (code, out, _) = run(&["sweep", f, "--seeds", "0..10", "--jobs", "2", "--json"]);
+    assert_eq!(code, Some(1), "some seeds fail");
+    let sweep: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let seed = sweep["runs"].as_array().unwrap().iter().find(|r| r["pass"] == false).unwrap()["seed"].as_u64().unwrap();
+    let small = dir.join("small.yaml");
+    let (code, _, err) =
+        run(&["explain", f, "--seed", &seed.to_string(), "--minimize", "--out", small.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&small).unwrap();
+    let sc = streamsim::scenario::load_str(&text, "small.yaml").unwrap_or_else(|e| panic!("{e}\n{text}")).scenario;
+    assert!(sc.chaos.is_none() && sc.faults.len() <= 4, "a few explicit faults:\n{text}");
+    assert!(text.lines().count() < 40, "short enough to read:\n{text}");
+    assert!(streamsim::oracle::minimize::failing(&sc).is_some_and(|f| f.contains(&"duplicates".to_string())), "{text}");
+    let (code, out, _) = run(&["explain", small.to_str().unwrap(), "--json"]);
+    assert_eq!(code, Some(0));
+    let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let causes = e["causes"].as_array().unwrap();
+    assert!(!causes.is_empty() && causes.len() <= 6, "{causes:?}");
+    assert!(causes.iter().all(|c| !c["cause"].as_str().unwrap().starts_with("unexplained")), "{causes:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const CHAOS: &str = "name: chaos-alo
 seed: 3
 duration: 40s
 drain: 60s
@@ -224,25 +291,3 @@ chaos:
 expect:
   duplicates: 0
 ";
-    let sc = streamsim::scenario::load_str(yaml, "chaos.yaml").expect("valid").scenario;
-    assert_eq!(failing(&sc), Some(vec!["duplicates".to_string()]));
-    let m = minimize(sc).expect("it fails, so it minimizes");
-    let smaller = m.scenario.faults.len() < m.faults_before || m.scenario.duration < m.duration_before;
-    assert!(
-        smaller,
-        "{} faults of {}, {} of {}",
-        m.scenario.faults.len(),
-        m.faults_before,
-        m.scenario.duration,
-        m.duration_before
-    );
-    assert!(m.scenario.faults.len() <= 3, "{:?}", m.scenario.faults);
-    let text = rewrite(yaml, &m);
-    assert!(!text.contains("chaos:") && text.contains("Minimized by"), "{text}");
-    let again = streamsim::scenario::load_str(&text, "min.yaml").unwrap_or_else(|e| panic!("{e}\n{text}")).scenario;
-    assert_eq!(again.faults.len(), m.scenario.faults.len());
-    assert!(failing(&again).is_some_and(|f| f.contains(&"duplicates".to_string())), "{text}");
-    // Deterministic.
-    let m2 = minimize(streamsim::scenario::load_str(yaml, "chaos.yaml").unwrap().scenario).unwrap();
-    assert_eq!(rewrite(yaml, &m2), text);
-}

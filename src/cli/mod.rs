@@ -193,7 +193,13 @@ fn minimize_cmd(file: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode 
         }
     };
     let original = std::fs::read_to_string(file).unwrap_or_default();
-    let yaml = crate::oracle::minimize::rewrite(&original, &m);
+    let yaml = match crate::oracle::minimize::rewrite(&original, &m) {
+        Ok(y) => y,
+        Err(why) => {
+            eprintln!("error: {}: cannot write the smaller scenario: {why}", file.display());
+            return ExitCode::from(2);
+        }
+    };
     // The result must load and fail as promised.
     match crate::scenario::load_str(&yaml, "minimized.yaml") {
         Ok(l) if crate::oracle::minimize::failing(&l.scenario).is_some_and(|f| f.contains(&m.expectation)) => {}
@@ -210,11 +216,13 @@ fn minimize_cmd(file: &Path, seed: Option<u64>, out: Option<&Path>) -> ExitCode 
         }
     }
     eprintln!(
-        "minimized in {} runs: still fails `{}`; faults {} -> {}, duration {} -> {}",
+        "minimized in {} runs: still fails `{}`; faults {} -> {}, records {} -> {}, duration {} -> {}",
         m.runs,
         m.expectation,
         m.faults_before,
         m.scenario.faults.len(),
+        m.produced_before,
+        m.produced_after,
         m.duration_before,
         m.scenario.duration
     );

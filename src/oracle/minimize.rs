@@ -1,17 +1,22 @@
 //! `explain --minimize`: shrink a failing scenario to a smaller one that still
 //! fails the same expectation: fewer faults (chaos draws become explicit
-//! faults first), then a shorter run. The result is written as YAML: the
-//! original file with its `faults:`, `chaos:`, `duration:` and `seed:`
-//! replaced.
+//! faults first), fewer records, then a shorter run. The result is written
+//! as YAML: the original file with its `faults:`, `chaos:`, `duration:` and
+//! `seed:` replaced and the producers' `messages:` set.
 
 use crate::kernel::time::Duration;
 use crate::scenario::{target_name, FaultAction, FaultSpec, Scenario};
 
 /// The expectations a scenario fails (by metric name), or none.
 pub fn failing(sc: &Scenario) -> Option<Vec<String>> {
+    failing_run(sc).map(|(names, _)| names)
+}
+
+/// The failed expectations and the records produced, when it fails.
+fn failing_run(sc: &Scenario) -> Option<(Vec<String>, u64)> {
     let o = crate::simulate(sc.clone()).ok()?;
     let names: Vec<String> = o.summary.expectations.iter().filter(|e| !e.pass).map(|e| e.name.clone()).collect();
-    (!names.is_empty()).then_some(names)
+    (!names.is_empty()).then_some((names, o.summary.produced))
 }
 
 fn still_fails(sc: &Scenario, target: &str) -> bool {
@@ -54,14 +59,20 @@ pub struct Minimized {
     pub expectation: String,
     pub faults_before: usize,
     pub duration_before: Duration,
+    /// Records produced by the failing run before and after.
+    pub produced_before: u64,
+    pub produced_after: u64,
+    /// Each producer entry's `messages` before (the file's).
+    pub messages_before: Vec<Option<u64>>,
     pub runs: u32,
 }
 
 /// Shrinks `sc` (which must fail an expectation). Deterministic: the same
 /// input gives the same smaller scenario.
 pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
-    let failed = failing(&sc).ok_or("nothing to minimize: every expectation holds")?;
+    let (failed, produced_before) = failing_run(&sc).ok_or("nothing to minimize: every expectation holds")?;
     let target = failed[0].clone();
+    let messages_before: Vec<Option<u64>> = sc.producers.iter().map(|p| p.messages).collect();
     // Chaos draws become explicit faults, so each can be removed on its own.
     sc.faults = crate::faults::schedule(&sc);
     sc.chaos = None;
@@ -99,6 +110,30 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
             break;
         }
     }
+    // Fewer records: halve every producer's `messages` cap (a producer
+    // without one gets half of its share of the last failing run) while it
+    // still fails.
+    let mut produced = failing_run(&sc).map_or(produced_before, |(_, p)| p);
+    runs += 1;
+    let instances: u64 = sc.producers.iter().map(|p| p.instances as u64).sum::<u64>().max(1);
+    loop {
+        let mut trial = sc.clone();
+        for p in trial.producers.iter_mut() {
+            let now = p.messages.unwrap_or(produced / instances);
+            p.messages = Some((now / 2).max(1));
+        }
+        if trial.producers.iter().zip(&sc.producers).all(|(t, p)| t.messages == p.messages) {
+            break;
+        }
+        runs += 1;
+        match failing_run(&trial) {
+            Some((names, p)) if names.contains(&target) => {
+                sc = trial;
+                produced = p;
+            }
+            _ => break,
+        }
+    }
     // A shorter run: halve the duration while it still fails (faults after
     // the new end go, as the loader would refuse them).
     loop {
@@ -111,13 +146,24 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
         let end = shorter.us().saturating_add(trial.drain.us());
         trial.faults.retain(|f| f.at.us() <= end);
         runs += 1;
-        if still_fails(&trial, &target) {
-            sc = trial;
-        } else {
-            break;
+        match failing_run(&trial) {
+            Some((names, p)) if names.contains(&target) => {
+                sc = trial;
+                produced = p;
+            }
+            _ => break,
         }
     }
-    Ok(Minimized { scenario: sc, expectation: target, faults_before, duration_before, runs })
+    Ok(Minimized {
+        scenario: sc,
+        expectation: target,
+        faults_before,
+        duration_before,
+        produced_before,
+        produced_after: produced,
+        messages_before,
+        runs,
+    })
 }
 
 /// A duration in the largest unit that writes it exactly.
@@ -152,13 +198,25 @@ pub fn fault_yaml(sc: &Scenario, f: &FaultSpec) -> String {
 }
 
 /// The original YAML with `seed`, `duration`, `faults` and `chaos` replaced
-/// by the minimized scenario's.
-pub fn rewrite(original: &str, m: &Minimized) -> String {
+/// by the minimized scenario's, and the producers' `messages:` set where
+/// they changed. `Err` when the producers cannot be edited in place.
+pub fn rewrite(original: &str, m: &Minimized) -> Result<String, String> {
     let sc = &m.scenario;
+    let caps: Vec<Option<u64>> = sc
+        .producers
+        .iter()
+        .zip(&m.messages_before)
+        .map(|(p, before)| if p.messages != *before { p.messages } else { None })
+        .collect();
+    let edited = if caps.iter().any(Option::is_some) {
+        crate::scenario::edit::with_producer_messages(original, &caps)?
+    } else {
+        original.to_string()
+    };
     let replaced = ["seed:", "duration:", "faults:", "chaos:"];
     let mut out = String::new();
     let mut skipping = false;
-    for line in original.lines() {
+    for line in edited.lines() {
         let top = !line.starts_with([' ', '\t', '#', '-']) && !line.is_empty();
         if top {
             skipping = replaced.iter().any(|k| line.starts_with(k));
@@ -170,10 +228,12 @@ pub fn rewrite(original: &str, m: &Minimized) -> String {
         out.push('\n');
     }
     out.push_str(&format!(
-        "\n# Minimized by `streamsim explain --minimize`: still fails `{}`.\n# {} faults -> {}, duration {} -> {}.\n",
+        "\n# Minimized by `streamsim explain --minimize`: still fails `{}`.\n# {} faults -> {}, {} records -> {}, duration {} -> {}.\n",
         m.expectation,
         m.faults_before,
         sc.faults.len(),
+        m.produced_before,
+        m.produced_after,
         m.duration_before,
         sc.duration
     ));
@@ -186,5 +246,5 @@ pub fn rewrite(original: &str, m: &Minimized) -> String {
             out.push_str(&format!("  - {}\n", fault_yaml(sc, f)));
         }
     }
-    out
+    Ok(out)
 }

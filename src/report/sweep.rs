@@ -113,6 +113,8 @@ pub fn report(r: &SweepResult) -> String {
             let _ = writeln!(o, "    {line}");
         }
         let _ = writeln!(o, "  replay: streamsim run {} --seed {}", r.file, f.seed);
+        let _ = writeln!(o, "  why:    streamsim explain {} --seed {}", r.file, f.seed);
+        let _ = writeln!(o, "  shrink: streamsim explain {} --seed {} --minimize --out smaller.yaml", r.file, f.seed);
     }
     o
 }

@@ -14,6 +14,7 @@
 
 mod config_names;
 mod decode;
+pub mod edit;
 pub mod model;
 pub mod presets;
 mod suggest;

@@ -106,10 +106,10 @@ fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64
         return Cause::Unexplained { what: "a copy whose append is not in the trace" };
     };
     let (a1, a2) = if a1.t() <= a2.t() { (a1, a2) } else { (a2, a1) };
-    let Some(retry) = ix.record(r).rev().find(|f| f.s.kind == Step::Retry && f.id < a2.id) else {
+    let Some(retry) = ix.record(r).before(a2.id).rev().find(|f| f.s.kind == Step::Retry) else {
         return Cause::Unexplained { what: "two copies in the log without a retry" };
     };
-    let first = if a1.id > retry.id { "the first attempt arrived after all: appended" } else { "appended" };
+    let first = if a1.id > retry.id { "an earlier attempt arrived after all: appended" } else { "appended" };
     chain.push(link(a1, format!("{first} to {}@{} by {}", n.partition(g), a1.v(2), n.broker(a1.v(3)))));
     chain.push(link(a2, format!("appended again, to {}@{} by {}", n.partition(g), a2.v(2), n.broker(a2.v(3)))));
     let producer = rec.producer;
@@ -118,19 +118,18 @@ fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64
         let Some(txn) = w.producers[producer as usize].txn else {
             return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
         };
-        let end = ix.txn(txn).rev().find(|f| f.s.kind == Step::TxnEnd && f.v(1) == 0 && f.t() <= retry.t());
+        let end = ix.txn(txn).until(retry.t()).rev().find(|f| f.s.kind == Step::TxnEnd && f.v(1) == 0);
         let Some(end) = end else {
             return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
         };
-        let fenced = ix.txn(txn).rev().find(|f| f.s.kind == Step::Fenced && f.t() <= end.t());
+        let fenced = ix.txn(txn).until(end.t()).rev().find(|f| f.s.kind == Step::Fenced);
         let by_timeout = fenced.is_some_and(|f| f.v(2) == 1);
         // What held the transaction open: its producer frozen or dead.
         let stalled = fenced.and_then(|fe| {
-            ix.faults().rev().find(|f| {
+            ix.faults().before(fe.id).rev().find(|f| {
                 matches!(f.s.kind, Step::Pause | Step::Crash)
                     && f.v(0) == entity::PRODUCER
                     && f.v(1) == producer as u64
-                    && f.id < fe.id
                     && (f.s.kind == Step::Crash || f.t() + f.v(2) > fe.t())
             })
         });
@@ -150,9 +149,10 @@ fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64
             };
             chain.push(link(f, why));
         }
-        let marker = ix.partition(g as u32).find(|f| {
-            f.s.kind == Step::Marker && f.v(2) == 0 && f.v(3) == txn as u64 && f.v(1) > o1 && f.t() <= end.t()
-        });
+        let marker = ix
+            .partition(g as u32, Step::Marker)
+            .until(end.t())
+            .find(|f| f.v(2) == 0 && f.v(3) == txn as u64 && f.v(1) > o1);
         if let Some(m) = marker {
             chain.push(link(
                 m,
@@ -168,10 +168,10 @@ fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64
         return Cause::AbortedAndResent { txn, at: end.t(), by_timeout };
     }
     let idempotent = rec.seq != NO_SEQ;
-    // The attempts from the one before the first copy landed.
-    let since = ix.record(r).rev().find(|f| f.s.kind == Step::Send || (f.s.kind == Step::Retry && f.id < a1.id));
-    let from = since.map_or(0, |f| f.id);
-    let Some(error) = sending::resent(ix, n, r, from.min(a1.id), a2.id, chain) else {
+    // Every attempt since the send: requests that timed out can all land
+    // later, so a copy need not follow the retry that sent it.
+    let from = ix.record(r).find(|f| f.s.kind == Step::Send).map_or(0, |f| f.id);
+    let Some(error) = sending::resent(ix, n, r, from, a2.id, chain) else {
         return Cause::Unexplained { what: "two copies in the log without a retry" };
     };
     if !idempotent {
@@ -198,9 +198,8 @@ fn processed_again(
 ) -> Cause {
     let g = w.ledger.records[r as usize].partition;
     let (c1, c2) = (e1.v(1) as u32, e2.v(1) as u32);
-    let position = |c: u32, before: u32| {
-        ix.consumer(c).rev().find(|f| f.s.kind == Step::Position && f.v(1) == g as u64 && f.id < before)
-    };
+    let position =
+        |c: u32, before: u32| ix.consumer(c, Step::Position).before(before).rev().find(|f| f.v(1) == g as u64);
     let (Some(p1), Some(p2)) = (position(c1, e1.id), position(c2, e2.id)) else {
         return Cause::Unexplained { what: "a processing without a position in the trace" };
     };
@@ -209,13 +208,11 @@ fn processed_again(
         // holder had not committed past it.
         let resumed = resumed_at(w, ix, n, group, g, p2, chain);
         if let Some(cm) = resumed {
-            let forward = ix.partition(g).find(|f| {
-                f.s.kind == Step::Commit
-                    && w.consumers[f.v(0) as usize].group == group
-                    && f.v(2) > o
-                    && f.id > e1.id
-                    && f.id < cm.id
-            });
+            let forward = ix
+                .partition(g, Step::Commit)
+                .after(e1.id)
+                .before(cm.id)
+                .find(|f| w.consumers[f.v(0) as usize].group == group && f.v(2) > o);
             if let Some(fw) = forward {
                 chain.push(commit_link(n, fw, &format!(", past @{o}")));
                 chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));
@@ -229,15 +226,13 @@ fn processed_again(
         if how.at() < e1.t() {
             // It had lost the partition already when it processed the record.
             zombie(ix, n, c1, g, e1, p2.id, &mut chain[0]);
-            if let Some(refused) =
-                ix.consumer(c1).find(|f| f.s.kind == Step::CommitFailed && f.id > e1.id && f.id < p2.id)
-            {
+            if let Some(refused) = ix.consumer(c1, Step::CommitFailed).after(e1.id).before(p2.id).next() {
                 let what = if refused.v(2) == 1 { "offsets in its transaction were" } else { "commit was" };
                 let text = format!("{}'s {what} refused: generation {} is over", n.consumer(c1 as u64), refused.v(1));
                 chain.push(link(refused, text));
             }
         }
-        let last = ix.consumer(c1).rev().find(|f| f.s.kind == Step::Commit && f.v(1) == g as u64 && f.t() <= how.at());
+        let last = ix.consumer(c1, Step::Commit).until(how.at()).rev().find(|f| f.v(1) == g as u64);
         match last {
             Some(cm) if cm.t() > p1.t() => {
                 chain.push(commit_link(n, cm, &format!(": its last commit, which does not cover @{o}")))
@@ -277,9 +272,8 @@ fn processed_again(
 fn zombie(ix: &Index<'_>, n: &Names<'_>, c: u32, g: u32, p: Found<'_>, before: u32, l: &mut Link) {
     l.text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
     let sink = n.w.consumers[c as usize].sink;
-    let landed = ix
-        .record(p.v(0) as u32)
-        .any(|f| f.s.kind == Step::Effect && f.v(1) == c as u64 && f.id > p.id && f.id < before);
+    let landed =
+        ix.record(p.v(0) as u32).after(p.id).before(before).any(|f| f.s.kind == Step::Effect && f.v(1) == c as u64);
     if sink == SinkKind::Transactional && !landed {
         l.text.push_str("; its transaction cannot commit, so the result never reaches the sink");
     }

@@ -3,7 +3,7 @@
 //! walk over one short, time-ordered list instead of the whole trace.
 
 use crate::oracle::ledger::NULL_KEY;
-use crate::oracle::trace::{entity, Recorded, Step};
+use crate::oracle::trace::{entity, Recorded, Step, STEPS};
 use crate::world::World;
 
 /// Step ids grouped by key, each group in trace order (compressed rows).
@@ -61,11 +61,84 @@ impl Found<'_> {
     }
 }
 
+/// Some steps of the trace, in trace (time) order: a row of the index, cut
+/// to a window by binary search. It iterates from either end.
+#[derive(Clone, Copy, Debug)]
+pub struct Steps<'a> {
+    all: &'a [Recorded],
+    ids: &'a [u32],
+}
+
+impl<'a> Steps<'a> {
+    /// Only the steps before step `id`.
+    pub fn before(self, id: u32) -> Steps<'a> {
+        let k = self.ids.partition_point(|&x| x < id);
+        Steps { ids: &self.ids[..k], ..self }
+    }
+    /// Only the steps after step `id`.
+    pub fn after(self, id: u32) -> Steps<'a> {
+        let k = self.ids.partition_point(|&x| x <= id);
+        Steps { ids: &self.ids[k..], ..self }
+    }
+    /// Only the steps at or before virtual time `t` (µs).
+    pub fn until(self, t: u64) -> Steps<'a> {
+        let k = self.ids.partition_point(|&x| self.all[x as usize].t <= t);
+        Steps { ids: &self.ids[..k], ..self }
+    }
+    /// Only the steps after virtual time `t` (µs).
+    pub fn since(self, t: u64) -> Steps<'a> {
+        let k = self.ids.partition_point(|&x| self.all[x as usize].t <= t);
+        Steps { ids: &self.ids[k..], ..self }
+    }
+}
+
+impl<'a> Iterator for Steps<'a> {
+    type Item = Found<'a>;
+    fn next(&mut self) -> Option<Found<'a>> {
+        let (&id, rest) = self.ids.split_first()?;
+        self.ids = rest;
+        Some(Found { id, s: &self.all[id as usize] })
+    }
+}
+
+impl DoubleEndedIterator for Steps<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let (&id, rest) = self.ids.split_last()?;
+        self.ids = rest;
+        Some(Found { id, s: &self.all[id as usize] })
+    }
+}
+
+/// Rows per (entity, kind) take this many kind slots (codes start at 1).
+const KINDS: usize = STEPS.len() + 1;
+
+/// The kinds that change a consumer's hold on its partitions, in one row per consumer.
+fn is_life(kind: Step) -> bool {
+    matches!(
+        kind,
+        Step::Crash
+            | Step::Restart
+            | Step::Pause
+            | Step::Start
+            | Step::Stop
+            | Step::PollTimeout
+            | Step::Leave
+            | Step::CommitFailed
+            | Step::Revoke
+            | Step::Assign
+            | Step::Position
+    )
+}
+
 pub struct Index<'a> {
     pub steps: &'a [Recorded],
     by_record: Rows,
+    /// Per (global partition, kind).
     by_partition: Rows,
+    /// Per (consumer, kind).
     by_consumer: Rows,
+    /// Per consumer: the kinds of [`is_life`].
+    consumer_life: Rows,
     by_group: Rows,
     by_txn: Rows,
     /// Crash, restart, pause, start, stop and network partition steps.
@@ -86,28 +159,35 @@ impl<'a> Index<'a> {
             | Step::Late => Some(s.v[0] as usize),
             _ => None,
         });
-        let by_partition = Rows::build(w.partitions.len(), steps, |s| match s.kind {
-            Step::Append => Some(s.v[1] as usize),
-            Step::Replicate | Step::Truncate | Step::Fetch | Step::Commit => Some(s.v[1] as usize),
-            Step::Assign | Step::Revoke | Step::Position => Some(s.v[1] as usize),
-            Step::Elect | Step::Isr | Step::Marker | Step::HighWatermark => Some(s.v[0] as usize),
+        let partition_of = |s: &Recorded| match s.kind {
+            Step::Append | Step::Replicate | Step::Truncate | Step::Fetch | Step::Commit => Some(s.v[1]),
+            Step::Assign | Step::Revoke | Step::Position => Some(s.v[1]),
+            Step::Elect | Step::Isr | Step::Marker | Step::HighWatermark => Some(s.v[0]),
             _ => None,
+        };
+        let by_partition = Rows::build(w.partitions.len() * KINDS, steps, |s| {
+            partition_of(s).map(|g| g as usize * KINDS + s.kind as usize)
         });
-        let by_consumer = Rows::build(w.consumers.len(), steps, |s| match s.kind {
+        let consumer_of = |s: &Recorded| match s.kind {
             Step::Fetch
             | Step::Commit
             | Step::CommitFailed
             | Step::PollTimeout
             | Step::Assign
             | Step::Revoke
-            | Step::Position => Some(s.v[0] as usize),
-            Step::Process | Step::Effect => Some(s.v[1] as usize),
-            Step::Leave => Some(s.v[2] as usize),
+            | Step::Position => Some(s.v[0]),
+            Step::Process | Step::Effect => Some(s.v[1]),
+            Step::Leave => Some(s.v[2]),
             Step::Crash | Step::Restart | Step::Pause | Step::Start | Step::Stop if s.v[0] == entity::CONSUMER => {
-                Some(s.v[1] as usize)
+                Some(s.v[1])
             }
             _ => None,
+        };
+        let by_consumer = Rows::build(w.consumers.len() * KINDS, steps, |s| {
+            consumer_of(s).map(|c| c as usize * KINDS + s.kind as usize)
         });
+        let consumer_life =
+            Rows::build(w.consumers.len(), steps, |s| consumer_of(s).filter(|_| is_life(s.kind)).map(|c| c as usize));
         let by_group = Rows::build(w.groups.len(), steps, |s| match s.kind {
             Step::Rebalance | Step::RebalanceStart | Step::Leave => Some(s.v[0] as usize),
             Step::Late => Some(s.v[1] as usize),
@@ -126,46 +206,51 @@ impl<'a> Index<'a> {
             })
             .map(|(i, _)| i as u32)
             .collect();
-        Index { steps, by_record, by_partition, by_consumer, by_group, by_txn, faults }
+        Index { steps, by_record, by_partition, by_consumer, consumer_life, by_group, by_txn, faults }
     }
 
-    fn found<'s>(&'s self, ids: &'s [u32]) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        let steps = self.steps;
-        ids.iter().map(move |&id| Found { id, s: &steps[id as usize] })
+    fn steps_of<'s>(&'s self, ids: &'s [u32]) -> Steps<'s> {
+        Steps { all: self.steps, ids }
     }
 
     /// Steps about record `r`: send, append, ack, fail, retry, process, effect, late.
-    pub fn record<'s>(&'s self, r: u32) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        self.found(self.by_record.row(r as usize))
+    pub fn record<'s>(&'s self, r: u32) -> Steps<'s> {
+        self.steps_of(self.by_record.row(r as usize))
     }
 
-    /// Steps about global partition `g`.
-    pub fn partition<'s>(&'s self, g: u32) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        self.found(self.by_partition.row(g as usize))
+    /// Steps of `kind` about global partition `g`.
+    pub fn partition<'s>(&'s self, g: u32, kind: Step) -> Steps<'s> {
+        self.steps_of(self.by_partition.row(g as usize * KINDS + kind as usize))
     }
 
-    /// Steps about consumer instance `c` (its faults included).
-    pub fn consumer<'s>(&'s self, c: u32) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        self.found(self.by_consumer.row(c as usize))
+    /// Steps of `kind` about consumer instance `c`.
+    pub fn consumer<'s>(&'s self, c: u32, kind: Step) -> Steps<'s> {
+        self.steps_of(self.by_consumer.row(c as usize * KINDS + kind as usize))
+    }
+
+    /// What changed consumer `c`'s hold on partitions: its faults, poll
+    /// timeouts, leaving, refused commits, assignments, revocations, positions.
+    pub fn consumer_life<'s>(&'s self, c: u32) -> Steps<'s> {
+        self.steps_of(self.consumer_life.row(c as usize))
     }
 
     /// Rebalances, their starts, members leaving, late events of group `g`.
-    pub fn group<'s>(&'s self, g: u32) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        self.found(self.by_group.row(g as usize))
+    pub fn group<'s>(&'s self, g: u32) -> Steps<'s> {
+        self.steps_of(self.by_group.row(g as usize))
     }
 
     /// Epoch bumps, inits, ends and markers of transactional id `t`.
-    pub fn txn<'s>(&'s self, t: u32) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        self.found(self.by_txn.row(t as usize))
+    pub fn txn<'s>(&'s self, t: u32) -> Steps<'s> {
+        self.steps_of(self.by_txn.row(t as usize))
     }
 
-    pub fn faults<'s>(&'s self) -> impl DoubleEndedIterator<Item = Found<'a>> + 's {
-        self.found(&self.faults)
+    pub fn faults<'s>(&'s self) -> Steps<'s> {
+        self.steps_of(&self.faults)
     }
 
     /// The fault step of `kind` on an entity, the first after time `after`.
-    pub fn fault_of(&self, kind: Step, entity_kind: u64, idx: u64, after: u64) -> Option<Found<'a>> {
-        self.faults().find(|f| f.s.kind == kind && f.v(0) == entity_kind && f.v(1) == idx && f.t() > after)
+    pub fn fault_of<'s>(&'s self, kind: Step, entity_kind: u64, idx: u64, after: u64) -> Option<Found<'s>> {
+        self.faults().since(after).find(|f| f.s.kind == kind && f.v(0) == entity_kind && f.v(1) == idx)
     }
 }
 
@@ -248,20 +333,22 @@ pub fn ts(us: u64) -> String {
     format!("{}.{:03}s", us / 1_000_000, us / 1000 % 1000)
 }
 
-/// A span of virtual time, in the largest unit that says it well: `15s`, `250ms`.
+/// A span of virtual time as people say it: `15s`, `6.35s`, `12.8s`, `250ms`.
 pub fn span(us: u64) -> String {
-    if us >= 10_000_000 || (us >= 1_000_000 && us.is_multiple_of(100_000)) {
-        let tenths = us / 100_000;
-        if tenths.is_multiple_of(10) {
-            format!("{}s", tenths / 10)
-        } else {
-            format!("{}.{}s", tenths / 10, tenths % 10)
-        }
-    } else if us >= 1000 {
-        format!("{}ms", us / 1000)
-    } else {
-        format!("{us}µs")
+    if us < 1000 {
+        return format!("{us}µs");
     }
+    if us < 1_000_000 {
+        return format!("{}ms", us / 1000);
+    }
+    // Seconds: three decimals below 10 s, one above, trailing zeros dropped.
+    let text = if us < 10_000_000 {
+        format!("{}.{:03}", us / 1_000_000, us / 1000 % 1000)
+    } else {
+        let tenths = (us + 50_000) / 100_000;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    };
+    format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 #[cfg(test)]
@@ -287,6 +374,8 @@ mod tests {
         assert_eq!(ts(30_004_999), "30.004s");
         assert_eq!(span(15_000_000), "15s");
         assert_eq!(span(2_500_000), "2.5s");
+        assert_eq!(span(6_350_000), "6.35s");
+        assert_eq!(span(12_754_285), "12.8s");
         assert_eq!(span(250_000), "250ms");
         assert_eq!(span(900), "900µs");
     }

@@ -12,7 +12,7 @@
 
 use super::index::{Found, Index, Names};
 use super::ownership::{link, lost_hold, resumed_at};
-use super::sending::{broker_fault, fault_text};
+use super::sending::{self, broker_fault, fault_text};
 use super::{Anomaly, Cause, Failover, LeaderLoss, Link, Story};
 use crate::oracle::ledger::NEVER;
 use crate::oracle::trace::{entity, source, Step};
@@ -73,12 +73,12 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
     let rec = &w.ledger.records[r as usize];
     let (g, o, leader) = (a.v(1) as u32, a.v(2), a.v(3));
     let part = n.partition(g as u64);
-    let leader_epoch = ix.partition(g).rev().find(|f| f.s.kind == Step::Elect && f.id < a.id).map_or(0, |e| e.v(2));
+    let leader_epoch = ix.partition(g, Step::Elect).before(a.id).next_back().map_or(0, |e| e.v(2));
     chain.push(link(a, format!("appended to {part}@{o} by {} (leader, epoch {leader_epoch})", n.broker(leader))));
     let acks = w.producers[rec.producer as usize].config.acks;
     // The ISR when it was acknowledged.
     let acked = ix.record(r).find(|f| f.s.kind == Step::Ack);
-    let isr_then = |t: u64| ix.partition(g).rev().find(|f| f.s.kind == Step::Isr && f.t() <= t);
+    let isr_then = |t: u64| ix.partition(g, Step::Isr).until(t).next_back();
     let lone_isr = acked.and_then(|ack| isr_then(ack.t())).filter(|isr| isr.v(1).count_ones() == 1);
     if let Some(isr) = lone_isr {
         isr_change(w, ix, n, g, isr, ": acks=all now waits for no follower", chain);
@@ -95,31 +95,30 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
         chain.push(link(ack, how));
     }
     // Who copied it, and what took the leader away.
-    let elect = ix.partition(g).find(|f| f.s.kind == Step::Elect && f.id > a.id);
+    let elect = ix.partition(g, Step::Elect).after(a.id).next();
     let Some(elect) = elect else {
         return Cause::Unexplained { what: "a record truncated without a leader change" };
     };
     let mut copied = 0u64;
-    for f in ix.partition(g).filter(|f| f.s.kind == Step::Replicate && f.id > a.id && f.id < elect.id && f.v(2) > o) {
+    for f in ix.partition(g, Step::Replicate).after(a.id).before(elect.id).filter(|f| f.v(2) > o) {
         if copied >> f.v(0) & 1 == 0 {
             copied |= 1 << f.v(0);
             chain.push(link(f, format!("{} copied it (its log now ends at {})", n.broker(f.v(0)), f.v(2))));
             // Why that copy could not lead: its own fault before the election.
-            if let Some(down) = broker_fault(ix, f.v(0), f.id, elect.id) {
+            if let Some(down) = broker_fault(ix, n, f.v(0), f.id, elect.id) {
                 chain.push(link(down, fault_text(n, down)));
             }
         }
     }
     let before = elect.t();
-    let loss = ix.faults().find(|f| {
-        f.t() >= a.t()
-            && f.t() <= before
-            && ((matches!(f.s.kind, Step::Crash | Step::Pause) && f.v(0) == entity::BROKER && f.v(1) == leader)
-                || f.s.kind == Step::Partition)
+    let loss = ix.faults().since(a.t().saturating_sub(1)).until(before).find(|f| match f.s.kind {
+        Step::Crash | Step::Pause => f.v(0) == entity::BROKER && f.v(1) == leader,
+        Step::Partition => sending::cuts_broker(n, *f, leader),
+        _ => false,
     });
     let power_loss = loss.is_some_and(|c| {
         c.s.kind == Step::Crash
-            && ix.partition(g).any(|f| f.s.kind == Step::Truncate && f.t() == c.t() && f.v(0) == leader)
+            && ix.partition(g, Step::Truncate).since(c.t().saturating_sub(1)).until(c.t()).any(|f| f.v(0) == leader)
     });
     let fault = match loss.map(|f| f.s.kind) {
         Some(Step::Crash) if power_loss => LeaderLoss::PowerLoss,
@@ -136,8 +135,7 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
         };
         chain.push(link(l, text));
     }
-    let fenced =
-        ix.partition(g).find(|f| f.s.kind == Step::Isr && f.id > a.id && f.id <= elect.id && f.v(1) >> leader & 1 == 0);
+    let fenced = ix.partition(g, Step::Isr).after(a.id).before(elect.id + 1).find(|f| f.v(1) >> leader & 1 == 0);
     if let Some(isr) = fenced {
         chain.push(link(isr, format!("{} left the ISR of {part}: now {}", n.broker(leader), n.brokers(isr.v(1)))));
     }
@@ -145,7 +143,7 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
     if unclean {
         // What made the new leader stale: its own fault before the record, and its return.
         let new = elect.v(1);
-        if let Some(down) = broker_fault(ix, new, 0, a.id) {
+        if let Some(down) = broker_fault(ix, n, new, 0, a.id) {
             chain.push(link(down, fault_text(n, down)));
             if let Some(back) = ix.fault_of(Step::Restart, entity::BROKER, new, down.t()).filter(|b| b.id < elect.id) {
                 chain.push(link(back, format!("{} restarted, behind the others", n.broker(new))));
@@ -167,7 +165,7 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
             ),
         ));
     }
-    for t in ix.partition(g).filter(|f| f.s.kind == Step::Truncate && f.id > a.id && f.v(2) <= o) {
+    for t in ix.partition(g, Step::Truncate).after(a.id).filter(|f| f.v(2) <= o) {
         if t.t() == lost_at && power_loss {
             chain.push(link(t, format!("{} kept {part} only up to offset {}", n.broker(t.v(0)), t.v(2))));
         } else {
@@ -199,10 +197,10 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
 /// that took each away (a crash, a pause, a network partition).
 fn isr_change(w: &World, ix: &Index<'_>, n: &Names<'_>, g: u32, isr: Found<'_>, tail: &str, chain: &mut Vec<Link>) {
     let all = w.partitions[g as usize].replicas.iter().fold(0u64, |m, r| m | 1 << r.broker);
-    let before = ix.partition(g).rev().find(|f| f.s.kind == Step::Isr && f.id < isr.id).map_or(all, |f| f.v(1));
+    let before = ix.partition(g, Step::Isr).before(isr.id).next_back().map_or(all, |f| f.v(1));
     let left = before & !isr.v(1);
     for b in (0..64).filter(|b| left >> b & 1 == 1) {
-        if let Some(down) = broker_fault(ix, b, 0, isr.id) {
+        if let Some(down) = broker_fault(ix, n, b, 0, isr.id) {
             chain.push(link(down, fault_text(n, down)));
         }
     }
@@ -221,15 +219,13 @@ fn isr_change(w: &World, ix: &Index<'_>, n: &Names<'_>, g: u32, isr: Found<'_>, 
 /// The log end of `broker`'s replica of `g` just before step `before`: the
 /// last replicate or truncate of it, or its own appends as leader.
 fn log_end_at(ix: &Index<'_>, g: u32, broker: u64, before: u32) -> u64 {
-    ix.partition(g)
-        .rev()
-        .filter(|f| f.id < before)
-        .find_map(|f| match f.s.kind {
-            Step::Replicate | Step::Truncate if f.v(0) == broker => Some(f.v(2)),
-            Step::Append if f.v(3) == broker => Some(f.v(2) + 1),
-            _ => None,
-        })
-        .unwrap_or(0)
+    let last = |kind: Step, who: usize| ix.partition(g, kind).before(before).rev().find(|f| f.v(who) == broker);
+    let candidates = [
+        last(Step::Replicate, 0).map(|f| (f.id, f.v(2))),
+        last(Step::Truncate, 0).map(|f| (f.id, f.v(2))),
+        last(Step::Append, 3).map(|f| (f.id, f.v(2) + 1)),
+    ];
+    candidates.into_iter().flatten().max().map_or(0, |(_, end)| end)
 }
 
 /// Still in the log, but the group's committed offset is past it and no member processed it.
@@ -248,10 +244,9 @@ fn behind_the_group(
     let rec = &w.ledger.records[r as usize];
     let read_committed = w.consumers[w.groups[group as usize].first_consumer as usize].read_committed;
     if let (Some(txn), true) = (w.producers[rec.producer as usize].txn, read_committed) {
-        let abort =
-            ix.partition(g).find(|f| f.s.kind == Step::Marker && f.v(3) == txn as u64 && f.v(1) > o && f.t() >= a.t());
+        let abort = ix.partition(g, Step::Marker).after(a.id).find(|f| f.v(3) == txn as u64 && f.v(1) > o);
         if let Some(m) = abort.filter(|m| m.v(2) == 0) {
-            if let Some(end) = ix.txn(txn).find(|f| f.s.kind == Step::TxnEnd && f.id >= m.id) {
+            if let Some(end) = ix.txn(txn).after(m.id).find(|f| f.s.kind == Step::TxnEnd) {
                 if let Some(c) = ix.fault_of(Step::Crash, entity::PRODUCER, rec.producer as u64, a.t()) {
                     if c.t() <= m.t() {
                         chain.push(link(c, format!("{} crashed mid-transaction", n.producer(rec.producer))));
@@ -270,12 +265,12 @@ fn behind_the_group(
         }
     }
     let in_group = |f: &Found<'_>| w.consumers[f.v(0) as usize].group == group;
-    let Some(past) = ix.partition(g).find(|f| f.s.kind == Step::Commit && f.v(2) > o && in_group(f)) else {
+    let Some(past) = ix.partition(g, Step::Commit).after(a.id).find(|f| f.v(2) > o && in_group(f)) else {
         return Cause::Unexplained { what: "a record in the log, not reachable, with no commit past it" };
     };
     let c = past.v(0) as u32;
     let name = n.consumer(c as u64);
-    let position = ix.consumer(c).rev().find(|f| f.s.kind == Step::Position && f.v(1) == g as u64 && f.id < past.id);
+    let position = ix.consumer(c, Step::Position).before(past.id).rev().find(|f| f.v(1) == g as u64);
     let Some(pos) = position else {
         return Cause::Unexplained { what: "a commit by a member with no position" };
     };
@@ -301,9 +296,7 @@ fn behind_the_group(
         };
     }
     // The member read it and committed past it before processing it.
-    let fetch = ix
-        .consumer(c)
-        .find(|f| f.s.kind == Step::Fetch && f.v(1) == g as u64 && f.v(2) <= o && o < f.v(3) && f.id > pos.id);
+    let fetch = ix.consumer(c, Step::Fetch).after(pos.id).find(|f| f.v(1) == g as u64 && f.v(2) <= o && o < f.v(3));
     if let Some(f) = fetch {
         chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", f.v(2), f.v(3))));
     }
@@ -323,8 +316,9 @@ fn behind_the_group(
     };
     chain.extend(links);
     let next = ix
-        .partition(g)
-        .find(|f| f.s.kind == Step::Position && f.t() >= how.at() && w.consumers[f.v(0) as usize].group == group);
+        .partition(g, Step::Position)
+        .since(how.at().saturating_sub(1))
+        .find(|f| w.consumers[f.v(0) as usize].group == group);
     if let Some(p) = next {
         resumed_at(w, ix, n, group, g, p, chain);
         if let Some(l) = chain.last_mut() {

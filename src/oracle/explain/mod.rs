@@ -127,13 +127,18 @@ impl Disruption {
         }
     }
 
-    /// The disruption as the cause of a record processed twice (`again`) or
-    /// of one committed but never processed.
-    fn describe(self, n: &Names<'_>, c: u32, again: bool) -> String {
+    /// The disruption as the cause of what `then` names.
+    fn describe(self, n: &Names<'_>, c: u32, then: Then) -> String {
         let name = n.consumer(c as u64);
-        let before = if again { "before it committed" } else { "before it processed what it had committed" };
+        let before = match then {
+            Then::Reprocessed => "before it committed",
+            Then::Unprocessed => "before it processed what it had committed",
+            Then::Zombie => "and it went on processing what it had fetched (a zombie)",
+        };
         match self {
-            Disruption::Crash { at } if again => format!("crash of {name} at {} between processing and commit", ts(at)),
+            Disruption::Crash { at } if then == Then::Reprocessed => {
+                format!("crash of {name} at {} between processing and commit", ts(at))
+            }
             Disruption::Crash { at } => format!("crash of {name} at {} between commit and processing", ts(at)),
             Disruption::Paused { at, us } => format!(
                 "pause of {name} at {} for {}: the group moved its partitions on without it, {before}",
@@ -159,6 +164,17 @@ impl Disruption {
             Disruption::Aborted { at } => format!("{name}'s transaction aborted at {}", ts(at)),
         }
     }
+}
+
+/// What a disruption led to, for the words of its cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Then {
+    /// Records it had processed were processed again.
+    Reprocessed,
+    /// Records it had committed were never processed.
+    Unprocessed,
+    /// It processed records after the group had moved on.
+    Zombie,
 }
 
 /// How a partition lost records that had been appended to it.
@@ -233,6 +249,9 @@ pub enum Cause {
     Offline { partition: u32 },
     /// A failed attempt was retried after later records had landed.
     RetriedBehind { producer: u32, error: SendError },
+    /// A member processed records after its partition had moved to another
+    /// member, which had processed later records meanwhile.
+    ZombieProcessed { consumer: u32, how: Disruption },
     /// Late events: the producer held them while offline.
     HeldOffline { producer: u32 },
     /// Late events: the producer's clock runs behind.
@@ -273,6 +292,7 @@ impl Cause {
             Cause::AbortedNeverResent { .. } => "an aborted transaction never sent again",
             Cause::Offline { .. } => "an offline partition",
             Cause::RetriedBehind { .. } => "a retry landing behind later records",
+            Cause::ZombieProcessed { how, .. } => disruption(how),
             Cause::HeldOffline { .. } => "events held while offline",
             Cause::ClockBehind { .. } => "a clock behind",
             Cause::SentLate { .. } => "events sent long after they happen",
@@ -285,7 +305,7 @@ impl Cause {
     pub fn describe(&self, w: &World) -> String {
         let n = Names { w };
         match *self {
-            Cause::Reprocessed { consumer, how } => how.describe(&n, consumer, true),
+            Cause::Reprocessed { consumer, how } => how.describe(&n, consumer, Then::Reprocessed),
             Cause::CommitMovedBack { consumer, at } => {
                 format!("a commit by {} at {} moved the committed offset back", n.consumer(consumer as u64), ts(at))
             }
@@ -305,7 +325,8 @@ impl Cause {
                 ts(at),
                 if by_timeout { " by transaction.timeout.ms" } else { "" }
             ),
-            Cause::CommittedUnprocessed { consumer, how } => how.describe(&n, consumer, false),
+            Cause::CommittedUnprocessed { consumer, how } => how.describe(&n, consumer, Then::Unprocessed),
+            Cause::ZombieProcessed { consumer, how } => how.describe(&n, consumer, Then::Zombie),
             Cause::ResetToLatest { group } => format!(
                 "auto.offset.reset=latest: group {} had no committed offset and started at the log end",
                 n.group(group)

@@ -23,7 +23,8 @@ pub fn lost_hold(
 ) -> Option<(Disruption, Vec<Link>)> {
     let name = n.consumer(c as u64);
     let cs = &w.consumers[c as usize];
-    let mut pause: Option<Found<'_>> = None;
+    // A pause still going on at `from` counts.
+    let mut pause = ix.consumer(c, Step::Pause).until(from).next_back().filter(|p| p.t() + p.v(2) > from);
     let pause_link =
         |p: Found<'_>| link(p, format!("{name} froze for {} (a pause: no heartbeats, no progress)", span(p.v(2))));
     let with_pause = |pause: Option<Found<'_>>, f: Found<'_>, text: String, otherwise: Disruption| {
@@ -36,17 +37,7 @@ pub fn lost_hold(
             None => (otherwise, links),
         }
     };
-    for f in ix.consumer(c) {
-        if f.t() > to {
-            break;
-        }
-        if f.t() <= from {
-            // A pause still going on at `from` counts.
-            if f.s.kind == Step::Pause && f.t() + f.v(2) > from {
-                pause = Some(f);
-            }
-            continue;
-        }
+    for f in ix.consumer_life(c).since(from).until(to) {
         let at = f.t();
         match f.s.kind {
             Step::Crash => return Some((Disruption::Crash { at }, vec![link(f, format!("{name} crashed"))])),
@@ -87,7 +78,7 @@ pub fn lost_hold(
                 let how = Disruption::Revoked { at, group, generation: f.v(2) as u32 };
                 let (how, mut links) = with_pause(pause, f, text, how);
                 if matches!(how, Disruption::Revoked { .. }) {
-                    let start = ix.group(group).rev().find(|s| s.s.kind == Step::RebalanceStart && s.t() <= at);
+                    let start = ix.group(group).until(at).rev().find(|s| s.s.kind == Step::RebalanceStart);
                     links.extend(start.map(|s| rebalance_start(n, s)));
                 }
                 return Some((how, links));
@@ -115,23 +106,23 @@ pub fn rebalance_start(n: &Names<'_>, f: Found<'_>) -> Link {
 /// `position` step `pos`): its restart, the rebalance and what started it,
 /// its assignment, and the committed offset it resumed from, whose commit is
 /// returned (or the reset, when there was none).
-pub fn resumed_at<'a>(
+pub fn resumed_at<'s>(
     w: &World,
-    ix: &Index<'a>,
+    ix: &'s Index<'_>,
     n: &Names<'_>,
     group: u32,
     g: u32,
-    pos: Found<'a>,
+    pos: Found<'s>,
     chain: &mut Vec<Link>,
-) -> Option<Found<'a>> {
+) -> Option<Found<'s>> {
     let c = pos.v(0) as u32;
     let name = n.consumer(c as u64);
     let part = n.partition(g as u64);
-    let assign = ix.consumer(c).rev().find(|f| f.s.kind == Step::Assign && f.v(1) == g as u64 && f.id < pos.id);
+    let assign = ix.consumer(c, Step::Assign).before(pos.id).rev().find(|f| f.v(1) == g as u64);
     if let Some(a) = assign {
-        let rebalance = ix.group(group).rev().find(|f| f.s.kind == Step::Rebalance && f.id <= a.id);
+        let rebalance = ix.group(group).before(a.id).rev().find(|f| f.s.kind == Step::Rebalance);
         if let Some(rb) = rebalance {
-            let start = ix.group(group).rev().find(|f| f.s.kind == Step::RebalanceStart && f.id < rb.id);
+            let start = ix.group(group).before(rb.id).rev().find(|f| f.s.kind == Step::RebalanceStart);
             if let Some(st) = start {
                 chain.push(rebalance_start(n, st));
             }
@@ -139,11 +130,10 @@ pub fn resumed_at<'a>(
         }
         chain.push(link(a, format!("{name} was assigned {part} (generation {})", a.v(2))));
         // Its first assignment since it came back: the restart (or start) belongs to the story.
-        let back = ix.consumer(c).rev().find(|f| matches!(f.s.kind, Step::Restart | Step::Start) && f.id < a.id);
+        let back = ix.consumer_life(c).before(a.id).rev().find(|f| matches!(f.s.kind, Step::Restart | Step::Start));
         // (every partition of one rebalance is assigned at once: compare generations)
         if let Some(b) = back {
-            let first =
-                !ix.consumer(c).any(|f| f.s.kind == Step::Assign && f.id > b.id && f.id < a.id && f.v(2) < a.v(2));
+            let first = !ix.consumer(c, Step::Assign).after(b.id).before(a.id).any(|f| f.v(2) < a.v(2));
             if first {
                 let verb = if b.s.kind == Step::Restart { "restarted" } else { "started" };
                 chain.push(link(b, format!("{name} {verb}")));
@@ -161,9 +151,12 @@ pub fn resumed_at<'a>(
         ));
         return None;
     }
-    let cm = ix.partition(g).rev().find(|f| {
-        f.s.kind == Step::Commit && f.id < pos.id && f.v(2) == pos.v(2) && w.consumers[f.v(0) as usize].group == group
-    });
+    // The commit the member read back: the group's last one of that offset.
+    let cm = ix
+        .partition(g, Step::Commit)
+        .before(pos.id)
+        .rev()
+        .find(|f| w.consumers[f.v(0) as usize].group == group && f.v(2) == pos.v(2));
     let by = cm.map_or(String::new(), |cm| format!(", committed by {} at {}", n.consumer(cm.v(0)), ts(cm.t())));
     chain.push(link(pos, format!("{name} resumed {part} at the committed offset {}{by}", pos.v(2))));
     cm

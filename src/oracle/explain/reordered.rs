@@ -4,7 +4,7 @@
 //! failed, was retried, and landed behind records sent after it.
 
 use super::index::{Index, Names};
-use super::ownership::link;
+use super::ownership::{link, lost_hold, resumed_at};
 use super::{effect_offset, is_effect, sending, Anomaly, Cause, Story};
 use crate::oracle::trace::Step;
 use crate::world::World;
@@ -73,7 +73,27 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later
                 None => Cause::Unexplained { what: "an effect from a copy whose append is not in the trace" },
             }
         }
-        _ => Cause::Unexplained { what: "log order kept, but processed out of order" },
+        (Some(_), Some(_)) => {
+            // In log order, so two members read the partition: the one that
+            // processed this record had lost it already (a zombie).
+            let c = er.v(1) as u32;
+            let pos = ix.consumer(c, Step::Position).before(er.id).rev().find(|f| f.v(1) == g);
+            match pos.and_then(|pos| lost_hold(w, ix, n, c, g as u32, pos.t(), er.t())) {
+                Some((how, links)) => {
+                    chain.extend(links);
+                    if let Some(l) = chain.iter_mut().find(|l| l.step == er.id) {
+                        l.text.push_str(&format!(", though it no longer held {part} (a zombie)"));
+                    }
+                    let other = ix.consumer(el.v(1) as u32, Step::Position).before(el.id).rev().find(|f| f.v(1) == g);
+                    if let Some(other) = other {
+                        resumed_at(w, ix, n, group, g as u32, other, &mut chain);
+                    }
+                    Cause::ZombieProcessed { consumer: c, how }
+                }
+                None => Cause::Unexplained { what: "log order kept, but processed out of order" },
+            }
+        }
+        _ => Cause::Unexplained { what: "an effect whose offset is not in the trace" },
     };
     Story::new(Anomaly::Reordered, r, group, cause, headline, chain)
 }

@@ -21,12 +21,12 @@ pub fn resent(
 ) -> Option<SendError> {
     let rec = &n.w.ledger.records[r as usize];
     let producer = n.producer(rec.producer);
-    let mut retries = ix.record(r).filter(|f| f.s.kind == Step::Retry && f.id > after && f.id < before);
+    let mut retries = ix.record(r).after(after).before(before).filter(|f| f.s.kind == Step::Retry);
     let first = retries.next()?;
     let last = retries.next_back();
     let error = SendError::from_code(first.v(2)).unwrap_or(SendError::Disconnected);
     if let Some(b) = leader_at(ix, n, rec.partition, first.id) {
-        if let Some(f) = broker_fault(ix, b, after, first.id) {
+        if let Some(f) = down_at(ix, n, b, first) {
             chain.push(link(f, fault_text(n, f)));
         }
     }
@@ -46,11 +46,21 @@ pub fn resent(
 }
 
 /// The crash, pause or network partition of broker `b` between steps `from` and `to`, the last one.
-pub fn broker_fault<'a>(ix: &Index<'a>, b: u64, from: u32, to: u32) -> Option<Found<'a>> {
-    ix.faults().rev().filter(|f| f.id > from && f.id < to).find(|f| match f.s.kind {
+pub fn broker_fault<'s>(ix: &'s Index<'_>, n: &Names<'_>, b: u64, from: u32, to: u32) -> Option<Found<'s>> {
+    ix.faults().after(from).before(to).rev().find(|f| match f.s.kind {
         Step::Crash | Step::Pause => f.v(0) == entity::BROKER && f.v(1) == b,
-        Step::Partition => true,
+        Step::Partition => cuts_broker(n, *f, b),
         _ => false,
+    })
+}
+
+/// Whether the network partition step `f` cut broker `b` off from anything.
+pub fn cuts_broker(n: &Names<'_>, f: Found<'_>, b: u64) -> bool {
+    let at = crate::kernel::time::Instant(f.t());
+    n.w.scenario.faults.iter().any(|fs| {
+        fs.at == at
+            && matches!(&fs.action, crate::scenario::FaultAction::Partition(targets, _)
+                if targets.contains(&crate::scenario::Target::Broker(b as u32)))
     })
 }
 
@@ -87,10 +97,28 @@ pub fn fault_text(n: &Names<'_>, f: Found<'_>) -> String {
     }
 }
 
+/// The fault that had broker `b` down (crashed and not restarted, paused,
+/// or cut off by a network partition) at step `at`, if any.
+fn down_at<'s>(ix: &'s Index<'_>, n: &Names<'_>, b: u64, at: Found<'_>) -> Option<Found<'s>> {
+    let broker = |f: &Found<'_>| f.v(0) == entity::BROKER && f.v(1) == b;
+    let last = ix.faults().before(at.id).rev().find(|f| match f.s.kind {
+        Step::Crash | Step::Pause | Step::Restart => broker(f),
+        Step::Partition => cuts_broker(n, *f, b),
+        _ => false,
+    })?;
+    let down = match last.s.kind {
+        Step::Crash => true,
+        Step::Pause => last.t() + last.v(2) > at.t(),
+        Step::Partition => last.t() + last.v(1) > at.t(),
+        _ => false,
+    };
+    down.then_some(last)
+}
+
 /// The leader of global partition `g` just before step `before`: the last
 /// election's, or the first replica's before any election.
 pub fn leader_at(ix: &Index<'_>, n: &Names<'_>, g: u32, before: u32) -> Option<u64> {
-    match ix.partition(g).rev().find(|f| f.s.kind == Step::Elect && f.id < before) {
+    match ix.partition(g, Step::Elect).before(before).next_back() {
         Some(e) if e.v(1) == u64::MAX => None,
         Some(e) => Some(e.v(1)),
         None => n.w.partitions[g as usize].replicas.first().map(|r| r.broker as u64),
