@@ -40,3 +40,29 @@ fn million_records_with_chaos() -> u64 {
     assert_eq!(s.lost, 0);
     s.events
 }
+
+/// A million records at-least-once under consumer and broker chaos: about
+/// 20,000 anomalies (duplicates, redeliveries, reorderings), each explained.
+const MILLION_ANOMALIES: &str = "name: million-anomalies
+seed: 2
+duration: 200s
+drain: 60s
+semantics: at-least-once
+brokers: 3
+topics: [{ name: orders, partitions: 12, replication.factor: 3, config: { min.insync.replicas: 2 } }]
+producers: [{ name: shop, rate: { constant: 5000/s }, keys: 500 }]
+consumers: [{ group: billing, instances: 6, processing_time: { exp: 1ms }, config: { session.timeout.ms: 10000, max.poll.records: 2000 } }]
+chaos:
+  from: 5s
+  until: 190s
+  crash: { rate: 6/min, down: { uniform: [1s, 10s] }, targets: [consumers, brokers] }
+  pause: { rate: 3/min, for: { uniform: [100ms, 12s] }, targets: [consumers] }
+";
+
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn million_records_explained() -> usize {
+    let sc = load_str(MILLION_ANOMALIES, "million-anomalies.yaml").expect("valid").scenario;
+    let x = streamsim::simulate_explained(sc).expect("runs");
+    assert!(x.explanation.stories.len() > 10_000);
+    x.explanation.stories.len()
+}

@@ -90,19 +90,31 @@ fn story(
     };
     let mut chain = chain;
     let cause = match (o1, o2) {
-        (Some(o1), Some(o2)) if o1 != o2 => two_copies(w, ix, n, r, o1, o2, &mut chain),
+        (Some(o1), Some(o2)) if o1 != o2 => two_copies(w, ix, n, r, (o1, e1.id), (o2, e2.id), &mut chain),
         (Some(o), Some(_)) => processed_again(w, ix, n, group, r, o, e1, e2, &mut chain),
         _ => Cause::Unexplained { what: "an effect whose offset is not in the trace" },
     };
     Story::new(kind, r, group, cause, headline, chain)
 }
 
-/// The log holds the record at `o1` and at `o2`: why the producer sent it again.
-fn two_copies(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, o1: u64, o2: u64, chain: &mut Vec<Link>) -> Cause {
+/// The log holds the record at `o1` and at `o2` (read by steps `e1` and
+/// `e2`): why the producer sent it again.
+#[allow(clippy::too_many_arguments)]
+fn two_copies(
+    w: &World,
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    r: u32,
+    (o1, e1): (u64, u32),
+    (o2, e2): (u64, u32),
+    chain: &mut Vec<Link>,
+) -> Cause {
     let rec = &w.ledger.records[r as usize];
     let g = rec.partition as u64;
-    let append = |o: u64| ix.record(r).find(|f| f.s.kind == Step::Append && f.v(2) == o);
-    let (Some(a1), Some(a2)) = (append(o1), append(o2)) else {
+    // The copy read: the last append at that offset before the read (a
+    // failover can put the same record at the same offset twice).
+    let append = |o: u64, read: u32| ix.record(r).before(read).rev().find(|f| f.s.kind == Step::Append && f.v(2) == o);
+    let (Some(a1), Some(a2)) = (append(o1, e1), append(o2, e2)) else {
         return Cause::Unexplained { what: "a copy whose append is not in the trace" };
     };
     let (a1, a2) = if a1.t() <= a2.t() { (a1, a2) } else { (a2, a1) };

@@ -172,6 +172,20 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
             chain.push(link(t, format!("{} truncated {part} to offset {}, removing it", n.broker(t.v(0)), t.v(2))));
         }
     }
+    if rec.acked_us == NEVER && acks != Acks::Zero {
+        // Never acknowledged: the producer would have sent it again, but it died first.
+        let p = rec.producer;
+        return match ix.fault_of(Step::Crash, entity::PRODUCER, p as u64, a.t()) {
+            Some(c) => {
+                chain.push(link(
+                    c,
+                    format!("{} crashed before the write was acknowledged: nothing sends it again", n.producer(p)),
+                ));
+                Cause::UnacknowledgedLost { producer: p, at: c.t() }
+            }
+            None => Cause::Unexplained { what: "a truncated record never acknowledged, and its producer alive" },
+        };
+    }
     let how = if unclean && lone_isr.is_some() {
         Failover::IsrOfOneThenUnclean
     } else if unclean {
@@ -187,9 +201,6 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
             Acks::All => return Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
         }
     };
-    if rec.acked_us == NEVER && how != Failover::Unclean {
-        return Cause::Unexplained { what: "a truncated record that was never acknowledged nor failed" };
-    }
     Cause::Failover { broker: leader as u32, lost_at, fault, how }
 }
 

@@ -241,6 +241,9 @@ pub enum Cause {
     ResetOutOfRange { group: u32 },
     /// The producer process died with the records unsent.
     ProducerCrash { producer: u32, at: u64 },
+    /// Written but above the high watermark when the leader went away; the
+    /// producer would have sent them again, but it died before the acknowledgement.
+    UnacknowledgedLost { producer: u32, at: u64 },
     /// The records' leader went away (`fault` at `lost_at`) and a replica without them took over.
     Failover { broker: u32, lost_at: u64, fault: LeaderLoss, how: Failover },
     /// A transaction aborted and its records were never sent again.
@@ -287,7 +290,7 @@ impl Cause {
             Cause::AbortedAndResent { .. } => "an aborted transaction sent again",
             Cause::ResetToLatest { .. } => "auto.offset.reset=latest",
             Cause::ResetOutOfRange { .. } => "an offset reset after OffsetOutOfRange",
-            Cause::ProducerCrash { .. } => "a producer crash",
+            Cause::ProducerCrash { .. } | Cause::UnacknowledgedLost { .. } => "a producer crash",
             Cause::Failover { .. } => "a leader failover",
             Cause::AbortedNeverResent { .. } => "an aborted transaction never sent again",
             Cause::Offline { .. } => "an offline partition",
@@ -337,6 +340,11 @@ impl Cause {
             Cause::ProducerCrash { producer, at } => {
                 format!("crash of {} at {} with records not yet written", n.producer(producer), ts(at))
             }
+            Cause::UnacknowledgedLost { producer, at } => format!(
+                "crash of {} at {} before its writes were acknowledged; a leader change then removed them",
+                n.producer(producer),
+                ts(at)
+            ),
             Cause::Failover { broker, lost_at, fault, how } => {
                 let what = match how {
                     Failover::Acks1 => "acks=1 acknowledged records before the next leader had copied them",

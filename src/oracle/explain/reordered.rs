@@ -42,21 +42,26 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later
     chain.push(link(er, format!("{} processed it from {part}@{}", n.consumer(er.v(1)), or.unwrap_or(0))));
     let cause = match (or, ol) {
         (Some(or), Some(ol)) if or > ol => {
-            let append = |x: u32, o: u64| ix.record(x).find(|f| f.s.kind == Step::Append && f.v(2) == o);
-            if let Some(al) = append(later, ol) {
+            // The copy read: the last append at that offset before the read.
+            let append = |x: u32, o: u64, read: u32| {
+                ix.record(x).before(read).rev().find(|f| f.s.kind == Step::Append && f.v(2) == o)
+            };
+            if let Some(al) = append(later, ol, el.id) {
                 chain.push(link(
                     al,
                     format!("the later record was appended first, to {part}@{ol} by {}", n.broker(al.v(3))),
                 ));
             }
-            for a in ix.record(r).filter(|f| f.s.kind == Step::Append && f.v(2) < ol) {
-                chain.push(link(
-                    a,
-                    format!("a first copy of it was appended at {part}@{}, but never took effect", a.v(2)),
-                ));
-            }
-            match append(r, or) {
+            match append(r, or, er.id) {
                 Some(ar) => {
+                    for a in ix.record(r).before(ar.id).filter(|f| f.s.kind == Step::Append) {
+                        let text = format!(
+                            "an earlier copy of it was appended at {part}@{} by {}; that copy never took effect",
+                            a.v(2),
+                            n.broker(a.v(3))
+                        );
+                        chain.push(link(a, text));
+                    }
                     chain.push(link(
                         ar,
                         format!("it was appended to {part}@{or} by {}, behind the later record", n.broker(ar.v(3))),
