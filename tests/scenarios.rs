@@ -2,6 +2,8 @@
 //! JSON summary is pinned by a snapshot, runs are deterministic, and the
 //! headline anomalies come from the mechanics the scenarios describe.
 
+mod common;
+
 use std::path::Path;
 
 use streamsim::scenario::{load_file, Scenario};
@@ -20,22 +22,9 @@ fn json(o: &Outcome) -> String {
     streamsim::report::folder::summary_json(&o.summary)
 }
 
-/// Every scenario in `scenarios/`, by name, sorted.
-fn shipped() -> Vec<String> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .map(|p| p.file_stem().expect("a file name").to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn every_shipped_scenario_passes_its_expectations() {
-    let names = shipped();
+    let names = common::shipped();
     assert!(names.len() >= 9, "{names:?}");
     for name in &names {
         let o = run(load(name));
@@ -55,7 +44,7 @@ fn every_shipped_scenario_has_a_snapshot() {
         .filter_map(|n| n.strip_prefix("scenarios__").and_then(|n| n.strip_suffix(".snap")).map(str::to_string))
         .collect();
     snaps.sort();
-    assert_eq!(snaps, shipped());
+    assert_eq!(snaps, common::shipped());
 }
 
 #[test]
@@ -140,7 +129,7 @@ fn snapshot_exactly_once() {
 
 #[test]
 fn same_seed_gives_identical_summary_and_trace() {
-    for name in &shipped() {
+    for name in &common::shipped() {
         let a = run(load(name));
         let b = run(load(name));
         assert_eq!(json(&a), json(&b), "{name}");
@@ -151,7 +140,7 @@ fn same_seed_gives_identical_summary_and_trace() {
 
 #[test]
 fn different_seed_gives_a_different_trace() {
-    for name in &shipped() {
+    for name in &common::shipped() {
         let a = run(load(name));
         let mut sc = load(name);
         sc.seed += 1;

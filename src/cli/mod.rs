@@ -111,7 +111,7 @@ pub enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Only this kind of anomaly: lost, duplicate, reordered or late.
+        /// Only this kind of anomaly: lost, duplicate, reordered, late or redelivered.
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record: its name (`web-0#4711`, the producer instance and its
@@ -252,7 +252,7 @@ fn explain_cmd(
         None => None,
         Some((_, Some(a))) => Some(a),
         Some((other, None)) => {
-            eprintln!("error: unknown kind `{other}`\n  hint: choose lost, duplicate, reordered or late");
+            eprintln!("error: unknown kind `{other}`\n  hint: choose lost, duplicate, reordered, late or redelivered");
             return ExitCode::from(2);
         }
     };

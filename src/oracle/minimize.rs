@@ -19,6 +19,19 @@ fn failing_run(sc: &Scenario) -> Option<(Vec<String>, u64)> {
     (!names.is_empty()).then_some((names, o.summary.produced))
 }
 
+/// Runs `trial`: when it still fails `target` it replaces `sc` (and
+/// `produced` takes its count). Returns whether it did.
+fn keep_if_failing(trial: Scenario, target: &str, sc: &mut Scenario, produced: &mut u64) -> bool {
+    match failing_run(&trial) {
+        Some((names, p)) if names.iter().any(|n| n == target) => {
+            *sc = trial;
+            *produced = p;
+            true
+        }
+        _ => false,
+    }
+}
+
 fn still_fails(sc: &Scenario, target: &str) -> bool {
     failing(sc).is_some_and(|names| names.iter().any(|n| n == target))
 }
@@ -126,12 +139,8 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
             break;
         }
         runs += 1;
-        match failing_run(&trial) {
-            Some((names, p)) if names.contains(&target) => {
-                sc = trial;
-                produced = p;
-            }
-            _ => break,
+        if !keep_if_failing(trial, &target, &mut sc, &mut produced) {
+            break;
         }
     }
     // A shorter run: halve the duration while it still fails (faults after
@@ -146,12 +155,8 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
         let end = shorter.us().saturating_add(trial.drain.us());
         trial.faults.retain(|f| f.at.us() <= end);
         runs += 1;
-        match failing_run(&trial) {
-            Some((names, p)) if names.contains(&target) => {
-                sc = trial;
-                produced = p;
-            }
-            _ => break,
+        if !keep_if_failing(trial, &target, &mut sc, &mut produced) {
+            break;
         }
     }
     Ok(Minimized {

@@ -31,6 +31,7 @@ pub fn json(summary: &Summary, e: &Explanation, limit: usize) -> String {
         "duplicates": summary.duplicates,
         "reordered": summary.reordered,
         "late_events": summary.late_events,
+        "redelivered": summary.redelivered,
         "causes": causes,
         "stories": stories,
     });
