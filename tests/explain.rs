@@ -283,14 +283,18 @@ expect:
 
 /// Random faults over configurations that fail in every way explain knows
 /// (acks=1 and unclean elections, transactions with producer crashes,
-/// network loss with timeouts and async auto-commit, at-most-once with
-/// zombies): every anomaly still has a chain of trace steps to a cause,
+/// network loss with timeouts and async auto-commit, clocks ahead and behind
+/// with frozen brokers, at-most-once with zombies): every anomaly still has a chain of trace steps to a cause,
 /// never `unexplained`, and the stories add up to the counts. The seeds
 /// include the ones that taught explain each of its later cases.
 #[test]
 fn chaos_runs_leave_nothing_unexplained() {
-    let cases: [(&str, &[u64]); 3] =
-        [(ACKS_1_UNCLEAN, &[0, 1, 2, 3]), (TRANSACTIONS, &[2, 47]), (LOSSY_ASYNC, &[3, 5, 42, 45])];
+    let cases: [(&str, &[u64]); 4] = [
+        (ACKS_1_UNCLEAN, &[0, 1, 2, 3]),
+        (TRANSACTIONS, &[2, 47]),
+        (LOSSY_ASYNC, &[3, 5, 42, 45]),
+        (EVENT_TIME, &[1, 3]),
+    ];
     let at_most_once = CHAOS.replace("semantics: at-least-once", "semantics: at-most-once");
     let cases = cases.into_iter().chain([(at_most_once.as_str(), &[0u64, 7][..])]);
     let mut seen = std::collections::BTreeSet::new();
@@ -307,6 +311,7 @@ fn chaos_runs_leave_nothing_unexplained() {
             assert_eq!(e.count(Anomaly::Duplicate) as u64, s.duplicates, "{name}");
             assert_eq!(e.count(Anomaly::Reordered) as u64, s.reordered, "{name}");
             assert_eq!(e.count(Anomaly::Redelivered) as u64, s.redelivered, "{name}");
+            assert_eq!(e.count(Anomaly::Late) as u64, s.late_events, "{name}");
             seen.extend(e.causes.iter().map(|c| c.1.mechanism()));
         }
     }
@@ -318,6 +323,9 @@ fn chaos_runs_leave_nothing_unexplained() {
         "a retry landing behind later records",
         "a consumer pause the group did not wait for",
         "auto.offset.reset=latest",
+        "a clock ahead",
+        "a clock behind",
+        "a write delayed past newer events",
     ] {
         assert!(seen.contains(m), "the cases still reach `{m}`: {seen:?}");
     }
@@ -382,4 +390,29 @@ chaos:
   pause: { rate: 3/min, for: { uniform: [100ms, 15s] }, targets: [consumers, brokers, producers] }
 expect:
   lost: 0
+"#;
+
+const EVENT_TIME: &str = r#"name: late
+seed: 1
+duration: 60s
+brokers: 3
+topics:
+  - { name: v, partitions: 3, replication.factor: 3 }
+producers:
+  - { name: a, rate: 30/s, keys: 10, event_time: { skew: { ahead: 3s } } }
+  - { name: b, rate: 30/s, keys: 10, event_time: { skew: { behind: 2s }, delay: { exp: 300ms } } }
+  - { name: c, rate: 10/s, keys: 5, event_time: { offline: { every: 20s, for: 5s } } }
+consumers:
+  - group: s
+    instances: 2
+    processing_time: { exp: 5ms }
+    commit: after-processing
+    config: { auto.offset.reset: earliest, session.timeout.ms: 6000 }
+    aggregate: { window: { sliding: { size: 10s, every: 5s } }, watermark: 1s, late: drop }
+chaos:
+  from: 5s
+  until: 50s
+  pause: { rate: 4/min, for: { uniform: [100ms, 8s] }, targets: [consumers, brokers] }
+expect:
+  late_events: 0
 "#;

@@ -6,7 +6,7 @@
 
 use super::index::{span, ts, Index, Names};
 use super::ownership::link;
-use super::{is_effect, Anomaly, Cause, Story};
+use super::{is_effect, sending, Anomaly, Cause, Story};
 use crate::model::aggregate::LateArrival;
 use crate::oracle::trace::Step;
 use crate::world::World;
@@ -41,22 +41,53 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
         None if skew > 0 && held > bound_us => {
             (Cause::ClockBehind { producer: p }, format!(": its clock runs {} behind", span(skew as u64)))
         }
+        None if skew < 0 && written_after(ix, r).is_some_and(|d| d > bound_us) => {
+            (Cause::WrittenLate { partition: rec.partition }, String::new())
+        }
         None if held > bound_us => (Cause::SentLate { producer: p }, String::new()),
-        None => (Cause::PartitionBehind { partition: rec.partition }, String::new()),
+        None if written_after(ix, r).is_some_and(|d| d > bound_us) => {
+            (Cause::WrittenLate { partition: rec.partition }, String::new())
+        }
+        None => {
+            // Sent on time: the watermark came from an event ahead of it.
+            let setter = &w.ledger.records[late.setter as usize];
+            let ahead = w.producers[setter.producer as usize].event_time.skew_us < 0;
+            match (setter.partition == rec.partition, ahead) {
+                (_, true) => (Cause::ClockAhead { producer: setter.producer }, String::new()),
+                (false, false) => (Cause::PartitionBehind { partition: rec.partition }, String::new()),
+                (true, false) => {
+                    (Cause::Unexplained { what: "a late event behind its own partition's newer one" }, String::new())
+                }
+            }
+        }
     };
     let mut chain = Vec::new();
     if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
-        chain.push(link(
-            send,
-            format!("{} sent it {} after it happened (event time {}){why}", pr.name, span(held), ts(e)),
-        ));
+        let text = if e > s {
+            format!("{} sent it stamped {} (event time): its clock runs {} ahead", pr.name, ts(e), span(e - s))
+        } else {
+            format!("{} sent it {} after it happened (event time {}){why}", pr.name, span(held), ts(e))
+        };
+        chain.push(link(send, text));
     }
-    if let Some(a) = ix.record(r).find(|f| f.s.kind == Step::Append) {
-        chain.push(link(a, format!("appended to {}@{}", n.partition(a.v(1)), a.v(2))));
+    let appended = ix.record(r).find(|f| f.s.kind == Step::Append);
+    if let Some(a) = appended {
+        chain.push(link(
+            a,
+            format!("appended to {}@{}, {} after it was sent", n.partition(a.v(1)), a.v(2), span(a.t() - s)),
+        ));
+        if let (Cause::WrittenLate { .. }, Some(send)) = (&cause, ix.record(r).find(|f| f.s.kind == Step::Send)) {
+            // Retries, and the leader's fault that held the write.
+            sending::resent(ix, n, r, send.id, a.id, &mut chain);
+            if let Some(f) = sending::down_between(ix, n, a.v(3), send, a) {
+                chain.push(link(f, sending::fault_text(n, f)));
+            }
+        }
     }
     let arrival = ix.record(r).find(|f| is_effect(w, f, group) && f.t() == late.at_us);
     if let Some(f) = arrival {
-        chain.push(link(f, format!("{} processed it: it reaches the aggregation", n.consumer(f.v(1)))));
+        let waited = appended.map_or(String::new(), |a| format!(", {} after it was appended", span(f.t() - a.t())));
+        chain.push(link(f, format!("{} processed it{waited}: it reaches the aggregation", n.consumer(f.v(1)))));
     }
     let setter = ix.record(late.setter).find(|f| is_effect(w, f, group) && f.t() <= late.at_us);
     if let Some(f) = setter {
@@ -78,4 +109,11 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
         chain.push(link(f, format!("it is {} behind the watermark {}: {fate}", span(behind), ts(late.watermark))));
     }
     Story::new(Anomaly::Late, r, group, cause, headline, chain)
+}
+
+/// How long after its send record `r` was first appended (µs), if it was.
+fn written_after(ix: &Index<'_>, r: u32) -> Option<u64> {
+    let send = ix.record(r).find(|f| f.s.kind == Step::Send)?;
+    let append = ix.record(r).find(|f| f.s.kind == Step::Append)?;
+    Some(append.t() - send.t())
 }

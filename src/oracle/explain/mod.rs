@@ -259,8 +259,14 @@ pub enum Cause {
     HeldOffline { producer: u32 },
     /// Late events: the producer's clock runs behind.
     ClockBehind { producer: u32 },
+    /// Late events: another producer's clock runs ahead, so its events moved
+    /// the watermark past events that were on time.
+    ClockAhead { producer: u32 },
     /// Late events: they are sent long after they happen.
     SentLate { producer: u32 },
+    /// Late events: sent on time, but written long after (retries, a slow or
+    /// frozen leader) while newer events got through.
+    WrittenLate { partition: u32 },
     /// Late events: sent on time, but their partition was read after others'.
     PartitionBehind { partition: u32 },
     /// No chain of steps connects it to a mechanism; says what was seen.
@@ -298,8 +304,10 @@ impl Cause {
             Cause::ZombieProcessed { how, .. } => disruption(how),
             Cause::HeldOffline { .. } => "events held while offline",
             Cause::ClockBehind { .. } => "a clock behind",
+            Cause::ClockAhead { .. } => "a clock ahead",
             Cause::SentLate { .. } => "events sent long after they happen",
             Cause::PartitionBehind { .. } => "a partition read behind the others",
+            Cause::WrittenLate { .. } => "a write delayed past newer events",
             Cause::Unexplained { .. } => "unexplained",
         }
     }
@@ -383,9 +391,16 @@ impl Cause {
                 format!("{} was offline and sent the events it held when it came back", n.producer(producer))
             }
             Cause::ClockBehind { producer } => format!("{}'s clock runs behind", n.producer(producer)),
+            Cause::ClockAhead { producer } => {
+                format!("{}'s clock runs ahead: its events moved the watermark early", n.producer(producer))
+            }
             Cause::SentLate { producer } => {
                 format!("{}'s events are sent long after they happen", n.producer(producer))
             }
+            Cause::WrittenLate { partition } => format!(
+                "writes to {} were delayed (retries, a slow or frozen leader) while newer events got through",
+                n.partition(partition as u64)
+            ),
             Cause::PartitionBehind { partition } => format!(
                 "{} was read behind the other partitions: newer events elsewhere moved the watermark first",
                 n.partition(partition as u64)

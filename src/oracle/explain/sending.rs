@@ -100,16 +100,22 @@ pub fn fault_text(n: &Names<'_>, f: Found<'_>) -> String {
 /// The fault that had broker `b` down (crashed and not restarted, paused,
 /// or cut off by a network partition) at step `at`, if any.
 fn down_at<'s>(ix: &'s Index<'_>, n: &Names<'_>, b: u64, at: Found<'_>) -> Option<Found<'s>> {
+    down_between(ix, n, b, at, at)
+}
+
+/// The last fault that had broker `b` down at some moment from step `from`
+/// to step `to`: one that began before `to` and had not ended by `from`.
+pub fn down_between<'s>(ix: &'s Index<'_>, n: &Names<'_>, b: u64, from: Found<'_>, to: Found<'_>) -> Option<Found<'s>> {
     let broker = |f: &Found<'_>| f.v(0) == entity::BROKER && f.v(1) == b;
-    let last = ix.faults().before(at.id).rev().find(|f| match f.s.kind {
+    let last = ix.faults().before(to.id).rev().find(|f| match f.s.kind {
         Step::Crash | Step::Pause | Step::Restart => broker(f),
         Step::Partition => cuts_broker(n, *f, b),
         _ => false,
     })?;
     let down = match last.s.kind {
         Step::Crash => true,
-        Step::Pause => last.t() + last.v(2) > at.t(),
-        Step::Partition => last.t() + last.v(1) > at.t(),
+        Step::Pause => last.t() + last.v(2) > from.t(),
+        Step::Partition => last.t() + last.v(1) > from.t(),
         _ => false,
     };
     down.then_some(last)
