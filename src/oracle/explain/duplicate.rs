@@ -71,7 +71,7 @@ fn story(
                 (1, _) if e1.v(3) == 1 => "the sink applied it again: a duplicate effect",
                 (1, _) => "the sink took it",
                 (_, SinkKind::Idempotent) => "the idempotent sink had it already: no new effect",
-                (_, SinkKind::Transactional) => "its result waits in the sink's transaction",
+                (_, SinkKind::Transactional) => "the result goes into its transaction",
                 _ => "no new effect",
             };
             (
@@ -94,6 +94,9 @@ fn story(
         (Some(o), Some(_)) => processed_again(w, ix, n, group, r, o, e1, e2, &mut chain),
         _ => Cause::Unexplained { what: "an effect whose offset is not in the trace" },
     };
+    if kind == Anomaly::Redelivered {
+        sink_transactions(w, ix, n, r, e1, e2, &mut chain);
+    }
     Story::new(kind, r, group, cause, headline, chain)
 }
 
@@ -288,5 +291,33 @@ fn zombie(ix: &Index<'_>, n: &Names<'_>, c: u32, g: u32, p: Found<'_>, before: u
         ix.record(p.v(0) as u32).after(p.id).before(before).any(|f| f.s.kind == Step::Effect && f.v(1) == c as u64);
     if sink == SinkKind::Transactional && !landed {
         l.text.push_str("; its transaction cannot commit, so the result never reaches the sink");
+    }
+}
+
+/// With a transactional sink a processing's result lands only when its
+/// transaction commits: for each of the two processings, the commit that
+/// brought its result to the sink, or that none did.
+fn sink_transactions(
+    w: &World,
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    r: u32,
+    e1: Found<'_>,
+    e2: Found<'_>,
+    chain: &mut Vec<Link>,
+) {
+    for (i, (p, until)) in [(e1, e2.id), (e2, u32::MAX)].into_iter().enumerate() {
+        let c = p.v(1) as u32;
+        if w.consumers[c as usize].sink != SinkKind::Transactional || chain[i].text.contains("(a zombie)") {
+            continue;
+        }
+        let landed = ix.record(r).after(p.id).before(until).find(|f| f.s.kind == Step::Effect && f.v(1) == c as u64);
+        match landed {
+            Some(f) => chain.push(link(
+                f,
+                format!("{}'s transaction committed: the result reached the sink", n.consumer(c as u64)),
+            )),
+            None => chain[i].text.push_str("; its transaction never committed, so the result never reached the sink"),
+        }
     }
 }
