@@ -19,8 +19,7 @@ mod sending;
 
 use std::collections::BTreeMap;
 
-use crate::oracle::trace::SendError;
-use crate::oracle::trace::Step;
+use crate::oracle::trace::{SendError, Step};
 use crate::world::World;
 use index::{span, ts, Found, Index, Names};
 
@@ -106,10 +105,6 @@ pub enum Disruption {
     Stopped {
         at: u64,
     },
-    /// Its transaction aborted.
-    Aborted {
-        at: u64,
-    },
 }
 
 impl Disruption {
@@ -122,8 +117,7 @@ impl Disruption {
             | Disruption::Expired { at }
             | Disruption::Revoked { at, .. }
             | Disruption::CommitRefused { at }
-            | Disruption::Stopped { at }
-            | Disruption::Aborted { at } => at,
+            | Disruption::Stopped { at } => at,
         }
     }
 
@@ -161,7 +155,6 @@ impl Disruption {
             ),
             Disruption::CommitRefused { at } => format!("{name}'s commit was refused at {} (its generation had ended)", ts(at)),
             Disruption::Stopped { at } => format!("stop of {name} at {} {before}", ts(at)),
-            Disruption::Aborted { at } => format!("{name}'s transaction aborted at {}", ts(at)),
         }
     }
 }
@@ -287,7 +280,6 @@ impl Cause {
             Disruption::Revoked { .. } => "a rebalance",
             Disruption::CommitRefused { .. } => "a refused commit",
             Disruption::Stopped { .. } => "a stop",
-            Disruption::Aborted { .. } => "an aborted transaction",
         };
         match self {
             Cause::Reprocessed { how, .. } | Cause::CommittedUnprocessed { how, .. } => disruption(how),
@@ -500,19 +492,26 @@ impl Explanation {
     /// Keeps the stories (and the causes they have) that `keep` accepts.
     pub fn retain(&mut self, keep: impl Fn(&Story) -> bool) {
         self.stories.retain(keep);
-        let mut left: BTreeMap<(Anomaly, &Cause), usize> = BTreeMap::new();
-        for s in &self.stories {
-            *left.entry((s.anomaly, &s.cause)).or_default() += 1;
-        }
-        let left: BTreeMap<(Anomaly, Cause), usize> = left.into_iter().map(|((a, c), k)| ((a, c.clone()), k)).collect();
-        self.causes.retain_mut(|c| match left.get(&(c.0, c.1.clone())) {
-            Some(&k) => {
-                c.2 = k;
-                true
+        let mut left = vec![0usize; self.causes.len()];
+        {
+            let rank: BTreeMap<(Anomaly, &Cause), usize> =
+                self.causes.iter().enumerate().map(|(i, c)| ((c.0, &c.1), i)).collect();
+            for s in &self.stories {
+                left[rank[&(s.anomaly, &s.cause)]] += 1;
             }
-            None => false,
+        }
+        let mut left = left.into_iter();
+        self.causes.retain_mut(|c| {
+            c.2 = left.next().unwrap_or(0);
+            c.2 > 0
         });
+        sort_causes(&mut self.causes);
     }
+}
+
+/// Most anomalies first; ties in a fixed order (kind, then cause).
+fn sort_causes(causes: &mut [(Anomaly, Cause, usize, String)]) {
+    causes.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| (x.0, &x.1).cmp(&(y.0, &y.1))));
 }
 
 /// Whether step `f` is an effect of its record on `group`'s sink.
@@ -572,7 +571,7 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     }
     let mut causes: Vec<(Anomaly, Cause, usize, String)> =
         counts.into_iter().map(|((a, c), (k, text))| (a, c, k, text)).collect();
-    causes.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| (x.0, &x.1).cmp(&(y.0, &y.1))));
+    sort_causes(&mut causes);
     Explanation { stories, causes }
 }
 

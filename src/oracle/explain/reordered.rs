@@ -1,7 +1,10 @@
 //! Reorderings: a record that took effect after a later record of the same
-//! producer and key. Consumers read a partition in log order, so the record
-//! whose effect counts must sit after the later one in the log: its write
-//! failed, was retried, and landed behind records sent after it.
+//! producer and key. Consumers read a partition in log order, so either the
+//! record whose effect counts sits after the later one in the log (its
+//! write failed, was retried, and landed behind records sent after it), or
+//! two members read the partition at once: the one that processed the
+//! earlier record had lost the partition (a zombie) while the new holder
+//! went ahead.
 
 use super::index::{Index, Names};
 use super::ownership::{link, lost_hold, resumed_at};
