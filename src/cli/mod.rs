@@ -322,7 +322,11 @@ fn explain_cmd(
     if e.stories.len() > shown.len() {
         println!("... and {} more (--limit K, --kind KIND, --record NAME)", e.stories.len() - shown.len());
     }
-    println!("Trace lines are those of `streamsim run {} --trace FILE.jsonl` (seed {}).", file.display(), summary.seed);
+    println!(
+        "Trace lines are those of `streamsim run {} --seed {} --trace trace.jsonl`.",
+        file.display(),
+        summary.seed
+    );
     ExitCode::SUCCESS
 }
 
