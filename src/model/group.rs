@@ -124,13 +124,12 @@ impl World {
         let now = self.now;
         let gi = self.group_of(c);
         let g = &mut self.groups[gi as usize];
-        let known = g.member(member).is_some();
-        let id = match g.member(member) {
+        let (id, reason) = match g.member(member) {
             Some(i) => {
                 g.members[i].joined = true;
                 g.members[i].last_heartbeat = now;
                 g.members[i].inc = inc;
-                member
+                (member, trigger::REJOIN)
             }
             None => {
                 let id = g.next_member;
@@ -146,12 +145,11 @@ impl World {
                 });
                 let at = now.add(g.session_timeout);
                 self.at(at, Event::SessionCheck { g: gi, member: id });
-                id
+                (id, trigger::JOIN)
             }
         };
         self.consumers[c as usize].member = id;
         let g = &self.groups[gi as usize];
-        let reason = if known { trigger::REJOIN } else { trigger::JOIN };
         match g.state {
             GroupState::Empty => {
                 let delay = g.initial_delay;
