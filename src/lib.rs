@@ -74,15 +74,15 @@ pub fn simulate_with(
 ) -> Result<Outcome, SimError> {
     let mut world = World::new(scenario);
     if explain {
-        world.trace.kept = Some(Vec::new());
+        world.oracle.trace.kept = Some(Vec::new());
     }
     if let Some(file) = trace {
-        world.trace.write_to(file);
+        world.oracle.trace.write_to(file);
         let header = world.trace_header();
-        world.trace.write_line(&header);
+        world.oracle.trace.write_line(&header);
     }
     world.run_with_progress(progress)?;
-    world.trace.finish().map_err(SimError::Trace)?;
+    world.oracle.trace.finish().map_err(SimError::Trace)?;
     let (summary, lost_sent) = summarize_with_losses(&world);
     let series = oracle::series::series(&world, &lost_sent);
     let lag = world
@@ -119,7 +119,7 @@ pub struct Explained {
 /// reordered and late record.
 pub fn simulate_explained(scenario: Scenario) -> Result<Explained, RunError> {
     let mut world = World::new(scenario);
-    world.trace.kept = Some(Vec::new());
+    world.oracle.trace.kept = Some(Vec::new());
     world.run()?;
     let (summary, lost) = summarize_with_losses(&world);
     let explanation = oracle::explain::explain(&world, &lost);

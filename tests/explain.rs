@@ -34,7 +34,7 @@ fn every_anomaly_of_every_shipped_scenario_has_a_traced_cause() {
         assert_eq!(e.count(Anomaly::Late) as u64, s.late_events, "{name}: a story per late event");
         assert_eq!(e.count(Anomaly::Redelivered) as u64, s.redelivered, "{name}: a story per redelivery");
         assert_eq!(e.causes.iter().map(|c| c.2).sum::<usize>(), e.stories.len(), "{name}: causes count every story");
-        let steps = world.trace.kept.as_deref().expect("kept");
+        let steps = world.oracle.trace.kept.as_deref().expect("kept");
         for story in &e.stories {
             assert!(
                 !matches!(story.cause, Cause::Unexplained { .. }),

@@ -206,7 +206,7 @@ fn at_most_once_loss_sits_between_processed_and_committed() {
     w.run().unwrap();
     let s = streamsim::oracle::checkers::summarize(&w);
     let group = &w.groups[0];
-    let ledger = &w.ledger;
+    let ledger = &w.oracle.ledger;
     // Every lost record sits below its partition's committed offset.
     let mut lost_seen = 0;
     for p in 0..group.partitions {
@@ -214,7 +214,7 @@ fn at_most_once_loss_sits_between_processed_and_committed() {
         let committed = group.committed[p as usize].unwrap_or(0);
         let log = &part.replicas[part.leader.unwrap()].log;
         for (offset, e) in log.iter().enumerate() {
-            let d = ledger.groups[0].deliveries.get(e.record as usize).map_or(0, |d| d.effects);
+            let d = ledger.effects_of(0, e.record);
             if d == 0 {
                 assert!(
                     (offset as u64) < committed,

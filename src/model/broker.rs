@@ -8,8 +8,8 @@
 use std::collections::VecDeque;
 
 use crate::kernel::time::{Duration, Instant};
-use crate::oracle::ledger::{RecordId, NO_SEQ};
-use crate::oracle::trace::Step;
+use crate::model::producer::NO_SEQ;
+use crate::oracle::fact::{Fact, RecordId};
 use crate::scenario::{Acks, TopicSpec};
 use crate::world::event::{Event, FetchError, Msg, Node, ProduceError};
 use crate::world::World;
@@ -52,9 +52,29 @@ pub struct LogEntry {
     /// A record id, or `CONTROL | marker`.
     pub record: RecordId,
     pub epoch: u32,
+    /// The batch header's producer identity: an index into the partition's
+    /// `headers`, or `NO_HEADER` for a record sent without idempotence.
+    pub header: u32,
+    /// The record's sequence number (the batch's base sequence plus its
+    /// place in the batch), or `NO_SEQ`.
+    pub seq: u32,
     /// First entry of a produce batch (the batch header Kafka keeps in the
     /// log): a new leader rebuilds the idempotence window from these.
     pub batch_start: bool,
+}
+
+/// A log entry without a producer identity (no idempotence, or a marker).
+pub const NO_HEADER: u32 = u32::MAX;
+
+/// The producer identity a batch header carries, as Kafka's RecordBatch
+/// does: the log, not anybody's memory, tells a new leader who wrote what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub pid: u64,
+    /// Producer epoch.
+    pub epoch: u32,
+    /// Written inside a transaction.
+    pub txn: bool,
 }
 
 impl LogEntry {
@@ -143,12 +163,14 @@ impl TxnFates {
         &mut self,
         log: &[LogEntry],
         offset: u64,
-        record: RecordId,
-        ledger: &crate::oracle::ledger::Ledger,
-        producers: &[crate::model::producer::Producer],
+        headers: &[BatchHeader],
         markers: &[crate::model::txn::Marker],
     ) -> bool {
-        let Some((pid, _, true)) = crate::model::producer::record_pid(ledger, producers, record) else {
+        let e = log[offset as usize];
+        if e.is_control() || e.header == NO_HEADER {
+            return false;
+        }
+        let BatchHeader { pid, txn: true, .. } = headers[e.header as usize] else {
             return false;
         };
         if let Some(&(_, _, aborted)) = self.seen[..self.len].iter().find(|s| s.0 == pid && s.1 > offset) {
@@ -330,11 +352,26 @@ pub struct Partition {
     pub producer_states: Vec<ProducerState>,
     /// Transactions not yet stable here; the first bounds the last stable offset.
     pub open_txns: Vec<OpenTxn>,
+    /// Producer identities of the batch headers in this partition's logs
+    /// (entries point here; every replica's copy of a batch keeps its header).
+    pub headers: Vec<BatchHeader>,
     /// `platform: kinesis`: the shard's throughput limits.
     pub limits: Option<ShardLimits>,
 }
 
 impl Partition {
+    /// The index of `h` among the partition's batch headers, added if new
+    /// (a handful per producer: one per producer id and epoch).
+    pub fn header_index(&mut self, h: BatchHeader) -> u32 {
+        match self.headers.iter().rposition(|x| *x == h) {
+            Some(i) => i as u32,
+            None => {
+                self.headers.push(h);
+                (self.headers.len() - 1) as u32
+            }
+        }
+    }
+
     /// Replicas of partition `p` sit on brokers `p, p+1, ...` (mod brokers), as
     /// Kafka's round-robin placement does for a cluster without racks.
     pub fn new(topic: u32, index: u32, spec: &TopicSpec, brokers: u32) -> Partition {
@@ -368,6 +405,7 @@ impl Partition {
             pending_acks: VecDeque::new(),
             parked_fetches: Vec::new(),
             producer_states: Vec::new(),
+            headers: Vec::new(),
             open_txns: Vec::new(),
             limits: None,
         }
@@ -504,7 +542,7 @@ impl World {
             let fits = lim.write_records.available(now) >= n && lim.write_bytes.available(now) >= bytes;
             if !fits {
                 // ProvisionedThroughputExceededException: the client backs off and retries.
-                self.ledger.throttled += 1;
+                self.oracle.emit(self.now, Fact::Throttled);
                 self.release_batch_ref(batch);
                 return reply(self, Err(ProduceError::Throttled));
             }
@@ -547,16 +585,20 @@ impl World {
                 }
             }
         }
-        // Append.
+        // Append, each entry under the batch's header.
         let leader_epoch = self.partitions[g as usize].leader_epoch;
         let base = self.partitions[g as usize].replicas[l].leo();
+        let header = match base_seq {
+            NO_SEQ => NO_HEADER,
+            _ => self.partitions[g as usize].header_index(BatchHeader { pid, epoch, txn }),
+        };
         for i in 0..count as usize {
             let record = self.batches[batch as usize].records[i];
             let part = &mut self.partitions[g as usize];
             let offset = part.replicas[l].leo();
-            part.replicas[l].log.push(LogEntry { record, epoch: leader_epoch, batch_start: i == 0 });
-            self.ledger.append(record);
-            self.trace.note(self.now, Step::Append, [record as u64, g as u64, offset, b as u64]);
+            let seq = if base_seq == NO_SEQ { NO_SEQ } else { base_seq + i as u32 };
+            part.replicas[l].log.push(LogEntry { record, epoch: leader_epoch, header, seq, batch_start: i == 0 });
+            self.oracle.emit(self.now, Fact::Append { record, partition: g, offset, broker: b });
         }
         self.release_batch_ref(batch);
         let part = &mut self.partitions[g as usize];
@@ -599,13 +641,14 @@ impl World {
         let epoch = part.leader_epoch;
         let part = &mut self.partitions[g as usize];
         let offset = part.replicas[l].leo();
-        part.replicas[l].log.push(LogEntry { record: CONTROL | marker, epoch, batch_start: true });
+        let entry = LogEntry { record: CONTROL | marker, epoch, header: NO_HEADER, seq: NO_SEQ, batch_start: true };
+        part.replicas[l].log.push(entry);
         state_of(&mut part.producer_states, m.pid, m.epoch).bump(m.epoch);
         if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == m.pid && t.marker.is_none()) {
             t.marker = Some(offset);
         }
         part.pending_acks.push_back(PendingAck { need: offset + 1, waiter: Waiter::Marker { txn, serial } });
-        self.trace.note(self.now, Step::Marker, [g as u64, offset, m.commit as u64, txn as u64]);
+        self.oracle.emit(self.now, Fact::Marker { partition: g, offset, commit: m.commit, txn });
         self.wake_parked_followers(g);
         self.advance_hw(g);
     }
@@ -686,7 +729,7 @@ impl World {
         if !part.in_isr(r) && offset >= part.replicas[l].hw && offset >= epoch_start {
             part.isr |= 1 << r;
             let (mask, hw) = (part.isr_mask_of_brokers(), part.replicas[l].hw);
-            self.trace.note(now, Step::Isr, [g as u64, mask, hw, 0]);
+            self.oracle.emit(self.now, Fact::Isr { partition: g, isr_brokers: mask, high_watermark: hw });
         }
         self.advance_hw(g);
         let part = &mut self.partitions[g as usize];
@@ -745,7 +788,7 @@ impl World {
             let to = t.min(rep.leo());
             rep.truncate(to);
             let broker = rep.broker;
-            self.trace.note(self.now, Step::Truncate, [broker as u64, g as u64, to, 0]);
+            self.oracle.emit(self.now, Fact::Truncate { broker, partition: g, offset: to });
             return self.send_replica_fetch(g, r);
         }
         // The data is valid if the sender's log still holds it (log matching: same
@@ -766,7 +809,7 @@ impl World {
         rep.hw = rep.hw.max(leader_hw.min(rep.leo()));
         if to > from {
             let broker = rep.broker;
-            self.trace.note(self.now, Step::Replicate, [broker as u64, g as u64, to, 0]);
+            self.oracle.emit(self.now, Fact::Replicate { broker, partition: g, log_end: to });
         }
         self.send_replica_fetch(g, r);
     }
@@ -791,7 +834,7 @@ impl World {
         }
         part.replicas[l].hw = hw;
         let b = part.replicas[l].broker;
-        self.trace.note(self.now, Step::HighWatermark, [g as u64, hw, 0, 0]);
+        self.oracle.emit(self.now, Fact::HighWatermark { partition: g, high_watermark: hw });
         while let Some(&a) = self.partitions[g as usize].pending_acks.front() {
             if a.need > hw {
                 break;
@@ -868,7 +911,7 @@ impl World {
             }
             if shrunk {
                 let (mask, hw) = (part.isr_mask_of_brokers(), part.replicas[l].hw);
-                self.trace.note(now, Step::Isr, [g as u64, mask, hw, 0]);
+                self.oracle.emit(self.now, Fact::Isr { partition: g as u32, isr_brokers: mask, high_watermark: hw });
                 self.advance_hw(g as u32);
             }
         }
@@ -890,7 +933,7 @@ impl World {
             let now = self.now;
             let lim = self.partitions[g as usize].limits.as_mut().expect("checked");
             if !lim.read_calls.take(now, 1) {
-                self.ledger.throttled += 1;
+                self.oracle.emit(self.now, Fact::Throttled);
                 let msg = Msg::fetch_failed(c, inc, g, token, offset, FetchError::Throttled);
                 return self.send(Node::Broker(b), Node::Consumer(c), msg);
             }
@@ -983,7 +1026,7 @@ impl World {
             let hw = rep.hw;
             if rep.leo() > hw {
                 rep.truncate(hw);
-                self.trace.note(self.now, Step::Truncate, [b as u64, g as u64, hw, 0]);
+                self.oracle.emit(self.now, Fact::Truncate { broker: b, partition: g, offset: hw });
             }
         }
     }
@@ -1028,7 +1071,7 @@ impl World {
             if part.in_isr(r) && part.isr_size() > 1 {
                 part.isr &= !(1 << r);
                 let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
-                self.trace.note(self.now, Step::Isr, [g as u64, mask, hw, 0]);
+                self.oracle.emit(self.now, Fact::Isr { partition: g, isr_brokers: mask, high_watermark: hw });
             }
             if self.partitions[g as usize].leader == Some(r) {
                 self.elect(g);
@@ -1072,7 +1115,8 @@ impl World {
                 }
                 self.rebuild_producer_state(g);
                 let b = self.partitions[g as usize].replicas[r].broker;
-                self.trace.note(self.now, Step::Elect, [g as u64, b as u64, epoch as u64, clean.is_none() as u64]);
+                self.oracle
+                    .emit(self.now, Fact::Elect { partition: g, leader: Some(b), epoch, unclean: clean.is_none() });
                 for f in 0..n {
                     self.start_follower(g, f);
                 }
@@ -1080,7 +1124,8 @@ impl World {
             None => {
                 part.leader = None;
                 part.leader_epoch += 1;
-                self.trace.note(self.now, Step::Elect, [g as u64, u64::MAX, part.leader_epoch as u64, 0]);
+                let epoch = part.leader_epoch;
+                self.oracle.emit(self.now, Fact::Elect { partition: g, leader: None, epoch, unclean: false });
             }
         }
     }
@@ -1113,14 +1158,14 @@ impl World {
         let Some(l) = part.leader else { return };
         for (o, e) in part.replicas[l].log.iter().enumerate() {
             let o = o as u64;
-            let (pid, epoch) = if e.is_control() {
+            let (pid, epoch, txn) = if e.is_control() {
                 let m = self.markers[e.marker() as usize];
-                (m.pid, m.epoch)
+                (m.pid, m.epoch, true)
+            } else if e.header == NO_HEADER {
+                continue;
             } else {
-                match crate::model::producer::record_pid(&self.ledger, &self.producers, e.record) {
-                    Some((pid, epoch, _)) => (pid, epoch),
-                    None => continue,
-                }
+                let h = part.headers[e.header as usize];
+                (h.pid, h.epoch, h.txn)
             };
             let state = state_of(&mut part.producer_states, pid, epoch);
             state.bump(epoch);
@@ -1130,13 +1175,11 @@ impl World {
                 }
                 continue;
             }
-            let rec = &self.ledger.records[e.record as usize];
             if e.batch_start || state.len == 0 {
-                state.push(rec.seq, rec.seq, o);
+                state.push(e.seq, e.seq, o);
             } else {
-                state.batches[state.len as usize - 1].1 = rec.seq;
+                state.batches[state.len as usize - 1].1 = e.seq;
             }
-            let txn = self.producers[rec.producer as usize].txn.is_some();
             if txn && !part.open_txns.iter().any(|t| t.pid == pid && t.marker.is_none()) {
                 part.open_txns.push(OpenTxn { pid, first: o, marker: None });
             }
@@ -1183,7 +1226,10 @@ mod tests {
     fn replica(entries: &[(u32, u32)], epochs: &[(u32, u64)]) -> Replica {
         Replica {
             broker: 0,
-            log: entries.iter().map(|&(record, epoch)| LogEntry { record, epoch, batch_start: true }).collect(),
+            log: entries
+                .iter()
+                .map(|&(record, epoch)| LogEntry { record, epoch, header: NO_HEADER, seq: NO_SEQ, batch_start: true })
+                .collect(),
             hw: 0,
             epochs: epochs.to_vec(),
             fetch_token: 0,

@@ -8,9 +8,8 @@ use std::collections::VecDeque;
 
 use crate::kernel::rng::{Dist, EntityRng};
 use crate::kernel::time::{Duration, Instant};
-use crate::model::sink;
-use crate::oracle::ledger::RecordId;
-use crate::oracle::trace::{source, Step};
+use crate::model::record::NULL_KEY;
+use crate::oracle::fact::{Fact, PositionSource, RecordId};
 use crate::scenario::{CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
 use crate::world::event::{Event, FetchError, HeartbeatResult, Msg, Node};
 use crate::world::World;
@@ -253,7 +252,7 @@ impl World {
         }
         let first = self.groups[cs.group as usize].first_partition;
         for &p in &cs.assigned {
-            self.trace.note(now, Step::Revoke, [c as u64, (first + p) as u64, cs.generation as u64, 0]);
+            self.oracle.emit(self.now, Fact::Revoke { consumer: c, partition: first + p, generation: cs.generation });
         }
         cs.join_inflight = false;
         cs.join_result = None;
@@ -290,7 +289,7 @@ impl World {
         let assigned = self.groups[g as usize].assignment_of(member).to_vec();
         let first = self.groups[g as usize].first_partition;
         for &p in &assigned {
-            self.trace.note(self.now, Step::Assign, [c as u64, (first + p) as u64, generation as u64, 0]);
+            self.oracle.emit(self.now, Fact::Assign { consumer: c, partition: first + p, generation });
         }
         let cs = &mut self.consumers[c as usize];
         cs.member = member;
@@ -329,12 +328,12 @@ impl World {
             }
             let committed = self.groups[g].committed[p];
             let (pos, from) = match committed {
-                Some(o) => (Some(o), source::COMMITTED),
-                None => (self.reset_offset(c, p as u32), source::RESET),
+                Some(o) => (Some(o), PositionSource::Committed),
+                None => (self.reset_offset(c, p as u32), PositionSource::Reset),
             };
             if let Some(o) = pos {
-                let global = self.groups[g].first_partition as u64 + p as u64;
-                self.trace.note(now, Step::Position, [c as u64, global, o, from]);
+                let partition = self.groups[g].first_partition + p as u32;
+                self.oracle.emit(self.now, Fact::Position { consumer: c, partition, offset: o, source: from });
             }
             let cs = &mut self.consumers[c as usize];
             cs.position[p] = pos;
@@ -349,7 +348,7 @@ impl World {
             return;
         }
         if let Some(since) = cs.paused_since.take() {
-            self.ledger.groups[g].stop_the_world_us += now.since(since).us();
+            self.oracle.emit(self.now, Fact::StoppedTheWorld { group: g as u32, us: now.since(since).us() });
         }
         cs.state = ConsumerState::Idle;
         cs.next_auto_commit = now.add(cs.auto_commit_interval);
@@ -361,7 +360,6 @@ impl World {
     /// they can go to their new owner); new ones start from their committed
     /// offsets; the rest go on untouched.
     fn apply_cooperative_assignment(&mut self, c: u32, member: u32, generation: u32) {
-        let now = self.now;
         let g = self.consumers[c as usize].group as usize;
         let new = self.groups[g].assignment_of(member).to_vec();
         let first = self.groups[g].first_partition;
@@ -370,7 +368,8 @@ impl World {
         for i in 0..cs.assigned.len() {
             let p = cs.assigned[i];
             if !new.contains(&p) {
-                self.trace.note(now, Step::Revoke, [c as u64, (first + p) as u64, cs.generation as u64, 0]);
+                self.oracle
+                    .emit(self.now, Fact::Revoke { consumer: c, partition: first + p, generation: cs.generation });
                 let p = p as usize;
                 cs.position[p] = None;
                 cs.fetching[p] = None;
@@ -379,7 +378,7 @@ impl World {
             }
         }
         for &p in new.iter().filter(|p| !cs.assigned.contains(p)) {
-            self.trace.note(now, Step::Assign, [c as u64, (first + p) as u64, generation as u64, 0]);
+            self.oracle.emit(self.now, Fact::Assign { consumer: c, partition: first + p, generation });
         }
         cs.member = member;
         cs.generation = generation;
@@ -513,8 +512,8 @@ impl World {
             cs.worker_busy = false;
             return;
         };
-        let (group, kind) = (cs.group, cs.sink);
-        let effect = sink::takes_effect(kind, &self.ledger, group, record);
+        let group = cs.group;
+        let effect = self.groups[group as usize].sink.apply(record);
         self.note_processed(c, record, offset, effect);
         let cs = &mut self.consumers[c as usize];
         if cs.worker.is_empty() {
@@ -528,25 +527,41 @@ impl World {
     /// Consumer `c` finished processing `record` (at `offset` of its
     /// partition); `effect` says whether the sink took it as a new effect.
     fn note_processed(&mut self, c: u32, record: RecordId, offset: u64, effect: bool) {
-        let now = self.now;
         let group = self.consumers[c as usize].group;
         let late_before = self.late_seen(group);
-        self.ledger.processed(group, record, effect, now);
-        self.trace.note(now, Step::Process, [record as u64, c as u64, offset, effect as u64]);
+        if effect {
+            self.aggregate_effect(group, record);
+        }
+        self.oracle.emit(self.now, Fact::Process { record, consumer: c, group, offset, effect });
         self.note_late(group, late_before);
+    }
+
+    /// A result of `record` reached the sink of `group` at its transaction's
+    /// commit (`sink: transactional`).
+    pub(crate) fn sink_effect(&mut self, group: u32, record: RecordId) {
+        self.groups[group as usize].sink.mark(record);
+        self.aggregate_effect(group, record);
+    }
+
+    /// The group's aggregation sees every effect, a duplicate as much as the first.
+    fn aggregate_effect(&mut self, group: u32, record: RecordId) {
+        let Some(agg) = self.groups[group as usize].aggregate.as_mut() else { return };
+        let rec = self.payloads.get(record);
+        let key = if rec.key == NULL_KEY { u32::MAX } else { self.key_base[rec.producer as usize] + rec.key };
+        agg.observe(record, rec.event_us, key, self.now.us());
     }
 
     /// Late arrivals the aggregation of `group` has seen so far.
     pub(crate) fn late_seen(&self, group: u32) -> usize {
-        self.ledger.groups[group as usize].aggregate.as_ref().map_or(0, |a| a.late.len())
+        self.groups[group as usize].aggregate.as_ref().map_or(0, |a| a.late.len())
     }
 
-    /// Traces the late arrivals the aggregation of `group` saw after the first `before`.
+    /// Reports the late arrivals the aggregation of `group` saw after the first `before`.
     pub(crate) fn note_late(&mut self, group: u32, before: usize) {
-        let Some(agg) = self.ledger.groups[group as usize].aggregate.as_ref() else { return };
+        let Some(agg) = self.groups[group as usize].aggregate.as_ref() else { return };
         for l in &agg.late[before..] {
-            let values = [l.record as u64, group as u64, l.watermark, l.dropped as u64];
-            self.trace.note(self.now, Step::Late, values);
+            let (record, watermark_us, dropped) = (l.record, l.watermark, l.dropped);
+            self.oracle.emit(self.now, Fact::Late { record, group, watermark_us, dropped });
         }
     }
 
@@ -630,13 +645,12 @@ impl World {
                     for o in from..to {
                         let e = log[o as usize];
                         let skip = e.is_control()
-                            || (cs.read_committed
-                                && fates.aborted(log, o, e.record, &self.ledger, &self.producers, &self.markers));
+                            || (cs.read_committed && fates.aborted(log, o, &part.headers, &self.markers));
                         cs.buffer.push_back((p as u32, o, if skip { SKIP } else { e.record }));
                     }
                     cs.buffered[p] += (to - from) as u32;
                     cs.position[p] = Some(to);
-                    self.trace.note(now, Step::Fetch, [c as u64, global as u64, from, to]);
+                    self.oracle.emit(self.now, Fact::Fetch { consumer: c, partition: global, from, to });
                 }
             }
             FetchError::NotLeader | FetchError::Disconnected => {
@@ -650,7 +664,8 @@ impl World {
             FetchError::OffsetOutOfRange => {
                 let pos = self.reset_offset(c, p as u32);
                 if let Some(o) = pos {
-                    self.trace.note(now, Step::Position, [c as u64, global as u64, o, source::OUT_OF_RANGE]);
+                    let source = PositionSource::OutOfRange;
+                    self.oracle.emit(self.now, Fact::Position { consumer: c, partition: global, offset: o, source });
                 }
                 let cs = &mut self.consumers[c as usize];
                 cs.position[p] = pos;
@@ -722,7 +737,7 @@ impl World {
                 }
                 false
             }
-            _ => sink::takes_effect(cs.sink, &self.ledger, group, record),
+            _ => self.groups[group as usize].sink.apply(record),
         };
         self.note_processed(c, record, offset, effect);
         let cs = &mut self.consumers[c as usize];
@@ -961,7 +976,7 @@ impl World {
             cs.member = 0;
             cs.generation = 0;
             cs.rejoin_needed = true;
-            self.trace.note(now, Step::PollTimeout, [c as u64, member as u64, 0, 0]);
+            self.oracle.emit(self.now, Fact::PollTimeout { consumer: c, member });
             self.send(Node::Consumer(c), Node::Coordinator(g), Msg::LeaveGroup { c, member });
         }
         let cs = &self.consumers[c as usize];

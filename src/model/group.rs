@@ -3,10 +3,11 @@
 //! session timeouts and committed offsets.
 
 use crate::kernel::time::{Duration, Instant};
+use crate::model::aggregate::Aggregator;
 use crate::model::assignor;
+use crate::model::sink::Sink;
 use crate::model::txn::TxnPhase;
-use crate::oracle::ledger::AssignmentRecord;
-use crate::oracle::trace::{leave, trigger, Step};
+use crate::oracle::fact::{Fact, LeaveReason, Trigger};
 use crate::scenario::{Assignor, ConsumerSpec};
 use crate::world::event::{Event, HeartbeatResult, Msg, Node};
 use crate::world::World;
@@ -61,6 +62,10 @@ pub struct Group {
     next_member: u32,
     round: u32,
     scratch: Vec<Vec<u32>>,
+    /// Where the members' results go.
+    pub sink: Sink,
+    /// The group's windowed aggregation over its sink (`aggregate:`).
+    pub aggregate: Option<Aggregator>,
 }
 
 impl Group {
@@ -91,6 +96,8 @@ impl Group {
             next_member: 1,
             round: 0,
             scratch: Vec::new(),
+            sink: Sink::new(spec.sink),
+            aggregate: spec.aggregate.map(Aggregator::new),
         }
     }
 
@@ -129,7 +136,7 @@ impl World {
                 g.members[i].joined = true;
                 g.members[i].last_heartbeat = now;
                 g.members[i].inc = inc;
-                (member, trigger::REJOIN)
+                (member, Trigger::Rejoin)
             }
             None => {
                 let id = g.next_member;
@@ -145,7 +152,7 @@ impl World {
                 });
                 let at = now.add(g.session_timeout);
                 self.at(at, Event::SessionCheck { g: gi, member: id });
-                (id, trigger::JOIN)
+                (id, Trigger::Join)
             }
         };
         self.consumers[c as usize].member = id;
@@ -170,10 +177,10 @@ impl World {
 
     /// Starts a rebalance, because consumer `c` did what `reason` says (see
     /// `trace::trigger`): every member must rejoin before `deadline`.
-    fn prepare_rebalance(&mut self, gi: u32, timeout: Duration, reason: u64, c: u32) {
+    fn prepare_rebalance(&mut self, gi: u32, timeout: Duration, reason: Trigger, c: u32) {
         let now = self.now;
         let generation = self.groups[gi as usize].generation;
-        self.trace.note(now, Step::RebalanceStart, [gi as u64, generation as u64, reason, c as u64]);
+        self.oracle.emit(self.now, Fact::RebalanceStart { group: gi, generation, reason, consumer: c });
         let g = &mut self.groups[gi as usize];
         let initial = g.state == GroupState::Empty;
         g.round += 1;
@@ -208,8 +215,8 @@ impl World {
         if !all_joined {
             // Members that missed the rebalance timeout are out.
             for m in g.members.iter().filter(|m| !m.joined) {
-                let values = [gi as u64, m.id as u64, m.consumer as u64, leave::MISSED_REBALANCE];
-                self.trace.note(self.now, Step::Leave, values);
+                let (member, consumer, reason) = (m.id, m.consumer, LeaveReason::MissedRebalance);
+                self.oracle.emit(self.now, Fact::Leave { group: gi, member, consumer, reason });
             }
         }
         g.members.retain(|m| m.joined);
@@ -258,17 +265,10 @@ impl World {
         }
         g.scratch = scratch;
         let _ = follow_up; // members that lose partitions rejoin by themselves (see consumer)
-        let record = AssignmentRecord {
-            at: self.now,
-            group: gi,
-            generation: g.generation,
-            members: g.members.iter().map(|m| (m.consumer, m.assigned.clone())).collect(),
-        };
+        let members = g.members.iter().map(|m| (m.consumer, m.assigned.clone())).collect();
         let generation = g.generation;
         let replies: Vec<(u32, u32, u32)> = g.members.iter().map(|m| (m.consumer, m.inc, m.id)).collect();
-        self.trace.note(self.now, Step::Rebalance, [gi as u64, generation as u64, replies.len() as u64, 0]);
-        self.ledger.assignments.push(record);
-        self.ledger.rebalances += 1;
+        self.oracle.emit(self.now, Fact::Rebalance { group: gi, generation, members });
         for (c, inc, member) in replies {
             self.send(Node::Coordinator(gi), Node::Consumer(c), Msg::JoinResponse { c, inc, member, generation });
         }
@@ -281,12 +281,12 @@ impl World {
         let g = &mut self.groups[gi as usize];
         let Some(i) = g.member(member) else { return };
         g.members.remove(i);
-        self.trace.note(self.now, Step::Leave, [gi as u64, member as u64, c as u64, leave::LEAVE_GROUP]);
-        self.member_gone(gi, trigger::LEAVE, c);
+        self.oracle.emit(self.now, Fact::Leave { group: gi, member, consumer: c, reason: LeaveReason::LeaveGroup });
+        self.member_gone(gi, Trigger::Leave, c);
     }
 
     /// Consumer `c`'s member left or expired (`reason`): rebalance the rest (or go empty).
-    fn member_gone(&mut self, gi: u32, reason: u64, c: u32) {
+    fn member_gone(&mut self, gi: u32, reason: Trigger, c: u32) {
         let g = &mut self.groups[gi as usize];
         match g.state {
             GroupState::Stable => {
@@ -336,9 +336,9 @@ impl World {
             return;
         }
         let gone = g.members.remove(i);
-        let values = [gi as u64, member as u64, gone.consumer as u64, leave::SESSION_TIMEOUT];
-        self.trace.note(now, Step::Leave, values);
-        self.member_gone(gi, trigger::EXPIRED, gone.consumer);
+        let reason = LeaveReason::SessionTimeout;
+        self.oracle.emit(self.now, Fact::Leave { group: gi, member, consumer: gone.consumer, reason });
+        self.member_gone(gi, Trigger::Expired, gone.consumer);
     }
 
     /// OffsetFetch. Offsets of a partition that an unfinished transaction
@@ -388,8 +388,7 @@ impl World {
             }
             self.commit_slots[slot as usize] = offsets;
         } else {
-            self.trace.note(self.now, Step::CommitFailed, [c as u64, generation as u64, 1, 0]);
-            self.ledger.groups[gi as usize].commits_failed += 1;
+            self.oracle.emit(self.now, Fact::CommitFailed { consumer: c, group: gi, generation, in_transaction: true });
         }
         self.free_commit_slots.push(slot);
         self.send(Node::Coordinator(gi), Node::Consumer(c), Msg::TxnOffsetCommitResponse { c, inc, ok });
@@ -406,15 +405,14 @@ impl World {
             for &(p, offset) in &offsets {
                 self.groups[gi as usize].committed[p as usize] = Some(offset);
                 let global = self.groups[gi as usize].first_partition + p;
-                self.trace.note(self.now, Step::Commit, [c as u64, global as u64, offset, generation as u64]);
+                self.oracle.emit(self.now, Fact::Commit { consumer: c, partition: global, offset, generation });
             }
             self.commit_slots[slot as usize] = offsets;
-            self.ledger.groups[gi as usize].commits += 1;
         }
         self.free_commit_slots.push(slot);
         if !ok {
-            self.trace.note(self.now, Step::CommitFailed, [c as u64, generation as u64, 0, 0]);
-            self.ledger.groups[gi as usize].commits_failed += 1;
+            self.oracle
+                .emit(self.now, Fact::CommitFailed { consumer: c, group: gi, generation, in_transaction: false });
         }
         self.send(Node::Coordinator(gi), Node::Consumer(c), Msg::OffsetCommitResponse { c, inc, slot, ok, sync });
     }

@@ -10,5 +10,6 @@ pub mod group;
 pub mod network;
 pub mod partitioner;
 pub mod producer;
+pub mod record;
 pub mod sink;
 pub mod txn;

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
 use crate::model::partitioner::key_partition_table;
-use crate::oracle::ledger::{Ledger, RecordId, NO_SEQ, NULL_KEY};
-use crate::oracle::trace::{SendError, Step};
+use crate::model::record::{Payload, NULL_KEY};
+use crate::oracle::fact::{Fact, RecordId, SendError};
 use crate::scenario::{Acks, ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, Msg, Node, ProduceError};
 use crate::world::World;
@@ -26,19 +26,8 @@ pub fn producer_id(p: u32, pid_gen: u32) -> u64 {
 /// same for life (its transactional id's), only the epoch moves.
 pub const TXN_PID_GEN: u32 = u32::MAX;
 
-/// (producer id, epoch, transactional) of an idempotently sent record, as its
-/// batch header in the log says; `None` for a record sent without idempotence.
-pub fn record_pid(ledger: &Ledger, producers: &[Producer], r: RecordId) -> Option<(u64, u32, bool)> {
-    let rec = &ledger.records[r as usize];
-    if rec.seq == NO_SEQ {
-        return None;
-    }
-    if producers[rec.producer as usize].txn.is_some() {
-        Some((producer_id(rec.producer, TXN_PID_GEN), rec.producer_inc, true))
-    } else {
-        Some((producer_id(rec.producer, rec.producer_inc), 0, false))
-    }
-}
+/// A record not sent by an idempotent producer (or not yet sequenced).
+pub const NO_SEQ: u32 = u32::MAX;
 
 /// Where a transactional producer's application is in its loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -394,9 +383,10 @@ impl World {
             Some(t) => t,
             None => pr.event_time(now),
         };
-        let record = self.ledger.send_from(p, inc, key, g, send_seq, now);
-        self.ledger.records[record as usize].event_us = event_us;
-        self.trace.note(now, Step::Send, [record as u64, p as u64, g as u64, key as u64]);
+        let record = self.payloads.push(Payload { producer: p, partition: g, key, event_us });
+        let producer_inc = inc;
+        self.oracle
+            .emit(self.now, Fact::Send { record, producer: p, partition: g, key, send_seq, event_us, producer_inc });
         let pr = &mut self.producers[p as usize];
         match (pr.txn, pr.txn_state) {
             (None, _) if !pr.blocked.is_empty() => {
@@ -454,7 +444,7 @@ impl World {
     fn drain_blocked(&mut self, p: u32) {
         let now = self.now;
         while let Some(&record) = self.producers[p as usize].blocked.front() {
-            let local = self.ledger.records[record as usize].partition - self.producers[p as usize].first_partition;
+            let local = self.payloads.get(record).partition - self.producers[p as usize].first_partition;
             if !self.has_room(p, local) {
                 return self.wait_for_memory(p);
             }
@@ -472,15 +462,13 @@ impl World {
     /// `max.block.ms` passed with send() still blocked: it throws
     /// (TimeoutException), the record fails, and the application moves on.
     pub(crate) fn on_send_blocked(&mut self, p: u32, inc: u32, record: RecordId) {
-        let now = self.now;
         let pr = &mut self.producers[p as usize];
         if !pr.up || pr.inc != inc || pr.head_waiting != Some(record) || pr.blocked.front() != Some(&record) {
             return;
         }
         pr.blocked.pop_front();
         pr.head_waiting = None;
-        self.ledger.fail(record, now);
-        self.trace.note(now, Step::Fail, [record as u64, p as u64, SendError::BufferFull as u64, 0]);
+        self.oracle.emit(self.now, Fact::Fail { record, producer: p, error: SendError::BufferFull });
         self.drain_blocked(p);
         self.try_send(p);
     }
@@ -690,7 +678,6 @@ impl World {
     }
 
     fn send_batch(&mut self, p: u32, b: u32, leader: u32) {
-        let now = self.now;
         let req = self.next_req;
         self.next_req += 1;
         let pr = &mut self.producers[p as usize];
@@ -711,13 +698,14 @@ impl World {
             bt.pid = pid;
             bt.epoch = epoch;
             bt.txn = pr.txn.is_some();
-            for (i, &r) in bt.records.iter().enumerate() {
-                let rec = &mut self.ledger.records[r as usize];
-                rec.seq = q.next_seq + i as u32;
-                rec.producer_inc = gen;
-            }
+            let base = q.next_seq;
             q.next_seq += n;
+            for i in 0..n as usize {
+                let record = self.batches[b as usize].records[i];
+                self.oracle.emit(self.now, Fact::Sequenced { record, seq: base + i as u32, producer_gen: gen });
+            }
         }
+        let pr = &mut self.producers[p as usize];
         let bt = &mut self.batches[b as usize];
         bt.attempts += 1;
         bt.req = req;
@@ -730,8 +718,7 @@ impl World {
             // Fire and forget: acknowledged the moment it is written to the socket.
             for i in 0..self.batches[b as usize].records.len() {
                 let r = self.batches[b as usize].records[i];
-                self.ledger.ack(r, now);
-                self.trace.note(now, Step::Ack, [r as u64, p as u64, 0, 0]);
+                self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
             }
             self.retire_batch(p, b);
         } else {
@@ -903,14 +890,12 @@ impl World {
     }
 
     fn complete_batch(&mut self, p: u32, b: u32) {
-        let now = self.now;
         // A transactional producer's records count as acknowledged when their
         // transaction commits.
         let records = if self.producers[p as usize].txn.is_some() { 0 } else { self.batches[b as usize].records.len() };
         for i in 0..records {
             let r = self.batches[b as usize].records[i];
-            self.ledger.ack(r, now);
-            self.trace.note(now, Step::Ack, [r as u64, p as u64, 0, 0]);
+            self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
         }
         self.retire_batch(p, b);
         self.maybe_end_txn(p);
@@ -935,9 +920,13 @@ impl World {
         if ready >= bt.created.add(cfg.delivery_timeout) {
             return self.fail_batch(p, b, SendError::DeliveryTimeout);
         }
-        for &r in &bt.records {
-            self.trace.note(now, Step::Retry, [r as u64, p as u64, error as u64, bt.attempts as u64]);
+        let attempt = bt.attempts;
+        for i in 0..self.batches[b as usize].records.len() {
+            let record = self.batches[b as usize].records[i];
+            self.oracle.emit(self.now, Fact::Retry { record, producer: p, error, attempt });
         }
+        let pr = &self.producers[p as usize];
+        let bt = &self.batches[b as usize];
         let local = (bt.partition - pr.first_partition) as usize;
         let idempotent = cfg.enable_idempotence;
         let first = bt.records.first().copied();
@@ -962,7 +951,6 @@ impl World {
     /// of the batch. In a transaction the application aborts instead, and
     /// sends the records again in the next transaction.
     fn fail_batch(&mut self, p: u32, b: u32, error: SendError) {
-        let now = self.now;
         if self.producers[p as usize].txn.is_some() {
             self.retire_batch(p, b);
             self.producers[p as usize].txn_failed = true;
@@ -970,9 +958,8 @@ impl World {
             return self.maybe_end_txn(p);
         }
         for i in 0..self.batches[b as usize].records.len() {
-            let r = self.batches[b as usize].records[i];
-            self.ledger.fail(r, now);
-            self.trace.note(now, Step::Fail, [r as u64, p as u64, error as u64, 0]);
+            let record = self.batches[b as usize].records[i];
+            self.oracle.emit(self.now, Fact::Fail { record, producer: p, error });
         }
         self.retire_batch(p, b);
     }
@@ -1050,7 +1037,7 @@ impl World {
         self.after(interval, Event::TxnCommitDue { p, inc, serial });
         while let Some(r) = self.producers[p as usize].backlog.pop_front() {
             let pr = &mut self.producers[p as usize];
-            let local = self.ledger.records[r as usize].partition - pr.first_partition;
+            let local = self.payloads.get(r).partition - pr.first_partition;
             pr.txn_records.push(r);
             self.accumulate(p, local, r);
         }
@@ -1112,15 +1099,15 @@ impl World {
     /// The aborted transaction's records go back in front of the backlog, in
     /// send order, for the next transaction.
     fn requeue_txn_records(&mut self, p: u32) {
-        let now = self.now;
         let pr = &mut self.producers[p as usize];
         for &r in pr.txn_records.iter().rev() {
             pr.backlog.push_front(r);
         }
-        for &r in &pr.txn_records {
-            self.trace.note(now, Step::Retry, [r as u64, p as u64, SendError::TxnAborted as u64, 0]);
+        for i in 0..self.producers[p as usize].txn_records.len() {
+            let record = self.producers[p as usize].txn_records[i];
+            self.oracle.emit(self.now, Fact::Retry { record, producer: p, error: SendError::TxnAborted, attempt: 0 });
         }
-        pr.txn_records.clear();
+        self.producers[p as usize].txn_records.clear();
     }
 
     /// The open transaction's records go back in front of the backlog and the
@@ -1174,7 +1161,6 @@ impl World {
     /// records; an abort sends them again in the next transaction; a fenced
     /// producer initializes again first.
     pub(crate) fn on_producer_end_txn_response(&mut self, p: u32, inc: u32, commit: bool, ok: bool) {
-        let now = self.now;
         let pr = &mut self.producers[p as usize];
         if !pr.up || pr.inc != inc || pr.txn_state != TxnClient::Ending {
             return;
@@ -1186,8 +1172,7 @@ impl World {
         if commit {
             let records = std::mem::take(&mut pr.txn_records);
             for &r in &records {
-                self.ledger.ack(r, now);
-                self.trace.note(now, Step::Ack, [r as u64, p as u64, 0, 0]);
+                self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
             }
             let mut records = records;
             records.clear();

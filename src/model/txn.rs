@@ -15,8 +15,7 @@
 //! when the transaction commits.
 
 use crate::kernel::time::Duration;
-use crate::oracle::ledger::RecordId;
-use crate::oracle::trace::Step;
+use crate::oracle::fact::{Fact, RecordId};
 use crate::world::event::{Event, Msg, Node};
 use crate::world::World;
 
@@ -112,7 +111,8 @@ impl World {
                 txn.epoch += 1;
                 txn.init_reply = Some((inc, false));
                 txn.end_reply = None;
-                self.trace.note(self.now, Step::Fenced, [t as u64, txn.epoch as u64, 0, 0]);
+                let epoch = txn.epoch;
+                self.oracle.emit(self.now, Fact::Fenced { txn: t, epoch, by_timeout: false });
                 self.end_txn(t, false);
             }
             TxnPhase::PrepareCommit | TxnPhase::PrepareAbort => {
@@ -125,7 +125,7 @@ impl World {
     fn reply_init(&mut self, t: u32, inc: u32) {
         let txn = &self.txns[t as usize];
         let (owner, epoch) = (txn.owner, txn.epoch);
-        self.trace.note(self.now, Step::InitTxn, [t as u64, epoch as u64, 0, 0]);
+        self.oracle.emit(self.now, Fact::InitTxn { txn: t, epoch });
         self.send(Node::TxnCoordinator, owner, Msg::InitProducerIdResponse { txn: t, inc, epoch });
     }
 
@@ -200,7 +200,8 @@ impl World {
             return;
         }
         txn.epoch += 1;
-        self.trace.note(self.now, Step::Fenced, [t as u64, txn.epoch as u64, 1, 0]);
+        let epoch = txn.epoch;
+        self.oracle.emit(self.now, Fact::Fenced { txn: t, epoch, by_timeout: true });
         self.end_txn(t, false);
     }
 
@@ -259,7 +260,6 @@ impl World {
     /// staged results reach its sink and its offsets are committed, together;
     /// on abort both are dropped.
     fn complete_txn(&mut self, t: u32) {
-        let now = self.now;
         let commit = self.txns[t as usize].phase == TxnPhase::PrepareCommit;
         let txn = &mut self.txns[t as usize];
         let staged = std::mem::take(&mut txn.staged);
@@ -272,26 +272,18 @@ impl World {
             let Node::Consumer(c) = self.txns[t as usize].owner else { unreachable!("offsets come from consumers") };
             let late_before = self.late_seen(gi);
             for &r in &staged {
-                self.ledger.effect(gi, r, now);
-                self.trace.note(now, Step::Effect, [r as u64, c as u64, t as u64, 0]);
+                self.sink_effect(gi, r);
+                self.oracle.emit(self.now, Fact::Effect { record: r, consumer: c, group: gi, txn: t });
             }
             self.note_late(gi, late_before);
             let generation = self.txns[t as usize].offsets_generation;
             for &(p, offset) in &offsets {
                 self.groups[gi as usize].committed[p as usize] = Some(offset);
                 let global = self.groups[gi as usize].first_partition + p;
-                self.trace.note(now, Step::Commit, [c as u64, global as u64, offset, generation as u64]);
-            }
-            if !offsets.is_empty() {
-                self.ledger.groups[gi as usize].commits += 1;
+                self.oracle.emit(self.now, Fact::Commit { consumer: c, partition: global, offset, generation });
             }
         }
-        if commit {
-            self.ledger.transactions_committed += 1;
-        } else {
-            self.ledger.transactions_aborted += 1;
-        }
-        self.trace.note(now, Step::TxnEnd, [t as u64, commit as u64, parts, 0]);
+        self.oracle.emit(self.now, Fact::TxnEnd { txn: t, commit, partitions: parts });
         // Hand the buffers back for the next transaction.
         let txn = &mut self.txns[t as usize];
         let (mut staged, mut offsets) = (staged, offsets);

@@ -203,19 +203,20 @@ pub fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
 fn windows(w: &World) -> WindowsOut {
     let mut out = WindowsOut::default();
     let (mut latency_sum, mut latency_n) = (0u128, 0u64);
-    for (gi, g) in w.groups.iter().enumerate() {
-        let Some(agg) = w.ledger.groups[gi].aggregate.as_ref() else { continue };
+    for g in &w.groups {
+        let Some(agg) = g.aggregate.as_ref() else { continue };
         out.fired += agg.counters.fired;
         out.corrected += agg.counters.corrected;
         out.dropped_events += agg.counters.dropped_events;
         let (first, end) = (g.first_partition, g.first_partition + g.partitions);
         let mut events: Vec<(u32, u64)> = w
+            .oracle
             .ledger
             .records
             .iter()
             .filter(|r| r.partition >= first && r.partition < end)
             .map(|r| {
-                let key = if r.key == NULL_KEY { u32::MAX } else { w.ledger.key_slot(r.producer, r.key) };
+                let key = if r.key == NULL_KEY { u32::MAX } else { w.oracle.ledger.key_slot(r.producer, r.key) };
                 (key, r.event_us)
             })
             .collect();
@@ -238,7 +239,7 @@ fn windows(w: &World) -> WindowsOut {
 /// first completed rebalance (before it nobody consumes) to the end of
 /// `duration`; rounded to 0.001 records/s so the JSON stays short and stable.
 fn lag_growth_per_s(w: &World) -> f64 {
-    let Some(first) = w.ledger.assignments.first() else { return 0.0 };
+    let Some(first) = w.oracle.ledger.assignments.first() else { return 0.0 };
     let (from, to) = (first.at.us(), w.scenario.duration.us());
     let points: Vec<(f64, f64)> = w
         .samples
@@ -269,7 +270,7 @@ pub fn summarize(w: &World) -> Summary {
 pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
     let mut lost_sent = Vec::new();
     let sc = &w.scenario;
-    let ledger = &w.ledger;
+    let ledger = &w.oracle.ledger;
     let produced = ledger.records.len() as u64;
 
     // Which records each group can still reach: in the leader's log at or past
@@ -301,12 +302,18 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
                 None => continue,
             };
             let read_committed = w.consumers[g.first_consumer as usize].read_committed;
-            let mut fates = crate::model::broker::TxnFates::default();
+            let none = crate::oracle::aborted::PartitionMarkers::default();
+            let markers = ledger.markers.get((g.first_partition + p) as usize).unwrap_or(&none);
             for (o, e) in log.iter().enumerate().skip(from as usize) {
-                if e.is_control()
-                    || (read_committed && fates.aborted(log, o as u64, e.record, ledger, &w.producers, &w.markers))
-                {
+                if e.is_control() {
                     continue;
+                }
+                // The record's transactional id, from the producer's config.
+                let txn = w.producers[ledger.records[e.record as usize].producer as usize].txn;
+                if let (true, Some(t)) = (read_committed, txn) {
+                    if markers.aborted(log, o as u64, t) {
+                        continue;
+                    }
                 }
                 reachable[e.record as usize] = true;
             }
@@ -390,7 +397,7 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
         semantics: sc.semantics.map(|s| s.name().to_string()),
         virtual_end_ms: w.end_time().ms(),
         events: w.events,
-        trace_hash: w.trace.hex(),
+        trace_hash: w.oracle.trace.hex(),
         produced,
         acked: ledger.acked,
         failed: ledger.failed,
@@ -402,7 +409,7 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
         redelivered,
         duplicates,
         reordered,
-        late_events: w.ledger.groups.iter().filter_map(|g| g.aggregate.as_ref()).map(|a| a.counters.late_events).sum(),
+        late_events: ledger.late_events,
         windows: windows(w),
         max_lag: w.max_lag,
         lag_growth_per_s: lag_growth_per_s(w),

@@ -1,12 +1,14 @@
-//! The ledger: what happened to every record, written by the model as it happens.
+//! The ledger: what happened to every record, built from facts alone.
 //!
-//! The model reports facts (sent, appended, acknowledged, processed, committed);
-//! the checkers derive every count from these facts alone.
+//! The model emits facts (sent, appended, acknowledged, processed, committed)
+//! through `World::emit`; [`Ledger::observe`] folds them in here, and the
+//! checkers derive every count from this and the observed final state. The
+//! model never reads it: a model bug shows in the counts instead of moving
+//! them in step.
 
 use crate::kernel::time::Instant;
-
-/// Index of a record in the ledger, in the order the application called send().
-pub type RecordId = u32;
+use crate::oracle::fact::Fact;
+pub use crate::oracle::fact::RecordId;
 
 /// No key: the record was sent with a null key.
 pub const NULL_KEY: u32 = u32::MAX;
@@ -64,15 +66,12 @@ pub struct GroupLedger {
     pub duplicates: u64,
     pub reordered: u64,
     pub delivered: u64,
-    pub commits: u64,
     pub commits_failed: u64,
     /// Records whose first effect came after a later record's of the same
     /// producer and key, with that later record (for `explain`).
     pub inversions: Vec<(RecordId, RecordId)>,
     /// Member-time spent with every partition revoked for an eager rebalance (µs).
     pub stop_the_world_us: u64,
-    /// The group's windowed aggregation over its sink (`aggregate:`).
-    pub aggregate: Option<crate::model::aggregate::Aggregator>,
 }
 
 /// A group's assignment after a completed rebalance.
@@ -85,30 +84,35 @@ pub struct AssignmentRecord {
     pub members: Vec<(u32, Vec<u32>)>,
 }
 
-/// Everything the oracle knows, in arrays indexed by small ids.
+/// Everything the oracle knows, in arrays indexed by small ids. Built only by
+/// [`Ledger::observe`] from facts; read only inside the oracle.
 #[derive(Debug, Default)]
 pub struct Ledger {
-    pub records: Vec<RecordLife>,
-    pub groups: Vec<GroupLedger>,
+    pub(in crate::oracle) records: Vec<RecordLife>,
+    pub(in crate::oracle) groups: Vec<GroupLedger>,
     /// Keys per producer instance (for the order table), and each group's producers.
     key_slots: Vec<u32>,
     key_base: Vec<u32>,
-    pub assignments: Vec<AssignmentRecord>,
-    pub rebalances: u64,
+    pub(in crate::oracle) assignments: Vec<AssignmentRecord>,
+    pub(in crate::oracle) rebalances: u64,
     /// Cumulative counts over time are sampled from here.
-    pub acked: u64,
-    pub failed: u64,
-    pub written: u64,
+    pub(in crate::oracle) acked: u64,
+    pub(in crate::oracle) failed: u64,
+    pub(in crate::oracle) written: u64,
     /// Kinesis requests refused by a shard's limits (writes and reads).
-    pub throttled: u64,
+    pub(in crate::oracle) throttled: u64,
     /// Transactions that committed / aborted (producers' and consumers').
-    pub transactions_committed: u64,
-    pub transactions_aborted: u64,
+    pub(in crate::oracle) transactions_committed: u64,
+    pub(in crate::oracle) transactions_aborted: u64,
+    /// Events that reached an aggregation behind its watermark.
+    pub(in crate::oracle) late_events: u64,
+    /// Per global partition: the transaction markers written to it.
+    pub(in crate::oracle) markers: Vec<crate::oracle::aborted::PartitionMarkers>,
 }
 
 impl Ledger {
     /// `keys_per_producer[i]`: key cardinality of producer instance i; `groups`: group count.
-    pub fn new(keys_per_producer: &[u32], groups: usize) -> Ledger {
+    pub(in crate::oracle) fn new(keys_per_producer: &[u32], groups: usize) -> Ledger {
         let mut key_base = Vec::with_capacity(keys_per_producer.len());
         let mut total = 0u32;
         for &k in keys_per_producer {
@@ -125,11 +129,53 @@ impl Ledger {
         Ledger { groups, key_slots: keys_per_producer.to_vec(), key_base, ..Default::default() }
     }
 
+    /// Takes in one fact. The only way anything enters the ledger.
+    pub(in crate::oracle) fn observe(&mut self, at: Instant, fact: &Fact) {
+        match *fact {
+            Fact::Send { record, producer, partition, key, send_seq, event_us, producer_inc } => {
+                let r = self.send_from(producer, producer_inc, key, partition, send_seq, at);
+                assert_eq!(r, record, "record ids follow send order");
+                self.records[r as usize].event_us = event_us;
+            }
+            Fact::Sequenced { record, seq, producer_gen } => {
+                let rec = &mut self.records[record as usize];
+                rec.seq = seq;
+                rec.producer_inc = producer_gen;
+            }
+            Fact::Append { record, .. } => self.append(record),
+            Fact::Ack { record, .. } => self.ack(record, at),
+            Fact::Fail { record, .. } => self.fail(record, at),
+            Fact::Throttled => self.throttled += 1,
+            Fact::Process { record, group, effect, .. } => {
+                self.processed(group, record, effect, at);
+            }
+            Fact::Effect { record, group, .. } => self.effect(group, record, at),
+            Fact::Late { .. } => self.late_events += 1,
+            Fact::CommitFailed { group, .. } => self.groups[group as usize].commits_failed += 1,
+            Fact::StoppedTheWorld { group, us } => self.groups[group as usize].stop_the_world_us += us,
+            Fact::Rebalance { group, generation, ref members } => {
+                let members = members.clone();
+                self.assignments.push(AssignmentRecord { at, group, generation, members });
+                self.rebalances += 1;
+            }
+            Fact::Marker { partition, offset, commit, txn } => {
+                if self.markers.len() <= partition as usize {
+                    self.markers.resize_with(partition as usize + 1, Default::default);
+                }
+                self.markers[partition as usize].note(offset, txn, commit);
+            }
+            Fact::TxnEnd { commit: true, .. } => self.transactions_committed += 1,
+            Fact::TxnEnd { commit: false, .. } => self.transactions_aborted += 1,
+            _ => {}
+        }
+    }
+
+    #[cfg(test)]
     pub fn send(&mut self, producer: u32, key: u32, partition: u32, send_seq: u64, at: Instant) -> RecordId {
         self.send_from(producer, 0, key, partition, send_seq, at)
     }
 
-    pub fn send_from(
+    fn send_from(
         &mut self,
         producer: u32,
         producer_inc: u32,
@@ -139,7 +185,7 @@ impl Ledger {
         at: Instant,
     ) -> RecordId {
         let id = self.records.len();
-        assert!(id < u32::MAX as usize, "more than 4e9 records in one run");
+        assert!(id < crate::model::broker::CONTROL as usize, "record ids must stay below the control-marker bit");
         self.records.push(RecordLife {
             producer,
             key,
@@ -157,11 +203,11 @@ impl Ledger {
     }
 
     /// A (producer, key) pair's index among every producer's keys.
-    pub fn key_slot(&self, producer: u32, key: u32) -> u32 {
+    pub(in crate::oracle) fn key_slot(&self, producer: u32, key: u32) -> u32 {
         self.key_base[producer as usize] + key
     }
 
-    pub fn ack(&mut self, r: RecordId, at: Instant) {
+    fn ack(&mut self, r: RecordId, at: Instant) {
         let rec = &mut self.records[r as usize];
         if rec.acked_us == NEVER {
             rec.acked_us = at.us();
@@ -169,79 +215,75 @@ impl Ledger {
         }
     }
 
-    pub fn fail(&mut self, r: RecordId, at: Instant) {
+    fn fail(&mut self, r: RecordId, at: Instant) {
         let rec = &mut self.records[r as usize];
         debug_assert!(rec.failed_us == NEVER, "a record fails once");
         rec.failed_us = at.us();
         self.failed += 1;
     }
 
-    pub fn append(&mut self, r: RecordId) {
+    fn append(&mut self, r: RecordId) {
         self.records[r as usize].written += 1;
         self.written += 1;
     }
 
     /// A consumer of `group` finished processing `r`; `effect` says whether the sink
     /// took it as a new effect (a plain sink always does, an idempotent one only once).
-    /// Returns true when this was a redelivery.
-    pub fn processed(&mut self, group: u32, r: RecordId, effect: bool, at: Instant) -> bool {
+    fn processed(&mut self, group: u32, r: RecordId, effect: bool, at: Instant) {
         let g = &mut self.groups[group as usize];
         if g.deliveries.len() <= r as usize {
             g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
         }
         let d = &mut g.deliveries[r as usize];
         d.processed += 1;
-        let redelivery = d.processed > 1;
-        if redelivery {
+        if d.processed > 1 {
             g.redelivered += 1;
         }
         if effect {
             self.effect(group, r, at);
         }
-        redelivery
     }
 
     /// `r` has an effect on `group`'s sink (for a transactional sink, when the
     /// sink transaction holding it commits, not when it was processed).
-    pub fn effect(&mut self, group: u32, r: RecordId, at: Instant) {
+    fn effect(&mut self, group: u32, r: RecordId, at: Instant) {
         let g = &mut self.groups[group as usize];
         if g.deliveries.len() <= r as usize {
             g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
         }
         let d = &mut g.deliveries[r as usize];
-        if let Some(agg) = g.aggregate.as_mut() {
-            // The aggregation sees every effect, a duplicate as much as the first.
-            let rec = &self.records[r as usize];
-            let key = if rec.key == NULL_KEY { u32::MAX } else { self.key_base[rec.producer as usize] + rec.key };
-            agg.observe(r, rec.event_us, key, at.us());
+        d.effects += 1;
+        if d.effects > 1 {
+            g.duplicates += 1;
+            return;
         }
-        {
-            d.effects += 1;
-            if d.effects == 1 {
-                d.first_effect_us = at.us();
-                g.delivered += 1;
-                let rec = &self.records[r as usize];
-                if rec.key != NULL_KEY {
-                    let slot = (self.key_base[rec.producer as usize] + rec.key) as usize;
-                    debug_assert!(rec.key < self.key_slots[rec.producer as usize]);
-                    let seen = &mut g.max_seq_seen[slot];
-                    // send_seq + 1 so that 0 means "nothing seen yet".
-                    if rec.send_seq + 1 < *seen {
-                        g.reordered += 1;
-                        g.inversions.push((r, g.max_seen_record[slot]));
-                    } else {
-                        *seen = rec.send_seq + 1;
-                        g.max_seen_record[slot] = r;
-                    }
-                }
+        d.first_effect_us = at.us();
+        g.delivered += 1;
+        let rec = &self.records[r as usize];
+        if rec.key != NULL_KEY {
+            let slot = (self.key_base[rec.producer as usize] + rec.key) as usize;
+            debug_assert!(rec.key < self.key_slots[rec.producer as usize]);
+            let seen = &mut g.max_seq_seen[slot];
+            // send_seq + 1 so that 0 means "nothing seen yet".
+            if rec.send_seq + 1 < *seen {
+                g.reordered += 1;
+                g.inversions.push((r, g.max_seen_record[slot]));
             } else {
-                g.duplicates += 1;
+                *seen = rec.send_seq + 1;
+                g.max_seen_record[slot] = r;
             }
         }
     }
 
+    /// Effects `r` had on `group`'s sink so far (for tests and reports;
+    /// the model keeps its own memory of what its sinks applied).
     pub fn effects_of(&self, group: u32, r: RecordId) -> u32 {
         self.groups[group as usize].deliveries.get(r as usize).map_or(0, |d| d.effects)
+    }
+
+    /// Totals over every group: (delivered, duplicates, redelivered), for the time series.
+    pub(in crate::oracle) fn delivery_totals(&self) -> (u64, u64, u64) {
+        self.groups.iter().fold((0, 0, 0), |(d, u, r), g| (d + g.delivered, u + g.duplicates, r + g.redelivered))
     }
 }
 
@@ -253,8 +295,9 @@ mod tests {
     fn plain_sink_counts_duplicates_and_redeliveries() {
         let mut l = Ledger::new(&[10], 1);
         let r = l.send(0, 3, 0, 0, Instant(0));
-        assert!(!l.processed(0, r, true, Instant(5)));
-        assert!(l.processed(0, r, true, Instant(9)));
+        l.processed(0, r, true, Instant(5));
+        assert_eq!(l.groups[0].redelivered, 0);
+        l.processed(0, r, true, Instant(9));
         let g = &l.groups[0];
         assert_eq!((g.delivered, g.redelivered, g.duplicates), (1, 1, 1));
         assert_eq!(g.deliveries[r as usize].first_effect_us, 5);

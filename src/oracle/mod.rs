@@ -1,10 +1,46 @@
-//! The oracle: the ledger of every record's life, the trace, and the checkers
-//! that turn them into counts.
+//! The oracle: the facts the model emits, the ledger built from them, the
+//! trace, and the checkers that turn them into counts.
+//!
+//! The model holds an [`Oracle`] only to hand it facts. Nothing in it is
+//! readable from the model: the ledger's fields are private to this module,
+//! so the compiler keeps the rule "the model never reads the oracle".
 
+pub mod aborted;
 pub mod checkers;
 pub mod explain;
+pub mod fact;
 pub mod ledger;
 pub mod metrics;
 pub mod minimize;
+pub mod sampler;
 pub mod series;
 pub mod trace;
+
+use crate::kernel::time::Instant;
+use fact::Fact;
+use ledger::Ledger;
+use trace::Trace;
+
+/// What the run tells the outside: the trace (for `trace_hash`, `--trace`
+/// and `explain`) and the ledger (for the checkers).
+#[derive(Debug, Default)]
+pub struct Oracle {
+    pub ledger: Ledger,
+    pub trace: Trace,
+}
+
+impl Oracle {
+    /// `keys_per_producer[i]`: key cardinality of producer instance i; `groups`: group count.
+    pub fn new(keys_per_producer: &[u32], groups: usize) -> Oracle {
+        Oracle { ledger: Ledger::new(keys_per_producer, groups), trace: Trace::default() }
+    }
+
+    /// Takes in one fact: the only way anything reaches the trace or the ledger.
+    #[inline]
+    pub fn emit(&mut self, at: Instant, fact: Fact) {
+        if let Some((step, values)) = fact.encode() {
+            self.trace.note(at, step, values);
+        }
+        self.ledger.observe(at, &fact);
+    }
+}

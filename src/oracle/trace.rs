@@ -47,75 +47,7 @@ pub mod trigger {
     pub const EXPIRED: u64 = 3;
 }
 
-/// Why a produce attempt failed (`retry` and `fail` steps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum SendError {
-    NotLeader = 1,
-    NotEnoughReplicas = 2,
-    /// The connection broke: the broker died, or the network lost a message.
-    Disconnected = 3,
-    OutOfOrderSequence = 4,
-    ProducerFenced = 5,
-    Throttled = 6,
-    /// No answer within `request.timeout.ms`.
-    RequestTimeout = 7,
-    /// send() blocked on a full `buffer.memory` for `max.block.ms`.
-    BufferFull = 8,
-    /// `delivery.timeout.ms` passed before an acknowledgement.
-    DeliveryTimeout = 9,
-    /// Its transaction aborted: the record goes again in the next one.
-    TxnAborted = 10,
-}
-
-impl SendError {
-    pub const ALL: [SendError; 10] = [
-        SendError::NotLeader,
-        SendError::NotEnoughReplicas,
-        SendError::Disconnected,
-        SendError::OutOfOrderSequence,
-        SendError::ProducerFenced,
-        SendError::Throttled,
-        SendError::RequestTimeout,
-        SendError::BufferFull,
-        SendError::DeliveryTimeout,
-        SendError::TxnAborted,
-    ];
-
-    pub fn from_code(code: u64) -> Option<SendError> {
-        SendError::ALL.iter().copied().find(|e| *e as u64 == code)
-    }
-
-    /// How a person would say it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            SendError::NotLeader => "NotLeader (leadership moved)",
-            SendError::NotEnoughReplicas => "NotEnoughReplicas (ISR below min.insync.replicas)",
-            SendError::Disconnected => "a broken connection",
-            SendError::OutOfOrderSequence => "OutOfOrderSequence",
-            SendError::ProducerFenced => "ProducerFenced",
-            SendError::Throttled => "throttling (the shard's write limit)",
-            SendError::RequestTimeout => "a request timeout (request.timeout.ms)",
-            SendError::BufferFull => "a full buffer (max.block.ms)",
-            SendError::DeliveryTimeout => "delivery.timeout.ms running out",
-            SendError::TxnAborted => "its transaction aborting",
-        }
-    }
-}
-
-impl From<crate::world::event::ProduceError> for SendError {
-    fn from(e: crate::world::event::ProduceError) -> SendError {
-        use crate::world::event::ProduceError as P;
-        match e {
-            P::NotLeader => SendError::NotLeader,
-            P::NotEnoughReplicas => SendError::NotEnoughReplicas,
-            P::Disconnected => SendError::Disconnected,
-            P::OutOfOrderSequence => SendError::OutOfOrderSequence,
-            P::ProducerFenced => SendError::ProducerFenced,
-            P::Throttled => SendError::Throttled,
-        }
-    }
-}
+pub use crate::oracle::fact::SendError;
 
 /// A step kind. The values each carries are named by [`Step::fields`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -356,7 +288,7 @@ impl Trace {
 
     /// Records one step: `values` are the kind's four fields, in order.
     #[inline]
-    pub fn note(&mut self, at: Instant, step: Step, values: [u64; 4]) {
+    pub(in crate::oracle) fn note(&mut self, at: Instant, step: Step, values: [u64; 4]) {
         if self.out.is_some() {
             self.write_step(at, step, values);
         }

@@ -16,9 +16,11 @@ use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::network::Network;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
+use crate::model::record::Payloads;
 use crate::model::txn::{Marker, Txn};
-use crate::oracle::ledger::Ledger;
-use crate::oracle::trace::{entity, Step, Trace};
+use crate::oracle::fact::{Entity, Fact};
+pub use crate::oracle::sampler::{LagSample, Sample};
+use crate::oracle::Oracle;
 use crate::scenario::{FaultAction, Scenario, Target};
 pub use event::{Event, Msg, Node};
 
@@ -32,30 +34,6 @@ pub enum RunError {
     EventLimit { events: u64, limit: u64, at: Instant },
     #[error("stopped at virtual time {at}: more than {what} events pending at once")]
     QueueFull { what: &'static str, at: Instant },
-}
-
-/// One sample of the time series.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sample {
-    pub at: Instant,
-    /// Lag of every group's partitions, summed.
-    pub lag: u64,
-    pub delivered: u64,
-    pub duplicates: u64,
-    pub redelivered: u64,
-}
-
-/// One partition's lag in one sample, and the member that owned it then.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LagSample {
-    pub at: Instant,
-    pub group: u32,
-    /// Partition within the group's topic.
-    pub partition: u32,
-    /// Consumer instance that held the partition (none during a rebalance or
-    /// while unassigned).
-    pub member: Option<u32>,
-    pub lag: u64,
 }
 
 /// A topic at run time: where its partitions sit in the global partition vector.
@@ -87,8 +65,13 @@ pub struct World {
     /// Offsets carried by in-flight commits, by slot; reused.
     pub(crate) commit_slots: Vec<Vec<(u32, u64)>>,
     pub(crate) free_commit_slots: Vec<u32>,
-    pub ledger: Ledger,
-    pub trace: Trace,
+    /// Every record's content, by record id (the model's own copy of the bytes).
+    pub(crate) payloads: Payloads,
+    /// Per producer instance: where its keys start among every producer's
+    /// (the aggregation's key space).
+    pub(crate) key_base: Vec<u32>,
+    /// The oracle's side: the model only hands it facts (`oracle.emit`).
+    pub oracle: Oracle,
     pub samples: Vec<Sample>,
     /// Per sample, every group partition's lag and owner.
     pub lag_samples: Vec<LagSample>,
@@ -210,10 +193,15 @@ impl World {
         }
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
-        let mut ledger = Ledger::new(&keys_per_producer, groups.len());
-        for (gi, spec) in scenario.consumers.iter().enumerate() {
-            ledger.groups[gi].aggregate = spec.aggregate.map(crate::model::aggregate::Aggregator::new);
-        }
+        let oracle = Oracle::new(&keys_per_producer, groups.len());
+        let key_base = keys_per_producer
+            .iter()
+            .scan(0u32, |next, &k| {
+                let base = *next;
+                *next += k.max(1);
+                Some(base)
+            })
+            .collect();
         let lag_min =
             scenario.topics.iter().map(|t| t.config.replica_lag_time_max).min().unwrap_or(Duration::from_ms(30_000));
         World {
@@ -232,8 +220,9 @@ impl World {
             markers: Vec::new(),
             commit_slots: Vec::new(),
             free_commit_slots: Vec::new(),
-            ledger,
-            trace: Trace::default(),
+            payloads: Payloads::default(),
+            key_base,
+            oracle,
             samples: Vec::new(),
             lag_samples: Vec::new(),
             max_lag: 0,
@@ -340,7 +329,7 @@ impl World {
         self.sample();
         // The stream ends: aggregations fire every window still open.
         let end = self.end_time().us();
-        for g in self.ledger.groups.iter_mut() {
+        for g in self.groups.iter_mut() {
             if let Some(agg) = g.aggregate.as_mut() {
                 agg.finish(end);
             }
@@ -622,17 +611,16 @@ impl World {
             }
             FaultAction::Crash(t) => self.crash(t),
             FaultAction::Restart(t) => {
-                let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Restart, [kind, idx, 0, 0]);
+                let idx = self.target_index(t);
+                self.oracle.emit(self.now, Fact::Restart(self.target_entity(t)));
                 match t {
                     Target::Broker(b) => self.restart_broker(b),
-                    Target::Producer(..) => self.restart_producer(idx as u32),
-                    Target::Consumer(..) => self.restart_consumer(idx as u32),
+                    Target::Producer(..) => self.restart_producer(idx),
+                    Target::Consumer(..) => self.restart_consumer(idx),
                 }
             }
             FaultAction::Pause(t, d) => {
-                let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Pause, [kind, idx, d.us(), 0]);
+                self.oracle.emit(self.now, Fact::Pause { entity: self.target_entity(t), us: d.us() });
                 let i = self.node_index(self.target_node(t));
                 self.paused_until[i] = self.paused_until[i].max(self.now.add(d));
                 if let Target::Broker(b) = t {
@@ -640,20 +628,18 @@ impl World {
                 }
             }
             FaultAction::Start(t) => {
-                let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Start, [kind, idx, 0, 0]);
-                self.start_stopped_consumer(idx as u32);
+                self.oracle.emit(self.now, Fact::Start(self.target_entity(t)));
+                self.start_stopped_consumer(self.target_index(t));
             }
             FaultAction::Stop(t) => {
-                let (kind, idx) = self.target_code(t);
-                self.trace.note(self.now, Step::Stop, [kind, idx, 0, 0]);
-                self.stop_consumer(idx as u32);
+                self.oracle.emit(self.now, Fact::Stop(self.target_entity(t)));
+                self.stop_consumer(self.target_index(t));
             }
             FaultAction::Scale(..) => unreachable!("the loader turns scale into starts and stops"),
             FaultAction::Partition(targets, d) => {
                 let until = self.now.add(d);
                 let nodes: Vec<usize> = targets.iter().map(|&t| self.node_index(self.target_node(t))).collect();
-                self.trace.note(self.now, Step::Partition, [nodes.len() as u64, d.us(), 0, 0]);
+                self.oracle.emit(self.now, Fact::NetworkPartition { entities: nodes.len() as u64, us: d.us() });
                 for i in 0..nodes.len() {
                     for j in i + 1..nodes.len() {
                         self.cuts.push((nodes[i], nodes[j], until));
@@ -710,73 +696,43 @@ impl World {
     }
 
     fn crash(&mut self, t: Target) {
-        let (kind, idx) = self.target_code(t);
-        self.trace.note(self.now, Step::Crash, [kind, idx, 0, 0]);
+        let idx = self.target_index(t);
+        self.oracle.emit(self.now, Fact::Crash(self.target_entity(t)));
         // A crash ends a pause: the frozen process is simply gone.
         let i = self.node_index(self.target_node(t));
         self.paused_until[i] = self.now;
         match t {
             Target::Broker(b) => self.crash_broker(b),
-            Target::Producer(..) => self.crash_producer(idx as u32),
-            Target::Consumer(..) => self.crash_consumer(idx as u32),
+            Target::Producer(..) => self.crash_producer(idx),
+            Target::Consumer(..) => self.crash_consumer(idx),
         }
     }
 
     fn target_node(&self, t: Target) -> Node {
-        let (_, idx) = self.target_code(t);
-        match t {
-            Target::Broker(b) => Node::Broker(b),
-            Target::Producer(..) => Node::Producer(idx as u32),
-            Target::Consumer(..) => Node::Consumer(idx as u32),
+        match self.target_entity(t) {
+            Entity::Broker(b) => Node::Broker(b),
+            Entity::Producer(p) => Node::Producer(p),
+            Entity::Consumer(c) => Node::Consumer(c),
         }
     }
 
-    /// (entity kind, global index) of a fault target.
-    fn target_code(&self, t: Target) -> (u64, u64) {
+    /// The process a fault target names, by its global index.
+    fn target_entity(&self, t: Target) -> Entity {
         match t {
-            Target::Broker(b) => (entity::BROKER, b as u64),
+            Target::Broker(b) => Entity::Broker(b),
             Target::Producer(s, i) => {
-                let idx =
-                    self.producers.iter().position(|p| p.spec == s as u32).expect("producer spec exists") + i as usize;
-                (entity::PRODUCER, idx as u64)
+                let first = self.producers.iter().position(|p| p.spec == s as u32).expect("producer spec exists");
+                Entity::Producer(first as u32 + i)
             }
-            Target::Consumer(s, i) => (entity::CONSUMER, (self.groups[s].first_consumer + i) as u64),
+            Target::Consumer(s, i) => Entity::Consumer(self.groups[s].first_consumer + i),
         }
     }
 
-    /// Samples lag and cumulative counts; lag is the high watermark minus the
-    /// committed offset, summed over every group's partitions.
-    pub(crate) fn sample(&mut self) {
-        let mut lag = 0;
-        for g in &self.groups {
-            lag += self.group_lag(g);
+    /// A fault target's index among the processes of its kind.
+    fn target_index(&self, t: Target) -> u32 {
+        match self.target_entity(t) {
+            Entity::Broker(i) | Entity::Producer(i) | Entity::Consumer(i) => i,
         }
-        self.max_lag = self.max_lag.max(lag);
-        let (mut delivered, mut duplicates, mut redelivered) = (0, 0, 0);
-        for g in &self.ledger.groups {
-            delivered += g.delivered;
-            duplicates += g.duplicates;
-            redelivered += g.redelivered;
-        }
-        if self.samples.last().is_some_and(|s| s.at == self.now) {
-            self.samples.pop();
-            let now = self.now;
-            while self.lag_samples.last().is_some_and(|s| s.at == now) {
-                self.lag_samples.pop();
-            }
-        }
-        for (gi, g) in self.groups.iter().enumerate() {
-            for p in 0..g.partitions {
-                let hw = self.partitions[(g.first_partition + p) as usize].high_watermark();
-                let lag = hw.saturating_sub(g.committed[p as usize].unwrap_or(0));
-                let member = (g.first_consumer..g.first_consumer + g.instances).find(|&c| {
-                    let cs = &self.consumers[c as usize];
-                    cs.up && cs.assigned.contains(&p)
-                });
-                self.lag_samples.push(LagSample { at: self.now, group: gi as u32, partition: p, member, lag });
-            }
-        }
-        self.samples.push(Sample { at: self.now, lag, delivered, duplicates, redelivered });
     }
 
     /// Quiet: no fault left to happen, every producer done with nothing in flight,

@@ -19,7 +19,7 @@ use crate::world::World;
 /// (`Anomaly::Duplicate`), or of every redelivery to it (`Anomaly::Redelivered`).
 pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, kind: Anomaly, out: &mut Vec<Story>) {
     debug_assert!(matches!(kind, Anomaly::Duplicate | Anomaly::Redelivered));
-    let gl = &w.ledger.groups[group as usize];
+    let gl = &w.oracle.ledger.groups[group as usize];
     for (r, d) in gl.deliveries.iter().enumerate() {
         let times = if kind == Anomaly::Duplicate { d.effects } else { d.processed };
         if times < 2 {
@@ -52,7 +52,7 @@ fn story(
     e2: Found<'_>,
     k: usize,
 ) -> Story {
-    let g = w.ledger.records[r as usize].partition as u64;
+    let g = w.oracle.ledger.records[r as usize].partition as u64;
     let (o1, o2) = (effect_offset(ix, r, e1), effect_offset(ix, r, e2));
     let at = |o: Option<u64>| o.map_or(n.partition(g), |o| format!("{}@{o}", n.partition(g)));
     let c1 = n.consumer(e1.v(1));
@@ -112,7 +112,7 @@ fn two_copies(
     (o2, e2): (u64, u32),
     chain: &mut Vec<Link>,
 ) -> Cause {
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let g = rec.partition as u64;
     // The copy read: the last append at that offset before the read (a
     // failover can put the same record at the same offset twice).
@@ -211,7 +211,7 @@ fn processed_again(
     e2: Found<'_>,
     chain: &mut Vec<Link>,
 ) -> Cause {
-    let g = w.ledger.records[r as usize].partition;
+    let g = w.oracle.ledger.records[r as usize].partition;
     let (c1, c2) = (e1.v(1) as u32, e2.v(1) as u32);
     let position =
         |c: u32, before: u32| ix.consumer(c, Step::Position).before(before).rev().find(|f| f.v(1) == g as u64);

@@ -147,7 +147,7 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(w: &World, steps: &'a [Recorded]) -> Index<'a> {
-        let records = w.ledger.records.len();
+        let records = w.oracle.ledger.records.len();
         let by_record = Rows::build(records, steps, |s| match s.kind {
             Step::Send
             | Step::Append
@@ -262,20 +262,20 @@ pub struct Names<'w> {
 impl Names<'_> {
     /// `web-0#4711 (key-17)`: the producer instance, the record's place in its send order, its key.
     pub fn record(&self, r: u32) -> String {
-        let rec = &self.w.ledger.records[r as usize];
+        let rec = &self.w.oracle.ledger.records[r as usize];
         let key = if rec.key == NULL_KEY { "null key".to_string() } else { format!("key-{}", rec.key) };
         format!("{} ({key})", self.record_short(r))
     }
 
     /// `web-0#4711`.
     pub fn record_short(&self, r: u32) -> String {
-        let rec = &self.w.ledger.records[r as usize];
+        let rec = &self.w.oracle.ledger.records[r as usize];
         format!("{}#{}", self.producer(rec.producer), rec.send_seq)
     }
     /// The record named `web-0#4711` (or by its trace id, `4711`); an error
     /// says what names exist.
     pub fn find(&self, name: &str) -> Result<u32, String> {
-        let records = &self.w.ledger.records;
+        let records = &self.w.oracle.ledger.records;
         if let Ok(id) = name.parse::<u32>() {
             return match records.get(id as usize) {
                 Some(_) => Ok(id),

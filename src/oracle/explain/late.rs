@@ -13,7 +13,7 @@ use crate::world::World;
 
 pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateArrival, bound_us: u64) -> Story {
     let r = late.record;
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let pr = &w.producers[rec.producer as usize];
     let (e, s) = (rec.event_us, rec.sent_us);
     let behind = late.watermark.saturating_sub(e);
@@ -50,7 +50,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
         }
         None => {
             // Sent on time: the watermark came from an event ahead of it.
-            let setter = &w.ledger.records[late.setter as usize];
+            let setter = &w.oracle.ledger.records[late.setter as usize];
             let ahead = w.producers[setter.producer as usize].event_time.skew_us < 0;
             match (setter.partition == rec.partition, ahead) {
                 (_, true) => (Cause::ClockAhead { producer: setter.producer }, String::new()),
@@ -91,7 +91,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
     }
     let setter = ix.record(late.setter).find(|f| is_effect(w, f, group) && f.t() <= late.at_us);
     if let Some(f) = setter {
-        let srec = &w.ledger.records[late.setter as usize];
+        let srec = &w.oracle.ledger.records[late.setter as usize];
         chain.push(link(
             f,
             format!(

@@ -20,7 +20,7 @@ use crate::scenario::{Acks, CommitMode};
 use crate::world::World;
 
 pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32) -> Story {
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let mut chain = Vec::new();
     if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
         chain.push(link(send, format!("{} handed it to send()", n.producer(rec.producer))));
@@ -51,7 +51,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32) -> St
 
 /// No log ever had it: the producer died with it in its buffer or on the wire.
 fn never_written(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, chain: &mut Vec<Link>) -> Cause {
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let p = rec.producer;
     for f in ix.record(r).filter(|f| f.s.kind == Step::Retry) {
         chain.push(retry_link(n, p, f));
@@ -70,7 +70,7 @@ fn retry_link(n: &Names<'_>, p: u32, f: Found<'_>) -> Link {
 
 /// It was appended (`a`) but the leader's log no longer holds it.
 fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let (g, o, leader) = (a.v(1) as u32, a.v(2), a.v(3));
     let part = n.partition(g as u64);
     let leader_epoch = ix.partition(g, Step::Elect).before(a.id).next_back().map_or(0, |e| e.v(2));
@@ -252,7 +252,7 @@ fn behind_the_group(
     let (g, o) = (a.v(1) as u32, a.v(2));
     let part = n.partition(g as u64);
     chain.push(link(a, format!("appended to {part}@{o} by {}", n.broker(a.v(3)))));
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let read_committed = w.consumers[w.groups[group as usize].first_consumer as usize].read_committed;
     if let (Some(txn), true) = (w.producers[rec.producer as usize].txn, read_committed) {
         let abort = ix.partition(g, Step::Marker).after(a.id).find(|f| f.v(3) == txn as u64 && f.v(1) > o);

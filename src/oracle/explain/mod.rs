@@ -538,7 +538,7 @@ pub(super) fn effect_offset(ix: &Index<'_>, r: u32, f: Found<'_>) -> Option<u64>
 /// record (per group, as `lost` counts them), each duplicate effect, each
 /// reordering, each late event, and each redelivery.
 pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
-    let steps = w.trace.kept.as_deref().unwrap_or(&[]);
+    let steps = w.oracle.trace.kept.as_deref().unwrap_or(&[]);
     let ix = Index::new(w, steps);
     let n = Names { w };
     let mut stories = Vec::new();
@@ -548,13 +548,13 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     for g in 0..w.groups.len() as u32 {
         duplicate::stories(w, &ix, &n, g, Anomaly::Duplicate, &mut stories);
     }
-    for (g, gl) in w.ledger.groups.iter().enumerate() {
+    for (g, gl) in w.oracle.ledger.groups.iter().enumerate() {
         for &(r, later) in &gl.inversions {
             stories.push(reordered::story(w, &ix, &n, g as u32, r, later));
         }
     }
-    for (g, gl) in w.ledger.groups.iter().enumerate() {
-        if let Some(agg) = gl.aggregate.as_ref() {
+    for (g, grp) in w.groups.iter().enumerate() {
+        if let Some(agg) = grp.aggregate.as_ref() {
             for l in &agg.late {
                 stories.push(late::story(w, &ix, &n, g as u32, l, agg.spec.watermark_delay.us()));
             }

@@ -13,7 +13,7 @@ use crate::oracle::trace::Step;
 use crate::world::World;
 
 pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later: u32) -> Story {
-    let rec = &w.ledger.records[r as usize];
+    let rec = &w.oracle.ledger.records[r as usize];
     let g = rec.partition as u64;
     let part = n.partition(g);
     let p = rec.producer;
@@ -111,7 +111,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later
 /// When the later record's batch was re-queued after this one's, say so.
 fn requeued_ahead(w: &World, ix: &Index<'_>, r: u32, later: u32, before: u32, chain: &mut Vec<super::Link>) {
     let last_retry = |x: u32| ix.record(x).rev().find(|f| f.s.kind == Step::Retry && f.id < before);
-    let idempotent = w.producers[w.ledger.records[r as usize].producer as usize].config.enable_idempotence;
+    let idempotent = w.producers[w.oracle.ledger.records[r as usize].producer as usize].config.enable_idempotence;
     if let (Some(mine), Some(theirs), false) = (last_retry(r), last_retry(later), idempotent) {
         if theirs.id > mine.id {
             chain.push(link(

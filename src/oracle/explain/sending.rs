@@ -19,7 +19,7 @@ pub fn resent(
     before: u32,
     chain: &mut Vec<Link>,
 ) -> Option<SendError> {
-    let rec = &n.w.ledger.records[r as usize];
+    let rec = &n.w.oracle.ledger.records[r as usize];
     let producer = n.producer(rec.producer);
     let mut retries = ix.record(r).after(after).before(before).filter(|f| f.s.kind == Step::Retry);
     let first = retries.next()?;

@@ -1,0 +1,62 @@
+//! The time series: the oracle looks at the world every `sample_interval`
+//! (lag, per partition with its owner) and at its own running totals.
+//! Observation only: the model's course never depends on a sample.
+
+use crate::kernel::time::Instant;
+use crate::world::World;
+
+/// One sample of the time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    pub at: Instant,
+    /// Lag of every group's partitions, summed.
+    pub lag: u64,
+    pub delivered: u64,
+    pub duplicates: u64,
+    pub redelivered: u64,
+}
+
+/// One partition's lag in one sample, and the member that owned it then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LagSample {
+    pub at: Instant,
+    pub group: u32,
+    /// Partition within the group's topic.
+    pub partition: u32,
+    /// Consumer instance that held the partition (none during a rebalance or
+    /// while unassigned).
+    pub member: Option<u32>,
+    pub lag: u64,
+}
+
+impl World {
+    /// Samples lag and cumulative counts; lag is the high watermark minus the
+    /// committed offset, summed over every group's partitions.
+    pub(crate) fn sample(&mut self) {
+        let mut lag = 0;
+        for g in &self.groups {
+            lag += self.group_lag(g);
+        }
+        self.max_lag = self.max_lag.max(lag);
+        let (delivered, duplicates, redelivered) = self.oracle.ledger.delivery_totals();
+        if self.samples.last().is_some_and(|s| s.at == self.now) {
+            self.samples.pop();
+            let now = self.now;
+            while self.lag_samples.last().is_some_and(|s| s.at == now) {
+                self.lag_samples.pop();
+            }
+        }
+        for (gi, g) in self.groups.iter().enumerate() {
+            for p in 0..g.partitions {
+                let hw = self.partitions[(g.first_partition + p) as usize].high_watermark();
+                let lag = hw.saturating_sub(g.committed[p as usize].unwrap_or(0));
+                let member = (g.first_consumer..g.first_consumer + g.instances).find(|&c| {
+                    let cs = &self.consumers[c as usize];
+                    cs.up && cs.assigned.contains(&p)
+                });
+                self.lag_samples.push(LagSample { at: self.now, group: gi as u32, partition: p, member, lag });
+            }
+        }
+        self.samples.push(Sample { at: self.now, lag, delivered, duplicates, redelivered });
+    }
+}
