@@ -12,6 +12,9 @@ use super::time::Instant;
 
 const SLOT_BITS: u32 = 24;
 const SEQ_BITS: u32 = 40;
+// The key is one u128: time in the high 64 bits, then seq, then slot.
+const _: () = assert!(64 + SEQ_BITS + SLOT_BITS == 128, "the queue key is exactly 128 bits");
+
 /// At most this many events may be pending at once (16,777,216).
 pub const MAX_PENDING: usize = 1 << SLOT_BITS;
 /// At most this many events may ever be scheduled in one run (about 1.1e12).

@@ -337,3 +337,8 @@ impl Msg {
         )
     }
 }
+
+// Events sit in the queue's slab by value: keep them small. A message that
+// grows past this belongs in a slab of its own (as batches and commit offsets do).
+const _: () = assert!(std::mem::size_of::<Msg>() <= 64, "Msg grew past 64 bytes");
+const _: () = assert!(std::mem::size_of::<Event>() <= 80, "Event grew past 80 bytes");

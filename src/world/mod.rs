@@ -7,6 +7,7 @@
 //! ledger and trace told of every step.
 
 pub mod event;
+pub mod invariants;
 
 use crate::kernel::queue::{EventQueue, QueueFull};
 use crate::kernel::rng::EntityRng;
@@ -89,6 +90,8 @@ pub struct World {
     pub(crate) cuts: Vec<(usize, usize, Instant)>,
     /// The scenario can drop messages, so requests need timeouts of their own.
     pub(crate) lossy: bool,
+    /// What the invariant checks saw at the last sample (debug builds).
+    invariants: invariants::Memory,
 }
 
 impl World {
@@ -236,6 +239,7 @@ impl World {
             cuts: Vec::new(),
             lossy: scenario.network.loss_ppm > 0
                 || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
+            invariants: invariants::Memory::default(),
             scenario,
         }
     }
@@ -437,6 +441,11 @@ impl World {
             Event::Fault(i) => self.on_fault(i as usize),
             Event::Sample => {
                 self.sample();
+                if cfg!(debug_assertions) {
+                    let mut memory = std::mem::take(&mut self.invariants);
+                    self.check_invariants(&mut memory);
+                    self.invariants = memory;
+                }
                 if self.is_quiet() {
                     self.end = Some(self.now);
                 } else {
