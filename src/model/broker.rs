@@ -809,7 +809,7 @@ impl World {
         rep.hw = rep.hw.max(leader_hw.min(rep.leo()));
         if to > from {
             let broker = rep.broker;
-            self.oracle.emit(self.now, Fact::Replicate { broker, partition: g, log_end: to });
+            self.oracle.emit(self.now, Fact::Replicate { broker, partition: g, log_end: to, source: src });
         }
         self.send_replica_fetch(g, r);
     }

@@ -331,9 +331,12 @@ impl World {
                 Some(o) => (Some(o), PositionSource::Committed),
                 None => (self.reset_offset(c, p as u32), PositionSource::Reset),
             };
-            if let Some(o) = pos {
-                let partition = self.groups[g].first_partition + p as u32;
-                self.oracle.emit(self.now, Fact::Position { consumer: c, partition, offset: o, source: from });
+            let partition = self.groups[g].first_partition + p as u32;
+            match pos {
+                Some(o) => {
+                    self.oracle.emit(self.now, Fact::Position { consumer: c, partition, offset: o, source: from })
+                }
+                None => self.oracle.emit(self.now, Fact::NoOffset { consumer: c, partition }),
             }
             let cs = &mut self.consumers[c as usize];
             cs.position[p] = pos;
@@ -663,9 +666,13 @@ impl World {
             }
             FetchError::OffsetOutOfRange => {
                 let pos = self.reset_offset(c, p as u32);
-                if let Some(o) = pos {
-                    let source = PositionSource::OutOfRange;
-                    self.oracle.emit(self.now, Fact::Position { consumer: c, partition: global, offset: o, source });
+                match pos {
+                    Some(o) => {
+                        let source = PositionSource::OutOfRange;
+                        self.oracle
+                            .emit(self.now, Fact::Position { consumer: c, partition: global, offset: o, source });
+                    }
+                    None => self.oracle.emit(self.now, Fact::NoOffset { consumer: c, partition: global }),
                 }
                 let cs = &mut self.consumers[c as usize];
                 cs.position[p] = pos;

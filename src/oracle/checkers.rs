@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::oracle::ledger::{NEVER, NULL_KEY};
 use crate::oracle::metrics::METRICS;
+use crate::oracle::outcome::{GroupState, LogState, LostCause};
 use crate::scenario::Expectation;
 use crate::world::World;
 
@@ -80,12 +81,30 @@ pub struct Summary {
     pub delivered: u64,
     pub lost: u64,
     pub lost_acked: u64,
-    /// Still in a partition log past the group's committed offset when the run
-    /// ended (neither delivered nor lost: a longer drain would deliver them).
+    /// Log side: still held by a live producer at the end (not loss).
+    pub unsent: u64,
+    /// Log side: acknowledged, absent from the final log (durability loss).
+    pub lost_writes: u64,
+    /// Log side: acknowledged, only on replicas of an offline partition.
+    pub unavailable: u64,
+    /// Log side: never acknowledged, gone with a crashed producer.
+    pub abandoned: u64,
+    /// Per group: in the final log below the committed offset, never processed
+    /// (consumer-side loss; part of `lost`).
+    pub skipped: u64,
+    /// Per group: in the leader's log at or past the committed offset (a
+    /// longer drain would deliver them).
     pub pending: u64,
     pub redelivered: u64,
     pub duplicates: u64,
     pub reordered: u64,
+    /// Jepsen's poll-skip: a consumer's next fetch of a partition started
+    /// past where its last one ended, with no seek, assignment or reset between.
+    pub poll_skips: u64,
+    /// Jepsen's nonmonotonic-poll: a fetch started before where the last one ended.
+    pub nonmonotonic_polls: u64,
+    /// A read_committed group processed a record of an aborted transaction.
+    pub aborted_reads: u64,
     /// Events that reached an aggregation behind its watermark.
     pub late_events: u64,
     pub windows: WindowsOut,
@@ -128,6 +147,14 @@ impl Summary {
             "delivered" => self.delivered as f64,
             "lost" => self.lost as f64,
             "lost_acked" => self.lost_acked as f64,
+            "unsent" => self.unsent as f64,
+            "lost_writes" => self.lost_writes as f64,
+            "unavailable" => self.unavailable as f64,
+            "abandoned" => self.abandoned as f64,
+            "skipped" => self.skipped as f64,
+            "poll_skips" => self.poll_skips as f64,
+            "nonmonotonic_polls" => self.nonmonotonic_polls as f64,
+            "aborted_reads" => self.aborted_reads as f64,
             "pending" => self.pending as f64,
             "redelivered" => self.redelivered as f64,
             "duplicates" => self.duplicates as f64,
@@ -162,18 +189,23 @@ impl Summary {
         Some(v)
     }
 
-    /// The headline counts in display order: producer and log side first, then
-    /// consumers and sink.
-    pub fn counts(&self) -> [(&'static str, u64); 14] {
+    /// The headline counts in display order: the producer and log side
+    /// (what happened to each record's write) first, then the consumer
+    /// groups (what they did with what the log held).
+    /// Then lag and rebalances.
+    pub fn counts(&self) -> [(&'static str, u64); 17] {
         [
             ("produced", self.produced),
             ("acked", self.acked),
             ("failed", self.failed),
+            ("unsent", self.unsent),
             ("written", self.written),
-            ("lost", self.lost),
-            ("lost_acked", self.lost_acked),
-            ("pending", self.pending),
+            ("lost_writes", self.lost_writes),
+            ("unavailable", self.unavailable),
             ("delivered", self.delivered),
+            ("pending", self.pending),
+            ("skipped", self.skipped),
+            ("lost", self.lost),
             ("redelivered", self.redelivered),
             ("duplicates", self.duplicates),
             ("reordered", self.reordered),
@@ -261,6 +293,45 @@ fn lag_growth_per_s(w: &World) -> f64 {
     (sxy / sxx * 1000.0).round() / 1000.0
 }
 
+/// Records by their log-side state.
+#[derive(Default)]
+struct LogCounts {
+    unsent: u64,
+    lost_writes: u64,
+    unavailable: u64,
+    abandoned: u64,
+}
+
+impl LogCounts {
+    fn of(states: &[LogState]) -> LogCounts {
+        let mut c = LogCounts::default();
+        for s in states {
+            match s {
+                LogState::Unsent => c.unsent += 1,
+                LogState::LostWrite => c.lost_writes += 1,
+                LogState::Unavailable => c.unavailable += 1,
+                LogState::Abandoned => c.abandoned += 1,
+                LogState::Stored | LogState::Failed => {}
+            }
+        }
+        c
+    }
+}
+
+/// Records by their state in each group, summed over groups.
+#[derive(Default)]
+struct GroupCounts {
+    delivered: u64,
+    pending: u64,
+    lost: u64,
+    lost_acked: u64,
+    skipped: u64,
+    redelivered: u64,
+    duplicates: u64,
+    reordered: u64,
+    commits_failed: u64,
+}
+
 /// Builds the summary of a finished run.
 pub fn summarize(w: &World) -> Summary {
     summarize_with_losses(w).0
@@ -268,83 +339,50 @@ pub fn summarize(w: &World) -> Summary {
 
 /// The summary, and the records counted as lost: (group, record), per group in send order.
 pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
+    if cfg!(debug_assertions) {
+        if let Some(m) = crate::oracle::shadow::mismatch(w) {
+            panic!("the model changed a log without a fact: {m}");
+        }
+    }
     let mut lost_sent = Vec::new();
     let sc = &w.scenario;
     let ledger = &w.oracle.ledger;
+    let observed = &w.oracle.observed;
     let produced = ledger.records.len() as u64;
-
-    // Which records each group can still reach: in the leader's log at or past
-    // the group's committed offset (not markers; under read_committed, not
-    // records of aborted transactions).
-    let mut delivered = 0;
-    let mut lost = 0;
-    let mut lost_acked = 0;
-    let mut pending = 0;
-    let mut redelivered = 0;
-    let mut duplicates = 0;
-    let mut reordered = 0;
-    let mut commits_failed = 0;
+    let outcomes = crate::oracle::outcome::outcomes(ledger, observed);
+    let log = LogCounts::of(&outcomes.log);
+    let mut c = GroupCounts::default();
     let mut latencies = Vec::new();
-    let mut reachable = vec![false; ledger.records.len()];
-    // Records still waiting in a blocked send() would go out with more time.
-    let waiting: Vec<u32> = w.producers.iter().filter(|p| p.up).flat_map(|p| p.blocked.iter().copied()).collect();
-    for (gi, g) in w.groups.iter().enumerate() {
+    for (gi, states) in outcomes.group.iter().enumerate() {
         let gl = &ledger.groups[gi];
-        reachable.iter_mut().for_each(|x| *x = false);
-        for &r in &waiting {
-            reachable[r as usize] = true;
-        }
-        for p in 0..g.partitions {
-            let part = &w.partitions[(g.first_partition + p) as usize];
-            let from = g.committed[p as usize].unwrap_or(0);
-            let log = match part.leader {
-                Some(l) => &part.replicas[l].log,
-                None => continue,
-            };
-            let read_committed = w.consumers[g.first_consumer as usize].read_committed;
-            let none = crate::oracle::aborted::PartitionMarkers::default();
-            let markers = ledger.markers.get((g.first_partition + p) as usize).unwrap_or(&none);
-            for (o, e) in log.iter().enumerate().skip(from as usize) {
-                if e.is_control() {
-                    continue;
+        for (r, state) in states.iter().enumerate() {
+            let Some(state) = state else { continue };
+            let rec = &ledger.records[r];
+            match state {
+                GroupState::Delivered => {
+                    c.delivered += 1;
+                    latencies.push(gl.deliveries[r].first_effect_us - rec.sent_us);
                 }
-                // The record's transactional id, from the producer's config.
-                let txn = w.producers[ledger.records[e.record as usize].producer as usize].txn;
-                if let (true, Some(t)) = (read_committed, txn) {
-                    if markers.aborted(log, o as u64, t) {
-                        continue;
+                GroupState::Pending => c.pending += 1,
+                GroupState::Failed | GroupState::Unsent | GroupState::Unavailable => {}
+                GroupState::Lost(cause) => {
+                    c.lost += 1;
+                    lost_sent.push((gi as u32, r as u32));
+                    if rec.acked_us != NEVER {
+                        c.lost_acked += 1;
+                    }
+                    if matches!(cause, LostCause::Skipped | LostCause::NoOffset) {
+                        c.skipped += 1;
                     }
                 }
-                reachable[e.record as usize] = true;
             }
         }
-        let topic_first = g.first_partition;
-        let topic_end = g.first_partition + g.partitions;
-        for (r, rec) in ledger.records.iter().enumerate() {
-            if rec.partition < topic_first || rec.partition >= topic_end {
-                continue;
-            }
-            let d = gl.deliveries.get(r).copied().unwrap_or_default();
-            if d.effects > 0 {
-                delivered += 1;
-                latencies.push(d.first_effect_us - rec.sent_us);
-            } else if rec.failed_us != NEVER {
-                // Reported to the application: not silent.
-            } else if reachable[r] {
-                pending += 1;
-            } else {
-                lost += 1;
-                lost_sent.push((gi as u32, r as u32));
-                if rec.acked_us != NEVER {
-                    lost_acked += 1;
-                }
-            }
-        }
-        redelivered += gl.redelivered;
-        duplicates += gl.duplicates;
-        reordered += gl.reordered;
-        commits_failed += gl.commits_failed;
+        c.redelivered += gl.redelivered;
+        c.duplicates += gl.duplicates;
+        c.reordered += gl.reordered;
+        c.commits_failed += gl.commits_failed;
     }
+    let aborted_reads = crate::oracle::outcome::aborted_reads(ledger, observed);
     latencies.sort_unstable();
     let latency_ms = Latency {
         p50: percentile_ms(&latencies, 500),
@@ -402,13 +440,21 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
         acked: ledger.acked,
         failed: ledger.failed,
         written: ledger.written,
-        delivered,
-        lost,
-        lost_acked,
-        pending,
-        redelivered,
-        duplicates,
-        reordered,
+        delivered: c.delivered,
+        lost: c.lost,
+        lost_acked: c.lost_acked,
+        unsent: log.unsent,
+        lost_writes: log.lost_writes,
+        unavailable: log.unavailable,
+        abandoned: log.abandoned,
+        skipped: c.skipped,
+        pending: c.pending,
+        redelivered: c.redelivered,
+        duplicates: c.duplicates,
+        reordered: c.reordered,
+        poll_skips: observed.poll_skips,
+        nonmonotonic_polls: observed.nonmonotonic_polls,
+        aborted_reads,
         late_events: ledger.late_events,
         windows: windows(w),
         max_lag: w.max_lag,
@@ -416,7 +462,7 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
         final_lag,
         rebalances: ledger.rebalances,
         stop_the_world_ms: ledger.groups.iter().map(|g| g.stop_the_world_us).sum::<u64>() / 1000,
-        commits_failed,
+        commits_failed: c.commits_failed,
         producer_blocked_ms: w.producers.iter().map(|p| p.blocked_until(w.end_time())).sum::<u64>() / 1000,
         max_source_backlog: w.producers.iter().map(|p| p.max_backlog).max().unwrap_or(0),
         throttled: ledger.throttled,
@@ -483,6 +529,14 @@ mod tests {
             delivered: 0,
             lost: 0,
             lost_acked: 0,
+            unsent: 0,
+            lost_writes: 0,
+            unavailable: 0,
+            abandoned: 0,
+            skipped: 0,
+            poll_skips: 0,
+            nonmonotonic_polls: 0,
+            aborted_reads: 0,
             pending: 0,
             redelivered: 0,
             duplicates: 0,

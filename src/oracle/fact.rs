@@ -176,10 +176,12 @@ pub enum Fact {
         error: SendError,
         attempt: u32,
     },
+    /// `broker`'s replica copied `source`'s log up to `log_end`.
     Replicate {
         broker: u32,
         partition: u32,
         log_end: u64,
+        source: u32,
     },
     Truncate {
         broker: u32,
@@ -272,6 +274,12 @@ pub enum Fact {
         offset: u64,
         source: PositionSource,
     },
+    /// `auto.offset.reset=none` and no committed offset: poll() throws
+    /// NoOffsetForPartitionException; the partition is not read.
+    NoOffset {
+        consumer: u32,
+        partition: u32,
+    },
     Leave {
         group: u32,
         member: u32,
@@ -340,7 +348,7 @@ impl Fact {
             Fact::Retry { record, producer, error, attempt } => {
                 (Step::Retry, [record as u64, producer as u64, error as u64, attempt as u64])
             }
-            Fact::Replicate { broker, partition, log_end } => {
+            Fact::Replicate { broker, partition, log_end, .. } => {
                 (Step::Replicate, [broker as u64, partition as u64, log_end, 0])
             }
             Fact::Truncate { broker, partition, offset } => {
@@ -416,6 +424,7 @@ impl Fact {
                 };
                 (Step::Leave, [group as u64, member as u64, consumer as u64, reason])
             }
+            Fact::NoOffset { consumer, partition } => (Step::NoOffset, [consumer as u64, partition as u64, 0, 0]),
             Fact::PollTimeout { consumer, member } => (Step::PollTimeout, [consumer as u64, member as u64, 0, 0]),
             Fact::Marker { partition, offset, commit, txn } => {
                 (Step::Marker, [partition as u64, offset, commit as u64, txn as u64])

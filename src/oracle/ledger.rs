@@ -106,8 +106,6 @@ pub struct Ledger {
     pub(in crate::oracle) transactions_aborted: u64,
     /// Events that reached an aggregation behind its watermark.
     pub(in crate::oracle) late_events: u64,
-    /// Per global partition: the transaction markers written to it.
-    pub(in crate::oracle) markers: Vec<crate::oracle::aborted::PartitionMarkers>,
 }
 
 impl Ledger {
@@ -157,12 +155,6 @@ impl Ledger {
                 let members = members.clone();
                 self.assignments.push(AssignmentRecord { at, group, generation, members });
                 self.rebalances += 1;
-            }
-            Fact::Marker { partition, offset, commit, txn } => {
-                if self.markers.len() <= partition as usize {
-                    self.markers.resize_with(partition as usize + 1, Default::default);
-                }
-                self.markers[partition as usize].note(offset, txn, commit);
             }
             Fact::TxnEnd { commit: true, .. } => self.transactions_committed += 1,
             Fact::TxnEnd { commit: false, .. } => self.transactions_aborted += 1,
@@ -279,6 +271,20 @@ impl Ledger {
     /// the model keeps its own memory of what its sinks applied).
     pub fn effects_of(&self, group: u32, r: RecordId) -> u32 {
         self.groups[group as usize].deliveries.get(r as usize).map_or(0, |d| d.effects)
+    }
+
+    /// Records produced so far.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The global partition record `r` was sent to.
+    pub fn partition_of(&self, r: RecordId) -> u32 {
+        self.records[r as usize].partition
     }
 
     /// Totals over every group: (delivered, duplicates, redelivered), for the time series.

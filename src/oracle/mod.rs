@@ -12,13 +12,19 @@ pub mod fact;
 pub mod ledger;
 pub mod metrics;
 pub mod minimize;
+pub mod observed;
+pub mod outcome;
 pub mod sampler;
 pub mod series;
+pub mod shadow;
+pub mod shape;
 pub mod trace;
 
 use crate::kernel::time::Instant;
 use fact::Fact;
 use ledger::Ledger;
+use observed::Observed;
+use shape::Shape;
 use trace::Trace;
 
 /// What the run tells the outside: the trace (for `trace_hash`, `--trace`
@@ -27,12 +33,14 @@ use trace::Trace;
 pub struct Oracle {
     pub ledger: Ledger,
     pub trace: Trace,
+    /// Logs, committed offsets and lives rebuilt from facts.
+    pub observed: Observed,
 }
 
 impl Oracle {
-    /// `keys_per_producer[i]`: key cardinality of producer instance i; `groups`: group count.
-    pub fn new(keys_per_producer: &[u32], groups: usize) -> Oracle {
-        Oracle { ledger: Ledger::new(keys_per_producer, groups), trace: Trace::default() }
+    pub fn new(shape: Shape) -> Oracle {
+        let ledger = Ledger::new(&shape.keys_per_producer(), shape.groups.len());
+        Oracle { ledger, trace: Trace::default(), observed: Observed::new(shape) }
     }
 
     /// Takes in one fact: the only way anything reaches the trace or the ledger.
@@ -42,5 +50,6 @@ impl Oracle {
             self.trace.note(at, step, values);
         }
         self.ledger.observe(at, &fact);
+        self.observed.observe(at.us(), &fact);
     }
 }

@@ -95,10 +95,12 @@ pub enum Step {
     Late = 32,
     /// A result staged in a transaction reached the sink at its commit.
     Effect = 33,
+    /// A member has no committed offset and `auto.offset.reset=none`.
+    NoOffset = 34,
 }
 
 /// Every step kind, in code order (the JSONL `kind` names them).
-pub const STEPS: [Step; 33] = [
+pub const STEPS: [Step; 34] = [
     Step::Send,
     Step::Append,
     Step::Ack,
@@ -132,6 +134,7 @@ pub const STEPS: [Step; 33] = [
     Step::RebalanceStart,
     Step::Late,
     Step::Effect,
+    Step::NoOffset,
 ];
 
 impl Step {
@@ -171,6 +174,7 @@ impl Step {
             Step::RebalanceStart => "rebalance_start",
             Step::Late => "late",
             Step::Effect => "effect",
+            Step::NoOffset => "no_offset",
         }
     }
 
@@ -206,6 +210,7 @@ impl Step {
             Step::RebalanceStart => ["group", "generation", "reason", "consumer"],
             Step::Late => ["record", "group", "watermark", "dropped"],
             Step::Effect => ["record", "consumer", "txn", ""],
+            Step::NoOffset => ["consumer", "partition", "", ""],
         }
     }
 

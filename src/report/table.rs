@@ -35,10 +35,24 @@ pub fn render(s: &Summary) -> String {
     );
     let _ = writeln!(o);
     let counts = s.counts();
-    let (left, right) = counts.split_at(7);
-    let _ = writeln!(o, "  {:<28}consumers and sink", "producer and log");
+    let (left, right) = (&counts[..7], &counts[7..14]);
+    let _ = writeln!(o, "  {:<28}consumer groups", "producer and log");
     for (l, r) in left.iter().zip(right.iter()) {
         let _ = writeln!(o, "  {:<14}{:>10}    {:<14}{:>10}", l.0, l.1, r.0, r.1);
+    }
+    let _ = writeln!(
+        o,
+        "\n  lag max {}  final {}    rebalances {}    lost_acked {}",
+        s.max_lag, s.final_lag, s.rebalances, s.lost_acked
+    );
+    let jepsen = [
+        ("poll_skips", s.poll_skips),
+        ("nonmonotonic_polls", s.nonmonotonic_polls),
+        ("aborted_reads", s.aborted_reads),
+    ];
+    let odd: Vec<String> = jepsen.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect();
+    if !odd.is_empty() {
+        let _ = writeln!(o, "  consumer anomalies: {}", odd.join("  "));
     }
     let _ = writeln!(
         o,

@@ -21,6 +21,7 @@ use crate::model::record::Payloads;
 use crate::model::txn::{Marker, Txn};
 use crate::oracle::fact::{Entity, Fact};
 pub use crate::oracle::sampler::{LagSample, Sample};
+use crate::oracle::shape::{ConsumerShape, GroupShape, PartitionShape, ProducerShape};
 use crate::oracle::Oracle;
 use crate::scenario::{FaultAction, Scenario, Target};
 pub use event::{Event, Msg, Node};
@@ -196,7 +197,33 @@ impl World {
         }
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
-        let oracle = Oracle::new(&keys_per_producer, groups.len());
+        let shape = crate::oracle::shape::Shape {
+            brokers: scenario.brokers,
+            producers: producers
+                .iter()
+                .zip(&keys_per_producer)
+                .map(|(p, &keys)| ProducerShape { name: p.name.clone(), keys, txn: p.txn })
+                .collect(),
+            consumers: consumers.iter().map(|c| ConsumerShape { name: c.name.clone(), group: c.group }).collect(),
+            groups: groups
+                .iter()
+                .map(|g| GroupShape {
+                    name: g.name.clone(),
+                    first_partition: g.first_partition,
+                    partitions: g.partitions,
+                    read_committed: consumers[g.first_consumer as usize].read_committed,
+                })
+                .collect(),
+            partitions: partitions
+                .iter()
+                .map(|p| PartitionShape {
+                    name: format!("{}/{}", topics[p.topic as usize].name, p.index),
+                    replicas: p.replicas.iter().map(|r| r.broker).collect(),
+                })
+                .collect(),
+            transactional_ids: txns.iter().map(|t| t.name.clone()).collect(),
+        };
+        let oracle = Oracle::new(shape);
         let key_base = keys_per_producer
             .iter()
             .scan(0u32, |next, &k| {

@@ -14,3 +14,27 @@ pub fn shipped() -> Vec<String> {
     names.sort();
     names
 }
+
+/// A small run under random faults that reaches every outcome state:
+/// acks=1 with unclean elections (lost writes), producer crashes (abandoned
+/// records), consumer crashes and pauses (redeliveries), a lossy network
+/// (retries, failures) and a short drain (unsent and pending records).
+#[allow(dead_code)]
+pub const CHAOS: &str = "name: chaos-outcomes
+seed: 0
+duration: 20s
+drain: 3s
+brokers: 3
+network: { latency: 2ms, loss: 0.002 }
+topics:
+  - { name: t, partitions: 3, replication.factor: 3, config: { min.insync.replicas: 1, unclean.leader.election.enable: true } }
+producers:
+  - { name: p, instances: 2, rate: 150/s, keys: 20, config: { acks: 1, enable.idempotence: false, retries: 2, delivery.timeout.ms: 4000, request.timeout.ms: 1500 } }
+consumers:
+  - { group: g, instances: 2, commit: after-processing, processing_time: { exp: 3ms }, config: { session.timeout.ms: 6000, max.poll.records: 50 } }
+chaos:
+  from: 1s
+  until: 19s
+  crash: { rate: 10/min, down: { uniform: [500ms, 8s] }, targets: [brokers, consumers, producers] }
+  pause: { rate: 4/min, for: { uniform: [100ms, 5s] }, targets: [consumers, brokers] }
+";
