@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use super::super::config_names::Section;
+use super::super::limits::{MAX_PARTITIONS, MAX_TOTAL_PARTITIONS};
 use super::super::model::{BrokerConfig, TopicConfig, TopicSpec};
 use super::super::suggest::one_of;
 use super::super::yaml::{clip, Node, Pos};
 use super::context::Cx;
-use super::limits::{MAX_PARTITIONS, MAX_TOTAL_PARTITIONS};
 use super::problem::{did_you_mean, index, join, problem, R};
 use super::tree::{list, mapping, Entry, Map};
 use super::values::{boolean, kafka_ms, string, topic_name, u32_in, I32_MAX};

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use super::super::config_names::Section;
+use super::super::limits::{MAX_INSTANCES, MAX_POLL_RECORDS};
 use super::super::model::*;
 use super::super::suggest::one_of;
 use super::super::yaml::{clip, Node, Pos, Value};
 use super::aggregate::aggregate;
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
-use super::limits::{MAX_INSTANCES, MAX_POLL_RECORDS};
 use super::problem::{did_you_mean, index, join, problem, R};
 use super::resolve_consumer::{resolve_consumer, Choices};
 use super::timing::dist;

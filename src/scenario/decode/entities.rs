@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::super::limits::{MAX_INSTANCES, MAX_TOTAL_INSTANCES};
 use super::super::model::{ConsumerSpec, ProducerSpec, Target};
 use super::super::yaml::{clip, Node, Pos, Value};
-use super::limits::{MAX_INSTANCES, MAX_TOTAL_INSTANCES};
 use super::problem::{did_you_mean, problem, R};
 use super::values::string;
 

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use super::super::limits::MAX_INSTANCES;
 use super::super::model::{ConsumerSpec, FaultAction, FaultSpec, Target};
 use super::super::suggest::one_of;
 use super::super::yaml::{clip, Node, Value};
-use super::limits::MAX_INSTANCES;
 use super::problem::{did_you_mean, index, join, problem, type_error, R};
 use super::timeline::{check_timeline, FaultAt};
 use super::tree::{list, mapping, Entry, Map};

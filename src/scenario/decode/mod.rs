@@ -20,7 +20,6 @@ mod context;
 mod entities;
 mod expect;
 mod faults;
-pub(crate) mod limits;
 mod network;
 mod platform;
 mod problem;
@@ -186,7 +185,7 @@ fn header(top: &Map<'_>, semantics: Option<Semantics>) -> R<Header> {
         pos: semantics_entry.filter(|_| from_file == Some(s)).map_or(Pos::START, |e| e.value.pos),
     });
     let brokers = match top.value("brokers") {
-        Some(n) => u32_in(n, "brokers", 1, limits::MAX_BROKERS)?,
+        Some(n) => u32_in(n, "brokers", 1, crate::scenario::limits::MAX_BROKERS)?,
         None => 1,
     };
     Ok(Header { name, description, seed, duration, drain, preset, brokers })

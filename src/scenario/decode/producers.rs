@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use super::super::config_names::Section;
+use super::super::limits::{MAX_INSTANCES, MAX_KEYS, MAX_RECORD_BYTES};
 use super::super::model::{Acks, EventTimeSpec, Offline, ProducerSpec};
 use super::super::yaml::{Node, Pos, Value};
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
-use super::limits::{MAX_INSTANCES, MAX_KEYS, MAX_RECORD_BYTES};
 use super::problem::{index, join, problem, R};
 use super::resolve_producer::resolve_producer;
 use super::timing::{dist, rate};
