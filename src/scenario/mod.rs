@@ -15,6 +15,7 @@
 mod config_names;
 mod decode;
 pub mod edit;
+pub mod limits;
 pub mod model;
 pub mod presets;
 mod suggest;

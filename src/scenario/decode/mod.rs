@@ -1,0 +1,192 @@
+//! The loader proper: a positioned YAML tree → a validated [`Scenario`].
+//!
+//! Every check reports the position of the key or value it is about, a field
+//! path like `producers[0].config.acks`, and where it helps a hint. Sections
+//! are read in a fixed order (the order docs/scenario-format.md lists them
+//! in), so the first problem reported is the first one in that order, not
+//! necessarily in the file.
+//!
+//! One file per section (`brokers`, `network`, `producers`, `consumers`,
+//! `aggregate`, `faults`, `chaos`, `expect`, `platform`); the Kafka-default
+//! and preset resolution in `resolve_producer` / `resolve_consumer`; the fault
+//! sequence checks in `timeline`; the readers they share in `tree`, `values`
+//! and `timing`.
+
+mod aggregate;
+mod brokers;
+mod chaos;
+mod consumers;
+mod context;
+mod entities;
+mod expect;
+mod faults;
+mod network;
+mod platform;
+mod problem;
+mod producers;
+mod resolve_consumer;
+mod resolve_producer;
+mod timeline;
+mod timing;
+mod tree;
+mod values;
+
+use super::model::*;
+use super::yaml::{self, Node, Pos};
+use crate::kernel::time::{Duration, Instant};
+use context::{Cx, Preset};
+pub use entities::instance_name;
+use problem::{problem, R};
+pub(crate) use problem::{Note, Problem};
+use tree::{mapping, Map};
+use values::{choice, duration, positive_duration, simple_name, string, u32_in, u64_in};
+
+const TOP_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "duration",
+    "drain",
+    "semantics",
+    "platform",
+    "brokers",
+    "broker_config",
+    "network",
+    "topics",
+    "producers",
+    "consumers",
+    "faults",
+    "chaos",
+    "expect",
+    "max_events",
+    "sample_interval",
+];
+
+/// Loads a scenario; `semantics` (if given) replaces the file's `semantics:`.
+pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenario, Vec<Note>), Problem> {
+    let root = parse(source)?;
+    let top = mapping(&root, "", "a mapping of fields (`name: ...`, `duration: ...`)")?;
+    top.known(TOP_FIELDS)?;
+    let mut cx = Cx { notes: Vec::new() };
+    let head = header(&top, semantics)?;
+    let broker = brokers::broker_settings(&mut cx, top.get("broker_config"))?;
+    let network = network::network(top.value("network"))?;
+    let max_events = match top.value("max_events") {
+        Some(n) => u64_in(n, "max_events", 1, i128::from(u64::MAX))?,
+        None => DEFAULT_MAX_EVENTS,
+    };
+    let sample_interval = match top.value("sample_interval") {
+        Some(n) => positive_duration(n, "sample_interval")?,
+        None => DEFAULT_SAMPLE_INTERVAL,
+    };
+    let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
+    let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &topics, head.preset)?;
+    let (mut consumers, consumer_pos) = consumers::consumers(&mut cx, top.value("consumers"), &topics, head.preset)?;
+    // Consumers that `start:` or `scale:` faults bring up later exist from the beginning, stopped.
+    if let Some(n) = top.value("faults") {
+        entities::later_instances(n, &mut consumers);
+    }
+    let entities = entities::entity_names(head.brokers, &producers, &producer_pos, &consumers, &consumer_pos)?;
+    let end = Instant(head.duration.us().saturating_add(head.drain.us()));
+    let faults = match top.value("faults") {
+        Some(n) => {
+            let run = faults::Run {
+                entities: &entities,
+                consumers: &consumers,
+                duration: head.duration,
+                drain: head.drain,
+                end,
+            };
+            faults::faults(n, &run)?
+        }
+        None => Vec::new(),
+    };
+    let chaos = match top.value("chaos") {
+        Some(n) => Some(chaos::chaos(n, head.duration, end)?),
+        None => None,
+    };
+    let expect = match top.get("expect") {
+        Some(e) => expect::expectations(e.value)?,
+        None => Vec::new(),
+    };
+    let platform = platform::platform(top.get("platform"), &mut producers, &consumers)?;
+    let scenario = Scenario {
+        name: head.name,
+        description: head.description,
+        seed: head.seed,
+        duration: head.duration,
+        drain: head.drain,
+        semantics: head.preset.map(|p| p.semantics),
+        platform,
+        brokers: head.brokers,
+        broker_config: broker.config,
+        network,
+        topics: topics.specs,
+        producers,
+        consumers,
+        faults,
+        chaos,
+        expect,
+        max_events,
+        sample_interval,
+    };
+    Ok((scenario, cx.notes))
+}
+
+/// The document's root node; an empty file is an error.
+fn parse(source: &str) -> R<Node> {
+    let root = yaml::parse(source).map_err(|e| Problem {
+        pos: e.pos,
+        field: String::new(),
+        message: e.message,
+        hint: e.hint,
+    })?;
+    match root {
+        Some(r) if !r.is_null() => Ok(r),
+        _ => Err(problem(Pos::START, "", "the scenario file is empty")
+            .hint("a scenario needs at least `name`, `duration` and `topics`")),
+    }
+}
+
+/// The top-level scalars read before any section.
+struct Header {
+    name: String,
+    description: Option<String>,
+    seed: u64,
+    duration: Duration,
+    drain: Duration,
+    preset: Option<Preset>,
+    brokers: u32,
+}
+
+fn header(top: &Map<'_>, semantics: Option<Semantics>) -> R<Header> {
+    let name = simple_name(top.require("name", "name: my-scenario")?, "name")?;
+    let description = match top.value("description") {
+        Some(n) => Some(string(n, "description", "a text")?),
+        None => None,
+    };
+    let seed = match top.value("seed") {
+        Some(n) => u64_in(n, "seed", 0, i128::from(u64::MAX))?,
+        None => 0,
+    };
+    let duration = positive_duration(top.require("duration", "duration: 60s")?, "duration")?;
+    let drain = match top.value("drain") {
+        Some(n) => self::duration(n, "drain")?,
+        None => DEFAULT_DRAIN,
+    };
+    let semantics_entry = top.get("semantics").filter(|e| !e.value.is_null());
+    let from_file = match semantics_entry {
+        Some(e) => Some(choice(e.value, "semantics", &Semantics::ALL.map(|s| (s.name(), s)))?),
+        None => None,
+    };
+    // Errors a preset causes point at the file's `semantics:` when it chose it.
+    let preset = semantics.or(from_file).map(|s| Preset {
+        semantics: s,
+        pos: semantics_entry.filter(|_| from_file == Some(s)).map_or(Pos::START, |e| e.value.pos),
+    });
+    let brokers = match top.value("brokers") {
+        Some(n) => u32_in(n, "brokers", 1, crate::scenario::limits::MAX_BROKERS)?,
+        None => 1,
+    };
+    Ok(Header { name, description, seed, duration, drain, preset, brokers })
+}
