@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
     long_about = "streamsim replays a scenario (producers, brokers, consumer groups, sinks, \
 faults) in virtual time from a seed, and reports what was produced, acknowledged, lost, \
 duplicated and reordered. Same scenario + seed = the same run, byte for byte.",
-    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate my-scenario.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input or usage."
+    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate my-scenario.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input, usage or I/O error.\nOutputs: a report folder or file is written whole or not at all (the old one stays on any failure);\nan output onto an input, a link or a folder holding other files is refused (exit 2).\nA closed stdout (`| head`) stops the printing, not the work: every file is still written and the\nexit code is the work's (0 or 1)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,7 +24,7 @@ pub struct Cli {
 pub enum Command {
     /// Run one scenario and print its summary.
     #[command(
-        after_help = "The run ends when producers are done and everything is delivered, or at duration + drain.\nA failed `expect` exits 1 and prints expected vs actual."
+        after_help = "The run ends when producers are done and everything is delivered, or at duration + drain.\nA failed `expect` exits 1 and prints expected vs actual.\n\n--trace -: the trace goes to stdout and the summary table to stderr (not with --json).\n--trace to a FIFO or a character device streams into it as the run goes; a file is put in place\nonly when the run is complete."
     )]
     Run {
         /// The scenario file (YAML, format v1).
@@ -41,7 +41,8 @@ pub enum Command {
         /// Replace the scenario's cap on processed events.
         #[arg(long, value_name = "N")]
         max_events: Option<u64>,
-        /// Write the full event trace here, one JSON object per line (docs/trace-format.md).
+        /// Write the full event trace here, one JSON object per line (docs/trace-format.md);
+        /// `-` for stdout.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
     },
@@ -63,7 +64,9 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Run every scenario (files, or the .yaml files of directories) and check its expectations.
-    #[command(after_help = "Exits 1 if any expectation fails, 2 if a file cannot be loaded or run.")]
+    #[command(
+        after_help = "Each scenario counts once: passed, failed, or could not run (it did not load or run, or its\nreport could not be written). Exits 2 if any could not run, else 1 if any failed.\nWith --out, two files with the same `name:` are refused before anything runs."
+    )]
     Check {
         /// Scenario files or directories.
         #[arg(required = true)]

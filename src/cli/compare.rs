@@ -4,6 +4,8 @@ use std::path::Path;
 
 use crate::cli::error::CliError;
 use crate::cli::load::simulate_shown;
+use crate::cli::output::{errln, out, outln};
+use crate::cli::outputs::{publish_error, refuse_overwriting, Output};
 use crate::report::compare;
 use crate::scenario::{load_file_with, Semantics};
 use crate::Outcome;
@@ -29,13 +31,18 @@ fn presets(names: &[String]) -> Result<Vec<Semantics>, CliError> {
 }
 
 pub fn compare(file: &Path, names: &[String], seed: Option<u64>, out: Option<&Path>) -> Result<(), CliError> {
+    let presets = presets(names)?;
+    if let Some(dir) = out {
+        refuse_overwriting(&[file], &[Output { flag: "--out", path: dir, folder: true }])?;
+        compare::check_target(dir).map_err(|e| publish_error("the report", dir, e))?;
+    }
     let mut runs: Vec<(String, Outcome)> = Vec::new();
-    for sem in presets(names)? {
+    for sem in presets {
         let loaded = match load_file_with(file, Some(sem)) {
             Ok(l) => l,
             Err(e) => {
                 // A preset the scenario cannot take (e.g. transactions on Kinesis) is left out.
-                eprintln!("{}: left out: {e}", sem.name());
+                errln!("{}: left out: {e}", sem.name());
                 continue;
             }
         };
@@ -50,11 +57,10 @@ pub fn compare(file: &Path, names: &[String], seed: Option<u64>, out: Option<&Pa
     if runs.is_empty() {
         return Err(CliError::input(format!("{}: no semantics could run", file.display())));
     }
-    print!("{}", compare::table(&runs));
+    out!("{}", compare::table(&runs));
     if let Some(dir) = out {
-        compare::write(dir, &runs)
-            .map_err(|e| CliError::io(format!("cannot write the report to `{}`", dir.display()), e))?;
-        println!("\n  report written to {} (open index.html)", dir.display());
+        compare::write(dir, &runs).map_err(|e| publish_error("the report", dir, e))?;
+        outln!("\n  report written to {} (open index.html)", dir.display());
     }
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::cli::error::CliError;
 use crate::cli::load::load_seeded;
+use crate::cli::output::outln;
 use crate::oracle::explain::{cause_lines, mechanism_lines, Anomaly, Explanation};
 
 /// What `explain` was asked to show.
@@ -39,10 +40,10 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
     e.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
     let limit = a.limit.unwrap_or(if a.json { usize::MAX } else { 10 });
     if a.json {
-        println!("{}", crate::report::explain::json(&summary, &e, limit));
+        outln!("{}", crate::report::explain::json(&summary, &e, limit));
         return Ok(());
     }
-    println!(
+    outln!(
         "streamsim explain: {} (seed {}): {} lost, {} duplicates, {} reordered, {} late, {} redelivered\n",
         summary.scenario,
         summary.seed,
@@ -58,11 +59,11 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
             (Some(_), None) => " of that kind",
             (None, None) => "",
         };
-        println!("  nothing to explain: no lost, duplicated, reordered, late or redelivered record{which}");
+        outln!("  nothing to explain: no lost, duplicated, reordered, late or redelivered record{which}");
         return Ok(());
     }
     print_stories(&e, limit);
-    println!(
+    outln!(
         "Trace lines are those of `streamsim run {} --seed {} --trace trace.jsonl`.",
         a.file.display(),
         summary.seed
@@ -74,20 +75,20 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
 fn print_stories(e: &Explanation, limit: usize) {
     let mechanisms = mechanism_lines(e);
     for line in &mechanisms {
-        println!("  In all: {line}");
+        outln!("  In all: {line}");
     }
     if !mechanisms.is_empty() {
-        println!();
+        outln!();
     }
     for line in cause_lines(e) {
-        println!("  {line}");
+        outln!("  {line}");
     }
-    println!();
+    outln!();
     let shown = e.sample(limit);
     for s in &shown {
-        println!("{}", s.text());
+        outln!("{}", s.text());
     }
     if e.stories.len() > shown.len() {
-        println!("... and {} more (--limit K, --kind KIND, --record NAME)", e.stories.len() - shown.len());
+        outln!("... and {} more (--limit K, --kind KIND, --record NAME)", e.stories.len() - shown.len());
     }
 }

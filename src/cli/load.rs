@@ -1,18 +1,22 @@
 //! What every command does first: load a scenario (its warnings on stderr),
 //! and run it with progress, a trace and explanations when asked.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use crate::cli::error::CliError;
+use crate::cli::output::{self, errln};
+use crate::cli::outputs::{publish_error, TraceTo};
 use crate::cli::progress::Progress;
+use crate::report::publish::FileOutput;
 use crate::scenario::{load_file, Loaded, Scenario};
-use crate::Outcome;
+use crate::{Outcome, SimError};
 
 /// Loads a scenario file, printing its warnings.
 pub fn load(file: &Path) -> Result<Loaded, CliError> {
     let loaded = load_file(file)?;
     for w in &loaded.warnings {
-        eprintln!("{w}");
+        errln!("{w}");
     }
     Ok(loaded)
 }
@@ -26,54 +30,54 @@ pub fn load_seeded(file: &Path, seed: Option<u64>) -> Result<Scenario, CliError>
     Ok(sc)
 }
 
-/// Runs a scenario, writing its JSONL trace (if asked) to a temporary file
-/// renamed to `path` only when the run and the trace are complete, and
-/// explaining its anomalies when a report will show them. The error names
-/// what failed, without the scenario file.
-pub fn traced(
-    scenario: Scenario,
-    label: &str,
-    quiet: bool,
-    path: Option<&Path>,
-    explain: bool,
-) -> Result<Outcome, String> {
-    let tmp = path.map(|p| {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("trace.jsonl");
-        p.with_file_name(format!(".{name}.tmp"))
-    });
-    let file = match (&tmp, path) {
-        (Some(t), Some(p)) => {
-            Some(std::fs::File::create(t).map_err(|e| format!("cannot write the trace to `{}`: {e}", p.display()))?)
+/// How a run is shown and what it writes besides its outcome.
+pub struct RunOptions {
+    /// The progress line's label.
+    pub label: String,
+    /// No progress on stderr.
+    pub quiet: bool,
+    pub trace: Option<TraceTo>,
+    /// Find the causes of the anomalies, for a report that shows them.
+    pub explain: bool,
+}
+
+/// Runs the scenario of `file`; the trace, if asked, is put in place only
+/// when the run and the trace are complete.
+pub fn traced(file: &Path, scenario: Scenario, opts: RunOptions) -> Result<Outcome, CliError> {
+    let mut staged: Option<(PathBuf, FileOutput)> = None;
+    let writer: Option<Box<dyn Write + Send>> = match opts.trace {
+        None => None,
+        Some(TraceTo::Stdout) => Some(Box::new(output::Stdout)),
+        Some(TraceTo::File { path, out }) => {
+            let handle =
+                out.handle().map_err(|e| CliError::io(format!("cannot write the trace to `{}`", path.display()), e))?;
+            staged = Some((path, out));
+            Some(Box::new(handle))
         }
-        _ => None,
     };
-    let mut p = Progress::new(label);
+    let mut p = Progress::new(&opts.label);
     let result = crate::simulate_with(
         scenario,
         &mut |d| {
-            if !quiet {
+            if !opts.quiet {
                 p.update(d)
             }
         },
-        file,
-        explain,
+        writer,
+        opts.explain,
     );
-    if !quiet {
+    if !opts.quiet {
         p.finish();
     }
-    match (result, tmp, path) {
-        (Ok(o), Some(t), Some(p)) => {
-            std::fs::rename(&t, p).map_err(|e| format!("cannot write the trace to `{}`: {e}", p.display()))?;
-            Ok(o)
-        }
-        (Ok(o), _, _) => Ok(o),
-        (Err(e), t, _) => {
-            if let Some(t) = t {
-                let _ = std::fs::remove_file(&t);
-            }
-            Err(e.to_string())
-        }
+    let trace_path = || staged.as_ref().map_or("-".into(), |(p, _)| p.display().to_string());
+    let outcome = result.map_err(|e| match e {
+        SimError::Run(e) => CliError::input_because(file.display().to_string(), e),
+        SimError::Trace(e) => CliError::io(format!("cannot write the trace to `{}`", trace_path()), e),
+    })?;
+    if let Some((path, out)) = staged {
+        out.commit().map_err(|e| publish_error("the trace", &path, e))?;
     }
+    Ok(outcome)
 }
 
 /// Runs a scenario with progress on stderr unless `quiet`.

@@ -9,6 +9,8 @@ pub mod error;
 mod explain;
 mod load;
 mod minimize;
+mod output;
+mod outputs;
 mod progress;
 mod run;
 mod sweep;
@@ -20,15 +22,20 @@ use clap::Parser;
 
 pub use args::{Cli, Command};
 use error::{CliError, EXIT_ERROR};
+use output::errln;
 
 /// Entry point used by `main`: runs the command and prints its error once.
+/// A stdout that failed other than by a closed pipe (a full disk) turns
+/// success into exit 2, once the work is done.
 pub fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("{}", e.report());
+    let result = run();
+    let stdout = output::finish().map(|e| CliError::io("cannot write to stdout", e));
+    match (result, stdout) {
+        (Err(e), _) | (Ok(_), Some(e)) => {
+            errln!("{}", e.report());
             e.exit_code()
         }
+        (Ok(code), None) => code,
     }
 }
 

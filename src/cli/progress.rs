@@ -3,6 +3,8 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
+use crate::cli::output::{err, errln};
+
 /// A line that updates in place on a terminal, a line every few seconds
 /// otherwise. It only observes the run.
 pub struct Progress {
@@ -38,15 +40,15 @@ impl Progress {
         self.shown = true;
         let pct = (done * 100.0).clamp(0.0, 100.0);
         if self.tty {
-            eprint!("\r  {}: {pct:.0}% of virtual time", self.label);
+            err!("\r  {}: {pct:.0}% of virtual time", self.label);
         } else {
-            eprintln!("  {}: {pct:.0}% of virtual time", self.label);
+            errln!("  {}: {pct:.0}% of virtual time", self.label);
         }
     }
 
     pub fn finish(&self) {
         if self.shown && self.tty {
-            eprintln!("\r  {}: done{:20}", self.label, "");
+            errln!("\r  {}: done{:20}", self.label, "");
         }
     }
 }

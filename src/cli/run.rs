@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::cli::error::CliError;
-use crate::cli::load::{load_seeded, traced};
+use crate::cli::load::{load_seeded, traced, RunOptions};
+use crate::cli::output::{err, out};
+use crate::cli::outputs::{publish_error, refuse_overwriting, Output, TraceTo};
 use crate::report::{folder, table};
 
 /// What `run` was asked to do.
@@ -17,25 +19,51 @@ pub struct RunArgs<'a> {
     pub trace: Option<&'a Path>,
 }
 
+/// Refuses, before any work, outputs that cannot be written or would
+/// destroy the scenario, and opens the trace.
+fn prepare_outputs(a: &RunArgs) -> Result<Option<TraceTo>, CliError> {
+    let to_stdout = a.trace == Some(Path::new("-"));
+    if to_stdout && a.json {
+        return Err(CliError::usage("--json and --trace - both write to stdout")
+            .hint("write the trace to a file (--trace run.jsonl), or leave out --json"));
+    }
+    let mut outputs = Vec::new();
+    if let Some(path) = a.trace.filter(|_| !to_stdout) {
+        outputs.push(Output { flag: "--trace", path, folder: false });
+    }
+    if let Some(dir) = a.out {
+        outputs.push(Output { flag: "--out", path: dir, folder: true });
+        folder::check_target(dir).map_err(|e| publish_error("the report", dir, e))?;
+    }
+    refuse_overwriting(&[a.file], &outputs)?;
+    a.trace.map(TraceTo::open).transpose()
+}
+
 pub fn run(a: RunArgs) -> Result<(), CliError> {
     let mut scenario = load_seeded(a.file, a.seed)?;
     if let Some(m) = a.max_events {
         scenario.max_events = m;
     }
-    let label = scenario.name.clone();
-    let outcome = traced(scenario, &label, a.json, a.trace, a.out.is_some())
-        .map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
+    let trace = prepare_outputs(&a)?;
+    // With the trace on stdout, the table goes to stderr.
+    let table_to_stderr = trace.as_ref().is_some_and(TraceTo::is_stdout);
+    let opts = RunOptions { label: scenario.name.clone(), quiet: a.json, trace, explain: a.out.is_some() };
+    let outcome = traced(a.file, scenario, opts)?;
     let s = &outcome.summary;
     if let Some(dir) = a.out {
-        folder::write(dir, &outcome)
-            .map_err(|e| CliError::io(format!("cannot write the report to `{}`", dir.display()), e))?;
+        folder::write(dir, &outcome).map_err(|e| publish_error("the report", dir, e))?;
     }
     if a.json {
-        print!("{}", folder::summary_json(s));
+        out!("{}", folder::summary_json(s));
     } else {
-        print!("{}", table::render(s));
+        let mut text = table::render(s);
         if let Some(dir) = a.out {
-            println!("\n  report written to {}", dir.display());
+            text.push_str(&format!("\n  report written to {}\n", dir.display()));
+        }
+        if table_to_stderr {
+            err!("{text}");
+        } else {
+            out!("{text}");
         }
     }
     match table::render_failures(s) {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::cli::error::{CliError, EXIT_FAILED};
 use crate::cli::load::load;
+use crate::cli::output::{out, outln};
 use crate::report::sweep::{shard_seeds, SeedResult, SweepResult};
 
 /// What `sweep` was asked to run.
@@ -88,9 +89,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
 fn print_sweep(result: &SweepResult, json: bool) -> Result<ExitCode, CliError> {
     if json {
         let j = serde_json::to_string_pretty(result).map_err(|e| CliError::input(e.to_string()))?;
-        println!("{j}");
+        outln!("{j}");
     } else {
-        print!("{}", crate::report::sweep::report(result));
+        out!("{}", crate::report::sweep::report(result));
     }
     Ok(if result.runs.iter().any(|r| !r.pass) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }

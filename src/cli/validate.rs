@@ -4,6 +4,7 @@ use std::path::Path;
 
 use crate::cli::error::CliError;
 use crate::cli::load::load;
+use crate::cli::output::outln;
 
 pub fn validate(file: &Path) -> Result<(), CliError> {
     let loaded = load(file)?;
@@ -11,7 +12,7 @@ pub fn validate(file: &Path) -> Result<(), CliError> {
     let producers: u32 = sc.producers.iter().map(|p| p.instances).sum();
     let consumers: u32 = sc.consumers.iter().map(|c| c.instances).sum();
     let partitions: u32 = sc.topics.iter().map(|t| t.partitions).sum();
-    println!(
+    outln!(
         "{}: ok: scenario `{}`, {} brokers, {} topics ({} partitions), {} producers, {} consumers, {} faults, {} expectations, {} warnings",
         file.display(),
         sc.name,
