@@ -48,7 +48,7 @@ pub fn simulate(scenario: Scenario) -> Result<Outcome, RunError> {
 
 /// `simulate`, reporting the share of virtual time done as it goes.
 pub fn simulate_with_progress(scenario: Scenario, progress: &mut dyn FnMut(f64)) -> Result<Outcome, RunError> {
-    simulate_with(scenario, progress, None, false).map_err(|e| match e {
+    simulate_with(scenario, progress, None::<std::fs::File>, false).map_err(|e| match e {
         SimError::Run(e) => e,
         SimError::Trace(_) => unreachable!("no trace was written"),
     })
@@ -66,10 +66,10 @@ pub enum SimError {
 /// `simulate`, with progress, writing the JSONL trace (docs/trace-format.md)
 /// to `trace` if given, and with `explain`, keeping every step in memory to
 /// find the causes of the anomalies (48 bytes per step).
-pub fn simulate_with(
+pub fn simulate_with<W: std::io::Write + Send + 'static>(
     scenario: Scenario,
     progress: &mut dyn FnMut(f64),
-    trace: Option<std::fs::File>,
+    trace: Option<W>,
     explain: bool,
 ) -> Result<Outcome, SimError> {
     let mut world = World::new(scenario);

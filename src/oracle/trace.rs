@@ -226,7 +226,7 @@ pub struct Trace {
     lane_a: u64,
     lane_b: u64,
     steps: u64,
-    out: Option<std::io::BufWriter<std::fs::File>>,
+    out: Option<std::io::BufWriter<Box<dyn std::io::Write + Send>>>,
     /// The first write error, reported when the trace is finished.
     pub error: Option<std::io::Error>,
     /// Every step, kept in memory for `explain` when asked.
@@ -263,8 +263,8 @@ impl Default for Trace {
 
 impl Trace {
     /// Writes every step from now on to `out`, one JSON object per line.
-    pub fn write_to(&mut self, out: std::fs::File) {
-        self.out = Some(std::io::BufWriter::with_capacity(1 << 16, out));
+    pub fn write_to(&mut self, out: impl std::io::Write + Send + 'static) {
+        self.out = Some(std::io::BufWriter::with_capacity(1 << 16, Box::new(out)));
     }
 
     /// Writes a line as it is (the trace's header).

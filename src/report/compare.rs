@@ -8,7 +8,8 @@ use std::path::Path;
 
 use crate::report::charts;
 use crate::report::figures::{self, Compared};
-use crate::report::folder::{self, html_escape, write_atomic};
+use crate::report::folder::{self, html_escape};
+use crate::report::publish::{self, Layout, PublishError};
 use crate::Outcome;
 
 /// A row of the comparison: its label, and how to read it from a run.
@@ -72,10 +73,36 @@ fn table_md(runs: &[(String, Outcome)]) -> String {
     o
 }
 
-/// Writes the comparison: overlaid charts (lag, duplicates, lost), a
-/// `compare.md`, an `index.html` and one report folder per preset.
-pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
+/// Every entry of a comparison folder: its own files, and one report folder
+/// per preset.
+pub const LAYOUT: Layout = Layout {
+    files: &[
+        "compare.md",
+        "duplicates.png",
+        "duplicates.svg",
+        "index.html",
+        "lag.png",
+        "lag.svg",
+        "lost.png",
+        "lost.svg",
+    ],
+    folders: &["at-least-once", "at-most-once", "effectively-once", "exactly-once"],
+    inner: Some(&folder::LAYOUT),
+};
+
+/// Checks, before the runs, that the comparison may replace what is at `dir`.
+pub fn check_target(dir: &Path) -> Result<(), PublishError> {
+    publish::check_folder(dir, &LAYOUT)
+}
+
+/// Writes the comparison, replacing what was at `dir` whole: overlaid
+/// charts (lag, duplicates, lost), a `compare.md`, an `index.html` and one
+/// report folder per preset.
+pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> Result<(), PublishError> {
+    publish::publish_folder(dir, &LAYOUT, |staged| write_into(staged, runs))
+}
+
+fn write_into(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
     let charts = [
         ("lag", figures::compare(runs, Compared::Lag)),
         ("duplicates", figures::compare(runs, Compared::Duplicates)),
@@ -84,12 +111,13 @@ pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
     let mut svgs = Vec::new();
     for (stem, chart) in &charts {
         let svg = charts::svg(chart);
-        write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+        fs::write(dir.join(format!("{stem}.svg")), svg.as_bytes())?;
         charts::png(chart, &dir.join(format!("{stem}.png")))?;
         svgs.push(svg);
     }
     for (label, o) in runs {
-        folder::write(&dir.join(label), o)?;
+        fs::create_dir(dir.join(label))?;
+        folder::write_into(&dir.join(label), o)?;
     }
     let first = &runs[0].1.summary;
     let mut md = format!("# {}: semantics compared (seed {})\n\n", first.scenario, first.seed);
@@ -102,8 +130,13 @@ pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
     for (label, o) in runs {
         let _ = writeln!(md, "- [{label}]({label}/summary.md): {}", folder::narrative(&o.summary, &o.series.faults));
     }
-    write_atomic(&dir.join("compare.md"), md.as_bytes())?;
+    fs::write(dir.join("compare.md"), md)?;
+    fs::write(dir.join("index.html"), index_html(runs, &svgs))
+}
 
+/// A page that opens offline: the table, the overlaid charts, a link to each preset's report.
+fn index_html(runs: &[(String, Outcome)], svgs: &[String]) -> String {
+    let first = &runs[0].1.summary;
     let mut html = String::new();
     let title = html_escape(&format!("{}: semantics compared", first.scenario));
     let _ = writeln!(
@@ -124,7 +157,7 @@ pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
         html.push_str("</tr>\n");
     }
     html.push_str("</table>\n");
-    for svg in &svgs {
+    for svg in svgs {
         let _ = writeln!(html, "<div>{svg}</div>");
     }
     html.push_str("<ul>\n");
@@ -137,5 +170,5 @@ pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
         );
     }
     html.push_str("</ul>\n</body></html>\n");
-    write_atomic(&dir.join("index.html"), html.as_bytes())
+    html
 }

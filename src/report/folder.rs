@@ -2,9 +2,9 @@
 //! `timeseries.csv`, `lag.csv`, and the charts `lag`, `duplicates` and
 //! `latency` as `.svg` and `.png`.
 //!
-//! Every file is written to a temporary name and renamed into place, so a
-//! failure never leaves a half-written report or destroys a previous one.
-//! Every byte is a function of the scenario and seed.
+//! The folder is written whole into a staging folder and swapped in (see
+//! [`publish`]), so a failure or a kill never leaves a half-written report
+//! or destroys a previous one. Every byte is a function of the scenario and seed.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -12,19 +12,30 @@ use std::io;
 use std::path::Path;
 
 use crate::oracle::checkers::Summary;
+use crate::report::publish::{self, Layout, PublishError};
 use crate::report::{charts, figures};
 use crate::world::Sample;
 use crate::{LagRow, Outcome};
 
-/// Writes `bytes` to `path` atomically (temp file + rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
-}
+/// Every entry of a report folder: a folder holding anything else is not
+/// replaced (it is the user's).
+pub const LAYOUT: Layout = Layout {
+    files: &[
+        "duplicates.png",
+        "duplicates.svg",
+        "index.html",
+        "lag.csv",
+        "lag.png",
+        "lag.svg",
+        "latency.png",
+        "latency.svg",
+        "summary.json",
+        "summary.md",
+        "timeseries.csv",
+    ],
+    folders: &[],
+    inner: None,
+};
 
 /// The summary as pretty JSON with a trailing newline.
 pub fn summary_json(s: &Summary) -> String {
@@ -77,14 +88,7 @@ pub fn lag_csv(rows: &[LagRow]) -> String {
 
 /// A plain-language account of what went wrong, from the counts and the faults.
 pub fn narrative(s: &Summary, faults: &[(u64, String)]) -> String {
-    let mut parts = Vec::new();
-    if faults.is_empty() {
-        parts.push("No faults were injected.".to_string());
-    } else {
-        let list: Vec<String> = faults.iter().take(8).map(|(ms, l)| format!("{l} at {}", secs(*ms))).collect();
-        let more = if faults.len() > 8 { format!(" and {} more", faults.len() - 8) } else { String::new() };
-        parts.push(format!("Faults: {}{more}.", list.join(", ")));
-    }
+    let mut parts = vec![faults_sentence(faults)];
     if s.lost > 0 {
         let acked = match s.lost_acked {
             0 => "none of them acknowledged, so no promise was broken".to_string(),
@@ -150,6 +154,16 @@ pub fn narrative(s: &Summary, faults: &[(u64, String)]) -> String {
         ));
     }
     parts.join(" ")
+}
+
+/// The first sentence of the narrative: the first faults, by time.
+fn faults_sentence(faults: &[(u64, String)]) -> String {
+    if faults.is_empty() {
+        return "No faults were injected.".to_string();
+    }
+    let list: Vec<String> = faults.iter().take(8).map(|(ms, l)| format!("{l} at {}", secs(*ms))).collect();
+    let more = if faults.len() > 8 { format!(" and {} more", faults.len() - 8) } else { String::new() };
+    format!("Faults: {}{more}.", list.join(", "))
 }
 
 fn secs(ms: u64) -> String {
@@ -276,24 +290,33 @@ fn index_html(s: &Summary, story: &str, causes: &[String], svgs: &[(&str, String
     o
 }
 
-/// Writes the report folder for one run.
-pub fn write(dir: &Path, o: &Outcome) -> io::Result<()> {
+/// Checks, before a run, that its report may replace what is at `dir`.
+pub fn check_target(dir: &Path) -> Result<(), PublishError> {
+    publish::check_folder(dir, &LAYOUT)
+}
+
+/// Writes the report folder for one run, replacing what was at `dir` whole.
+pub fn write(dir: &Path, o: &Outcome) -> Result<(), PublishError> {
+    publish::publish_folder(dir, &LAYOUT, |staged| write_into(staged, o))
+}
+
+/// Writes the report's files into `dir`, an empty folder.
+pub fn write_into(dir: &Path, o: &Outcome) -> io::Result<()> {
     let s = &o.summary;
-    fs::create_dir_all(dir)?;
     let story = narrative(s, &o.series.faults);
     let charts = charts_of(o);
     let mut svgs = Vec::new();
     for (stem, chart) in &charts {
         let svg = charts::svg(chart);
-        write_atomic(&dir.join(format!("{stem}.svg")), svg.as_bytes())?;
+        fs::write(dir.join(format!("{stem}.svg")), svg.as_bytes())?;
         charts::png(chart, &dir.join(format!("{stem}.png")))?;
         svgs.push((*stem, svg));
     }
     let stems: Vec<&str> = charts.iter().map(|c| c.0).collect();
-    write_atomic(&dir.join("summary.json"), summary_json(s).as_bytes())?;
-    write_atomic(&dir.join("summary.md"), summary_md_with(s, &story, &stems, &o.causes).as_bytes())?;
-    write_atomic(&dir.join("index.html"), index_html(s, &story, &o.causes, &svgs).as_bytes())?;
-    write_atomic(&dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.lag, &o.series.lost_sent_ms).as_bytes())?;
-    write_atomic(&dir.join("lag.csv"), lag_csv(&o.lag).as_bytes())?;
+    fs::write(dir.join("summary.json"), summary_json(s))?;
+    fs::write(dir.join("summary.md"), summary_md_with(s, &story, &stems, &o.causes))?;
+    fs::write(dir.join("index.html"), index_html(s, &story, &o.causes, &svgs))?;
+    fs::write(dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.lag, &o.series.lost_sent_ms))?;
+    fs::write(dir.join("lag.csv"), lag_csv(&o.lag))?;
     Ok(())
 }

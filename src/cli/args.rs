@@ -1,0 +1,139 @@
+//! The command line as clap parses it: every command, flag and its help.
+//! The names are fixed by DESIGN.md; each command's work is in its own file.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "streamsim",
+    version,
+    about = "Deterministic simulator of Kafka-style streaming failure modes",
+    long_about = "streamsim replays a scenario (producers, brokers, consumer groups, sinks, \
+faults) in virtual time from a seed, and reports what was produced, acknowledged, lost, \
+duplicated and reordered. Same scenario + seed = the same run, byte for byte.",
+    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate my-scenario.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input, usage or I/O error.\nOutputs: a report folder or file is written whole or not at all (the old one stays on any failure);\nan output onto an input, a link or a folder holding other files is refused (exit 2).\nA closed stdout (`| head`) stops the printing, not the work: every file is still written and the\nexit code is the work's (0 or 1)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run one scenario and print its summary.
+    #[command(
+        after_help = "The run ends when producers are done and everything is delivered, or at duration + drain.\nA failed `expect` exits 1 and prints expected vs actual.\n\n--trace -: the trace goes to stdout and the summary table to stderr (not with --json).\n--trace to a FIFO or a character device streams into it as the run goes; a file is put in place\nonly when the run is complete."
+    )]
+    Run {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the report folder here (summary, charts, index.html, CSVs).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print only the JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Replace the scenario's cap on processed events.
+        #[arg(long, value_name = "N")]
+        max_events: Option<u64>,
+        /// Write the full event trace here, one JSON object per line (docs/trace-format.md);
+        /// `-` for stdout.
+        #[arg(long, value_name = "FILE.jsonl")]
+        trace: Option<PathBuf>,
+    },
+    /// Run the same workload and seed under each semantics preset, side by side.
+    #[command(
+        after_help = "Each preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nWith --out: one report folder per preset, overlaid charts and an index.html."
+    )]
+    Compare {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+        /// Presets to compare, comma-separated (default: all four).
+        #[arg(long, value_delimiter = ',', value_name = "LIST")]
+        semantics: Vec<String>,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the comparison report here.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Run every scenario (files, or the .yaml files of directories) and check its expectations.
+    #[command(
+        after_help = "Each scenario counts once: passed, failed, or could not run (it did not load or run, or its\nreport could not be written). Exits 2 if any could not run, else 1 if any failed.\nWith --out, two files with the same `name:` are refused before anything runs."
+    )]
+    Check {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write one report folder per scenario under this directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
+    #[command(
+        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000 --shard 2/4 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json shard3.json shard4.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation."
+    )]
+    Sweep {
+        /// The scenario file (not with --merge).
+        #[arg(required_unless_present = "merge")]
+        file: Option<PathBuf>,
+        /// Seeds to run: A..B (B excluded) or A..=B.
+        #[arg(long, value_name = "A..B", required_unless_present = "merge")]
+        seeds: Option<String>,
+        /// Threads (default: every core).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only slice K of N of the seeds (for spreading a sweep over machines).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Print the per-seed results as JSON (what --merge reads).
+        #[arg(long)]
+        json: bool,
+        /// Combine the JSON of sweep shards instead of running.
+        #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["file", "seeds", "shard"])]
+        merge: Vec<PathBuf>,
+    },
+    /// Explain each anomaly: the chain of steps that caused it, grouped by cause.
+    #[command(
+        after_help = "Examples:\n  streamsim explain scenarios/at-least-once.yaml --limit 3\n  streamsim explain scenarios/acks-1-leader-failover.yaml --kind lost\n  streamsim explain scenarios/at-most-once.yaml --record shop-0#5497\n  streamsim explain scenarios/retries-reorder.yaml --json\n  streamsim explain chaos.yaml --seed 17 --minimize --out small.yaml\n\nEach step of a story names its line in the trace that `run --trace` writes for the same scenario and seed."
+    )]
+    Explain {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Only this kind of anomaly: lost, duplicate, reordered, late or redelivered.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
+        /// Only this record: its name (`web-0#4711`, the producer instance and its
+        /// place in that producer's send order) or its id in the trace.
+        #[arg(long, value_name = "RECORD")]
+        record: Option<String>,
+        /// How many stories to show (default 10, or all with --json); the
+        /// causes always count every anomaly.
+        #[arg(long, value_name = "K")]
+        limit: Option<usize>,
+        /// Print the causes and stories as JSON.
+        #[arg(long, conflicts_with = "minimize")]
+        json: bool,
+        /// Instead: shrink the failing scenario (fewer faults, fewer records, a
+        /// shorter run) to one that still fails the same expectation, and write it as YAML.
+        #[arg(long)]
+        minimize: bool,
+        /// With --minimize: where to write the smaller scenario (default: stdout).
+        #[arg(long, value_name = "FILE.yaml", requires = "minimize")]
+        out: Option<PathBuf>,
+    },
+    /// Check a scenario file without running it; prints what it resolved to.
+    Validate {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+    },
+}

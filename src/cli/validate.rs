@@ -1,0 +1,29 @@
+//! `streamsim validate`: load a scenario without running it and say what it resolved to.
+
+use std::path::Path;
+
+use crate::cli::error::CliError;
+use crate::cli::load::load;
+use crate::cli::output::outln;
+
+pub fn validate(file: &Path) -> Result<(), CliError> {
+    let loaded = load(file)?;
+    let sc = &loaded.scenario;
+    let producers: u32 = sc.producers.iter().map(|p| p.instances).sum();
+    let consumers: u32 = sc.consumers.iter().map(|c| c.instances).sum();
+    let partitions: u32 = sc.topics.iter().map(|t| t.partitions).sum();
+    outln!(
+        "{}: ok: scenario `{}`, {} brokers, {} topics ({} partitions), {} producers, {} consumers, {} faults, {} expectations, {} warnings",
+        file.display(),
+        sc.name,
+        sc.brokers,
+        sc.topics.len(),
+        partitions,
+        producers,
+        consumers,
+        sc.faults.len(),
+        sc.expect.len(),
+        loaded.warnings.len()
+    );
+    Ok(())
+}
