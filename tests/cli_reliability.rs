@@ -1,6 +1,7 @@
 //! The command line's outputs under adversity: kills and I/O errors while a
 //! report is written, planted links, special files, a reader that leaves
-//! early, clashing names and outputs aimed at inputs.
+//! early, clashing names and outputs aimed at inputs, capped threads, and
+//! sweep shards that do not belong together.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -382,6 +383,92 @@ fn a_trace_to_a_folder_fails_before_the_run() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cannot write the trace") && err.contains("it is a folder"), "{err}");
     assert!(!err.contains("1000 events"), "the run did not start: {err}");
+}
+
+/// Runs the binary, failing the test (not hanging it) past `limit`.
+fn within(limit: Duration, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child =
+        Command::new(BIN).args(args).current_dir(ROOT).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("{args:?} took more than {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn sweep_jobs_are_capped_with_a_note() {
+    let sweep = ["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..2", "--json", "--jobs"];
+    let (code, one, _) = within(Duration::from_secs(60), &[&sweep[..], &["1"]].concat());
+    assert_eq!(code, Some(0));
+    let (code, many, err) = within(Duration::from_secs(60), &[&sweep[..], &["10000"]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("--jobs 10000 capped at 2 threads (one per seed)"), "{err}");
+    assert_eq!(many, one);
+    let (code, all, err) = within(Duration::from_secs(60), &[&sweep[..], &["0"]].concat());
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("--jobs 0 means every core"), "{err}");
+    assert_eq!(all, one);
+}
+
+#[test]
+fn merge_takes_a_folder_and_refuses_shards_that_do_not_belong_together() {
+    let dir = scratch();
+    let shards = dir.path().join("shards");
+    fs::create_dir(&shards).unwrap();
+    let sweep = |file: &str, shard: &str| {
+        let (code, out, err) = streamsim(&["sweep", file, "--seeds", "0..6", "--shard", shard, "--json"]);
+        assert_eq!(code, Some(0), "{err}");
+        out
+    };
+    for k in 1..=3 {
+        fs::write(shards.join(format!("s{k}.json")), sweep("scenarios/at-most-once.yaml", &format!("{k}/3"))).unwrap();
+    }
+    let (_, whole, _) = streamsim(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..6", "--json"]);
+    let (code, merged, err) = streamsim(&["sweep", "--json", "--merge", s(&shards)]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(merged, whole, "a folder of shards merges into the whole sweep");
+
+    // The same name, an edited scenario.
+    let text = fs::read_to_string(Path::new(ROOT).join("scenarios/at-most-once.yaml")).unwrap();
+    let edited = dir.path().join("edited.yaml");
+    fs::write(&edited, text.replace("keys: 50", "keys: 51")).unwrap();
+    let other = dir.path().join("other.json");
+    fs::write(&other, sweep(s(&edited), "2/3")).unwrap();
+    let (s1, s3) = (shards.join("s1.json"), shards.join("s3.json"));
+    let (code, _, err) = streamsim(&["sweep", "--merge", s(&s1), s(&other), s(&s3)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("s1.json` and `") && err.contains("other.json` are not shards of one sweep"), "{err}");
+
+    // A missing shard: the gap exactly, or a partial merge that says so.
+    let (code, _, err) = streamsim(&["sweep", "--merge", s(&s1), s(&s3)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("seeds missing from the merge: 2..=3 (2 of 0..=5)"), "{err}");
+    let (code, report, err) = streamsim(&["sweep", "--merge", s(&s1), s(&s3), "--partial"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(report.contains("over 4 seeds (0..=1, 4..=5)") && report.contains("seeds 2..=3 are missing"), "{report}");
+
+    // An empty shard.
+    let mut empty: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(shards.join("s2.json")).unwrap()).unwrap();
+    empty["runs"] = serde_json::json!([]);
+    empty["seeds"] = serde_json::json!([]);
+    let empty_path = dir.path().join("empty.json");
+    fs::write(&empty_path, empty.to_string()).unwrap();
+    let (code, _, err) = streamsim(&["sweep", "--merge", s(&s1), s(&empty_path), s(&s3)]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("empty.json` holds no runs"), "{err}");
+    let (code, _, err) = streamsim(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..3", "--shard", "4/4"]);
+    assert_eq!(code, Some(2), "an empty shard is not run either: {err}");
 }
 
 /// A stdout that fails for another reason than a closed pipe (a full disk)

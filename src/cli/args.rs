@@ -77,7 +77,7 @@ pub enum Command {
     },
     /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
     #[command(
-        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000 --shard 2/4 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json shard3.json shard4.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation."
+        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000 --shard 2/4 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json shard3.json shard4.json\n  streamsim sweep --merge shards/\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial."
     )]
     Sweep {
         /// The scenario file (not with --merge).
@@ -86,7 +86,8 @@ pub enum Command {
         /// Seeds to run: A..B (B excluded) or A..=B.
         #[arg(long, value_name = "A..B", required_unless_present = "merge")]
         seeds: Option<String>,
-        /// Threads (default: every core).
+        /// Threads (default, and 0: every core). At most one per seed and 4 per
+        /// core; a note on stderr says when --jobs is capped.
         #[arg(long, value_name = "N")]
         jobs: Option<usize>,
         /// Run only slice K of N of the seeds (for spreading a sweep over machines).
@@ -95,9 +96,12 @@ pub enum Command {
         /// Print the per-seed results as JSON (what --merge reads).
         #[arg(long)]
         json: bool,
-        /// Combine the JSON of sweep shards instead of running.
-        #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["file", "seeds", "shard"])]
+        /// Combine the JSON of sweep shards (files, or folders of .json files) instead of running.
+        #[arg(long, num_args = 1.., value_name = "DIR|FILES", conflicts_with_all = ["file", "seeds", "shard"])]
         merge: Vec<PathBuf>,
+        /// With --merge: merge the shards there are, though seeds are missing (the report lists them).
+        #[arg(long, requires = "merge")]
+        partial: bool,
     },
     /// Explain each anomaly: the chain of steps that caused it, grouped by cause.
     #[command(

@@ -63,7 +63,7 @@ fn run() -> Result<ExitCode, CliError> {
             done(compare::compare(&file, &semantics, seed, out.as_deref()))
         }
         Command::Check { paths, out } => check::check(&paths, out.as_deref()),
-        Command::Sweep { file, seeds, jobs, shard, json, merge } => match file {
+        Command::Sweep { file, seeds, jobs, shard, json, merge, partial } => match file {
             Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
                 file: &file,
                 seeds: seeds.as_deref().unwrap_or(""),
@@ -71,7 +71,7 @@ fn run() -> Result<ExitCode, CliError> {
                 shard: shard.as_deref(),
                 json,
             }),
-            _ => sweep::merge(&merge, json),
+            _ => sweep::merge(&merge, json, partial),
         },
         Command::Explain { file, seed, minimize: true, out, .. } => {
             done(minimize::minimize(&file, seed, out.as_deref()))

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use crate::cli::error::{CliError, EXIT_FAILED};
 use crate::cli::load::load;
-use crate::cli::output::{out, outln};
-use crate::report::sweep::{shard_seeds, SeedResult, SweepResult};
+use crate::cli::output::{errln, out, outln};
+use crate::report::sweep::{fingerprint, ranges, shard_seeds, SeedResult, SweepResult};
 
 /// What `sweep` was asked to run.
 pub struct SweepArgs<'a> {
@@ -45,17 +45,69 @@ fn parse_shard(text: &str) -> Result<(u64, u64), CliError> {
     Ok((k, n))
 }
 
-pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
-    use indicatif::{ProgressBar, ProgressStyle};
-    use rayon::prelude::*;
+/// The thread count: `--jobs`, 0 or none meaning every core, and never more
+/// than one per seed or 4 per core (more only cost memory and start-up).
+fn threads(jobs: Option<usize>, seeds: u64) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let seeds = usize::try_from(seeds).unwrap_or(usize::MAX);
+    match jobs {
+        None => cores.min(seeds),
+        Some(0) => {
+            let n = cores.min(seeds);
+            errln!("note: --jobs 0 means every core: {n} threads ({cores} cores, {seeds} seeds)");
+            n
+        }
+        Some(n) => {
+            let cap = seeds.min(cores.saturating_mul(4));
+            if n > cap {
+                let why = if cap == seeds { "one per seed".to_string() } else { format!("4 per core, {cores} cores") };
+                errln!("note: --jobs {n} capped at {cap} threads ({why})");
+            }
+            n.min(cap)
+        }
+    }
+}
 
+pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
     let (from, to) = parse_seeds(a.seeds)?;
     let range = match a.shard.map(parse_shard).transpose()? {
         Some((k, n)) => shard_seeds(from, to, k, n),
         None => from..to,
     };
+    if range.is_empty() {
+        return Err(CliError::usage(format!(
+            "--shard {} of --seeds {} holds no seeds",
+            a.shard.unwrap_or(""),
+            a.seeds
+        ))
+        .hint(format!("use at most {} shards for {} seeds", to - from, to - from)));
+    }
     let base = load(a.file)?.scenario;
-    let threads = a.jobs.unwrap_or(0);
+    let runs = run_seeds(a.file, &base, range.clone(), threads(a.jobs, range.end - range.start))?;
+    let result = SweepResult {
+        scenario: base.name.clone(),
+        file: a.file.display().to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        fingerprint: fingerprint(&base),
+        all_seeds: [from, to - 1],
+        shard: a.shard.map(|s| s.trim().to_string()),
+        seeds: ranges(range),
+        runs,
+    };
+    print_sweep(&result, a.json)
+}
+
+/// Runs every seed of `range` on `threads` threads, with a progress bar;
+/// the results in seed order whatever the thread count.
+fn run_seeds(
+    file: &Path,
+    base: &crate::scenario::Scenario,
+    range: std::ops::Range<u64>,
+    threads: usize,
+) -> Result<Vec<SeedResult>, CliError> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use rayon::prelude::*;
+
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -69,7 +121,6 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
     bar.set_message(base.name.clone());
     let results: Result<Vec<SeedResult>, String> = pool.install(|| {
         range
-            .clone()
             .into_par_iter()
             .map(|seed| {
                 let mut sc = base.clone();
@@ -81,9 +132,7 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
             .collect()
     });
     bar.finish_and_clear();
-    let runs = results.map_err(|e| CliError::input(format!("{}: {e}", a.file.display())))?;
-    let result = SweepResult { scenario: base.name.clone(), file: a.file.display().to_string(), runs };
-    print_sweep(&result, a.json)
+    results.map_err(|e| CliError::input(format!("{}: {e}", file.display())))
 }
 
 fn print_sweep(result: &SweepResult, json: bool) -> Result<ExitCode, CliError> {
@@ -96,15 +145,40 @@ fn print_sweep(result: &SweepResult, json: bool) -> Result<ExitCode, CliError> {
     Ok(if result.runs.iter().any(|r| !r.pass) { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }
 
-pub fn merge(files: &[PathBuf], json: bool) -> Result<ExitCode, CliError> {
-    let mut parts = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| CliError::io(format!("cannot read `{}`", f.display()), e))?;
-        let part = serde_json::from_str(&text).map_err(|e| {
-            CliError::input(format!("`{}` is not the JSON of `streamsim sweep --json`: {e}", f.display()))
-        })?;
-        parts.push(part);
+/// The shard files: files as given, folders' `.json` files sorted.
+fn shard_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut files = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            files.push(p.clone());
+            continue;
+        }
+        let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| CliError::io(format!("cannot read directory `{}`", p.display()), e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| f.extension().is_some_and(|x| x == "json") && f.is_file())
+            .collect();
+        if found.is_empty() {
+            return Err(CliError::input(format!("no .json shard files in `{}`", p.display()))
+                .hint("write each shard with `streamsim sweep ... --shard K/N --json > DIR/shardK.json`"));
+        }
+        found.sort();
+        files.extend(found);
     }
-    let all = crate::report::sweep::merge(parts).map_err(CliError::input)?;
+    Ok(files)
+}
+
+pub fn merge(paths: &[PathBuf], json: bool, partial: bool) -> Result<ExitCode, CliError> {
+    let mut parts = Vec::new();
+    for f in shard_files(paths)? {
+        let text =
+            std::fs::read_to_string(&f).map_err(|e| CliError::io(format!("cannot read `{}`", f.display()), e))?;
+        let part: SweepResult = serde_json::from_str(&text).map_err(|e| {
+            CliError::input(format!("`{}` is not the JSON of `streamsim sweep --json`: {e}", f.display()))
+                .hint("write it with `streamsim sweep FILE --seeds A..B --shard K/N --json` (an older streamsim's file needs a re-run)")
+        })?;
+        parts.push((f.display().to_string(), part));
+    }
+    let all = crate::report::sweep::merge(parts, partial).map_err(|e| CliError::input(e.message).hint(e.hint))?;
     print_sweep(&all, json)
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::oracle::metrics::METRICS;
+use crate::scenario::Scenario;
 use crate::Outcome;
 
 /// One seed's result.
@@ -29,7 +30,77 @@ pub struct SweepResult {
     pub scenario: String,
     /// The scenario file, for replay commands.
     pub file: String,
+    /// The streamsim version that ran it.
+    pub version: String,
+    /// A digest of the resolved scenario (its seed aside) and of the version:
+    /// shards merge only when theirs agree. See [`fingerprint`].
+    pub fingerprint: String,
+    /// The whole sweep's seeds (`--seeds`), first and last.
+    pub all_seeds: [u64; 2],
+    /// Which slice of them this is (`K/N`); none for a whole sweep or a merge.
+    pub shard: Option<String>,
+    /// The seeds this result holds, exactly, as inclusive ranges `[first, last]`.
+    pub seeds: Vec<[u64; 2]>,
     pub runs: Vec<SeedResult>,
+}
+
+/// FNV-1a, 64 bits: stable across platforms and Rust versions (std's
+/// hasher promises neither).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// What shards of one sweep share: a digest of the resolved scenario (every
+/// field, defaults and presets applied, the seed aside since each run sets
+/// its own) and the streamsim version. An edit that changes what runs
+/// changes it; comments and formatting do not.
+pub fn fingerprint(sc: &Scenario) -> String {
+    let mut sc = sc.clone();
+    sc.seed = 0;
+    let text = format!("streamsim {}\n{sc:?}", env!("CARGO_PKG_VERSION"));
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// Sorted, distinct seeds as inclusive ranges.
+pub fn ranges(seeds: impl IntoIterator<Item = u64>) -> Vec<[u64; 2]> {
+    let mut out: Vec<[u64; 2]> = Vec::new();
+    for s in seeds {
+        match out.last_mut() {
+            Some(r) if r[1].checked_add(1) == Some(s) => r[1] = s,
+            _ => out.push([s, s]),
+        }
+    }
+    out
+}
+
+/// The seeds of `all` (first, last) that `have` (inclusive ranges, sorted) lacks.
+pub fn gaps(all: [u64; 2], have: &[[u64; 2]]) -> Vec<[u64; 2]> {
+    let mut out = Vec::new();
+    let mut next = Some(all[0]);
+    for r in have {
+        if let Some(n) = next.filter(|&n| n < r[0]) {
+            out.push([n, r[0] - 1]);
+        }
+        next = r[1].checked_add(1);
+    }
+    if let Some(n) = next.filter(|&n| n <= all[1]) {
+        out.push([n, all[1]]);
+    }
+    out
+}
+
+/// `0..=3, 7..=9`, the first 20 ranges and a count of the rest.
+pub fn show_ranges(r: &[[u64; 2]]) -> String {
+    let mut parts: Vec<String> = r.iter().take(20).map(|[a, b]| format!("{a}..={b}")).collect();
+    if r.len() > 20 {
+        parts.push(format!("and {} more ranges", r.len() - 20));
+    }
+    parts.join(", ")
+}
+
+/// How many seeds inclusive ranges hold.
+fn count(r: &[[u64; 2]]) -> u64 {
+    r.iter().map(|[a, b]| b - a + 1).sum()
 }
 
 impl SeedResult {
@@ -57,19 +128,106 @@ pub fn shard_seeds(from: u64, to: u64, k: u64, n: u64) -> std::ops::Range<u64> {
     start..start + size
 }
 
-/// Combines shards: runs sorted by seed, a seed seen twice kept once.
-pub fn merge(parts: Vec<SweepResult>) -> Result<SweepResult, String> {
-    let mut it = parts.into_iter();
-    let mut all = it.next().ok_or("nothing to merge")?;
-    for p in it {
-        if p.scenario != all.scenario {
-            return Err(format!("shards of different scenarios: `{}` and `{}`", all.scenario, p.scenario));
-        }
-        all.runs.extend(p.runs);
+/// Why shards do not merge: what is wrong, naming the files, and what to do.
+#[derive(Debug, PartialEq)]
+pub struct MergeError {
+    pub message: String,
+    pub hint: String,
+}
+
+fn merge_error(message: String, hint: &str) -> MergeError {
+    MergeError { message, hint: hint.to_string() }
+}
+
+/// A shard holds runs, exactly for the seeds it lists.
+fn check_shard(name: &str, p: &SweepResult) -> Result<(), MergeError> {
+    if p.runs.is_empty() {
+        return Err(merge_error(
+            format!("`{name}` holds no runs"),
+            "an empty shard adds nothing: re-run it or leave it out",
+        ));
     }
-    all.runs.sort_by_key(|r| r.seed);
-    all.runs.dedup_by_key(|r| r.seed);
-    Ok(all)
+    let held = ranges(p.runs.iter().map(|r| r.seed));
+    if held != p.seeds || p.runs.windows(2).any(|w| w[0].seed >= w[1].seed) {
+        return Err(merge_error(
+            format!("`{name}` lists seeds {} but holds runs for {}", show_ranges(&p.seeds), show_ranges(&held)),
+            "the file was edited or cut short: re-run its shard",
+        ));
+    }
+    Ok(())
+}
+
+/// Both shards are of one sweep: the same scenario, version and seed range.
+fn check_same_sweep(a: (&str, &SweepResult), b: (&str, &SweepResult)) -> Result<(), MergeError> {
+    let ((na, pa), (nb, pb)) = (a, b);
+    if pa.fingerprint != pb.fingerprint {
+        return Err(merge_error(
+            format!(
+                "`{na}` and `{nb}` are not shards of one sweep: `{}` (streamsim {}, fingerprint {}) and `{}` (streamsim {}, fingerprint {})",
+                pa.scenario, pa.version, pa.fingerprint, pb.scenario, pb.version, pb.fingerprint
+            ),
+            "the scenario or streamsim changed between the shards: re-run them all from one file with one streamsim",
+        ));
+    }
+    if pa.all_seeds != pb.all_seeds {
+        let [a0, a1] = pa.all_seeds;
+        let [b0, b1] = pb.all_seeds;
+        return Err(merge_error(
+            format!("`{na}` is a shard of seeds {a0}..={a1} and `{nb}` of seeds {b0}..={b1}"),
+            "merge the shards of one `--seeds` range",
+        ));
+    }
+    Ok(())
+}
+
+/// Combines shards, each named (its file) for the errors: runs sorted by
+/// seed, a seed in two shards kept once when both agree. Missing seeds are
+/// an error unless `partial`.
+pub fn merge(parts: Vec<(String, SweepResult)>, partial: bool) -> Result<SweepResult, MergeError> {
+    let Some((first_name, first)) = parts.first() else {
+        return Err(merge_error("nothing to merge".to_string(), "give the shard files, or the folder holding them"));
+    };
+    let mut by_seed: BTreeMap<u64, (&str, &SeedResult)> = BTreeMap::new();
+    for (name, p) in &parts {
+        check_shard(name, p)?;
+        check_same_sweep((first_name, first), (name, p))?;
+        for r in &p.runs {
+            match by_seed.insert(r.seed, (name, r)) {
+                Some((other, prev)) if prev != r => {
+                    return Err(merge_error(
+                        format!("`{other}` and `{name}` disagree on seed {}", r.seed),
+                        "one of them was edited: re-run the shards",
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    let seeds = ranges(by_seed.keys().copied());
+    let missing = gaps(first.all_seeds, &seeds);
+    if !missing.is_empty() && !partial {
+        let [a, b] = first.all_seeds;
+        let mut shards: Vec<&str> = parts.iter().filter_map(|(_, p)| p.shard.as_deref()).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let held =
+            if shards.is_empty() { String::new() } else { format!("; the files hold shards {}", shards.join(", ")) };
+        return Err(merge_error(
+            format!("seeds missing from the merge: {} ({} of {a}..={b}){held}", show_ranges(&missing), count(&missing)),
+            "merge every shard of the sweep, or pass --partial to merge what is there",
+        ));
+    }
+    let runs = by_seed.into_values().map(|(_, r)| r.clone()).collect();
+    Ok(SweepResult {
+        scenario: first.scenario.clone(),
+        file: first.file.clone(),
+        version: first.version.clone(),
+        fingerprint: first.fingerprint.clone(),
+        all_seeds: first.all_seeds,
+        shard: None,
+        seeds,
+        runs,
+    })
 }
 
 /// Nearest-rank median of sorted values.
@@ -90,8 +248,13 @@ fn num(v: f64) -> String {
 pub fn report(r: &SweepResult) -> String {
     let mut o = String::new();
     let n = r.runs.len();
-    let (first, last) = (r.runs.first().map_or(0, |x| x.seed), r.runs.last().map_or(0, |x| x.seed));
-    let _ = writeln!(o, "streamsim sweep: {} over {n} seeds ({first}..={last})\n", r.scenario);
+    let shard =
+        r.shard.as_ref().map_or(String::new(), |k| format!(", shard {k} of {}..={}", r.all_seeds[0], r.all_seeds[1]));
+    let _ = writeln!(o, "streamsim sweep: {} over {n} seeds ({}){shard}\n", r.scenario, show_ranges(&r.seeds));
+    let missing = gaps(r.all_seeds, &r.seeds);
+    if r.shard.is_none() && !missing.is_empty() {
+        let _ = writeln!(o, "  a partial merge: seeds {} are missing\n", show_ranges(&missing));
+    }
     let _ = writeln!(o, "  {:<28} {:>12} {:>12} {:>12}", "", "min", "median", "max");
     for m in METRICS {
         let mut values: Vec<f64> = r.runs.iter().filter_map(|x| x.metrics.get(*m).copied()).collect();
@@ -136,14 +299,58 @@ mod tests {
         assert_eq!(shard_seeds(0, 10, 3, 3), 7..10);
     }
 
+    fn part(shard: &str, seeds: &[u64]) -> (String, SweepResult) {
+        let runs =
+            seeds.iter().map(|&seed| SeedResult { seed, metrics: BTreeMap::new(), pass: true, failures: vec![] });
+        let r = SweepResult {
+            scenario: "s".into(),
+            file: "f".into(),
+            version: "0".into(),
+            fingerprint: "abc".into(),
+            all_seeds: [0, 5],
+            shard: Some(shard.into()),
+            seeds: ranges(seeds.iter().copied()),
+            runs: runs.collect(),
+        };
+        (format!("{shard}.json"), r)
+    }
+
     #[test]
-    fn merging_sorts_and_dedups() {
-        let run = |seed, pass| SeedResult { seed, metrics: BTreeMap::new(), pass, failures: vec![] };
-        let a = SweepResult { scenario: "s".into(), file: "f".into(), runs: vec![run(3, true), run(1, true)] };
-        let b = SweepResult { scenario: "s".into(), file: "f".into(), runs: vec![run(2, false), run(3, true)] };
-        let m = merge(vec![a.clone(), b]).unwrap();
-        assert_eq!(m.runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [1, 2, 3]);
-        let c = SweepResult { scenario: "t".into(), ..a };
-        assert!(merge(vec![m, c]).is_err());
+    fn merging_sorts_keeps_an_agreeing_seed_once_and_refuses_gaps() {
+        let m = merge(vec![part("2/2", &[3, 4, 5]), part("1/2", &[0, 1, 2, 3])], false).unwrap();
+        assert_eq!(m.runs.iter().map(|r| r.seed).collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+        assert_eq!((m.seeds, m.shard), (vec![[0, 5]], None));
+        let e = merge(vec![part("1/3", &[0, 1]), part("3/3", &[5])], false).unwrap_err();
+        assert!(e.message.contains("seeds missing from the merge: 2..=4 (3 of 0..=5)"), "{e:?}");
+        let p = merge(vec![part("1/3", &[0, 1]), part("3/3", &[5])], true).unwrap();
+        assert!(report(&p).contains("over 3 seeds (0..=1, 5..=5)") && report(&p).contains("seeds 2..=4 are missing"));
+    }
+
+    #[test]
+    fn merging_refuses_other_sweeps_empty_and_edited_shards() {
+        let (name, mut other) = part("2/2", &[3, 4, 5]);
+        other.fingerprint = "def".into();
+        let e = merge(vec![part("1/2", &[0, 1, 2]), (name, other)], false).unwrap_err();
+        assert!(e.message.contains("`1/2.json` and `2/2.json` are not shards of one sweep"), "{e:?}");
+        let e = merge(vec![part("1/2", &[0, 1, 2]), part("2/2", &[])], false).unwrap_err();
+        assert_eq!(e.message, "`2/2.json` holds no runs");
+        let (name, mut edited) = part("2/2", &[3, 4, 5]);
+        edited.runs.pop();
+        assert!(merge(vec![(name, edited)], true)
+            .unwrap_err()
+            .message
+            .contains("lists seeds 3..=5 but holds runs for 3..=4"));
+        let (name, mut changed) = part("2/2", &[2, 3, 4, 5]);
+        changed.runs[0].pass = false;
+        let e = merge(vec![part("1/2", &[0, 1, 2]), (name, changed)], false).unwrap_err();
+        assert!(e.message.contains("disagree on seed 2"), "{e:?}");
+    }
+
+    #[test]
+    fn gaps_and_ranges_are_exact() {
+        assert_eq!(ranges([0, 1, 2, 5, 7, 8]), [[0, 2], [5, 5], [7, 8]]);
+        assert_eq!(gaps([0, 9], &[[2, 3], [5, 5]]), [[0, 1], [4, 4], [6, 9]]);
+        assert_eq!(gaps([0, u64::MAX], &[[0, u64::MAX]]), Vec::<[u64; 2]>::new());
+        assert_eq!(show_ranges(&[[0, 2], [5, 5]]), "0..=2, 5..=5");
     }
 }
