@@ -46,7 +46,7 @@ mod tests {
     use crate::model::producer::NO_SEQ;
 
     fn entry(record: u32) -> LogEntry {
-        LogEntry { record, epoch: 0, header: NO_HEADER, seq: NO_SEQ, batch_start: true }
+        LogEntry { record, epoch: Default::default(), header: NO_HEADER, seq: NO_SEQ, batch_start: true }
     }
 
     #[test]

@@ -208,7 +208,7 @@ fn windows(w: &World) -> WindowsOut {
         out.fired += agg.counters.fired;
         out.corrected += agg.counters.corrected;
         out.dropped_events += agg.counters.dropped_events;
-        let (first, end) = (g.first_partition, g.first_partition + g.partitions);
+        let (first, end) = (g.first_partition.raw(), g.first_partition.raw() + g.partitions);
         let mut events: Vec<(u32, u64)> = w
             .oracle
             .ledger
@@ -287,7 +287,8 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
     let mut latencies = Vec::new();
     let mut reachable = vec![false; ledger.records.len()];
     // Records still waiting in a blocked send() would go out with more time.
-    let waiting: Vec<u32> = w.producers.iter().filter(|p| p.up).flat_map(|p| p.blocked.iter().copied()).collect();
+    let waiting: Vec<u32> =
+        w.producers.iter().filter(|p| p.up).flat_map(|p| p.blocked.iter().map(|r| r.raw())).collect();
     for (gi, g) in w.groups.iter().enumerate() {
         let gl = &ledger.groups[gi];
         reachable.iter_mut().for_each(|x| *x = false);
@@ -295,15 +296,15 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
             reachable[r as usize] = true;
         }
         for p in 0..g.partitions {
-            let part = &w.partitions[(g.first_partition + p) as usize];
+            let part = &w.partitions[(g.first_partition.raw() + p) as usize];
             let from = g.committed[p as usize].unwrap_or(0);
             let log = match part.leader {
                 Some(l) => &part.replicas[l].log,
                 None => continue,
             };
-            let read_committed = w.consumers[g.first_consumer as usize].read_committed;
+            let read_committed = w.consumers[g.first_consumer].read_committed;
             let none = crate::oracle::aborted::PartitionMarkers::default();
-            let markers = ledger.markers.get((g.first_partition + p) as usize).unwrap_or(&none);
+            let markers = ledger.markers.get((g.first_partition.raw() + p) as usize).unwrap_or(&none);
             for (o, e) in log.iter().enumerate().skip(from as usize) {
                 if e.is_control() {
                     continue;
@@ -311,15 +312,15 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
                 // The record's transactional id, from the producer's config.
                 let txn = w.producers[ledger.records[e.record as usize].producer as usize].txn;
                 if let (true, Some(t)) = (read_committed, txn) {
-                    if markers.aborted(log, o as u64, t) {
+                    if markers.aborted(log, o as u64, t.raw()) {
                         continue;
                     }
                 }
                 reachable[e.record as usize] = true;
             }
         }
-        let topic_first = g.first_partition;
-        let topic_end = g.first_partition + g.partitions;
+        let topic_first = g.first_partition.raw();
+        let topic_end = g.first_partition.raw() + g.partitions;
         for (r, rec) in ledger.records.iter().enumerate() {
             if rec.partition < topic_first || rec.partition >= topic_end {
                 continue;
@@ -371,20 +372,25 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
         .partitions
         .iter()
         .map(|part| {
-            let global = w.topics[part.topic as usize].first_partition + part.index;
+            let global = w.topics[part.topic].first_partition.raw() + part.index.raw();
             let committed = w
                 .groups
                 .iter()
-                .filter(|g| global >= g.first_partition && global < g.first_partition + g.partitions)
-                .filter_map(|g| g.committed[(global - g.first_partition) as usize].map(|o| (g.name.clone(), o)))
+                .filter(|g| global >= g.first_partition.raw() && global < g.first_partition.raw() + g.partitions)
+                .filter_map(|g| g.committed[(global - g.first_partition.raw()) as usize].map(|o| (g.name.clone(), o)))
                 .collect();
             PartitionOut {
-                topic: w.topics[part.topic as usize].name.clone(),
-                partition: part.index,
-                leader: part.leader_broker(),
+                topic: w.topics[part.topic].name.clone(),
+                partition: part.index.raw(),
+                leader: part.leader_broker().map(|b| b.raw()),
                 log_end_offset: part.log_end_offset(),
                 high_watermark: part.high_watermark(),
-                isr: (0..part.replicas.len()).filter(|&r| part.in_isr(r)).map(|r| part.replicas[r].broker).collect(),
+                isr: part
+                    .replicas
+                    .iter_enumerated()
+                    .filter(|&(r, _)| part.in_isr(r))
+                    .map(|(_, rep)| rep.broker.raw())
+                    .collect(),
                 committed,
             }
         })
