@@ -43,7 +43,8 @@ fn assert_partitions(name: &str, sc: Scenario) {
         let expected = (0..w.oracle.ledger.len())
             .filter(|&r| {
                 let p = w.oracle.ledger.partition_of(r as u32);
-                p >= group.first_partition && p < group.first_partition + group.partitions
+                let first = group.first_partition.raw();
+                p >= first && p < first + group.partitions
             })
             .count();
         assert_eq!(in_topic, expected, "{name}: group {g}: one state per record of its topic");

@@ -210,7 +210,7 @@ fn at_most_once_loss_sits_between_processed_and_committed() {
     // Every lost record sits below its partition's committed offset.
     let mut lost_seen = 0;
     for p in 0..group.partitions {
-        let part = &w.partitions[(group.first_partition + p) as usize];
+        let part = &w.partitions[(group.first_partition.raw() + p) as usize];
         let committed = group.committed[p as usize].unwrap_or(0);
         let log = &part.replicas[part.leader.unwrap()].log;
         for (offset, e) in log.iter().enumerate() {

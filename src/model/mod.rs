@@ -7,6 +7,7 @@ pub mod assignor;
 pub mod broker;
 pub mod consumer;
 pub mod group;
+pub mod ids;
 pub mod network;
 pub mod partitioner;
 pub mod producer;

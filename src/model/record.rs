@@ -2,14 +2,14 @@
 //! in a batch carry it. Brokers and consumers read a record's key and event
 //! time from here, never from the oracle.
 
-use crate::oracle::fact::RecordId;
+use crate::model::ids::{PartitionId, ProducerId, RecordId};
 
 /// One record as its producer wrote it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Payload {
-    pub producer: u32,
-    /// Global partition index the producer chose.
-    pub partition: u32,
+    pub producer: ProducerId,
+    /// The partition the producer chose.
+    pub partition: PartitionId,
     /// `NULL_KEY` for a null key.
     pub key: u32,
     /// Event time (µs): when what it records happened.
@@ -33,11 +33,11 @@ impl Payloads {
         // Bit 31 of a log entry's record field marks control batches.
         assert!(id < crate::model::broker::CONTROL as usize, "more than 2^31 records in one run");
         self.all.push(p);
-        id as RecordId
+        RecordId::new(id as u32)
     }
 
     #[inline]
     pub fn get(&self, r: RecordId) -> &Payload {
-        &self.all[r as usize]
+        &self.all[r.index()]
     }
 }

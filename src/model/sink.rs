@@ -5,7 +5,7 @@
 //! deduplication were wrong, the checker, which counts effects from facts,
 //! would see the duplicates.
 
-use crate::oracle::fact::RecordId;
+use crate::model::ids::RecordId;
 use crate::scenario::SinkKind;
 
 /// One group's sink.
@@ -50,7 +50,7 @@ impl Sink {
 
     /// A result reached the sink by another path (a transaction's commit).
     pub fn mark(&mut self, record: RecordId) {
-        let (word, bit) = (record as usize / 64, record % 64);
+        let (word, bit) = (record.index() / 64, record.raw() % 64);
         if self.applied.len() <= word {
             self.applied.resize(word + 1, 0);
         }
@@ -58,7 +58,7 @@ impl Sink {
     }
 
     fn holds(&self, record: RecordId) -> bool {
-        self.applied.get(record as usize / 64).is_some_and(|w| w & (1 << (record % 64)) != 0)
+        self.applied.get(record.index() / 64).is_some_and(|w| w & (1 << (record.raw() % 64)) != 0)
     }
 }
 
@@ -69,19 +69,19 @@ mod tests {
     #[test]
     fn idempotent_sink_takes_each_record_once() {
         let mut s = Sink::new(SinkKind::Idempotent);
-        assert!(s.apply(70));
-        assert!(!s.apply(70));
-        assert!(s.apply(3));
+        assert!(s.apply(RecordId::new(70)));
+        assert!(!s.apply(RecordId::new(70)));
+        assert!(s.apply(RecordId::new(3)));
         let mut plain = Sink::new(SinkKind::Plain);
-        assert!(plain.apply(70));
-        assert!(plain.apply(70));
+        assert!(plain.apply(RecordId::new(70)));
+        assert!(plain.apply(RecordId::new(70)));
     }
 
     #[test]
     fn a_committed_result_counts_as_held() {
         let mut s = Sink::new(SinkKind::Idempotent);
-        s.mark(5);
-        assert!(!s.apply(5));
+        s.mark(RecordId::new(5));
+        assert!(!s.apply(RecordId::new(5)));
     }
 }
 

@@ -240,7 +240,7 @@ fn windows(w: &World) -> WindowsOut {
         out.fired += agg.counters.fired;
         out.corrected += agg.counters.corrected;
         out.dropped_events += agg.counters.dropped_events;
-        let (first, end) = (g.first_partition, g.first_partition + g.partitions);
+        let (first, end) = (g.first_partition.raw(), g.first_partition.raw() + g.partitions);
         let mut events: Vec<(u32, u64)> = w
             .oracle
             .ledger
@@ -409,20 +409,25 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
         .partitions
         .iter()
         .map(|part| {
-            let global = w.topics[part.topic as usize].first_partition + part.index;
+            let global = w.topics[part.topic].first_partition.raw() + part.index.raw();
             let committed = w
                 .groups
                 .iter()
-                .filter(|g| global >= g.first_partition && global < g.first_partition + g.partitions)
-                .filter_map(|g| g.committed[(global - g.first_partition) as usize].map(|o| (g.name.clone(), o)))
+                .filter(|g| global >= g.first_partition.raw() && global < g.first_partition.raw() + g.partitions)
+                .filter_map(|g| g.committed[(global - g.first_partition.raw()) as usize].map(|o| (g.name.clone(), o)))
                 .collect();
             PartitionOut {
-                topic: w.topics[part.topic as usize].name.clone(),
-                partition: part.index,
-                leader: part.leader_broker(),
+                topic: w.topics[part.topic].name.clone(),
+                partition: part.index.raw(),
+                leader: part.leader_broker().map(|b| b.raw()),
                 log_end_offset: part.log_end_offset(),
                 high_watermark: part.high_watermark(),
-                isr: (0..part.replicas.len()).filter(|&r| part.in_isr(r)).map(|r| part.replicas[r].broker).collect(),
+                isr: part
+                    .replicas
+                    .iter_enumerated()
+                    .filter(|&(r, _)| part.in_isr(r))
+                    .map(|(_, rep)| rep.broker.raw())
+                    .collect(),
                 committed,
             }
         })

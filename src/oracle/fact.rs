@@ -10,10 +10,12 @@
 //! A few facts are bookkeeping the trace format v2 does not carry (marked
 //! "not in the trace"): the ledger needs them, the trace hash must not move.
 
+pub use crate::model::ids::RecordId;
+use crate::model::ids::{
+    BrokerId, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, LocalPartition, MemberId, PartitionId,
+    ProducerEpoch, ProducerId, TxnId,
+};
 use crate::oracle::trace::Step;
-
-/// Index of a record, in the order the applications called send().
-pub type RecordId = u32;
 
 /// Why a produce attempt failed (`retry` and `fail` steps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -88,9 +90,9 @@ impl From<crate::world::event::ProduceError> for SendError {
 /// A process a fault or a lifecycle fact names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entity {
-    Broker(u32),
-    Producer(u32),
-    Consumer(u32),
+    Broker(BrokerId),
+    Producer(ProducerId),
+    Consumer(ConsumerId),
 }
 
 impl Entity {
@@ -98,9 +100,9 @@ impl Entity {
     pub fn code(self) -> (u64, u64) {
         use crate::oracle::trace::entity;
         match self {
-            Entity::Broker(b) => (entity::BROKER, b as u64),
-            Entity::Producer(p) => (entity::PRODUCER, p as u64),
-            Entity::Consumer(c) => (entity::CONSUMER, c as u64),
+            Entity::Broker(b) => (entity::BROKER, b.into()),
+            Entity::Producer(p) => (entity::PRODUCER, p.into()),
+            Entity::Consumer(c) => (entity::CONSUMER, c.into()),
         }
     }
 }
@@ -137,8 +139,8 @@ pub enum Fact {
     /// The application called send(): a new record.
     Send {
         record: RecordId,
-        producer: u32,
-        partition: u32,
+        producer: ProducerId,
+        partition: PartitionId,
         /// `NULL_KEY` for a null key.
         key: u32,
         /// Position in its producer's send order.
@@ -146,7 +148,7 @@ pub enum Fact {
         /// When what it records happened (µs); by default the send time.
         event_us: u64,
         /// The producer's incarnation (a restart bumps it).
-        producer_inc: u32,
+        producer_inc: Incarnation,
     },
     /// Not in the trace: an idempotent producer gave the record its sequence
     /// number under producer id generation (or epoch) `producer_gen`.
@@ -157,162 +159,162 @@ pub enum Fact {
     },
     Append {
         record: RecordId,
-        partition: u32,
+        partition: PartitionId,
         offset: u64,
-        broker: u32,
+        broker: BrokerId,
     },
     Ack {
         record: RecordId,
-        producer: u32,
+        producer: ProducerId,
     },
     Fail {
         record: RecordId,
-        producer: u32,
+        producer: ProducerId,
         error: SendError,
     },
     Retry {
         record: RecordId,
-        producer: u32,
+        producer: ProducerId,
         error: SendError,
         attempt: u32,
     },
     /// `broker`'s replica copied `source`'s log up to `log_end`.
     Replicate {
-        broker: u32,
-        partition: u32,
+        broker: BrokerId,
+        partition: PartitionId,
         log_end: u64,
-        source: u32,
+        source: BrokerId,
     },
     Truncate {
-        broker: u32,
-        partition: u32,
+        broker: BrokerId,
+        partition: PartitionId,
         offset: u64,
     },
     /// `leader` None: the partition went offline.
     Elect {
-        partition: u32,
-        leader: Option<u32>,
-        epoch: u32,
+        partition: PartitionId,
+        leader: Option<BrokerId>,
+        epoch: LeaderEpoch,
         unclean: bool,
     },
     /// `isr_brokers`: a bit per broker.
     Isr {
-        partition: u32,
+        partition: PartitionId,
         isr_brokers: u64,
         high_watermark: u64,
     },
     HighWatermark {
-        partition: u32,
+        partition: PartitionId,
         high_watermark: u64,
     },
     /// Not in the trace: a Kinesis shard refused a read or a write for its limits.
     Throttled,
     Fetch {
-        consumer: u32,
-        partition: u32,
+        consumer: ConsumerId,
+        partition: PartitionId,
         from: u64,
         to: u64,
     },
     Process {
         record: RecordId,
-        consumer: u32,
-        group: u32,
+        consumer: ConsumerId,
+        group: GroupId,
         offset: u64,
         effect: bool,
     },
     /// A transactional sink's staged result took effect at its commit.
     Effect {
         record: RecordId,
-        consumer: u32,
-        group: u32,
-        txn: u32,
+        consumer: ConsumerId,
+        group: GroupId,
+        txn: TxnId,
     },
     Late {
         record: RecordId,
-        group: u32,
+        group: GroupId,
         watermark_us: u64,
         dropped: bool,
     },
     Commit {
-        consumer: u32,
-        partition: u32,
+        consumer: ConsumerId,
+        partition: PartitionId,
         offset: u64,
-        generation: u32,
+        generation: Generation,
     },
     CommitFailed {
-        consumer: u32,
-        group: u32,
-        generation: u32,
+        consumer: ConsumerId,
+        group: GroupId,
+        generation: Generation,
         in_transaction: bool,
     },
     RebalanceStart {
-        group: u32,
-        generation: u32,
+        group: GroupId,
+        generation: Generation,
         reason: Trigger,
-        consumer: u32,
+        consumer: ConsumerId,
     },
     /// A completed rebalance: every member and its partitions (within the
     /// topic), in assignment order.
     Rebalance {
-        group: u32,
-        generation: u32,
-        members: Vec<(u32, Vec<u32>)>,
+        group: GroupId,
+        generation: Generation,
+        members: Vec<(ConsumerId, Vec<LocalPartition>)>,
     },
     Assign {
-        consumer: u32,
-        partition: u32,
-        generation: u32,
+        consumer: ConsumerId,
+        partition: PartitionId,
+        generation: Generation,
     },
     Revoke {
-        consumer: u32,
-        partition: u32,
-        generation: u32,
+        consumer: ConsumerId,
+        partition: PartitionId,
+        generation: Generation,
     },
     Position {
-        consumer: u32,
-        partition: u32,
+        consumer: ConsumerId,
+        partition: PartitionId,
         offset: u64,
         source: PositionSource,
     },
     /// `auto.offset.reset=none` and no committed offset: poll() throws
     /// NoOffsetForPartitionException; the partition is not read.
     NoOffset {
-        consumer: u32,
-        partition: u32,
+        consumer: ConsumerId,
+        partition: PartitionId,
     },
     Leave {
-        group: u32,
-        member: u32,
-        consumer: u32,
+        group: GroupId,
+        member: MemberId,
+        consumer: ConsumerId,
         reason: LeaveReason,
     },
     PollTimeout {
-        consumer: u32,
-        member: u32,
+        consumer: ConsumerId,
+        member: MemberId,
     },
     /// Not in the trace: a member waited `us` with every partition revoked
     /// for an eager rebalance.
     StoppedTheWorld {
-        group: u32,
+        group: GroupId,
         us: u64,
     },
     Marker {
-        partition: u32,
+        partition: PartitionId,
         offset: u64,
         commit: bool,
-        txn: u32,
+        txn: TxnId,
     },
     Fenced {
-        txn: u32,
-        epoch: u32,
+        txn: TxnId,
+        epoch: ProducerEpoch,
         by_timeout: bool,
     },
     InitTxn {
-        txn: u32,
-        epoch: u32,
+        txn: TxnId,
+        epoch: ProducerEpoch,
     },
     TxnEnd {
-        txn: u32,
+        txn: TxnId,
         commit: bool,
         partitions: u64,
     },
@@ -337,50 +339,52 @@ impl Fact {
     pub fn encode(&self) -> Option<(Step, [u64; 4])> {
         Some(match *self {
             Fact::Send { record, producer, partition, key, .. } => {
-                (Step::Send, [record as u64, producer as u64, partition as u64, key as u64])
+                (Step::Send, [u64::from(record), u64::from(producer), u64::from(partition), key as u64])
             }
             Fact::Sequenced { .. } | Fact::Throttled | Fact::StoppedTheWorld { .. } => return None,
             Fact::Append { record, partition, offset, broker } => {
-                (Step::Append, [record as u64, partition as u64, offset, broker as u64])
+                (Step::Append, [u64::from(record), u64::from(partition), offset, u64::from(broker)])
             }
-            Fact::Ack { record, producer } => (Step::Ack, [record as u64, producer as u64, 0, 0]),
-            Fact::Fail { record, producer, error } => (Step::Fail, [record as u64, producer as u64, error as u64, 0]),
+            Fact::Ack { record, producer } => (Step::Ack, [u64::from(record), u64::from(producer), 0, 0]),
+            Fact::Fail { record, producer, error } => {
+                (Step::Fail, [u64::from(record), u64::from(producer), error as u64, 0])
+            }
             Fact::Retry { record, producer, error, attempt } => {
-                (Step::Retry, [record as u64, producer as u64, error as u64, attempt as u64])
+                (Step::Retry, [u64::from(record), u64::from(producer), error as u64, attempt as u64])
             }
             Fact::Replicate { broker, partition, log_end, .. } => {
-                (Step::Replicate, [broker as u64, partition as u64, log_end, 0])
+                (Step::Replicate, [u64::from(broker), u64::from(partition), log_end, 0])
             }
             Fact::Truncate { broker, partition, offset } => {
-                (Step::Truncate, [broker as u64, partition as u64, offset, 0])
+                (Step::Truncate, [u64::from(broker), u64::from(partition), offset, 0])
             }
             Fact::Elect { partition, leader, epoch, unclean } => {
                 let leader = leader.map_or(u64::MAX, u64::from);
-                (Step::Elect, [partition as u64, leader, epoch as u64, unclean as u64])
+                (Step::Elect, [u64::from(partition), leader, u64::from(epoch), unclean as u64])
             }
             Fact::Isr { partition, isr_brokers, high_watermark } => {
-                (Step::Isr, [partition as u64, isr_brokers, high_watermark, 0])
+                (Step::Isr, [u64::from(partition), isr_brokers, high_watermark, 0])
             }
             Fact::HighWatermark { partition, high_watermark } => {
-                (Step::HighWatermark, [partition as u64, high_watermark, 0, 0])
+                (Step::HighWatermark, [u64::from(partition), high_watermark, 0, 0])
             }
             Fact::Fetch { consumer, partition, from, to } => {
-                (Step::Fetch, [consumer as u64, partition as u64, from, to])
+                (Step::Fetch, [u64::from(consumer), u64::from(partition), from, to])
             }
             Fact::Process { record, consumer, offset, effect, .. } => {
-                (Step::Process, [record as u64, consumer as u64, offset, effect as u64])
+                (Step::Process, [u64::from(record), u64::from(consumer), offset, effect as u64])
             }
             Fact::Effect { record, consumer, txn, .. } => {
-                (Step::Effect, [record as u64, consumer as u64, txn as u64, 0])
+                (Step::Effect, [u64::from(record), u64::from(consumer), u64::from(txn), 0])
             }
             Fact::Late { record, group, watermark_us, dropped } => {
-                (Step::Late, [record as u64, group as u64, watermark_us, dropped as u64])
+                (Step::Late, [u64::from(record), u64::from(group), watermark_us, dropped as u64])
             }
             Fact::Commit { consumer, partition, offset, generation } => {
-                (Step::Commit, [consumer as u64, partition as u64, offset, generation as u64])
+                (Step::Commit, [u64::from(consumer), u64::from(partition), offset, u64::from(generation)])
             }
             Fact::CommitFailed { consumer, generation, in_transaction, .. } => {
-                (Step::CommitFailed, [consumer as u64, generation as u64, in_transaction as u64, 0])
+                (Step::CommitFailed, [u64::from(consumer), u64::from(generation), in_transaction as u64, 0])
             }
             _ => return self.encode_group_and_lifecycle(),
         })
@@ -397,16 +401,16 @@ impl Fact {
                     Trigger::Leave => trigger::LEAVE,
                     Trigger::Expired => trigger::EXPIRED,
                 };
-                (Step::RebalanceStart, [group as u64, generation as u64, reason, consumer as u64])
+                (Step::RebalanceStart, [u64::from(group), u64::from(generation), reason, u64::from(consumer)])
             }
             Fact::Rebalance { group, generation, ref members } => {
-                (Step::Rebalance, [group as u64, generation as u64, members.len() as u64, 0])
+                (Step::Rebalance, [u64::from(group), u64::from(generation), members.len() as u64, 0])
             }
             Fact::Assign { consumer, partition, generation } => {
-                (Step::Assign, [consumer as u64, partition as u64, generation as u64, 0])
+                (Step::Assign, [u64::from(consumer), u64::from(partition), u64::from(generation), 0])
             }
             Fact::Revoke { consumer, partition, generation } => {
-                (Step::Revoke, [consumer as u64, partition as u64, generation as u64, 0])
+                (Step::Revoke, [u64::from(consumer), u64::from(partition), u64::from(generation), 0])
             }
             Fact::Position { consumer, partition, offset, source: from } => {
                 let from = match from {
@@ -414,7 +418,7 @@ impl Fact {
                     PositionSource::Reset => source::RESET,
                     PositionSource::OutOfRange => source::OUT_OF_RANGE,
                 };
-                (Step::Position, [consumer as u64, partition as u64, offset, from])
+                (Step::Position, [u64::from(consumer), u64::from(partition), offset, from])
             }
             Fact::Leave { group, member, consumer, reason } => {
                 let reason = match reason {
@@ -422,16 +426,22 @@ impl Fact {
                     LeaveReason::SessionTimeout => leave::SESSION_TIMEOUT,
                     LeaveReason::MissedRebalance => leave::MISSED_REBALANCE,
                 };
-                (Step::Leave, [group as u64, member as u64, consumer as u64, reason])
+                (Step::Leave, [u64::from(group), u64::from(member), u64::from(consumer), reason])
             }
-            Fact::NoOffset { consumer, partition } => (Step::NoOffset, [consumer as u64, partition as u64, 0, 0]),
-            Fact::PollTimeout { consumer, member } => (Step::PollTimeout, [consumer as u64, member as u64, 0, 0]),
+            Fact::PollTimeout { consumer, member } => {
+                (Step::PollTimeout, [u64::from(consumer), u64::from(member), 0, 0])
+            }
+            Fact::NoOffset { consumer, partition } => {
+                (Step::NoOffset, [u64::from(consumer), u64::from(partition), 0, 0])
+            }
             Fact::Marker { partition, offset, commit, txn } => {
-                (Step::Marker, [partition as u64, offset, commit as u64, txn as u64])
+                (Step::Marker, [u64::from(partition), offset, commit as u64, u64::from(txn)])
             }
-            Fact::Fenced { txn, epoch, by_timeout } => (Step::Fenced, [txn as u64, epoch as u64, by_timeout as u64, 0]),
-            Fact::InitTxn { txn, epoch } => (Step::InitTxn, [txn as u64, epoch as u64, 0, 0]),
-            Fact::TxnEnd { txn, commit, partitions } => (Step::TxnEnd, [txn as u64, commit as u64, partitions, 0]),
+            Fact::Fenced { txn, epoch, by_timeout } => {
+                (Step::Fenced, [u64::from(txn), u64::from(epoch), by_timeout as u64, 0])
+            }
+            Fact::InitTxn { txn, epoch } => (Step::InitTxn, [u64::from(txn), u64::from(epoch), 0, 0]),
+            Fact::TxnEnd { txn, commit, partitions } => (Step::TxnEnd, [u64::from(txn), commit as u64, partitions, 0]),
             Fact::Crash(e) => lifecycle(Step::Crash, e, 0),
             Fact::Restart(e) => lifecycle(Step::Restart, e, 0),
             Fact::Start(e) => lifecycle(Step::Start, e, 0),
@@ -455,19 +465,20 @@ mod tests {
     #[test]
     fn bookkeeping_facts_are_not_trace_steps() {
         assert_eq!(Fact::Throttled.encode(), None);
-        assert_eq!(Fact::StoppedTheWorld { group: 0, us: 5 }.encode(), None);
-        assert_eq!(Fact::Sequenced { record: 1, seq: 2, producer_gen: 3 }.encode(), None);
+        assert_eq!(Fact::StoppedTheWorld { group: GroupId::new(0), us: 5 }.encode(), None);
+        assert_eq!(Fact::Sequenced { record: RecordId::new(1), seq: 2, producer_gen: 3 }.encode(), None);
     }
 
     #[test]
     fn an_offline_election_names_no_leader() {
-        let f = Fact::Elect { partition: 3, leader: None, epoch: 4, unclean: false };
+        let f =
+            Fact::Elect { partition: PartitionId::new(3), leader: None, epoch: LeaderEpoch::new(4), unclean: false };
         assert_eq!(f.encode(), Some((Step::Elect, [3, u64::MAX, 4, 0])));
     }
 
     #[test]
     fn lifecycle_facts_carry_the_entity_code() {
-        let f = Fact::Pause { entity: Entity::Consumer(2), us: 7 };
+        let f = Fact::Pause { entity: Entity::Consumer(ConsumerId::new(2)), us: 7 };
         assert_eq!(f.encode(), Some((Step::Pause, [crate::oracle::trace::entity::CONSUMER, 2, 7, 0])));
     }
 }

@@ -8,7 +8,8 @@
 
 use crate::kernel::time::Instant;
 use crate::oracle::fact::Fact;
-pub use crate::oracle::fact::RecordId;
+/// A record's number as the trace writes it (the model's `RecordNo`, raw).
+pub type RecordNo = u32;
 
 /// No key: the record was sent with a null key.
 pub const NULL_KEY: u32 = u32::MAX;
@@ -61,7 +62,7 @@ pub struct GroupLedger {
     /// Highest `send_seq` whose first effect reached the sink, per (producer, key).
     pub max_seq_seen: Vec<u64>,
     /// The record behind each `max_seq_seen` entry.
-    pub max_seen_record: Vec<RecordId>,
+    pub max_seen_record: Vec<RecordNo>,
     pub redelivered: u64,
     pub duplicates: u64,
     pub reordered: u64,
@@ -69,7 +70,7 @@ pub struct GroupLedger {
     pub commits_failed: u64,
     /// Records whose first effect came after a later record's of the same
     /// producer and key, with that later record (for `explain`).
-    pub inversions: Vec<(RecordId, RecordId)>,
+    pub inversions: Vec<(RecordNo, RecordNo)>,
     /// Member-time spent with every partition revoked for an eager rebalance (µs).
     pub stop_the_world_us: u64,
 }
@@ -131,28 +132,30 @@ impl Ledger {
     pub(in crate::oracle) fn observe(&mut self, at: Instant, fact: &Fact) {
         match *fact {
             Fact::Send { record, producer, partition, key, send_seq, event_us, producer_inc } => {
-                let r = self.send_from(producer, producer_inc, key, partition, send_seq, at);
-                assert_eq!(r, record, "record ids follow send order");
+                let r = self.send_from(producer.raw(), producer_inc.raw(), key, partition.raw(), send_seq, at);
+                assert_eq!(r, record.raw(), "record ids follow send order");
                 self.records[r as usize].event_us = event_us;
             }
             Fact::Sequenced { record, seq, producer_gen } => {
-                let rec = &mut self.records[record as usize];
+                let rec = &mut self.records[record.index()];
                 rec.seq = seq;
                 rec.producer_inc = producer_gen;
             }
-            Fact::Append { record, .. } => self.append(record),
-            Fact::Ack { record, .. } => self.ack(record, at),
-            Fact::Fail { record, .. } => self.fail(record, at),
+            Fact::Append { record, .. } => self.append(record.raw()),
+            Fact::Ack { record, .. } => self.ack(record.raw(), at),
+            Fact::Fail { record, .. } => self.fail(record.raw(), at),
             Fact::Throttled => self.throttled += 1,
             Fact::Process { record, group, effect, .. } => {
-                self.processed(group, record, effect, at);
+                self.processed(group.raw(), record.raw(), effect, at);
             }
-            Fact::Effect { record, group, .. } => self.effect(group, record, at),
+            Fact::Effect { record, group, .. } => self.effect(group.raw(), record.raw(), at),
             Fact::Late { .. } => self.late_events += 1,
-            Fact::CommitFailed { group, .. } => self.groups[group as usize].commits_failed += 1,
-            Fact::StoppedTheWorld { group, us } => self.groups[group as usize].stop_the_world_us += us,
+            Fact::CommitFailed { group, .. } => self.groups[group.index()].commits_failed += 1,
+            Fact::StoppedTheWorld { group, us } => self.groups[group.index()].stop_the_world_us += us,
             Fact::Rebalance { group, generation, ref members } => {
-                let members = members.clone();
+                let members =
+                    members.iter().map(|(c, parts)| (c.raw(), parts.iter().map(|p| p.raw()).collect())).collect();
+                let (group, generation) = (group.raw(), generation.raw());
                 self.assignments.push(AssignmentRecord { at, group, generation, members });
                 self.rebalances += 1;
             }
@@ -163,7 +166,7 @@ impl Ledger {
     }
 
     #[cfg(test)]
-    pub fn send(&mut self, producer: u32, key: u32, partition: u32, send_seq: u64, at: Instant) -> RecordId {
+    pub fn send(&mut self, producer: u32, key: u32, partition: u32, send_seq: u64, at: Instant) -> RecordNo {
         self.send_from(producer, 0, key, partition, send_seq, at)
     }
 
@@ -175,7 +178,7 @@ impl Ledger {
         partition: u32,
         send_seq: u64,
         at: Instant,
-    ) -> RecordId {
+    ) -> RecordNo {
         let id = self.records.len();
         assert!(id < crate::model::broker::CONTROL as usize, "record ids must stay below the control-marker bit");
         self.records.push(RecordLife {
@@ -191,7 +194,7 @@ impl Ledger {
             producer_inc,
             seq: NO_SEQ,
         });
-        id as RecordId
+        id as RecordNo
     }
 
     /// A (producer, key) pair's index among every producer's keys.
@@ -199,7 +202,7 @@ impl Ledger {
         self.key_base[producer as usize] + key
     }
 
-    fn ack(&mut self, r: RecordId, at: Instant) {
+    fn ack(&mut self, r: RecordNo, at: Instant) {
         let rec = &mut self.records[r as usize];
         if rec.acked_us == NEVER {
             rec.acked_us = at.us();
@@ -207,21 +210,21 @@ impl Ledger {
         }
     }
 
-    fn fail(&mut self, r: RecordId, at: Instant) {
+    fn fail(&mut self, r: RecordNo, at: Instant) {
         let rec = &mut self.records[r as usize];
         debug_assert!(rec.failed_us == NEVER, "a record fails once");
         rec.failed_us = at.us();
         self.failed += 1;
     }
 
-    fn append(&mut self, r: RecordId) {
+    fn append(&mut self, r: RecordNo) {
         self.records[r as usize].written += 1;
         self.written += 1;
     }
 
     /// A consumer of `group` finished processing `r`; `effect` says whether the sink
     /// took it as a new effect (a plain sink always does, an idempotent one only once).
-    fn processed(&mut self, group: u32, r: RecordId, effect: bool, at: Instant) {
+    fn processed(&mut self, group: u32, r: RecordNo, effect: bool, at: Instant) {
         let g = &mut self.groups[group as usize];
         if g.deliveries.len() <= r as usize {
             g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
@@ -238,7 +241,7 @@ impl Ledger {
 
     /// `r` has an effect on `group`'s sink (for a transactional sink, when the
     /// sink transaction holding it commits, not when it was processed).
-    fn effect(&mut self, group: u32, r: RecordId, at: Instant) {
+    fn effect(&mut self, group: u32, r: RecordNo, at: Instant) {
         let g = &mut self.groups[group as usize];
         if g.deliveries.len() <= r as usize {
             g.deliveries.resize(self.records.len().max(r as usize + 1), Delivery::default());
@@ -269,7 +272,7 @@ impl Ledger {
 
     /// Effects `r` had on `group`'s sink so far (for tests and reports;
     /// the model keeps its own memory of what its sinks applied).
-    pub fn effects_of(&self, group: u32, r: RecordId) -> u32 {
+    pub fn effects_of(&self, group: u32, r: RecordNo) -> u32 {
         self.groups[group as usize].deliveries.get(r as usize).map_or(0, |d| d.effects)
     }
 
@@ -283,7 +286,7 @@ impl Ledger {
     }
 
     /// The global partition record `r` was sent to.
-    pub fn partition_of(&self, r: RecordId) -> u32 {
+    pub fn partition_of(&self, r: RecordNo) -> u32 {
         self.records[r as usize].partition
     }
 

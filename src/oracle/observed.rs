@@ -67,45 +67,46 @@ impl Observed {
     pub fn observe(&mut self, at_us: u64, fact: &Fact) {
         match *fact {
             Fact::Append { record, partition, offset, broker } => {
-                self.partitions[partition as usize].append(broker, offset, record)
+                self.partitions[partition.index()].append(broker.raw(), offset, record.raw())
             }
             Fact::Marker { partition, offset, commit, txn } => {
                 let entry = CONTROL | self.markers.len() as u32;
-                self.markers.push((txn, commit));
-                self.partitions[partition as usize].append_at_leader(offset, entry);
+                self.markers.push((txn.raw(), commit));
+                self.partitions[partition.index()].append_at_leader(offset, entry);
             }
             Fact::Replicate { broker, partition, log_end, source } => {
-                self.partitions[partition as usize].replicate(broker, source, log_end)
+                self.partitions[partition.index()].replicate(broker.raw(), source.raw(), log_end)
             }
             Fact::Truncate { broker, partition, offset } => {
-                self.partitions[partition as usize].truncate(broker, offset)
+                self.partitions[partition.index()].truncate(broker.raw(), offset)
             }
-            Fact::Elect { partition, leader, .. } => self.partitions[partition as usize].leader = leader,
+            Fact::Elect { partition, leader, .. } => {
+                self.partitions[partition.index()].leader = leader.map(|b| b.raw())
+            }
             Fact::Commit { consumer, partition, offset, .. } => {
-                let (g, p) = self.local(consumer, partition);
+                let (g, p) = self.local(consumer.raw(), partition.raw());
                 self.committed[g][p] = Some(offset);
             }
             Fact::NoOffset { consumer, partition } => {
-                let (g, p) = self.local(consumer, partition);
+                let (g, p) = self.local(consumer.raw(), partition.raw());
                 self.no_offset[g][p] = true;
             }
             Fact::Crash(Entity::Producer(p)) => {
-                self.producer_up[p as usize] = false;
-                self.producer_crashed_us[p as usize] = Some(at_us);
+                self.producer_up[p.index()] = false;
+                self.producer_crashed_us[p.index()] = Some(at_us);
             }
-            Fact::Restart(Entity::Producer(p)) => self.producer_up[p as usize] = true,
-            Fact::Fetch { consumer, partition, from, to } => self.fetched(consumer, partition, from, to),
-            Fact::Process { record, group, offset, .. } if self.shape.groups[group as usize].read_committed => {
-                self.rc_processed[group as usize].push((record, offset));
+            Fact::Restart(Entity::Producer(p)) => self.producer_up[p.index()] = true,
+            Fact::Fetch { consumer, partition, from, to } => self.fetched(consumer.raw(), partition.raw(), from, to),
+            Fact::Process { record, group, offset, .. } if self.shape.groups[group.index()].read_committed => {
+                self.rc_processed[group.index()].push((record.raw(), offset));
             }
-            Fact::Position { consumer, partition, .. } => {
-                self.fetches.entry((consumer, partition)).or_default().moved = true;
-            }
-            Fact::Assign { consumer, partition, .. } | Fact::Revoke { consumer, partition, .. } => {
-                self.fetches.entry((consumer, partition)).or_default().moved = true;
+            Fact::Position { consumer, partition, .. }
+            | Fact::Assign { consumer, partition, .. }
+            | Fact::Revoke { consumer, partition, .. } => {
+                self.fetches.entry((consumer.raw(), partition.raw())).or_default().moved = true;
             }
             Fact::Crash(Entity::Consumer(c)) | Fact::Restart(Entity::Consumer(c)) => {
-                for (_, t) in self.fetches.range_mut((c, 0)..(c, u32::MAX)) {
+                for (_, t) in self.fetches.range_mut((c.raw(), 0)..(c.raw(), u32::MAX)) {
                     t.moved = true;
                 }
             }

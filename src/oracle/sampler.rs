@@ -46,15 +46,16 @@ impl World {
                 self.lag_samples.pop();
             }
         }
-        for (gi, g) in self.groups.iter().enumerate() {
-            for p in 0..g.partitions {
-                let hw = self.partitions[(g.first_partition + p) as usize].high_watermark();
-                let lag = hw.saturating_sub(g.committed[p as usize].unwrap_or(0));
-                let member = (g.first_consumer..g.first_consumer + g.instances).find(|&c| {
-                    let cs = &self.consumers[c as usize];
-                    cs.up && cs.assigned.contains(&p)
+        for (group, g) in self.groups.iter_enumerated() {
+            for (local, committed) in g.committed.iter_enumerated() {
+                let hw = self.partitions[g.first_partition.at(local)].high_watermark();
+                let lag = hw.saturating_sub(committed.unwrap_or(0));
+                let member = (0..g.instances).map(|i| g.first_consumer.plus(i)).find(|&c| {
+                    let cs = &self.consumers[c];
+                    cs.up && cs.assigned.contains(&local)
                 });
-                self.lag_samples.push(LagSample { at: self.now, group: gi as u32, partition: p, member, lag });
+                let (group, partition, member) = (group.raw(), local.raw(), member.map(|c| c.raw()));
+                self.lag_samples.push(LagSample { at: self.now, group, partition, member, lag });
             }
         }
         self.samples.push(Sample { at: self.now, lag, delivered, duplicates, redelivered });

@@ -80,12 +80,12 @@ impl ShadowPartition {
 pub fn mismatch(w: &crate::world::World) -> Option<String> {
     let shadow = &w.oracle.observed.partitions;
     for (g, part) in w.partitions.iter().enumerate() {
-        let leader = part.leader_broker();
+        let leader = part.leader_broker().map(|b| b.raw());
         if shadow[g].leader != leader {
             return Some(format!("partition {g}: leader {leader:?} in the model, {:?} from facts", shadow[g].leader));
         }
         for rep in &part.replicas {
-            let mine = shadow[g].log_of(rep.broker).map_or(&[][..], |l| &l[..]);
+            let mine = shadow[g].log_of(rep.broker.raw()).map_or(&[][..], |l| &l[..]);
             // Control entries index different marker tables: compare their kind only.
             let same = mine.len() == rep.log.len()
                 && mine

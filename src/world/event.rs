@@ -1,21 +1,30 @@
 //! Everything that can happen in a run: kernel events and the messages they carry.
 //!
 //! Events are small `Copy` values dispatched by one `match` in `World::step`.
-//! Ids are small integers: producer/consumer/group indices into the world's
-//! vectors, global partition indices, broker numbers. `inc` is the incarnation of
-//! the process an event belongs to: a crash bumps it, so the timers and replies of a
-//! dead incarnation are recognised and dropped.
+//! Ids are typed (`crate::model::ids`): producer/consumer/group indices into
+//! the world's vectors, global partition indices, broker numbers. `inc` is the
+//! incarnation of the process an event belongs to: a crash bumps it, so the
+//! timers and replies of a dead incarnation are recognised and dropped — once,
+//! in `World::step`, by the event's [`Event::owner`].
+//!
+//! Every message is a struct of its own, named as its Kafka request or
+//! response; its handler takes it whole.
 
+use crate::kernel::time::Duration;
+use crate::model::ids::{
+    BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId, MemberId,
+    PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
+};
 use crate::scenario::Acks;
 
 /// A process on the network. Links between two nodes are FIFO, like TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Node {
-    Broker(u32),
-    Producer(u32),
-    Consumer(u32),
+    Broker(BrokerId),
+    Producer(ProducerId),
+    Consumer(ConsumerId),
     /// The group coordinator of group N (see docs/model.md: always available).
-    Coordinator(u32),
+    Coordinator(GroupId),
     /// The transaction coordinator (one for the cluster, always available).
     TxnCoordinator,
 }
@@ -24,54 +33,54 @@ pub enum Node {
 pub enum Event {
     /// A message reaches `to` (or bounces if `to` is down).
     Deliver { from: Node, to: Node, msg: Msg },
-    /// The application of producer `p` calls send() for its next record.
-    ProducerArrival { p: u32, inc: u32 },
+    /// The application of producer `producer` calls send() for its next record.
+    ProducerArrival { producer: ProducerId, inc: Incarnation },
     /// `max.block.ms` of a send() blocked on a full buffer (holding `record`) has passed.
-    SendBlocked { p: u32, inc: u32, record: u32 },
+    SendBlocked { producer: ProducerId, inc: Incarnation, record: RecordId },
     /// An offline producer (`event_time.offline`) is back and sends what it held.
-    OfflineFlush { p: u32, inc: u32 },
+    OfflineFlush { producer: ProducerId, inc: Incarnation },
     /// `linger.ms` of an open batch has passed.
-    LingerExpired { p: u32, inc: u32, batch: u32 },
+    LingerExpired { producer: ProducerId, inc: Incarnation, batch: BatchId },
     /// A retry backoff has passed or metadata may have changed: try to send.
-    ProducerWake { p: u32, inc: u32 },
+    ProducerWake { producer: ProducerId, inc: Incarnation },
     /// `request.timeout.ms` of request `req` (carrying `batch`) has passed.
-    RequestTimeout { p: u32, inc: u32, batch: u32, req: u64 },
+    RequestTimeout { producer: ProducerId, inc: Incarnation, batch: BatchId, req: u64 },
     /// A follower's fetch waited `replica.fetch.wait.max.ms` at the leader.
-    ReplicaFetchExpired { partition: u32, replica: u32, token: u32 },
+    ReplicaFetchExpired { partition: PartitionId, replica: ReplicaId, token: u32 },
     /// A follower retries fetching after an error (`replica.fetch.backoff.ms`).
-    ReplicaFetchRetry { partition: u32, replica: u32, token: u32 },
+    ReplicaFetchRetry { partition: PartitionId, replica: ReplicaId, token: u32 },
     /// A follower's fetch number `sent` got no answer within
     /// `replica.socket.timeout.ms` (scheduled only when the network can drop messages).
-    ReplicaFetchTimeout { partition: u32, replica: u32, token: u32, sent: u32 },
+    ReplicaFetchTimeout { partition: PartitionId, replica: ReplicaId, token: u32, sent: u32 },
     /// A consumer fetch got no answer within `request.timeout.ms` (likewise).
-    ConsumerFetchTimeout { c: u32, inc: u32, partition: u32, token: u32 },
+    ConsumerFetchTimeout { consumer: ConsumerId, inc: Incarnation, partition: PartitionId, token: u32 },
     /// A consumer fetch waited `fetch.max.wait.ms` at the leader.
-    ConsumerFetchExpired { partition: u32, c: u32, inc: u32, token: u32 },
+    ConsumerFetchExpired { partition: PartitionId, consumer: ConsumerId, inc: Incarnation, token: u32 },
     /// The leader checks every follower's lag (`replica.lag.time.max.ms / 2`).
     IsrCheck,
     /// The controller fences broker `b` after `broker.session.timeout.ms` without heartbeats.
-    ControllerFence { broker: u32, inc: u32 },
+    ControllerFence { broker: BrokerId, inc: Incarnation },
     /// A paused broker runs again (and re-registers if the controller fenced it).
-    BrokerResume { broker: u32, inc: u32 },
-    /// Consumer `c` sends its background heartbeat.
-    HeartbeatTick { c: u32, inc: u32 },
-    /// Consumer `c` wakes up to poll (after a backoff or when data arrived while idle).
-    ConsumerWake { c: u32, inc: u32 },
-    /// The worker of consumer `c` (`processing: async`) finished its current record.
-    WorkerDone { c: u32, inc: u32 },
-    /// Consumer `c` finished processing the record at `index` of its current batch.
-    ProcessDone { c: u32, inc: u32, index: u32 },
-    /// The coordinator checks whether member `member` of group `g` missed its session timeout.
-    SessionCheck { g: u32, member: u32 },
-    /// The rebalance of group `g` numbered `round` reaches its deadline.
-    RebalanceDeadline { g: u32, round: u32 },
+    BrokerResume { broker: BrokerId, inc: Incarnation },
+    /// Consumer `consumer` sends its background heartbeat.
+    HeartbeatTick { consumer: ConsumerId, inc: Incarnation },
+    /// Consumer `consumer` wakes up to poll (after a backoff or when data arrived while idle).
+    ConsumerWake { consumer: ConsumerId, inc: Incarnation },
+    /// The worker of consumer `consumer` (`processing: async`) finished its current record.
+    WorkerDone { consumer: ConsumerId, inc: Incarnation },
+    /// Consumer `consumer` finished processing the record at `index` of its current batch.
+    ProcessDone { consumer: ConsumerId, inc: Incarnation, index: u32 },
+    /// The coordinator checks whether member `member` of group `group` missed its session timeout.
+    SessionCheck { group: GroupId, member: MemberId },
+    /// The rebalance of group `group` numbered `round` reaches its deadline.
+    RebalanceDeadline { group: GroupId, round: u32 },
     /// A transactional producer's application commits its open transaction
     /// (every `transaction_interval`); `serial` names the transaction.
-    TxnCommitDue { p: u32, inc: u32, serial: u32 },
+    TxnCommitDue { producer: ProducerId, inc: Incarnation, serial: u32 },
     /// `transaction.timeout.ms` of transaction `serial` of transactional id `txn` has passed.
-    TxnTimeout { txn: u32, serial: u32 },
+    TxnTimeout { txn: TxnId, serial: u32 },
     /// The coordinator retries writing a marker of `txn` to `partition`.
-    TxnMarkerRetry { txn: u32, serial: u32, partition: u32 },
+    TxnMarkerRetry { txn: TxnId, serial: u32, partition: PartitionId },
     /// Fault number N of the scenario happens.
     Fault(u32),
     /// Periodic sample of lag and counts; also where the run notices it is quiet.
@@ -113,228 +122,385 @@ pub enum HeartbeatResult {
     IllegalGeneration,
 }
 
+/// Producer → leader: append batch `batch`; `req` is unique per send attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Msg {
-    /// Producer → leader: append batch `batch`; `req` is unique per send attempt.
-    Produce {
-        p: u32,
-        inc: u32,
-        batch: u32,
-        req: u64,
-        partition: u32,
-        acks: Acks,
-    },
-    /// Leader → producer: the base offset, or why not.
-    ProduceResponse {
-        p: u32,
-        inc: u32,
-        batch: u32,
-        req: u64,
-        result: Result<u64, ProduceError>,
-    },
-    /// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.
-    ReplicaFetch {
-        partition: u32,
-        replica: u32,
-        token: u32,
-        offset: u64,
-        last_epoch: u32,
-    },
-    /// Leader → follower: entries `[from, to)` of the leader's log, whose last entry has
-    /// epoch `last_entry_epoch`; or `truncate_to` when the follower's log diverged.
-    ReplicaFetchResponse {
-        partition: u32,
-        replica: u32,
-        token: u32,
-        from: u64,
-        to: u64,
-        last_entry_epoch: u32,
-        leader_hw: u64,
-        truncate_to: Option<u64>,
-        ok: bool,
-    },
-    /// Consumer → leader.
-    Fetch {
-        c: u32,
-        inc: u32,
-        partition: u32,
-        offset: u64,
-        token: u32,
-    },
-    /// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).
-    FetchResponse {
-        c: u32,
-        inc: u32,
-        partition: u32,
-        token: u32,
-        from: u64,
-        to: u64,
-        last_entry_epoch: u32,
-        error: FetchError,
-    },
-    /// Consumer → coordinator; `member` 0 asks for a new member id.
-    JoinGroup {
-        c: u32,
-        inc: u32,
-        member: u32,
-    },
-    /// Coordinator → consumer: the rebalance completed; the assignment is the group's for `generation`.
-    JoinResponse {
-        c: u32,
-        inc: u32,
-        member: u32,
-        generation: u32,
-    },
-    Heartbeat {
-        c: u32,
-        inc: u32,
-        member: u32,
-        generation: u32,
-    },
-    HeartbeatResponse {
-        c: u32,
-        inc: u32,
-        result: HeartbeatResult,
-    },
-    /// Consumer → coordinator: leave the group now (poll timeout, or close()).
-    LeaveGroup {
-        c: u32,
-        member: u32,
-    },
-    /// Consumer → coordinator: the committed offsets of its partitions.
-    OffsetFetch {
-        c: u32,
-        inc: u32,
-        generation: u32,
-    },
-    /// `unstable`: a transaction holding offsets of these partitions is still
-    /// open (KIP-447 `require_stable`); the consumer asks again after a backoff.
-    OffsetFetchResponse {
-        c: u32,
-        inc: u32,
-        generation: u32,
-        unstable: bool,
-    },
-    /// Consumer → coordinator: commit the offsets held in commit slot `slot`.
-    OffsetCommit {
-        c: u32,
-        inc: u32,
-        member: u32,
-        generation: u32,
-        slot: u32,
-        sync: bool,
-    },
-    OffsetCommitResponse {
-        c: u32,
-        inc: u32,
-        slot: u32,
-        ok: bool,
-        sync: bool,
-    },
-    /// Client → transaction coordinator: initTransactions for transactional id `txn`.
-    InitProducerId {
-        txn: u32,
-        inc: u32,
-    },
-    /// The id's new epoch; older epochs are fenced from now on.
-    InitProducerIdResponse {
-        txn: u32,
-        inc: u32,
-        epoch: u32,
-    },
-    /// Producer → transaction coordinator: AddPartitionsToTxn before the first
-    /// send to `partition` in a transaction.
-    AddPartitionsToTxn {
-        txn: u32,
-        inc: u32,
-        epoch: u32,
-        partition: u32,
-    },
-    AddPartitionsToTxnResponse {
-        txn: u32,
-        inc: u32,
-        partition: u32,
-        ok: bool,
-    },
-    /// Client → transaction coordinator: commitTransaction / abortTransaction.
-    EndTxn {
-        txn: u32,
-        inc: u32,
-        epoch: u32,
-        commit: bool,
-    },
-    /// `ok` false: the client's epoch was fenced; the transaction was aborted.
-    EndTxnResponse {
-        txn: u32,
-        inc: u32,
-        commit: bool,
-        ok: bool,
-    },
-    /// Transaction coordinator → partition leader: append control marker `marker`.
-    WriteTxnMarker {
-        txn: u32,
-        serial: u32,
-        partition: u32,
-        marker: u32,
-    },
-    WriteTxnMarkerResponse {
-        txn: u32,
-        serial: u32,
-        partition: u32,
-        ok: bool,
-    },
-    /// Consumer → group coordinator: sendOffsetsToTransaction, the offsets held
-    /// in commit slot `slot`, checked against the group generation (KIP-447).
-    TxnOffsetCommit {
-        c: u32,
-        inc: u32,
-        member: u32,
-        generation: u32,
-        txn: u32,
-        epoch: u32,
-        slot: u32,
-    },
-    TxnOffsetCommitResponse {
-        c: u32,
-        inc: u32,
-        ok: bool,
-    },
+pub struct Produce {
+    pub producer: ProducerId,
+    pub inc: Incarnation,
+    pub batch: BatchId,
+    pub req: u64,
+    pub partition: PartitionId,
+    pub acks: Acks,
 }
 
-impl Msg {
-    /// A consumer fetch answered with `error` and no records.
-    pub fn fetch_failed(c: u32, inc: u32, partition: u32, token: u32, offset: u64, error: FetchError) -> Msg {
-        Msg::FetchResponse { c, inc, partition, token, from: offset, to: offset, last_entry_epoch: 0, error }
-    }
+/// Leader → producer: the base offset, or why not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProduceResponse {
+    pub producer: ProducerId,
+    pub inc: Incarnation,
+    pub batch: BatchId,
+    pub req: u64,
+    pub result: Result<u64, ProduceError>,
+}
 
+/// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaFetch {
+    pub partition: PartitionId,
+    pub replica: ReplicaId,
+    pub token: u32,
+    pub offset: u64,
+    pub last_epoch: LeaderEpoch,
+}
+
+/// Leader → follower: entries `[from, to)` of the leader's log, whose last entry has
+/// epoch `last_entry_epoch`; or `truncate_to` when the follower's log diverged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicaFetchResponse {
+    pub partition: PartitionId,
+    pub replica: ReplicaId,
+    pub token: u32,
+    pub from: u64,
+    pub to: u64,
+    pub last_entry_epoch: LeaderEpoch,
+    pub leader_hw: u64,
+    pub truncate_to: Option<u64>,
+    pub ok: bool,
+}
+
+impl ReplicaFetchResponse {
     /// A follower fetch that failed; the follower backs off and fetches again.
-    pub fn replica_fetch_failed(partition: u32, replica: u32, token: u32, offset: u64) -> Msg {
-        Msg::ReplicaFetchResponse {
+    pub fn failed(partition: PartitionId, replica: ReplicaId, token: u32, offset: u64) -> ReplicaFetchResponse {
+        ReplicaFetchResponse {
             partition,
             replica,
             token,
             from: offset,
             to: offset,
-            last_entry_epoch: 0,
+            last_entry_epoch: LeaderEpoch::new(0),
             leader_hw: 0,
             truncate_to: None,
             ok: false,
         }
     }
+}
 
+/// Consumer → leader: records from `offset`, read as the consumer's
+/// settings say (the request carries them, as Kafka's FetchRequest does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fetch {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub partition: PartitionId,
+    pub offset: u64,
+    pub token: u32,
+    /// `isolation.level=read_committed`: read below the last stable offset.
+    pub read_committed: bool,
+    /// Most records one answer may hold (`max.partition.fetch.bytes` / record size).
+    pub max_records: u64,
+    /// Size of one record, for the byte limits (Kinesis).
+    pub record_bytes: u32,
+    /// `fetch.max.wait.ms`: how long the leader parks the fetch without data.
+    pub max_wait: Duration,
+}
+
+/// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchResponse {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub partition: PartitionId,
+    pub token: u32,
+    pub from: u64,
+    pub to: u64,
+    pub last_entry_epoch: LeaderEpoch,
+    pub error: FetchError,
+}
+
+impl FetchResponse {
+    /// The epoch an answer without records names.
+    pub const NO_EPOCH: LeaderEpoch = LeaderEpoch::new(0);
+
+    /// A consumer fetch answered with `error` and no records.
+    pub fn failed(f: Fetch, error: FetchError) -> FetchResponse {
+        FetchResponse {
+            consumer: f.consumer,
+            inc: f.inc,
+            partition: f.partition,
+            token: f.token,
+            from: f.offset,
+            to: f.offset,
+            last_entry_epoch: FetchResponse::NO_EPOCH,
+            error,
+        }
+    }
+}
+
+/// Consumer → coordinator; `member` 0 asks for a new member id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinGroup {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub member: MemberId,
+}
+
+/// Coordinator → consumer: the rebalance completed; the assignment is the group's for `generation`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinResponse {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub member: MemberId,
+    pub generation: Generation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub member: MemberId,
+    pub generation: Generation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeartbeatResponse {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub result: HeartbeatResult,
+}
+
+/// Consumer → coordinator: leave the group now (poll timeout, or close()).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaveGroup {
+    pub consumer: ConsumerId,
+    pub member: MemberId,
+}
+
+/// Consumer → coordinator: the committed offsets of its partitions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetFetch {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub generation: Generation,
+}
+
+/// `unstable`: a transaction holding offsets of these partitions is still
+/// open (KIP-447 `require_stable`); the consumer asks again after a backoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetFetchResponse {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub generation: Generation,
+    pub unstable: bool,
+}
+
+/// Consumer → coordinator: commit the offsets held in commit slot `slot`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetCommit {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub member: MemberId,
+    pub generation: Generation,
+    pub slot: CommitSlot,
+    pub sync: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OffsetCommitResponse {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub slot: CommitSlot,
+    pub ok: bool,
+    pub sync: bool,
+}
+
+/// Client → transaction coordinator: initTransactions for transactional id `txn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitProducerId {
+    pub txn: TxnId,
+    pub inc: Incarnation,
+}
+
+/// The id's new epoch; older epochs are fenced from now on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InitProducerIdResponse {
+    pub txn: TxnId,
+    pub inc: Incarnation,
+    pub epoch: ProducerEpoch,
+}
+
+/// Producer → transaction coordinator: AddPartitionsToTxn before the first
+/// send to `partition` in a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddPartitionsToTxn {
+    pub txn: TxnId,
+    pub inc: Incarnation,
+    pub epoch: ProducerEpoch,
+    pub partition: PartitionId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddPartitionsToTxnResponse {
+    pub txn: TxnId,
+    pub inc: Incarnation,
+    pub partition: PartitionId,
+    pub ok: bool,
+}
+
+/// Client → transaction coordinator: commitTransaction / abortTransaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndTxn {
+    pub txn: TxnId,
+    pub inc: Incarnation,
+    pub epoch: ProducerEpoch,
+    pub commit: bool,
+}
+
+/// `ok` false: the client's epoch was fenced; the transaction was aborted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndTxnResponse {
+    pub txn: TxnId,
+    pub inc: Incarnation,
+    pub commit: bool,
+    pub ok: bool,
+}
+
+/// Transaction coordinator → partition leader: append control marker `marker`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteTxnMarker {
+    pub txn: TxnId,
+    pub serial: u32,
+    pub partition: PartitionId,
+    pub marker: MarkerId,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteTxnMarkerResponse {
+    pub txn: TxnId,
+    pub serial: u32,
+    pub partition: PartitionId,
+    pub ok: bool,
+}
+
+/// Consumer → group coordinator: sendOffsetsToTransaction, the offsets held
+/// in commit slot `slot`, checked against the group generation (KIP-447).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnOffsetCommit {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub member: MemberId,
+    pub generation: Generation,
+    pub txn: TxnId,
+    pub epoch: ProducerEpoch,
+    pub slot: CommitSlot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxnOffsetCommitResponse {
+    pub consumer: ConsumerId,
+    pub inc: Incarnation,
+    pub ok: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Msg {
+    Produce(Produce),
+    ProduceResponse(ProduceResponse),
+    ReplicaFetch(ReplicaFetch),
+    ReplicaFetchResponse(ReplicaFetchResponse),
+    Fetch(Fetch),
+    FetchResponse(FetchResponse),
+    JoinGroup(JoinGroup),
+    JoinResponse(JoinResponse),
+    Heartbeat(Heartbeat),
+    HeartbeatResponse(HeartbeatResponse),
+    LeaveGroup(LeaveGroup),
+    OffsetFetch(OffsetFetch),
+    OffsetFetchResponse(OffsetFetchResponse),
+    OffsetCommit(OffsetCommit),
+    OffsetCommitResponse(OffsetCommitResponse),
+    InitProducerId(InitProducerId),
+    InitProducerIdResponse(InitProducerIdResponse),
+    AddPartitionsToTxn(AddPartitionsToTxn),
+    AddPartitionsToTxnResponse(AddPartitionsToTxnResponse),
+    EndTxn(EndTxn),
+    EndTxnResponse(EndTxnResponse),
+    WriteTxnMarker(WriteTxnMarker),
+    WriteTxnMarkerResponse(WriteTxnMarkerResponse),
+    TxnOffsetCommit(TxnOffsetCommit),
+    TxnOffsetCommitResponse(TxnOffsetCommitResponse),
+}
+
+macro_rules! msg_from {
+    ($($name:ident),*) => {$(
+        impl From<$name> for Msg {
+            #[inline]
+            fn from(m: $name) -> Msg {
+                Msg::$name(m)
+            }
+        }
+    )*};
+}
+
+msg_from!(
+    Produce,
+    ProduceResponse,
+    ReplicaFetch,
+    ReplicaFetchResponse,
+    Fetch,
+    FetchResponse,
+    JoinGroup,
+    JoinResponse,
+    Heartbeat,
+    HeartbeatResponse,
+    LeaveGroup,
+    OffsetFetch,
+    OffsetFetchResponse,
+    OffsetCommit,
+    OffsetCommitResponse,
+    InitProducerId,
+    InitProducerIdResponse,
+    AddPartitionsToTxn,
+    AddPartitionsToTxnResponse,
+    EndTxn,
+    EndTxnResponse,
+    WriteTxnMarker,
+    WriteTxnMarkerResponse,
+    TxnOffsetCommit,
+    TxnOffsetCommitResponse
+);
+
+impl Msg {
     /// Requests get an error reply when their destination is down; responses are dropped.
     pub fn is_request(&self) -> bool {
         matches!(
             self,
-            Msg::Produce { .. }
-                | Msg::ReplicaFetch { .. }
-                | Msg::Fetch { .. }
-                | Msg::JoinGroup { .. }
-                | Msg::Heartbeat { .. }
-                | Msg::OffsetFetch { .. }
-                | Msg::OffsetCommit { .. }
-                | Msg::WriteTxnMarker { .. }
+            Msg::Produce(_)
+                | Msg::ReplicaFetch(_)
+                | Msg::Fetch(_)
+                | Msg::JoinGroup(_)
+                | Msg::Heartbeat(_)
+                | Msg::OffsetFetch(_)
+                | Msg::OffsetCommit(_)
+                | Msg::WriteTxnMarker(_)
         )
+    }
+
+    /// The incarnation of the client a message to a client was sent to: the
+    /// message is for that incarnation only.
+    pub fn client_inc(&self) -> Option<Incarnation> {
+        Some(match self {
+            Msg::ProduceResponse(m) => m.inc,
+            Msg::FetchResponse(m) => m.inc,
+            Msg::JoinResponse(m) => m.inc,
+            Msg::HeartbeatResponse(m) => m.inc,
+            Msg::OffsetFetchResponse(m) => m.inc,
+            Msg::OffsetCommitResponse(m) => m.inc,
+            Msg::InitProducerIdResponse(m) => m.inc,
+            Msg::AddPartitionsToTxnResponse(m) => m.inc,
+            Msg::EndTxnResponse(m) => m.inc,
+            Msg::TxnOffsetCommitResponse(m) => m.inc,
+            _ => return None,
+        })
     }
 }
 

@@ -4,15 +4,16 @@
 //! Each is a property real Kafka keeps; a break is a bug in the model, never
 //! an input error, so it panics with what broke and when.
 
+use crate::model::ids::{ConsumerId, Generation, GroupId, IdVec, LeaderEpoch, LocalPartition, PartitionId};
 use crate::world::World;
 
 /// What the checks remember between ticks.
 #[derive(Clone, Debug, Default)]
 pub struct Memory {
     /// Per partition: (leader epoch, high watermark) at the last tick.
-    hw: Vec<(u32, u64)>,
+    hw: IdVec<PartitionId, (LeaderEpoch, u64)>,
     /// Per group: the generation at the last tick.
-    generation: Vec<u32>,
+    generation: IdVec<GroupId, Generation>,
 }
 
 impl World {
@@ -27,8 +28,8 @@ impl World {
     /// epoch the high watermark never goes back (only a new leader, after a
     /// truncation, may start lower).
     fn check_partitions(&self, memory: &mut Memory) {
-        memory.hw.resize(self.partitions.len(), (0, 0));
-        for (g, part) in self.partitions.iter().enumerate() {
+        memory.hw.resize(self.partitions.len(), Default::default());
+        for (g, part) in self.partitions.iter_enumerated() {
             let Some(l) = part.leader else { continue };
             assert!(part.in_isr(l), "t={}: partition {g}: leader replica {l} is not in the ISR", self.now);
             let (hw, leo) = (part.replicas[l].hw, part.replicas[l].leo());
@@ -44,8 +45,8 @@ impl World {
     /// Generations only increase, and no two live members of one generation
     /// own the same partition (a zombie of an older generation may).
     fn check_groups(&self, memory: &mut Memory) {
-        memory.generation.resize(self.groups.len(), 0);
-        for (gi, g) in self.groups.iter().enumerate() {
+        memory.generation.resize(self.groups.len(), Generation::NONE);
+        for (gi, g) in self.groups.iter_enumerated() {
             assert!(
                 g.generation >= memory.generation[gi],
                 "t={}: group {}: generation went back {} -> {}",
@@ -55,14 +56,15 @@ impl World {
                 g.generation
             );
             memory.generation[gi] = g.generation;
-            let mut owner: Vec<Option<(u32, u32)>> = vec![None; g.partitions as usize];
-            for c in g.first_consumer..g.first_consumer + g.instances {
-                let cs = &self.consumers[c as usize];
+            let mut owner: IdVec<LocalPartition, Option<(ConsumerId, Generation)>> =
+                IdVec::filled(None, g.partitions as usize);
+            for c in (0..g.instances).map(|i| g.first_consumer.plus(i)) {
+                let cs = &self.consumers[c];
                 if !cs.up {
                     continue;
                 }
                 for &p in &cs.assigned {
-                    if let Some((other, generation)) = owner[p as usize] {
+                    if let Some((other, generation)) = owner[p] {
                         assert!(
                             generation != cs.generation,
                             "t={}: group {}: partition {p} owned by consumers {other} and {c} in generation {generation}",
@@ -70,7 +72,7 @@ impl World {
                             g.name
                         );
                     }
-                    owner[p as usize] = Some((c, cs.generation));
+                    owner[p] = Some((c, cs.generation));
                 }
             }
         }
@@ -121,7 +123,7 @@ mod tests {
     fn a_leader_outside_the_isr_is_caught() {
         let mut w = world();
         let l = w.partitions[0].leader.expect("has a leader");
-        w.partitions[0].isr &= !(1 << l);
+        w.partitions[0].isr_remove(l);
         w.check_invariants(&mut Memory::default());
     }
 
@@ -129,7 +131,7 @@ mod tests {
     #[should_panic(expected = "owned by consumers")]
     fn two_owners_in_one_generation_are_caught() {
         let mut w = world();
-        let (a, b) = (w.groups[0].first_consumer as usize, w.groups[0].first_consumer as usize + 1);
+        let (a, b) = (w.groups[0].first_consumer, w.groups[0].first_consumer.plus(1));
         let stolen = w.consumers[a].assigned[0];
         w.consumers[b].generation = w.consumers[a].generation;
         w.consumers[b].assigned.push(stolen);

@@ -30,7 +30,7 @@ pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, kind: Anoma
             .record(r)
             .filter(|f| match kind {
                 Anomaly::Duplicate => is_effect(w, f, group),
-                _ => f.s.kind == Step::Process && w.consumers[f.v(1) as usize].group == group,
+                _ => f.s.kind == Step::Process && w.consumers[f.v(1) as usize].group.raw() == group,
             })
             .collect();
         debug_assert_eq!(steps.len(), times as usize, "every processing and effect is in the trace");
@@ -130,7 +130,7 @@ fn two_copies(
     let producer = rec.producer;
     let error = SendError::from_code(retry.v(2)).unwrap_or(SendError::Disconnected);
     if error == SendError::TxnAborted {
-        let Some(txn) = w.producers[producer as usize].txn else {
+        let Some(txn) = w.producers[producer as usize].txn.map(|t| t.raw()) else {
             return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
         };
         let end = ix.txn(txn).until(retry.t()).rev().find(|f| f.s.kind == Step::TxnEnd && f.v(1) == 0);
@@ -227,7 +227,7 @@ fn processed_again(
                 .partition(g, Step::Commit)
                 .after(e1.id)
                 .before(cm.id)
-                .find(|f| w.consumers[f.v(0) as usize].group == group && f.v(2) > o);
+                .find(|f| w.consumers[f.v(0) as usize].group.raw() == group && f.v(2) > o);
             if let Some(fw) = forward {
                 chain.push(commit_link(n, fw, &format!(", past @{o}")));
                 chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));

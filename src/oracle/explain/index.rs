@@ -300,7 +300,7 @@ impl Names<'_> {
     }
     pub fn partition(&self, g: u64) -> String {
         let p = &self.w.partitions[g as usize];
-        format!("{}/{}", self.w.topics[p.topic as usize].name, p.index)
+        format!("{}/{}", self.w.topics[p.topic].name, p.index)
     }
     pub fn consumer(&self, c: u64) -> &str {
         &self.w.consumers[c as usize].name

@@ -207,7 +207,7 @@ fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, cha
 /// An ISR change of partition `g` (step `isr`): who left it, and the fault
 /// that took each away (a crash, a pause, a network partition).
 fn isr_change(w: &World, ix: &Index<'_>, n: &Names<'_>, g: u32, isr: Found<'_>, tail: &str, chain: &mut Vec<Link>) {
-    let all = w.partitions[g as usize].replicas.iter().fold(0u64, |m, r| m | 1 << r.broker);
+    let all = w.partitions[g as usize].replicas.iter().fold(0u64, |m, r| m | 1 << r.broker.raw());
     let before = ix.partition(g, Step::Isr).before(isr.id).next_back().map_or(all, |f| f.v(1));
     let left = before & !isr.v(1);
     for b in (0..64).filter(|b| left >> b & 1 == 1) {
@@ -253,8 +253,8 @@ fn behind_the_group(
     let part = n.partition(g as u64);
     chain.push(link(a, format!("appended to {part}@{o} by {}", n.broker(a.v(3)))));
     let rec = &w.oracle.ledger.records[r as usize];
-    let read_committed = w.consumers[w.groups[group as usize].first_consumer as usize].read_committed;
-    if let (Some(txn), true) = (w.producers[rec.producer as usize].txn, read_committed) {
+    let read_committed = w.consumers[w.groups[group as usize].first_consumer].read_committed;
+    if let (Some(txn), true) = (w.producers[rec.producer as usize].txn.map(|t| t.raw()), read_committed) {
         let abort = ix.partition(g, Step::Marker).after(a.id).find(|f| f.v(3) == txn as u64 && f.v(1) > o);
         if let Some(m) = abort.filter(|m| m.v(2) == 0) {
             if let Some(end) = ix.txn(txn).after(m.id).find(|f| f.s.kind == Step::TxnEnd) {
@@ -275,7 +275,7 @@ fn behind_the_group(
             }
         }
     }
-    let in_group = |f: &Found<'_>| w.consumers[f.v(0) as usize].group == group;
+    let in_group = |f: &Found<'_>| w.consumers[f.v(0) as usize].group.raw() == group;
     let Some(past) = ix.partition(g, Step::Commit).after(a.id).find(|f| f.v(2) > o && in_group(f)) else {
         return Cause::Unexplained { what: "a record in the log, not reachable, with no commit past it" };
     };
@@ -329,7 +329,7 @@ fn behind_the_group(
     let next = ix
         .partition(g, Step::Position)
         .since(how.at().saturating_sub(1))
-        .find(|f| w.consumers[f.v(0) as usize].group == group);
+        .find(|f| w.consumers[f.v(0) as usize].group.raw() == group);
     if let Some(p) = next {
         resumed_at(w, ix, n, group, g, p, chain);
         if let Some(l) = chain.last_mut() {

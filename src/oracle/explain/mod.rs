@@ -517,8 +517,8 @@ fn sort_causes(causes: &mut [(Anomaly, Cause, usize, String)]) {
 /// Whether step `f` is an effect of its record on `group`'s sink.
 pub(super) fn is_effect(w: &World, f: &Found<'_>, group: u32) -> bool {
     match f.s.kind {
-        Step::Process => f.v(3) == 1 && w.consumers[f.v(1) as usize].group == group,
-        Step::Effect => w.consumers[f.v(1) as usize].group == group,
+        Step::Process => f.v(3) == 1 && w.consumers[f.v(1) as usize].group.raw() == group,
+        Step::Effect => w.consumers[f.v(1) as usize].group.raw() == group,
         _ => false,
     }
 }

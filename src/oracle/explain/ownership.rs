@@ -50,7 +50,7 @@ pub fn lost_hold(
                 return Some((Disruption::PollTimeout { at }, vec![link(f, text)]));
             }
             Step::Leave if f.v(3) == leave::SESSION_TIMEOUT => {
-                let session = w.groups[cs.group as usize].session_timeout.us();
+                let session = w.groups[cs.group].session_timeout.us();
                 let text =
                     format!("the coordinator removed {name}: no heartbeat for session.timeout.ms ({})", span(session));
                 return Some(with_pause(pause, f, text, Disruption::Expired { at }));
@@ -74,7 +74,7 @@ pub fn lost_hold(
                     n.partition(g as u64),
                     f.v(2)
                 );
-                let group = cs.group;
+                let group = cs.group.raw();
                 let how = Disruption::Revoked { at, group, generation: f.v(2) as u32 };
                 let (how, mut links) = with_pause(pause, f, text, how);
                 if matches!(how, Disruption::Revoked { .. }) {
@@ -156,7 +156,7 @@ pub fn resumed_at<'s>(
         .partition(g, Step::Commit)
         .before(pos.id)
         .rev()
-        .find(|f| w.consumers[f.v(0) as usize].group == group && f.v(2) == pos.v(2));
+        .find(|f| w.consumers[f.v(0) as usize].group.raw() == group && f.v(2) == pos.v(2));
     let by = cm.map_or(String::new(), |cm| format!(", committed by {} at {}", n.consumer(cm.v(0)), ts(cm.t())));
     chain.push(link(pos, format!("{name} resumed {part} at the committed offset {}{by}", pos.v(2))));
     cm

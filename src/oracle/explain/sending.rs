@@ -127,6 +127,6 @@ pub fn leader_at(ix: &Index<'_>, n: &Names<'_>, g: u32, before: u32) -> Option<u
     match ix.partition(g, Step::Elect).before(before).next_back() {
         Some(e) if e.v(1) == u64::MAX => None,
         Some(e) => Some(e.v(1)),
-        None => n.w.partitions[g as usize].replicas.first().map(|r| r.broker as u64),
+        None => n.w.partitions[g as usize].replicas.first().map(|r| u64::from(r.broker)),
     }
 }

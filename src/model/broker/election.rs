@@ -1,0 +1,104 @@
+//! The controller: fencing silent brokers, leader elections (clean, or
+//! unclean when allowed), and brokers taking their place again.
+
+use crate::model::broker::partition::PendingAck;
+use crate::model::ids::{BrokerId, PartitionId, ReplicaId};
+use crate::oracle::fact::Fact;
+use crate::world::event::{Fetch, FetchError, FetchResponse, Node, ProduceError};
+use crate::world::World;
+
+impl World {
+    /// The controller fences broker `b`: out of every ISR (never emptying one),
+    /// and its partitions get new leaders.
+    pub(super) fn fence(&mut self, b: BrokerId) {
+        self.brokers[b].fenced = true;
+        for partition in self.partitions.ids() {
+            let part = &mut self.partitions[partition];
+            let Some(r) = part.replica_on(b) else { continue };
+            if part.in_isr(r) && part.isr_size() > 1 {
+                part.isr_remove(r);
+                let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
+                self.oracle.emit(self.now, Fact::Isr { partition, isr_brokers: mask, high_watermark: hw });
+            }
+            if self.partitions[partition].leader == Some(r) {
+                self.elect(partition);
+            } else {
+                // A smaller ISR may let the high watermark move (and complete acks=all).
+                self.advance_hw(partition);
+            }
+        }
+    }
+
+    /// Leader election: the first live in-sync replica in preference order; with
+    /// `unclean.leader.election.enable`, any live replica; otherwise offline.
+    pub(super) fn elect(&mut self, partition: PartitionId) {
+        self.release_waiters(partition, ProduceError::NotLeader, FetchError::NotLeader);
+        let part = &self.partitions[partition];
+        let live = |r: ReplicaId| {
+            let b = &self.brokers[part.replicas[r].broker];
+            b.up && !b.fenced
+        };
+        let clean = part.replicas.ids().find(|&r| part.in_isr(r) && live(r));
+        let choice =
+            clean.or_else(|| if part.unclean_leader_election { part.replicas.ids().find(|&r| live(r)) } else { None });
+        let part = &mut self.partitions[partition];
+        part.leader_epoch = part.leader_epoch.next();
+        let epoch = part.leader_epoch;
+        let Some(r) = choice else {
+            part.leader = None;
+            return self.oracle.emit(self.now, Fact::Elect { partition, leader: None, epoch, unclean: false });
+        };
+        if clean.is_none() {
+            part.isr = 1 << r.index(); // unclean: the new leader's log is the truth now
+        }
+        part.leader = Some(r);
+        let leo = part.replicas[r].leo();
+        part.replicas[r].note_epoch(epoch, leo);
+        let now = self.now;
+        for rep in part.replicas.iter_mut() {
+            rep.leo_seen = 0;
+            rep.last_caught_up = now;
+            rep.last_fetch_leader_leo = 0;
+            rep.last_fetch_at = now;
+            rep.parked = None;
+        }
+        self.rebuild_producer_state(partition);
+        let b = self.partitions[partition].replicas[r].broker;
+        self.oracle.emit(self.now, Fact::Elect { partition, leader: Some(b), epoch, unclean: clean.is_none() });
+        for f in self.partitions[partition].replicas.ids() {
+            self.start_follower(partition, f);
+        }
+    }
+
+    /// The leader of `partition` answers what waits on it — acks=all requests and
+    /// parked consumer fetches — with an error: NotLeader when leadership
+    /// moves (Kafka completes delayed operations this way), Disconnected when
+    /// its process dies. Clients then retry at the new leader.
+    pub(super) fn release_waiters(&mut self, partition: PartitionId, produce: ProduceError, fetch: FetchError) {
+        let part = &mut self.partitions[partition];
+        let Some(old) = part.leader_broker() else { return };
+        let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
+        let parked: Vec<Fetch> = part.parked_fetches.drain(..).collect();
+        for a in pending {
+            self.answer_waiter(old, partition, a.waiter, Some(produce));
+        }
+        for f in parked {
+            let msg = FetchResponse::failed(f, fetch);
+            self.send(Node::Broker(old), Node::Consumer(f.consumer), msg.into());
+        }
+    }
+
+    /// An unfenced broker takes its place again: it follows each partition's
+    /// leader, or leads one that had no live in-sync replica.
+    pub(super) fn rejoin(&mut self, b: BrokerId) {
+        for partition in self.partitions.ids() {
+            let part = &self.partitions[partition];
+            let Some(r) = part.replica_on(b) else { continue };
+            if part.leader.is_none() && (part.in_isr(r) || part.unclean_leader_election) {
+                self.elect(partition);
+            } else {
+                self.start_follower(partition, r);
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! A replica's log: entries stamped with their leader epoch, the epoch cache
+//! that finds where two logs diverge, and the batch headers that say who
+//! wrote what.
+
+use crate::kernel::time::Instant;
+use crate::model::ids::{BrokerId, LeaderEpoch, MarkerId, ProducerEpoch, RecordId};
+
+/// A log entry whose `record` has this bit set is a transaction's control
+/// marker (commit or abort); the rest is an index into `World::markers`.
+/// Markers take offsets like records but no consumer ever returns them.
+pub const CONTROL: u32 = 1 << 31;
+
+/// One entry in a replica's log, stamped with the leader epoch it was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// A record id, or `CONTROL | marker`.
+    pub record: u32,
+    pub epoch: LeaderEpoch,
+    /// The batch header's producer identity: an index into the partition's
+    /// `headers`, or `NO_HEADER` for a record sent without idempotence.
+    pub header: u32,
+    /// The record's sequence number (the batch's base sequence plus its
+    /// place in the batch), or `NO_SEQ`.
+    pub seq: u32,
+    /// First entry of a produce batch (the batch header Kafka keeps in the
+    /// log): a new leader rebuilds the idempotence window from these.
+    pub batch_start: bool,
+}
+
+/// A log entry without a producer identity (no idempotence, or a marker).
+pub const NO_HEADER: u32 = u32::MAX;
+
+/// The producer identity a batch header carries, as Kafka's RecordBatch
+/// does: the log, not anybody's memory, tells a new leader who wrote what.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchHeader {
+    pub pid: u64,
+    /// Producer epoch.
+    pub epoch: ProducerEpoch,
+    /// Written inside a transaction.
+    pub txn: bool,
+}
+
+impl LogEntry {
+    pub fn is_control(&self) -> bool {
+        self.record & CONTROL != 0
+    }
+    /// The marker index of a control entry.
+    pub fn marker(&self) -> MarkerId {
+        debug_assert!(self.is_control());
+        MarkerId::new(self.record & !CONTROL)
+    }
+    /// The record of a data entry.
+    pub fn record_id(&self) -> RecordId {
+        debug_assert!(!self.is_control());
+        RecordId::new(self.record)
+    }
+}
+
+/// One replica of a partition, on one broker.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub broker: BrokerId,
+    pub log: Vec<LogEntry>,
+    /// This replica's high watermark (the leader's is authoritative).
+    pub hw: u64,
+    /// Leader epoch cache: (epoch, start offset), ascending.
+    pub epochs: Vec<(LeaderEpoch, u64)>,
+    /// Current follower fetch loop; a new loop bumps it so stale replies are ignored.
+    pub fetch_token: u32,
+    /// The leader's view of this follower: its log end offset as of its last fetch.
+    pub leo_seen: u64,
+    pub last_caught_up: Instant,
+    pub last_fetch_leader_leo: u64,
+    pub last_fetch_at: Instant,
+    /// A fetch of this follower parked at the leader, waiting for data.
+    pub parked: Option<u32>,
+    /// Fetches this follower has sent (names the one a timeout is about).
+    pub fetches_sent: u32,
+}
+
+impl Replica {
+    /// An empty replica on `broker`.
+    pub fn new(broker: BrokerId) -> Replica {
+        Replica {
+            broker,
+            log: Vec::new(),
+            hw: 0,
+            epochs: vec![(LeaderEpoch::new(0), 0)],
+            fetch_token: 0,
+            leo_seen: 0,
+            last_caught_up: Instant::ZERO,
+            last_fetch_leader_leo: 0,
+            last_fetch_at: Instant::ZERO,
+            parked: None,
+            fetches_sent: 0,
+        }
+    }
+    pub fn leo(&self) -> u64 {
+        self.log.len() as u64
+    }
+    pub fn last_epoch(&self) -> LeaderEpoch {
+        self.log.last().map_or(LeaderEpoch::new(0), |e| e.epoch)
+    }
+    /// The epoch of the entry just below `end` (0 for an empty range).
+    pub fn epoch_before(&self, end: u64) -> LeaderEpoch {
+        if end > 0 {
+            self.log[end as usize - 1].epoch
+        } else {
+            LeaderEpoch::new(0)
+        }
+    }
+    /// Log matching: whether this log still holds `[from, to)` as a reply
+    /// whose last entry had `last_entry_epoch` saw it (same offset and epoch
+    /// at the end means the same entries before it).
+    pub fn holds(&self, from: u64, to: u64, last_entry_epoch: LeaderEpoch) -> bool {
+        self.leo() >= to && (to == from || self.log[to as usize - 1].epoch == last_entry_epoch)
+    }
+    /// Kafka's `endOffsetForEpoch`: the end of the largest epoch <= `epoch` in this log.
+    pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> u64 {
+        let mut end = None;
+        for (i, &(e, _)) in self.epochs.iter().enumerate() {
+            if e <= epoch {
+                end = Some(self.epochs.get(i + 1).map_or(self.leo(), |&(_, start)| start));
+            }
+        }
+        end.unwrap_or(0)
+    }
+    pub(crate) fn truncate(&mut self, to: u64) {
+        self.log.truncate(to as usize);
+        self.hw = self.hw.min(to);
+        while self.epochs.last().is_some_and(|&(_, start)| start >= to && start > 0) {
+            self.epochs.pop();
+        }
+    }
+    pub(crate) fn note_epoch(&mut self, epoch: LeaderEpoch, offset: u64) {
+        if self.epochs.last().is_none_or(|&(e, _)| e < epoch) {
+            self.epochs.push((epoch, offset));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::producer::NO_SEQ;
+
+    fn replica(entries: &[(u32, u32)], epochs: &[(u32, u64)]) -> Replica {
+        let mut r = Replica::new(BrokerId::new(0));
+        r.log = entries
+            .iter()
+            .map(|&(record, epoch)| LogEntry {
+                record,
+                epoch: LeaderEpoch::new(epoch),
+                header: NO_HEADER,
+                seq: NO_SEQ,
+                batch_start: true,
+            })
+            .collect();
+        r.epochs = epochs.iter().map(|&(e, o)| (LeaderEpoch::new(e), o)).collect();
+        r
+    }
+
+    #[test]
+    fn end_offset_for_epoch_follows_the_epoch_cache() {
+        // epoch 0 wrote offsets 0..3, epoch 2 wrote 3..5
+        let r = replica(&[(1, 0), (2, 0), (3, 0), (4, 2), (5, 2)], &[(0, 0), (2, 3)]);
+        let e = LeaderEpoch::new;
+        assert_eq!(r.end_offset_for_epoch(e(0)), 3);
+        assert_eq!(r.end_offset_for_epoch(e(1)), 3, "epoch 1 never wrote: end of the largest epoch below");
+        assert_eq!(r.end_offset_for_epoch(e(2)), 5);
+        assert_eq!(r.end_offset_for_epoch(e(9)), 5);
+    }
+
+    #[test]
+    fn truncation_drops_the_tail_and_its_epochs() {
+        let mut r = replica(&[(1, 0), (2, 0), (3, 1), (4, 1)], &[(0, 0), (1, 2)]);
+        r.hw = 4;
+        r.truncate(2);
+        assert_eq!(r.leo(), 2);
+        assert_eq!(r.hw, 2);
+        assert_eq!(r.epochs, vec![(LeaderEpoch::new(0), 0)]);
+        assert_eq!(r.last_epoch(), LeaderEpoch::new(0));
+    }
+}

@@ -1,0 +1,149 @@
+//! Brokers and partitions: replica logs, leaders, the ISR, the high watermark,
+//! follower replication by fetch, and the controller's elections.
+//!
+//! Each partition keeps one log per replica. The leader appends produce
+//! requests; followers copy its log by fetching; the high watermark is the
+//! smallest log end offset in the ISR; consumers read only below it.
+//!
+//! - `log`: a replica's log, its epoch cache and batch headers;
+//! - `partition`: a partition's replicas, leader, ISR and waiting writes;
+//! - `idempotence`: the leader's producer state and transaction fates;
+//! - `limits`: Kinesis shard limits;
+//! - `produce`: the write path (produce requests and transaction markers);
+//! - `replication`: follower fetches, the ISR and the high watermark;
+//! - `fetch`: consumer fetches;
+//! - `election`: fencing, elections, rejoining;
+//! - this file: a broker process's life (crash, power loss, pause, restart).
+
+mod election;
+mod fetch;
+pub mod idempotence;
+pub mod limits;
+pub mod log;
+pub mod partition;
+mod produce;
+mod replication;
+
+pub use idempotence::{OpenTxn, ProducerState, TxnFates, DEDUP_BATCHES};
+pub use limits::{Bucket, ShardLimits};
+pub use log::{BatchHeader, LogEntry, Replica, CONTROL, NO_HEADER};
+pub use partition::{Partition, PendingAck, Waiter};
+
+use crate::kernel::time::Duration;
+use crate::model::ids::{BrokerId, Incarnation};
+use crate::oracle::fact::Fact;
+use crate::world::event::{Event, FetchError, Node, ProduceError, ReplicaFetchResponse};
+use crate::world::World;
+
+#[derive(Clone, Debug)]
+pub struct Broker {
+    pub up: bool,
+    pub inc: Incarnation,
+    /// The controller's view: fenced brokers lead nothing and are in no ISR.
+    pub fenced: bool,
+}
+
+impl Broker {
+    pub fn new() -> Broker {
+        Broker { up: true, inc: Incarnation::new(0), fenced: false }
+    }
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// A broker process dies. Its log stays on disk; its connections break, so
+    /// clients waiting on it get errors now; the controller notices later.
+    pub(crate) fn crash_broker(&mut self, b: BrokerId) {
+        if !self.brokers[b].up {
+            return;
+        }
+        self.brokers[b].up = false;
+        self.brokers[b].inc = self.brokers[b].inc.next();
+        for partition in self.partitions.ids() {
+            let part = &mut self.partitions[partition];
+            let Some(r) = part.replica_on(b) else { continue };
+            part.replicas[r].fetch_token = part.replicas[r].fetch_token.wrapping_add(1);
+            if part.leader != Some(r) {
+                continue;
+            }
+            self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
+            for fr in self.partitions[partition].replicas.ids() {
+                if let Some(token) = self.partitions[partition].replicas[fr].parked.take() {
+                    let fb = self.partitions[partition].replicas[fr].broker;
+                    let msg = ReplicaFetchResponse::failed(partition, fr, token, 0);
+                    self.send(Node::Broker(b), Node::Broker(fb), msg.into());
+                }
+            }
+        }
+        let inc = self.brokers[b].inc;
+        let timeout = self.scenario.broker_config.broker_session_timeout;
+        self.after(timeout, Event::ControllerFence { broker: b, inc });
+    }
+
+    /// Power loss: every replica on broker `b` loses the tail of its log past
+    /// the high watermark it knew (written to the page cache, never flushed,
+    /// not known to be replicated). The crash itself follows.
+    pub(crate) fn lose_unflushed(&mut self, b: BrokerId) {
+        for partition in self.partitions.ids() {
+            let part = &mut self.partitions[partition];
+            let Some(r) = part.replica_on(b) else { continue };
+            let rep = &mut part.replicas[r];
+            let hw = rep.hw;
+            if rep.leo() > hw {
+                rep.truncate(hw);
+                self.oracle.emit(self.now, Fact::Truncate { broker: b, partition, offset: hw });
+            }
+        }
+    }
+
+    pub(crate) fn on_controller_fence(&mut self, b: BrokerId, inc: Incarnation) {
+        let broker = &self.brokers[b];
+        let silent = !broker.up || self.broker_paused(b);
+        if broker.inc == inc && silent && !broker.fenced {
+            self.fence(b);
+        }
+    }
+
+    /// A broker freezes (a long GC or VM pause): it stops heartbeating, so the
+    /// controller fences it after `broker.session.timeout.ms` if the pause lasts.
+    pub(crate) fn pause_broker(&mut self, b: BrokerId, d: Duration) {
+        let inc = self.brokers[b].inc;
+        let timeout = self.scenario.broker_config.broker_session_timeout;
+        if d >= timeout {
+            self.after(timeout, Event::ControllerFence { broker: b, inc });
+        }
+        self.after(d, Event::BrokerResume { broker: b, inc });
+    }
+
+    /// The pause ends. A broker fenced meanwhile registers again and follows
+    /// the leaders elected without it (its stale requests get NotLeader).
+    pub(crate) fn on_broker_resume(&mut self, b: BrokerId, inc: Incarnation) {
+        let broker = &self.brokers[b];
+        if broker.inc != inc || !broker.up || !broker.fenced || self.broker_paused(b) {
+            return;
+        }
+        self.brokers[b].fenced = false;
+        self.rejoin(b);
+    }
+
+    /// A broker comes back with its log. It registers anew (fencing its old
+    /// incarnation if the controller had not yet), then follows, or leads a
+    /// partition that had no live in-sync replica.
+    pub(crate) fn restart_broker(&mut self, b: BrokerId) {
+        if self.brokers[b].up {
+            return;
+        }
+        if !self.brokers[b].fenced {
+            self.fence(b);
+        }
+        let broker = &mut self.brokers[b];
+        broker.up = true;
+        broker.fenced = false;
+        self.rejoin(b);
+    }
+}

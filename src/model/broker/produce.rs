@@ -1,0 +1,199 @@
+//! The leader's write path: produce requests (with Kafka's idempotence
+//! checks), transaction markers, and the answers to writes that waited for
+//! the high watermark.
+
+use crate::model::broker::idempotence::{state_of, OpenTxn};
+use crate::model::broker::log::{BatchHeader, LogEntry, CONTROL, NO_HEADER};
+use crate::model::broker::partition::{PendingAck, Waiter};
+use crate::model::ids::{BatchId, BrokerId, PartitionId, ReplicaId};
+use crate::model::producer::NO_SEQ;
+use crate::oracle::fact::Fact;
+use crate::scenario::Acks;
+use crate::world::event::{Msg, Node, Produce, ProduceError, ProduceResponse, WriteTxnMarker, WriteTxnMarkerResponse};
+use crate::world::World;
+
+impl World {
+    /// The leader appends a producer's batch (or refuses it).
+    pub(crate) fn on_produce(&mut self, b: BrokerId, m: Produce) {
+        let reply = |w: &mut World, result| {
+            if m.acks != Acks::Zero {
+                let msg = ProduceResponse { producer: m.producer, inc: m.inc, batch: m.batch, req: m.req, result };
+                w.send(Node::Broker(b), Node::Producer(m.producer), msg.into());
+            }
+        };
+        if let Err(e) = self.admit_produce(b, &m) {
+            self.release_batch_ref(m.batch);
+            return reply(self, Err(e));
+        }
+        let l = self.partitions[m.partition].leader.expect("checked above");
+        match self.sequence_verdict(m.partition, m.batch) {
+            Ok(None) => {}
+            Ok(Some(offset)) => {
+                // A retry of a batch already in the log: acknowledged, not appended again.
+                self.release_batch_ref(m.batch);
+                return reply(self, Ok(offset));
+            }
+            Err(e) => {
+                self.release_batch_ref(m.batch);
+                return reply(self, Err(e));
+            }
+        }
+        let base = self.append_batch(b, m.partition, l, m.batch);
+        self.release_batch_ref(m.batch);
+        let end = self.partitions[m.partition].replicas[l].leo();
+        match m.acks {
+            Acks::Zero => {}
+            Acks::One => reply(self, Ok(base)),
+            Acks::All => {
+                let part = &mut self.partitions[m.partition];
+                let waiter = Waiter::Produce { producer: m.producer, inc: m.inc, batch: m.batch, req: m.req, base };
+                part.pending_acks.push_back(PendingAck { need: end, waiter });
+            }
+        }
+        self.wake_parked_followers(m.partition);
+        self.advance_hw(m.partition);
+    }
+
+    /// Whether broker `b` may append the request's batch now: it leads the
+    /// partition, the ISR is large enough for acks=all, and (Kinesis) the
+    /// shard's write limits take it (they are charged here).
+    fn admit_produce(&mut self, b: BrokerId, m: &Produce) -> Result<(), ProduceError> {
+        let part = &self.partitions[m.partition];
+        if part.leader_broker() != Some(b) {
+            return Err(ProduceError::NotLeader);
+        }
+        if m.acks == Acks::All && part.isr_size() < part.min_insync_replicas {
+            return Err(ProduceError::NotEnoughReplicas);
+        }
+        if part.limits.is_some() {
+            let (n, bytes) = {
+                let bt = &self.batches[m.batch];
+                (bt.records.len() as u64, bt.bytes)
+            };
+            let now = self.now;
+            let lim = self.partitions[m.partition].limits.as_mut().expect("checked");
+            let fits = lim.write_records.available(now) >= n && lim.write_bytes.available(now) >= bytes;
+            if !fits {
+                // ProvisionedThroughputExceededException: the client backs off and retries.
+                self.oracle.emit(self.now, Fact::Throttled);
+                return Err(ProduceError::Throttled);
+            }
+            lim.write_records.take(now, n);
+            lim.write_bytes.take(now, bytes);
+        }
+        Ok(())
+    }
+
+    /// Kafka's ProducerAppendInfo: fence older epochs, start a newer epoch at
+    /// sequence 0, acknowledge a retry of one of the last five batches
+    /// without appending it (its first offset), and refuse any gap.
+    fn sequence_verdict(&self, partition: PartitionId, batch: BatchId) -> Result<Option<u64>, ProduceError> {
+        let bt = &self.batches[batch];
+        if bt.base_seq == NO_SEQ {
+            return Ok(None);
+        }
+        let (base_seq, epoch) = (bt.base_seq, bt.epoch);
+        let last_seq = base_seq + bt.records.len() as u32 - 1;
+        let state = self.partitions[partition].producer_states.iter().find(|s| s.pid == bt.pid);
+        match state {
+            Some(s) if epoch < s.epoch => Err(ProduceError::ProducerFenced),
+            Some(s) if epoch == s.epoch => match (s.duplicate_of(base_seq, last_seq), s.last_seq()) {
+                (Some(offset), _) => Ok(Some(offset)),
+                (None, Some(last)) if base_seq == last.wrapping_add(1) => Ok(None),
+                (None, None) if base_seq == 0 => Ok(None),
+                _ => Err(ProduceError::OutOfOrderSequence),
+            },
+            _ if base_seq == 0 => Ok(None),
+            _ => Err(ProduceError::OutOfOrderSequence),
+        }
+    }
+
+    /// Appends the batch to the leader's log `l`, each entry under the
+    /// batch's header, and notes it in the producer state; its base offset.
+    fn append_batch(&mut self, b: BrokerId, partition: PartitionId, l: ReplicaId, batch: BatchId) -> u64 {
+        let (pid, epoch, base_seq, count, txn) = {
+            let bt = &self.batches[batch];
+            (bt.pid, bt.epoch, bt.base_seq, bt.records.len() as u32, bt.txn)
+        };
+        let leader_epoch = self.partitions[partition].leader_epoch;
+        let base = self.partitions[partition].replicas[l].leo();
+        let header = match base_seq {
+            NO_SEQ => NO_HEADER,
+            _ => self.partitions[partition].header_index(BatchHeader { pid, epoch, txn }),
+        };
+        for i in 0..count as usize {
+            let record = self.batches[batch].records[i];
+            let part = &mut self.partitions[partition];
+            let offset = part.replicas[l].leo();
+            let seq = if base_seq == NO_SEQ { NO_SEQ } else { base_seq + i as u32 };
+            let entry = LogEntry { record: record.raw(), epoch: leader_epoch, header, seq, batch_start: i == 0 };
+            part.replicas[l].log.push(entry);
+            self.oracle.emit(self.now, Fact::Append { record, partition, offset, broker: b });
+        }
+        let part = &mut self.partitions[partition];
+        if base_seq != NO_SEQ {
+            let last = base_seq + count - 1;
+            let state = state_of(&mut part.producer_states, pid, epoch);
+            state.bump(epoch);
+            state.push(base_seq, last, base);
+        }
+        if txn && !part.open_txns.iter().any(|t| t.pid == pid && t.marker.is_none()) {
+            part.open_txns.push(OpenTxn { pid, first: base, marker: None });
+        }
+        base
+    }
+
+    /// The transaction coordinator's WriteTxnMarkers at the leader of `partition`: a
+    /// commit or abort marker takes the next offset, closes the producer's
+    /// open transaction here and fences its older epochs. Answered once the
+    /// marker is replicated (the coordinator writes with acks=all).
+    pub(crate) fn on_write_marker(&mut self, b: BrokerId, w: WriteTxnMarker) {
+        let WriteTxnMarker { txn, serial, partition, marker } = w;
+        let part = &self.partitions[partition];
+        let refuse = part.leader_broker() != Some(b) || part.isr_size() < part.min_insync_replicas;
+        if refuse {
+            let msg = WriteTxnMarkerResponse { txn, serial, partition, ok: false };
+            return self.send(Node::Broker(b), Node::TxnCoordinator, msg.into());
+        }
+        let l = part.leader.expect("checked above");
+        let m = self.markers[marker];
+        let epoch = part.leader_epoch;
+        let part = &mut self.partitions[partition];
+        let offset = part.replicas[l].leo();
+        let record = CONTROL | marker.raw();
+        let entry = LogEntry { record, epoch, header: NO_HEADER, seq: NO_SEQ, batch_start: true };
+        part.replicas[l].log.push(entry);
+        state_of(&mut part.producer_states, m.pid, m.epoch).bump(m.epoch);
+        if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == m.pid && t.marker.is_none()) {
+            t.marker = Some(offset);
+        }
+        part.pending_acks.push_back(PendingAck { need: offset + 1, waiter: Waiter::Marker { txn, serial } });
+        self.oracle.emit(self.now, Fact::Marker { partition, offset, commit: m.commit, txn });
+        self.wake_parked_followers(partition);
+        self.advance_hw(partition);
+    }
+
+    /// Answers a write that waited for the high watermark: success, or `error`.
+    pub(super) fn answer_waiter(
+        &mut self,
+        b: BrokerId,
+        partition: PartitionId,
+        w: Waiter,
+        error: Option<ProduceError>,
+    ) {
+        let msg: Msg = match w {
+            Waiter::Produce { producer, inc, batch, req, base } => {
+                let result = match error {
+                    None => Ok(base),
+                    Some(e) => Err(e),
+                };
+                let msg = ProduceResponse { producer, inc, batch, req, result };
+                return self.send(Node::Broker(b), Node::Producer(producer), msg.into());
+            }
+            Waiter::Marker { txn, serial } => {
+                WriteTxnMarkerResponse { txn, serial, partition, ok: error.is_none() }.into()
+            }
+        };
+        self.send(Node::Broker(b), Node::TxnCoordinator, msg);
+    }
+}

@@ -1,0 +1,234 @@
+//! A consumer in its group: JoinGroup (eager, or cooperative while it keeps
+//! consuming), the heartbeat thread and its poll timer, and the committed
+//! offsets each assigned partition starts from.
+
+use crate::model::consumer::ConsumerState;
+use crate::model::ids::{ConsumerId, Generation, Incarnation, LocalPartition, MemberId};
+use crate::oracle::fact::{Fact, PositionSource};
+use crate::scenario::OffsetReset;
+use crate::world::event::{
+    Event, Heartbeat, HeartbeatResponse, HeartbeatResult, JoinGroup, JoinResponse, LeaveGroup, Node, OffsetFetch,
+    OffsetFetchResponse,
+};
+use crate::world::World;
+
+impl World {
+    pub(super) fn send_join(&mut self, c: ConsumerId) {
+        let now = self.now;
+        let cs = &mut self.consumers[c];
+        if !cs.assigned.is_empty() && cs.paused_since.is_none() {
+            // Eager: everything is revoked until the rebalance completes.
+            cs.paused_since = Some(now);
+        }
+        let first = self.groups[cs.group].first_partition;
+        for &local in &cs.assigned {
+            let partition = first.at(local);
+            self.oracle.emit(self.now, Fact::Revoke { consumer: c, partition, generation: cs.generation });
+        }
+        cs.join_inflight = false;
+        cs.join_result = None;
+        cs.clear_assignment();
+        cs.state = ConsumerState::Joining;
+        cs.rejoin_needed = false;
+        let (inc, member, group) = (cs.inc, cs.member, cs.group);
+        self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member }.into());
+    }
+
+    pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
+        let JoinResponse { consumer: c, inc, member, generation } = m;
+        if !self.consumer_live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c];
+        if cs.join_inflight && cs.state != ConsumerState::Joining {
+            // Cooperative: the member kept consuming; poll() applies the result.
+            cs.join_inflight = false;
+            cs.join_result = Some((member, generation));
+            if cs.state == ConsumerState::Idle {
+                self.poll(c);
+            }
+            return;
+        }
+        if cs.state != ConsumerState::Joining {
+            return;
+        }
+        let group = self.consumers[c].group;
+        let assigned = self.groups[group].assignment_of(member).to_vec();
+        let first = self.groups[group].first_partition;
+        for &local in &assigned {
+            self.oracle.emit(self.now, Fact::Assign { consumer: c, partition: first.at(local), generation });
+        }
+        let cs = &mut self.consumers[c];
+        cs.member = member;
+        cs.generation = generation;
+        cs.assigned = assigned;
+        cs.state = ConsumerState::AwaitingOffsets;
+        self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+    }
+
+    /// Committed offsets arrive: each partition resumes there, or where
+    /// `auto.offset.reset` says when the group never committed it. While a
+    /// transaction holds offsets of these partitions they are unstable: ask
+    /// again after `retry.backoff.ms`.
+    pub(crate) fn on_offset_fetch_response(&mut self, m: OffsetFetchResponse) {
+        let OffsetFetchResponse { consumer: c, inc, generation, unstable } = m;
+        let cs = &self.consumers[c];
+        if !self.consumer_live(c, inc) || cs.generation != generation {
+            return;
+        }
+        let cooperative_fill = cs.state != ConsumerState::AwaitingOffsets;
+        if cooperative_fill && !cs.cooperative {
+            return;
+        }
+        if unstable {
+            let cs = &mut self.consumers[c];
+            cs.offsets_retry = true;
+            let at = self.now.add(cs.retry_backoff);
+            self.at(at, Event::ConsumerWake { consumer: c, inc });
+            return;
+        }
+        self.take_committed_positions(c, cooperative_fill);
+        let now = self.now;
+        let cs = &mut self.consumers[c];
+        if cooperative_fill {
+            if cs.state == ConsumerState::Idle {
+                self.poll(c);
+            }
+            return;
+        }
+        if let Some(since) = cs.paused_since.take() {
+            self.oracle.emit(self.now, Fact::StoppedTheWorld { group: cs.group, us: now.since(since).us() });
+        }
+        cs.state = ConsumerState::Idle;
+        cs.next_auto_commit = now.add(cs.auto_commit_interval);
+        self.poll(c);
+    }
+
+    /// Every assigned partition takes its position from the group's committed
+    /// offset (or `auto.offset.reset`); with `cooperative_fill`, only those
+    /// without a position (a partition kept through the rebalance goes on
+    /// where it was).
+    fn take_committed_positions(&mut self, c: ConsumerId, cooperative_fill: bool) {
+        let group = self.consumers[c].group;
+        for i in 0..self.consumers[c].assigned.len() {
+            let local = self.consumers[c].assigned[i];
+            if cooperative_fill && self.consumers[c].position[local].is_some() {
+                continue; // kept through the rebalance: it goes on where it was
+            }
+            let committed = self.groups[group].committed[local];
+            let (pos, from) = match committed {
+                Some(o) => (Some(o), PositionSource::Committed),
+                None => (self.reset_offset(c, local), PositionSource::Reset),
+            };
+            let partition = self.groups[group].first_partition.at(local);
+            match pos {
+                Some(o) => {
+                    self.oracle.emit(self.now, Fact::Position { consumer: c, partition, offset: o, source: from })
+                }
+                None => self.oracle.emit(self.now, Fact::NoOffset { consumer: c, partition }),
+            }
+            let cs = &mut self.consumers[c];
+            cs.position[local] = pos;
+            cs.consumed[local] = pos.unwrap_or(0);
+            cs.last_committed[local] = committed;
+        }
+    }
+
+    /// Cooperative: a rebalance completed while the member kept consuming.
+    /// Partitions no longer assigned are revoked (and the member rejoins so
+    /// they can go to their new owner); new ones start from their committed
+    /// offsets; the rest go on untouched.
+    pub(super) fn apply_cooperative_assignment(&mut self, c: ConsumerId, member: MemberId, generation: Generation) {
+        let group = self.consumers[c].group;
+        let new = self.groups[group].assignment_of(member).to_vec();
+        let first = self.groups[group].first_partition;
+        let cs = &mut self.consumers[c];
+        let mut revoked = false;
+        for i in 0..cs.assigned.len() {
+            let local = cs.assigned[i];
+            if !new.contains(&local) {
+                let partition = first.at(local);
+                self.oracle.emit(self.now, Fact::Revoke { consumer: c, partition, generation: cs.generation });
+                cs.position[local] = None;
+                cs.fetching[local] = None;
+                cs.last_committed[local] = None;
+                revoked = true;
+            }
+        }
+        for &local in new.iter().filter(|p| !cs.assigned.contains(p)) {
+            self.oracle.emit(self.now, Fact::Assign { consumer: c, partition: first.at(local), generation });
+        }
+        cs.member = member;
+        cs.generation = generation;
+        let added = new.iter().any(|p| !cs.assigned.contains(p));
+        cs.assigned = new;
+        if revoked {
+            cs.rejoin_needed = true;
+        }
+        if added {
+            let inc = cs.inc;
+            let msg = OffsetFetch { consumer: c, inc, generation };
+            self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
+        }
+    }
+
+    /// `auto.offset.reset`: earliest = the log start, latest = the high watermark now.
+    pub(super) fn reset_offset(&self, c: ConsumerId, local: LocalPartition) -> Option<u64> {
+        let cs = &self.consumers[c];
+        let g = &self.groups[cs.group];
+        match cs.auto_offset_reset {
+            OffsetReset::Earliest => Some(0),
+            OffsetReset::Latest => Some(self.partitions[g.first_partition.at(local)].high_watermark()),
+            OffsetReset::None => None,
+        }
+    }
+
+    pub(crate) fn on_heartbeat_tick(&mut self, c: ConsumerId, inc: Incarnation) {
+        if !self.consumer_live(c, inc) {
+            return;
+        }
+        let now = self.now;
+        let cs = &mut self.consumers[c];
+        let busy =
+            matches!(cs.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn);
+        if !cs.member.is_none() && busy && now.since(cs.last_poll) > cs.max_poll_interval {
+            // The poll timer expired: the heartbeat thread leaves the group
+            // and forgets the membership; the next poll() joins as a new member.
+            let (member, group) = (cs.member, cs.group);
+            cs.member = MemberId::NONE;
+            cs.generation = Generation::NONE;
+            cs.rejoin_needed = true;
+            self.oracle.emit(self.now, Fact::PollTimeout { consumer: c, member });
+            self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
+        }
+        let cs = &self.consumers[c];
+        let (member, generation, group, hb) = (cs.member, cs.generation, cs.group, cs.heartbeat_interval);
+        if !member.is_none() && cs.state != ConsumerState::Joining {
+            let msg = Heartbeat { consumer: c, inc, member, generation };
+            self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
+        }
+        self.after(hb, Event::HeartbeatTick { consumer: c, inc });
+    }
+
+    pub(crate) fn on_heartbeat_response(&mut self, m: HeartbeatResponse) {
+        let HeartbeatResponse { consumer: c, inc, result } = m;
+        if !self.consumer_live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c];
+        if cs.state == ConsumerState::Joining {
+            return;
+        }
+        match result {
+            HeartbeatResult::Ok => return,
+            HeartbeatResult::RebalanceInProgress | HeartbeatResult::IllegalGeneration => cs.rejoin_needed = true,
+            HeartbeatResult::UnknownMember => {
+                cs.member = MemberId::NONE;
+                cs.rejoin_needed = true;
+            }
+        }
+        if cs.state == ConsumerState::Idle {
+            self.poll(c);
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The poll loop: poll() (rejoining when a rebalance is on, auto-commit,
+//! handing out buffered records), processing each record in the loop or on
+//! a worker, and what processing does to the group's sink.
+
+use crate::model::consumer::{AfterCommit, ConsumerState, SKIP};
+use crate::model::ids::{ConsumerId, Generation, GroupId, Incarnation, RecordId};
+use crate::model::record::NULL_KEY;
+use crate::oracle::fact::Fact;
+use crate::scenario::CommitMode;
+use crate::world::event::{Event, JoinGroup, Node, OffsetFetch};
+use crate::world::World;
+
+impl World {
+    /// One call of `poll()`: rejoin if a rebalance is on, auto-commit when due,
+    /// hand out buffered records, keep fetches going.
+    pub(super) fn poll(&mut self, c: ConsumerId) {
+        let now = self.now;
+        let cs = &mut self.consumers[c];
+        debug_assert_eq!(cs.state, ConsumerState::Idle);
+        cs.last_poll = now;
+        if cs.closing {
+            return self.close_consumer(c);
+        }
+        if self.poll_rejoins(c) {
+            return;
+        }
+        let cs = &self.consumers[c];
+        if cs.commit == CommitMode::Auto && now >= cs.next_auto_commit {
+            let interval = cs.auto_commit_interval;
+            self.consumers[c].next_auto_commit = now.add(interval);
+            self.commit(c, None);
+        }
+        let skipped = self.take_records(c);
+        self.send_fetches(c);
+        let cs = &self.consumers[c];
+        if cs.batch.is_empty() {
+            // Only markers or aborted records: commit the position past them,
+            // or the group would show them as lag for ever.
+            if skipped && matches!(cs.commit, CommitMode::AfterProcessing | CommitMode::Transactional) {
+                self.commit(c, None);
+            }
+            return;
+        }
+        match cs.commit {
+            CommitMode::BeforeProcessing => self.commit(c, Some(AfterCommit::Process)),
+            _ => self.start_processing(c),
+        }
+    }
+
+    /// poll()'s part in a rebalance: a completed cooperative join is applied;
+    /// a cooperative member rejoins keeping its partitions and goes on; an
+    /// eager one commits (as its mode says) and rejoins. Whether this poll
+    /// ends here.
+    fn poll_rejoins(&mut self, c: ConsumerId) -> bool {
+        if let Some((member, generation)) = self.consumers[c].join_result.take() {
+            self.apply_cooperative_assignment(c, member, generation);
+        }
+        let cs = &mut self.consumers[c];
+        if cs.rejoin_needed && cs.cooperative && !cs.member.is_none() && cs.generation != Generation::NONE {
+            // Cooperative: rejoin keeping every partition; consumption goes on.
+            cs.rejoin_needed = false;
+            if !cs.join_inflight {
+                cs.join_inflight = true;
+                let (inc, member, group) = (cs.inc, cs.member, cs.group);
+                if cs.commit == CommitMode::Auto {
+                    self.commit(c, None);
+                }
+                self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member }.into());
+            }
+        }
+        let cs = &self.consumers[c];
+        if !cs.rejoin_needed {
+            return false;
+        }
+        // onJoinPrepare: with auto-commit, commit synchronously before
+        // revoking; with commitAsync, the usual onPartitionsRevoked
+        // callback does the same (commitSync of what was processed).
+        if cs.commit == CommitMode::Auto || cs.commit_async {
+            self.commit(c, Some(AfterCommit::Rejoin));
+        } else {
+            self.send_join(c);
+        }
+        true
+    }
+
+    /// Takes up to max.poll.records into the batch, in fetch order; whether
+    /// it passed over markers or aborted records. A transactional consumer
+    /// waits for initTransactions first.
+    fn take_records(&mut self, c: ConsumerId) -> bool {
+        let cs = &mut self.consumers[c];
+        cs.batch.clear();
+        let mut skipped = false;
+        let ready = cs.txn.is_none() || cs.txn_epoch.is_some();
+        while ready && cs.batch.len() < cs.max_poll_records as usize {
+            let Some((local, offset, record)) = cs.buffer.pop_front() else { break };
+            cs.buffered[local] -= 1;
+            if cs.position[local].is_none() || offset != cs.consumed[local] {
+                continue; // fetched for an assignment or position that is gone
+            }
+            cs.consumed[local] = offset + 1;
+            if record == SKIP {
+                skipped = true;
+                continue;
+            }
+            cs.batch.push((local, offset, record));
+        }
+        skipped
+    }
+
+    /// `processing: async`: the batch goes to the worker queue and the poll
+    /// loop goes on at once (auto-commit then commits records the worker may
+    /// not have processed yet).
+    fn hand_to_worker(&mut self, c: ConsumerId) {
+        let cs = &mut self.consumers[c];
+        let batch = std::mem::take(&mut cs.batch);
+        cs.worker.extend(batch.iter().copied());
+        cs.batch = batch;
+        cs.batch.clear();
+        cs.state = ConsumerState::Idle;
+        let inc = cs.inc;
+        if !cs.worker_busy {
+            cs.worker_busy = true;
+            let d = cs.processing_time.sample(&mut cs.rng);
+            self.after(d, Event::WorkerDone { consumer: c, inc });
+        }
+        // The next poll() returns at once with whatever is buffered.
+        let now = self.now;
+        self.at(now, Event::ConsumerWake { consumer: c, inc });
+    }
+
+    /// The worker finished the record at the head of its queue.
+    pub(crate) fn on_worker_done(&mut self, c: ConsumerId, inc: Incarnation) {
+        if !self.consumer_live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c];
+        let Some((_, offset, record)) = cs.worker.pop_front() else {
+            cs.worker_busy = false;
+            return;
+        };
+        let group = cs.group;
+        let effect = self.groups[group].sink.apply(record);
+        self.note_processed(c, record, offset, effect);
+        let cs = &mut self.consumers[c];
+        if cs.worker.is_empty() {
+            cs.worker_busy = false;
+        } else {
+            let d = cs.processing_time.sample(&mut cs.rng);
+            self.after(d, Event::WorkerDone { consumer: c, inc });
+        }
+    }
+
+    /// Consumer `c` finished processing `record` (at `offset` of its
+    /// partition); `effect` says whether the sink took it as a new effect.
+    fn note_processed(&mut self, c: ConsumerId, record: RecordId, offset: u64, effect: bool) {
+        let group = self.consumers[c].group;
+        let late_before = self.late_seen(group);
+        if effect {
+            self.aggregate_effect(group, record);
+        }
+        self.oracle.emit(self.now, Fact::Process { record, consumer: c, group, offset, effect });
+        self.note_late(group, late_before);
+    }
+
+    /// A result of `record` reached the sink of `group` at its transaction's
+    /// commit (`sink: transactional`).
+    pub(crate) fn sink_effect(&mut self, group: GroupId, record: RecordId) {
+        self.groups[group].sink.mark(record);
+        self.aggregate_effect(group, record);
+    }
+
+    /// The group's aggregation sees every effect, a duplicate as much as the first.
+    fn aggregate_effect(&mut self, group: GroupId, record: RecordId) {
+        let Some(agg) = self.groups[group].aggregate.as_mut() else { return };
+        let rec = self.payloads.get(record);
+        let key = if rec.key == NULL_KEY { u32::MAX } else { self.key_base[rec.producer] + rec.key };
+        // The aggregation numbers records as the trace does.
+        agg.observe(record.raw(), rec.event_us, key, self.now.us());
+    }
+
+    /// Late arrivals the aggregation of `group` has seen so far.
+    pub(crate) fn late_seen(&self, group: GroupId) -> usize {
+        self.groups[group].aggregate.as_ref().map_or(0, |a| a.late.len())
+    }
+
+    /// Reports the late arrivals the aggregation of `group` saw after the first `before`.
+    pub(crate) fn note_late(&mut self, group: GroupId, before: usize) {
+        let Some(agg) = self.groups[group].aggregate.as_ref() else { return };
+        for l in &agg.late[before..] {
+            let (record, watermark_us, dropped) = (RecordId::new(l.record), l.watermark, l.dropped);
+            self.oracle.emit(self.now, Fact::Late { record, group, watermark_us, dropped });
+        }
+    }
+
+    pub(crate) fn on_consumer_wake(&mut self, c: ConsumerId, inc: Incarnation) {
+        if !self.consumer_live(c, inc) {
+            return;
+        }
+        let cs = &mut self.consumers[c];
+        if cs.state == ConsumerState::AwaitingOffsets && cs.offsets_retry {
+            cs.offsets_retry = false;
+            let (generation, group) = (cs.generation, cs.group);
+            self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+        } else if cs.state == ConsumerState::Idle {
+            self.poll(c);
+        }
+    }
+
+    pub(super) fn start_processing(&mut self, c: ConsumerId) {
+        if self.consumers[c].async_processing {
+            return self.hand_to_worker(c);
+        }
+        let cs = &mut self.consumers[c];
+        debug_assert!(!cs.batch.is_empty());
+        cs.state = ConsumerState::Processing;
+        let d = cs.processing_time.sample(&mut cs.rng);
+        let inc = cs.inc;
+        self.after(d, Event::ProcessDone { consumer: c, inc, index: 0 });
+    }
+
+    /// One record is processed: its effect reaches the sink (inside the
+    /// transaction, for `sink: transactional`).
+    pub(crate) fn on_process_done(&mut self, c: ConsumerId, inc: Incarnation, index: u32) {
+        if !self.consumer_live(c, inc) {
+            return;
+        }
+        let cs = &self.consumers[c];
+        debug_assert_eq!(cs.state, ConsumerState::Processing);
+        let (_, offset, record) = cs.batch[index as usize];
+        let group = cs.group;
+        let effect = match (cs.txn, cs.txn_epoch) {
+            (Some(t), Some(epoch)) => {
+                // The result waits in the transaction until it commits.
+                if !self.stage_output(t, epoch, record) {
+                    self.consumers[c].txn_failed = true;
+                }
+                false
+            }
+            _ => self.groups[group].sink.apply(record),
+        };
+        self.note_processed(c, record, offset, effect);
+        let cs = &mut self.consumers[c];
+        if cs.commit == CommitMode::AfterProcessing && cs.commit_every_record {
+            // commitSync of this record's offset alone, then the next record.
+            let (local, offset, _) = cs.batch[index as usize];
+            let next = if (index as usize) + 1 < cs.batch.len() {
+                AfterCommit::Next { index: index + 1 }
+            } else {
+                AfterCommit::Poll
+            };
+            return self.commit_offset(c, local, offset + 1, next);
+        }
+        if (index as usize) + 1 < cs.batch.len() {
+            let d = cs.processing_time.sample(&mut cs.rng);
+            self.after(d, Event::ProcessDone { consumer: c, inc, index: index + 1 });
+            return;
+        }
+        cs.state = ConsumerState::Idle;
+        match cs.commit {
+            // commitAsync: no wait; a failed commit is not retried (the next one covers it).
+            CommitMode::AfterProcessing if cs.commit_async => {
+                self.commit(c, None);
+                self.poll(c)
+            }
+            CommitMode::AfterProcessing => self.commit(c, Some(AfterCommit::Poll)),
+            CommitMode::Transactional => self.send_offsets_to_transaction(c),
+            _ => self.poll(c),
+        }
+    }
+}

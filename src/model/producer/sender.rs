@@ -1,0 +1,425 @@
+//! The sender: sends each partition's ready batches within the in-flight
+//! limit, gives an idempotent producer's batches their sequence numbers,
+//! and handles what comes back — acknowledgements, errors, timeouts and
+//! broken connections — with retries, `delivery.timeout.ms` and the epoch
+//! bump of KIP-360.
+
+use crate::kernel::time::Instant;
+use crate::model::ids::{BatchId, BrokerId, Incarnation, LocalPartition, ProducerId};
+use crate::model::producer::{producer_id, Added, BatchState, TxnClient, NO_SEQ, TXN_PID_GEN};
+use crate::oracle::fact::{Fact, SendError};
+use crate::scenario::Acks;
+use crate::world::event::{AddPartitionsToTxn, Event, Node, Produce, ProduceError, ProduceResponse};
+use crate::world::World;
+
+impl World {
+    pub(crate) fn on_producer_wake(&mut self, p: ProducerId, inc: Incarnation) {
+        if !self.producer_live(p, inc) {
+            return;
+        }
+        let pr = &mut self.producers[p];
+        if pr.wake_at.is_some_and(|t| t <= self.now) {
+            pr.wake_at = None;
+        }
+        if pr.wake_blocked {
+            pr.wake_blocked = false;
+            self.drain_blocked(p);
+        }
+        self.try_send(p);
+    }
+
+    fn wake_producer_at(&mut self, p: ProducerId, at: Instant) {
+        let pr = &mut self.producers[p];
+        if pr.wake_at.is_some_and(|t| t <= at && t >= self.now) {
+            return;
+        }
+        pr.wake_at = Some(at);
+        let inc = pr.inc;
+        self.at(at, Event::ProducerWake { producer: p, inc });
+    }
+
+    /// The sender: sends each partition's ready batches while the leader's
+    /// connection has fewer than `max.in.flight.requests.per.connection` requests.
+    pub(super) fn try_send(&mut self, p: ProducerId) {
+        let n = self.producers[p].partitions;
+        for local in (0..n).map(LocalPartition::new) {
+            while self.send_next(p, local) {}
+        }
+    }
+
+    /// Sends (or fails) the next batch of partition `local` if it can go now;
+    /// whether the sender should look at this partition again.
+    fn send_next(&mut self, p: ProducerId, local: LocalPartition) -> bool {
+        let now = self.now;
+        let pr = &self.producers[p];
+        if pr.parts[local].queue.is_empty() && !self.drain_open_batch(p, local) {
+            return false;
+        }
+        let pr = &self.producers[p];
+        let Some(&batch) = pr.parts[local].queue.front() else { return false };
+        let bt = &self.batches[batch];
+        if now >= bt.created.add(pr.config.delivery_timeout) {
+            self.producers[p].parts[local].queue.pop_front();
+            self.fail_batch(p, batch, SendError::DeliveryTimeout);
+            return true;
+        }
+        if bt.ready_at > now {
+            let at = bt.ready_at;
+            self.wake_producer_at(p, at);
+            return false;
+        }
+        if let Some(txn) = pr.txn {
+            // AddPartitionsToTxn must succeed before the first send to a partition.
+            match pr.parts[local].added {
+                Added::Yes => {}
+                Added::Pending => return false,
+                Added::No => {
+                    let (inc, epoch, partition) = (pr.inc, pr.epoch, pr.first_partition.at(local));
+                    self.producers[p].parts[local].added = Added::Pending;
+                    let msg = AddPartitionsToTxn { txn, inc, epoch, partition };
+                    self.send(Node::Producer(p), Node::TxnCoordinator, msg.into());
+                    return false;
+                }
+            }
+        }
+        let partition = pr.first_partition.at(local);
+        let Some(leader) = self.partitions[partition].leader_broker() else {
+            // No leader: wait for the metadata to change.
+            let at = now.add(pr.config.retry_backoff);
+            self.wake_producer_at(p, at);
+            return false;
+        };
+        if pr.in_flight_to[leader] >= pr.config.max_in_flight_requests_per_connection {
+            return false;
+        }
+        self.producers[p].parts[local].queue.pop_front();
+        self.send_batch(p, batch, leader);
+        true
+    }
+
+    /// Kafka's sender drains an open batch once `linger.ms` has passed and
+    /// the partition's leader can take a request; until then the batch keeps
+    /// taking records (so an outage fills batches instead of making many
+    /// small ones). An open batch past `delivery.timeout.ms` is drained to fail.
+    /// Returns whether a batch was moved to the send queue.
+    fn drain_open_batch(&mut self, p: ProducerId, local: LocalPartition) -> bool {
+        let now = self.now;
+        let pr = &self.producers[p];
+        let Some(batch) = pr.parts[local].open else { return false };
+        let bt = &self.batches[batch];
+        let expired = now >= bt.created.add(pr.config.delivery_timeout);
+        if !expired {
+            if now < bt.created.add(pr.config.linger) {
+                return false;
+            }
+            let partition = pr.first_partition.at(local);
+            let Some(leader) = self.partitions[partition].leader_broker() else {
+                let at = now.add(pr.config.retry_backoff);
+                self.wake_producer_at(p, at);
+                return false;
+            };
+            if pr.in_flight_to[leader] >= pr.config.max_in_flight_requests_per_connection {
+                return false;
+            }
+        }
+        self.close_batch(p, local);
+        true
+    }
+
+    /// An idempotent producer numbers a batch the first time it sends it:
+    /// the partition's next sequence, under its producer id and epoch.
+    fn sequence_batch(&mut self, p: ProducerId, batch: BatchId) {
+        let pr = &mut self.producers[p];
+        let local = self.batches[batch].partition.local_in(pr.first_partition);
+        let n = self.batches[batch].records.len() as u32;
+        let q = &mut pr.parts[local];
+        let bt = &mut self.batches[batch];
+        bt.base_seq = q.next_seq;
+        // A transactional producer keeps its id and moves its epoch; an
+        // idempotent one gets a new id instead.
+        let (pid, epoch, gen) = match pr.txn {
+            Some(_) => (producer_id(p, TXN_PID_GEN), pr.epoch, pr.epoch.raw()),
+            None => (producer_id(p, pr.pid_gen), Default::default(), pr.pid_gen),
+        };
+        bt.pid = pid;
+        bt.epoch = epoch;
+        bt.txn = pr.txn.is_some();
+        let base = q.next_seq;
+        q.next_seq += n;
+        for i in 0..n as usize {
+            let record = self.batches[batch].records[i];
+            self.oracle.emit(self.now, Fact::Sequenced { record, seq: base + i as u32, producer_gen: gen });
+        }
+    }
+
+    fn send_batch(&mut self, p: ProducerId, batch: BatchId, leader: BrokerId) {
+        let req = self.next_req;
+        self.next_req += 1;
+        let pr = &self.producers[p];
+        let (acks, idempotent, timeout, inc) =
+            (pr.config.acks, pr.config.enable_idempotence, pr.config.request_timeout, pr.inc);
+        if idempotent && self.batches[batch].base_seq == NO_SEQ {
+            self.sequence_batch(p, batch);
+        }
+        let pr = &mut self.producers[p];
+        let bt = &mut self.batches[batch];
+        bt.attempts += 1;
+        bt.req = req;
+        bt.sent_to = leader;
+        bt.conn = pr.conn_gen[leader];
+        bt.refs += 1;
+        let msg = Produce { producer: p, inc, batch, req, partition: bt.partition, acks };
+        if acks == Acks::Zero {
+            // Fire and forget: acknowledged the moment it is written to the socket.
+            for i in 0..self.batches[batch].records.len() {
+                let r = self.batches[batch].records[i];
+                self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
+            }
+            self.retire_batch(p, batch);
+        } else {
+            bt.state = BatchState::InFlight;
+            pr.in_flight_to[leader] += 1;
+            self.after(timeout, Event::RequestTimeout { producer: p, inc, batch, req });
+        }
+        self.send(Node::Producer(p), Node::Broker(leader), msg.into());
+    }
+
+    /// A request carrying batch `batch` reached a broker (or bounced): one less holder.
+    pub(crate) fn release_batch_ref(&mut self, batch: BatchId) {
+        let bt = &mut self.batches[batch];
+        debug_assert!(bt.refs > 0);
+        bt.refs -= 1;
+        self.maybe_free_batch(batch);
+    }
+
+    /// Batch `batch` is done (acknowledged, failed or abandoned): it no longer
+    /// counts as outstanding and its memory goes back to the producer's
+    /// buffer, which may unblock a send() waiting for it.
+    pub(super) fn retire_batch(&mut self, p: ProducerId, batch: BatchId) {
+        let bt = &mut self.batches[batch];
+        debug_assert_ne!(bt.state, BatchState::Done);
+        bt.state = BatchState::Done;
+        let alloc = bt.alloc;
+        let pr = &mut self.producers[p];
+        pr.outstanding -= 1;
+        pr.reserved -= alloc;
+        if !pr.blocked.is_empty() && !pr.wake_blocked {
+            // A send() waits for memory: it goes on at the next step.
+            pr.wake_blocked = true;
+            let inc = pr.inc;
+            let now = self.now;
+            self.at(now, Event::ProducerWake { producer: p, inc });
+        }
+        self.maybe_free_batch(batch);
+    }
+
+    pub(super) fn maybe_free_batch(&mut self, batch: BatchId) {
+        let bt = &self.batches[batch];
+        if bt.refs == 0 && bt.state == BatchState::Done {
+            self.free_batches.push(batch);
+        }
+    }
+
+    /// The leader's answer to the request that carried `m.batch`.
+    pub(crate) fn on_produce_response(&mut self, m: ProduceResponse) {
+        let ProduceResponse { producer: p, inc, batch, req, result } = m;
+        if !self.producer_live(p, inc) {
+            return;
+        }
+        let bt = &self.batches[batch];
+        if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
+            return;
+        }
+        let (leader, conn) = (bt.sent_to, bt.conn);
+        if result == Err(ProduceError::Disconnected) {
+            self.disconnect(p, leader, conn, None);
+            return self.try_send(p);
+        }
+        self.producers[p].in_flight_to[leader] -= 1;
+        let transactional = self.producers[p].txn.is_some();
+        match result {
+            Ok(_) => self.complete_batch(p, batch),
+            // A newer epoch owns the transactional id, or the leader lost this
+            // producer's sequence state: the transaction aborts and the
+            // producer initializes again (a bumped epoch, sequences from 0).
+            Err(ProduceError::ProducerFenced) => self.fence_txn_batch(p, batch),
+            Err(ProduceError::OutOfOrderSequence) if transactional && self.lost_sequence_state(p, batch) => {
+                self.fence_txn_batch(p, batch)
+            }
+            Err(ProduceError::OutOfOrderSequence) if self.lost_sequence_state(p, batch) => {
+                self.bump_epoch(p);
+                self.retry_or_fail(p, batch, SendError::OutOfOrderSequence);
+            }
+            Err(e) => self.retry_or_fail(p, batch, e.into()),
+        }
+        self.try_send(p);
+    }
+
+    /// A transactional batch that can never land in this epoch: abandon it
+    /// (its records go again in the next transaction) and abort.
+    fn fence_txn_batch(&mut self, p: ProducerId, batch: BatchId) {
+        self.retire_batch(p, batch);
+        let pr = &mut self.producers[p];
+        pr.fenced = true;
+        pr.txn_failed = true;
+        self.abort_txn(p);
+        self.maybe_end_txn(p);
+    }
+
+    /// OutOfOrderSequence for the earliest unacknowledged batch of its
+    /// partition: no earlier batch can fill the gap, so the leader lost this
+    /// producer's state (truncation, unclean election, power loss).
+    fn lost_sequence_state(&self, p: ProducerId, batch: BatchId) -> bool {
+        let bt = &self.batches[batch];
+        !self.batches.iter().any(|o| {
+            o.producer == p
+                && o.partition == bt.partition
+                && o.inc == bt.inc
+                && matches!(o.state, BatchState::Queued | BatchState::InFlight)
+                && o.base_seq < bt.base_seq
+        })
+    }
+
+    /// KIP-360: the producer bumps its epoch (a new producer id here) and
+    /// resequences every unacknowledged batch from 0, in send order.
+    fn bump_epoch(&mut self, p: ProducerId) {
+        let pr = &mut self.producers[p];
+        pr.pid_gen += 1;
+        pr.parts.iter_mut().for_each(|q| q.next_seq = 0);
+        let inc = pr.inc;
+        for bt in self.batches.iter_mut() {
+            if bt.producer == p
+                && bt.inc == inc
+                && matches!(bt.state, BatchState::Queued | BatchState::InFlight | BatchState::Open)
+            {
+                bt.base_seq = NO_SEQ;
+            }
+        }
+    }
+
+    pub(crate) fn on_request_timeout(&mut self, p: ProducerId, inc: Incarnation, batch: BatchId, req: u64) {
+        if !self.producer_live(p, inc) {
+            return;
+        }
+        let bt = &self.batches[batch];
+        if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
+            return;
+        }
+        // Kafka's client closes the connection of a timed-out request. The
+        // requests may still be appended later: retrying them can duplicate
+        // records unless the producer is idempotent.
+        let (leader, conn) = (bt.sent_to, bt.conn);
+        self.disconnect(p, leader, conn, Some(batch));
+        self.try_send(p);
+    }
+
+    /// Connection `conn` to `leader` is gone (it broke, or the request of
+    /// batch `timed_out` timed out): every request in flight on it fails, in
+    /// send order, and each batch is retried or failed. Later errors from it
+    /// are stale.
+    fn disconnect(&mut self, p: ProducerId, leader: BrokerId, conn: u32, timed_out: Option<BatchId>) {
+        let pr = &mut self.producers[p];
+        if pr.conn_gen[leader] != conn {
+            return;
+        }
+        pr.conn_gen[leader] = conn.wrapping_add(1);
+        let inc = pr.inc;
+        let mut failed: Vec<(u64, BatchId)> = self
+            .batches
+            .iter_enumerated()
+            .filter(|(_, bt)| {
+                bt.producer == p
+                    && bt.inc == inc
+                    && bt.state == BatchState::InFlight
+                    && bt.sent_to == leader
+                    && bt.conn == conn
+            })
+            .map(|(batch, bt)| (bt.req, batch))
+            .collect();
+        failed.sort_unstable();
+        for (_, batch) in failed {
+            self.producers[p].in_flight_to[leader] -= 1;
+            let error = if timed_out == Some(batch) { SendError::RequestTimeout } else { SendError::Disconnected };
+            self.retry_or_fail(p, batch, error);
+        }
+    }
+
+    fn complete_batch(&mut self, p: ProducerId, batch: BatchId) {
+        // A transactional producer's records count as acknowledged when their
+        // transaction commits.
+        let records = if self.producers[p].txn.is_some() { 0 } else { self.batches[batch].records.len() };
+        for i in 0..records {
+            let r = self.batches[batch].records[i];
+            self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
+        }
+        self.retire_batch(p, batch);
+        self.maybe_end_txn(p);
+    }
+
+    /// A retriable `error`: back into the queue after `retry.backoff.ms`,
+    /// unless retries or `delivery.timeout.ms` are used up.
+    fn retry_or_fail(&mut self, p: ProducerId, batch: BatchId, error: SendError) {
+        let now = self.now;
+        let pr = &self.producers[p];
+        if pr.txn_state == TxnClient::Aborting && pr.txn.is_some() {
+            // The transaction is aborting: no retry, the records go in the next one.
+            self.retire_batch(p, batch);
+            return self.maybe_end_txn(p);
+        }
+        let cfg = &pr.config;
+        let bt = &self.batches[batch];
+        let ready = now.add(cfg.retry_backoff);
+        if bt.attempts > cfg.retries {
+            return self.fail_batch(p, batch, error);
+        }
+        if ready >= bt.created.add(cfg.delivery_timeout) {
+            return self.fail_batch(p, batch, SendError::DeliveryTimeout);
+        }
+        let attempt = bt.attempts;
+        for i in 0..self.batches[batch].records.len() {
+            let record = self.batches[batch].records[i];
+            self.oracle.emit(self.now, Fact::Retry { record, producer: p, error, attempt });
+        }
+        self.requeue_batch(p, batch, ready);
+    }
+
+    /// A batch to retry goes back into its partition's queue, ready at `ready`.
+    fn requeue_batch(&mut self, p: ProducerId, batch: BatchId, ready: Instant) {
+        let pr = &self.producers[p];
+        let bt = &self.batches[batch];
+        let local = bt.partition.local_in(pr.first_partition);
+        let idempotent = pr.config.enable_idempotence;
+        let first = bt.records.first().copied();
+        let bt = &mut self.batches[batch];
+        bt.state = BatchState::Queued;
+        bt.ready_at = ready;
+        // Kafka re-enqueues a failed batch first; an idempotent producer keeps
+        // the queue in sequence order (= send order) so batches land in order.
+        let queue = &mut self.producers[p].parts[local].queue;
+        if idempotent {
+            let batches = &self.batches;
+            let pos = queue.iter().position(|&q| batches[q].records.first().copied() > first).unwrap_or(queue.len());
+            queue.insert(pos, batch);
+        } else {
+            queue.push_front(batch);
+        }
+        self.wake_producer_at(p, ready);
+    }
+
+    /// send() reports failure (`error`) to the application for every record
+    /// of the batch. In a transaction the application aborts instead, and
+    /// sends the records again in the next transaction.
+    pub(super) fn fail_batch(&mut self, p: ProducerId, batch: BatchId, error: SendError) {
+        if self.producers[p].txn.is_some() {
+            self.retire_batch(p, batch);
+            self.producers[p].txn_failed = true;
+            self.abort_txn(p);
+            return self.maybe_end_txn(p);
+        }
+        for i in 0..self.batches[batch].records.len() {
+            let record = self.batches[batch].records[i];
+            self.oracle.emit(self.now, Fact::Fail { record, producer: p, error });
+        }
+        self.retire_batch(p, batch);
+    }
+}

@@ -1,0 +1,146 @@
+//! The network between the processes: sending, loss (a broken TCP
+//! connection), partitions, bounces off dead brokers, and delivery to the
+//! handler of each message.
+
+use crate::world::event::{
+    FetchError, FetchResponse, Msg, ProduceError, ProduceResponse, ReplicaFetchResponse, WriteTxnMarkerResponse,
+};
+use crate::world::{Event, Node, World};
+
+impl World {
+    /// Sends `msg` over the network from `from` to `to`.
+    pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        let coordinator = matches!(from, Node::Coordinator(_) | Node::TxnCoordinator)
+            || matches!(to, Node::Coordinator(_) | Node::TxnCoordinator);
+        if !coordinator && self.net.lose(self.scenario.network.loss_ppm) {
+            return self.break_connection(from, to, msg);
+        }
+        self.schedule(from, to, msg);
+    }
+
+    /// Puts `msg` on the wire, without the loss check.
+    fn schedule(&mut self, from: Node, to: Node, msg: Msg) {
+        let arrive = self.net.arrival(self.node_index(from), self.node_index(to), self.now);
+        self.at(arrive, Event::Deliver { from, to, msg });
+    }
+
+    /// A node's place among every node (for the network and pauses).
+    pub(super) fn node_index(&self, n: Node) -> usize {
+        let b = self.brokers.len();
+        let p = self.producers.len();
+        let c = self.consumers.len();
+        match n {
+            Node::Broker(i) => i.index(),
+            Node::Producer(i) => b + i.index(),
+            Node::Consumer(i) => b + p + i.index(),
+            Node::Coordinator(g) => b + p + c + g.index(),
+            Node::TxnCoordinator => b + p + c + self.groups.len(),
+        }
+    }
+
+    /// A message arrives. Requests to a dead broker bounce as a broken connection;
+    /// messages to a dead client are dropped (nobody is there to read them).
+    pub(super) fn deliver(&mut self, from: Node, to: Node, msg: Msg) {
+        if !self.cuts.is_empty() && self.is_cut(from, to) {
+            // Lost in a network partition: the sender learns only by timing out.
+            if let Msg::Produce(m) = msg {
+                self.release_batch_ref(m.batch);
+            }
+            return;
+        }
+        if let Node::Broker(b) = to {
+            if !self.brokers[b].up {
+                self.bounce(from, to, msg);
+                return;
+            }
+        }
+        self.dispatch(from, to, msg);
+    }
+
+    /// Hands `msg` to its handler. The match pairs each message with the kind
+    /// of node it goes to (and comes from, where the handler needs it): the
+    /// routing is checked here once.
+    fn dispatch(&mut self, from: Node, to: Node, msg: Msg) {
+        match (from, to, msg) {
+            (_, Node::Broker(b), Msg::Produce(m)) => self.on_produce(b, m),
+            (_, Node::Producer(_), Msg::ProduceResponse(m)) => self.on_produce_response(m),
+            (_, Node::Broker(b), Msg::ReplicaFetch(m)) => self.on_replica_fetch(b, m),
+            (Node::Broker(src), Node::Broker(_), Msg::ReplicaFetchResponse(m)) => {
+                self.on_replica_fetch_response(src, m)
+            }
+            (_, Node::Broker(b), Msg::Fetch(m)) => self.on_fetch(b, m),
+            (Node::Broker(src), Node::Consumer(_), Msg::FetchResponse(m)) => self.on_fetch_response(src, m),
+            (_, Node::Coordinator(group), Msg::JoinGroup(m)) => self.on_join_group(group, m),
+            (_, Node::Consumer(_), Msg::JoinResponse(m)) => self.on_join_response(m),
+            (_, Node::Coordinator(group), Msg::Heartbeat(m)) => self.on_heartbeat(group, m),
+            (_, Node::Coordinator(group), Msg::LeaveGroup(m)) => self.on_leave_group(group, m),
+            (_, Node::Consumer(_), Msg::HeartbeatResponse(m)) => self.on_heartbeat_response(m),
+            (_, Node::Coordinator(group), Msg::OffsetFetch(m)) => self.on_offset_fetch(group, m),
+            (_, Node::Consumer(_), Msg::OffsetFetchResponse(m)) => self.on_offset_fetch_response(m),
+            (_, Node::Coordinator(group), Msg::OffsetCommit(m)) => self.on_offset_commit(group, m),
+            (_, Node::Consumer(_), Msg::OffsetCommitResponse(m)) => self.on_offset_commit_response(m),
+            (_, Node::TxnCoordinator, Msg::InitProducerId(m)) => self.on_init_producer_id(m),
+            (_, Node::Producer(p), Msg::InitProducerIdResponse(m)) => self.on_producer_init_response(p, m),
+            (_, Node::Consumer(c), Msg::InitProducerIdResponse(m)) => self.on_consumer_init_response(c, m),
+            (_, Node::TxnCoordinator, Msg::AddPartitionsToTxn(m)) => self.on_add_partitions(m),
+            (_, Node::Producer(p), Msg::AddPartitionsToTxnResponse(m)) => self.on_add_partitions_response(p, m),
+            (_, Node::TxnCoordinator, Msg::EndTxn(m)) => self.on_end_txn(m),
+            (_, Node::Producer(p), Msg::EndTxnResponse(m)) => self.on_producer_end_txn_response(p, m),
+            (_, Node::Consumer(c), Msg::EndTxnResponse(m)) => self.on_consumer_end_txn_response(c, m),
+            (_, Node::Broker(b), Msg::WriteTxnMarker(m)) => self.on_write_marker(b, m),
+            (_, Node::TxnCoordinator, Msg::WriteTxnMarkerResponse(m)) => self.on_write_marker_response(m),
+            (_, Node::Coordinator(group), Msg::TxnOffsetCommit(m)) => self.on_txn_offset_commit(group, m),
+            (_, Node::Consumer(_), Msg::TxnOffsetCommitResponse(m)) => self.on_txn_offset_commit_response(m),
+            (from, to, msg) => unreachable!("{msg:?} does not go from {from:?} to {to:?}"),
+        }
+    }
+
+    /// `network.loss`: the TCP connection carrying `msg` breaks. TCP does not
+    /// drop single messages; it loses connections, and the requester sees an
+    /// error for every request on it. A lost request fails without reaching
+    /// the server; a lost response reaches the requester as an error although
+    /// the server did the work (a produce appended but not acknowledged).
+    fn break_connection(&mut self, from: Node, to: Node, msg: Msg) {
+        let error: Msg = match msg {
+            Msg::ProduceResponse(m) => ProduceResponse { result: Err(ProduceError::Disconnected), ..m }.into(),
+            Msg::ReplicaFetchResponse(m) => {
+                ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.from).into()
+            }
+            Msg::FetchResponse(m) => FetchResponse {
+                to: m.from,
+                last_entry_epoch: FetchResponse::NO_EPOCH,
+                error: FetchError::Disconnected,
+                ..m
+            }
+            .into(),
+            request => return self.bounce(from, to, request),
+        };
+        self.schedule(from, to, error);
+    }
+
+    /// The connection to a dead broker breaks: the client sees an error one hop later.
+    fn bounce(&mut self, from: Node, to: Node, msg: Msg) {
+        let reply: Msg = match msg {
+            Msg::Produce(m) => {
+                self.release_batch_ref(m.batch);
+                let (producer, inc, batch, req) = (m.producer, m.inc, m.batch, m.req);
+                ProduceResponse { producer, inc, batch, req, result: Err(ProduceError::Disconnected) }.into()
+            }
+            Msg::ReplicaFetch(m) => ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.offset).into(),
+            Msg::Fetch(m) => FetchResponse::failed(m, FetchError::Disconnected).into(),
+            Msg::WriteTxnMarker(m) => {
+                WriteTxnMarkerResponse { txn: m.txn, serial: m.serial, partition: m.partition, ok: false }.into()
+            }
+            _ => return,
+        };
+        self.schedule(to, from, reply);
+    }
+
+    /// Whether a partition separates `a` and `b` now; forgets healed ones.
+    fn is_cut(&mut self, a: Node, b: Node) -> bool {
+        let now = self.now;
+        self.cuts.retain(|&(_, _, until)| until > now);
+        let (a, b) = (self.node_index(a), self.node_index(b));
+        self.cuts.iter().any(|&(x, y, _)| (x == a && y == b) || (x == b && y == a))
+    }
+}
