@@ -33,6 +33,9 @@ fn every_anomaly_of_every_shipped_scenario_has_a_traced_cause() {
         assert_eq!(e.count(Anomaly::Reordered) as u64, s.reordered, "{name}: a story per reordering");
         assert_eq!(e.count(Anomaly::Late) as u64, s.late_events, "{name}: a story per late event");
         assert_eq!(e.count(Anomaly::Redelivered) as u64, s.redelivered, "{name}: a story per redelivery");
+        assert_eq!(e.count(Anomaly::LostWrite) as u64, s.lost_writes, "{name}: a story per lost write");
+        assert_eq!(e.count(Anomaly::Unavailable) as u64, s.unavailable, "{name}: a story per unavailable record");
+        assert_eq!(e.count(Anomaly::Unsent) as u64, s.unsent, "{name}: a story per unsent record");
         assert_eq!(e.causes.iter().map(|c| c.2).sum::<usize>(), e.stories.len(), "{name}: causes count every story");
         let steps = world.oracle.trace.kept.as_deref().expect("kept");
         for story in &e.stories {
@@ -110,12 +113,15 @@ fn the_causes_are_the_mechanisms_the_scenarios_describe() {
         (Lost, Cause::Failover { broker: 0, lost_at: 10_000_000, fault: LeaderLoss::Crash, how: Failover::Acks1 }, 9)
     )));
     assert!(acks1.iter().any(|c| matches!(c.1, Cause::RetriedBehind { .. })));
-    // Both followers crash; the ISR shrinks to the leader; the stale follower is elected.
+    // Both followers crash; the ISR shrinks to the leader; the stale follower
+    // is elected. The same records are lost to the group and lost writes of the log.
     assert!(matches!(
         causes("unclean-election")[..],
         [
             (Lost, Cause::Failover { broker: 0, how: Failover::IsrOfOneThenUnclean, .. }, 3037),
-            (Lost, Cause::Failover { broker: 0, how: Failover::Unclean, .. }, 8)
+            (LostWrite, Cause::Failover { broker: 0, how: Failover::IsrOfOneThenUnclean, .. }, 3037),
+            (Lost, Cause::Failover { broker: 0, how: Failover::Unclean, .. }, 8),
+            (LostWrite, Cause::Failover { broker: 0, how: Failover::Unclean, .. }, 8)
         ]
     ));
     assert!(matches!(
@@ -312,6 +318,9 @@ fn chaos_runs_leave_nothing_unexplained() {
             assert_eq!(e.count(Anomaly::Reordered) as u64, s.reordered, "{name}");
             assert_eq!(e.count(Anomaly::Redelivered) as u64, s.redelivered, "{name}");
             assert_eq!(e.count(Anomaly::Late) as u64, s.late_events, "{name}");
+            assert_eq!(e.count(Anomaly::LostWrite) as u64, s.lost_writes, "{name}");
+            assert_eq!(e.count(Anomaly::Unavailable) as u64, s.unavailable, "{name}");
+            assert_eq!(e.count(Anomaly::Unsent) as u64, s.unsent, "{name}");
             seen.extend(e.causes.iter().map(|c| c.1.mechanism()));
         }
     }

@@ -193,3 +193,20 @@ fn no_shipped_scenario_has_poll_skips_nonmonotonic_polls_or_aborted_reads() {
         assert_eq!((s.poll_skips, s.nonmonotonic_polls, s.aborted_reads), (0, 0, 0), "{name}");
     }
 }
+
+/// explain tells every log-side state's story, with no unexplained cause:
+/// the unclean election's lost writes, the offline twin's unavailable
+/// records, and the slow producer's unsent ones.
+#[test]
+fn explain_tells_lost_writes_unavailable_and_unsent_records() {
+    use streamsim::oracle::explain::Anomaly;
+    let clean = UNCLEAN
+        .replace("unclean.leader.election.enable: true", "unclean.leader.election.enable: false")
+        .replace("  - { at: 30s, restart: broker-0 }\n", "");
+    for (yaml, kind) in [(UNCLEAN.to_string(), Anomaly::LostWrite), (clean, Anomaly::Unavailable)] {
+        let e = streamsim::simulate_explained(scenario(&yaml)).expect("runs");
+        let stories: Vec<_> = e.explanation.stories.iter().filter(|s| s.anomaly == kind).collect();
+        assert!(!stories.is_empty(), "{kind:?}");
+        assert!(stories.iter().all(|s| !matches!(s.cause, streamsim::oracle::explain::Cause::Unexplained { .. })));
+    }
+}

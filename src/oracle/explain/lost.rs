@@ -50,7 +50,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32) -> St
 }
 
 /// No log ever had it: the producer died with it in its buffer or on the wire.
-fn never_written(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, chain: &mut Vec<Link>) -> Cause {
+pub(super) fn never_written(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, chain: &mut Vec<Link>) -> Cause {
     let rec = &w.oracle.ledger.records[r as usize];
     let p = rec.producer;
     for f in ix.record(r).filter(|f| f.s.kind == Step::Retry) {
@@ -69,7 +69,14 @@ fn retry_link(n: &Names<'_>, p: u32, f: Found<'_>) -> Link {
 }
 
 /// It was appended (`a`) but the leader's log no longer holds it.
-fn truncated(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+pub(super) fn truncated(
+    w: &World,
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    r: u32,
+    a: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Cause {
     let rec = &w.oracle.ledger.records[r as usize];
     let (g, o, leader) = (a.v(1) as u32, a.v(2), a.v(3));
     let part = n.partition(g as u64);

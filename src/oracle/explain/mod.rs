@@ -16,6 +16,7 @@ mod lost;
 mod ownership;
 mod reordered;
 mod sending;
+mod writes;
 
 use std::collections::BTreeMap;
 
@@ -32,11 +33,25 @@ pub enum Anomaly {
     /// Processed again (a duplicate effect on a plain sink; absorbed by an
     /// idempotent or transactional one).
     Redelivered,
+    /// Log side: acknowledged, absent from the final log.
+    LostWrite,
+    /// Log side: acknowledged, only on an offline partition.
+    Unavailable,
+    /// Log side: still held by its live producer at the end.
+    Unsent,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 5] =
-        [Anomaly::Lost, Anomaly::Duplicate, Anomaly::Reordered, Anomaly::Late, Anomaly::Redelivered];
+    pub const ALL: [Anomaly; 8] = [
+        Anomaly::Lost,
+        Anomaly::Duplicate,
+        Anomaly::Reordered,
+        Anomaly::Late,
+        Anomaly::Redelivered,
+        Anomaly::LostWrite,
+        Anomaly::Unavailable,
+        Anomaly::Unsent,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +60,9 @@ impl Anomaly {
             Anomaly::Reordered => "reordered",
             Anomaly::Late => "late",
             Anomaly::Redelivered => "redelivered",
+            Anomaly::LostWrite => "lost_write",
+            Anomaly::Unavailable => "unavailable",
+            Anomaly::Unsent => "unsent",
         }
     }
 
@@ -52,6 +70,7 @@ impl Anomaly {
         match s {
             "duplicates" => Some(Anomaly::Duplicate),
             "redelivery" | "redeliveries" => Some(Anomaly::Redelivered),
+            "lost_writes" | "lost-write" => Some(Anomaly::LostWrite),
             _ => Anomaly::ALL.into_iter().find(|a| a.name() == s),
         }
     }
@@ -64,6 +83,9 @@ impl Anomaly {
             Anomaly::Reordered => ("reordered record", "reordered records"),
             Anomaly::Late => ("late event", "late events"),
             Anomaly::Redelivered => ("redelivery", "redeliveries"),
+            Anomaly::LostWrite => ("lost write", "lost writes"),
+            Anomaly::Unavailable => ("unavailable record", "unavailable records"),
+            Anomaly::Unsent => ("unsent record", "unsent records"),
         };
         format!("{k} {}", if k == 1 { one } else { many })
     }
@@ -243,6 +265,9 @@ pub enum Cause {
     AbortedNeverResent { txn: u32, at: u64 },
     /// The partition had no leader when the run ended.
     Offline { partition: u32 },
+    /// A live producer still held the record when the run ended (`error`:
+    /// its last failed attempt, if any).
+    StillHeld { producer: u32, error: Option<SendError>, end: u64 },
     /// A failed attempt was retried after later records had landed.
     RetriedBehind { producer: u32, error: SendError },
     /// A member processed records after its partition had moved to another
@@ -292,6 +317,7 @@ impl Cause {
             Cause::Failover { .. } => "a leader failover",
             Cause::AbortedNeverResent { .. } => "an aborted transaction never sent again",
             Cause::Offline { .. } => "an offline partition",
+            Cause::StillHeld { .. } => "a run that ended before the producer finished",
             Cause::RetriedBehind { .. } => "a retry landing behind later records",
             Cause::ZombieProcessed { how, .. } => disruption(how),
             Cause::HeldOffline { .. } => "events held while offline",
@@ -364,6 +390,12 @@ impl Cause {
                 ts(at)
             ),
             Cause::Offline { partition } => format!("{} had no leader at the end", n.partition(partition as u64)),
+            Cause::StillHeld { producer, error, end } => format!(
+                "still in {}'s accumulator or in flight when the run ended at {}{}",
+                n.producer(producer),
+                ts(end),
+                error.map_or(String::new(), |e| format!(" (its last attempt failed with {})", e.describe()))
+            ),
             Cause::RetriedBehind { producer, error } => {
                 let pr = &w.producers[producer as usize];
                 let kinesis = w.scenario.platform == crate::scenario::Platform::Kinesis;
@@ -563,6 +595,7 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     for g in 0..w.groups.len() as u32 {
         duplicate::stories(w, &ix, &n, g, Anomaly::Redelivered, &mut stories);
     }
+    log_side_stories(w, &ix, &n, &mut stories);
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
     for s in stories.iter_mut() {
         let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
@@ -573,6 +606,21 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
         counts.into_iter().map(|((a, c), (k, text))| (a, c, k, text)).collect();
     sort_causes(&mut causes);
     Explanation { stories, causes }
+}
+
+/// A story for every record whose log-side state is an anomaly.
+fn log_side_stories(w: &World, ix: &Index<'_>, n: &Names<'_>, stories: &mut Vec<Story>) {
+    use crate::oracle::outcome::LogState;
+    let states = crate::oracle::outcome::outcomes(&w.oracle.ledger, &w.oracle.observed).log;
+    for (r, state) in states.iter().enumerate() {
+        let r = r as u32;
+        match state {
+            LogState::LostWrite => stories.push(writes::lost_write(w, ix, n, r)),
+            LogState::Unavailable => stories.push(writes::unavailable(w, ix, n, r)),
+            LogState::Unsent => stories.push(writes::unsent(w, ix, n, r)),
+            LogState::Stored | LogState::Failed | LogState::Abandoned => {}
+        }
+    }
 }
 
 /// The causes as lines: "23 duplicates, one cause: crash of analytics-1 at 30.010s between processing and commit".
