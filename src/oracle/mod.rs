@@ -7,6 +7,8 @@
 
 pub mod aborted;
 pub mod checkers;
+#[cfg(test)]
+mod circular_check;
 pub mod explain;
 pub mod fact;
 pub mod ledger;
