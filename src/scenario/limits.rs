@@ -29,3 +29,8 @@ pub const MAX_TEXT_BYTES: usize = 32 << 20;
 
 /// Largest scenario input, from a file, standard input or a string.
 pub const MAX_INPUT_BYTES: usize = 16 << 20;
+
+/// Most windows one event may fall in: a sliding window's size / slide.
+/// The aggregator counts each event into each of them in turn, so a window
+/// of hours sliding by microseconds would spin inside a single event.
+pub const MAX_WINDOWS_PER_EVENT: u64 = 1_000;

@@ -105,7 +105,8 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
         None => DEFAULT_SAMPLE_INTERVAL,
     };
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
-    let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &topics, head.preset)?;
+    let with = producers::With { topics: &topics, preset: head.preset, duration: head.duration };
+    let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &with)?;
     let (mut consumers, consumer_pos) = consumers::consumers(&mut cx, top.value("consumers"), &topics, head.preset)?;
     // Consumers that `start:` or `scale:` faults bring up later exist from the beginning, stopped.
     if let Some(n) = top.value("faults") {
