@@ -182,6 +182,24 @@ fn dash_reads_the_scenario_from_stdin_and_names_it_stdin() {
 }
 
 #[test]
+fn compare_reads_stdin_once_for_every_preset() {
+    let homework = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/homework.yaml")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(["compare", "-", "--semantics", "at-most-once,at-least-once"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child.stdin.take().expect("piped").write_all(&homework).expect("written");
+    let out = child.wait_with_output().expect("the binary finishes");
+    let (table, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("left out"), "{err}");
+    assert!(table.contains("at-most-once") && table.contains("at-least-once"), "{table}");
+}
+
+#[test]
 fn stdin_is_bounded_too() {
     let out = within(10 * SECOND, || validate_stdin(hostile_corpus::oversized(16 << 20)));
     assert_eq!(out.status.code(), Some(2));

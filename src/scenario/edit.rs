@@ -94,5 +94,8 @@ mod tests {
     fn refuses_what_it_cannot_edit_in_place() {
         assert!(with_producer_messages("name: x\n", &[Some(1)]).is_err());
         assert!(with_producer_messages("producers:\n  - { name: a, messages: \"5\" }\n", &[Some(1)]).is_err());
+        // A producer copied by an alias is written at its anchor; editing there would change both.
+        let aliased = "base: &p { name: a, rate: 1/s }\nproducers:\n  - *p\n";
+        assert_eq!(with_producer_messages(aliased, &[Some(1)]), Err("a producer is written as a YAML alias".into()));
     }
 }

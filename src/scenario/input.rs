@@ -7,6 +7,7 @@
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use super::limits::MAX_INPUT_BYTES;
 use super::LoadError;
@@ -28,8 +29,7 @@ fn whole_file(file: &str, message: String, hint: Option<&str>) -> LoadError {
 /// The name the input goes by in messages, and its bytes.
 pub(crate) fn read(path: &Path) -> Result<(String, Vec<u8>), LoadError> {
     if path.as_os_str() == "-" {
-        let bytes = read_bounded(std::io::stdin().lock(), STDIN_NAME)?;
-        return Ok((STDIN_NAME.to_string(), bytes));
+        return Ok((STDIN_NAME.to_string(), stdin()?));
     }
     let file = path.display().to_string();
     let cannot = |e: std::io::Error| whole_file(&file, format!("cannot read the scenario file: {e}"), None);
@@ -40,6 +40,13 @@ pub(crate) fn read(path: &Path) -> Result<(String, Vec<u8>), LoadError> {
     // Checked again on what was opened, in case the path changed in between.
     check_kind(&handle.metadata().map_err(cannot)?, &file)?;
     Ok((file.clone(), read_bounded(handle, &file)?))
+}
+
+/// Standard input, read once per process: `compare -` loads the scenario once
+/// per preset, and a second read of the stream would find it empty.
+fn stdin() -> Result<Vec<u8>, LoadError> {
+    static STDIN: OnceLock<Result<Vec<u8>, LoadError>> = OnceLock::new();
+    STDIN.get_or_init(|| read_bounded(std::io::stdin().lock(), STDIN_NAME)).clone()
 }
 
 /// Refuses what is not a regular file, saying what it is.
