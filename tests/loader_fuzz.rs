@@ -1,26 +1,33 @@
-//! Deterministic mutation test of the scenario loader: thousands of seeded
-//! edits of valid scenarios (deleted characters, duplicated or swapped lines,
-//! hostile tokens, broken indentation, truncation). The loader must never
-//! panic, and every error must point inside the text.
+//! Deterministic mutation test of the scenario loader: tens of thousands of
+//! seeded edits (ChaCha8) of valid scenarios, the shipped ones and the
+//! hostile corpus — deleted characters, duplicated or swapped lines, hostile
+//! tokens, broken indentation, truncation, byte flips, splices of two
+//! inputs, alias bombs, huge numbers, deep nesting. The loader must never
+//! panic, must return within a bound for every case (a watchdog thread
+//! catches a hang), and every error must point inside the text.
+//!
+//! `STREAMSIM_MUTANTS=1000000` runs more cases; `LOADER_FUZZ_SEED` another
+//! seed. Memory stays bounded by the loader's own limits (docs/limits.md).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use streamsim::scenario::{load_str, LoadError};
+use rand::{Rng as _, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use streamsim::scenario::{load_bytes, load_str, LoadError};
 
-/// splitmix64: tiny, fixed, and good enough to pick mutations.
-struct Rng(u64);
+/// The mutation picker: a pinned ChaCha8 stream, so a failing case replays from its seed.
+struct Rng(ChaCha8Rng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Rng {
+        Rng(ChaCha8Rng::seed_from_u64(seed))
     }
-    /// Uniform-ish in `0..n` (n > 0).
+    /// In `0..n` (n > 0); the modulo bias is irrelevant for picking mutations.
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.0.next_u64() % n.max(1) as u64) as usize
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
@@ -337,48 +344,168 @@ fn seeds_are_valid() {
     }
 }
 
-#[test]
-fn mutations_never_panic_and_errors_point_inside_the_text() {
-    // Deterministic by default; `LOADER_FUZZ_SEED` / `LOADER_FUZZ_CASES`
-    // explore further locally (e.g. in release builds).
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let cases_per_seed = env("LOADER_FUZZ_CASES").map_or(600, |n| n as usize);
-    let mut rng = Rng(env("LOADER_FUZZ_SEED").unwrap_or(0x5eed_cafe_f00d_0001));
-    let (mut oks, mut errs) = (0usize, 0usize);
-    // The fixed seeds, and every shipped scenario (new ones join automatically).
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut shipped: Vec<String> = std::fs::read_dir(dir)
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .map(|p| std::fs::read_to_string(p).expect("readable scenario"))
-        .collect();
-    shipped.sort();
-    let bases: Vec<&str> = SEEDS.iter().copied().chain(shipped.iter().map(String::as_str)).collect();
-    for seed in &bases {
-        for case in 0..cases_per_seed {
-            let mut text = seed.to_string();
-            for _ in 0..=rng.below(4) {
-                text = mutate(&mut rng, &text);
-            }
-            let result = catch_unwind(AssertUnwindSafe(|| load_str(&text, "fuzz.yaml")));
-            match result {
-                Err(_) => panic!("load_str panicked on case {case}; input:\n{text:?}"),
-                Ok(Ok(_)) => oks += 1,
-                Ok(Err(e)) => {
-                    if let Err(why) = check_location(&text, &e) {
-                        panic!("case {case}: {why}\n{e}\ninput:\n{text:?}");
-                    }
-                    assert!(!e.message.is_empty());
-                    errs += 1;
-                }
-            }
+/// Numbers that overflow every integer type the loader uses, or are not finite.
+const HUGE: &[&str] = &[
+    "340282366920938463463374607431768211456",
+    "99999999999999999999999999999999999999999999999999",
+    "-170141183460469231731687303715884105729",
+    "1e999999",
+    "0x7fffffffffffffffffffffffffffffffff",
+    "18446744073709551616",
+    "4294967296",
+    "2147483648",
+    "87601h",
+    "999999999999999999999h",
+    "1000001/s",
+];
+
+/// An anchor aliased through `levels` lists of `width` (`long` makes its text long).
+fn alias_bomb(rng: &mut Rng) -> String {
+    let (levels, width) = (1 + rng.below(8), 2 + rng.below(12));
+    let text = if rng.below(2) == 0 { "x".to_string() } else { "y".repeat(1 + rng.below(20_000)) };
+    let mut s = format!("\nb0: &b0 {text}\n");
+    for i in 1..=levels {
+        s.push_str(&format!("b{i}: &b{i} [{}]\n", vec![format!("*b{}", i - 1); width].join(", ")));
+    }
+    s
+}
+
+/// Edits of the raw bytes, and the structural ones text edits rarely reach.
+fn mutate_bytes(rng: &mut Rng, mut bytes: Vec<u8>, bases: &[Vec<u8>]) -> Vec<u8> {
+    let at = rng.below(bytes.len() + 1);
+    let last = bytes.len().saturating_sub(1);
+    let insert = |bytes: &mut Vec<u8>, what: &[u8]| {
+        bytes.splice(at..at, what.iter().copied());
+    };
+    match rng.below(7) {
+        0 if !bytes.is_empty() => bytes[at.min(last)] ^= 1 << rng.below(8),
+        1 if !bytes.is_empty() => bytes[at.min(last)] = rng.below(256) as u8,
+        2 => {
+            // A splice: the start of this input, the end of another.
+            let other = &bases[rng.below(bases.len())];
+            bytes.truncate(at);
+            bytes.extend_from_slice(&other[rng.below(other.len() + 1)..]);
+        }
+        3 => {
+            let bomb = alias_bomb(rng);
+            insert(&mut bytes, bomb.as_bytes());
+        }
+        4 => {
+            let n = HUGE[rng.below(HUGE.len())];
+            insert(&mut bytes, n.as_bytes());
+        }
+        5 => {
+            let open = if rng.below(2) == 0 { "[" } else { "{a: " };
+            let depth = 1 + rng.below(200);
+            insert(&mut bytes, open.repeat(depth).as_bytes());
+        }
+        _ => {
+            let odd: [&[u8]; 6] = [b"\xef\xbb\xbf", b"\r", b"\0", b"\xff", b"\xc3", b"\xe2\x80\xa8"];
+            insert(&mut bytes, odd[rng.below(odd.len())]);
         }
     }
-    assert_eq!(oks + errs, bases.len() * cases_per_seed);
-    eprintln!("{oks} loaded, {errs} refused");
+    bytes
+}
+
+/// One to four mutations, byte-level or text-level.
+fn mutant(rng: &mut Rng, base: &[u8], bases: &[Vec<u8>]) -> Vec<u8> {
+    let mut bytes = base.to_vec();
+    for _ in 0..=rng.below(4) {
+        bytes = if rng.below(3) == 0 {
+            mutate_bytes(rng, bytes, bases)
+        } else {
+            mutate(rng, &String::from_utf8_lossy(&bytes)).into_bytes()
+        };
+    }
+    bytes
+}
+
+/// The fixed seeds, every shipped scenario and the hostile corpus (new files join automatically).
+fn bases() -> Vec<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = ["scenarios", "tests/fixtures/hostile"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("the folder exists"))
+        .map(|e| e.expect("a readable entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    let read = |p: &std::path::PathBuf| std::fs::read(p).expect("readable");
+    SEEDS.iter().map(|s| s.as_bytes().to_vec()).chain(files.iter().map(read)).collect()
+}
+
+/// What the cases did.
+#[derive(Debug, Default)]
+struct Tally {
+    oks: usize,
+    errs: usize,
+    worst: Duration,
+    worst_case: usize,
+}
+
+/// A case that takes longer than this fails; one that has not returned after
+/// `HANG` is reported by the watchdog (the test cannot stop it).
+const CASE_LIMIT: Duration = Duration::from_secs(5);
+const HANG: Duration = Duration::from_secs(30);
+
+fn run_cases(seed: u64, cases: usize, progress: &AtomicUsize, current: &Mutex<Vec<u8>>) -> Tally {
+    let bases = bases();
+    let mut rng = Rng::new(seed);
+    let mut tally = Tally::default();
+    for case in 0..cases {
+        let input = mutant(&mut rng, &bases[case % bases.len()], &bases);
+        current.lock().unwrap_or_else(|p| p.into_inner()).clone_from(&input);
+        let start = Instant::now();
+        let result = catch_unwind(AssertUnwindSafe(|| load_bytes(&input, "fuzz.yaml")));
+        let took = start.elapsed();
+        let text = String::from_utf8_lossy(&input);
+        assert!(took < CASE_LIMIT, "case {case} took {took:?}; input:\n{text:?}");
+        if took > tally.worst {
+            (tally.worst, tally.worst_case) = (took, case);
+        }
+        match result {
+            Err(_) => panic!("the loader panicked on case {case}; input:\n{text:?}"),
+            Ok(Ok(_)) => tally.oks += 1,
+            Ok(Err(e)) => {
+                if let Err(why) = check_location(&text, &e) {
+                    panic!("case {case}: {why}\n{e}\ninput:\n{text:?}");
+                }
+                assert!(!e.message.is_empty());
+                tally.errs += 1;
+            }
+        }
+        progress.store(case + 1, Ordering::Relaxed);
+    }
+    tally
+}
+
+#[test]
+fn mutations_never_panic_or_hang_and_errors_point_inside_the_text() {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let cases = env("STREAMSIM_MUTANTS").map_or(50_000, |n| n as usize);
+    let seed = env("LOADER_FUZZ_SEED").unwrap_or(0x5eed_cafe_f00d_0001);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let current = Arc::new(Mutex::new(Vec::new()));
+    let (p, c) = (Arc::clone(&progress), Arc::clone(&current));
+    let started = Instant::now();
+    let worker = std::thread::spawn(move || run_cases(seed, cases, &p, &c));
+    // The watchdog: a case that never returns fails the test with its input.
+    let (mut seen, mut since) = (0, Instant::now());
+    while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(100));
+        let done = progress.load(Ordering::Relaxed);
+        if done != seen {
+            (seen, since) = (done, Instant::now());
+        } else if since.elapsed() > HANG {
+            let input = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            panic!("case {done} has not returned after {HANG:?}; input:\n{:?}", String::from_utf8_lossy(&input));
+        }
+    }
+    let tally = worker.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+    eprintln!("{cases} mutants (seed {seed:#x}) in {:?}: {tally:?}", started.elapsed());
+    assert_eq!(tally.oks + tally.errs, cases);
     // The mutations must exercise both outcomes.
-    assert!(oks > 100 && errs > 1_000, "ok {oks}, errors {errs}");
+    assert!(tally.oks > cases / 50 && tally.errs > cases / 2, "{tally:?}");
 }
 
 #[test]

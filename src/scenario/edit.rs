@@ -9,12 +9,17 @@ use super::yaml::{self, Node, Pos, Value};
 /// key is added to the entry, in its style. `Err` says why the file cannot
 /// be edited this way (it is then left to the caller).
 pub fn with_producer_messages(source: &str, caps: &[Option<u64>]) -> Result<String, String> {
-    let root = yaml::parse(source).map_err(|e| e.message)?.ok_or("an empty file")?;
-    let Value::Map(top) = &root.value else { return Err("the top level is not a mapping".into()) };
+    let doc = yaml::parse_document(source).map_err(|e| e.message)?.ok_or("an empty file")?;
+    let Value::Map(top) = &doc.root.value else { return Err("the top level is not a mapping".into()) };
     let producers = top.iter().find(|(k, _)| scalar(k) == Some("producers")).map(|(_, v)| v);
-    let Some(Node { value: Value::Seq(items), .. }) = producers else {
+    let Some(Node { value: Value::Seq(items), pos }) = producers else {
         return Err("no `producers:` list".into());
     };
+    // Text copied by an alias is written once, at its anchor: editing it there would change every copy.
+    let aliased = |p: &Pos| doc.aliases.contains_key(p);
+    if aliased(pos) || items.iter().any(|item| aliased(&item.pos)) {
+        return Err("a producer is written as a YAML alias".into());
+    }
     let mut edits: Vec<(usize, usize, String)> = Vec::new(); // (byte from, byte to, text)
     for (item, cap) in items.iter().zip(caps) {
         let Some(n) = cap else { continue };
@@ -89,5 +94,8 @@ mod tests {
     fn refuses_what_it_cannot_edit_in_place() {
         assert!(with_producer_messages("name: x\n", &[Some(1)]).is_err());
         assert!(with_producer_messages("producers:\n  - { name: a, messages: \"5\" }\n", &[Some(1)]).is_err());
+        // A producer copied by an alias is written at its anchor; editing there would change both.
+        let aliased = "base: &p { name: a, rate: 1/s }\nproducers:\n  - *p\n";
+        assert_eq!(with_producer_messages(aliased, &[Some(1)]), Err("a producer is written as a YAML alias".into()));
     }
 }

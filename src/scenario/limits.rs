@@ -19,5 +19,18 @@ pub const MAX_POLL_RECORDS: i128 = 1_000_000;
 
 /// Deepest nesting of sequences and mappings accepted (a scenario needs about 5).
 pub const MAX_DEPTH: usize = 64;
-/// Most nodes a document may have after aliases are expanded ("billion laughs" guard).
+/// Most values (scalars, lists, mappings) the parsed document may hold,
+/// counting every copy an alias or an anchor makes ("billion laughs" guard).
 pub const MAX_NODES: usize = 200_000;
+/// Most bytes of scalar text the parsed document may hold, counted the same
+/// way: a few kilobytes of nested aliases of a long string could otherwise
+/// expand to gigabytes with few values.
+pub const MAX_TEXT_BYTES: usize = 32 << 20;
+
+/// Largest scenario input, from a file, standard input or a string.
+pub const MAX_INPUT_BYTES: usize = 16 << 20;
+
+/// Most windows one event may fall in: a sliding window's size / slide.
+/// The aggregator counts each event into each of them in turn, so a window
+/// of hours sliding by microseconds would spin inside a single event.
+pub const MAX_WINDOWS_PER_EVENT: u64 = 1_000;

@@ -15,6 +15,7 @@
 mod config_names;
 mod decode;
 pub mod edit;
+mod input;
 pub mod limits;
 pub mod model;
 pub mod presets;
@@ -87,7 +88,8 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Reads and loads a scenario file. I/O errors become a [`LoadError`] with line 0.
+/// Reads and loads a scenario file (`-` reads standard input). I/O errors
+/// become a [`LoadError`] with line 0.
 pub fn load_file(path: &Path) -> Result<Loaded, LoadError> {
     load_file_with(path, None)
 }
@@ -97,47 +99,54 @@ pub fn load_str(source: &str, file: &str) -> Result<Loaded, LoadError> {
     load_str_with(source, file, None)
 }
 
+/// Loads a scenario from bytes as read from a file: they must be UTF-8.
+pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Loaded, LoadError> {
+    load_bytes_with(bytes, file, None)
+}
+
 /// [`load_file`], with `semantics` (if given) in place of the file's own
 /// `semantics:` preset (what `streamsim compare` needs). Explicit configs in
 /// the file still win over the preset.
 pub fn load_file_with(path: &Path, semantics: Option<Semantics>) -> Result<Loaded, LoadError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError {
-        file: file.clone(),
-        line: 0,
-        column: 0,
-        field: String::new(),
-        message: format!("cannot read the scenario file: {e}"),
-        hint: None,
-    })?;
-    let source = match String::from_utf8(bytes) {
-        Ok(s) => s,
+    let (file, bytes) = input::read(path)?;
+    load_bytes_with(&bytes, &file, semantics)
+}
+
+/// [`load_bytes`], with `semantics` (if given) in place of the file's own `semantics:`.
+pub fn load_bytes_with(bytes: &[u8], file: &str, semantics: Option<Semantics>) -> Result<Loaded, LoadError> {
+    input::check_size(bytes.len(), file)?;
+    match std::str::from_utf8(bytes) {
+        Ok(source) => load_str_with(source, file, semantics),
         Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or_default());
-            let line = prefix.matches('\n').count() + 1;
-            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            return Err(LoadError {
-                file,
-                line,
-                column,
+            let valid = e.valid_up_to();
+            // `valid` bytes are UTF-8 by definition; the lossy view never replaces any.
+            let prefix = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
+            let pos = yaml::Lines::new(&prefix).end();
+            Err(LoadError {
+                file: file.to_string(),
+                line: pos.line,
+                column: pos.column,
                 field: String::new(),
                 message: "the file is not valid UTF-8".to_string(),
                 hint: Some("save the scenario as UTF-8 text".to_string()),
-            });
+            })
         }
-    };
-    load_str_with(&source, &file, semantics)
+    }
 }
 
 /// [`load_str`], with `semantics` (if given) in place of the file's own `semantics:`.
 pub fn load_str_with(source: &str, file: &str, semantics: Option<Semantics>) -> Result<Loaded, LoadError> {
-    match decode::load(source, semantics) {
+    input::check_size(source.len(), file)?;
+    // A byte-order mark is not part of the text: left in, it shifts line 1.
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let result = decode::load(source, semantics);
+    let lines = yaml::Lines::new(source);
+    match result {
         Ok((scenario, notes)) => {
             let warnings = notes
                 .into_iter()
                 .map(|n| {
-                    let pos = yaml::clamp(source, n.pos);
+                    let pos = lines.clamp(n.pos);
                     Warning {
                         file: file.to_string(),
                         line: pos.line,
@@ -150,7 +159,7 @@ pub fn load_str_with(source: &str, file: &str, semantics: Option<Semantics>) -> 
             Ok(Loaded { scenario, warnings })
         }
         Err(p) => {
-            let pos = yaml::clamp(source, p.pos);
+            let pos = lines.clamp(p.pos);
             Err(LoadError {
                 file: file.to_string(),
                 line: pos.line,

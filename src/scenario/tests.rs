@@ -217,7 +217,7 @@ fn duration_errors_are_located_with_hints() {
     let e = err("name: t\nduration: 1500\n");
     assert_eq!(at(&e), (2, 11, "duration"));
     assert_eq!(e.message, "duration: `1500` has no unit");
-    assert_eq!(e.hint.as_deref(), Some("add a unit, e.g. `1500ms`"));
+    assert_eq!(e.hint.as_deref(), Some("add a unit, e.g. `1500s`"), "the run's length is usually seconds");
     let e = err("name: t\nduration: 0s\n");
     assert_eq!(e.message, "duration: must be more than 0");
     let e = err("name: t\nduration: 0.5us\n");
@@ -525,7 +525,14 @@ fn fault_errors() {
     let e = err(&format!("{FAULTS_HEAD}  - {{ at: 30s, crash: analytics-7 }}\n"));
     assert_eq!(at(&e), (14, 23, "faults[0].crash"));
     assert_eq!(e.message, "faults[0].crash: no entity `analytics-7`");
-    assert_eq!(e.hint.as_deref(), Some("did you mean `analytics-0`?"));
+    // Not the nearest name (`analytics-0`): the numbers there are.
+    assert_eq!(e.hint.as_deref(), Some("there are 3 instances, analytics-0..analytics-2"));
+    let e = err(&format!("{FAULTS_HEAD}  - {{ at: 30s, crash: analitics-1 }}\n"));
+    assert_eq!(e.hint.as_deref(), Some("did you mean `analytics-1`?"));
+    let e = err(&format!("{FAULTS_HEAD}  - {{ at: 30s, crash: broker-3 }}\n"));
+    assert_eq!(e.hint.as_deref(), Some("there are 3 brokers, broker-0..broker-2"));
+    let e = err(&format!("{FAULTS_HEAD}  - {{ at: 30s, crash: web-1 }}\n"));
+    assert_eq!(e.hint.as_deref(), Some("there is 1 instance, web-0"));
     let e = err(&format!("{FAULTS_HEAD}  - {{ at: 30s, restart: analytics-1 }}\n"));
     assert_eq!(at(&e), (14, 16, "faults[0].restart"));
     assert_eq!(e.message, "faults[0].restart: `analytics-1` is not crashed at 30.000s, so it cannot restart");

@@ -19,13 +19,48 @@ fn fail(message: String, hint: Option<&str>) -> UnitError {
 /// never come near `u64::MAX` microseconds.
 pub(crate) const MAX_DURATION: Duration = Duration(10 * 365 * 24 * 3_600 * 1_000_000);
 
-/// Microseconds per unit, for the units a duration may carry.
-const DURATION_UNITS: [(&str, u64); 6] =
-    [("us", 1), ("µs", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000), ("h", 3_600_000_000)];
+/// Microseconds per unit, for the units a duration may carry. `min` as well
+/// as `m`, since rates are written `6000/min`.
+const DURATION_UNITS: [(&str, u64); 7] = [
+    ("us", 1),
+    ("µs", 1),
+    ("ms", 1_000),
+    ("s", 1_000_000),
+    ("m", 60_000_000),
+    ("min", 60_000_000),
+    ("h", 3_600_000_000),
+];
 
 /// Units a rate may be "per": `100/s`, `6000/min`.
-const RATE_UNITS: [(&str, u64); 6] =
-    [("ms", 1_000), ("s", 1_000_000), ("sec", 1_000_000), ("m", 60_000_000), ("min", 60_000_000), ("h", 3_600_000_000)];
+const RATE_UNITS: [(&str, u64); 5] =
+    [("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000), ("min", 60_000_000), ("h", 3_600_000_000)];
+
+/// Other spellings people write for a unit, and the unit streamsim takes.
+/// They are refused (one spelling per unit keeps files greppable), with the
+/// right one as the hint.
+const UNIT_SPELLINGS: [(&str, &str); 16] = [
+    ("sec", "s"),
+    ("secs", "s"),
+    ("second", "s"),
+    ("seconds", "s"),
+    ("mins", "min"),
+    ("minute", "min"),
+    ("minutes", "min"),
+    ("hr", "h"),
+    ("hrs", "h"),
+    ("hour", "h"),
+    ("hours", "h"),
+    ("msec", "ms"),
+    ("msecs", "ms"),
+    ("millis", "ms"),
+    ("usec", "us"),
+    ("micros", "us"),
+];
+
+/// The unit streamsim takes for another spelling of it (`sec` → `s`).
+fn respelled(unit: &str) -> Option<&'static str> {
+    UNIT_SPELLINGS.iter().find(|(other, _)| other.eq_ignore_ascii_case(unit)).map(|(_, u)| *u)
+}
 
 /// An exact non-negative decimal: `mantissa / 10^scale`, trailing fraction zeros removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +113,7 @@ fn split_number_unit(text: &str) -> (&str, &str) {
     (number, unit.trim())
 }
 
-const DURATION_HINT: &str = "write a number and a unit (us, ms, s, m, h), e.g. `1500ms` or `1.5s`";
+const DURATION_HINT: &str = "write a number and a unit (us, ms, s, m or min, h), e.g. `1500ms` or `1.5s`";
 
 /// Parses a duration such as `250us`, `1ms`, `1.5s`, `2m`, `1h` into exact microseconds.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, UnitError> {
@@ -101,10 +136,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, UnitError> {
         }
     };
     if unit.is_empty() {
-        return Err(fail(format!("`{t}` has no unit"), Some(&format!("add a unit, e.g. `{t}ms`"))));
+        return Err(UnitError { message: format!("`{t}` has no unit"), hint: Some(bare_number_hint(t, "ms")) });
     }
     let Some(&(_, per_unit)) = DURATION_UNITS.iter().find(|(u, _)| *u == unit) else {
-        return Err(fail(format!("unknown unit `{unit}` in `{t}`"), Some("units are us, ms, s, m, h")));
+        let hint = match respelled(unit) {
+            Some(u) => format!("write `{number}{u}`"),
+            None => "units are us, ms, s, m (or min), h".to_string(),
+        };
+        return Err(UnitError { message: format!("unknown unit `{unit}` in `{t}`"), hint: Some(hint) });
     };
     let divisor = pow10(value.scale).ok_or_else(|| fail(format!("`{t}` has too many digits"), None))?;
     let scaled = value.mantissa.checked_mul(u128::from(per_unit));
@@ -123,6 +162,11 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     }
     // Fits: bounded by MAX_DURATION above.
     Ok(Duration(us as u64))
+}
+
+/// The hint for a duration written without a unit, suggesting `unit`.
+pub(crate) fn bare_number_hint(number: &str, unit: &str) -> String {
+    format!("add a unit, e.g. `{number}{unit}`")
 }
 
 /// Greatest common divisor.
@@ -158,10 +202,11 @@ pub(crate) fn parse_rate(text: &str) -> Result<(u64, Duration), UnitError> {
         }
     };
     let Some(&(_, per_unit)) = RATE_UNITS.iter().find(|(u, _)| *u == unit) else {
-        return Err(fail(
-            format!("unknown unit `{unit}` in the rate `{t}`"),
-            Some("a rate is per ms, s, min (or m) or h, e.g. `100/s`"),
-        ));
+        let hint = match respelled(unit) {
+            Some(u) => format!("write `{count_text}/{u}`"),
+            None => "a rate is per ms, s, min (or m) or h, e.g. `100/s`".to_string(),
+        };
+        return Err(UnitError { message: format!("unknown unit `{unit}` in the rate `{t}`"), hint: Some(hint) });
     };
     if count.mantissa == 0 {
         return Err(fail(format!("the rate `{t}` is 0; it must be more than 0"), None));
@@ -211,6 +256,8 @@ mod tests {
         assert_eq!(d("1.234567s"), 1_234_567);
         assert_eq!(d("0.1h"), 360_000_000);
         assert_eq!(d("7µs"), 7);
+        assert_eq!(d("1min"), 60_000_000, "as in `6000/min`");
+        assert_eq!(d("1.5min"), 90_000_000);
     }
 
     #[test]
@@ -224,6 +271,12 @@ mod tests {
         assert!(e.message.contains("whole number of microseconds"), "{e:?}");
         let e = parse_duration("5sec").unwrap_err();
         assert_eq!(e.message, "unknown unit `sec` in `5sec`");
+        assert_eq!(e.hint.as_deref(), Some("write `5s`"));
+        assert_eq!(parse_duration("2hours").unwrap_err().hint.as_deref(), Some("write `2h`"));
+        assert_eq!(
+            parse_duration("5fortnights").unwrap_err().hint.as_deref(),
+            Some("units are us, ms, s, m (or min), h")
+        );
         assert!(parse_duration("-1s").unwrap_err().message.contains("negative"));
         assert!(parse_duration("99999999999999999999h").unwrap_err().message.contains("too long"));
         assert!(parse_duration("9999999999999999999999999999999999999999s").unwrap_err().message.contains("too long"));
@@ -258,6 +311,9 @@ mod tests {
         let e = parse_rate("100").unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("add a unit of time, e.g. `100/s`"));
         assert!(parse_rate("100/fortnight").unwrap_err().message.contains("unknown unit"));
+        let e = parse_rate("100/sec").unwrap_err();
+        assert_eq!(e.message, "unknown unit `sec` in the rate `100/sec`");
+        assert_eq!(e.hint.as_deref(), Some("write `100/s`"));
         assert!(parse_rate("2000000/s").unwrap_err().message.contains("too high"));
         assert!(parse_rate("0.0000000000001/h").unwrap_err().message.contains("too low"));
         assert!(parse_rate("99999999999999999999999999999999999/s").is_err());

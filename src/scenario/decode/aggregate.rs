@@ -1,6 +1,7 @@
 //! `aggregate:` — a consumer's windowed aggregation: the window kind, the
 //! watermark delay, allowed lateness and what happens to late records.
 
+use super::super::limits::MAX_WINDOWS_PER_EVENT;
 use super::super::model::{AggregateSpec, LatePolicy, WindowKind};
 use super::super::yaml::Node;
 use super::problem::{join, problem, R};
@@ -59,6 +60,20 @@ fn sliding(e: &Entry<'_>) -> R<WindowKind> {
             format!("{}.every: must divide the window size ({size}) evenly", e.field),
         )
         .hint("e.g. `{ size: 10s, every: 5s }`"));
+    }
+    // Each event is counted in size/slide windows, one at a time.
+    let per_event = size.us() / slide.us();
+    if per_event > MAX_WINDOWS_PER_EVENT {
+        let least = Duration(size.us().div_ceil(MAX_WINDOWS_PER_EVENT));
+        return Err(problem(
+            every_n.pos,
+            &join(&e.field, "every"),
+            format!(
+                "{}.every: a {size} window sliding every {slide} puts each event in {per_event} windows; at most {MAX_WINDOWS_PER_EVENT} are allowed",
+                e.field
+            ),
+        )
+        .hint(format!("slide by at least {least} (size / {MAX_WINDOWS_PER_EVENT}, dividing the size evenly), or use a shorter window")));
     }
     Ok(WindowKind::Sliding { size, slide })
 }

@@ -67,14 +67,34 @@ pub(super) fn entity_names(
 /// The entity a fault names.
 pub(super) fn target(node: &Node, field: &str, entities: &BTreeMap<String, Target>) -> R<Target> {
     let name = string(node, field, "an entity name like `analytics-1` or `broker-0`")?;
-    match entities.get(name.trim()) {
-        Some(t) => Ok(*t),
-        None => {
-            let hint = did_you_mean(name.trim(), entities.keys().map(String::as_str)).unwrap_or_else(|| {
-                "targets are instance names (`web-0`, `analytics-1`) or brokers (`broker-0`)".to_string()
-            });
-            Err(problem(node.pos, field, format!("{field}: no entity `{}`", clip(&name))).hint(hint))
-        }
+    let name = name.trim();
+    if let Some(t) = entities.get(name) {
+        return Ok(*t);
+    }
+    let hint = numbered_hint(name, entities)
+        .or_else(|| did_you_mean(name, entities.keys().map(String::as_str)))
+        .unwrap_or_else(|| "targets are instance names (`web-0`, `analytics-1`) or brokers (`broker-0`)".to_string());
+    Err(problem(node.pos, field, format!("{field}: no entity `{}`", clip(name))).hint(hint))
+}
+
+/// For `analytics-3` when a group has instances 0..2: how many there are,
+/// rather than the nearest name (which would be `analytics-0`).
+fn numbered_hint(name: &str, entities: &BTreeMap<String, Target>) -> Option<String> {
+    let (base, number) = name.rsplit_once('-')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let prefix = format!("{base}-");
+    let count = entities
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter(|(k, _)| k[prefix.len()..].bytes().all(|b| b.is_ascii_digit()))
+        .count();
+    let kind = if base == "broker" { "broker" } else { "instance" };
+    match count {
+        0 => None,
+        1 => Some(format!("there is 1 {kind}, {base}-0")),
+        n => Some(format!("there are {n} {kind}s, {base}-0..{base}-{}", n - 1)),
     }
 }
 

@@ -32,7 +32,7 @@ mod tree;
 mod values;
 
 use super::model::*;
-use super::yaml::{self, Node, Pos};
+use super::yaml::{self, clip, AliasUse, Document, Node, Pos};
 use crate::kernel::time::{Duration, Instant};
 use context::{Cx, Preset};
 pub use entities::instance_name;
@@ -64,8 +64,33 @@ const TOP_FIELDS: &[&str] = &[
 
 /// Loads a scenario; `semantics` (if given) replaces the file's `semantics:`.
 pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenario, Vec<Note>), Problem> {
-    let root = parse(source)?;
-    let top = mapping(&root, "", "a mapping of fields (`name: ...`, `duration: ...`)")?;
+    let doc = parse(source)?;
+    let via = |pos: Pos| doc.aliases.get(&pos).map(alias_note).unwrap_or_default();
+    match scenario(&doc.root, semantics) {
+        Ok((scenario, mut notes)) => {
+            for n in &mut notes {
+                n.message.push_str(&via(n.pos));
+            }
+            Ok((scenario, notes))
+        }
+        Err(mut p) => {
+            p.message.push_str(&via(p.pos));
+            Err(p)
+        }
+    }
+}
+
+/// Says where the content at an alias's use came from.
+fn alias_note(a: &AliasUse) -> String {
+    let name = clip(&a.name);
+    format!(
+        " (in the alias `*{name}` used here; its anchor `&{name}` is at line {}, column {})",
+        a.anchor.line, a.anchor.column
+    )
+}
+
+fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<Note>), Problem> {
+    let top = mapping(root, "", "a mapping of fields (`name: ...`, `duration: ...`)")?;
     top.known(TOP_FIELDS)?;
     let mut cx = Cx { notes: Vec::new() };
     let head = header(&top, semantics)?;
@@ -80,7 +105,8 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
         None => DEFAULT_SAMPLE_INTERVAL,
     };
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
-    let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &topics, head.preset)?;
+    let with = producers::With { topics: &topics, preset: head.preset, duration: head.duration };
+    let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &with)?;
     let (mut consumers, consumer_pos) = consumers::consumers(&mut cx, top.value("consumers"), &topics, head.preset)?;
     // Consumers that `start:` or `scale:` faults bring up later exist from the beginning, stopped.
     if let Some(n) = top.value("faults") {
@@ -133,16 +159,16 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
     Ok((scenario, cx.notes))
 }
 
-/// The document's root node; an empty file is an error.
-fn parse(source: &str) -> R<Node> {
-    let root = yaml::parse(source).map_err(|e| Problem {
+/// The document; an empty file is an error.
+fn parse(source: &str) -> R<Document> {
+    let doc = yaml::parse_document(source).map_err(|e| Problem {
         pos: e.pos,
         field: String::new(),
         message: e.message,
         hint: e.hint,
     })?;
-    match root {
-        Some(r) if !r.is_null() => Ok(r),
+    match doc {
+        Some(d) if !d.root.is_null() => Ok(d),
         _ => Err(problem(Pos::START, "", "the scenario file is empty")
             .hint("a scenario needs at least `name`, `duration` and `topics`")),
     }

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 
 use super::super::config_names::Section;
 use super::super::limits::{MAX_INSTANCES, MAX_KEYS, MAX_RECORD_BYTES};
-use super::super::model::{Acks, EventTimeSpec, Offline, ProducerSpec};
+use super::super::model::{Acks, ArrivalKind, EventTimeSpec, Offline, ProducerSpec, Rate};
 use super::super::yaml::{Node, Pos, Value};
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
-use super::problem::{index, join, problem, R};
+use super::problem::{index, join, problem, Note, R};
 use super::resolve_producer::resolve_producer;
 use super::timing::{dist, rate};
-use super::tree::{list, mapping, Map};
+use super::tree::{list, mapping, Entry, Map};
 use super::values::{boolean, duration, kafka_ms, positive_duration, simple_name, string, u32_in, u64_in, I32_MAX};
 use crate::kernel::time::Duration;
 
@@ -27,7 +27,7 @@ pub(super) struct ProducerExplicit {
     pub request_timeout: Option<Ex<Duration>>,
     pub retry_backoff: Option<Duration>,
     pub linger: Option<Ex<Duration>>,
-    pub batch_size: Option<u32>,
+    pub batch_size: Option<Ex<u32>>,
     pub buffer_memory: Option<Ex<u64>>,
     pub max_block: Option<Duration>,
     /// `Some(None)`: explicitly no transactional id (`transactional.id: ~`).
@@ -39,14 +39,14 @@ pub(super) struct ProducerExplicit {
 pub(super) type Producers = (Vec<ProducerSpec>, Vec<(Pos, String)>);
 
 /// `producers:` — names are unique (more of the same is `instances:`).
-pub(super) fn producers(cx: &mut Cx, node: Option<&Node>, topics: &Topics, preset: Option<Preset>) -> R<Producers> {
+pub(super) fn producers(cx: &mut Cx, node: Option<&Node>, with: &With<'_>) -> R<Producers> {
     let mut producers: Vec<ProducerSpec> = Vec::new();
     let mut producer_index: HashMap<String, usize> = HashMap::new();
     let mut producer_pos: Vec<(Pos, String)> = Vec::new();
     let Some(n) = node else { return Ok((producers, producer_pos)) };
     for (i, item) in list(n, "producers", "a list of producers")?.iter().enumerate() {
         let field = index("producers", i);
-        let (p, name_at) = producer(cx, item, &field, topics, preset)?;
+        let (p, name_at) = producer(cx, item, &field, with)?;
         if let Some(&j) = producer_index.get(&p.name) {
             return Err(problem(name_at, &join(&field, "name"), format!("producer `{}` is defined twice", p.name))
                 .hint(format!("the first is producers[{j}]; use `instances:` for more of the same")));
@@ -57,6 +57,9 @@ pub(super) fn producers(cx: &mut Cx, node: Option<&Node>, topics: &Topics, prese
     }
     Ok((producers, producer_pos))
 }
+
+/// `record_bytes` when the file does not say.
+pub(super) const DEFAULT_RECORD_BYTES: u32 = 100;
 
 const PRODUCER_FIELDS: &[&str] = &[
     "name",
@@ -71,28 +74,41 @@ const PRODUCER_FIELDS: &[&str] = &[
     "config",
 ];
 
-fn producer(cx: &mut Cx, node: &Node, field: &str, topics: &Topics, preset: Option<Preset>) -> R<(ProducerSpec, Pos)> {
+/// What a producer entry is read against.
+pub(super) struct With<'a> {
+    pub topics: &'a Topics,
+    pub preset: Option<Preset>,
+    /// The scenario's `duration:`, for the `messages:` warning.
+    pub duration: Duration,
+}
+
+fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(ProducerSpec, Pos)> {
+    let preset = with.preset;
     let m = mapping(node, field, "a producer like `{ name: web, rate: 100/s }`")?;
     m.known(PRODUCER_FIELDS)?;
     let name_node = m.require("name", "name: web")?;
     let name = simple_name(name_node, &join(field, "name"))?;
-    let topic = topic_ref(&m, field, topics)?;
+    let topic = topic_ref(&m, field, with.topics)?;
     let instances = match m.value("instances") {
         Some(n) => u32_in(n, &join(field, "instances"), 1, MAX_INSTANCES)?,
         None => 1,
     };
     let rate = rate(m.require("rate", "rate: 100/s")?, &join(field, "rate"))?;
-    let messages = match m.value("messages") {
-        Some(n) => Some(u64_in(n, &join(field, "messages"), 1, i128::from(u64::MAX))?),
+    let messages = match m.get("messages").filter(|e| !e.value.is_null()) {
+        Some(e) => {
+            let n = u64_in(e.value, &e.field, 1, i128::from(u64::MAX))?;
+            warn_unreachable(cx, &rate, n, e, with.duration);
+            Some(n)
+        }
         None => None,
     };
     let keys = match m.value("keys") {
         Some(n) => u32_in(n, &join(field, "keys"), 0, MAX_KEYS)?,
         None => 100,
     };
-    let record_bytes = match m.value("record_bytes") {
-        Some(n) => u32_in(n, &join(field, "record_bytes"), 1, MAX_RECORD_BYTES)?,
-        None => 100,
+    let record_bytes = match m.get("record_bytes").filter(|e| !e.value.is_null()) {
+        Some(e) => ex(u32_in(e.value, &e.field, 1, MAX_RECORD_BYTES)?, e),
+        None => None,
     };
     let transaction_interval = transaction_interval(&m)?;
     let event_time = match m.get("event_time") {
@@ -101,7 +117,8 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, topics: &Topics, preset: Opti
     };
     let path = join(field, "config");
     let x = producer_config(cx, &m, &path)?;
-    let config = resolve_producer(cx, &name, &path, x, preset)?;
+    let config = resolve_producer(cx, &name, &path, x, preset, &record_bytes)?;
+    let record_bytes = record_bytes.map_or(DEFAULT_RECORD_BYTES, |e| e.value);
     if let Some((_, pos, f)) = &transaction_interval {
         if config.transactional_id.is_none() {
             return Err(problem(
@@ -126,6 +143,32 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, topics: &Topics, preset: Opti
         config,
     };
     Ok((spec, name_node.pos))
+}
+
+/// Warns when `messages:` is likely not reached within `duration`: the
+/// producer stops at whichever comes first. Poisson arrivals reach `n` in
+/// nearly every run only with `n + 3·sqrt(n)` expected (three standard
+/// deviations); constant ones need `n`.
+fn warn_unreachable(cx: &mut Cx, rate: &Rate, n: u64, e: &Entry<'_>, duration: Duration) {
+    let expected = rate.count as f64 * duration.us() as f64 / rate.per.us() as f64;
+    let n_f = n as f64;
+    let (needed, kind) = match rate.kind {
+        ArrivalKind::Poisson => (n_f + 3.0 * n_f.sqrt(), "Poisson arrivals average"),
+        ArrivalKind::Constant => (n_f, "a constant rate sends"),
+    };
+    if expected >= needed {
+        return;
+    }
+    // The shortest duration that makes `needed` expected, in whole seconds.
+    let secs = (needed * rate.per.us() as f64 / rate.count as f64 / 1e6).ceil();
+    cx.notes.push(Note {
+        pos: e.key_pos,
+        field: e.field.clone(),
+        message: format!(
+            "{}: {n} messages may not all be sent within `duration: {duration}`: at this rate {kind} {expected:.0} in that time, and the producer stops at `duration`; a `duration` of {secs}s or more reaches {n} in nearly every run",
+            e.field
+        ),
+    });
 }
 
 /// `transaction_interval:`, with where it was written (it needs a transactional producer).
@@ -170,7 +213,7 @@ fn producer_config(cx: &mut Cx, m: &Map<'_>, path: &str) -> R<ProducerExplicit> 
             "linger.ms" => x.linger = ex(kafka_ms(v, f, 0, i128::from(i64::MAX))?, e),
             // 0 is allowed as in Kafka ("no batching"): the producer then
             // closes a batch after every record (one record per batch).
-            "batch.size" => x.batch_size = Some(u32_in(v, f, 0, I32_MAX)?),
+            "batch.size" => x.batch_size = ex(u32_in(v, f, 0, I32_MAX)?, e),
             "buffer.memory" => x.buffer_memory = ex(u64_in(v, f, 0, i128::from(i64::MAX))?, e),
             "max.block.ms" => x.max_block = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
             "transactional.id" => {

@@ -5,9 +5,9 @@
 use super::super::model::{Acks, ProducerConfig};
 use super::super::presets::apply_preset;
 use super::super::yaml::Pos;
-use super::context::{set_at, Cx, Preset};
+use super::context::{set_at, Cx, Ex, Preset};
 use super::problem::{join, problem, Note, R};
-use super::producers::ProducerExplicit;
+use super::producers::{ProducerExplicit, DEFAULT_RECORD_BYTES};
 use crate::kernel::time::Duration;
 
 pub(super) fn resolve_producer(
@@ -16,6 +16,7 @@ pub(super) fn resolve_producer(
     path: &str,
     x: ProducerExplicit,
     preset: Option<Preset>,
+    record_bytes: &Option<Ex<u32>>,
 ) -> R<ProducerConfig> {
     let mut c = ProducerConfig::default();
     if let Some(p) = preset {
@@ -23,7 +24,7 @@ pub(super) fn resolve_producer(
     }
     apply_explicit(&mut c, &x);
     idempotence(&mut c, &x, path, preset)?;
-    check_buffer_memory(&c, &x)?;
+    check_buffer_memory(&c, &x, record_bytes)?;
     delivery_timeout(cx, &mut c, &x, path)?;
     Ok(c)
 }
@@ -54,8 +55,8 @@ fn apply_explicit(c: &mut ProducerConfig, x: &ProducerExplicit) {
     if let Some(e) = &x.linger {
         c.linger = e.value;
     }
-    if let Some(b) = x.batch_size {
-        c.batch_size = b;
+    if let Some(e) = &x.batch_size {
+        c.batch_size = e.value;
     }
     if let Some(e) = &x.buffer_memory {
         c.buffer_memory = e.value;
@@ -176,21 +177,37 @@ fn conflicts(c: &ProducerConfig, x: &ProducerExplicit) -> [Conflict; 3] {
     ]
 }
 
-/// The buffer pool hands out a batch.size chunk per batch: the whole buffer must hold one.
-fn check_buffer_memory(c: &ProducerConfig, x: &ProducerExplicit) -> R<()> {
-    if c.buffer_memory >= u64::from(c.batch_size) {
+/// Each new batch takes max(batch.size, record size) bytes of buffer.memory
+/// (as Kafka's BufferPool allocates): a buffer smaller than that holds no
+/// batch, and every send() would block for max.block.ms and then fail.
+fn check_buffer_memory(c: &ProducerConfig, x: &ProducerExplicit, record_bytes: &Option<Ex<u32>>) -> R<()> {
+    let record = record_bytes.as_ref().map_or(DEFAULT_RECORD_BYTES, |e| e.value);
+    let (batch, memory) = (c.batch_size, c.buffer_memory);
+    let by_record = record > batch;
+    let need = batch.max(record);
+    if memory >= u64::from(need) {
         return Ok(());
     }
-    let Some(e) = &x.buffer_memory else { return Ok(()) };
-    Err(problem(
-        e.key,
-        &e.field,
-        format!(
-            "{}: buffer.memory ({}) is smaller than batch.size ({}): no batch would ever fit, and every send() would fail",
-            e.field, c.buffer_memory, c.batch_size
-        ),
-    )
-    .hint(format!("set `buffer.memory` to at least {}", c.batch_size)))
+    let what = if by_record { format!("one record (record_bytes: {record})") } else { format!("batch.size ({batch})") };
+    let wasted = "no batch would ever fit, and every send() would fail";
+    if let Some(e) = &x.buffer_memory {
+        return Err(problem(
+            e.key,
+            &e.field,
+            format!("{}: buffer.memory ({memory}) is smaller than {what}: {wasted}", e.field),
+        )
+        .hint(if by_record {
+            format!("set `buffer.memory` to at least {need} (a batch takes max(batch.size, record_bytes) of it)")
+        } else {
+            format!("set `buffer.memory` to at least {need}")
+        }));
+    }
+    // The default buffer.memory: blame what was written larger than it.
+    let written = if by_record { record_bytes.as_ref() } else { x.batch_size.as_ref() };
+    let Some(e) = written else { return Ok(()) };
+    let name = if by_record { "record_bytes" } else { "batch.size" };
+    Err(problem(e.key, &e.field, format!("{}: {what} is larger than buffer.memory ({memory}): {wasted}", e.field))
+        .hint(format!("lower `{name}`, or set `buffer.memory` to at least {need}")))
 }
 
 /// delivery.timeout.ms >= linger.ms + request.timeout.ms (KafkaProducer).

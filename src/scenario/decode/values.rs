@@ -2,7 +2,7 @@
 //! `*.ms` values and fixed words, each with an error that says what to write.
 
 use super::super::suggest::one_of;
-use super::super::units::{parse_decimal, parse_duration, MAX_DURATION};
+use super::super::units::{bare_number_hint, parse_decimal, parse_duration, MAX_DURATION};
 use super::super::yaml::{clip, Node, Value};
 use super::problem::{did_you_mean, problem, type_error, R};
 use crate::kernel::time::Duration;
@@ -161,6 +161,22 @@ pub(super) fn boolean(node: &Node, field: &str) -> R<bool> {
     Err(type_error(node, field, "`true` or `false`"))
 }
 
+/// Fields whose durations are spans of the run, usually seconds (`at: 30s`),
+/// by the last part of their path; the rest (latency, processing time) are
+/// usually milliseconds.
+const SECONDS_FIELDS: [&str; 11] =
+    ["duration", "drain", "at", "for", "from", "until", "down", "every", "tumbling", "session", "size"];
+
+/// The unit a bare number in `field` most likely meant.
+fn likely_unit(field: &str) -> &'static str {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    if SECONDS_FIELDS.contains(&last) {
+        "s"
+    } else {
+        "ms"
+    }
+}
+
 /// A duration with a unit: `1500ms`, `1.5s`.
 pub(super) fn duration(node: &Node, field: &str) -> R<Duration> {
     let expected = "a duration like `1500ms`";
@@ -169,8 +185,10 @@ pub(super) fn duration(node: &Node, field: &str) -> R<Duration> {
     }
     let (text, _) = scalar(node, field, expected)?;
     parse_duration(text).map_err(|e| {
+        let bare = text.trim();
+        let hint = if parse_decimal(bare).is_ok() { Some(bare_number_hint(bare, likely_unit(field))) } else { e.hint };
         let p = problem(node.pos, field, format!("{field}: {}", e.message));
-        match e.hint {
+        match hint {
             Some(h) => p.hint(h),
             None => p,
         }

@@ -16,7 +16,11 @@ mod builder;
 mod events;
 mod lines;
 
+use std::collections::BTreeMap;
+
+#[cfg(test)]
 pub(crate) use lines::clamp;
+pub(crate) use lines::Lines;
 
 /// A 1-based position in the source text (libyaml's line breaks; columns in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -100,12 +104,34 @@ pub(crate) fn clip(text: &str) -> String {
     }
 }
 
+/// Where an alias was used: its copy of the anchor's content carries this
+/// position, so errors inside it point at the use; the anchor is named too.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct AliasUse {
+    pub name: String,
+    /// Where the anchor (`&name`) was written.
+    pub anchor: Pos,
+}
+
+/// A parsed document, and every alias use by the position its copy carries.
+#[derive(Debug)]
+pub(crate) struct Document {
+    pub root: Node,
+    pub aliases: BTreeMap<Pos, AliasUse>,
+}
+
 /// Parses one YAML document. `Ok(None)` for a stream with no document (an
 /// empty file, or only comments).
-pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+pub(crate) fn parse_document(source: &str) -> Result<Option<Document>, YamlError> {
     let mut builder = builder::Builder::default();
     events::parse(source, &mut |event, pos| builder.event(event, pos))?;
-    Ok(builder.root)
+    Ok(builder.root.map(|root| Document { root, aliases: builder.aliases }))
+}
+
+/// [`parse_document`], the tree only.
+#[cfg(test)]
+pub(crate) fn parse(source: &str) -> Result<Option<Node>, YamlError> {
+    Ok(parse_document(source)?.map(|d| d.root))
 }
 
 fn err(pos: Pos, message: impl Into<String>) -> YamlError {
@@ -162,7 +188,13 @@ mod tests {
     fn aliases_expand_and_are_bounded() {
         let root = parse("a: &x [1, 2]\nb: *x\n").unwrap().unwrap();
         let Value::Map(pairs) = &root.value else { panic!() };
-        assert_eq!(pairs[0].1.value, pairs[1].1.value);
+        // The same values; the copy sits at the alias (see `alias_copies_carry_the_alias_position`).
+        let texts = |n: &Node| match &n.value {
+            Value::Seq(items) => items.iter().map(|i| i.describe()).collect::<Vec<_>>(),
+            _ => panic!("{n:?}"),
+        };
+        assert_eq!(texts(&pairs[0].1), ["`1`", "`2`"]);
+        assert_eq!(texts(&pairs[0].1), texts(&pairs[1].1));
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..8 {
             let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
@@ -171,6 +203,46 @@ mod tests {
         let e = parse(&bomb).unwrap_err();
         assert!(e.message.contains("more than"), "{e:?}");
         assert!(parse("a: *nope\n").is_err());
+    }
+
+    /// A 5 KB string aliased through five nested lists of 10 would be 500 MB
+    /// of text in 111,111 values: under the value limit, so bytes are bounded too.
+    #[test]
+    fn alias_expansion_is_bounded_in_bytes_at_the_alias() {
+        let mut bomb = format!("a: &a {}\n", "x".repeat(5_000));
+        for i in 0..5 {
+            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let items = vec![format!("*{prev}"); 10].join(", ");
+            bomb.push_str(&format!("l{i}: &l{i} [{items}]\n"));
+        }
+        let e = parse(&bomb).unwrap_err();
+        assert!(e.message.contains("alias `*l2`") && e.message.contains("MiB of text"), "{e:?}");
+        assert_eq!(e.pos.line, 5, "the alias that crosses the limit, in l3's list: {e:?}");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("`&l2` at line 4")), "{e:?}");
+    }
+
+    /// Each anchor keeps a copy of its node: 40 nested anchors around 1 MiB
+    /// of text hold 40 MiB even without a single alias.
+    #[test]
+    fn anchor_copies_count_against_the_limits() {
+        let open: String = (0..40).map(|i| format!("&a{i} [")).collect();
+        let text = format!("{open}{}{}", "y".repeat(1 << 20), "]".repeat(40));
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("more than 32 MiB of text"), "{e:?}");
+        assert!(parse(&format!("&a [{}]", "y".repeat(1 << 20))).is_ok());
+    }
+
+    #[test]
+    fn alias_copies_carry_the_alias_position() {
+        let doc = parse_document("a: &x { b: [1] }\nc: *x\n").unwrap().unwrap();
+        let Value::Map(pairs) = &doc.root.value else { panic!() };
+        let at = Pos { line: 2, column: 4 };
+        let copy = &pairs[1].1;
+        assert_eq!(copy.pos, at);
+        let Value::Map(inner) = &copy.value else { panic!("{copy:?}") };
+        assert_eq!((inner[0].0.pos, inner[0].1.pos), (at, at));
+        assert_eq!(pairs[0].1.pos, Pos { line: 1, column: 4 }, "the anchor keeps its own position");
+        assert_eq!(doc.aliases.get(&at), Some(&AliasUse { name: "x".into(), anchor: Pos { line: 1, column: 4 } }));
     }
 
     #[test]
