@@ -87,6 +87,36 @@ pub enum Event {
     Sample,
 }
 
+impl Event {
+    /// The process incarnation this event is for, when it is for one: a
+    /// client's own timers, a broker's pause ending, and messages to a client
+    /// (each carries the incarnation it answers). `World::step` drops the
+    /// event once that incarnation is gone (a crash bumped it, or the process
+    /// is down). Requests to brokers and coordinators have no owner here: a
+    /// server answers whoever asked (a dead client's old incarnation
+    /// included), and the controller's fencing timer runs whatever the
+    /// broker's state.
+    pub fn owner(&self) -> Option<(Node, Incarnation)> {
+        Some(match *self {
+            Event::Deliver { to: to @ (Node::Producer(_) | Node::Consumer(_)), msg, .. } => (to, msg.client_inc()?),
+            Event::ProducerArrival { producer, inc }
+            | Event::SendBlocked { producer, inc, .. }
+            | Event::OfflineFlush { producer, inc }
+            | Event::LingerExpired { producer, inc, .. }
+            | Event::ProducerWake { producer, inc }
+            | Event::RequestTimeout { producer, inc, .. }
+            | Event::TxnCommitDue { producer, inc, .. } => (Node::Producer(producer), inc),
+            Event::ConsumerFetchTimeout { consumer, inc, .. }
+            | Event::HeartbeatTick { consumer, inc }
+            | Event::ConsumerWake { consumer, inc }
+            | Event::WorkerDone { consumer, inc }
+            | Event::ProcessDone { consumer, inc, .. } => (Node::Consumer(consumer), inc),
+            Event::BrokerResume { broker, inc } => (Node::Broker(broker), inc),
+            _ => return None,
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProduceError {
     /// The broker is not the partition's leader (any more).

@@ -36,9 +36,6 @@ impl World {
 
     pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
         let JoinResponse { consumer: c, inc, member, generation } = m;
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &mut self.consumers[c];
         if cs.join_inflight && cs.state != ConsumerState::Joining {
             // Cooperative: the member kept consuming; poll() applies the result.
@@ -73,7 +70,7 @@ impl World {
     pub(crate) fn on_offset_fetch_response(&mut self, m: OffsetFetchResponse) {
         let OffsetFetchResponse { consumer: c, inc, generation, unstable } = m;
         let cs = &self.consumers[c];
-        if !self.consumer_live(c, inc) || cs.generation != generation {
+        if cs.generation != generation {
             return;
         }
         let cooperative_fill = cs.state != ConsumerState::AwaitingOffsets;
@@ -181,9 +178,6 @@ impl World {
     }
 
     pub(crate) fn on_heartbeat_tick(&mut self, c: ConsumerId, inc: Incarnation) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let now = self.now;
         let cs = &mut self.consumers[c];
         let busy =
@@ -208,10 +202,7 @@ impl World {
     }
 
     pub(crate) fn on_heartbeat_response(&mut self, m: HeartbeatResponse) {
-        let HeartbeatResponse { consumer: c, inc, result } = m;
-        if !self.consumer_live(c, inc) {
-            return;
-        }
+        let HeartbeatResponse { consumer: c, result, .. } = m;
         let cs = &mut self.consumers[c];
         if cs.state == ConsumerState::Joining {
             return;

@@ -253,12 +253,6 @@ impl World {
         self.after(hb, Event::HeartbeatTick { consumer: c, inc });
     }
 
-    /// Whether incarnation `inc` of consumer `c` is the one running.
-    pub(crate) fn consumer_live(&self, c: ConsumerId, inc: Incarnation) -> bool {
-        let cs = &self.consumers[c];
-        cs.up && cs.inc == inc
-    }
-
     /// The consumer process dies: what it fetched, processed but did not commit,
     /// and its membership are gone; the coordinator notices after the session timeout.
     pub(crate) fn crash_consumer(&mut self, c: ConsumerId) {

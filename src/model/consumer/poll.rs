@@ -130,9 +130,6 @@ impl World {
 
     /// The worker finished the record at the head of its queue.
     pub(crate) fn on_worker_done(&mut self, c: ConsumerId, inc: Incarnation) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &mut self.consumers[c];
         let Some((_, offset, record)) = cs.worker.pop_front() else {
             cs.worker_busy = false;
@@ -193,9 +190,6 @@ impl World {
     }
 
     pub(crate) fn on_consumer_wake(&mut self, c: ConsumerId, inc: Incarnation) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &mut self.consumers[c];
         if cs.state == ConsumerState::AwaitingOffsets && cs.offsets_retry {
             cs.offsets_retry = false;
@@ -221,9 +215,6 @@ impl World {
     /// One record is processed: its effect reaches the sink (inside the
     /// transaction, for `sink: transactional`).
     pub(crate) fn on_process_done(&mut self, c: ConsumerId, inc: Incarnation, index: u32) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &self.consumers[c];
         debug_assert_eq!(cs.state, ConsumerState::Processing);
         let (_, offset, record) = cs.batch[index as usize];
