@@ -5,7 +5,9 @@
 use crate::kernel::time::{Duration, Instant};
 use crate::model::aggregate::Aggregator;
 use crate::model::assignor;
-use crate::model::ids::{ConsumerId, Generation, GroupId, IdVec, Incarnation, LocalPartition, MemberId, PartitionId};
+use crate::model::ids::{
+    AssignmentSlot, ConsumerId, Generation, GroupId, IdVec, Incarnation, LocalPartition, MemberId, PartitionId,
+};
 use crate::model::sink::Sink;
 use crate::model::txn::TxnPhase;
 use crate::oracle::fact::{Fact, LeaveReason, Trigger};
@@ -240,10 +242,29 @@ impl World {
         let replies: Vec<(ConsumerId, Incarnation, MemberId)> =
             g.members.iter().map(|m| (m.consumer, m.inc, m.id)).collect();
         self.oracle.emit(self.now, Fact::Rebalance { group, generation, members });
-        for (c, inc, member) in replies {
-            let msg = JoinResponse { consumer: c, inc, member, generation };
+        for (i, (c, inc, member)) in replies.into_iter().enumerate() {
+            let assignment = self.alloc_assignment();
+            let (slots, groups) = (&mut self.assignment_slots, &self.groups);
+            slots[assignment].extend_from_slice(&groups[group].members[i].assigned);
+            let msg = JoinResponse { consumer: c, inc, member, generation, assignment };
             self.send(Node::Coordinator(group), Node::Consumer(c), msg.into());
         }
+    }
+
+    /// An empty assignment slot (reused; slots travel with JoinResponses).
+    fn alloc_assignment(&mut self) -> AssignmentSlot {
+        let slot = match self.free_assignment_slots.pop() {
+            Some(s) => s,
+            None => self.assignment_slots.push(Vec::new()),
+        };
+        self.assignment_slots[slot].clear();
+        slot
+    }
+
+    /// The assignment a JoinResponse carried; its slot goes back.
+    pub(crate) fn take_assignment(&mut self, slot: AssignmentSlot) -> Vec<LocalPartition> {
+        self.free_assignment_slots.push(slot);
+        std::mem::take(&mut self.assignment_slots[slot])
     }
 
     /// The group leader's assignment for the new generation, with the

@@ -12,8 +12,8 @@
 
 use crate::kernel::time::Duration;
 use crate::model::ids::{
-    BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId, MemberId,
-    PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId,
+    MemberId, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
 };
 use crate::scenario::Acks;
 
@@ -274,13 +274,15 @@ pub struct JoinGroup {
     pub member: MemberId,
 }
 
-/// Coordinator → consumer: the rebalance completed; the assignment is the group's for `generation`.
+/// Coordinator → consumer: the rebalance completed; the member's partitions
+/// for `generation` are in assignment slot `assignment`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JoinResponse {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub member: MemberId,
     pub generation: Generation,
+    pub assignment: AssignmentSlot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

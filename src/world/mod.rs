@@ -18,8 +18,8 @@ use crate::model::broker::{Broker, Partition};
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
-    BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId, PartitionId,
-    ProducerId, TopicId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId,
+    PartitionId, ProducerId, TopicId, TxnId,
 };
 use crate::model::network::Network;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
@@ -71,6 +71,9 @@ pub struct World {
     /// Offsets carried by in-flight commits, by slot; reused.
     pub(crate) commit_slots: IdVec<CommitSlot, Vec<(LocalPartition, u64)>>,
     pub(crate) free_commit_slots: Vec<CommitSlot>,
+    /// Assignments carried by in-flight JoinResponses, by slot; reused.
+    pub(crate) assignment_slots: IdVec<AssignmentSlot, Vec<LocalPartition>>,
+    pub(crate) free_assignment_slots: Vec<AssignmentSlot>,
     /// Every record's content, by record id (the model's own copy of the bytes).
     pub(crate) payloads: Payloads,
     /// Per producer instance: where its keys start among every producer's
@@ -160,6 +163,8 @@ impl World {
             markers: IdVec::new(),
             commit_slots: IdVec::new(),
             free_commit_slots: Vec::new(),
+            assignment_slots: IdVec::new(),
+            free_assignment_slots: Vec::new(),
             payloads: Payloads::default(),
             key_base,
             oracle,
@@ -399,6 +404,9 @@ impl World {
     fn step(&mut self, event: Event) {
         if let Some((node, inc)) = event.owner() {
             if !self.running(node, inc) {
+                if let Event::Deliver { msg, .. } = event {
+                    self.discard(msg);
+                }
                 return;
             }
         }

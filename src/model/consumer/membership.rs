@@ -35,12 +35,13 @@ impl World {
     }
 
     pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
-        let JoinResponse { consumer: c, inc, member, generation } = m;
+        let JoinResponse { consumer: c, inc, member, generation, .. } = m;
+        let assigned = self.take_assignment(m.assignment);
         let cs = &mut self.consumers[c];
         if cs.join_inflight && cs.state != ConsumerState::Joining {
             // Cooperative: the member kept consuming; poll() applies the result.
             cs.join_inflight = false;
-            cs.join_result = Some((member, generation));
+            cs.join_result = Some((member, generation, assigned));
             if cs.state == ConsumerState::Idle {
                 self.poll(c);
             }
@@ -50,7 +51,6 @@ impl World {
             return;
         }
         let group = self.consumers[c].group;
-        let assigned = self.groups[group].assignment_of(member).to_vec();
         let first = self.groups[group].first_partition;
         for &local in &assigned {
             self.oracle.emit(self.now, Fact::Assign { consumer: c, partition: first.at(local), generation });
@@ -132,9 +132,14 @@ impl World {
     /// Partitions no longer assigned are revoked (and the member rejoins so
     /// they can go to their new owner); new ones start from their committed
     /// offsets; the rest go on untouched.
-    pub(super) fn apply_cooperative_assignment(&mut self, c: ConsumerId, member: MemberId, generation: Generation) {
+    pub(super) fn apply_cooperative_assignment(
+        &mut self,
+        c: ConsumerId,
+        member: MemberId,
+        generation: Generation,
+        new: Vec<LocalPartition>,
+    ) {
         let group = self.consumers[c].group;
-        let new = self.groups[group].assignment_of(member).to_vec();
         let first = self.groups[group].first_partition;
         let cs = &mut self.consumers[c];
         let mut revoked = false;

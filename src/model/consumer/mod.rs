@@ -137,7 +137,7 @@ pub struct Consumer {
     /// Cooperative: a JoinGroup is in flight while the member keeps consuming.
     join_inflight: bool,
     /// Cooperative: a completed rebalance (member, generation), applied at the next poll.
-    join_result: Option<(MemberId, Generation)>,
+    join_result: Option<(MemberId, Generation, Vec<LocalPartition>)>,
     /// Eager: when the member revoked everything for a rebalance.
     paused_since: Option<Instant>,
 }

@@ -52,8 +52,8 @@ impl World {
     /// eager one commits (as its mode says) and rejoins. Whether this poll
     /// ends here.
     fn poll_rejoins(&mut self, c: ConsumerId) -> bool {
-        if let Some((member, generation)) = self.consumers[c].join_result.take() {
-            self.apply_cooperative_assignment(c, member, generation);
+        if let Some((member, generation, assigned)) = self.consumers[c].join_result.take() {
+            self.apply_cooperative_assignment(c, member, generation, assigned);
         }
         let cs = &mut self.consumers[c];
         if cs.rejoin_needed && cs.cooperative && !cs.member.is_none() && cs.generation != Generation::NONE {
