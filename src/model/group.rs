@@ -381,12 +381,17 @@ impl World {
     /// and the consumer asks again, so a new owner never starts from offsets
     /// a committing transaction is about to move.
     pub(crate) fn on_offset_fetch(&mut self, group: GroupId, m: OffsetFetch) {
-        let OffsetFetch { consumer: c, inc, generation } = m;
-        let assigned = &self.consumers[c].assigned;
+        let OffsetFetch { consumer: c, inc, generation, partitions: slot } = m;
+        let partitions = &mut self.offset_slots[slot];
         let unstable = self.txns.iter().any(|t| {
-            t.group == Some(group) && t.phase != TxnPhase::Empty && t.offsets.iter().any(|(p, _)| assigned.contains(p))
+            t.group == Some(group)
+                && t.phase != TxnPhase::Empty
+                && t.offsets.iter().any(|(p, _)| partitions.iter().any(|(q, _)| q == p))
         });
-        let msg = OffsetFetchResponse { consumer: c, inc, generation, unstable };
+        for (local, offset) in partitions.iter_mut() {
+            *offset = self.groups[group].committed[*local];
+        }
+        let msg = OffsetFetchResponse { consumer: c, inc, generation, unstable, offsets: slot };
         self.send(Node::Coordinator(group), Node::Consumer(c), msg.into());
     }
 

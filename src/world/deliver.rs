@@ -61,6 +61,8 @@ impl World {
             Msg::JoinResponse(m) => {
                 self.take_assignment(m.assignment);
             }
+            Msg::OffsetFetch(m) => self.free_offset_slots.push(m.partitions),
+            Msg::OffsetFetchResponse(m) => self.free_offset_slots.push(m.offsets),
             _ => {}
         }
     }

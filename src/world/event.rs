@@ -13,7 +13,7 @@
 use crate::kernel::time::Duration;
 use crate::model::ids::{
     AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId,
-    MemberId, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
+    MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
 };
 use crate::scenario::Acks;
 
@@ -307,22 +307,26 @@ pub struct LeaveGroup {
     pub member: MemberId,
 }
 
-/// Consumer → coordinator: the committed offsets of its partitions.
+/// Consumer → coordinator: the committed offsets of its partitions, listed
+/// in offsets slot `partitions`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffsetFetch {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub generation: Generation,
+    pub partitions: OffsetsSlot,
 }
 
-/// `unstable`: a transaction holding offsets of these partitions is still
-/// open (KIP-447 `require_stable`); the consumer asks again after a backoff.
+/// The committed offset of each partition asked about, in offsets slot
+/// `offsets`. `unstable`: a transaction holding offsets of these partitions
+/// is still open (KIP-447 `require_stable`); the consumer asks again after a backoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffsetFetchResponse {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub generation: Generation,
     pub unstable: bool,
+    pub offsets: OffsetsSlot,
 }
 
 /// Consumer → coordinator: commit the offsets held in commit slot `slot`.

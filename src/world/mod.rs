@@ -19,7 +19,7 @@ use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
     AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId,
-    PartitionId, ProducerId, TopicId, TxnId,
+    OffsetsSlot, PartitionId, ProducerId, TopicId, TxnId,
 };
 use crate::model::network::Network;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
@@ -74,6 +74,9 @@ pub struct World {
     /// Assignments carried by in-flight JoinResponses, by slot; reused.
     pub(crate) assignment_slots: IdVec<AssignmentSlot, Vec<LocalPartition>>,
     pub(crate) free_assignment_slots: Vec<AssignmentSlot>,
+    /// Partitions and their committed offsets carried by in-flight offset fetches, by slot; reused.
+    pub(crate) offset_slots: IdVec<OffsetsSlot, Vec<(LocalPartition, Option<u64>)>>,
+    pub(crate) free_offset_slots: Vec<OffsetsSlot>,
     /// Every record's content, by record id (the model's own copy of the bytes).
     pub(crate) payloads: Payloads,
     /// Per producer instance: where its keys start among every producer's
@@ -165,6 +168,8 @@ impl World {
             free_commit_slots: Vec::new(),
             assignment_slots: IdVec::new(),
             free_assignment_slots: Vec::new(),
+            offset_slots: IdVec::new(),
+            free_offset_slots: Vec::new(),
             payloads: Payloads::default(),
             key_base,
             oracle,
@@ -441,7 +446,7 @@ impl World {
             Event::ControllerFence { broker, inc } => self.on_controller_fence(broker, inc),
             Event::BrokerResume { broker, .. } => self.on_broker_resume(broker),
             Event::HeartbeatTick { consumer, inc } => self.on_heartbeat_tick(consumer, inc),
-            Event::ConsumerWake { consumer, inc } => self.on_consumer_wake(consumer, inc),
+            Event::ConsumerWake { consumer, .. } => self.on_consumer_wake(consumer),
             Event::ProcessDone { consumer, inc, index } => self.on_process_done(consumer, inc, index),
             Event::WorkerDone { consumer, inc } => self.on_worker_done(consumer, inc),
             Event::SessionCheck { group, member } => self.on_session_check(group, member),

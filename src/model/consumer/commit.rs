@@ -6,7 +6,7 @@ use crate::model::consumer::{AfterCommit, ConsumerState};
 use crate::model::ids::{CommitSlot, ConsumerId, LocalPartition};
 use crate::world::event::{
     EndTxn, EndTxnResponse, Event, InitProducerId, InitProducerIdResponse, Node, OffsetCommit, OffsetCommitResponse,
-    OffsetFetch, TxnOffsetCommit, TxnOffsetCommitResponse,
+    TxnOffsetCommit, TxnOffsetCommitResponse,
 };
 use crate::world::World;
 
@@ -180,8 +180,7 @@ impl World {
         }
         cs.forget_fetched();
         cs.state = ConsumerState::AwaitingOffsets;
-        let (inc, generation, group) = (cs.inc, cs.generation, cs.group);
-        self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+        self.send_offset_fetch(c);
     }
 
     pub(crate) fn on_consumer_init_response(&mut self, c: ConsumerId, m: InitProducerIdResponse) {

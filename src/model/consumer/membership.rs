@@ -35,7 +35,7 @@ impl World {
     }
 
     pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
-        let JoinResponse { consumer: c, inc, member, generation, .. } = m;
+        let JoinResponse { consumer: c, member, generation, .. } = m;
         let assigned = self.take_assignment(m.assignment);
         let cs = &mut self.consumers[c];
         if cs.join_inflight && cs.state != ConsumerState::Joining {
@@ -60,7 +60,23 @@ impl World {
         cs.generation = generation;
         cs.assigned = assigned;
         cs.state = ConsumerState::AwaitingOffsets;
-        self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+        self.send_offset_fetch(c);
+    }
+
+    /// OffsetFetch: the committed offsets of every assigned partition, for
+    /// the current generation.
+    pub(super) fn send_offset_fetch(&mut self, c: ConsumerId) {
+        let slot = match self.free_offset_slots.pop() {
+            Some(s) => s,
+            None => self.offset_slots.push(Vec::new()),
+        };
+        let cs = &self.consumers[c];
+        let partitions = &mut self.offset_slots[slot];
+        partitions.clear();
+        partitions.extend(cs.assigned.iter().map(|&local| (local, None)));
+        let (inc, generation, group) = (cs.inc, cs.generation, cs.group);
+        let msg = OffsetFetch { consumer: c, inc, generation, partitions: slot };
+        self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
     }
 
     /// Committed offsets arrive: each partition resumes there, or where
@@ -68,7 +84,9 @@ impl World {
     /// transaction holds offsets of these partitions they are unstable: ask
     /// again after `retry.backoff.ms`.
     pub(crate) fn on_offset_fetch_response(&mut self, m: OffsetFetchResponse) {
-        let OffsetFetchResponse { consumer: c, inc, generation, unstable } = m;
+        let OffsetFetchResponse { consumer: c, inc, generation, unstable, offsets } = m;
+        let committed = std::mem::take(&mut self.offset_slots[offsets]);
+        self.free_offset_slots.push(offsets);
         let cs = &self.consumers[c];
         if cs.generation != generation {
             return;
@@ -84,7 +102,7 @@ impl World {
             self.at(at, Event::ConsumerWake { consumer: c, inc });
             return;
         }
-        self.take_committed_positions(c, cooperative_fill);
+        self.take_committed_positions(c, cooperative_fill, &committed);
         let now = self.now;
         let cs = &mut self.consumers[c];
         if cooperative_fill {
@@ -105,14 +123,23 @@ impl World {
     /// offset (or `auto.offset.reset`); with `cooperative_fill`, only those
     /// without a position (a partition kept through the rebalance goes on
     /// where it was).
-    fn take_committed_positions(&mut self, c: ConsumerId, cooperative_fill: bool) {
+    fn take_committed_positions(
+        &mut self,
+        c: ConsumerId,
+        cooperative_fill: bool,
+        offsets: &[(LocalPartition, Option<u64>)],
+    ) {
         let group = self.consumers[c].group;
         for i in 0..self.consumers[c].assigned.len() {
             let local = self.consumers[c].assigned[i];
             if cooperative_fill && self.consumers[c].position[local].is_some() {
                 continue; // kept through the rebalance: it goes on where it was
             }
-            let committed = self.groups[group].committed[local];
+            let committed = offsets
+                .iter()
+                .find(|&&(p, _)| p == local)
+                .expect("the offset fetch asked about every partition of this generation")
+                .1;
             let (pos, from) = match committed {
                 Some(o) => (Some(o), PositionSource::Committed),
                 None => (self.reset_offset(c, local), PositionSource::Reset),
@@ -165,9 +192,7 @@ impl World {
             cs.rejoin_needed = true;
         }
         if added {
-            let inc = cs.inc;
-            let msg = OffsetFetch { consumer: c, inc, generation };
-            self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
+            self.send_offset_fetch(c);
         }
     }
 

@@ -7,7 +7,7 @@ use crate::model::ids::{ConsumerId, Generation, GroupId, Incarnation, RecordId};
 use crate::model::record::NULL_KEY;
 use crate::oracle::fact::Fact;
 use crate::scenario::CommitMode;
-use crate::world::event::{Event, JoinGroup, Node, OffsetFetch};
+use crate::world::event::{Event, JoinGroup, Node};
 use crate::world::World;
 
 impl World {
@@ -189,12 +189,11 @@ impl World {
         }
     }
 
-    pub(crate) fn on_consumer_wake(&mut self, c: ConsumerId, inc: Incarnation) {
+    pub(crate) fn on_consumer_wake(&mut self, c: ConsumerId) {
         let cs = &mut self.consumers[c];
         if cs.state == ConsumerState::AwaitingOffsets && cs.offsets_retry {
             cs.offsets_retry = false;
-            let (generation, group) = (cs.generation, cs.group);
-            self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+            self.send_offset_fetch(c);
         } else if cs.state == ConsumerState::Idle {
             self.poll(c);
         }
