@@ -5,7 +5,9 @@
 use crate::kernel::time::{Duration, Instant};
 use crate::model::aggregate::Aggregator;
 use crate::model::assignor;
-use crate::model::ids::{ConsumerId, Generation, GroupId, IdVec, Incarnation, LocalPartition, MemberId, PartitionId};
+use crate::model::ids::{
+    AssignmentSlot, ConsumerId, Generation, GroupId, IdVec, Incarnation, LocalPartition, MemberId, PartitionId,
+};
 use crate::model::sink::Sink;
 use crate::model::txn::TxnPhase;
 use crate::oracle::fact::{Fact, LeaveReason, Trigger};
@@ -240,10 +242,29 @@ impl World {
         let replies: Vec<(ConsumerId, Incarnation, MemberId)> =
             g.members.iter().map(|m| (m.consumer, m.inc, m.id)).collect();
         self.oracle.emit(self.now, Fact::Rebalance { group, generation, members });
-        for (c, inc, member) in replies {
-            let msg = JoinResponse { consumer: c, inc, member, generation };
+        for (i, (c, inc, member)) in replies.into_iter().enumerate() {
+            let assignment = self.alloc_assignment();
+            let (slots, groups) = (&mut self.assignment_slots, &self.groups);
+            slots[assignment].extend_from_slice(&groups[group].members[i].assigned);
+            let msg = JoinResponse { consumer: c, inc, member, generation, assignment };
             self.send(Node::Coordinator(group), Node::Consumer(c), msg.into());
         }
+    }
+
+    /// An empty assignment slot (reused; slots travel with JoinResponses).
+    fn alloc_assignment(&mut self) -> AssignmentSlot {
+        let slot = match self.free_assignment_slots.pop() {
+            Some(s) => s,
+            None => self.assignment_slots.push(Vec::new()),
+        };
+        self.assignment_slots[slot].clear();
+        slot
+    }
+
+    /// The assignment a JoinResponse carried; its slot goes back.
+    pub(crate) fn take_assignment(&mut self, slot: AssignmentSlot) -> Vec<LocalPartition> {
+        self.free_assignment_slots.push(slot);
+        std::mem::take(&mut self.assignment_slots[slot])
     }
 
     /// The group leader's assignment for the new generation, with the
@@ -360,12 +381,17 @@ impl World {
     /// and the consumer asks again, so a new owner never starts from offsets
     /// a committing transaction is about to move.
     pub(crate) fn on_offset_fetch(&mut self, group: GroupId, m: OffsetFetch) {
-        let OffsetFetch { consumer: c, inc, generation } = m;
-        let assigned = &self.consumers[c].assigned;
+        let OffsetFetch { consumer: c, inc, generation, partitions: slot } = m;
+        let partitions = &mut self.offset_slots[slot];
         let unstable = self.txns.iter().any(|t| {
-            t.group == Some(group) && t.phase != TxnPhase::Empty && t.offsets.iter().any(|(p, _)| assigned.contains(p))
+            t.group == Some(group)
+                && t.phase != TxnPhase::Empty
+                && t.offsets.iter().any(|(p, _)| partitions.iter().any(|(q, _)| q == p))
         });
-        let msg = OffsetFetchResponse { consumer: c, inc, generation, unstable };
+        for (local, offset) in partitions.iter_mut() {
+            *offset = self.groups[group].committed[*local];
+        }
+        let msg = OffsetFetchResponse { consumer: c, inc, generation, unstable, offsets: slot };
         self.send(Node::Coordinator(group), Node::Consumer(c), msg.into());
     }
 

@@ -101,6 +101,11 @@ ids! {
     MarkerId;
     /// A slot of offsets carried by an in-flight commit (`World::commit_slots`).
     CommitSlot;
+    /// A slot holding the assignment an in-flight JoinResponse carries (`World::assignment_slots`).
+    AssignmentSlot;
+    /// A slot holding the partitions an OffsetFetch asks about and, in its
+    /// response, their committed offsets (`World::offset_slots`).
+    OffsetsSlot;
     /// A process's incarnation: a crash bumps it, so the timers and replies of
     /// a dead incarnation are recognised and dropped.
     Incarnation;

@@ -43,10 +43,7 @@ impl World {
     pub(super) fn deliver(&mut self, from: Node, to: Node, msg: Msg) {
         if !self.cuts.is_empty() && self.is_cut(from, to) {
             // Lost in a network partition: the sender learns only by timing out.
-            if let Msg::Produce(m) = msg {
-                self.release_batch_ref(m.batch);
-            }
-            return;
+            return self.discard(msg);
         }
         if let Node::Broker(b) = to {
             if !self.brokers[b].up {
@@ -55,6 +52,19 @@ impl World {
             }
         }
         self.dispatch(from, to, msg);
+    }
+
+    /// A message nobody will read: what it holds in a slab goes back.
+    pub(super) fn discard(&mut self, msg: Msg) {
+        match msg {
+            Msg::Produce(m) => self.release_batch_ref(m.batch),
+            Msg::JoinResponse(m) => {
+                self.take_assignment(m.assignment);
+            }
+            Msg::OffsetFetch(m) => self.free_offset_slots.push(m.partitions),
+            Msg::OffsetFetchResponse(m) => self.free_offset_slots.push(m.offsets),
+            _ => {}
+        }
     }
 
     /// Hands `msg` to its handler. The match pairs each message with the kind

@@ -12,8 +12,8 @@
 
 use crate::kernel::time::Duration;
 use crate::model::ids::{
-    BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId, MemberId,
-    PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId,
+    MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
 };
 use crate::scenario::Acks;
 
@@ -85,6 +85,36 @@ pub enum Event {
     Fault(u32),
     /// Periodic sample of lag and counts; also where the run notices it is quiet.
     Sample,
+}
+
+impl Event {
+    /// The process incarnation this event is for, when it is for one: a
+    /// client's own timers, a broker's pause ending, and messages to a client
+    /// (each carries the incarnation it answers). `World::step` drops the
+    /// event once that incarnation is gone (a crash bumped it, or the process
+    /// is down). Requests to brokers and coordinators have no owner here: a
+    /// server answers whoever asked (a dead client's old incarnation
+    /// included), and the controller's fencing timer runs whatever the
+    /// broker's state.
+    pub fn owner(&self) -> Option<(Node, Incarnation)> {
+        Some(match *self {
+            Event::Deliver { to: to @ (Node::Producer(_) | Node::Consumer(_)), msg, .. } => (to, msg.client_inc()?),
+            Event::ProducerArrival { producer, inc }
+            | Event::SendBlocked { producer, inc, .. }
+            | Event::OfflineFlush { producer, inc }
+            | Event::LingerExpired { producer, inc, .. }
+            | Event::ProducerWake { producer, inc }
+            | Event::RequestTimeout { producer, inc, .. }
+            | Event::TxnCommitDue { producer, inc, .. } => (Node::Producer(producer), inc),
+            Event::ConsumerFetchTimeout { consumer, inc, .. }
+            | Event::HeartbeatTick { consumer, inc }
+            | Event::ConsumerWake { consumer, inc }
+            | Event::WorkerDone { consumer, inc }
+            | Event::ProcessDone { consumer, inc, .. } => (Node::Consumer(consumer), inc),
+            Event::BrokerResume { broker, inc } => (Node::Broker(broker), inc),
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,13 +274,15 @@ pub struct JoinGroup {
     pub member: MemberId,
 }
 
-/// Coordinator → consumer: the rebalance completed; the assignment is the group's for `generation`.
+/// Coordinator → consumer: the rebalance completed; the member's partitions
+/// for `generation` are in assignment slot `assignment`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JoinResponse {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub member: MemberId,
     pub generation: Generation,
+    pub assignment: AssignmentSlot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -275,22 +307,26 @@ pub struct LeaveGroup {
     pub member: MemberId,
 }
 
-/// Consumer → coordinator: the committed offsets of its partitions.
+/// Consumer → coordinator: the committed offsets of its partitions, listed
+/// in offsets slot `partitions`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffsetFetch {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub generation: Generation,
+    pub partitions: OffsetsSlot,
 }
 
-/// `unstable`: a transaction holding offsets of these partitions is still
-/// open (KIP-447 `require_stable`); the consumer asks again after a backoff.
+/// The committed offset of each partition asked about, in offsets slot
+/// `offsets`. `unstable`: a transaction holding offsets of these partitions
+/// is still open (KIP-447 `require_stable`); the consumer asks again after a backoff.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OffsetFetchResponse {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub generation: Generation,
     pub unstable: bool,
+    pub offsets: OffsetsSlot,
 }
 
 /// Consumer → coordinator: commit the offsets held in commit slot `slot`.

@@ -18,8 +18,8 @@ use crate::model::broker::{Broker, Partition};
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
-    BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, LocalPartition, MarkerId, PartitionId, ProducerId,
-    TopicId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId,
+    OffsetsSlot, PartitionId, ProducerId, TopicId, TxnId,
 };
 use crate::model::network::Network;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
@@ -72,6 +72,12 @@ pub struct World {
     /// Offsets carried by in-flight commits, by slot; reused.
     pub(crate) commit_slots: IdVec<CommitSlot, Vec<(LocalPartition, u64)>>,
     pub(crate) free_commit_slots: Vec<CommitSlot>,
+    /// Assignments carried by in-flight JoinResponses, by slot; reused.
+    pub(crate) assignment_slots: IdVec<AssignmentSlot, Vec<LocalPartition>>,
+    pub(crate) free_assignment_slots: Vec<AssignmentSlot>,
+    /// Partitions and their committed offsets carried by in-flight offset fetches, by slot; reused.
+    pub(crate) offset_slots: IdVec<OffsetsSlot, Vec<(LocalPartition, Option<u64>)>>,
+    pub(crate) free_offset_slots: Vec<OffsetsSlot>,
     /// Every record's content, by record id (the model's own copy of the bytes).
     pub(crate) payloads: Payloads,
     /// Per producer instance: where its keys start among every producer's
@@ -187,6 +193,10 @@ impl World {
             markers: IdVec::new(),
             commit_slots: IdVec::new(),
             free_commit_slots: Vec::new(),
+            assignment_slots: IdVec::new(),
+            free_assignment_slots: Vec::new(),
+            offset_slots: IdVec::new(),
+            free_offset_slots: Vec::new(),
             payloads: Payloads::default(),
             key_base,
             oracle,
@@ -420,16 +430,26 @@ impl World {
         self.after(every, Event::IsrCheck);
     }
 
-    /// The one dispatch of the simulation.
+    /// The one dispatch of the simulation. An event for a process
+    /// incarnation that is gone (see `Event::owner`) is dropped here, before
+    /// any handler sees it.
     fn step(&mut self, event: Event) {
+        if let Some((node, inc)) = event.owner() {
+            if !self.running(node, inc) {
+                if let Event::Deliver { msg, .. } = event {
+                    self.discard(msg);
+                }
+                return;
+            }
+        }
         match event {
             Event::Deliver { from, to, msg } => self.deliver(from, to, msg),
             Event::ProducerArrival { producer, inc } => self.on_arrival(producer, inc),
-            Event::LingerExpired { producer, inc, batch } => self.on_linger_expired(producer, inc, batch),
-            Event::ProducerWake { producer, inc } => self.on_producer_wake(producer, inc),
-            Event::SendBlocked { producer, inc, record } => self.on_send_blocked(producer, inc, record),
-            Event::OfflineFlush { producer, inc } => self.on_offline_flush(producer, inc),
-            Event::RequestTimeout { producer, inc, batch, req } => self.on_request_timeout(producer, inc, batch, req),
+            Event::LingerExpired { producer, batch, .. } => self.on_linger_expired(producer, batch),
+            Event::ProducerWake { producer, .. } => self.on_producer_wake(producer),
+            Event::SendBlocked { producer, record, .. } => self.on_send_blocked(producer, record),
+            Event::OfflineFlush { producer, .. } => self.on_offline_flush(producer),
+            Event::RequestTimeout { producer, batch, req, .. } => self.on_request_timeout(producer, batch, req),
             Event::ReplicaFetchExpired { partition, replica, token } => {
                 self.on_replica_fetch_expired(partition, replica, token)
             }
@@ -439,8 +459,8 @@ impl World {
             Event::ReplicaFetchTimeout { partition, replica, token, sent } => {
                 self.on_replica_fetch_timeout(partition, replica, token, sent)
             }
-            Event::ConsumerFetchTimeout { consumer, inc, partition, token } => {
-                self.on_consumer_fetch_timeout(consumer, inc, partition, token)
+            Event::ConsumerFetchTimeout { consumer, partition, token, .. } => {
+                self.on_consumer_fetch_timeout(consumer, partition, token)
             }
             Event::ConsumerFetchExpired { partition, consumer, inc, token } => {
                 self.on_consumer_fetch_expired(partition, consumer, inc, token)
@@ -451,18 +471,28 @@ impl World {
                 self.after(every, Event::IsrCheck);
             }
             Event::ControllerFence { broker, inc } => self.on_controller_fence(broker, inc),
-            Event::BrokerResume { broker, inc } => self.on_broker_resume(broker, inc),
+            Event::BrokerResume { broker, .. } => self.on_broker_resume(broker),
             Event::HeartbeatTick { consumer, inc } => self.on_heartbeat_tick(consumer, inc),
-            Event::ConsumerWake { consumer, inc } => self.on_consumer_wake(consumer, inc),
+            Event::ConsumerWake { consumer, .. } => self.on_consumer_wake(consumer),
             Event::ProcessDone { consumer, inc, index } => self.on_process_done(consumer, inc, index),
             Event::WorkerDone { consumer, inc } => self.on_worker_done(consumer, inc),
             Event::SessionCheck { group, member } => self.on_session_check(group, member),
             Event::RebalanceDeadline { group, round } => self.on_rebalance_deadline(group, round),
-            Event::TxnCommitDue { producer, inc, serial } => self.on_txn_commit_due(producer, inc, serial),
+            Event::TxnCommitDue { producer, serial, .. } => self.on_txn_commit_due(producer, serial),
             Event::TxnTimeout { txn, serial } => self.on_txn_timeout(txn, serial),
             Event::TxnMarkerRetry { txn, serial, partition } => self.on_txn_marker_retry(txn, serial, partition),
             Event::Fault(i) => self.on_fault(i as usize),
             Event::Sample => self.on_sample(),
+        }
+    }
+
+    /// Whether incarnation `inc` of process `node` is up and current.
+    fn running(&self, node: Node, inc: Incarnation) -> bool {
+        match node {
+            Node::Broker(b) => self.brokers[b].up && self.brokers[b].inc == inc,
+            Node::Producer(p) => self.producers[p].up && self.producers[p].inc == inc,
+            Node::Consumer(c) => self.consumers[c].up && self.consumers[c].inc == inc,
+            Node::Coordinator(_) | Node::TxnCoordinator => true,
         }
     }
 

@@ -120,11 +120,11 @@ impl World {
         self.after(d, Event::BrokerResume { broker: b, inc });
     }
 
-    /// The pause ends. A broker fenced meanwhile registers again and follows
-    /// the leaders elected without it (its stale requests get NotLeader).
-    pub(crate) fn on_broker_resume(&mut self, b: BrokerId, inc: Incarnation) {
-        let broker = &self.brokers[b];
-        if broker.inc != inc || !broker.up || !broker.fenced || self.broker_paused(b) {
+    /// The pause ends (for the incarnation it paused: `World::step` checks).
+    /// A broker fenced meanwhile registers again and follows the leaders
+    /// elected without it (its stale requests get NotLeader).
+    pub(crate) fn on_broker_resume(&mut self, b: BrokerId) {
+        if !self.brokers[b].fenced || self.broker_paused(b) {
             return;
         }
         self.brokers[b].fenced = false;

@@ -6,7 +6,7 @@ use crate::model::consumer::{AfterCommit, ConsumerState};
 use crate::model::ids::{CommitSlot, ConsumerId, LocalPartition};
 use crate::world::event::{
     EndTxn, EndTxnResponse, Event, InitProducerId, InitProducerIdResponse, Node, OffsetCommit, OffsetCommitResponse,
-    OffsetFetch, TxnOffsetCommit, TxnOffsetCommitResponse,
+    TxnOffsetCommit, TxnOffsetCommitResponse,
 };
 use crate::world::World;
 
@@ -75,9 +75,6 @@ impl World {
 
     pub(crate) fn on_offset_commit_response(&mut self, m: OffsetCommitResponse) {
         let OffsetCommitResponse { consumer: c, inc, ok, sync, .. } = m;
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &mut self.consumers[c];
         if !ok {
             // CommitFailedException: this member is no longer in the generation;
@@ -128,8 +125,8 @@ impl World {
     }
 
     pub(crate) fn on_txn_offset_commit_response(&mut self, m: TxnOffsetCommitResponse) {
-        let TxnOffsetCommitResponse { consumer: c, inc, ok } = m;
-        if !self.consumer_live(c, inc) || self.consumers[c].state != ConsumerState::EndingTxn {
+        let TxnOffsetCommitResponse { consumer: c, ok, .. } = m;
+        if self.consumers[c].state != ConsumerState::EndingTxn {
             return;
         }
         if !ok {
@@ -152,7 +149,7 @@ impl World {
     /// again); a fenced consumer also initializes again first.
     pub(crate) fn on_consumer_end_txn_response(&mut self, c: ConsumerId, m: EndTxnResponse) {
         let EndTxnResponse { inc, commit, ok, .. } = m;
-        if !self.consumer_live(c, inc) || self.consumers[c].state != ConsumerState::EndingTxn {
+        if self.consumers[c].state != ConsumerState::EndingTxn {
             return;
         }
         let cs = &mut self.consumers[c];
@@ -183,14 +180,10 @@ impl World {
         }
         cs.forget_fetched();
         cs.state = ConsumerState::AwaitingOffsets;
-        let (inc, generation, group) = (cs.inc, cs.generation, cs.group);
-        self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+        self.send_offset_fetch(c);
     }
 
     pub(crate) fn on_consumer_init_response(&mut self, c: ConsumerId, m: InitProducerIdResponse) {
-        if !self.consumer_live(c, m.inc) {
-            return;
-        }
         let cs = &mut self.consumers[c];
         cs.txn_epoch = Some(m.epoch);
         cs.txn_failed = false;

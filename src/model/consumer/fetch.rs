@@ -4,7 +4,7 @@
 use crate::kernel::time::{Duration, Instant};
 use crate::model::broker::TxnFates;
 use crate::model::consumer::{ConsumerState, SKIP};
-use crate::model::ids::{BrokerId, ConsumerId, Incarnation, LocalPartition, PartitionId};
+use crate::model::ids::{BrokerId, ConsumerId, LocalPartition, PartitionId};
 use crate::oracle::fact::{Fact, PositionSource};
 use crate::world::event::{Event, Fetch, FetchError, FetchResponse, Node};
 use crate::world::World;
@@ -78,9 +78,6 @@ impl World {
     /// Records (or an error) from broker `src` for one partition.
     pub(crate) fn on_fetch_response(&mut self, src: BrokerId, m: FetchResponse) {
         let c = m.consumer;
-        if !self.consumer_live(c, m.inc) {
-            return;
-        }
         let group = self.consumers[c].group;
         let local = m.partition.local_in(self.groups[group].first_partition);
         let now = self.now;
@@ -145,16 +142,7 @@ impl World {
     }
 
     /// No answer to a fetch within `request.timeout.ms`: forget it and fetch again.
-    pub(crate) fn on_consumer_fetch_timeout(
-        &mut self,
-        c: ConsumerId,
-        inc: Incarnation,
-        partition: PartitionId,
-        token: u32,
-    ) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
+    pub(crate) fn on_consumer_fetch_timeout(&mut self, c: ConsumerId, partition: PartitionId, token: u32) {
         let group = self.consumers[c].group;
         let local = partition.local_in(self.groups[group].first_partition);
         let cs = &mut self.consumers[c];

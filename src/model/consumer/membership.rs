@@ -35,15 +35,13 @@ impl World {
     }
 
     pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
-        let JoinResponse { consumer: c, inc, member, generation } = m;
-        if !self.consumer_live(c, inc) {
-            return;
-        }
+        let JoinResponse { consumer: c, member, generation, .. } = m;
+        let assigned = self.take_assignment(m.assignment);
         let cs = &mut self.consumers[c];
         if cs.join_inflight && cs.state != ConsumerState::Joining {
             // Cooperative: the member kept consuming; poll() applies the result.
             cs.join_inflight = false;
-            cs.join_result = Some((member, generation));
+            cs.join_result = Some((member, generation, assigned));
             if cs.state == ConsumerState::Idle {
                 self.poll(c);
             }
@@ -53,7 +51,6 @@ impl World {
             return;
         }
         let group = self.consumers[c].group;
-        let assigned = self.groups[group].assignment_of(member).to_vec();
         let first = self.groups[group].first_partition;
         for &local in &assigned {
             self.oracle.emit(self.now, Fact::Assign { consumer: c, partition: first.at(local), generation });
@@ -63,7 +60,23 @@ impl World {
         cs.generation = generation;
         cs.assigned = assigned;
         cs.state = ConsumerState::AwaitingOffsets;
-        self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+        self.send_offset_fetch(c);
+    }
+
+    /// OffsetFetch: the committed offsets of every assigned partition, for
+    /// the current generation.
+    pub(super) fn send_offset_fetch(&mut self, c: ConsumerId) {
+        let slot = match self.free_offset_slots.pop() {
+            Some(s) => s,
+            None => self.offset_slots.push(Vec::new()),
+        };
+        let cs = &self.consumers[c];
+        let partitions = &mut self.offset_slots[slot];
+        partitions.clear();
+        partitions.extend(cs.assigned.iter().map(|&local| (local, None)));
+        let (inc, generation, group) = (cs.inc, cs.generation, cs.group);
+        let msg = OffsetFetch { consumer: c, inc, generation, partitions: slot };
+        self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
     }
 
     /// Committed offsets arrive: each partition resumes there, or where
@@ -71,9 +84,11 @@ impl World {
     /// transaction holds offsets of these partitions they are unstable: ask
     /// again after `retry.backoff.ms`.
     pub(crate) fn on_offset_fetch_response(&mut self, m: OffsetFetchResponse) {
-        let OffsetFetchResponse { consumer: c, inc, generation, unstable } = m;
+        let OffsetFetchResponse { consumer: c, inc, generation, unstable, offsets } = m;
+        let committed = std::mem::take(&mut self.offset_slots[offsets]);
+        self.free_offset_slots.push(offsets);
         let cs = &self.consumers[c];
-        if !self.consumer_live(c, inc) || cs.generation != generation {
+        if cs.generation != generation {
             return;
         }
         let cooperative_fill = cs.state != ConsumerState::AwaitingOffsets;
@@ -87,7 +102,7 @@ impl World {
             self.at(at, Event::ConsumerWake { consumer: c, inc });
             return;
         }
-        self.take_committed_positions(c, cooperative_fill);
+        self.take_committed_positions(c, cooperative_fill, &committed);
         let now = self.now;
         let cs = &mut self.consumers[c];
         if cooperative_fill {
@@ -108,14 +123,23 @@ impl World {
     /// offset (or `auto.offset.reset`); with `cooperative_fill`, only those
     /// without a position (a partition kept through the rebalance goes on
     /// where it was).
-    fn take_committed_positions(&mut self, c: ConsumerId, cooperative_fill: bool) {
+    fn take_committed_positions(
+        &mut self,
+        c: ConsumerId,
+        cooperative_fill: bool,
+        offsets: &[(LocalPartition, Option<u64>)],
+    ) {
         let group = self.consumers[c].group;
         for i in 0..self.consumers[c].assigned.len() {
             let local = self.consumers[c].assigned[i];
             if cooperative_fill && self.consumers[c].position[local].is_some() {
                 continue; // kept through the rebalance: it goes on where it was
             }
-            let committed = self.groups[group].committed[local];
+            let committed = offsets
+                .iter()
+                .find(|&&(p, _)| p == local)
+                .expect("the offset fetch asked about every partition of this generation")
+                .1;
             let (pos, from) = match committed {
                 Some(o) => (Some(o), PositionSource::Committed),
                 None => (self.reset_offset(c, local), PositionSource::Reset),
@@ -138,9 +162,14 @@ impl World {
     /// Partitions no longer assigned are revoked (and the member rejoins so
     /// they can go to their new owner); new ones start from their committed
     /// offsets; the rest go on untouched.
-    pub(super) fn apply_cooperative_assignment(&mut self, c: ConsumerId, member: MemberId, generation: Generation) {
+    pub(super) fn apply_cooperative_assignment(
+        &mut self,
+        c: ConsumerId,
+        member: MemberId,
+        generation: Generation,
+        new: Vec<LocalPartition>,
+    ) {
         let group = self.consumers[c].group;
-        let new = self.groups[group].assignment_of(member).to_vec();
         let first = self.groups[group].first_partition;
         let cs = &mut self.consumers[c];
         let mut revoked = false;
@@ -166,9 +195,7 @@ impl World {
             cs.rejoin_needed = true;
         }
         if added {
-            let inc = cs.inc;
-            let msg = OffsetFetch { consumer: c, inc, generation };
-            self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
+            self.send_offset_fetch(c);
         }
     }
 
@@ -184,9 +211,6 @@ impl World {
     }
 
     pub(crate) fn on_heartbeat_tick(&mut self, c: ConsumerId, inc: Incarnation) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let now = self.now;
         let cs = &mut self.consumers[c];
         let busy =
@@ -211,10 +235,7 @@ impl World {
     }
 
     pub(crate) fn on_heartbeat_response(&mut self, m: HeartbeatResponse) {
-        let HeartbeatResponse { consumer: c, inc, result } = m;
-        if !self.consumer_live(c, inc) {
-            return;
-        }
+        let HeartbeatResponse { consumer: c, result, .. } = m;
         let cs = &mut self.consumers[c];
         if cs.state == ConsumerState::Joining {
             return;

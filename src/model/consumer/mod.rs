@@ -137,7 +137,7 @@ pub struct Consumer {
     /// Cooperative: a JoinGroup is in flight while the member keeps consuming.
     join_inflight: bool,
     /// Cooperative: a completed rebalance (member, generation), applied at the next poll.
-    join_result: Option<(MemberId, Generation)>,
+    join_result: Option<(MemberId, Generation, Vec<LocalPartition>)>,
     /// Eager: when the member revoked everything for a rebalance.
     paused_since: Option<Instant>,
 }
@@ -251,12 +251,6 @@ impl World {
         }
         self.send_join(c);
         self.after(hb, Event::HeartbeatTick { consumer: c, inc });
-    }
-
-    /// Whether incarnation `inc` of consumer `c` is the one running.
-    pub(crate) fn consumer_live(&self, c: ConsumerId, inc: Incarnation) -> bool {
-        let cs = &self.consumers[c];
-        cs.up && cs.inc == inc
     }
 
     /// The consumer process dies: what it fetched, processed but did not commit,

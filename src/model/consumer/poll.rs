@@ -7,7 +7,7 @@ use crate::model::ids::{ConsumerId, Generation, GroupId, Incarnation, RecordId};
 use crate::model::record::NULL_KEY;
 use crate::oracle::fact::Fact;
 use crate::scenario::CommitMode;
-use crate::world::event::{Event, JoinGroup, Node, OffsetFetch};
+use crate::world::event::{Event, JoinGroup, Node};
 use crate::world::World;
 
 impl World {
@@ -52,8 +52,8 @@ impl World {
     /// eager one commits (as its mode says) and rejoins. Whether this poll
     /// ends here.
     fn poll_rejoins(&mut self, c: ConsumerId) -> bool {
-        if let Some((member, generation)) = self.consumers[c].join_result.take() {
-            self.apply_cooperative_assignment(c, member, generation);
+        if let Some((member, generation, assigned)) = self.consumers[c].join_result.take() {
+            self.apply_cooperative_assignment(c, member, generation, assigned);
         }
         let cs = &mut self.consumers[c];
         if cs.rejoin_needed && cs.cooperative && !cs.member.is_none() && cs.generation != Generation::NONE {
@@ -130,9 +130,6 @@ impl World {
 
     /// The worker finished the record at the head of its queue.
     pub(crate) fn on_worker_done(&mut self, c: ConsumerId, inc: Incarnation) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &mut self.consumers[c];
         let Some((_, offset, record)) = cs.worker.pop_front() else {
             cs.worker_busy = false;
@@ -192,15 +189,11 @@ impl World {
         }
     }
 
-    pub(crate) fn on_consumer_wake(&mut self, c: ConsumerId, inc: Incarnation) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
+    pub(crate) fn on_consumer_wake(&mut self, c: ConsumerId) {
         let cs = &mut self.consumers[c];
         if cs.state == ConsumerState::AwaitingOffsets && cs.offsets_retry {
             cs.offsets_retry = false;
-            let (generation, group) = (cs.generation, cs.group);
-            self.send(Node::Consumer(c), Node::Coordinator(group), OffsetFetch { consumer: c, inc, generation }.into());
+            self.send_offset_fetch(c);
         } else if cs.state == ConsumerState::Idle {
             self.poll(c);
         }
@@ -221,9 +214,6 @@ impl World {
     /// One record is processed: its effect reaches the sink (inside the
     /// transaction, for `sink: transactional`).
     pub(crate) fn on_process_done(&mut self, c: ConsumerId, inc: Incarnation, index: u32) {
-        if !self.consumer_live(c, inc) {
-            return;
-        }
         let cs = &self.consumers[c];
         debug_assert_eq!(cs.state, ConsumerState::Processing);
         let (_, offset, record) = cs.batch[index as usize];

@@ -16,9 +16,6 @@ impl World {
     pub(crate) fn on_arrival(&mut self, p: ProducerId, inc: Incarnation) {
         let now = self.now;
         let duration_end = Instant::ZERO.add(self.scenario.duration);
-        if !self.producer_live(p, inc) {
-            return;
-        }
         let pr = &mut self.producers[p];
         if now >= duration_end || pr.messages.is_some_and(|m| pr.sent >= m) {
             pr.arrivals_done = true;
@@ -46,10 +43,7 @@ impl World {
     }
 
     /// The client is back online: everything it held is sent, in order.
-    pub(crate) fn on_offline_flush(&mut self, p: ProducerId, inc: Incarnation) {
-        if !self.producer_live(p, inc) {
-            return;
-        }
+    pub(crate) fn on_offline_flush(&mut self, p: ProducerId) {
         let pr = &mut self.producers[p];
         pr.flush_scheduled = false;
         let held = std::mem::take(&mut pr.held);
@@ -152,10 +146,7 @@ impl World {
 
     /// `max.block.ms` passed with send() still blocked: it throws
     /// (TimeoutException), the record fails, and the application moves on.
-    pub(crate) fn on_send_blocked(&mut self, p: ProducerId, inc: Incarnation, record: RecordId) {
-        if !self.producer_live(p, inc) {
-            return;
-        }
+    pub(crate) fn on_send_blocked(&mut self, p: ProducerId, record: RecordId) {
         let pr = &mut self.producers[p];
         if pr.head_waiting != Some(record) || pr.blocked.front() != Some(&record) {
             return;
@@ -246,10 +237,7 @@ impl World {
         bt.ready_at = now;
     }
 
-    pub(crate) fn on_linger_expired(&mut self, p: ProducerId, inc: Incarnation, batch: BatchId) {
-        if !self.producer_live(p, inc) {
-            return;
-        }
+    pub(crate) fn on_linger_expired(&mut self, p: ProducerId, batch: BatchId) {
         let pr = &self.producers[p];
         let local = self.batches[batch].partition.local_in(pr.first_partition);
         if pr.parts[local].open == Some(batch) {

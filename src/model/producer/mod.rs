@@ -334,12 +334,6 @@ impl World {
         }
     }
 
-    /// Whether incarnation `inc` of producer `p` is the one running.
-    pub(crate) fn producer_live(&self, p: ProducerId, inc: Incarnation) -> bool {
-        let pr = &self.producers[p];
-        pr.up && pr.inc == inc
-    }
-
     /// The producer process dies: buffered records are gone with it; requests
     /// already on the wire still arrive.
     pub(crate) fn crash_producer(&mut self, p: ProducerId) {

@@ -5,7 +5,7 @@
 //! bump of KIP-360.
 
 use crate::kernel::time::Instant;
-use crate::model::ids::{BatchId, BrokerId, Incarnation, LocalPartition, ProducerId};
+use crate::model::ids::{BatchId, BrokerId, LocalPartition, ProducerId};
 use crate::model::producer::{producer_id, Added, BatchState, TxnClient, NO_SEQ, TXN_PID_GEN};
 use crate::oracle::fact::{Fact, SendError};
 use crate::scenario::Acks;
@@ -13,10 +13,7 @@ use crate::world::event::{AddPartitionsToTxn, Event, Node, Produce, ProduceError
 use crate::world::World;
 
 impl World {
-    pub(crate) fn on_producer_wake(&mut self, p: ProducerId, inc: Incarnation) {
-        if !self.producer_live(p, inc) {
-            return;
-        }
+    pub(crate) fn on_producer_wake(&mut self, p: ProducerId) {
         let pr = &mut self.producers[p];
         if pr.wake_at.is_some_and(|t| t <= self.now) {
             pr.wake_at = None;
@@ -222,10 +219,7 @@ impl World {
 
     /// The leader's answer to the request that carried `m.batch`.
     pub(crate) fn on_produce_response(&mut self, m: ProduceResponse) {
-        let ProduceResponse { producer: p, inc, batch, req, result } = m;
-        if !self.producer_live(p, inc) {
-            return;
-        }
+        let ProduceResponse { producer: p, batch, req, result, .. } = m;
         let bt = &self.batches[batch];
         if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
             return;
@@ -297,10 +291,7 @@ impl World {
         }
     }
 
-    pub(crate) fn on_request_timeout(&mut self, p: ProducerId, inc: Incarnation, batch: BatchId, req: u64) {
-        if !self.producer_live(p, inc) {
-            return;
-        }
+    pub(crate) fn on_request_timeout(&mut self, p: ProducerId, batch: BatchId, req: u64) {
         let bt = &self.batches[batch];
         if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
             return;

@@ -2,7 +2,7 @@
 //! AddPartitionsToTxn before the first send to a partition, then
 //! commitTransaction (or abortTransaction) and the coordinator's answer.
 
-use crate::model::ids::{Incarnation, ProducerId};
+use crate::model::ids::ProducerId;
 use crate::model::producer::{Added, TxnClient};
 use crate::oracle::fact::{Fact, SendError};
 use crate::world::event::{
@@ -33,10 +33,7 @@ impl World {
     }
 
     /// commitTransaction: flush every open batch, then EndTxn(commit) once all are acknowledged.
-    pub(crate) fn on_txn_commit_due(&mut self, p: ProducerId, inc: Incarnation, serial: u32) {
-        if !self.producer_live(p, inc) {
-            return;
-        }
+    pub(crate) fn on_txn_commit_due(&mut self, p: ProducerId, serial: u32) {
         let pr = &self.producers[p];
         if pr.txn_serial != serial || pr.txn_state != TxnClient::InTxn {
             return;
@@ -114,9 +111,6 @@ impl World {
     }
 
     pub(crate) fn on_producer_init_response(&mut self, p: ProducerId, m: InitProducerIdResponse) {
-        if !self.producer_live(p, m.inc) {
-            return;
-        }
         let pr = &mut self.producers[p];
         if pr.txn_state != TxnClient::Initializing {
             return;
@@ -132,9 +126,6 @@ impl World {
     }
 
     pub(crate) fn on_add_partitions_response(&mut self, p: ProducerId, m: AddPartitionsToTxnResponse) {
-        if !self.producer_live(p, m.inc) {
-            return;
-        }
         let pr = &mut self.producers[p];
         if !matches!(pr.txn_state, TxnClient::InTxn | TxnClient::Committing) {
             return;
@@ -158,9 +149,6 @@ impl World {
     /// records; an abort sends them again in the next transaction; a fenced
     /// producer initializes again first.
     pub(crate) fn on_producer_end_txn_response(&mut self, p: ProducerId, m: EndTxnResponse) {
-        if !self.producer_live(p, m.inc) {
-            return;
-        }
         let pr = &mut self.producers[p];
         if pr.txn_state != TxnClient::Ending {
             return;
