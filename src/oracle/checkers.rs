@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::oracle::ledger::Ledger;
 use crate::oracle::ledger::{NEVER, NULL_KEY};
 use crate::oracle::metrics::METRICS;
 use crate::oracle::outcome::{GroupState, LogState, LostCause};
@@ -332,6 +333,47 @@ struct GroupCounts {
     commits_failed: u64,
 }
 
+impl GroupCounts {
+    /// Counts every group's states; also the lost (group, record) pairs and
+    /// the sorted send → first effect latencies (µs) of delivered records.
+    fn of(ledger: &Ledger, groups: &[Vec<Option<GroupState>>]) -> (GroupCounts, Vec<(u32, u32)>, Vec<u64>) {
+        let mut c = GroupCounts::default();
+        let mut lost_sent = Vec::new();
+        let mut latencies = Vec::new();
+        for (gi, states) in groups.iter().enumerate() {
+            let gl = &ledger.groups[gi];
+            for (r, state) in states.iter().enumerate() {
+                let Some(state) = state else { continue };
+                let rec = &ledger.records[r];
+                match state {
+                    GroupState::Delivered => {
+                        c.delivered += 1;
+                        latencies.push(gl.deliveries[r].first_effect_us - rec.sent_us);
+                    }
+                    GroupState::Pending => c.pending += 1,
+                    GroupState::Failed | GroupState::Unsent | GroupState::Unavailable => {}
+                    GroupState::Lost(cause) => {
+                        c.lost += 1;
+                        lost_sent.push((gi as u32, r as u32));
+                        if rec.acked_us != NEVER {
+                            c.lost_acked += 1;
+                        }
+                        if matches!(cause, LostCause::Skipped | LostCause::NoOffset) {
+                            c.skipped += 1;
+                        }
+                    }
+                }
+            }
+            c.redelivered += gl.redelivered;
+            c.duplicates += gl.duplicates;
+            c.reordered += gl.reordered;
+            c.commits_failed += gl.commits_failed;
+        }
+        latencies.sort_unstable();
+        (c, lost_sent, latencies)
+    }
+}
+
 /// Builds the summary of a finished run.
 pub fn summarize(w: &World) -> Summary {
     summarize_with_losses(w).0
@@ -344,95 +386,22 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
             panic!("the model changed a log without a fact: {m}");
         }
     }
-    let mut lost_sent = Vec::new();
     let sc = &w.scenario;
     let ledger = &w.oracle.ledger;
     let observed = &w.oracle.observed;
     let produced = ledger.records.len() as u64;
     let outcomes = crate::oracle::outcome::outcomes(ledger, observed);
     let log = LogCounts::of(&outcomes.log);
-    let mut c = GroupCounts::default();
-    let mut latencies = Vec::new();
-    for (gi, states) in outcomes.group.iter().enumerate() {
-        let gl = &ledger.groups[gi];
-        for (r, state) in states.iter().enumerate() {
-            let Some(state) = state else { continue };
-            let rec = &ledger.records[r];
-            match state {
-                GroupState::Delivered => {
-                    c.delivered += 1;
-                    latencies.push(gl.deliveries[r].first_effect_us - rec.sent_us);
-                }
-                GroupState::Pending => c.pending += 1,
-                GroupState::Failed | GroupState::Unsent | GroupState::Unavailable => {}
-                GroupState::Lost(cause) => {
-                    c.lost += 1;
-                    lost_sent.push((gi as u32, r as u32));
-                    if rec.acked_us != NEVER {
-                        c.lost_acked += 1;
-                    }
-                    if matches!(cause, LostCause::Skipped | LostCause::NoOffset) {
-                        c.skipped += 1;
-                    }
-                }
-            }
-        }
-        c.redelivered += gl.redelivered;
-        c.duplicates += gl.duplicates;
-        c.reordered += gl.reordered;
-        c.commits_failed += gl.commits_failed;
-    }
+    let (c, lost_sent, latencies) = GroupCounts::of(ledger, &outcomes.group);
     let aborted_reads = crate::oracle::outcome::aborted_reads(ledger, observed);
-    latencies.sort_unstable();
     let latency_ms = Latency {
         p50: percentile_ms(&latencies, 500),
         p99: percentile_ms(&latencies, 990),
         max: latencies.last().map_or(0.0, |&m| m as f64 / 1000.0),
     };
 
-    let assignments = ledger
-        .assignments
-        .iter()
-        .map(|a| AssignmentOut {
-            at_ms: a.at.ms(),
-            generation: a.generation,
-            group: w.groups[a.group as usize].name.clone(),
-            members: a
-                .members
-                .iter()
-                .map(|(c, parts)| (w.consumers[*c as usize].name.clone(), parts.clone()))
-                .collect(),
-        })
-        .collect();
-
-    let partitions = w
-        .partitions
-        .iter()
-        .map(|part| {
-            let global = w.topics[part.topic].first_partition.raw() + part.index.raw();
-            let committed = w
-                .groups
-                .iter()
-                .filter(|g| global >= g.first_partition.raw() && global < g.first_partition.raw() + g.partitions)
-                .filter_map(|g| g.committed[(global - g.first_partition.raw()) as usize].map(|o| (g.name.clone(), o)))
-                .collect();
-            PartitionOut {
-                topic: w.topics[part.topic].name.clone(),
-                partition: part.index.raw(),
-                leader: part.leader_broker().map(|b| b.raw()),
-                log_end_offset: part.log_end_offset(),
-                high_watermark: part.high_watermark(),
-                isr: part
-                    .replicas
-                    .iter_enumerated()
-                    .filter(|&(r, _)| part.in_isr(r))
-                    .map(|(_, rep)| rep.broker.raw())
-                    .collect(),
-                committed,
-            }
-        })
-        .collect();
-
+    let assignments = assignments_out(w);
+    let partitions = partitions_out(w);
     let final_lag = w.groups.iter().map(|g| w.group_lag(g)).sum();
     let mut summary = Summary {
         scenario: sc.name.clone(),
@@ -487,6 +456,55 @@ pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
     };
     summary.expectations = check_expectations(&summary, &sc.expect);
     (summary, lost_sent)
+}
+
+/// Every completed rebalance's assignment, with names.
+fn assignments_out(w: &World) -> Vec<AssignmentOut> {
+    let ledger = &w.oracle.ledger;
+    ledger
+        .assignments
+        .iter()
+        .map(|a| AssignmentOut {
+            at_ms: a.at.ms(),
+            generation: a.generation,
+            group: w.groups[a.group as usize].name.clone(),
+            members: a
+                .members
+                .iter()
+                .map(|(c, parts)| (w.consumers[*c as usize].name.clone(), parts.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Every partition at the end of the run.
+fn partitions_out(w: &World) -> Vec<PartitionOut> {
+    w.partitions
+        .iter()
+        .map(|part| {
+            let global = w.topics[part.topic].first_partition.raw() + part.index.raw();
+            let committed = w
+                .groups
+                .iter()
+                .filter(|g| global >= g.first_partition.raw() && global < g.first_partition.raw() + g.partitions)
+                .filter_map(|g| g.committed[(global - g.first_partition.raw()) as usize].map(|o| (g.name.clone(), o)))
+                .collect();
+            PartitionOut {
+                topic: w.topics[part.topic].name.clone(),
+                partition: part.index.raw(),
+                leader: part.leader_broker().map(|b| b.raw()),
+                log_end_offset: part.log_end_offset(),
+                high_watermark: part.high_watermark(),
+                isr: part
+                    .replicas
+                    .iter_enumerated()
+                    .filter(|&(r, _)| part.in_isr(r))
+                    .map(|(_, rep)| rep.broker.raw())
+                    .collect(),
+                committed,
+            }
+        })
+        .collect()
 }
 
 /// Evaluates each `expect:` line against the summary.

@@ -106,6 +106,18 @@ pub struct World {
     invariants: invariants::Memory,
 }
 
+/// Per producer instance: where its keys start among every producer's.
+fn key_bases(keys_per_producer: &[u32]) -> IdVec<ProducerId, u32> {
+    keys_per_producer
+        .iter()
+        .scan(0u32, |next, &k| {
+            let base = *next;
+            *next += k.max(1);
+            Some(base)
+        })
+        .collect()
+}
+
 impl World {
     pub fn new(mut scenario: Scenario) -> World {
         // The run's fault schedule: the file's faults plus the chaos draws.
@@ -140,44 +152,10 @@ impl World {
         }
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
-        let shape = crate::oracle::shape::Shape {
-            brokers: scenario.brokers,
-            producers: producers
-                .iter()
-                .zip(&keys_per_producer)
-                .map(|(p, &keys)| ProducerShape { name: p.name.clone(), keys, txn: p.txn.map(|t| t.raw()) })
-                .collect(),
-            consumers: consumers.iter().map(|c| ConsumerShape { name: c.name.clone(), group: c.group.raw() }).collect(),
-            groups: groups
-                .iter()
-                .map(|g| GroupShape {
-                    name: g.name.clone(),
-                    first_partition: g.first_partition.raw(),
-                    partitions: g.partitions,
-                    read_committed: consumers[g.first_consumer].read_committed,
-                })
-                .collect(),
-            partitions: partitions
-                .iter()
-                .map(|p| PartitionShape {
-                    name: format!("{}/{}", topics[p.topic].name, p.index),
-                    replicas: p.replicas.iter().map(|r| r.broker.raw()).collect(),
-                })
-                .collect(),
-            transactional_ids: txns.iter().map(|t| t.name.clone()).collect(),
-        };
-        let oracle = Oracle::new(shape);
-        let key_base = keys_per_producer
-            .iter()
-            .scan(0u32, |next, &k| {
-                let base = *next;
-                *next += k.max(1);
-                Some(base)
-            })
-            .collect();
+        let key_base = key_bases(&keys_per_producer);
         let lag_min =
             scenario.topics.iter().map(|t| t.config.replica_lag_time_max).min().unwrap_or(Duration::from_ms(30_000));
-        World {
+        let mut world = World {
             queue: EventQueue::with_capacity(1024),
             now: Instant::ZERO,
             net,
@@ -199,7 +177,7 @@ impl World {
             free_offset_slots: Vec::new(),
             payloads: Payloads::default(),
             key_base,
-            oracle,
+            oracle: Oracle::default(),
             samples: Vec::new(),
             lag_samples: Vec::new(),
             max_lag: 0,
@@ -215,6 +193,45 @@ impl World {
                 || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
             invariants: invariants::Memory::default(),
             scenario,
+        };
+        world.oracle = Oracle::new(world.oracle_shape(&keys_per_producer));
+        world
+    }
+
+    /// Who exists and where, as the oracle needs it (fixed for the run).
+    fn oracle_shape(&self, keys_per_producer: &[u32]) -> crate::oracle::shape::Shape {
+        crate::oracle::shape::Shape {
+            brokers: self.scenario.brokers,
+            producers: self
+                .producers
+                .iter()
+                .zip(keys_per_producer)
+                .map(|(p, &keys)| ProducerShape { name: p.name.clone(), keys, txn: p.txn.map(|t| t.raw()) })
+                .collect(),
+            consumers: self
+                .consumers
+                .iter()
+                .map(|c| ConsumerShape { name: c.name.clone(), group: c.group.raw() })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .map(|g| GroupShape {
+                    name: g.name.clone(),
+                    first_partition: g.first_partition.raw(),
+                    partitions: g.partitions,
+                    read_committed: self.consumers[g.first_consumer].read_committed,
+                })
+                .collect(),
+            partitions: self
+                .partitions
+                .iter()
+                .map(|p| PartitionShape {
+                    name: format!("{}/{}", self.topics[p.topic].name, p.index),
+                    replicas: p.replicas.iter().map(|r| r.broker.raw()).collect(),
+                })
+                .collect(),
+            transactional_ids: self.txns.iter().map(|t| t.name.clone()).collect(),
         }
     }
 

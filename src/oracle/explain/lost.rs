@@ -172,43 +172,64 @@ pub(super) fn truncated(
             ),
         ));
     }
-    for t in ix.partition(g, Step::Truncate).after(a.id).filter(|f| f.v(2) <= o) {
-        if t.t() == lost_at && power_loss {
-            chain.push(link(t, format!("{} kept {part} only up to offset {}", n.broker(t.v(0)), t.v(2))));
-        } else {
-            chain.push(link(t, format!("{} truncated {part} to offset {}, removing it", n.broker(t.v(0)), t.v(2))));
-        }
-    }
+    truncation_links(ix, n, g, a, o, (power_loss, lost_at), chain);
     if rec.acked_us == NEVER && acks != Acks::Zero {
-        // Never acknowledged: the producer would have sent it again, but it died first.
-        let p = rec.producer;
-        return match ix.fault_of(Step::Crash, entity::PRODUCER, p as u64, a.t()) {
-            Some(c) => {
-                chain.push(link(
-                    c,
-                    format!("{} crashed before the write was acknowledged: nothing sends it again", n.producer(p)),
-                ));
-                Cause::UnacknowledgedLost { producer: p, at: c.t() }
-            }
-            None => Cause::Unexplained { what: "a truncated record never acknowledged, and its producer alive" },
-        };
+        return unacknowledged(ix, n, rec.producer, a, chain);
     }
-    let how = if unclean && lone_isr.is_some() {
-        Failover::IsrOfOneThenUnclean
-    } else if unclean {
-        Failover::Unclean
-    } else if power_loss {
-        Failover::PowerLoss
-    } else if lone_isr.is_some() {
-        Failover::IsrOfOne
-    } else {
-        match acks {
+    match failover_kind(unclean, lone_isr.is_some(), power_loss, acks) {
+        Some(how) => Cause::Failover { broker: leader as u32, lost_at, fault, how },
+        None => Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
+    }
+}
+
+/// Never acknowledged: the producer would have sent it again, but it died first.
+fn unacknowledged(ix: &Index<'_>, n: &Names<'_>, p: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    match ix.fault_of(Step::Crash, entity::PRODUCER, p as u64, a.t()) {
+        Some(c) => {
+            let text = format!("{} crashed before the write was acknowledged: nothing sends it again", n.producer(p));
+            chain.push(link(c, text));
+            Cause::UnacknowledgedLost { producer: p, at: c.t() }
+        }
+        None => Cause::Unexplained { what: "a truncated record never acknowledged, and its producer alive" },
+    }
+}
+
+/// Which failover lost an acknowledged record; None when none of them can
+/// (acks=all with a full ISR loses nothing to a failover).
+fn failover_kind(unclean: bool, lone_isr: bool, power_loss: bool, acks: Acks) -> Option<Failover> {
+    Some(match (unclean, lone_isr, power_loss) {
+        (true, true, _) => Failover::IsrOfOneThenUnclean,
+        (true, false, _) => Failover::Unclean,
+        (false, _, true) => Failover::PowerLoss,
+        (false, true, false) => Failover::IsrOfOne,
+        (false, false, false) => match acks {
             Acks::Zero => Failover::Acks0,
             Acks::One => Failover::Acks1,
-            Acks::All => return Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
-        }
-    };
-    Cause::Failover { broker: leader as u32, lost_at, fault, how }
+            Acks::All => return None,
+        },
+    })
+}
+
+/// The truncations that removed the record at offset `o` (appended by `a`);
+/// a power loss at `lost_at` keeps only what was flushed.
+fn truncation_links(
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    g: u32,
+    a: Found<'_>,
+    o: u64,
+    loss: (bool, u64),
+    chain: &mut Vec<Link>,
+) {
+    let part = n.partition(g as u64);
+    for t in ix.partition(g, Step::Truncate).after(a.id).filter(|f| f.v(2) <= o) {
+        let text = if loss.0 && t.t() == loss.1 {
+            format!("{} kept {part} only up to offset {}", n.broker(t.v(0)), t.v(2))
+        } else {
+            format!("{} truncated {part} to offset {}, removing it", n.broker(t.v(0)), t.v(2))
+        };
+        chain.push(link(t, text));
+    }
 }
 
 /// An ISR change of partition `g` (step `isr`): who left it, and the fault
