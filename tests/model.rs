@@ -414,3 +414,31 @@ fn fsync_per_message_makes_the_last_replica_standing_power_loss_harmless() {
     let s = simulate(sc).unwrap().summary;
     assert_eq!((s.lost_writes, s.lost_acked), (0, 0), "{s:?}");
 }
+
+/// ConsumerCoordinator.commitOffsetsSync throws CommitFailedException when
+/// the member was kicked out, so `poll(); commitSync(); process()` never
+/// processes that batch: the partition's next owner reads it from the
+/// committed offset. A paused member (a zombie past session.timeout.ms) in an
+/// at-most-once group therefore causes no duplicate.
+#[test]
+fn at_most_once_with_a_refused_commit_gives_0_duplicates() {
+    let s = run("name: t
+seed: 5
+duration: 40s
+drain: 30s
+semantics: at-most-once
+brokers: 1
+topics: [{ name: t, partitions: 4 }]
+producers: [{ name: p, rate: 300/s, keys: 40 }]
+consumers:
+  - group: g
+    instances: 2
+    commit: before-processing
+    processing_time: { exp: 3ms }
+    config: { session.timeout.ms: 6000, max.poll.records: 100, auto.offset.reset: earliest }
+faults:
+  - { at: 10s, pause: g-0, for: 10s }
+");
+    assert!(s.rebalances >= 2, "the zombie was removed and rejoined: {s:?}");
+    assert_eq!(s.duplicates, 0, "{s:?}");
+}
