@@ -246,11 +246,12 @@ consumers: [{ group: g, commit: after-processing, config: { auto.offset.reset: e
     assert_eq!((s.lost, s.failed, s.pending, s.duplicates), (0, 0, 0, 0), "{s:?}");
 }
 
-/// Power loss (`lose: unflushed`): a broker loses the log tail past its own
-/// high watermark. Kafka does not fsync each write, so durability rests on
-/// replication: losing one broker loses nothing acknowledged with acks=all, but
-/// losing power on every replica at once can (a follower's high watermark lags
-/// the leader's, and the first replica back leads with what it kept).
+/// Power loss (`lose: unflushed`): a broker keeps only what the kernel wrote
+/// back (pages dirty for 30 s). Kafka does not fsync each write, so durability
+/// rests on replication: one broker losing power while the others are in the
+/// ISR loses nothing acknowledged with acks=all (the new leader has it), but
+/// every replica losing power at once can (the first replica back leads
+/// with what it kept).
 #[test]
 fn power_loss_loses_acknowledged_records_only_when_every_replica_loses_power() {
     let one = "name: t
@@ -378,4 +379,66 @@ faults:
     assert!(err("  - { at: 1s, stop: g-1, for: 2s }\n").contains("`for` applies to `pause` and `partition`"));
     let ok = load_str(&format!("{base}  - {{ at: 1s, scale: g, to: 3 }}\n  - {{ at: 2s, crash: g-2 }}\n"), "t.yaml");
     assert!(ok.is_ok(), "{:?}", ok.err());
+}
+
+fn shipped(name: &str) -> streamsim::scenario::Scenario {
+    let path = format!("{}/scenarios/{name}.yaml", env!("CARGO_MANIFEST_DIR"));
+    streamsim::scenario::load_file(std::path::Path::new(&path)).unwrap().scenario
+}
+
+/// KIP-966 "last replica standing": the ISR shrinks to the leader alone, which
+/// loses power. Without ELR the controller never empties the ISR
+/// (PartitionChangeBuilder.build), so the leader comes back as the only
+/// in-sync replica with its log cut to what the kernel had written back
+/// (LogLoader.recoverLog), and the followers truncate to it: acknowledged
+/// records lost. With eligible.leader.replicas.version=1 the follower dropped
+/// below min ISR is an eligible leader replica and is elected
+/// (PartitionChangeBuilder.electAnyLeader); the restarted broker is stripped
+/// from ISR and ELR (handleBrokerUncleanShutdown): nothing lost.
+#[test]
+fn kip966_power_loss_of_the_last_isr_member_loses_acknowledged_records_without_elr_and_none_with_it() {
+    let lost = simulate(shipped("last-replica-standing")).unwrap().summary;
+    assert!(lost.lost_writes > 500, "{lost:?}");
+    assert_eq!(lost.failed, 0, "{lost:?}");
+    let elr = simulate(shipped("last-replica-standing-elr")).unwrap().summary;
+    assert_eq!((elr.lost_writes, elr.lost_acked, elr.failed), (0, 0, 0), "{elr:?}");
+    assert_eq!(elr.partitions[0].leader, Some(1), "broker-1, the eligible leader replica, leads");
+}
+
+/// `log.flush.interval.messages: 1` fsyncs every append (UnifiedLog.append):
+/// the same power loss then keeps the whole log and loses nothing.
+#[test]
+fn fsync_per_message_makes_the_last_replica_standing_power_loss_harmless() {
+    let mut sc = shipped("last-replica-standing");
+    sc.broker_config.page_cache.flush_interval_messages = 1;
+    let s = simulate(sc).unwrap().summary;
+    assert_eq!((s.lost_writes, s.lost_acked), (0, 0), "{s:?}");
+}
+
+/// ConsumerCoordinator.commitOffsetsSync throws CommitFailedException when
+/// the member was kicked out, so `poll(); commitSync(); process()` never
+/// processes that batch: the partition's next owner reads it from the
+/// committed offset. A paused member (a zombie past session.timeout.ms) in an
+/// at-most-once group therefore causes no duplicate.
+#[test]
+fn at_most_once_with_a_refused_commit_gives_0_duplicates() {
+    let s = run("name: t
+seed: 5
+duration: 40s
+drain: 30s
+semantics: at-most-once
+brokers: 1
+topics: [{ name: t, partitions: 4 }]
+producers: [{ name: p, rate: 300/s, keys: 40 }]
+consumers:
+  - group: g
+    instances: 2
+    commit: before-processing
+    processing_time: { exp: 3ms }
+    config: { session.timeout.ms: 6000, max.poll.records: 100, auto.offset.reset: earliest }
+faults:
+  - { at: 10s, pause: g-0, for: 10s }
+");
+    assert!(s.rebalances >= 2, "the zombie was removed and rejoined: {s:?}");
+    assert_eq!(s.duplicates, 0, "{s:?}");
 }

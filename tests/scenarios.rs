@@ -73,6 +73,16 @@ fn snapshot_unclean_election() {
 }
 
 #[test]
+fn snapshot_last_replica_standing() {
+    insta::assert_snapshot!("last-replica-standing", json(&run(load("last-replica-standing"))));
+}
+
+#[test]
+fn snapshot_last_replica_standing_elr() {
+    insta::assert_snapshot!("last-replica-standing-elr", json(&run(load("last-replica-standing-elr"))));
+}
+
+#[test]
 fn snapshot_isr_shrink_jepsen_2013() {
     insta::assert_snapshot!("isr-shrink-jepsen-2013", json(&run(load("isr-shrink-jepsen-2013"))));
 }

@@ -126,6 +126,11 @@ pub(crate) const BROKER_MODELLED: &[&str] = &[
     "unclean.leader.election.enable",
     "replica.lag.time.max.ms",
     "default.replication.factor",
+    "log.flush.interval.messages",
+    "log.flush.interval.ms",
+    "vm.dirty_writeback_centisecs",
+    "vm.dirty_expire_centisecs",
+    "eligible.leader.replicas.version",
 ];
 
 /// Configs every Java client (producer and consumer) has.
@@ -417,8 +422,6 @@ const BROKER_KNOWN: &[&str] = &[
     "log.dir",
     "log.dir.failure.timeout.ms",
     "log.dirs",
-    "log.flush.interval.messages",
-    "log.flush.interval.ms",
     "log.flush.offset.checkpoint.interval.ms",
     "log.flush.scheduler.interval.ms",
     "log.flush.start.offset.checkpoint.interval.ms",

@@ -83,6 +83,43 @@ pub struct BrokerConfig {
     pub replica_fetch_wait_max: Duration,
     /// Defaults for topics that do not override them.
     pub topic_defaults: TopicConfig,
+    /// When written data reaches the disk (a power loss keeps only that).
+    pub page_cache: PageCacheConfig,
+    /// `eligible.leader.replicas.version` (0): the KIP-966 feature level; 1
+    /// turns on Eligible Leader Replicas (off by default in Kafka 4.0, on for
+    /// new 4.1 clusters).
+    pub eligible_leader_replicas: bool,
+}
+
+/// Kafka's fsync settings and the Linux writeback that stands in for them
+/// by default (`ServerLogConfigs`: Kafka itself never fsyncs per write).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageCacheConfig {
+    /// `log.flush.interval.messages` (Long.MAX_VALUE): fsync once this many
+    /// messages are unflushed (`UnifiedLog.append`).
+    pub flush_interval_messages: u64,
+    /// `log.flush.interval.ms` (unset = never): fsync a log this often
+    /// (`LogManager.flushDirtyLogs`; streamsim assumes its flusher, every
+    /// `log.flush.scheduler.interval.ms`, checks often enough).
+    pub flush_interval: Option<Duration>,
+    /// `vm.dirty_writeback_centisecs` (500 = 5 s; the Linux sysctl, in its
+    /// own unit, accepted in `broker_config:`): how often the kernel's
+    /// flusher threads wake; 0 turns periodic writeback off.
+    pub dirty_writeback: Duration,
+    /// `vm.dirty_expire_centisecs` (3000 = 30 s, Linux sysctl): a dirty
+    /// page older than this is written back at the next wake-up.
+    pub dirty_expire: Duration,
+}
+
+impl Default for PageCacheConfig {
+    fn default() -> Self {
+        PageCacheConfig {
+            flush_interval_messages: u64::MAX,
+            flush_interval: None,
+            dirty_writeback: Duration::from_ms(5_000),
+            dirty_expire: Duration::from_ms(30_000),
+        }
+    }
 }
 
 impl Default for BrokerConfig {
@@ -92,6 +129,8 @@ impl Default for BrokerConfig {
             group_initial_rebalance_delay: Duration::from_ms(3_000),
             replica_fetch_wait_max: Duration::from_ms(500),
             topic_defaults: TopicConfig::default(),
+            page_cache: PageCacheConfig::default(),
+            eligible_leader_replicas: false,
         }
     }
 }

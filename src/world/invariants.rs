@@ -31,6 +31,11 @@ impl World {
         memory.hw.resize(self.partitions.len(), Default::default());
         for (g, part) in self.partitions.iter_enumerated() {
             let Some(l) = part.leader else { continue };
+            // A leader that lost power has lost its page cache, high
+            // watermark included, until the controller fences it.
+            if !self.brokers[part.replicas[l].broker].up {
+                continue;
+            }
             assert!(part.in_isr(l), "t={}: partition {g}: leader replica {l} is not in the ISR", self.now);
             let (hw, leo) = (part.replicas[l].hw, part.replicas[l].leo());
             assert!(hw <= leo, "t={}: partition {g}: high watermark {hw} above log end {leo}", self.now);

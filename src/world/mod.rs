@@ -130,7 +130,9 @@ impl World {
             let first_partition = partitions.next_id();
             let topic = topics.push(TopicRt { name: spec.name.clone(), first_partition, partitions: spec.partitions });
             for p in 0..spec.partitions {
-                partitions.push(Partition::new(topic, LocalPartition::new(p), spec, scenario.brokers));
+                let mut part = Partition::new(topic, LocalPartition::new(p), spec, scenario.brokers);
+                part.elr_enabled = scenario.broker_config.eligible_leader_replicas;
+                partitions.push(part);
             }
         }
         let (producers, keys_per_producer) = Self::new_producers(&scenario, &topics);

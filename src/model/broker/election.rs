@@ -8,14 +8,15 @@ use crate::world::event::{Fetch, FetchError, FetchResponse, Node, ProduceError};
 use crate::world::World;
 
 impl World {
-    /// The controller fences broker `b`: out of every ISR (never emptying one),
-    /// and its partitions get new leaders.
+    /// The controller fences broker `b`: out of every ISR (never emptying one
+    /// unless ELR is on: `PartitionChangeBuilder.build` writes an empty ISR only
+    /// then), and its partitions get new leaders.
     pub(super) fn fence(&mut self, b: BrokerId) {
         self.brokers[b].fenced = true;
         for partition in self.partitions.ids() {
             let part = &mut self.partitions[partition];
             let Some(r) = part.replica_on(b) else { continue };
-            if part.in_isr(r) && part.isr_size() > 1 {
+            if part.in_isr(r) && (part.isr_size() > 1 || part.elr_enabled) {
                 part.isr_remove(r);
                 let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
                 self.oracle.emit(self.now, Fact::Isr { partition, isr_brokers: mask, high_watermark: hw });
@@ -29,7 +30,9 @@ impl World {
         }
     }
 
-    /// Leader election: the first live in-sync replica in preference order; with
+    /// Leader election (`PartitionChangeBuilder.electAnyLeader`): the first live
+    /// in-sync replica in preference order; with the ISR empty, the first live
+    /// eligible leader replica (KIP-966), which then forms the ISR alone; with
     /// `unclean.leader.election.enable`, any live replica; otherwise offline.
     pub(super) fn elect(&mut self, partition: PartitionId) {
         self.release_waiters(partition, ProduceError::NotLeader, FetchError::NotLeader);
@@ -38,7 +41,9 @@ impl World {
             let b = &self.brokers[part.replicas[r].broker];
             b.up && !b.fenced
         };
-        let clean = part.replicas.ids().find(|&r| part.in_isr(r) && live(r));
+        let in_sync = part.replicas.ids().find(|&r| part.in_isr(r) && live(r));
+        let eligible = || part.replicas.ids().find(|&r| part.isr == 0 && part.in_elr(r) && live(r));
+        let clean = in_sync.or_else(eligible);
         let choice =
             clean.or_else(|| if part.unclean_leader_election { part.replicas.ids().find(|&r| live(r)) } else { None });
         let part = &mut self.partitions[partition];
@@ -48,9 +53,15 @@ impl World {
             part.leader = None;
             return self.oracle.emit(self.now, Fact::Elect { partition, leader: None, epoch, unclean: false });
         };
-        if clean.is_none() {
-            part.isr = 1 << r.index(); // unclean: the new leader's log is the truth now
+        if in_sync.is_none() {
+            // From the ELR (clean) or unclean: the new leader's log is the truth now.
+            part.isr_set(1 << r.index());
+            if clean.is_some() {
+                let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
+                self.oracle.emit(self.now, Fact::Isr { partition, isr_brokers: mask, high_watermark: hw });
+            }
         }
+        let part = &mut self.partitions[partition];
         part.leader = Some(r);
         let leo = part.replicas[r].leo();
         part.replicas[r].note_epoch(epoch, leo);
@@ -88,13 +99,32 @@ impl World {
         }
     }
 
+    /// A broker registers with a new incarnation after a crash, without the
+    /// clean-shutdown file: with ELR on the controller takes it out of every
+    /// ISR and ELR (`ReplicationControlManager.handleBrokerUncleanShutdown`),
+    /// since it may have lost its unflushed tail; only unclean election can
+    /// make it leader before it catches up again.
+    pub(super) fn unclean_shutdown(&mut self, b: BrokerId) {
+        for partition in self.partitions.ids() {
+            let part = &mut self.partitions[partition];
+            let Some(r) = part.replica_on(b) else { continue };
+            if !part.elr_enabled || !(part.in_isr(r) || part.in_elr(r)) {
+                continue;
+            }
+            part.drop_unclean(r);
+            let (mask, hw) = (part.isr_mask_of_brokers(), part.high_watermark());
+            self.oracle.emit(self.now, Fact::Isr { partition, isr_brokers: mask, high_watermark: hw });
+        }
+    }
+
     /// An unfenced broker takes its place again: it follows each partition's
     /// leader, or leads one that had no live in-sync replica.
     pub(super) fn rejoin(&mut self, b: BrokerId) {
         for partition in self.partitions.ids() {
             let part = &self.partitions[partition];
             let Some(r) = part.replica_on(b) else { continue };
-            if part.leader.is_none() && (part.in_isr(r) || part.unclean_leader_election) {
+            let eligible = part.in_isr(r) || (part.isr == 0 && part.in_elr(r));
+            if part.leader.is_none() && (eligible || part.unclean_leader_election) {
                 self.elect(partition);
             } else {
                 self.start_follower(partition, r);

@@ -77,6 +77,13 @@ pub struct Replica {
     pub parked: Option<u32>,
     /// Fetches this follower has sent (names the one a timeout is about).
     pub fetches_sent: u32,
+    /// When each entry reached this broker's page cache (parallel to `log`,
+    /// nondecreasing: a truncation drops the tail before anything newer is
+    /// appended). The page cache model reads it on power loss.
+    pub appended_at: Vec<Instant>,
+    /// Offset below which an explicit fsync (`log.flush.interval.messages`)
+    /// made the log durable: Kafka's recovery point.
+    pub fsynced: u64,
 }
 
 impl Replica {
@@ -94,6 +101,8 @@ impl Replica {
             last_fetch_at: Instant::ZERO,
             parked: None,
             fetches_sent: 0,
+            appended_at: Vec::new(),
+            fsynced: 0,
         }
     }
     pub fn leo(&self) -> u64 {
@@ -126,8 +135,19 @@ impl Replica {
         }
         end.unwrap_or(0)
     }
+    /// Appends `e` to the page cache at `now`; with `log.flush.interval.messages`
+    /// = `flush_every`, fsyncs once that many are unflushed (`UnifiedLog.append`).
+    pub(crate) fn append(&mut self, e: LogEntry, now: Instant, flush_every: u64) {
+        self.log.push(e);
+        self.appended_at.push(now);
+        if self.leo() - self.fsynced >= flush_every {
+            self.fsynced = self.leo();
+        }
+    }
     pub(crate) fn truncate(&mut self, to: u64) {
         self.log.truncate(to as usize);
+        self.appended_at.truncate(to as usize);
+        self.fsynced = self.fsynced.min(to);
         self.hw = self.hw.min(to);
         while self.epochs.last().is_some_and(|&(_, start)| start >= to && start > 0) {
             self.epochs.pop();

@@ -6,6 +6,7 @@
 //! smallest log end offset in the ISR; consumers read only below it.
 //!
 //! - `log`: a replica's log, its epoch cache and batch headers;
+//! - `page_cache`: what of a log is on disk (what a power loss keeps);
 //! - `partition`: a partition's replicas, leader, ISR and waiting writes;
 //! - `idempotence`: the leader's producer state and transaction fates;
 //! - `limits`: Kinesis shard limits;
@@ -20,6 +21,7 @@ mod fetch;
 pub mod idempotence;
 pub mod limits;
 pub mod log;
+pub mod page_cache;
 pub mod partition;
 mod produce;
 mod replication;
@@ -85,18 +87,19 @@ impl World {
         self.after(timeout, Event::ControllerFence { broker: b, inc });
     }
 
-    /// Power loss: every replica on broker `b` loses the tail of its log past
-    /// the high watermark it knew (written to the page cache, never flushed,
-    /// not known to be replicated). The crash itself follows.
+    /// Power loss: every replica on broker `b` keeps only what reached the
+    /// disk (`page_cache::durable_end`), whatever its high watermark: Kafka
+    /// acknowledges from the page cache, so an acknowledged tail can go too
+    /// (`LogLoader.recoverLog` truncates to the valid prefix). The crash follows.
     pub(crate) fn lose_unflushed(&mut self, b: BrokerId) {
         for partition in self.partitions.ids() {
             let part = &mut self.partitions[partition];
             let Some(r) = part.replica_on(b) else { continue };
             let rep = &mut part.replicas[r];
-            let hw = rep.hw;
-            if rep.leo() > hw {
-                rep.truncate(hw);
-                self.oracle.emit(self.now, Fact::Truncate { broker: b, partition, offset: hw });
+            let kept = page_cache::durable_end(rep, self.now, &self.scenario.broker_config.page_cache);
+            if rep.leo() > kept {
+                rep.truncate(kept);
+                self.oracle.emit(self.now, Fact::Truncate { broker: b, partition, offset: kept });
             }
         }
     }
@@ -141,6 +144,7 @@ impl World {
         if !self.brokers[b].fenced {
             self.fence(b);
         }
+        self.unclean_shutdown(b);
         let broker = &mut self.brokers[b];
         broker.up = true;
         broker.fenced = false;

@@ -39,6 +39,12 @@ pub struct Partition {
     pub leader_epoch: LeaderEpoch,
     /// Bit `i` set = `replicas[i]` is in the ISR.
     pub isr: u64,
+    /// KIP-966 Eligible Leader Replicas, same bits: replicas that left the
+    /// ISR while it was below `min.insync.replicas`, so they hold every
+    /// committed record (the high watermark stood still meanwhile).
+    pub elr: u64,
+    /// `eligible.leader.replicas.version` = 1: the ISR may be empty and the ELR is kept.
+    pub elr_enabled: bool,
     pub min_insync_replicas: u32,
     pub unclean_leader_election: bool,
     pub replica_lag_time_max: Duration,
@@ -83,6 +89,8 @@ impl Partition {
             leader: Some(ReplicaId::new(0)),
             leader_epoch: LeaderEpoch::new(0),
             isr,
+            elr: 0,
+            elr_enabled: false,
             min_insync_replicas: spec.config.min_insync_replicas,
             unclean_leader_election: spec.config.unclean_leader_election_enable,
             replica_lag_time_max: spec.config.replica_lag_time_max,
@@ -98,13 +106,42 @@ impl Partition {
     pub fn in_isr(&self, r: ReplicaId) -> bool {
         self.isr & (1 << r.index()) != 0
     }
+    pub fn in_elr(&self, r: ReplicaId) -> bool {
+        self.elr & (1 << r.index()) != 0
+    }
     /// Adds replica `r` to the ISR.
     pub(crate) fn isr_add(&mut self, r: ReplicaId) {
+        let old = self.isr;
         self.isr |= 1 << r.index();
+        self.update_elr(old);
     }
     /// Drops replica `r` from the ISR.
     pub(crate) fn isr_remove(&mut self, r: ReplicaId) {
+        let old = self.isr;
         self.isr &= !(1 << r.index());
+        self.update_elr(old);
+    }
+    /// Replaces the ISR (an election that found no in-sync replica).
+    pub(crate) fn isr_set(&mut self, isr: u64) {
+        let old = self.isr;
+        self.isr = isr;
+        self.update_elr(old);
+    }
+    /// KIP-966, `PartitionChangeBuilder.maybePopulateTargetElr`: an ISR at or
+    /// above min ISR clears the ELR; a smaller one keeps the old ELR and the
+    /// old ISR members that left it. Without ELR nothing is kept.
+    fn update_elr(&mut self, old_isr: u64) {
+        if !self.elr_enabled || self.isr_size() >= self.min_insync_replicas {
+            self.elr = 0;
+        } else {
+            self.elr = (self.elr | old_isr) & !self.isr;
+        }
+    }
+    /// A broker back from an unclean shutdown may have lost its unflushed
+    /// tail: it leaves the ISR and the ELR (`handleBrokerUncleanShutdown`).
+    pub(crate) fn drop_unclean(&mut self, r: ReplicaId) {
+        self.isr_remove(r);
+        self.elr &= !(1 << r.index());
     }
     pub fn isr_size(&self) -> u32 {
         self.isr.count_ones()

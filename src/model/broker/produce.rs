@@ -121,13 +121,14 @@ impl World {
             NO_SEQ => NO_HEADER,
             _ => self.partitions[partition].header_index(BatchHeader { pid, epoch, txn }),
         };
+        let flush_every = self.scenario.broker_config.page_cache.flush_interval_messages;
         for i in 0..count as usize {
             let record = self.batches[batch].records[i];
             let part = &mut self.partitions[partition];
             let offset = part.replicas[l].leo();
             let seq = if base_seq == NO_SEQ { NO_SEQ } else { base_seq + i as u32 };
             let entry = LogEntry { record: record.raw(), epoch: leader_epoch, header, seq, batch_start: i == 0 };
-            part.replicas[l].log.push(entry);
+            part.replicas[l].append(entry, self.now, flush_every);
             self.oracle.emit(self.now, Fact::Append { record, partition, offset, broker: b });
         }
         let part = &mut self.partitions[partition];
@@ -162,7 +163,8 @@ impl World {
         let offset = part.replicas[l].leo();
         let record = CONTROL | marker.raw();
         let entry = LogEntry { record, epoch, header: NO_HEADER, seq: NO_SEQ, batch_start: true };
-        part.replicas[l].log.push(entry);
+        let flush_every = self.scenario.broker_config.page_cache.flush_interval_messages;
+        part.replicas[l].append(entry, self.now, flush_every);
         state_of(&mut part.producer_states, m.pid, m.epoch).bump(m.epoch);
         if let Some(t) = part.open_txns.iter_mut().find(|t| t.pid == m.pid && t.marker.is_none()) {
             t.marker = Some(offset);

@@ -185,11 +185,12 @@ impl World {
         if !part.replicas[l].holds(from, to, m.last_entry_epoch) || part.replicas[r].leo() != from {
             return self.send_replica_fetch(partition, r);
         }
+        let flush_every = self.scenario.broker_config.page_cache.flush_interval_messages;
         for o in from..to {
             let e = part.replicas[l].log[o as usize];
             let rep = &mut part.replicas[r];
             rep.note_epoch(e.epoch, o);
-            rep.log.push(e);
+            rep.append(e, self.now, flush_every);
         }
         let rep = &mut part.replicas[r];
         rep.hw = rep.hw.max(m.leader_hw.min(rep.leo()));

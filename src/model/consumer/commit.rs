@@ -90,6 +90,15 @@ impl World {
             return;
         }
         match next {
+            // ConsumerCoordinator.commitOffsetsSync throws CommitFailedException
+            // (RebalanceInProgressException mid-rebalance): `poll(); commitSync();
+            // process()` never processes this batch; the loop polls again.
+            AfterCommit::Process if !ok => {
+                let cs = &mut self.consumers[c];
+                cs.batch.clear();
+                cs.state = ConsumerState::Idle;
+                self.poll(c);
+            }
             AfterCommit::Process => self.start_processing(c),
             AfterCommit::Poll => {
                 self.consumers[c].state = ConsumerState::Idle;

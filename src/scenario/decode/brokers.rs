@@ -11,7 +11,8 @@ use super::super::yaml::{clip, Node, Pos};
 use super::context::Cx;
 use super::problem::{did_you_mean, index, join, problem, R};
 use super::tree::{list, mapping, Entry, Map};
-use super::values::{boolean, kafka_ms, string, topic_name, u32_in, I32_MAX};
+use super::values::{boolean, kafka_ms, string, topic_name, u32_in, u64_in, I32_MAX};
+use crate::kernel::time::Duration;
 
 pub(super) struct BrokerSettings {
     pub config: BrokerConfig,
@@ -55,11 +56,31 @@ pub(super) fn broker_settings(cx: &mut Cx, entry: Option<&Entry<'_>>) -> R<Broke
                 s.default_replication_factor = u32_in(v, f, 1, I32_MAX)?;
                 s.default_rf_at = Some((e.key_pos, e.field.clone()));
             }
+            _ if durability(&mut s.config, e.key, v, f)? => {}
             _ => cx.other_config(e, path, Section::Broker)?,
         }
     }
     check_fetch_wait(&s.config, &m, fetch_wait_at, lag_at)?;
     Ok(s)
+}
+
+/// The page cache, fsync and ELR settings; false if `key` is none of them.
+fn durability(c: &mut BrokerConfig, key: &str, v: &Node, f: &str) -> R<bool> {
+    let pc = &mut c.page_cache;
+    match key {
+        "log.flush.interval.messages" => pc.flush_interval_messages = u64_in(v, f, 1, i128::from(i64::MAX))?,
+        "log.flush.interval.ms" => pc.flush_interval = Some(kafka_ms(v, f, 1, i128::from(i64::MAX))?),
+        "vm.dirty_writeback_centisecs" => pc.dirty_writeback = centisecs(v, f)?,
+        "vm.dirty_expire_centisecs" => pc.dirty_expire = centisecs(v, f)?,
+        "eligible.leader.replicas.version" => c.eligible_leader_replicas = u32_in(v, f, 0, 1)? == 1,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// A Linux `*_centisecs` sysctl: hundredths of a second.
+fn centisecs(v: &Node, f: &str) -> R<Duration> {
+    Ok(Duration::from_ms(u64_in(v, f, 0, 8_640_000)? * 10))
 }
 
 /// A broker refuses `replica.fetch.wait.max.ms` above `replica.lag.time.max.ms`.
