@@ -411,6 +411,19 @@ impl Cause {
                     }
                 )
             }
+            Cause::HeldOffline { .. }
+            | Cause::ClockBehind { .. }
+            | Cause::ClockAhead { .. }
+            | Cause::SentLate { .. }
+            | Cause::WrittenLate { .. }
+            | Cause::PartitionBehind { .. } => self.describe_late(&n),
+            Cause::Unexplained { what } => format!("unexplained: {what}"),
+        }
+    }
+
+    /// `describe` for the causes of late events.
+    fn describe_late(&self, n: &Names<'_>) -> String {
+        match *self {
             Cause::HeldOffline { producer } => {
                 format!("{} was offline and sent the events it held when it came back", n.producer(producer))
             }
@@ -429,7 +442,7 @@ impl Cause {
                 "{} was read behind the other partitions: newer events elsewhere moved the watermark first",
                 n.partition(partition as u64)
             ),
-            Cause::Unexplained { what } => format!("unexplained: {what}"),
+            _ => unreachable!("describe hands over late-event causes only"),
         }
     }
 }
