@@ -60,6 +60,7 @@ const TOP_FIELDS: &[&str] = &[
     "expect",
     "max_events",
     "sample_interval",
+    "max_memory",
 ];
 
 /// Loads a scenario; `semantics` (if given) replaces the file's `semantics:`.
@@ -78,6 +79,10 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
     let sample_interval = match top.value("sample_interval") {
         Some(n) => positive_duration(n, "sample_interval")?,
         None => DEFAULT_SAMPLE_INTERVAL,
+    };
+    let max_memory = match top.value("max_memory") {
+        Some(n) => max_memory(n)?,
+        None => DEFAULT_MAX_MEMORY,
     };
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
     let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &topics, head.preset)?;
@@ -129,8 +134,17 @@ pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenar
         expect,
         max_events,
         sample_interval,
+        max_memory,
     };
     Ok((scenario, cx.notes))
+}
+
+/// `max_memory: 4GiB`: a size, or a whole number of bytes.
+fn max_memory(n: &Node) -> R<u64> {
+    let text = string(n, "max_memory", "a size like `4GiB` or `512MiB`")?;
+    crate::world::budget::parse_size(&text).map_err(|e| {
+        problem(n.pos, "max_memory", format!("max_memory: {e}")).hint("e.g. `max_memory: 4GiB` (the default)")
+    })
 }
 
 /// The document's root node; an empty file is an error.
