@@ -149,17 +149,17 @@ pub fn estimate(sc: &Scenario, keep: Keep) -> Estimate {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum BudgetError {
     #[error(
-        "the run would take {samples} samples (duration + drain over sample_interval {interval}), more than \
+        "refused before the start: the run would take {samples} samples (duration + drain over sample_interval {interval}), more than \
          {MAX_SAMPLES}; raise `sample_interval` or shorten `duration`"
     )]
     Samples { samples: u64, interval: Duration },
     #[error(
-        "chaos would draw about {faults} faults, more than {MAX_CHAOS_FAULTS}; lower the `chaos` rates or \
+        "refused before the start: chaos would draw about {faults} faults, more than {MAX_CHAOS_FAULTS}; lower the `chaos` rates or \
          narrow `chaos.from`/`chaos.until`"
     )]
     Chaos { faults: u64 },
     #[error(
-        "the run needs an estimated {} ({} records, {} samples, {} lag rows, {} chaos faults), more than \
+        "refused before the start: the run needs an estimated {} ({} records, {} samples, {} lag rows, {} chaos faults), more than \
          max_memory ({}); reduce `duration`, `rate` or `instances` (or raise `sample_interval`), or raise \
          `max_memory` (--max-memory)",
         size(estimate.bytes), estimate.records, estimate.samples, estimate.lag_rows, estimate.chaos_faults, size(*limit)

@@ -42,7 +42,8 @@ pub enum RunError {
     EventLimit { events: u64, limit: u64, at: Instant },
     #[error("stopped at virtual time {at}: more than {what} events pending at once")]
     QueueFull { what: &'static str, at: Instant },
-    #[error("the run was refused before it started: {0}")]
+    /// Refused before the start (the message says so).
+    #[error(transparent)]
     Budget(#[from] budget::BudgetError),
     #[error(
         "stopped after {events} events at virtual time {at}: the run holds about {}, more than \
