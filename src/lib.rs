@@ -72,7 +72,13 @@ pub fn simulate_with<W: std::io::Write + Send + 'static>(
     trace: Option<W>,
     explain: bool,
 ) -> Result<Outcome, SimError> {
+    let keep = world::budget::Keep { lag_rows: explain, steps: explain };
+    let mut scenario = scenario;
+    scenario.max_memory = world::budget::limit(&scenario);
+    world::budget::check(&scenario, keep, scenario.max_memory).map_err(RunError::from)?;
     let mut world = World::new(scenario);
+    world.keep_lag_rows = explain;
+    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
     if explain {
         world.oracle.trace.kept = Some(Vec::new());
     }
@@ -118,7 +124,12 @@ pub struct Explained {
 /// Runs a scenario keeping every step, and explains each lost, duplicated,
 /// reordered and late record.
 pub fn simulate_explained(scenario: Scenario) -> Result<Explained, RunError> {
+    let keep = world::budget::Keep { lag_rows: false, steps: true };
+    let mut scenario = scenario;
+    scenario.max_memory = world::budget::limit(&scenario);
+    world::budget::check(&scenario, keep, scenario.max_memory)?;
     let mut world = World::new(scenario);
+    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
     world.oracle.trace.kept = Some(Vec::new());
     world.run()?;
     let (summary, lost) = summarize_with_losses(&world);

@@ -45,6 +45,10 @@ pub enum Command {
         /// `-` for stdout.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
+        /// Memory budget, e.g. `512MiB`, `4GiB` (replaces the scenario's `max_memory`, default 4GiB):
+        /// a run estimated to need more is refused before it starts (exit 2).
+        #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
+        max_memory: Option<u64>,
     },
     /// Run the same workload and seed under each semantics preset, side by side.
     #[command(
@@ -74,6 +78,10 @@ pub enum Command {
         /// Write one report folder per scenario under this directory.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Memory budget, e.g. `512MiB`, `4GiB` (replaces the scenario's `max_memory`, default 4GiB):
+        /// a run estimated to need more is refused before it starts (exit 2).
+        #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
+        max_memory: Option<u64>,
     },
     /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
     #[command(
@@ -102,6 +110,10 @@ pub enum Command {
         /// With --merge: merge the shards there are, though seeds are missing (the report lists them).
         #[arg(long, requires = "merge")]
         partial: bool,
+        /// Memory budget, e.g. `512MiB`, `4GiB` (replaces the scenario's `max_memory`, default 4GiB):
+        /// a run estimated to need more is refused before it starts (exit 2).
+        #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
+        max_memory: Option<u64>,
     },
     /// Explain each anomaly: the chain of steps that caused it, grouped by cause.
     #[command(
@@ -134,10 +146,19 @@ pub enum Command {
         /// With --minimize: where to write the smaller scenario (default: stdout).
         #[arg(long, value_name = "FILE.yaml", requires = "minimize")]
         out: Option<PathBuf>,
+        /// Memory budget, e.g. `512MiB`, `4GiB` (replaces the scenario's `max_memory`, default 4GiB):
+        /// a run estimated to need more is refused before it starts (exit 2).
+        #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
+        max_memory: Option<u64>,
     },
     /// Check a scenario file without running it; prints what it resolved to.
     Validate {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
     },
+}
+
+/// `--max-memory`: a size like `512MiB` or `4GiB`.
+fn parse_max_memory(text: &str) -> Result<u64, String> {
+    crate::world::budget::parse_size(text)
 }

@@ -50,8 +50,15 @@ fn run() -> Result<ExitCode, CliError> {
         }
     };
     let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
+    if let Command::Run { max_memory: Some(m), .. }
+    | Command::Check { max_memory: Some(m), .. }
+    | Command::Sweep { max_memory: Some(m), .. }
+    | Command::Explain { max_memory: Some(m), .. } = cli.command
+    {
+        crate::world::budget::set_max_memory(m);
+    }
     match cli.command {
-        Command::Run { file, seed, out, json, max_events, trace } => done(run::run(run::RunArgs {
+        Command::Run { file, seed, out, json, max_events, trace, .. } => done(run::run(run::RunArgs {
             file: &file,
             seed,
             out: out.as_deref(),
@@ -62,8 +69,8 @@ fn run() -> Result<ExitCode, CliError> {
         Command::Compare { file, semantics, seed, out } => {
             done(compare::compare(&file, &semantics, seed, out.as_deref()))
         }
-        Command::Check { paths, out } => check::check(&paths, out.as_deref()),
-        Command::Sweep { file, seeds, jobs, shard, json, merge, partial } => match file {
+        Command::Check { paths, out, .. } => check::check(&paths, out.as_deref()),
+        Command::Sweep { file, seeds, jobs, shard, json, merge, partial, .. } => match file {
             Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
                 file: &file,
                 seeds: seeds.as_deref().unwrap_or(""),

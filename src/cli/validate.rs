@@ -25,5 +25,17 @@ pub fn validate(file: &Path) -> Result<(), CliError> {
         sc.expect.len(),
         loaded.warnings.len()
     );
+    let keep = crate::world::budget::Keep::default();
+    let limit = crate::world::budget::limit(sc);
+    let e = crate::world::budget::estimate(sc, keep);
+    outln!(
+        "  memory: about {} estimated ({} records, {} samples), max_memory {}; a report folder (--out) or explain needs more",
+        crate::world::budget::size(e.bytes),
+        e.records,
+        e.samples,
+        crate::world::budget::size(limit)
+    );
+    crate::world::budget::check(sc, keep, limit)
+        .map_err(|err| CliError::input_because(file.display().to_string(), crate::world::RunError::from(err)))?;
     Ok(())
 }

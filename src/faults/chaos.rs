@@ -35,7 +35,9 @@ fn arrivals(rng: &mut EntityRng, kind: &ChaosKind, from: Instant, until: Instant
     loop {
         let gap = -libm::log(1.0 - rng.unit()) * mean_us;
         t = t.add(Duration(libm::round(gap) as u64));
-        if t >= until {
+        // The bound (`budget::MAX_CHAOS_FAULTS`) is checked before a run starts;
+        // this only keeps a direct caller from drawing without end.
+        if t >= until || out.len() >= crate::world::budget::MAX_CHAOS_FAULTS {
             return out;
         }
         out.push(t);

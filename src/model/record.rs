@@ -36,6 +36,15 @@ impl Payloads {
         RecordId::new(id as u32)
     }
 
+    /// Records sent so far.
+    pub fn len(&self) -> usize {
+        self.all.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
     #[inline]
     pub fn get(&self, r: RecordId) -> &Payload {
         &self.all[r.index()]

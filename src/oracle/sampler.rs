@@ -46,7 +46,7 @@ impl World {
                 self.lag_samples.pop();
             }
         }
-        for (group, g) in self.groups.iter_enumerated() {
+        for (group, g) in self.groups.iter_enumerated().filter(|_| self.keep_lag_rows) {
             for (local, committed) in g.committed.iter_enumerated() {
                 let hw = self.partitions[g.first_partition.at(local)].high_watermark();
                 let lag = hw.saturating_sub(committed.unwrap_or(0));

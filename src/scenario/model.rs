@@ -35,6 +35,9 @@ pub struct Scenario {
     pub max_events: u64,
     /// How often lag is sampled for `max_lag` and the time series (default 100ms).
     pub sample_interval: Duration,
+    /// Memory budget in bytes (default 4 GiB, `--max-memory`): a run estimated
+    /// to need more is refused, one that grows past it stops (`world::budget`).
+    pub max_memory: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -47,6 +50,7 @@ pub enum Platform {
 }
 
 pub const DEFAULT_MAX_EVENTS: u64 = 200_000_000;
+pub const DEFAULT_MAX_MEMORY: u64 = 4 << 30;
 pub const DEFAULT_DRAIN: Duration = Duration::from_secs(60);
 pub const DEFAULT_SAMPLE_INTERVAL: Duration = Duration::from_ms(100);
 

@@ -6,6 +6,7 @@
 //! record's life reads in order: producer → broker → consumer → sink, with the
 //! ledger and trace told of every step.
 
+pub mod budget;
 mod deliver;
 pub mod event;
 mod faults;
@@ -41,6 +42,15 @@ pub enum RunError {
     EventLimit { events: u64, limit: u64, at: Instant },
     #[error("stopped at virtual time {at}: more than {what} events pending at once")]
     QueueFull { what: &'static str, at: Instant },
+    /// Refused before the start (the message says so).
+    #[error(transparent)]
+    Budget(#[from] budget::BudgetError),
+    #[error(
+        "stopped after {events} events at virtual time {at}: the run holds about {}, more than \
+         max_memory ({}); reduce `duration`, `rate` or `instances`, or raise `max_memory` (--max-memory)",
+        budget::size(*used), budget::size(*limit)
+    )]
+    Memory { used: u64, limit: u64, events: u64, at: Instant },
 }
 
 /// A topic at run time: where its partitions sit in the global partition vector.
@@ -88,6 +98,10 @@ pub struct World {
     pub samples: Vec<Sample>,
     /// Per sample, every group partition's lag and owner.
     pub lag_samples: Vec<LagSample>,
+    /// Keep `lag_samples` (a report folder charts them); off, only the totals are sampled.
+    pub keep_lag_rows: bool,
+    /// Bytes a record costs in this run (`budget::per_record`), for the memory check.
+    pub(crate) bytes_per_record: u64,
     pub max_lag: u64,
     pub events: u64,
     pub(crate) next_req: u64,
@@ -182,6 +196,8 @@ impl World {
             oracle: Oracle::default(),
             samples: Vec::new(),
             lag_samples: Vec::new(),
+            keep_lag_rows: false,
+            bytes_per_record: budget::per_record(&scenario, budget::Keep::default()),
             max_lag: 0,
             events: 0,
             next_req: 0,
@@ -364,6 +380,11 @@ impl World {
             self.events += 1;
             if self.events & 0xFFFF == 0 {
                 progress(at.us() as f64 / total);
+                let used = self.memory_in_use();
+                if used > self.scenario.max_memory {
+                    let limit = self.scenario.max_memory;
+                    return Err(RunError::Memory { used, limit, events: self.events, at });
+                }
             }
             if self.events > limit {
                 return Err(RunError::EventLimit { events: self.events - 1, limit, at });
@@ -392,6 +413,22 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// What the run holds, deterministically: records at their measured cost,
+    /// kept steps, samples and lag rows (`budget`).
+    pub fn memory_in_use(&self) -> u64 {
+        let steps = self.oracle.trace.kept.as_ref().map_or(0, Vec::len) as u64;
+        [
+            budget::BASE_BYTES,
+            (self.payloads.len() as u64).saturating_mul(self.bytes_per_record),
+            steps.saturating_mul(budget::BYTES_PER_STEP),
+            (self.samples.len() as u64).saturating_mul(budget::BYTES_PER_SAMPLE),
+            (self.lag_samples.len() as u64).saturating_mul(budget::BYTES_PER_LAG_ROW),
+            (self.scenario.faults.len() as u64).saturating_mul(budget::BYTES_PER_FAULT),
+        ]
+        .into_iter()
+        .fold(0, u64::saturating_add)
     }
 
     /// The JSONL trace's first line: the run and the names behind every id.

@@ -60,6 +60,7 @@ const TOP_FIELDS: &[&str] = &[
     "expect",
     "max_events",
     "sample_interval",
+    "max_memory",
 ];
 
 /// Loads a scenario; `semantics` (if given) replaces the file's `semantics:`.
@@ -103,6 +104,10 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
     let sample_interval = match top.value("sample_interval") {
         Some(n) => positive_duration(n, "sample_interval")?,
         None => DEFAULT_SAMPLE_INTERVAL,
+    };
+    let max_memory = match top.value("max_memory") {
+        Some(n) => max_memory(n)?,
+        None => DEFAULT_MAX_MEMORY,
     };
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
     let with = producers::With { topics: &topics, preset: head.preset, duration: head.duration };
@@ -155,8 +160,17 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
         expect,
         max_events,
         sample_interval,
+        max_memory,
     };
     Ok((scenario, cx.notes))
+}
+
+/// `max_memory: 4GiB`: a size, or a whole number of bytes.
+fn max_memory(n: &Node) -> R<u64> {
+    let text = string(n, "max_memory", "a size like `4GiB` or `512MiB`")?;
+    crate::world::budget::parse_size(&text).map_err(|e| {
+        problem(n.pos, "max_memory", format!("max_memory: {e}")).hint("e.g. `max_memory: 4GiB` (the default)")
+    })
 }
 
 /// The document; an empty file is an error.
