@@ -118,15 +118,21 @@ pub(super) fn truncated(
         }
     }
     let before = elect.t();
-    let loss = ix.faults().since(a.t().saturating_sub(1)).until(before).find(|f| match f.s.kind {
-        Step::Crash | Step::Pause => f.v(0) == entity::BROKER && f.v(1) == leader,
-        Step::Partition => sending::cuts_broker(n, *f, leader),
-        _ => false,
-    });
-    let power_loss = loss.is_some_and(|c| {
+    let faults = || {
+        ix.faults().since(a.t().saturating_sub(1)).until(before).filter(|f| match f.s.kind {
+            Step::Crash | Step::Pause => f.v(0) == entity::BROKER && f.v(1) == leader,
+            Step::Partition => sending::cuts_broker(n, *f, leader),
+            _ => false,
+        })
+    };
+    // A power loss that cut the leader's own log outweighs an earlier,
+    // harmless fault of the same leader (KIP-966: a partition, then power loss).
+    let cut_own_log = |c: &Found<'_>| {
         c.s.kind == Step::Crash
             && ix.partition(g, Step::Truncate).since(c.t().saturating_sub(1)).until(c.t()).any(|f| f.v(0) == leader)
-    });
+    };
+    let loss = faults().find(|c| cut_own_log(c)).or_else(|| faults().next());
+    let power_loss = loss.is_some_and(|c| cut_own_log(&c));
     let fault = match loss.map(|f| f.s.kind) {
         Some(Step::Crash) if power_loss => LeaderLoss::PowerLoss,
         Some(Step::Crash) => LeaderLoss::Crash,
