@@ -45,6 +45,12 @@ impl Oracle {
         Oracle { ledger, trace: Trace::default(), observed: Observed::new(shape) }
     }
 
+    /// Steps kept in memory for `explain`: the run's memory budget counts
+    /// them (it stops a run, it never steers one).
+    pub fn kept_steps(&self) -> u64 {
+        self.trace.kept.as_ref().map_or(0, Vec::len) as u64
+    }
+
     /// Takes in one fact: the only way anything reaches the trace or the ledger.
     #[inline]
     pub fn emit(&mut self, at: Instant, fact: Fact) {

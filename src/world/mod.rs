@@ -418,7 +418,7 @@ impl World {
     /// What the run holds, deterministically: records at their measured cost,
     /// kept steps, samples and lag rows (`budget`).
     pub fn memory_in_use(&self) -> u64 {
-        let steps = self.oracle.trace.kept.as_ref().map_or(0, Vec::len) as u64;
+        let steps = self.oracle.kept_steps();
         [
             budget::BASE_BYTES,
             (self.payloads.len() as u64).saturating_mul(self.bytes_per_record),
