@@ -139,14 +139,48 @@ fn constrained_assign(
     let n = members.len();
     let total = partitions as usize;
     reset(out, n);
-    let mut transferring = vec![None; total];
     // Kafka's leader is itself a member, so it never assigns an empty group; avoid dividing by 0.
     if n == 0 {
-        return transferring;
+        return vec![None; total];
     }
-    let generation = |m: usize| members[m].generation.map_or(DEFAULT_GENERATION, i64::from);
+    let claims = settle_claims(members, &visit, partitions);
+    let quotas = Quotas { min: total / n, max: total.div_ceil(n), expected_over_min: total % n };
+    let kept = assign_owned(claims, &visit, n, total, &quotas, out);
+    assign_round_robin(kept, partitions, quotas.min, out)
+}
 
-    // allSubscriptionsEqual: settle partitions claimed by several members.
+/// What `allSubscriptionsEqual` leaves: each member's settled owned partitions, and the
+/// partitions several members of one generation claimed (nobody keeps those).
+struct Claims {
+    owned: Vec<Vec<u32>>,
+    multiple_owners: Vec<bool>,
+}
+
+/// `ConstrainedAssignmentBuilder`'s quotas: every member gets `min` or `max` partitions, and
+/// exactly `expected_over_min` members get `max`.
+struct Quotas {
+    min: usize,
+    max: usize,
+    expected_over_min: usize,
+}
+
+/// What `assignOwnedPartitions` leaves for the round robin.
+struct Kept {
+    multiple_owners: Vec<bool>,
+    assigned: Vec<bool>,
+    revoked: Vec<bool>,
+    /// Members below minQuota.
+    under_min: Vec<usize>,
+    /// Members at minQuota that may still receive one more.
+    at_min: VecDeque<usize>,
+}
+
+/// `allSubscriptionsEqual`: settles partitions claimed by several members; the newer generation
+/// wins, and a tie means invalid input where nobody keeps the partition.
+fn settle_claims(members: &[Subscription<'_>], visit: &impl Fn(usize) -> usize, partitions: u32) -> Claims {
+    let n = members.len();
+    let total = partitions as usize;
+    let generation = |m: usize| members[m].generation.map_or(DEFAULT_GENERATION, i64::from);
     let mut owned: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut claimed_by: Vec<Option<usize>> = vec![None; total];
     let mut multiple_owners = vec![false; total];
@@ -182,60 +216,76 @@ fn constrained_assign(
             }
         }
     }
+    Claims { owned, multiple_owners }
+}
 
-    // ConstrainedAssignmentBuilder.assignOwnedPartitions.
-    let min_quota = total / n;
-    let max_quota = total.div_ceil(n);
-    let expected_over_min = total % n;
+/// `ConstrainedAssignmentBuilder.assignOwnedPartitions`: each member keeps its owned partitions
+/// up to its quota; the rest are revoked.
+fn assign_owned(
+    claims: Claims,
+    visit: &impl Fn(usize) -> usize,
+    n: usize,
+    total: usize,
+    quotas: &Quotas,
+    out: &mut [Vec<u32>],
+) -> Kept {
+    let Claims { mut owned, multiple_owners } = claims;
     let mut over_min = 0usize;
-    let mut assigned = vec![false; total];
-    let mut revoked = vec![false; total];
-    // Members below minQuota, and members at minQuota that may still receive one more.
-    let mut under_min: Vec<usize> = Vec::new();
-    let mut at_min: VecDeque<usize> = VecDeque::new();
+    let mut kept = Kept {
+        multiple_owners,
+        assigned: vec![false; total],
+        revoked: vec![false; total],
+        under_min: Vec::new(),
+        at_min: VecDeque::new(),
+    };
     for step in 0..n {
         let m = visit(step);
         let mut own = std::mem::take(&mut owned[m]);
         own.sort_unstable();
-        own.retain(|&p| !multiple_owners[p as usize]);
-        let keep = if own.len() < min_quota {
-            under_min.push(m);
+        own.retain(|&p| !kept.multiple_owners[p as usize]);
+        let keep = if own.len() < quotas.min {
+            kept.under_min.push(m);
             own.len()
-        } else if own.len() >= max_quota && over_min < expected_over_min {
+        } else if own.len() >= quotas.max && over_min < quotas.expected_over_min {
             over_min += 1;
-            if over_min == expected_over_min {
-                at_min.clear();
+            if over_min == quotas.expected_over_min {
+                kept.at_min.clear();
             }
-            max_quota
+            quotas.max
         } else {
-            if over_min < expected_over_min {
-                at_min.push_back(m);
+            if over_min < quotas.expected_over_min {
+                kept.at_min.push_back(m);
             }
-            min_quota
+            quotas.min
         };
         for &p in &own[..keep] {
-            assigned[p as usize] = true;
+            kept.assigned[p as usize] = true;
         }
         for &p in &own[keep..] {
-            revoked[p as usize] = true;
+            kept.revoked[p as usize] = true;
         }
         out[m].extend_from_slice(&own[..keep]);
     }
+    kept
+}
 
-    // assignRoundRobin: unassigned partitions ascending, first to the sorted members under
-    // minQuota (cycling while any remain), then one each to members at minQuota.
-    under_min.sort_unstable();
-    at_min.make_contiguous().sort_unstable();
+/// `assignRoundRobin`: unassigned partitions ascending, first to the sorted members under
+/// minQuota (cycling while any remain), then one each to members at minQuota. Returns, per
+/// partition, the member it is transferring to.
+fn assign_round_robin(mut kept: Kept, partitions: u32, min_quota: usize, out: &mut [Vec<u32>]) -> Vec<Option<usize>> {
+    let mut transferring = vec![None; partitions as usize];
+    kept.under_min.sort_unstable();
+    kept.at_min.make_contiguous().sort_unstable();
     let mut cursor = 0usize;
-    for p in (0..partitions).filter(|&p| !assigned[p as usize]) {
-        let from_under = !under_min.is_empty();
-        let m = if cursor < under_min.len() {
+    for p in (0..partitions).filter(|&p| !kept.assigned[p as usize]) {
+        let from_under = !kept.under_min.is_empty();
+        let m = if cursor < kept.under_min.len() {
             cursor += 1;
-            under_min[cursor - 1]
+            kept.under_min[cursor - 1]
         } else if from_under {
             cursor = 1;
-            under_min[0]
-        } else if let Some(m) = at_min.pop_front() {
+            kept.under_min[0]
+        } else if let Some(m) = kept.at_min.pop_front() {
             m
         } else {
             // Kafka throws IllegalStateException here; the quotas add up to `partitions`, so
@@ -244,13 +294,13 @@ fn constrained_assign(
             break;
         };
         out[m].push(p);
-        if revoked[p as usize] || multiple_owners[p as usize] {
+        if kept.revoked[p as usize] || kept.multiple_owners[p as usize] {
             transferring[p as usize] = Some(m);
         }
         if from_under && out[m].len() == min_quota {
             cursor -= 1;
-            under_min.remove(cursor);
-            at_min.push_back(m);
+            kept.under_min.remove(cursor);
+            kept.at_min.push_back(m);
         }
     }
     transferring
