@@ -94,7 +94,27 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
     if !still_fails(&sc, &target) {
         return Err("the failure did not survive making the chaos faults explicit".to_string());
     }
-    // Remove groups of fault units, halving the group size (ddmin-style).
+    runs += drop_faults(&mut sc, &target);
+    let mut produced = failing_run(&sc).map_or(produced_before, |(_, p)| p);
+    runs += 1;
+    runs += halve_messages(&mut sc, &target, &mut produced);
+    runs += halve_duration(&mut sc, &target, &mut produced);
+    Ok(Minimized {
+        scenario: sc,
+        expectation: target,
+        faults_before,
+        duration_before,
+        produced_before,
+        produced_after: produced,
+        messages_before,
+        runs,
+    })
+}
+
+/// Removes groups of fault units while the run still fails, halving the group size
+/// (ddmin-style). Returns the runs it took.
+fn drop_faults(sc: &mut Scenario, target: &str) -> u32 {
+    let mut runs = 0u32;
     let mut size = units(&sc.faults).len().max(1);
     while size >= 1 {
         let mut removed_any = false;
@@ -108,8 +128,8 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
             let mut trial = sc.clone();
             trial.faults = without(&sc.faults, &drop);
             runs += 1;
-            if still_fails(&trial, &target) {
-                sc = trial;
+            if still_fails(&trial, target) {
+                *sc = trial;
                 removed_any = true;
             } else {
                 start += size;
@@ -123,52 +143,48 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
             break;
         }
     }
-    // Fewer records: halve every producer's `messages` cap (a producer
-    // without one gets half of its share of the last failing run) while it
-    // still fails.
-    let mut produced = failing_run(&sc).map_or(produced_before, |(_, p)| p);
-    runs += 1;
+    runs
+}
+
+/// Fewer records: halves every producer's `messages` cap (a producer without one gets half of
+/// its share of the last failing run) while it still fails. Returns the runs it took.
+fn halve_messages(sc: &mut Scenario, target: &str, produced: &mut u64) -> u32 {
+    let mut runs = 0u32;
     let instances: u64 = sc.producers.iter().map(|p| p.instances as u64).sum::<u64>().max(1);
     loop {
         let mut trial = sc.clone();
         for p in trial.producers.iter_mut() {
-            let now = p.messages.unwrap_or(produced / instances);
+            let now = p.messages.unwrap_or(*produced / instances);
             p.messages = Some((now / 2).max(1));
         }
         if trial.producers.iter().zip(&sc.producers).all(|(t, p)| t.messages == p.messages) {
-            break;
+            return runs;
         }
         runs += 1;
-        if !keep_if_failing(trial, &target, &mut sc, &mut produced) {
-            break;
+        if !keep_if_failing(trial, target, sc, produced) {
+            return runs;
         }
     }
-    // A shorter run: halve the duration while it still fails (faults after
-    // the new end go, as the loader would refuse them).
+}
+
+/// A shorter run: halves the duration while it still fails (faults after the new end go, as
+/// the loader would refuse them). Returns the runs it took.
+fn halve_duration(sc: &mut Scenario, target: &str, produced: &mut u64) -> u32 {
+    let mut runs = 0u32;
     loop {
         let shorter = Duration(sc.duration.us() / 2);
         if shorter < Duration::from_secs(1) {
-            break;
+            return runs;
         }
         let mut trial = sc.clone();
         trial.duration = shorter;
         let end = shorter.us().saturating_add(trial.drain.us());
         trial.faults.retain(|f| f.at.us() <= end);
         runs += 1;
-        if !keep_if_failing(trial, &target, &mut sc, &mut produced) {
-            break;
+        if !keep_if_failing(trial, target, sc, produced) {
+            return runs;
         }
     }
-    Ok(Minimized {
-        scenario: sc,
-        expectation: target,
-        faults_before,
-        duration_before,
-        produced_before,
-        produced_after: produced,
-        messages_before,
-        runs,
-    })
 }
 
 /// A duration in the largest unit that writes it exactly.

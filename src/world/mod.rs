@@ -120,6 +120,18 @@ pub struct World {
     invariants: invariants::Memory,
 }
 
+/// Members sort by name, as Kafka sorts member ids (`analytics-10` < `analytics-2`): a
+/// member's rank is its place in that order.
+fn rank_members(groups: &IdVec<GroupId, Group>, consumers: &mut IdVec<ConsumerId, Consumer>) {
+    for g in groups.iter() {
+        let mut order: Vec<ConsumerId> = (0..g.instances).map(|i| g.first_consumer.plus(i)).collect();
+        order.sort_by(|a, b| consumers[*a].name.cmp(&consumers[*b].name));
+        for (rank, c) in order.into_iter().enumerate() {
+            consumers[c].rank = rank as u32;
+        }
+    }
+}
+
 /// Per producer instance: where its keys start among every producer's.
 fn key_bases(keys_per_producer: &[u32]) -> IdVec<ProducerId, u32> {
     keys_per_producer
@@ -138,34 +150,12 @@ impl World {
         scenario.faults = crate::faults::schedule(&scenario);
         let seed = scenario.seed;
         let brokers: IdVec<BrokerId, Broker> = (0..scenario.brokers).map(|_| Broker::new()).collect();
-        let mut topics = IdVec::new();
-        let mut partitions = IdVec::new();
-        for spec in scenario.topics.iter() {
-            let first_partition = partitions.next_id();
-            let topic = topics.push(TopicRt { name: spec.name.clone(), first_partition, partitions: spec.partitions });
-            for p in 0..spec.partitions {
-                let mut part = Partition::new(topic, LocalPartition::new(p), spec, scenario.brokers);
-                part.elr_enabled = scenario.broker_config.eligible_leader_replicas;
-                partitions.push(part);
-            }
-        }
+        let (topics, partitions) = Self::new_topics(&scenario);
         let (producers, keys_per_producer) = Self::new_producers(&scenario, &topics);
         let (groups, mut consumers) = Self::new_groups(&scenario, &topics);
-        // Members sort by name, as Kafka sorts member ids (`analytics-10` < `analytics-2`).
-        for g in &groups {
-            let mut order: Vec<ConsumerId> = (0..g.instances).map(|i| g.first_consumer.plus(i)).collect();
-            order.sort_by(|a, b| consumers[*a].name.cmp(&consumers[*b].name));
-            for (rank, c) in order.into_iter().enumerate() {
-                consumers[c].rank = rank as u32;
-            }
-        }
+        rank_members(&groups, &mut consumers);
         let mut producers = producers;
         let txns = Self::new_txns(&scenario, &mut producers, &mut consumers);
-        if scenario.platform == crate::scenario::Platform::Kinesis {
-            for part in partitions.iter_mut() {
-                part.limits = Some(crate::model::broker::ShardLimits::kinesis());
-            }
-        }
         let nodes = brokers.len() + producers.len() + consumers.len() + groups.len() + 1;
         let net = Network::new(scenario.network.latency.clone(), seed, nodes);
         let key_base = key_bases(&keys_per_producer);
@@ -214,6 +204,25 @@ impl World {
         };
         world.oracle = Oracle::new(world.oracle_shape(&keys_per_producer));
         world
+    }
+
+    /// Every topic and its partitions, numbered globally in file order.
+    fn new_topics(scenario: &Scenario) -> (IdVec<TopicId, TopicRt>, IdVec<PartitionId, Partition>) {
+        let mut topics = IdVec::new();
+        let mut partitions = IdVec::new();
+        for spec in scenario.topics.iter() {
+            let first_partition = partitions.next_id();
+            let topic = topics.push(TopicRt { name: spec.name.clone(), first_partition, partitions: spec.partitions });
+            for p in 0..spec.partitions {
+                let mut part = Partition::new(topic, LocalPartition::new(p), spec, scenario.brokers);
+                part.elr_enabled = scenario.broker_config.eligible_leader_replicas;
+                if scenario.platform == crate::scenario::Platform::Kinesis {
+                    part.limits = Some(crate::model::broker::ShardLimits::kinesis());
+                }
+                partitions.push(part);
+            }
+        }
+        (topics, partitions)
     }
 
     /// Who exists and where, as the oracle needs it (fixed for the run).

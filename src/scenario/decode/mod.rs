@@ -97,18 +97,7 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
     let head = header(&top, semantics)?;
     let broker = brokers::broker_settings(&mut cx, top.get("broker_config"))?;
     let network = network::network(top.value("network"))?;
-    let max_events = match top.value("max_events") {
-        Some(n) => u64_in(n, "max_events", 1, i128::from(u64::MAX))?,
-        None => DEFAULT_MAX_EVENTS,
-    };
-    let sample_interval = match top.value("sample_interval") {
-        Some(n) => positive_duration(n, "sample_interval")?,
-        None => DEFAULT_SAMPLE_INTERVAL,
-    };
-    let max_memory = match top.value("max_memory") {
-        Some(n) => max_memory(n)?,
-        None => DEFAULT_MAX_MEMORY,
-    };
+    let (max_events, sample_interval, max_memory) = run_limits(&top)?;
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
     let with = producers::With { topics: &topics, preset: head.preset, duration: head.duration };
     let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &with)?;
@@ -163,6 +152,23 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
         max_memory,
     };
     Ok((scenario, cx.notes))
+}
+
+/// The run's own limits: `max_events`, `sample_interval` and `max_memory`, or their defaults.
+fn run_limits(top: &Map<'_>) -> R<(u64, Duration, u64)> {
+    let max_events = match top.value("max_events") {
+        Some(n) => u64_in(n, "max_events", 1, i128::from(u64::MAX))?,
+        None => DEFAULT_MAX_EVENTS,
+    };
+    let sample_interval = match top.value("sample_interval") {
+        Some(n) => positive_duration(n, "sample_interval")?,
+        None => DEFAULT_SAMPLE_INTERVAL,
+    };
+    let max_memory = match top.value("max_memory") {
+        Some(n) => max_memory(n)?,
+        None => DEFAULT_MAX_MEMORY,
+    };
+    Ok((max_events, sample_interval, max_memory))
 }
 
 /// `max_memory: 4GiB`: a size, or a whole number of bytes.
