@@ -129,6 +129,7 @@ impl Ledger {
     }
 
     /// Takes in one fact. The only way anything enters the ledger.
+    #[inline]
     pub(in crate::oracle) fn observe(&mut self, at: Instant, fact: &Fact) {
         match *fact {
             Fact::Send { record, producer, partition, key, send_seq, event_us, producer_inc } => {

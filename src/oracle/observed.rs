@@ -64,6 +64,7 @@ impl Observed {
         (g, (partition - self.shape.groups[g].first_partition) as usize)
     }
 
+    #[inline]
     pub fn observe(&mut self, at_us: u64, fact: &Fact) {
         match *fact {
             Fact::Append { record, partition, offset, broker } => {
