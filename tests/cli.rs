@@ -24,6 +24,31 @@ fn run_prints_a_table_and_exits_0() {
     assert!(out.contains("pass  final_assigned_partitions"), "{out}");
 }
 
+/// `run` says why without `--out`: explain's biggest cause sits under the counts, with the
+/// command that tells every story; a run with no anomaly has no `why:` line.
+#[test]
+fn run_says_why_its_biggest_anomaly_happened() {
+    let (code, out, _) = streamsim(&["run", "scenarios/at-least-once.yaml"]);
+    assert_eq!(code, 0, "{out}");
+    let why = out.lines().position(|l| l.starts_with("  why: ")).expect("a why line");
+    assert_eq!(
+        out.lines().nth(why).unwrap(),
+        "  why: 34 duplicates, one cause: crash of billing-0 at 20.000s between processing and commit"
+    );
+    assert!(out.lines().nth(why + 1).unwrap().contains("`streamsim explain scenarios/at-least-once.yaml` tells"));
+    let clean = std::env::temp_dir().join(format!("streamsim-why-{}.yaml", std::process::id()));
+    std::fs::write(
+        &clean,
+        "name: calm\nduration: 2s\nbrokers: 1\ntopics: [{ name: t, partitions: 1, replication.factor: 1 }]\n\
+         producers: [{ name: p, rate: 100/s }]\nconsumers: [{ group: g, config: { auto.offset.reset: earliest } }]\n",
+    )
+    .unwrap();
+    let (code, out, err) = streamsim(&["run", clean.to_str().unwrap()]);
+    std::fs::remove_file(&clean).unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("duplicates             0") && !out.contains("why: "), "{out}");
+}
+
 #[test]
 fn json_is_the_only_stdout_and_has_every_fixed_key() {
     let (code, out, _) = streamsim(&["run", "scenarios/at-least-once.yaml", "--json"]);

@@ -22,6 +22,12 @@ fn fmt_num(v: f64) -> String {
 
 /// Renders the summary for a person reading a terminal (no colour needed).
 pub fn render(s: &Summary) -> String {
+    render_with_why(s, None)
+}
+
+/// The table, with `why` (the biggest anomaly's cause, from explain, and how to see every
+/// story) under the counts.
+pub fn render_with_why(s: &Summary, why: Option<&[String]>) -> String {
     let mut o = String::new();
     let sem = s.semantics.as_deref().map(|x| format!(", semantics {x}")).unwrap_or_default();
     let _ = writeln!(o, "streamsim: {} (seed {}{})", s.scenario, s.seed, sem);
@@ -53,6 +59,12 @@ pub fn render(s: &Summary) -> String {
     let odd: Vec<String> = jepsen.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{k} {n}")).collect();
     if !odd.is_empty() {
         let _ = writeln!(o, "  consumer anomalies: {}", odd.join("  "));
+    }
+    if let Some((first, rest)) = why.and_then(<[String]>::split_first) {
+        let _ = writeln!(o, "\n  why: {first}");
+        for line in rest {
+            let _ = writeln!(o, "       {line}");
+        }
     }
     let _ = writeln!(
         o,

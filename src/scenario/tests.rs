@@ -86,6 +86,21 @@ fn real_but_unmodelled_config_is_a_located_warning() {
     assert!(l.warnings[0].message.contains("real Kafka consumer config"));
 }
 
+/// A new group has no committed offset, so `none` makes its first poll throw
+/// NoOffsetForPartitionException (Kafka: `SubscriptionState.resetInitializingPositions`):
+/// the loader says so, at the key, before the run.
+#[test]
+fn auto_offset_reset_none_warns_that_a_fresh_group_cannot_start() {
+    let l = ok(&with("", "    config:\n      auto.offset.reset: none\n"));
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    let w = &l.warnings[0];
+    assert_eq!(w.field, "consumers[0].config.auto.offset.reset");
+    assert!(w.message.contains("NoOffsetForPartitionException"), "{}", w.message);
+    assert!(w.message.contains("use `earliest` or `latest`"), "{}", w.message);
+    let l = ok(&with("", "    config:\n      auto.offset.reset: latest\n"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+}
+
 #[test]
 fn config_of_another_section_says_which() {
     let e = err(&with("    config:\n      group.id: g\n", ""));

@@ -11,10 +11,10 @@ use super::super::yaml::{clip, Node, Pos, Value};
 use super::aggregate::aggregate;
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
-use super::problem::{did_you_mean, index, join, problem, R};
+use super::problem::{did_you_mean, index, join, problem, Note, R};
 use super::resolve_consumer::{resolve_consumer, Choices};
 use super::timing::dist;
-use super::tree::{list, mapping, Map};
+use super::tree::{list, mapping, Entry, Map};
 use super::values::{boolean, choice, kafka_ms, simple_name, string, u32_in, I32_MAX};
 use crate::kernel::rng::Dist;
 use crate::kernel::time::Duration;
@@ -160,7 +160,11 @@ fn consumer_config(cx: &mut Cx, m: &Map<'_>, path: &str, group: &str) -> R<Consu
             "auto.offset.reset" => {
                 let opts =
                     [("earliest", OffsetReset::Earliest), ("latest", OffsetReset::Latest), ("none", OffsetReset::None)];
-                x.auto_offset_reset = Some(choice(v, f, &opts)?);
+                let reset = choice(v, f, &opts)?;
+                if reset == OffsetReset::None {
+                    warn_no_offset(cx, e, group);
+                }
+                x.auto_offset_reset = Some(reset);
             }
             "session.timeout.ms" => x.session_timeout = ex(kafka_ms(v, f, 1, I32_MAX)?, e),
             "heartbeat.interval.ms" => x.heartbeat_interval = ex(kafka_ms(v, f, 1, I32_MAX)?, e),
@@ -184,6 +188,21 @@ fn consumer_config(cx: &mut Cx, m: &Map<'_>, path: &str, group: &str) -> R<Consu
         }
     }
     Ok(x)
+}
+
+/// Every group starts with no committed offset, so with `none` its first poll throws
+/// NoOffsetForPartitionException (Kafka's `SubscriptionState.resetInitializingPositions`)
+/// and it reads nothing: legal, and worth saying before the run.
+fn warn_no_offset(cx: &mut Cx, e: &Entry<'_>, group: &str) {
+    cx.notes.push(Note {
+        pos: e.key_pos,
+        field: e.field.clone(),
+        message: format!(
+            "{}: group `{}` starts with no committed offset, so with `none` its consumers' polls fail (NoOffsetForPartitionException) and it reads nothing; use `earliest` or `latest` to let a new group start",
+            e.field,
+            clip(group)
+        ),
+    });
 }
 
 /// `group:` sets the group id; a `group.id` config may only repeat it.
