@@ -16,6 +16,7 @@ mod lost;
 mod ownership;
 mod reordered;
 mod sending;
+pub mod view;
 mod writes;
 
 use std::collections::BTreeMap;
