@@ -2,6 +2,8 @@
 //! consumer, group, transaction), so that every join `explain` makes is a
 //! walk over one short, time-ordered list instead of the whole trace.
 
+use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId, TxnId};
+use crate::oracle::fact::Entity;
 use crate::oracle::ledger::NULL_KEY;
 use crate::oracle::trace::{entity, Recorded, Step, STEPS};
 use crate::world::World;
@@ -45,7 +47,8 @@ impl Rows {
 }
 
 /// One step found by a query: its id (its place in the trace; the JSONL line
-/// is `id + 2`) and the step.
+/// is `id + 2`) and the step. Its fields are read through the typed views of
+/// `view.rs` (`f.append().offset`), never by position.
 #[derive(Clone, Copy, Debug)]
 pub struct Found<'a> {
     pub id: u32,
@@ -55,9 +58,6 @@ pub struct Found<'a> {
 impl Found<'_> {
     pub fn t(&self) -> u64 {
         self.s.t
-    }
-    pub fn v(&self, i: usize) -> u64 {
-        self.s.v[i]
     }
 }
 
@@ -219,38 +219,39 @@ impl<'a> Index<'a> {
     }
 
     /// Steps of `kind` about global partition `g`.
-    pub fn partition<'s>(&'s self, g: u32, kind: Step) -> Steps<'s> {
-        self.steps_of(self.by_partition.row(g as usize * KINDS + kind as usize))
+    pub fn partition<'s>(&'s self, g: PartitionId, kind: Step) -> Steps<'s> {
+        self.steps_of(self.by_partition.row(g.index() * KINDS + kind as usize))
     }
 
     /// Steps of `kind` about consumer instance `c`.
-    pub fn consumer<'s>(&'s self, c: u32, kind: Step) -> Steps<'s> {
-        self.steps_of(self.by_consumer.row(c as usize * KINDS + kind as usize))
+    pub fn consumer<'s>(&'s self, c: ConsumerId, kind: Step) -> Steps<'s> {
+        self.steps_of(self.by_consumer.row(c.index() * KINDS + kind as usize))
     }
 
     /// What changed consumer `c`'s hold on partitions: its faults, poll
     /// timeouts, leaving, refused commits, assignments, revocations, positions.
-    pub fn consumer_life<'s>(&'s self, c: u32) -> Steps<'s> {
-        self.steps_of(self.consumer_life.row(c as usize))
+    pub fn consumer_life<'s>(&'s self, c: ConsumerId) -> Steps<'s> {
+        self.steps_of(self.consumer_life.row(c.index()))
     }
 
     /// Rebalances, their starts, members leaving, late events of group `g`.
-    pub fn group<'s>(&'s self, g: u32) -> Steps<'s> {
-        self.steps_of(self.by_group.row(g as usize))
+    pub fn group<'s>(&'s self, g: GroupId) -> Steps<'s> {
+        self.steps_of(self.by_group.row(g.index()))
     }
 
     /// Epoch bumps, inits, ends and markers of transactional id `t`.
-    pub fn txn<'s>(&'s self, t: u32) -> Steps<'s> {
-        self.steps_of(self.by_txn.row(t as usize))
+    pub fn txn<'s>(&'s self, t: TxnId) -> Steps<'s> {
+        self.steps_of(self.by_txn.row(t.index()))
     }
 
     pub fn faults<'s>(&'s self) -> Steps<'s> {
         self.steps_of(&self.faults)
     }
 
-    /// The fault step of `kind` on an entity, the first after time `after`.
-    pub fn fault_of<'s>(&'s self, kind: Step, entity_kind: u64, idx: u64, after: u64) -> Option<Found<'s>> {
-        self.faults().since(after).find(|f| f.s.kind == kind && f.v(0) == entity_kind && f.v(1) == idx)
+    /// The `kind` step (a crash, restart, pause, start or stop) of `e`, the
+    /// first after time `after`.
+    pub fn fault_of<'s>(&'s self, kind: Step, e: Entity, after: u64) -> Option<Found<'s>> {
+        self.faults().since(after).find(|f| f.s.kind == kind && f.life().entity == e)
     }
 }
 
@@ -270,7 +271,7 @@ impl Names<'_> {
     /// `web-0#4711`.
     pub fn record_short(&self, r: u32) -> String {
         let rec = &self.w.oracle.ledger.records[r as usize];
-        format!("{}#{}", self.producer(rec.producer), rec.send_seq)
+        format!("{}#{}", self.producer(ProducerId::new(rec.producer)), rec.send_seq)
     }
     /// The record named `web-0#4711` (or by its trace id, `4711`); an error
     /// says what names exist.
@@ -295,35 +296,36 @@ impl Names<'_> {
         })
     }
 
-    pub fn producer(&self, p: u32) -> &str {
-        &self.w.producers[p as usize].name
+    pub fn producer(&self, p: ProducerId) -> &str {
+        &self.w.producers[p].name
     }
-    pub fn partition(&self, g: u64) -> String {
-        let p = &self.w.partitions[g as usize];
+    pub fn partition(&self, g: PartitionId) -> String {
+        let p = &self.w.partitions[g];
         format!("{}/{}", self.w.topics[p.topic].name, p.index)
     }
-    pub fn consumer(&self, c: u64) -> &str {
-        &self.w.consumers[c as usize].name
+    pub fn consumer(&self, c: ConsumerId) -> &str {
+        &self.w.consumers[c].name
     }
-    pub fn group(&self, g: u32) -> &str {
-        &self.w.groups[g as usize].name
+    pub fn group(&self, g: GroupId) -> &str {
+        &self.w.groups[g].name
     }
-    pub fn txn(&self, t: u64) -> &str {
-        &self.w.txns[t as usize].name
+    pub fn txn(&self, t: TxnId) -> &str {
+        &self.w.txns[t].name
     }
-    pub fn broker(&self, b: u64) -> String {
+    pub fn broker(&self, b: BrokerId) -> String {
         format!("broker-{b}")
     }
     /// Brokers of an `isr_brokers` mask: `{broker-0, broker-2}`.
     pub fn brokers(&self, mask: u64) -> String {
-        let names: Vec<String> = (0..64).filter(|b| mask >> b & 1 == 1).map(|b| self.broker(b)).collect();
+        let names: Vec<String> =
+            (0..64).filter(|b| mask >> b & 1 == 1).map(|b| self.broker(BrokerId::new(b))).collect();
         format!("{{{}}}", names.join(", "))
     }
-    pub fn entity(&self, kind: u64, i: u64) -> String {
-        match kind {
-            entity::BROKER => self.broker(i),
-            entity::PRODUCER => self.w.producers[i as usize].name.clone(),
-            _ => self.w.consumers[i as usize].name.clone(),
+    pub fn entity(&self, e: Entity) -> String {
+        match e {
+            Entity::Broker(b) => self.broker(b),
+            Entity::Producer(p) => self.producer(p).to_string(),
+            Entity::Consumer(c) => self.consumer(c).to_string(),
         }
     }
 }

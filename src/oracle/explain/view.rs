@@ -129,6 +129,12 @@ views! {
         offset: u64 = |v| v[2],
         effect: bool = |v| flag(v[3]),
     }
+    /// What a processing and an effect at a transaction's commit both say:
+    /// which consumer's sink the record reached (or went into a transaction of).
+    Processed {
+        record: RecordId = |v| id(v[0]),
+        consumer: ConsumerId = |v| id(v[1]),
+    }
     /// A transactional sink's staged result took effect at its commit.
     Effect {
         record: RecordId = |v| id(v[0]),
@@ -388,6 +394,7 @@ accessors! {
     isr -> Isr: Isr;
     fetch -> Fetch: Fetch;
     process -> Process: Process;
+    processed -> Processed: Process | Effect;
     effect -> Effect: Effect;
     late -> Late: Late;
     commit -> Commit: Commit;
@@ -582,6 +589,20 @@ mod tests {
             (c.consumer, c.partition, c.offset, c.generation.raw()),
             (ConsumerId::new(5), PartitionId::new(7), 813, 9)
         );
+    }
+
+    #[test]
+    fn a_processing_and_an_effect_name_their_record_and_consumer_alike() {
+        let (record, consumer, group) = (RecordId::new(11), ConsumerId::new(5), GroupId::new(1));
+        let facts = [
+            Fact::Process { record, consumer, group, offset: 812, effect: false },
+            Fact::Effect { record, consumer, group, txn: TxnId::new(4) },
+        ];
+        for f in facts {
+            let (kind, v) = f.encode().expect("a trace step");
+            let s = Recorded { t: 42, kind, v };
+            assert_eq!(Found { id: 0, s: &s }.processed(), Processed { record, consumer }, "{kind:?}");
+        }
     }
 
     #[test]
