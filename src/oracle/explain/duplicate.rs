@@ -9,7 +9,7 @@
 use super::index::Found;
 use super::ownership::{commit_link, link, lost_hold, resumed_at};
 use super::sending;
-use super::view::View;
+use super::view::{Position, View};
 use super::{effect_offset, is_effect, Anomaly, Cause, Ctx, Link, Story};
 use crate::model::ids::{ConsumerId, GroupId, PartitionId, ProducerId};
 use crate::oracle::fact::Entity;
@@ -120,57 +120,7 @@ fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), c
     let producer = ProducerId::new(rec.producer);
     let error = retry.retry().error;
     if error == SendError::TxnAborted {
-        let Some(txn) = w.producers[producer].txn else {
-            return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
-        };
-        let aborted = |f: &Found<'_>| f.s.kind == Step::TxnEnd && !f.txn_end().commit;
-        let Some(end) = ix.txn(txn).until(retry.t()).rev().find(aborted) else {
-            return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
-        };
-        let fenced = ix.txn(txn).until(end.t()).rev().find(|f| f.s.kind == Step::Fenced);
-        let by_timeout = fenced.is_some_and(|f| f.fenced().by_timeout);
-        // What held the transaction open: its producer frozen or dead.
-        let me = Entity::Producer(producer);
-        let stalled = fenced.and_then(|fe| {
-            ix.faults().before(fe.id).rev().find(|f| match f.view() {
-                View::Crash(e) => e == me,
-                View::Pause(p) => p.entity == me && f.t() + p.us > fe.t(),
-                _ => false,
-            })
-        });
-        if let Some(f) = stalled {
-            chain.push(link(f, format!("{} while its transaction was open", sending::fault_text(n, f))));
-        }
-        if let Some(f) = fenced {
-            let epoch = f.fenced().epoch;
-            let why = if by_timeout {
-                format!(
-                    "transaction.timeout.ms ({}) passed with {}'s transaction open: the coordinator aborts it (epoch {epoch})",
-                    super::index::span(w.txns[txn].timeout.us()),
-                    n.txn(txn),
-                )
-            } else {
-                format!("a new incarnation of {} fences the open transaction (epoch {epoch})", n.txn(txn))
-            };
-            chain.push(link(f, why));
-        }
-        let abort_marker = |f: &Found<'_>| {
-            let m = f.marker();
-            !m.commit && m.txn == txn && m.offset > o1
-        };
-        if let Some(f) = ix.partition(g, Step::Marker).until(end.t()).find(abort_marker) {
-            chain.push(link(
-                f,
-                format!(
-                    "abort marker at {}@{}: read_committed readers skip the first copy, read_uncommitted ones do not",
-                    n.partition(g),
-                    f.marker().offset
-                ),
-            ));
-        }
-        chain.push(link(end, format!("{}'s transaction ends aborted", n.txn(txn))));
-        chain.push(link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
-        return Cause::AbortedAndResent { txn: txn.raw(), at: end.t(), by_timeout };
+        return aborted_and_resent(cx, r, o1, retry, chain);
     }
     let idempotent = rec.seq != NO_SEQ;
     // Every attempt since the send: requests that timed out can all land
@@ -187,6 +137,66 @@ fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), c
     Cause::WrittenTwice { producer: producer.raw(), error, idempotent }
 }
 
+/// Record `r`'s first copy (at `o1`) was written in a transaction that
+/// aborted, and `retry` sent it again in the next one: what held the
+/// transaction open, how it was aborted, and its abort marker.
+fn aborted_and_resent(cx: Ctx<'_>, r: u32, o1: u64, retry: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, ix, n } = cx;
+    let rec = &w.oracle.ledger.records[r as usize];
+    let (g, producer) = (PartitionId::new(rec.partition), ProducerId::new(rec.producer));
+    let Some(txn) = w.producers[producer].txn else {
+        return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
+    };
+    let aborted = |f: &Found<'_>| f.s.kind == Step::TxnEnd && !f.txn_end().commit;
+    let Some(end) = ix.txn(txn).until(retry.t()).rev().find(aborted) else {
+        return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
+    };
+    let fenced = ix.txn(txn).until(end.t()).rev().find(|f| f.s.kind == Step::Fenced);
+    let by_timeout = fenced.is_some_and(|f| f.fenced().by_timeout);
+    // What held the transaction open: its producer frozen or dead.
+    let me = Entity::Producer(producer);
+    let stalled = fenced.and_then(|fe| {
+        ix.faults().before(fe.id).rev().find(|f| match f.view() {
+            View::Crash(e) => e == me,
+            View::Pause(p) => p.entity == me && f.t() + p.us > fe.t(),
+            _ => false,
+        })
+    });
+    if let Some(f) = stalled {
+        chain.push(link(f, format!("{} while its transaction was open", sending::fault_text(n, f))));
+    }
+    if let Some(f) = fenced {
+        let epoch = f.fenced().epoch;
+        let why = if by_timeout {
+            format!(
+                "transaction.timeout.ms ({}) passed with {}'s transaction open: the coordinator aborts it (epoch {epoch})",
+                super::index::span(w.txns[txn].timeout.us()),
+                n.txn(txn),
+            )
+        } else {
+            format!("a new incarnation of {} fences the open transaction (epoch {epoch})", n.txn(txn))
+        };
+        chain.push(link(f, why));
+    }
+    let abort_marker = |f: &Found<'_>| {
+        let m = f.marker();
+        !m.commit && m.txn == txn && m.offset > o1
+    };
+    if let Some(f) = ix.partition(g, Step::Marker).until(end.t()).find(abort_marker) {
+        chain.push(link(
+            f,
+            format!(
+                "abort marker at {}@{}: read_committed readers skip the first copy, read_uncommitted ones do not",
+                n.partition(g),
+                f.marker().offset
+            ),
+        ));
+    }
+    chain.push(link(end, format!("{}'s transaction ends aborted", n.txn(txn))));
+    chain.push(link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
+    Cause::AbortedAndResent { txn: txn.raw(), at: end.t(), by_timeout }
+}
+
 /// The same offset `o` took effect twice: who lost the partition, and where
 /// the next holder resumed.
 fn processed_again(
@@ -197,7 +207,7 @@ fn processed_again(
     (e1, e2): (Found<'_>, Found<'_>),
     chain: &mut Vec<Link>,
 ) -> Cause {
-    let Ctx { w, ix, n } = cx;
+    let Ctx { w, ix, .. } = cx;
     let g = PartitionId::new(w.oracle.ledger.records[r as usize].partition);
     let (c1, c2) = (e1.processed().consumer, e2.processed().consumer);
     let position = |c: ConsumerId, before: u32| {
@@ -209,50 +219,7 @@ fn processed_again(
     if p2.id > e1.id {
         // The second holder started after the first processing: the first
         // holder had not committed past it.
-        let resumed = resumed_at(cx, group, g, p2, chain);
-        if let Some(cm) = resumed {
-            let past_it = |f: &Found<'_>| {
-                let c = f.commit();
-                w.consumers[c.consumer].group == group && c.offset > o
-            };
-            let forward = ix.partition(g, Step::Commit).after(e1.id).before(cm.id).find(past_it);
-            if let Some(fw) = forward {
-                chain.push(commit_link(n, fw, &format!(", past @{o}")));
-                chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));
-                return Cause::CommitMovedBack { consumer: cm.commit().consumer.raw(), at: cm.t() };
-            }
-        }
-        let Some((how, links)) = lost_hold(cx, c1, g, p1.t(), p2.t()) else {
-            return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
-        };
-        chain.extend(links);
-        if how.at() < e1.t() {
-            // It had lost the partition already when it processed the record.
-            zombie(cx, c1, g, e1, p2.id, &mut chain[0]);
-            if let Some(f) = ix.consumer(c1, Step::CommitFailed).after(e1.id).before(p2.id).next() {
-                let refused = f.commit_failed();
-                let what = if refused.in_transaction { "offsets in its transaction were" } else { "commit was" };
-                let text = format!("{}'s {what} refused: generation {} is over", n.consumer(c1), refused.generation);
-                chain.push(link(f, text));
-            }
-        }
-        let last = ix.consumer(c1, Step::Commit).until(how.at()).rev().find(|f| f.commit().partition == g);
-        match last {
-            Some(cm) if cm.t() > p1.t() => {
-                chain.push(commit_link(n, cm, &format!(": its last commit, which does not cover @{o}")))
-            }
-            _ => chain.push(Link {
-                t: p1.t(),
-                step: p1.id,
-                text: format!(
-                    "{} started reading {} at offset {} and never committed past @{o}",
-                    n.consumer(c1),
-                    n.partition(g),
-                    p1.position().offset
-                ),
-            }),
-        }
-        return Cause::Reprocessed { consumer: c1.raw(), how };
+        return not_committed(cx, group, o, (e1, p1), p2, chain);
     }
     // Both held the partition at once: one of them had lost it already.
     resumed_at(cx, group, g, p2, chain);
@@ -267,6 +234,65 @@ fn processed_again(
         return Cause::Reprocessed { consumer: c2.raw(), how };
     }
     Cause::Unexplained { what: "two members held the partition at once" }
+}
+
+/// The first holder processed offset `o` (step `e1`, from its position
+/// `p1`) and did not commit past it before the second holder resumed (its
+/// position `p2`): a commit moved back, or the first holder lost the partition.
+fn not_committed(
+    cx: Ctx<'_>,
+    group: GroupId,
+    o: u64,
+    (e1, p1): (Found<'_>, Found<'_>),
+    p2: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Cause {
+    let Ctx { w, ix, n } = cx;
+    let Position { consumer: c1, partition: g, .. } = p1.position();
+    let resumed = resumed_at(cx, group, g, p2, chain);
+    if let Some(cm) = resumed {
+        let past_it = |f: &Found<'_>| {
+            let c = f.commit();
+            w.consumers[c.consumer].group == group && c.offset > o
+        };
+        let forward = ix.partition(g, Step::Commit).after(e1.id).before(cm.id).find(past_it);
+        if let Some(fw) = forward {
+            chain.push(commit_link(n, fw, &format!(", past @{o}")));
+            chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));
+            return Cause::CommitMovedBack { consumer: cm.commit().consumer.raw(), at: cm.t() };
+        }
+    }
+    let Some((how, links)) = lost_hold(cx, c1, g, p1.t(), p2.t()) else {
+        return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
+    };
+    chain.extend(links);
+    if how.at() < e1.t() {
+        // It had lost the partition already when it processed the record.
+        zombie(cx, c1, g, e1, p2.id, &mut chain[0]);
+        if let Some(f) = ix.consumer(c1, Step::CommitFailed).after(e1.id).before(p2.id).next() {
+            let refused = f.commit_failed();
+            let what = if refused.in_transaction { "offsets in its transaction were" } else { "commit was" };
+            let text = format!("{}'s {what} refused: generation {} is over", n.consumer(c1), refused.generation);
+            chain.push(link(f, text));
+        }
+    }
+    let last = ix.consumer(c1, Step::Commit).until(how.at()).rev().find(|f| f.commit().partition == g);
+    match last {
+        Some(cm) if cm.t() > p1.t() => {
+            chain.push(commit_link(n, cm, &format!(": its last commit, which does not cover @{o}")))
+        }
+        _ => chain.push(Link {
+            t: p1.t(),
+            step: p1.id,
+            text: format!(
+                "{} started reading {} at offset {} and never committed past @{o}",
+                n.consumer(c1),
+                n.partition(g),
+                p1.position().offset
+            ),
+        }),
+    }
+    Cause::Reprocessed { consumer: c1.raw(), how }
 }
 
 /// Marks processing `p` (its link `l`) as done by a member that no longer

@@ -13,7 +13,7 @@
 use super::index::{Found, Index, Names};
 use super::ownership::{link, lost_hold, resumed_at};
 use super::sending::{self, broker_fault, fault_text};
-use super::view::View;
+use super::view::{Append, Elect, Position, View};
 use super::{Anomaly, Cause, Ctx, Failover, LeaderLoss, Link, Story};
 use crate::model::ids::{BrokerId, GroupId, PartitionId, ProducerId};
 use crate::oracle::fact::{Entity, PositionSource};
@@ -82,7 +82,28 @@ pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>
     let leader_epoch = ix.partition(g, Step::Elect).before(a.id).next_back().map_or(0, |e| e.elect().epoch.raw());
     chain.push(link(a, format!("appended to {part}@{o} by {} (leader, epoch {leader_epoch})", n.broker(leader))));
     let acks = w.producers[ProducerId::new(rec.producer)].config.acks;
-    // The ISR when it was acknowledged.
+    let lone_isr = acknowledged(cx, r, g, acks, chain);
+    // Who copied it, and what took the leader away.
+    let Some(elect) = ix.partition(g, Step::Elect).after(a.id).next() else {
+        return Cause::Unexplained { what: "a record truncated without a leader change" };
+    };
+    copies(cx, a, elect, chain);
+    let loss = leader_loss(cx, a, elect, chain);
+    let unclean = election_links(cx, a, elect, chain);
+    truncation_links(cx, g, a, o, (loss.power_loss, loss.at), chain);
+    if rec.acked_us == NEVER && acks != Acks::Zero {
+        return unacknowledged(cx, ProducerId::new(rec.producer), a, chain);
+    }
+    match failover_kind(unclean, lone_isr, loss.power_loss, acks) {
+        Some(how) => Cause::Failover { broker: leader.raw(), lost_at: loss.at, fault: loss.fault, how },
+        None => Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
+    }
+}
+
+/// The acknowledgement of record `r` (on partition `g`) and the ISR then;
+/// whether that ISR was the leader alone (and the change that made it so).
+fn acknowledged(cx: Ctx<'_>, r: u32, g: PartitionId, acks: Acks, chain: &mut Vec<Link>) -> bool {
+    let Ctx { ix, n, .. } = cx;
     let acked = ix.record(r).find(|f| f.s.kind == Step::Ack);
     let isr_then = |t: u64| ix.partition(g, Step::Isr).until(t).next_back();
     let lone_isr = acked.and_then(|ack| isr_then(ack.t())).filter(|isr| isr.isr().isr_brokers.count_ones() == 1);
@@ -100,15 +121,18 @@ pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>
         };
         chain.push(link(ack, how));
     }
-    // Who copied it, and what took the leader away.
-    let elect = ix.partition(g, Step::Elect).after(a.id).next();
-    let Some(elect) = elect else {
-        return Cause::Unexplained { what: "a record truncated without a leader change" };
-    };
+    lone_isr.is_some()
+}
+
+/// The followers that copied the record appended by `a` before the
+/// election `elect`, each once, and the fault that kept each from leading.
+fn copies(cx: Ctx<'_>, a: Found<'_>, elect: Found<'_>, chain: &mut Vec<Link>) {
+    let Ctx { ix, n, .. } = cx;
+    let append = a.append();
     let mut copied = 0u64;
-    for f in ix.partition(g, Step::Replicate).after(a.id).before(elect.id) {
+    for f in ix.partition(append.partition, Step::Replicate).after(a.id).before(elect.id) {
         let copy = f.replicate();
-        if copy.log_end > o && copied >> copy.broker.raw() & 1 == 0 {
+        if copy.log_end > append.offset && copied >> copy.broker.raw() & 1 == 0 {
             copied |= 1 << copy.broker.raw();
             let text = format!("{} copied it (its log now ends at {})", n.broker(copy.broker), copy.log_end);
             chain.push(link(f, text));
@@ -118,6 +142,22 @@ pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>
             }
         }
     }
+}
+
+/// What took the leader away from the record's partition.
+struct LeaderLost {
+    fault: LeaderLoss,
+    /// The leader's own log lost its unflushed tail.
+    power_loss: bool,
+    /// When (µs): the fault's time, or the election's when no fault shows.
+    at: u64,
+}
+
+/// The fault of the leader that appended `a` between the append and the
+/// election `elect`, with its link.
+fn leader_loss(cx: Ctx<'_>, a: Found<'_>, elect: Found<'_>, chain: &mut Vec<Link>) -> LeaderLost {
+    let Ctx { ix, n, .. } = cx;
+    let Append { partition: g, broker: leader, .. } = a.append();
     let before = elect.t();
     let faults = || {
         ix.faults().since(a.t().saturating_sub(1)).until(before).filter(|f| match f.view() {
@@ -142,7 +182,6 @@ pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>
         Some(_) => LeaderLoss::NetworkPartition,
         None => LeaderLoss::Fencing,
     };
-    let lost_at = loss.map_or(before, |f| f.t());
     if let Some(l) = loss {
         let text = match fault {
             LeaderLoss::PowerLoss => format!("{} lost power: its unflushed log tail is gone", n.broker(leader)),
@@ -150,15 +189,24 @@ pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>
         };
         chain.push(link(l, text));
     }
+    LeaderLost { fault, power_loss, at: loss.map_or(before, |f| f.t()) }
+}
+
+/// The old leader (that appended `a`) leaving the ISR, the new leader's
+/// staleness for an unclean election, and the election `elect` itself;
+/// whether it was unclean.
+fn election_links(cx: Ctx<'_>, a: Found<'_>, elect: Found<'_>, chain: &mut Vec<Link>) -> bool {
+    let Ctx { ix, n, .. } = cx;
+    let Append { partition: g, broker: leader, .. } = a.append();
+    let part = n.partition(g);
     let out_of_isr = |f: &Found<'_>| f.isr().isr_brokers >> leader.raw() & 1 == 0;
     let fenced = ix.partition(g, Step::Isr).after(a.id).before(elect.id + 1).find(out_of_isr);
     if let Some(isr) = fenced {
         let now = n.brokers(isr.isr().isr_brokers);
         chain.push(link(isr, format!("{} left the ISR of {part}: now {now}", n.broker(leader))));
     }
-    let election = elect.elect();
-    let unclean = election.unclean;
-    if let (true, Some(new)) = (unclean, election.leader) {
+    let Elect { leader: new, epoch, unclean, .. } = elect.elect();
+    if let (true, Some(new)) = (unclean, new) {
         // What made the new leader stale: its own fault before the record, and its return.
         if let Some(down) = broker_fault(cx, new, 0, a.id) {
             chain.push(link(down, fault_text(n, down)));
@@ -168,29 +216,17 @@ pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>
             }
         }
     }
-    match election.leader {
-        None => chain.push(link(elect, format!("{part} went offline: no replica could lead"))),
-        Some(new) => {
-            let leo = log_end_at(ix, g, new, elect.id);
-            chain.push(link(
-                elect,
-                format!(
-                    "{} became leader of {part} (epoch {}){}, its log ending at offset {leo}: without the record",
-                    n.broker(new),
-                    election.epoch,
-                    if unclean { " in an unclean election: it was not in the ISR" } else { "" }
-                ),
-            ));
-        }
-    }
-    truncation_links(cx, g, a, o, (power_loss, lost_at), chain);
-    if rec.acked_us == NEVER && acks != Acks::Zero {
-        return unacknowledged(cx, ProducerId::new(rec.producer), a, chain);
-    }
-    match failover_kind(unclean, lone_isr.is_some(), power_loss, acks) {
-        Some(how) => Cause::Failover { broker: leader.raw(), lost_at, fault, how },
-        None => Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
-    }
+    let text = match new {
+        None => format!("{part} went offline: no replica could lead"),
+        Some(new) => format!(
+            "{} became leader of {part} (epoch {epoch}){}, its log ending at offset {}: without the record",
+            n.broker(new),
+            if unclean { " in an unclean election: it was not in the ISR" } else { "" },
+            log_end_at(ix, g, new, elect.id)
+        ),
+    };
+    chain.push(link(elect, text));
+    unclean
 }
 
 /// Never acknowledged: the producer would have sent it again, but it died first.
@@ -288,6 +324,58 @@ fn log_end_at(ix: &Index<'_>, g: PartitionId, broker: BrokerId, before: u32) -> 
     candidates.into_iter().flatten().max().map_or(0, |(_, end)| end)
 }
 
+/// Read_committed skipped record `r` (appended by `a`): its transaction
+/// aborted and nothing sent it again. None when that is not what happened.
+fn aborted_never_resent(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Option<Cause> {
+    let Ctx { w, ix, n } = cx;
+    let Append { partition: g, offset: o, .. } = a.append();
+    let producer = ProducerId::new(w.oracle.ledger.records[r as usize].producer);
+    let read_committed = w.consumers[w.groups[group].first_consumer].read_committed;
+    let txn = w.producers[producer].txn.filter(|_| read_committed)?;
+    let its_marker = |f: &Found<'_>| {
+        let m = f.marker();
+        m.txn == txn && m.offset > o
+    };
+    let abort = ix.partition(g, Step::Marker).after(a.id).find(its_marker).filter(|m| !m.marker().commit)?;
+    let end = ix.txn(txn).after(abort.id).find(|f| f.s.kind == Step::TxnEnd)?;
+    if let Some(c) = ix.fault_of(Step::Crash, Entity::Producer(producer), a.t()) {
+        if c.t() <= abort.t() {
+            chain.push(link(c, format!("{} crashed mid-transaction", n.producer(producer))));
+        }
+    }
+    let part = n.partition(g);
+    let text = format!("abort marker at {part}@{}: read_committed readers skip the record", abort.marker().offset);
+    chain.push(link(abort, text));
+    chain.push(link(end, format!("{}'s transaction ends aborted; nothing sends it again", n.txn(txn))));
+    Some(Cause::AbortedNeverResent { txn: txn.raw(), at: end.t() })
+}
+
+/// The member that committed `past` the record had started past it (its
+/// position `pos`): an offset reset skipped the record.
+fn started_past(cx: Ctx<'_>, group: GroupId, pos: Found<'_>, past: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, n, .. } = cx;
+    let Position { consumer: c, partition: g, offset, source } = pos.position();
+    let (name, part, gname) = (n.consumer(c), n.partition(g), n.group(group));
+    let text = match source {
+        PositionSource::Reset => format!(
+            "{name} was assigned {part}; group {gname} had no committed offset, so auto.offset.reset={} put it at offset {offset} (the log end), past the record",
+            w.consumers[c].auto_offset_reset.name(),
+        ),
+        PositionSource::OutOfRange => {
+            format!("{name}'s offset was out of range; auto.offset.reset moved it to {offset}")
+        }
+        PositionSource::Committed => {
+            return Cause::Unexplained { what: "a member resumed past a record nobody committed past" }
+        }
+    };
+    chain.push(link(pos, text));
+    chain.push(link(past, format!("{name} committed {part} offset {}", past.commit().offset)));
+    match source {
+        PositionSource::Reset => Cause::ResetToLatest { group: group.raw() },
+        _ => Cause::ResetOutOfRange { group: group.raw() },
+    }
+}
+
 /// Still in the log, but the group's committed offset is past it and no member processed it.
 fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
@@ -295,30 +383,8 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
     let (g, o) = (append.partition, append.offset);
     let part = n.partition(g);
     chain.push(link(a, format!("appended to {part}@{o} by {}", n.broker(append.broker))));
-    let rec = &w.oracle.ledger.records[r as usize];
-    let producer = ProducerId::new(rec.producer);
-    let read_committed = w.consumers[w.groups[group].first_consumer].read_committed;
-    if let (Some(txn), true) = (w.producers[producer].txn, read_committed) {
-        let its_marker = |f: &Found<'_>| {
-            let m = f.marker();
-            m.txn == txn && m.offset > o
-        };
-        let abort = ix.partition(g, Step::Marker).after(a.id).find(its_marker);
-        if let Some(m) = abort.filter(|m| !m.marker().commit) {
-            if let Some(end) = ix.txn(txn).after(m.id).find(|f| f.s.kind == Step::TxnEnd) {
-                if let Some(c) = ix.fault_of(Step::Crash, Entity::Producer(producer), a.t()) {
-                    if c.t() <= m.t() {
-                        chain.push(link(c, format!("{} crashed mid-transaction", n.producer(producer))));
-                    }
-                }
-                chain.push(link(
-                    m,
-                    format!("abort marker at {part}@{}: read_committed readers skip the record", m.marker().offset),
-                ));
-                chain.push(link(end, format!("{}'s transaction ends aborted; nothing sends it again", n.txn(txn))));
-                return Cause::AbortedNeverResent { txn: txn.raw(), at: end.t() };
-            }
-        }
+    if let Some(cause) = aborted_never_resent(cx, group, r, a, chain) {
+        return cause;
     }
     let past_it = |f: &Found<'_>| {
         let cm = f.commit();
@@ -334,29 +400,8 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
     let Some(pos) = position else {
         return Cause::Unexplained { what: "a commit by a member with no position" };
     };
-    let resumed = pos.position();
-    if resumed.offset > o {
-        // The member started past it.
-        let gname = n.group(group);
-        let text = match resumed.source {
-            PositionSource::Reset => format!(
-                "{name} was assigned {part}; group {gname} had no committed offset, so auto.offset.reset={} put it at offset {} (the log end), past the record",
-                w.consumers[c].auto_offset_reset.name(),
-                resumed.offset
-            ),
-            PositionSource::OutOfRange => {
-                format!("{name}'s offset was out of range; auto.offset.reset moved it to {}", resumed.offset)
-            }
-            PositionSource::Committed => {
-                return Cause::Unexplained { what: "a member resumed past a record nobody committed past" }
-            }
-        };
-        chain.push(link(pos, text));
-        chain.push(link(past, format!("{name} committed {part} offset {}", commit.offset)));
-        return match resumed.source {
-            PositionSource::Reset => Cause::ResetToLatest { group: group.raw() },
-            _ => Cause::ResetOutOfRange { group: group.raw() },
-        };
+    if pos.position().offset > o {
+        return started_past(cx, group, pos, past, chain);
     }
     // The member read it and committed past it before processing it.
     let holds_it = |f: &Found<'_>| {

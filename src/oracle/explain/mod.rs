@@ -375,6 +375,27 @@ impl Cause {
             Cause::ResetOutOfRange { group } => {
                 format!("group {}'s position fell out of range and auto.offset.reset moved it", n.group(GroupId::new(group)))
             }
+            Cause::ProducerCrash { .. }
+            | Cause::UnacknowledgedLost { .. }
+            | Cause::Failover { .. }
+            | Cause::AbortedNeverResent { .. }
+            | Cause::Offline { .. }
+            | Cause::StillHeld { .. }
+            | Cause::RetriedBehind { .. } => self.describe_log_side(&n),
+            Cause::HeldOffline { .. }
+            | Cause::ClockBehind { .. }
+            | Cause::ClockAhead { .. }
+            | Cause::SentLate { .. }
+            | Cause::WrittenLate { .. }
+            | Cause::PartitionBehind { .. } => self.describe_late(&n),
+            Cause::Unexplained { what } => format!("unexplained: {what}"),
+        }
+    }
+
+    /// `describe` for the causes of lost, unavailable, unsent and
+    /// reordered records on the producer and log side.
+    fn describe_log_side(&self, n: &Names<'_>) -> String {
+        match *self {
             Cause::ProducerCrash { producer, at } => {
                 format!("crash of {} at {} with records not yet written", n.producer(ProducerId::new(producer)), ts(at))
             }
@@ -401,7 +422,9 @@ impl Cause {
                 n.txn(TxnId::new(txn)),
                 ts(at)
             ),
-            Cause::Offline { partition } => format!("{} had no leader at the end", n.partition(PartitionId::new(partition))),
+            Cause::Offline { partition } => {
+                format!("{} had no leader at the end", n.partition(PartitionId::new(partition)))
+            }
             Cause::StillHeld { producer, error, end } => format!(
                 "still in {}'s accumulator or in flight when the run ended at {}{}",
                 n.producer(ProducerId::new(producer)),
@@ -409,8 +432,8 @@ impl Cause {
                 error.map_or(String::new(), |e| format!(" (its last attempt failed with {})", e.describe()))
             ),
             Cause::RetriedBehind { producer, error } => {
-                let pr = &w.producers[ProducerId::new(producer)];
-                let kinesis = w.scenario.platform == crate::scenario::Platform::Kinesis;
+                let pr = &n.w.producers[ProducerId::new(producer)];
+                let kinesis = n.w.scenario.platform == crate::scenario::Platform::Kinesis;
                 format!(
                     "{} retried after {} while later records got through ({} requests in flight, {})",
                     pr.name,
@@ -423,13 +446,7 @@ impl Cause {
                     }
                 )
             }
-            Cause::HeldOffline { .. }
-            | Cause::ClockBehind { .. }
-            | Cause::ClockAhead { .. }
-            | Cause::SentLate { .. }
-            | Cause::WrittenLate { .. }
-            | Cause::PartitionBehind { .. } => self.describe_late(&n),
-            Cause::Unexplained { what } => format!("unexplained: {what}"),
+            _ => unreachable!("describe hands over log-side causes only"),
         }
     }
 

@@ -20,19 +20,7 @@ pub fn lost_hold(cx: Ctx<'_>, c: ConsumerId, g: PartitionId, from: u64, to: u64)
     let cs = &w.consumers[c];
     // A pause still going on at `from` counts.
     let mut pause = ix.consumer(c, Step::Pause).until(from).next_back().filter(|p| p.t() + p.pause().us > from);
-    let pause_link = |p: Found<'_>| {
-        link(p, format!("{name} froze for {} (a pause: no heartbeats, no progress)", span(p.pause().us)))
-    };
-    let with_pause = |pause: Option<Found<'_>>, f: Found<'_>, text: String, otherwise: Disruption| {
-        let mut links = vec![link(f, text)];
-        match pause {
-            Some(p) => {
-                links.push(pause_link(p));
-                (Disruption::Paused { at: p.t(), us: p.pause().us }, links)
-            }
-            None => (otherwise, links),
-        }
-    };
+    let with_pause = |pause, f, text, otherwise| or_paused(name, pause, f, text, otherwise);
     for f in ix.consumer_life(c).since(from).until(to) {
         let at = f.t();
         match f.view() {
@@ -85,6 +73,27 @@ pub fn lost_hold(cx: Ctx<'_>, c: ConsumerId, g: PartitionId, from: u64, to: u64)
         }
     }
     None
+}
+
+/// The disruption `otherwise` that step `f` (its link says `text`) shows,
+/// unless consumer `name` was frozen by `pause` then: the pause is what
+/// cost it its partitions.
+fn or_paused(
+    name: &str,
+    pause: Option<Found<'_>>,
+    f: Found<'_>,
+    text: String,
+    otherwise: Disruption,
+) -> (Disruption, Vec<Link>) {
+    let mut links = vec![link(f, text)];
+    match pause {
+        Some(p) => {
+            let us = p.pause().us;
+            links.push(link(p, format!("{name} froze for {} (a pause: no heartbeats, no progress)", span(us))));
+            (Disruption::Paused { at: p.t(), us }, links)
+        }
+        None => (otherwise, links),
+    }
 }
 
 /// "analytics-3 joined group analytics: a rebalance starts".

@@ -524,6 +524,13 @@ mod tests {
             Fact::CommitFailed { consumer, generation, in_transaction, .. } => {
                 View::CommitFailed(CommitFailed { consumer, generation, in_transaction })
             }
+            _ => expected_group_and_lifecycle(f),
+        }
+    }
+
+    /// `expected` for groups, transactions and the processes' lives.
+    fn expected_group_and_lifecycle(f: &Fact) -> View {
+        match *f {
             Fact::RebalanceStart { group, generation, reason, consumer } => {
                 View::RebalanceStart(RebalanceStart { group, generation, reason, consumer })
             }
@@ -552,9 +559,7 @@ mod tests {
             Fact::Stop(e) => View::Stop(e),
             Fact::Pause { entity, us } => View::Pause(Pause { entity, us }),
             Fact::NetworkPartition { entities, us } => View::NetworkPartition(NetworkPartition { entities, us }),
-            Fact::Sequenced { .. } | Fact::Throttled | Fact::StoppedTheWorld { .. } => {
-                unreachable!("not a trace step: {f:?}")
-            }
+            _ => unreachable!("not a trace step, or one `expected` handles: {f:?}"),
         }
     }
 
