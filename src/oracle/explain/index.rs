@@ -2,10 +2,11 @@
 //! consumer, group, transaction), so that every join `explain` makes is a
 //! walk over one short, time-ordered list instead of the whole trace.
 
-use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId, TxnId};
+use super::view::{self, View};
+use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId, RecordId, TxnId};
 use crate::oracle::fact::Entity;
 use crate::oracle::ledger::NULL_KEY;
-use crate::oracle::trace::{entity, Recorded, Step, STEPS};
+use crate::oracle::trace::{Recorded, Step, STEPS};
 use crate::world::World;
 
 /// Step ids grouped by key, each group in trace order (compressed rows).
@@ -130,6 +131,85 @@ fn is_life(kind: Step) -> bool {
     )
 }
 
+/// The record a step is about: send, append, ack, fail, retry, process, effect, late.
+fn record_of(v: View) -> Option<RecordId> {
+    match v {
+        View::Send(view::Send { record, .. })
+        | View::Append(view::Append { record, .. })
+        | View::Ack(view::Ack { record, .. })
+        | View::Fail(view::Fail { record, .. })
+        | View::Retry(view::Retry { record, .. })
+        | View::Process(view::Process { record, .. })
+        | View::Effect(view::Effect { record, .. })
+        | View::Late(view::Late { record, .. }) => Some(record),
+        _ => None,
+    }
+}
+
+/// The partition a step of the log, its leadership or its readers is about
+/// (a send is the record's, not the partition's).
+fn partition_of(v: View) -> Option<PartitionId> {
+    match v {
+        View::Append(view::Append { partition, .. })
+        | View::Replicate(view::Replicate { partition, .. })
+        | View::Truncate(view::Truncate { partition, .. })
+        | View::Fetch(view::Fetch { partition, .. })
+        | View::Commit(view::Commit { partition, .. })
+        | View::Assign(view::Assignment { partition, .. })
+        | View::Revoke(view::Assignment { partition, .. })
+        | View::Position(view::Position { partition, .. })
+        | View::Elect(view::Elect { partition, .. })
+        | View::Isr(view::Isr { partition, .. })
+        | View::Marker(view::Marker { partition, .. })
+        | View::HighWatermark(view::HighWatermark { partition, .. }) => Some(partition),
+        _ => None,
+    }
+}
+
+/// The consumer instance a step is about, its own faults included.
+fn consumer_of(v: View) -> Option<ConsumerId> {
+    match v {
+        View::Fetch(view::Fetch { consumer, .. })
+        | View::Commit(view::Commit { consumer, .. })
+        | View::CommitFailed(view::CommitFailed { consumer, .. })
+        | View::PollTimeout(view::PollTimeout { consumer, .. })
+        | View::Assign(view::Assignment { consumer, .. })
+        | View::Revoke(view::Assignment { consumer, .. })
+        | View::Position(view::Position { consumer, .. })
+        | View::Process(view::Process { consumer, .. })
+        | View::Effect(view::Effect { consumer, .. })
+        | View::Leave(view::Leave { consumer, .. })
+        | View::Crash(Entity::Consumer(consumer))
+        | View::Restart(Entity::Consumer(consumer))
+        | View::Start(Entity::Consumer(consumer))
+        | View::Stop(Entity::Consumer(consumer))
+        | View::Pause(view::Pause { entity: Entity::Consumer(consumer), .. }) => Some(consumer),
+        _ => None,
+    }
+}
+
+/// The group a step is about: rebalances, their starts, members leaving, late events.
+fn group_of(v: View) -> Option<GroupId> {
+    match v {
+        View::Rebalance(view::Rebalance { group, .. })
+        | View::RebalanceStart(view::RebalanceStart { group, .. })
+        | View::Leave(view::Leave { group, .. })
+        | View::Late(view::Late { group, .. }) => Some(group),
+        _ => None,
+    }
+}
+
+/// The transactional id a step is about: epoch bumps, inits, ends, markers.
+fn txn_of(v: View) -> Option<TxnId> {
+    match v {
+        View::Fenced(view::Fenced { txn, .. })
+        | View::InitTxn(view::InitTxn { txn, .. })
+        | View::TxnEnd(view::TxnEnd { txn, .. })
+        | View::Marker(view::Marker { txn, .. }) => Some(txn),
+        _ => None,
+    }
+}
+
 pub struct Index<'a> {
     pub steps: &'a [Recorded],
     by_record: Rows,
@@ -147,57 +227,19 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(w: &World, steps: &'a [Recorded]) -> Index<'a> {
-        let records = w.oracle.ledger.records.len();
-        let by_record = Rows::build(records, steps, |s| match s.kind {
-            Step::Send
-            | Step::Append
-            | Step::Ack
-            | Step::Fail
-            | Step::Retry
-            | Step::Process
-            | Step::Effect
-            | Step::Late => Some(s.v[0] as usize),
-            _ => None,
-        });
-        let partition_of = |s: &Recorded| match s.kind {
-            Step::Append | Step::Replicate | Step::Truncate | Step::Fetch | Step::Commit => Some(s.v[1]),
-            Step::Assign | Step::Revoke | Step::Position => Some(s.v[1]),
-            Step::Elect | Step::Isr | Step::Marker | Step::HighWatermark => Some(s.v[0]),
-            _ => None,
-        };
+        let by_record =
+            Rows::build(w.oracle.ledger.records.len(), steps, |s| record_of(View::of(s)).map(RecordId::index));
         let by_partition = Rows::build(w.partitions.len() * KINDS, steps, |s| {
-            partition_of(s).map(|g| g as usize * KINDS + s.kind as usize)
+            partition_of(View::of(s)).map(|g| g.index() * KINDS + s.kind as usize)
         });
-        let consumer_of = |s: &Recorded| match s.kind {
-            Step::Fetch
-            | Step::Commit
-            | Step::CommitFailed
-            | Step::PollTimeout
-            | Step::Assign
-            | Step::Revoke
-            | Step::Position => Some(s.v[0]),
-            Step::Process | Step::Effect => Some(s.v[1]),
-            Step::Leave => Some(s.v[2]),
-            Step::Crash | Step::Restart | Step::Pause | Step::Start | Step::Stop if s.v[0] == entity::CONSUMER => {
-                Some(s.v[1])
-            }
-            _ => None,
-        };
         let by_consumer = Rows::build(w.consumers.len() * KINDS, steps, |s| {
-            consumer_of(s).map(|c| c as usize * KINDS + s.kind as usize)
+            consumer_of(View::of(s)).map(|c| c.index() * KINDS + s.kind as usize)
         });
-        let consumer_life =
-            Rows::build(w.consumers.len(), steps, |s| consumer_of(s).filter(|_| is_life(s.kind)).map(|c| c as usize));
-        let by_group = Rows::build(w.groups.len(), steps, |s| match s.kind {
-            Step::Rebalance | Step::RebalanceStart | Step::Leave => Some(s.v[0] as usize),
-            Step::Late => Some(s.v[1] as usize),
-            _ => None,
+        let consumer_life = Rows::build(w.consumers.len(), steps, |s| {
+            consumer_of(View::of(s)).filter(|_| is_life(s.kind)).map(ConsumerId::index)
         });
-        let by_txn = Rows::build(w.txns.len(), steps, |s| match s.kind {
-            Step::Fenced | Step::InitTxn | Step::TxnEnd => Some(s.v[0] as usize),
-            Step::Marker => Some(s.v[3] as usize),
-            _ => None,
-        });
+        let by_group = Rows::build(w.groups.len(), steps, |s| group_of(View::of(s)).map(GroupId::index));
+        let by_txn = Rows::build(w.txns.len(), steps, |s| txn_of(View::of(s)).map(TxnId::index));
         let faults = steps
             .iter()
             .enumerate()
