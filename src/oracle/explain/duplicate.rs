@@ -6,20 +6,23 @@
 //! before committing past it (or processed it after losing the partition),
 //! and the next holder resumed from an offset before it.
 
-use super::index::{Found, Index, Names};
+use super::index::Found;
 use super::ownership::{commit_link, link, lost_hold, resumed_at};
 use super::sending;
-use super::{effect_offset, is_effect, Anomaly, Cause, Link, Story};
+use super::view::{Position, View};
+use super::{effect_offset, is_effect, Anomaly, Cause, Ctx, Link, Story};
+use crate::model::ids::{ConsumerId, GroupId, PartitionId, ProducerId};
+use crate::oracle::fact::Entity;
 use crate::oracle::ledger::NO_SEQ;
-use crate::oracle::trace::{entity, SendError, Step};
+use crate::oracle::trace::{SendError, Step};
 use crate::scenario::SinkKind;
-use crate::world::World;
 
 /// The stories of every duplicate effect on `group`'s sink
 /// (`Anomaly::Duplicate`), or of every redelivery to it (`Anomaly::Redelivered`).
-pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, kind: Anomaly, out: &mut Vec<Story>) {
+pub fn stories(cx: Ctx<'_>, group: GroupId, kind: Anomaly, out: &mut Vec<Story>) {
     debug_assert!(matches!(kind, Anomaly::Duplicate | Anomaly::Redelivered));
-    let gl = &w.oracle.ledger.groups[group as usize];
+    let Ctx { w, ix, .. } = cx;
+    let gl = &w.oracle.ledger.groups[group.index()];
     for (r, d) in gl.deliveries.iter().enumerate() {
         let times = if kind == Anomaly::Duplicate { d.effects } else { d.processed };
         if times < 2 {
@@ -30,33 +33,25 @@ pub fn stories(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, kind: Anoma
             .record(r)
             .filter(|f| match kind {
                 Anomaly::Duplicate => is_effect(w, f, group),
-                _ => f.s.kind == Step::Process && w.consumers[f.v(1) as usize].group.raw() == group,
+                _ => f.s.kind == Step::Process && w.consumers[f.process().consumer].group == group,
             })
             .collect();
         debug_assert_eq!(steps.len(), times as usize, "every processing and effect is in the trace");
         for (k, pair) in steps.windows(2).enumerate() {
-            out.push(story(w, ix, n, group, r, kind, pair[0], pair[1], k + 2));
+            out.push(story(cx, group, r, kind, (pair[0], pair[1]), k + 2));
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn story(
-    w: &World,
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    group: u32,
-    r: u32,
-    kind: Anomaly,
-    e1: Found<'_>,
-    e2: Found<'_>,
-    k: usize,
-) -> Story {
-    let g = w.oracle.ledger.records[r as usize].partition as u64;
+/// The story of `e2`, the `k`th effect (or processing) of record `r` on
+/// `group`'s sink, after `e1`, the one before it.
+fn story(cx: Ctx<'_>, group: GroupId, r: u32, kind: Anomaly, (e1, e2): (Found<'_>, Found<'_>), k: usize) -> Story {
+    let Ctx { w, ix, n } = cx;
+    let g = PartitionId::new(w.oracle.ledger.records[r as usize].partition);
     let (o1, o2) = (effect_offset(ix, r, e1), effect_offset(ix, r, e2));
     let at = |o: Option<u64>| o.map_or(n.partition(g), |o| format!("{}@{o}", n.partition(g)));
-    let c1 = n.consumer(e1.v(1));
-    let c2 = n.consumer(e2.v(1));
+    let c1 = n.consumer(e1.processed().consumer);
+    let c2 = n.consumer(e2.processed().consumer);
     let (headline, chain) = match kind {
         Anomaly::Duplicate => (
             format!("record {} at {} in group {}: effect {k} is a duplicate", n.record(r), at(o2), n.group(group)),
@@ -66,10 +61,10 @@ fn story(
             ],
         ),
         _ => {
-            let sink = w.consumers[e2.v(1) as usize].sink;
-            let outcome = match (e2.v(3), sink) {
-                (1, _) if e1.v(3) == 1 => "the sink applied it again: a duplicate effect",
-                (1, _) => "the sink took it",
+            let sink = w.consumers[e2.process().consumer].sink;
+            let outcome = match (e2.process().effect, sink) {
+                (true, _) if e1.process().effect => "the sink applied it again: a duplicate effect",
+                (true, _) => "the sink took it",
                 (_, SinkKind::Idempotent) => "the idempotent sink had it already: no new effect",
                 (_, SinkKind::Transactional) => "the result goes into its transaction",
                 _ => "no new effect",
@@ -90,33 +85,27 @@ fn story(
     };
     let mut chain = chain;
     let cause = match (o1, o2) {
-        (Some(o1), Some(o2)) if o1 != o2 => two_copies(w, ix, n, r, (o1, e1.id), (o2, e2.id), &mut chain),
-        (Some(o), Some(_)) => processed_again(w, ix, n, group, r, o, e1, e2, &mut chain),
+        (Some(o1), Some(o2)) if o1 != o2 => two_copies(cx, r, (o1, e1.id), (o2, e2.id), &mut chain),
+        (Some(o), Some(_)) => processed_again(cx, group, r, o, (e1, e2), &mut chain),
         _ => Cause::Unexplained { what: "an effect whose offset is not in the trace" },
     };
     if kind == Anomaly::Redelivered {
-        sink_transactions(w, ix, n, r, e1, e2, &mut chain);
+        sink_transactions(cx, r, (e1, e2), &mut chain);
     }
-    Story::new(kind, r, group, cause, headline, chain)
+    Story::new(kind, r, group.raw(), cause, headline, chain)
 }
 
 /// The log holds the record at `o1` and at `o2` (read by steps `e1` and
 /// `e2`): why the producer sent it again.
-#[allow(clippy::too_many_arguments)]
-fn two_copies(
-    w: &World,
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    r: u32,
-    (o1, e1): (u64, u32),
-    (o2, e2): (u64, u32),
-    chain: &mut Vec<Link>,
-) -> Cause {
+fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, ix, n } = cx;
     let rec = &w.oracle.ledger.records[r as usize];
-    let g = rec.partition as u64;
+    let g = PartitionId::new(rec.partition);
     // The copy read: the last append at that offset before the read (a
     // failover can put the same record at the same offset twice).
-    let append = |o: u64, read: u32| ix.record(r).before(read).rev().find(|f| f.s.kind == Step::Append && f.v(2) == o);
+    let append = |o: u64, read: u32| {
+        ix.record(r).before(read).rev().find(|f| f.s.kind == Step::Append && f.append().offset == o)
+    };
     let (Some(a1), Some(a2)) = (append(o1, e1), append(o2, e2)) else {
         return Cause::Unexplained { what: "a copy whose append is not in the trace" };
     };
@@ -125,68 +114,19 @@ fn two_copies(
         return Cause::Unexplained { what: "two copies in the log without a retry" };
     };
     let first = if a1.id > retry.id { "an earlier attempt arrived after all: appended" } else { "appended" };
-    chain.push(link(a1, format!("{first} to {}@{} by {}", n.partition(g), a1.v(2), n.broker(a1.v(3)))));
-    chain.push(link(a2, format!("appended again, to {}@{} by {}", n.partition(g), a2.v(2), n.broker(a2.v(3)))));
-    let producer = rec.producer;
-    let error = SendError::from_code(retry.v(2)).unwrap_or(SendError::Disconnected);
+    let (c1, c2) = (a1.append(), a2.append());
+    chain.push(link(a1, format!("{first} to {}@{} by {}", n.partition(g), c1.offset, n.broker(c1.broker))));
+    chain.push(link(a2, format!("appended again, to {}@{} by {}", n.partition(g), c2.offset, n.broker(c2.broker))));
+    let producer = ProducerId::new(rec.producer);
+    let error = retry.retry().error;
     if error == SendError::TxnAborted {
-        let Some(txn) = w.producers[producer as usize].txn.map(|t| t.raw()) else {
-            return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
-        };
-        let end = ix.txn(txn).until(retry.t()).rev().find(|f| f.s.kind == Step::TxnEnd && f.v(1) == 0);
-        let Some(end) = end else {
-            return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
-        };
-        let fenced = ix.txn(txn).until(end.t()).rev().find(|f| f.s.kind == Step::Fenced);
-        let by_timeout = fenced.is_some_and(|f| f.v(2) == 1);
-        // What held the transaction open: its producer frozen or dead.
-        let stalled = fenced.and_then(|fe| {
-            ix.faults().before(fe.id).rev().find(|f| {
-                matches!(f.s.kind, Step::Pause | Step::Crash)
-                    && f.v(0) == entity::PRODUCER
-                    && f.v(1) == producer as u64
-                    && (f.s.kind == Step::Crash || f.t() + f.v(2) > fe.t())
-            })
-        });
-        if let Some(f) = stalled {
-            chain.push(link(f, format!("{} while its transaction was open", sending::fault_text(n, f))));
-        }
-        if let Some(f) = fenced {
-            let why = if by_timeout {
-                format!(
-                    "transaction.timeout.ms ({}) passed with {}'s transaction open: the coordinator aborts it (epoch {})",
-                    super::index::span(w.txns[txn as usize].timeout.us()),
-                    n.txn(txn as u64),
-                    f.v(1)
-                )
-            } else {
-                format!("a new incarnation of {} fences the open transaction (epoch {})", n.txn(txn as u64), f.v(1))
-            };
-            chain.push(link(f, why));
-        }
-        let marker = ix
-            .partition(g as u32, Step::Marker)
-            .until(end.t())
-            .find(|f| f.v(2) == 0 && f.v(3) == txn as u64 && f.v(1) > o1);
-        if let Some(m) = marker {
-            chain.push(link(
-                m,
-                format!(
-                    "abort marker at {}@{}: read_committed readers skip the first copy, read_uncommitted ones do not",
-                    n.partition(g),
-                    m.v(1)
-                ),
-            ));
-        }
-        chain.push(link(end, format!("{}'s transaction ends aborted", n.txn(txn as u64))));
-        chain.push(link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
-        return Cause::AbortedAndResent { txn, at: end.t(), by_timeout };
+        return aborted_and_resent(cx, r, o1, retry, chain);
     }
     let idempotent = rec.seq != NO_SEQ;
     // Every attempt since the send: requests that timed out can all land
     // later, so a copy need not follow the retry that sent it.
     let from = ix.record(r).find(|f| f.s.kind == Step::Send).map_or(0, |f| f.id);
-    let Some(error) = sending::resent(ix, n, r, from, a2.id, chain) else {
+    let Some(error) = sending::resent(cx, r, from, a2.id, chain) else {
         return Cause::Unexplained { what: "two copies in the log without a retry" };
     };
     if !idempotent {
@@ -194,101 +134,178 @@ fn two_copies(
             l.text.push_str("; without idempotence the broker cannot tell a retry from a new record");
         }
     }
-    Cause::WrittenTwice { producer, error, idempotent }
+    Cause::WrittenTwice { producer: producer.raw(), error, idempotent }
+}
+
+/// Record `r`'s first copy (at `o1`) was written in a transaction that
+/// aborted, and `retry` sent it again in the next one: what held the
+/// transaction open, how it was aborted, and its abort marker.
+fn aborted_and_resent(cx: Ctx<'_>, r: u32, o1: u64, retry: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, ix, n } = cx;
+    let rec = &w.oracle.ledger.records[r as usize];
+    let (g, producer) = (PartitionId::new(rec.partition), ProducerId::new(rec.producer));
+    let Some(txn) = w.producers[producer].txn else {
+        return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
+    };
+    let aborted = |f: &Found<'_>| f.s.kind == Step::TxnEnd && !f.txn_end().commit;
+    let Some(end) = ix.txn(txn).until(retry.t()).rev().find(aborted) else {
+        return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
+    };
+    let fenced = ix.txn(txn).until(end.t()).rev().find(|f| f.s.kind == Step::Fenced);
+    let by_timeout = fenced.is_some_and(|f| f.fenced().by_timeout);
+    // What held the transaction open: its producer frozen or dead.
+    let me = Entity::Producer(producer);
+    let stalled = fenced.and_then(|fe| {
+        ix.faults().before(fe.id).rev().find(|f| match f.view() {
+            View::Crash(e) => e == me,
+            View::Pause(p) => p.entity == me && f.t() + p.us > fe.t(),
+            _ => false,
+        })
+    });
+    if let Some(f) = stalled {
+        chain.push(link(f, format!("{} while its transaction was open", sending::fault_text(n, f))));
+    }
+    if let Some(f) = fenced {
+        let epoch = f.fenced().epoch;
+        let why = if by_timeout {
+            format!(
+                "transaction.timeout.ms ({}) passed with {}'s transaction open: the coordinator aborts it (epoch {epoch})",
+                super::index::span(w.txns[txn].timeout.us()),
+                n.txn(txn),
+            )
+        } else {
+            format!("a new incarnation of {} fences the open transaction (epoch {epoch})", n.txn(txn))
+        };
+        chain.push(link(f, why));
+    }
+    let abort_marker = |f: &Found<'_>| {
+        let m = f.marker();
+        !m.commit && m.txn == txn && m.offset > o1
+    };
+    if let Some(f) = ix.partition(g, Step::Marker).until(end.t()).find(abort_marker) {
+        chain.push(link(
+            f,
+            format!(
+                "abort marker at {}@{}: read_committed readers skip the first copy, read_uncommitted ones do not",
+                n.partition(g),
+                f.marker().offset
+            ),
+        ));
+    }
+    chain.push(link(end, format!("{}'s transaction ends aborted", n.txn(txn))));
+    chain.push(link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
+    Cause::AbortedAndResent { txn: txn.raw(), at: end.t(), by_timeout }
 }
 
 /// The same offset `o` took effect twice: who lost the partition, and where
 /// the next holder resumed.
-#[allow(clippy::too_many_arguments)]
 fn processed_again(
-    w: &World,
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    group: u32,
+    cx: Ctx<'_>,
+    group: GroupId,
     r: u32,
     o: u64,
-    e1: Found<'_>,
-    e2: Found<'_>,
+    (e1, e2): (Found<'_>, Found<'_>),
     chain: &mut Vec<Link>,
 ) -> Cause {
-    let g = w.oracle.ledger.records[r as usize].partition;
-    let (c1, c2) = (e1.v(1) as u32, e2.v(1) as u32);
-    let position =
-        |c: u32, before: u32| ix.consumer(c, Step::Position).before(before).rev().find(|f| f.v(1) == g as u64);
+    let Ctx { w, ix, .. } = cx;
+    let g = PartitionId::new(w.oracle.ledger.records[r as usize].partition);
+    let (c1, c2) = (e1.processed().consumer, e2.processed().consumer);
+    let position = |c: ConsumerId, before: u32| {
+        ix.consumer(c, Step::Position).before(before).rev().find(|f| f.position().partition == g)
+    };
     let (Some(p1), Some(p2)) = (position(c1, e1.id), position(c2, e2.id)) else {
         return Cause::Unexplained { what: "a processing without a position in the trace" };
     };
     if p2.id > e1.id {
         // The second holder started after the first processing: the first
         // holder had not committed past it.
-        let resumed = resumed_at(w, ix, n, group, g, p2, chain);
-        if let Some(cm) = resumed {
-            let forward = ix
-                .partition(g, Step::Commit)
-                .after(e1.id)
-                .before(cm.id)
-                .find(|f| w.consumers[f.v(0) as usize].group.raw() == group && f.v(2) > o);
-            if let Some(fw) = forward {
-                chain.push(commit_link(n, fw, &format!(", past @{o}")));
-                chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));
-                return Cause::CommitMovedBack { consumer: cm.v(0) as u32, at: cm.t() };
-            }
-        }
-        let Some((how, links)) = lost_hold(w, ix, n, c1, g, p1.t(), p2.t()) else {
-            return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
-        };
-        chain.extend(links);
-        if how.at() < e1.t() {
-            // It had lost the partition already when it processed the record.
-            zombie(ix, n, c1, g, e1, p2.id, &mut chain[0]);
-            if let Some(refused) = ix.consumer(c1, Step::CommitFailed).after(e1.id).before(p2.id).next() {
-                let what = if refused.v(2) == 1 { "offsets in its transaction were" } else { "commit was" };
-                let text = format!("{}'s {what} refused: generation {} is over", n.consumer(c1 as u64), refused.v(1));
-                chain.push(link(refused, text));
-            }
-        }
-        let last = ix.consumer(c1, Step::Commit).until(how.at()).rev().find(|f| f.v(1) == g as u64);
-        match last {
-            Some(cm) if cm.t() > p1.t() => {
-                chain.push(commit_link(n, cm, &format!(": its last commit, which does not cover @{o}")))
-            }
-            _ => chain.push(Link {
-                t: p1.t(),
-                step: p1.id,
-                text: format!(
-                    "{} started reading {} at offset {} and never committed past @{o}",
-                    n.consumer(c1 as u64),
-                    n.partition(g as u64),
-                    p1.v(2)
-                ),
-            }),
-        }
-        return Cause::Reprocessed { consumer: c1, how };
+        return not_committed(cx, group, o, (e1, p1), p2, chain);
     }
     // Both held the partition at once: one of them had lost it already.
-    resumed_at(w, ix, n, group, g, p2, chain);
-    if let Some((how, links)) = lost_hold(w, ix, n, c1, g, p1.t(), e1.t()) {
+    resumed_at(cx, group, g, p2, chain);
+    if let Some((how, links)) = lost_hold(cx, c1, g, p1.t(), e1.t()) {
         chain.extend(links);
-        zombie(ix, n, c1, g, e1, u32::MAX, &mut chain[0]);
-        return Cause::Reprocessed { consumer: c1, how };
+        zombie(cx, c1, g, e1, u32::MAX, &mut chain[0]);
+        return Cause::Reprocessed { consumer: c1.raw(), how };
     }
-    if let Some((how, links)) = lost_hold(w, ix, n, c2, g, p2.t(), e2.t()) {
+    if let Some((how, links)) = lost_hold(cx, c2, g, p2.t(), e2.t()) {
         chain.extend(links);
-        zombie(ix, n, c2, g, e2, u32::MAX, &mut chain[1]);
-        return Cause::Reprocessed { consumer: c2, how };
+        zombie(cx, c2, g, e2, u32::MAX, &mut chain[1]);
+        return Cause::Reprocessed { consumer: c2.raw(), how };
     }
     Cause::Unexplained { what: "two members held the partition at once" }
+}
+
+/// The first holder processed offset `o` (step `e1`, from its position
+/// `p1`) and did not commit past it before the second holder resumed (its
+/// position `p2`): a commit moved back, or the first holder lost the partition.
+fn not_committed(
+    cx: Ctx<'_>,
+    group: GroupId,
+    o: u64,
+    (e1, p1): (Found<'_>, Found<'_>),
+    p2: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Cause {
+    let Ctx { w, ix, n } = cx;
+    let Position { consumer: c1, partition: g, .. } = p1.position();
+    let resumed = resumed_at(cx, group, g, p2, chain);
+    if let Some(cm) = resumed {
+        let past_it = |f: &Found<'_>| {
+            let c = f.commit();
+            w.consumers[c.consumer].group == group && c.offset > o
+        };
+        let forward = ix.partition(g, Step::Commit).after(e1.id).before(cm.id).find(past_it);
+        if let Some(fw) = forward {
+            chain.push(commit_link(n, fw, &format!(", past @{o}")));
+            chain.push(commit_link(n, cm, &format!(": back before @{o}, so it is read again")));
+            return Cause::CommitMovedBack { consumer: cm.commit().consumer.raw(), at: cm.t() };
+        }
+    }
+    let Some((how, links)) = lost_hold(cx, c1, g, p1.t(), p2.t()) else {
+        return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
+    };
+    chain.extend(links);
+    if how.at() < e1.t() {
+        // It had lost the partition already when it processed the record.
+        zombie(cx, c1, g, e1, p2.id, &mut chain[0]);
+        if let Some(f) = ix.consumer(c1, Step::CommitFailed).after(e1.id).before(p2.id).next() {
+            let refused = f.commit_failed();
+            let what = if refused.in_transaction { "offsets in its transaction were" } else { "commit was" };
+            let text = format!("{}'s {what} refused: generation {} is over", n.consumer(c1), refused.generation);
+            chain.push(link(f, text));
+        }
+    }
+    let last = ix.consumer(c1, Step::Commit).until(how.at()).rev().find(|f| f.commit().partition == g);
+    match last {
+        Some(cm) if cm.t() > p1.t() => {
+            chain.push(commit_link(n, cm, &format!(": its last commit, which does not cover @{o}")))
+        }
+        _ => chain.push(Link {
+            t: p1.t(),
+            step: p1.id,
+            text: format!(
+                "{} started reading {} at offset {} and never committed past @{o}",
+                n.consumer(c1),
+                n.partition(g),
+                p1.position().offset
+            ),
+        }),
+    }
+    Cause::Reprocessed { consumer: c1.raw(), how }
 }
 
 /// Marks processing `p` (its link `l`) as done by a member that no longer
 /// held the partition. A transactional sink's result from it never lands:
 /// when no effect of the record by that consumer follows before step
 /// `before`, the link says so.
-fn zombie(ix: &Index<'_>, n: &Names<'_>, c: u32, g: u32, p: Found<'_>, before: u32, l: &mut Link) {
-    l.text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g as u64)));
-    let sink = n.w.consumers[c as usize].sink;
+fn zombie(cx: Ctx<'_>, c: ConsumerId, g: PartitionId, p: Found<'_>, before: u32, l: &mut Link) {
+    let Ctx { w, ix, n } = cx;
+    l.text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g)));
+    let sink = w.consumers[c].sink;
+    let record = p.processed().record.raw();
     let landed =
-        ix.record(p.v(0) as u32).after(p.id).before(before).any(|f| f.s.kind == Step::Effect && f.v(1) == c as u64);
+        ix.record(record).after(p.id).before(before).any(|f| f.s.kind == Step::Effect && f.effect().consumer == c);
     if sink == SinkKind::Transactional && !landed {
         l.text.push_str("; its transaction cannot commit, so the result never reaches the sink");
     }
@@ -297,26 +314,19 @@ fn zombie(ix: &Index<'_>, n: &Names<'_>, c: u32, g: u32, p: Found<'_>, before: u
 /// With a transactional sink a processing's result lands only when its
 /// transaction commits: for each of the two processings, the commit that
 /// brought its result to the sink, or that none did.
-fn sink_transactions(
-    w: &World,
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    r: u32,
-    e1: Found<'_>,
-    e2: Found<'_>,
-    chain: &mut Vec<Link>,
-) {
+fn sink_transactions(cx: Ctx<'_>, r: u32, (e1, e2): (Found<'_>, Found<'_>), chain: &mut Vec<Link>) {
+    let Ctx { w, ix, n } = cx;
     for (i, (p, until)) in [(e1, e2.id), (e2, u32::MAX)].into_iter().enumerate() {
-        let c = p.v(1) as u32;
-        if w.consumers[c as usize].sink != SinkKind::Transactional || chain[i].text.contains("(a zombie)") {
+        let c = p.processed().consumer;
+        if w.consumers[c].sink != SinkKind::Transactional || chain[i].text.contains("(a zombie)") {
             continue;
         }
-        let landed = ix.record(r).after(p.id).before(until).find(|f| f.s.kind == Step::Effect && f.v(1) == c as u64);
+        let its_effect = |f: &Found<'_>| f.s.kind == Step::Effect && f.effect().consumer == c;
+        let landed = ix.record(r).after(p.id).before(until).find(its_effect);
         match landed {
-            Some(f) => chain.push(link(
-                f,
-                format!("{}'s transaction committed: the result reached the sink", n.consumer(c as u64)),
-            )),
+            Some(f) => {
+                chain.push(link(f, format!("{}'s transaction committed: the result reached the sink", n.consumer(c))))
+            }
             None => chain[i].text.push_str("; its transaction never committed, so the result never reached the sink"),
         }
     }

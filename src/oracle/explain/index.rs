@@ -2,8 +2,11 @@
 //! consumer, group, transaction), so that every join `explain` makes is a
 //! walk over one short, time-ordered list instead of the whole trace.
 
+use super::view::{self, View};
+use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId, RecordId, TxnId};
+use crate::oracle::fact::Entity;
 use crate::oracle::ledger::NULL_KEY;
-use crate::oracle::trace::{entity, Recorded, Step, STEPS};
+use crate::oracle::trace::{Recorded, Step, STEPS};
 use crate::world::World;
 
 /// Step ids grouped by key, each group in trace order (compressed rows).
@@ -45,7 +48,8 @@ impl Rows {
 }
 
 /// One step found by a query: its id (its place in the trace; the JSONL line
-/// is `id + 2`) and the step.
+/// is `id + 2`) and the step. Its fields are read through the typed views of
+/// `view.rs` (`f.append().offset`), never by position.
 #[derive(Clone, Copy, Debug)]
 pub struct Found<'a> {
     pub id: u32,
@@ -55,9 +59,6 @@ pub struct Found<'a> {
 impl Found<'_> {
     pub fn t(&self) -> u64 {
         self.s.t
-    }
-    pub fn v(&self, i: usize) -> u64 {
-        self.s.v[i]
     }
 }
 
@@ -130,6 +131,85 @@ fn is_life(kind: Step) -> bool {
     )
 }
 
+/// The record a step is about: send, append, ack, fail, retry, process, effect, late.
+fn record_of(v: View) -> Option<RecordId> {
+    match v {
+        View::Send(view::Send { record, .. })
+        | View::Append(view::Append { record, .. })
+        | View::Ack(view::Ack { record, .. })
+        | View::Fail(view::Fail { record, .. })
+        | View::Retry(view::Retry { record, .. })
+        | View::Process(view::Process { record, .. })
+        | View::Effect(view::Effect { record, .. })
+        | View::Late(view::Late { record, .. }) => Some(record),
+        _ => None,
+    }
+}
+
+/// The partition a step of the log, its leadership or its readers is about
+/// (a send is the record's, not the partition's).
+fn partition_of(v: View) -> Option<PartitionId> {
+    match v {
+        View::Append(view::Append { partition, .. })
+        | View::Replicate(view::Replicate { partition, .. })
+        | View::Truncate(view::Truncate { partition, .. })
+        | View::Fetch(view::Fetch { partition, .. })
+        | View::Commit(view::Commit { partition, .. })
+        | View::Assign(view::Assignment { partition, .. })
+        | View::Revoke(view::Assignment { partition, .. })
+        | View::Position(view::Position { partition, .. })
+        | View::Elect(view::Elect { partition, .. })
+        | View::Isr(view::Isr { partition, .. })
+        | View::Marker(view::Marker { partition, .. })
+        | View::HighWatermark(view::HighWatermark { partition, .. }) => Some(partition),
+        _ => None,
+    }
+}
+
+/// The consumer instance a step is about, its own faults included.
+fn consumer_of(v: View) -> Option<ConsumerId> {
+    match v {
+        View::Fetch(view::Fetch { consumer, .. })
+        | View::Commit(view::Commit { consumer, .. })
+        | View::CommitFailed(view::CommitFailed { consumer, .. })
+        | View::PollTimeout(view::PollTimeout { consumer, .. })
+        | View::Assign(view::Assignment { consumer, .. })
+        | View::Revoke(view::Assignment { consumer, .. })
+        | View::Position(view::Position { consumer, .. })
+        | View::Process(view::Process { consumer, .. })
+        | View::Effect(view::Effect { consumer, .. })
+        | View::Leave(view::Leave { consumer, .. })
+        | View::Crash(Entity::Consumer(consumer))
+        | View::Restart(Entity::Consumer(consumer))
+        | View::Start(Entity::Consumer(consumer))
+        | View::Stop(Entity::Consumer(consumer))
+        | View::Pause(view::Pause { entity: Entity::Consumer(consumer), .. }) => Some(consumer),
+        _ => None,
+    }
+}
+
+/// The group a step is about: rebalances, their starts, members leaving, late events.
+fn group_of(v: View) -> Option<GroupId> {
+    match v {
+        View::Rebalance(view::Rebalance { group, .. })
+        | View::RebalanceStart(view::RebalanceStart { group, .. })
+        | View::Leave(view::Leave { group, .. })
+        | View::Late(view::Late { group, .. }) => Some(group),
+        _ => None,
+    }
+}
+
+/// The transactional id a step is about: epoch bumps, inits, ends, markers.
+fn txn_of(v: View) -> Option<TxnId> {
+    match v {
+        View::Fenced(view::Fenced { txn, .. })
+        | View::InitTxn(view::InitTxn { txn, .. })
+        | View::TxnEnd(view::TxnEnd { txn, .. })
+        | View::Marker(view::Marker { txn, .. }) => Some(txn),
+        _ => None,
+    }
+}
+
 pub struct Index<'a> {
     pub steps: &'a [Recorded],
     by_record: Rows,
@@ -147,57 +227,19 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(w: &World, steps: &'a [Recorded]) -> Index<'a> {
-        let records = w.oracle.ledger.records.len();
-        let by_record = Rows::build(records, steps, |s| match s.kind {
-            Step::Send
-            | Step::Append
-            | Step::Ack
-            | Step::Fail
-            | Step::Retry
-            | Step::Process
-            | Step::Effect
-            | Step::Late => Some(s.v[0] as usize),
-            _ => None,
-        });
-        let partition_of = |s: &Recorded| match s.kind {
-            Step::Append | Step::Replicate | Step::Truncate | Step::Fetch | Step::Commit => Some(s.v[1]),
-            Step::Assign | Step::Revoke | Step::Position => Some(s.v[1]),
-            Step::Elect | Step::Isr | Step::Marker | Step::HighWatermark => Some(s.v[0]),
-            _ => None,
-        };
+        let by_record =
+            Rows::build(w.oracle.ledger.records.len(), steps, |s| record_of(View::of(s)).map(RecordId::index));
         let by_partition = Rows::build(w.partitions.len() * KINDS, steps, |s| {
-            partition_of(s).map(|g| g as usize * KINDS + s.kind as usize)
+            partition_of(View::of(s)).map(|g| g.index() * KINDS + s.kind as usize)
         });
-        let consumer_of = |s: &Recorded| match s.kind {
-            Step::Fetch
-            | Step::Commit
-            | Step::CommitFailed
-            | Step::PollTimeout
-            | Step::Assign
-            | Step::Revoke
-            | Step::Position => Some(s.v[0]),
-            Step::Process | Step::Effect => Some(s.v[1]),
-            Step::Leave => Some(s.v[2]),
-            Step::Crash | Step::Restart | Step::Pause | Step::Start | Step::Stop if s.v[0] == entity::CONSUMER => {
-                Some(s.v[1])
-            }
-            _ => None,
-        };
         let by_consumer = Rows::build(w.consumers.len() * KINDS, steps, |s| {
-            consumer_of(s).map(|c| c as usize * KINDS + s.kind as usize)
+            consumer_of(View::of(s)).map(|c| c.index() * KINDS + s.kind as usize)
         });
-        let consumer_life =
-            Rows::build(w.consumers.len(), steps, |s| consumer_of(s).filter(|_| is_life(s.kind)).map(|c| c as usize));
-        let by_group = Rows::build(w.groups.len(), steps, |s| match s.kind {
-            Step::Rebalance | Step::RebalanceStart | Step::Leave => Some(s.v[0] as usize),
-            Step::Late => Some(s.v[1] as usize),
-            _ => None,
+        let consumer_life = Rows::build(w.consumers.len(), steps, |s| {
+            consumer_of(View::of(s)).filter(|_| is_life(s.kind)).map(ConsumerId::index)
         });
-        let by_txn = Rows::build(w.txns.len(), steps, |s| match s.kind {
-            Step::Fenced | Step::InitTxn | Step::TxnEnd => Some(s.v[0] as usize),
-            Step::Marker => Some(s.v[3] as usize),
-            _ => None,
-        });
+        let by_group = Rows::build(w.groups.len(), steps, |s| group_of(View::of(s)).map(GroupId::index));
+        let by_txn = Rows::build(w.txns.len(), steps, |s| txn_of(View::of(s)).map(TxnId::index));
         let faults = steps
             .iter()
             .enumerate()
@@ -219,38 +261,39 @@ impl<'a> Index<'a> {
     }
 
     /// Steps of `kind` about global partition `g`.
-    pub fn partition<'s>(&'s self, g: u32, kind: Step) -> Steps<'s> {
-        self.steps_of(self.by_partition.row(g as usize * KINDS + kind as usize))
+    pub fn partition<'s>(&'s self, g: PartitionId, kind: Step) -> Steps<'s> {
+        self.steps_of(self.by_partition.row(g.index() * KINDS + kind as usize))
     }
 
     /// Steps of `kind` about consumer instance `c`.
-    pub fn consumer<'s>(&'s self, c: u32, kind: Step) -> Steps<'s> {
-        self.steps_of(self.by_consumer.row(c as usize * KINDS + kind as usize))
+    pub fn consumer<'s>(&'s self, c: ConsumerId, kind: Step) -> Steps<'s> {
+        self.steps_of(self.by_consumer.row(c.index() * KINDS + kind as usize))
     }
 
     /// What changed consumer `c`'s hold on partitions: its faults, poll
     /// timeouts, leaving, refused commits, assignments, revocations, positions.
-    pub fn consumer_life<'s>(&'s self, c: u32) -> Steps<'s> {
-        self.steps_of(self.consumer_life.row(c as usize))
+    pub fn consumer_life<'s>(&'s self, c: ConsumerId) -> Steps<'s> {
+        self.steps_of(self.consumer_life.row(c.index()))
     }
 
     /// Rebalances, their starts, members leaving, late events of group `g`.
-    pub fn group<'s>(&'s self, g: u32) -> Steps<'s> {
-        self.steps_of(self.by_group.row(g as usize))
+    pub fn group<'s>(&'s self, g: GroupId) -> Steps<'s> {
+        self.steps_of(self.by_group.row(g.index()))
     }
 
     /// Epoch bumps, inits, ends and markers of transactional id `t`.
-    pub fn txn<'s>(&'s self, t: u32) -> Steps<'s> {
-        self.steps_of(self.by_txn.row(t as usize))
+    pub fn txn<'s>(&'s self, t: TxnId) -> Steps<'s> {
+        self.steps_of(self.by_txn.row(t.index()))
     }
 
     pub fn faults<'s>(&'s self) -> Steps<'s> {
         self.steps_of(&self.faults)
     }
 
-    /// The fault step of `kind` on an entity, the first after time `after`.
-    pub fn fault_of<'s>(&'s self, kind: Step, entity_kind: u64, idx: u64, after: u64) -> Option<Found<'s>> {
-        self.faults().since(after).find(|f| f.s.kind == kind && f.v(0) == entity_kind && f.v(1) == idx)
+    /// The `kind` step (a crash, restart, pause, start or stop) of `e`, the
+    /// first after time `after`.
+    pub fn fault_of<'s>(&'s self, kind: Step, e: Entity, after: u64) -> Option<Found<'s>> {
+        self.faults().since(after).find(|f| f.s.kind == kind && f.life().entity == e)
     }
 }
 
@@ -270,7 +313,7 @@ impl Names<'_> {
     /// `web-0#4711`.
     pub fn record_short(&self, r: u32) -> String {
         let rec = &self.w.oracle.ledger.records[r as usize];
-        format!("{}#{}", self.producer(rec.producer), rec.send_seq)
+        format!("{}#{}", self.producer(ProducerId::new(rec.producer)), rec.send_seq)
     }
     /// The record named `web-0#4711` (or by its trace id, `4711`); an error
     /// says what names exist.
@@ -295,35 +338,36 @@ impl Names<'_> {
         })
     }
 
-    pub fn producer(&self, p: u32) -> &str {
-        &self.w.producers[p as usize].name
+    pub fn producer(&self, p: ProducerId) -> &str {
+        &self.w.producers[p].name
     }
-    pub fn partition(&self, g: u64) -> String {
-        let p = &self.w.partitions[g as usize];
+    pub fn partition(&self, g: PartitionId) -> String {
+        let p = &self.w.partitions[g];
         format!("{}/{}", self.w.topics[p.topic].name, p.index)
     }
-    pub fn consumer(&self, c: u64) -> &str {
-        &self.w.consumers[c as usize].name
+    pub fn consumer(&self, c: ConsumerId) -> &str {
+        &self.w.consumers[c].name
     }
-    pub fn group(&self, g: u32) -> &str {
-        &self.w.groups[g as usize].name
+    pub fn group(&self, g: GroupId) -> &str {
+        &self.w.groups[g].name
     }
-    pub fn txn(&self, t: u64) -> &str {
-        &self.w.txns[t as usize].name
+    pub fn txn(&self, t: TxnId) -> &str {
+        &self.w.txns[t].name
     }
-    pub fn broker(&self, b: u64) -> String {
+    pub fn broker(&self, b: BrokerId) -> String {
         format!("broker-{b}")
     }
     /// Brokers of an `isr_brokers` mask: `{broker-0, broker-2}`.
     pub fn brokers(&self, mask: u64) -> String {
-        let names: Vec<String> = (0..64).filter(|b| mask >> b & 1 == 1).map(|b| self.broker(b)).collect();
+        let names: Vec<String> =
+            (0..64).filter(|b| mask >> b & 1 == 1).map(|b| self.broker(BrokerId::new(b))).collect();
         format!("{{{}}}", names.join(", "))
     }
-    pub fn entity(&self, kind: u64, i: u64) -> String {
-        match kind {
-            entity::BROKER => self.broker(i),
-            entity::PRODUCER => self.w.producers[i as usize].name.clone(),
-            _ => self.w.consumers[i as usize].name.clone(),
+    pub fn entity(&self, e: Entity) -> String {
+        match e {
+            Entity::Broker(b) => self.broker(b),
+            Entity::Producer(p) => self.producer(p).to_string(),
+            Entity::Consumer(c) => self.consumer(c).to_string(),
         }
     }
 }

@@ -4,17 +4,18 @@
 //! clock behind, a slow upstream), or it was sent on time and its partition
 //! was read behind others whose newer events moved the watermark.
 
-use super::index::{span, ts, Index, Names};
+use super::index::{span, ts, Found, Index};
 use super::ownership::link;
-use super::{is_effect, sending, Anomaly, Cause, Story};
+use super::{is_effect, sending, Anomaly, Cause, Ctx, Link, Story};
 use crate::model::aggregate::LateArrival;
+use crate::model::ids::{GroupId, PartitionId, ProducerId};
 use crate::oracle::trace::Step;
-use crate::world::World;
 
-pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateArrival, bound_us: u64) -> Story {
+pub fn story(cx: Ctx<'_>, group: GroupId, late: &LateArrival, bound_us: u64) -> Story {
+    let Ctx { w, ix, n } = cx;
     let r = late.record;
     let rec = &w.oracle.ledger.records[r as usize];
-    let pr = &w.producers[rec.producer as usize];
+    let pr = &w.producers[ProducerId::new(rec.producer)];
     let (e, s) = (rec.event_us, rec.sent_us);
     let behind = late.watermark.saturating_sub(e);
     let fate = if late.dropped { "dropped: its window had closed for good" } else { "counted, as a correction" };
@@ -26,6 +27,48 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
         span(behind)
     );
     let held = s.saturating_sub(e);
+    let (cause, why) = cause_of(cx, late, bound_us);
+    let mut chain = Vec::new();
+    if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
+        let text = if e > s {
+            format!("{} sent it stamped {} (event time): its clock runs {} ahead", pr.name, ts(e), span(e - s))
+        } else {
+            format!("{} sent it {} after it happened (event time {}){why}", pr.name, span(held), ts(e))
+        };
+        chain.push(link(send, text));
+    }
+    let appended = ix.record(r).find(|f| f.s.kind == Step::Append);
+    if let Some(f) = appended {
+        let a = f.append();
+        chain.push(link(
+            f,
+            format!("appended to {}@{}, {} after it was sent", n.partition(a.partition), a.offset, span(f.t() - s)),
+        ));
+        if let (Cause::WrittenLate { .. }, Some(send)) = (&cause, ix.record(r).find(|f| f.s.kind == Step::Send)) {
+            // Retries, and the leader's fault that held the write.
+            sending::resent(cx, r, send.id, f.id, &mut chain);
+            if let Some(down) = sending::down_between(cx, a.broker, send, f) {
+                chain.push(link(down, sending::fault_text(n, down)));
+            }
+        }
+    }
+    arrival_links(cx, group, late, bound_us, appended, &mut chain);
+    let late_step = |f: &Found<'_>| f.s.kind == Step::Late && f.late().group == group && f.t() == late.at_us;
+    if let Some(f) = ix.record(r).find(late_step) {
+        chain.push(link(f, format!("it is {} behind the watermark {}: {fate}", span(behind), ts(late.watermark))));
+    }
+    Story::new(Anomaly::Late, r, group.raw(), cause, headline, chain)
+}
+
+/// Why the late event `late` was late, and for its send link, what held it
+/// at its producer ("" when nothing did).
+fn cause_of(cx: Ctx<'_>, late: &LateArrival, bound_us: u64) -> (Cause, String) {
+    let Ctx { w, ix, .. } = cx;
+    let r = late.record;
+    let rec = &w.oracle.ledger.records[r as usize];
+    let pr = &w.producers[ProducerId::new(rec.producer)];
+    let (e, s) = (rec.event_us, rec.sent_us);
+    let held = s.saturating_sub(e);
     let p = rec.producer;
     let offline = pr.event_time.offline.filter(|o| {
         let (every, dur) = (o.every.us(), o.duration.us());
@@ -33,7 +76,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
         phase >= every - dur && s == e - phase + every
     });
     let skew = pr.event_time.skew_us;
-    let (cause, why) = match offline {
+    match offline {
         Some(o) => (
             Cause::HeldOffline { producer: p },
             format!(": it was offline from {} and held the event until it was back", ts(s - o.duration.us())),
@@ -51,7 +94,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
         None => {
             // Sent on time: the watermark came from an event ahead of it.
             let setter = &w.oracle.ledger.records[late.setter as usize];
-            let ahead = w.producers[setter.producer as usize].event_time.skew_us < 0;
+            let ahead = w.producers[ProducerId::new(setter.producer)].event_time.skew_us < 0;
             match (setter.partition == rec.partition, ahead) {
                 (_, true) => (Cause::ClockAhead { producer: setter.producer }, String::new()),
                 (false, false) => (Cause::PartitionBehind { partition: rec.partition }, String::new()),
@@ -60,34 +103,25 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
                 }
             }
         }
-    };
-    let mut chain = Vec::new();
-    if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
-        let text = if e > s {
-            format!("{} sent it stamped {} (event time): its clock runs {} ahead", pr.name, ts(e), span(e - s))
-        } else {
-            format!("{} sent it {} after it happened (event time {}){why}", pr.name, span(held), ts(e))
-        };
-        chain.push(link(send, text));
     }
-    let appended = ix.record(r).find(|f| f.s.kind == Step::Append);
-    if let Some(a) = appended {
-        chain.push(link(
-            a,
-            format!("appended to {}@{}, {} after it was sent", n.partition(a.v(1)), a.v(2), span(a.t() - s)),
-        ));
-        if let (Cause::WrittenLate { .. }, Some(send)) = (&cause, ix.record(r).find(|f| f.s.kind == Step::Send)) {
-            // Retries, and the leader's fault that held the write.
-            sending::resent(ix, n, r, send.id, a.id, &mut chain);
-            if let Some(f) = sending::down_between(ix, n, a.v(3), send, a) {
-                chain.push(link(f, sending::fault_text(n, f)));
-            }
-        }
-    }
-    let arrival = ix.record(r).find(|f| is_effect(w, f, group) && f.t() == late.at_us);
+}
+
+/// The late event's arrival at `group`'s aggregation (after its append,
+/// `appended`), and the record whose event time had set the watermark.
+fn arrival_links(
+    cx: Ctx<'_>,
+    group: GroupId,
+    late: &LateArrival,
+    bound_us: u64,
+    appended: Option<Found<'_>>,
+    chain: &mut Vec<Link>,
+) {
+    let Ctx { w, ix, n } = cx;
+    let arrival = ix.record(late.record).find(|f| is_effect(w, f, group) && f.t() == late.at_us);
     if let Some(f) = arrival {
         let waited = appended.map_or(String::new(), |a| format!(", {} after it was appended", span(f.t() - a.t())));
-        chain.push(link(f, format!("{} processed it{waited}: it reaches the aggregation", n.consumer(f.v(1)))));
+        let by = n.consumer(f.processed().consumer);
+        chain.push(link(f, format!("{by} processed it{waited}: it reaches the aggregation")));
     }
     let setter = ix.record(late.setter).find(|f| is_effect(w, f, group) && f.t() <= late.at_us);
     if let Some(f) = setter {
@@ -97,7 +131,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
             format!(
                 "record {} from {} (event time {}) reached it first: the watermark became {} - {} = {}",
                 n.record(late.setter),
-                n.partition(srec.partition as u64),
+                n.partition(PartitionId::new(srec.partition)),
                 ts(late.setter_event_us),
                 ts(late.setter_event_us),
                 span(bound_us),
@@ -105,10 +139,6 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, late: &LateAr
             ),
         ));
     }
-    if let Some(f) = ix.record(r).find(|f| f.s.kind == Step::Late && f.v(1) == group as u64 && f.t() == late.at_us) {
-        chain.push(link(f, format!("it is {} behind the watermark {}: {fate}", span(behind), ts(late.watermark))));
-    }
-    Story::new(Anomaly::Late, r, group, cause, headline, chain)
 }
 
 /// How long after its send record `r` was first appended (µs), if it was.

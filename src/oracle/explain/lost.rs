@@ -13,82 +13,102 @@
 use super::index::{Found, Index, Names};
 use super::ownership::{link, lost_hold, resumed_at};
 use super::sending::{self, broker_fault, fault_text};
-use super::{Anomaly, Cause, Failover, LeaderLoss, Link, Story};
+use super::view::{Append, Elect, Position, View};
+use super::{Anomaly, Cause, Ctx, Failover, LeaderLoss, Link, Story};
+use crate::model::ids::{BrokerId, GroupId, PartitionId, ProducerId};
+use crate::oracle::fact::{Entity, PositionSource};
 use crate::oracle::ledger::NEVER;
-use crate::oracle::trace::{entity, source, Step};
+use crate::oracle::trace::Step;
 use crate::scenario::{Acks, CommitMode};
-use crate::world::World;
 
-pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32) -> Story {
+pub fn story(cx: Ctx<'_>, group: GroupId, r: u32) -> Story {
+    let Ctx { w, ix, n } = cx;
     let rec = &w.oracle.ledger.records[r as usize];
     let mut chain = Vec::new();
     if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
-        chain.push(link(send, format!("{} handed it to send()", n.producer(rec.producer))));
+        chain.push(link(send, format!("{} handed it to send()", n.producer(ProducerId::new(rec.producer)))));
     }
     let last_append = ix.record(r).rev().find(|f| f.s.kind == Step::Append);
     let (cause, place) = match last_append {
-        None => (never_written(w, ix, n, r, &mut chain), n.partition(rec.partition as u64)),
-        Some(a) => {
-            let (g, o) = (a.v(1), a.v(2));
-            let place = format!("{}@{o}", n.partition(g));
-            let part = &w.partitions[g as usize];
+        None => (never_written(cx, r, &mut chain), n.partition(PartitionId::new(rec.partition))),
+        Some(f) => {
+            let a = f.append();
+            let place = format!("{}@{}", n.partition(a.partition), a.offset);
+            let part = &w.partitions[a.partition];
             let in_log =
-                part.leader.is_some_and(|l| part.replicas[l].log.get(o as usize).is_some_and(|e| e.record == r));
+                part.leader.is_some_and(|l| part.replicas[l].log.get(a.offset as usize).is_some_and(|e| e.record == r));
             let cause = if part.leader.is_none() {
-                chain.push(link(a, format!("appended to {place} by {}", n.broker(a.v(3)))));
-                Cause::Offline { partition: g as u32 }
+                chain.push(link(f, format!("appended to {place} by {}", n.broker(a.broker))));
+                Cause::Offline { partition: a.partition.raw() }
             } else if in_log {
-                behind_the_group(w, ix, n, group, r, a, &mut chain)
+                behind_the_group(cx, group, r, f, &mut chain)
             } else {
-                truncated(w, ix, n, r, a, &mut chain)
+                truncated(cx, r, f, &mut chain)
             };
             (cause, place)
         }
     };
     let headline = format!("record {} for {place}, group {}: lost", n.record(r), n.group(group));
-    Story::new(Anomaly::Lost, r, group, cause, headline, chain)
+    Story::new(Anomaly::Lost, r, group.raw(), cause, headline, chain)
 }
 
 /// No log ever had it: the producer died with it in its buffer or on the wire.
-pub(super) fn never_written(w: &World, ix: &Index<'_>, n: &Names<'_>, r: u32, chain: &mut Vec<Link>) -> Cause {
+pub(super) fn never_written(cx: Ctx<'_>, r: u32, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, ix, n } = cx;
     let rec = &w.oracle.ledger.records[r as usize];
-    let p = rec.producer;
+    let p = ProducerId::new(rec.producer);
     for f in ix.record(r).filter(|f| f.s.kind == Step::Retry) {
         chain.push(retry_link(n, p, f));
     }
-    let Some(crash) = ix.fault_of(Step::Crash, entity::PRODUCER, p as u64, rec.sent_us.saturating_sub(1)) else {
+    let Some(crash) = ix.fault_of(Step::Crash, Entity::Producer(p), rec.sent_us.saturating_sub(1)) else {
         return Cause::Unexplained { what: "a record never written, with no crash of its producer" };
     };
     chain.push(link(crash, format!("{} crashed with it unsent: its buffer died with the process", n.producer(p))));
-    Cause::ProducerCrash { producer: p, at: crash.t() }
+    Cause::ProducerCrash { producer: p.raw(), at: crash.t() }
 }
 
-fn retry_link(n: &Names<'_>, p: u32, f: Found<'_>) -> Link {
-    let error = crate::oracle::trace::SendError::from_code(f.v(2)).map_or("an error", |e| e.describe());
+fn retry_link(n: &Names<'_>, p: ProducerId, f: Found<'_>) -> Link {
+    let error = f.retry().error.describe();
     link(f, format!("{} saw {error} and will send it again", n.producer(p)))
 }
 
 /// It was appended (`a`) but the leader's log no longer holds it.
-pub(super) fn truncated(
-    w: &World,
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    r: u32,
-    a: Found<'_>,
-    chain: &mut Vec<Link>,
-) -> Cause {
+pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, ix, n } = cx;
     let rec = &w.oracle.ledger.records[r as usize];
-    let (g, o, leader) = (a.v(1) as u32, a.v(2), a.v(3));
-    let part = n.partition(g as u64);
-    let leader_epoch = ix.partition(g, Step::Elect).before(a.id).next_back().map_or(0, |e| e.v(2));
+    let append = a.append();
+    let (g, o, leader) = (append.partition, append.offset, append.broker);
+    let part = n.partition(g);
+    let leader_epoch = ix.partition(g, Step::Elect).before(a.id).next_back().map_or(0, |e| e.elect().epoch.raw());
     chain.push(link(a, format!("appended to {part}@{o} by {} (leader, epoch {leader_epoch})", n.broker(leader))));
-    let acks = w.producers[rec.producer as usize].config.acks;
-    // The ISR when it was acknowledged.
+    let acks = w.producers[ProducerId::new(rec.producer)].config.acks;
+    let lone_isr = acknowledged(cx, r, g, acks, chain);
+    // Who copied it, and what took the leader away.
+    let Some(elect) = ix.partition(g, Step::Elect).after(a.id).next() else {
+        return Cause::Unexplained { what: "a record truncated without a leader change" };
+    };
+    copies(cx, a, elect, chain);
+    let loss = leader_loss(cx, a, elect, chain);
+    let unclean = election_links(cx, a, elect, chain);
+    truncation_links(cx, g, a, o, (loss.power_loss, loss.at), chain);
+    if rec.acked_us == NEVER && acks != Acks::Zero {
+        return unacknowledged(cx, ProducerId::new(rec.producer), a, chain);
+    }
+    match failover_kind(unclean, lone_isr, loss.power_loss, acks) {
+        Some(how) => Cause::Failover { broker: leader.raw(), lost_at: loss.at, fault: loss.fault, how },
+        None => Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
+    }
+}
+
+/// The acknowledgement of record `r` (on partition `g`) and the ISR then;
+/// whether that ISR was the leader alone (and the change that made it so).
+fn acknowledged(cx: Ctx<'_>, r: u32, g: PartitionId, acks: Acks, chain: &mut Vec<Link>) -> bool {
+    let Ctx { ix, n, .. } = cx;
     let acked = ix.record(r).find(|f| f.s.kind == Step::Ack);
     let isr_then = |t: u64| ix.partition(g, Step::Isr).until(t).next_back();
-    let lone_isr = acked.and_then(|ack| isr_then(ack.t())).filter(|isr| isr.v(1).count_ones() == 1);
+    let lone_isr = acked.and_then(|ack| isr_then(ack.t())).filter(|isr| isr.isr().isr_brokers.count_ones() == 1);
     if let Some(isr) = lone_isr {
-        isr_change(w, ix, n, g, isr, ": acks=all now waits for no follower", chain);
+        isr_change(cx, g, isr, ": acks=all now waits for no follower", chain);
     }
     if let Some(ack) = acked {
         let how = match acks {
@@ -96,40 +116,62 @@ pub(super) fn truncated(
             Acks::One => "acknowledged to the producer after the leader's own append (acks=1)".to_string(),
             Acks::All => format!(
                 "acknowledged to the producer: every ISR member had it (acks=all, ISR {})",
-                isr_then(ack.t()).map_or("full".to_string(), |i| n.brokers(i.v(1)))
+                isr_then(ack.t()).map_or("full".to_string(), |i| n.brokers(i.isr().isr_brokers))
             ),
         };
         chain.push(link(ack, how));
     }
-    // Who copied it, and what took the leader away.
-    let elect = ix.partition(g, Step::Elect).after(a.id).next();
-    let Some(elect) = elect else {
-        return Cause::Unexplained { what: "a record truncated without a leader change" };
-    };
+    lone_isr.is_some()
+}
+
+/// The followers that copied the record appended by `a` before the
+/// election `elect`, each once, and the fault that kept each from leading.
+fn copies(cx: Ctx<'_>, a: Found<'_>, elect: Found<'_>, chain: &mut Vec<Link>) {
+    let Ctx { ix, n, .. } = cx;
+    let append = a.append();
     let mut copied = 0u64;
-    for f in ix.partition(g, Step::Replicate).after(a.id).before(elect.id).filter(|f| f.v(2) > o) {
-        if copied >> f.v(0) & 1 == 0 {
-            copied |= 1 << f.v(0);
-            chain.push(link(f, format!("{} copied it (its log now ends at {})", n.broker(f.v(0)), f.v(2))));
+    for f in ix.partition(append.partition, Step::Replicate).after(a.id).before(elect.id) {
+        let copy = f.replicate();
+        if copy.log_end > append.offset && copied >> copy.broker.raw() & 1 == 0 {
+            copied |= 1 << copy.broker.raw();
+            let text = format!("{} copied it (its log now ends at {})", n.broker(copy.broker), copy.log_end);
+            chain.push(link(f, text));
             // Why that copy could not lead: its own fault before the election.
-            if let Some(down) = broker_fault(ix, n, f.v(0), f.id, elect.id) {
+            if let Some(down) = broker_fault(cx, copy.broker, f.id, elect.id) {
                 chain.push(link(down, fault_text(n, down)));
             }
         }
     }
+}
+
+/// What took the leader away from the record's partition.
+struct LeaderLost {
+    fault: LeaderLoss,
+    /// The leader's own log lost its unflushed tail.
+    power_loss: bool,
+    /// When (µs): the fault's time, or the election's when no fault shows.
+    at: u64,
+}
+
+/// The fault of the leader that appended `a` between the append and the
+/// election `elect`, with its link.
+fn leader_loss(cx: Ctx<'_>, a: Found<'_>, elect: Found<'_>, chain: &mut Vec<Link>) -> LeaderLost {
+    let Ctx { ix, n, .. } = cx;
+    let Append { partition: g, broker: leader, .. } = a.append();
     let before = elect.t();
     let faults = || {
-        ix.faults().since(a.t().saturating_sub(1)).until(before).filter(|f| match f.s.kind {
-            Step::Crash | Step::Pause => f.v(0) == entity::BROKER && f.v(1) == leader,
-            Step::Partition => sending::cuts_broker(n, *f, leader),
+        ix.faults().since(a.t().saturating_sub(1)).until(before).filter(|f| match f.view() {
+            View::Crash(e) => e == Entity::Broker(leader),
+            View::Pause(p) => p.entity == Entity::Broker(leader),
+            View::NetworkPartition(_) => sending::cuts_broker(n, *f, leader),
             _ => false,
         })
     };
     // A power loss that cut the leader's own log outweighs an earlier,
     // harmless fault of the same leader (KIP-966: a partition, then power loss).
     let cut_own_log = |c: &Found<'_>| {
-        c.s.kind == Step::Crash
-            && ix.partition(g, Step::Truncate).since(c.t().saturating_sub(1)).until(c.t()).any(|f| f.v(0) == leader)
+        let own = |f: Found<'_>| f.truncate().broker == leader;
+        c.s.kind == Step::Crash && ix.partition(g, Step::Truncate).since(c.t().saturating_sub(1)).until(c.t()).any(own)
     };
     let loss = faults().find(|c| cut_own_log(c)).or_else(|| faults().next());
     let power_loss = loss.is_some_and(|c| cut_own_log(&c));
@@ -140,7 +182,6 @@ pub(super) fn truncated(
         Some(_) => LeaderLoss::NetworkPartition,
         None => LeaderLoss::Fencing,
     };
-    let lost_at = loss.map_or(before, |f| f.t());
     if let Some(l) = loss {
         let text = match fault {
             LeaderLoss::PowerLoss => format!("{} lost power: its unflushed log tail is gone", n.broker(leader)),
@@ -148,53 +189,54 @@ pub(super) fn truncated(
         };
         chain.push(link(l, text));
     }
-    let fenced = ix.partition(g, Step::Isr).after(a.id).before(elect.id + 1).find(|f| f.v(1) >> leader & 1 == 0);
+    LeaderLost { fault, power_loss, at: loss.map_or(before, |f| f.t()) }
+}
+
+/// The old leader (that appended `a`) leaving the ISR, the new leader's
+/// staleness for an unclean election, and the election `elect` itself;
+/// whether it was unclean.
+fn election_links(cx: Ctx<'_>, a: Found<'_>, elect: Found<'_>, chain: &mut Vec<Link>) -> bool {
+    let Ctx { ix, n, .. } = cx;
+    let Append { partition: g, broker: leader, .. } = a.append();
+    let part = n.partition(g);
+    let out_of_isr = |f: &Found<'_>| f.isr().isr_brokers >> leader.raw() & 1 == 0;
+    let fenced = ix.partition(g, Step::Isr).after(a.id).before(elect.id + 1).find(out_of_isr);
     if let Some(isr) = fenced {
-        chain.push(link(isr, format!("{} left the ISR of {part}: now {}", n.broker(leader), n.brokers(isr.v(1)))));
+        let now = n.brokers(isr.isr().isr_brokers);
+        chain.push(link(isr, format!("{} left the ISR of {part}: now {now}", n.broker(leader))));
     }
-    let unclean = elect.v(3) == 1;
-    if unclean {
+    let Elect { leader: new, epoch, unclean, .. } = elect.elect();
+    if let (true, Some(new)) = (unclean, new) {
         // What made the new leader stale: its own fault before the record, and its return.
-        let new = elect.v(1);
-        if let Some(down) = broker_fault(ix, n, new, 0, a.id) {
+        if let Some(down) = broker_fault(cx, new, 0, a.id) {
             chain.push(link(down, fault_text(n, down)));
-            if let Some(back) = ix.fault_of(Step::Restart, entity::BROKER, new, down.t()).filter(|b| b.id < elect.id) {
+            let back = ix.fault_of(Step::Restart, Entity::Broker(new), down.t()).filter(|b| b.id < elect.id);
+            if let Some(back) = back {
                 chain.push(link(back, format!("{} restarted, behind the others", n.broker(new))));
             }
         }
     }
-    if elect.v(1) == u64::MAX {
-        chain.push(link(elect, format!("{part} went offline: no replica could lead")));
-    } else {
-        let new = elect.v(1);
-        let leo = log_end_at(ix, g, new, elect.id);
-        chain.push(link(
-            elect,
-            format!(
-                "{} became leader of {part} (epoch {}){}, its log ending at offset {leo}: without the record",
-                n.broker(new),
-                elect.v(2),
-                if unclean { " in an unclean election: it was not in the ISR" } else { "" }
-            ),
-        ));
-    }
-    truncation_links(ix, n, g, a, o, (power_loss, lost_at), chain);
-    if rec.acked_us == NEVER && acks != Acks::Zero {
-        return unacknowledged(ix, n, rec.producer, a, chain);
-    }
-    match failover_kind(unclean, lone_isr.is_some(), power_loss, acks) {
-        Some(how) => Cause::Failover { broker: leader as u32, lost_at, fault, how },
-        None => Cause::Unexplained { what: "acks=all lost a record the full ISR had" },
-    }
+    let text = match new {
+        None => format!("{part} went offline: no replica could lead"),
+        Some(new) => format!(
+            "{} became leader of {part} (epoch {epoch}){}, its log ending at offset {}: without the record",
+            n.broker(new),
+            if unclean { " in an unclean election: it was not in the ISR" } else { "" },
+            log_end_at(ix, g, new, elect.id)
+        ),
+    };
+    chain.push(link(elect, text));
+    unclean
 }
 
 /// Never acknowledged: the producer would have sent it again, but it died first.
-fn unacknowledged(ix: &Index<'_>, n: &Names<'_>, p: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
-    match ix.fault_of(Step::Crash, entity::PRODUCER, p as u64, a.t()) {
+fn unacknowledged(cx: Ctx<'_>, p: ProducerId, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { ix, n, .. } = cx;
+    match ix.fault_of(Step::Crash, Entity::Producer(p), a.t()) {
         Some(c) => {
             let text = format!("{} crashed before the write was acknowledged: nothing sends it again", n.producer(p));
             chain.push(link(c, text));
-            Cause::UnacknowledgedLost { producer: p, at: c.t() }
+            Cause::UnacknowledgedLost { producer: p.raw(), at: c.t() }
         }
         None => Cause::Unexplained { what: "a truncated record never acknowledged, and its producer alive" },
     }
@@ -218,43 +260,43 @@ fn failover_kind(unclean: bool, lone_isr: bool, power_loss: bool, acks: Acks) ->
 
 /// The truncations that removed the record at offset `o` (appended by `a`);
 /// a power loss at `lost_at` keeps only what was flushed.
-fn truncation_links(
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    g: u32,
-    a: Found<'_>,
-    o: u64,
-    loss: (bool, u64),
-    chain: &mut Vec<Link>,
-) {
-    let part = n.partition(g as u64);
-    for t in ix.partition(g, Step::Truncate).after(a.id).filter(|f| f.v(2) <= o) {
-        let text = if loss.0 && t.t() == loss.1 {
-            format!("{} kept {part} only up to offset {}", n.broker(t.v(0)), t.v(2))
+fn truncation_links(cx: Ctx<'_>, g: PartitionId, a: Found<'_>, o: u64, loss: (bool, u64), chain: &mut Vec<Link>) {
+    let Ctx { ix, n, .. } = cx;
+    let part = n.partition(g);
+    for f in ix.partition(g, Step::Truncate).after(a.id) {
+        let cut = f.truncate();
+        if cut.offset > o {
+            continue;
+        }
+        let text = if loss.0 && f.t() == loss.1 {
+            format!("{} kept {part} only up to offset {}", n.broker(cut.broker), cut.offset)
         } else {
-            format!("{} truncated {part} to offset {}, removing it", n.broker(t.v(0)), t.v(2))
+            format!("{} truncated {part} to offset {}, removing it", n.broker(cut.broker), cut.offset)
         };
-        chain.push(link(t, text));
+        chain.push(link(f, text));
     }
 }
 
 /// An ISR change of partition `g` (step `isr`): who left it, and the fault
 /// that took each away (a crash, a pause, a network partition).
-fn isr_change(w: &World, ix: &Index<'_>, n: &Names<'_>, g: u32, isr: Found<'_>, tail: &str, chain: &mut Vec<Link>) {
-    let all = w.partitions[g as usize].replicas.iter().fold(0u64, |m, r| m | 1 << r.broker.raw());
-    let before = ix.partition(g, Step::Isr).before(isr.id).next_back().map_or(all, |f| f.v(1));
-    let left = before & !isr.v(1);
-    for b in (0..64).filter(|b| left >> b & 1 == 1) {
-        if let Some(down) = broker_fault(ix, n, b, 0, isr.id) {
+fn isr_change(cx: Ctx<'_>, g: PartitionId, isr: Found<'_>, tail: &str, chain: &mut Vec<Link>) {
+    let Ctx { w, ix, n } = cx;
+    let all = w.partitions[g].replicas.iter().fold(0u64, |m, r| m | 1 << r.broker.raw());
+    let before = ix.partition(g, Step::Isr).before(isr.id).next_back().map_or(all, |f| f.isr().isr_brokers);
+    let now = isr.isr().isr_brokers;
+    let left = before & !now;
+    let gone = || (0..64).filter(move |b| left >> b & 1 == 1).map(BrokerId::new);
+    for b in gone() {
+        if let Some(down) = broker_fault(cx, b, 0, isr.id) {
             chain.push(link(down, fault_text(n, down)));
         }
     }
-    let part = n.partition(g as u64);
-    let now = n.brokers(isr.v(1));
+    let part = n.partition(g);
+    let now = n.brokers(now);
     let text = match left {
         0 => format!("the ISR of {part} is now {now}{tail}"),
         _ => {
-            let names: Vec<String> = (0..64).filter(|b| left >> b & 1 == 1).map(|b| n.broker(b)).collect();
+            let names: Vec<String> = gone().map(|b| n.broker(b)).collect();
             format!("{} left the ISR of {part}, now {now}{tail}", names.join(" and "))
         }
     };
@@ -263,89 +305,114 @@ fn isr_change(w: &World, ix: &Index<'_>, n: &Names<'_>, g: u32, isr: Found<'_>, 
 
 /// The log end of `broker`'s replica of `g` just before step `before`: the
 /// last replicate or truncate of it, or its own appends as leader.
-fn log_end_at(ix: &Index<'_>, g: u32, broker: u64, before: u32) -> u64 {
-    let last = |kind: Step, who: usize| ix.partition(g, kind).before(before).rev().find(|f| f.v(who) == broker);
+fn log_end_at(ix: &Index<'_>, g: PartitionId, broker: BrokerId, before: u32) -> u64 {
+    let steps = |kind: Step| ix.partition(g, kind).before(before).rev();
     let candidates = [
-        last(Step::Replicate, 0).map(|f| (f.id, f.v(2))),
-        last(Step::Truncate, 0).map(|f| (f.id, f.v(2))),
-        last(Step::Append, 3).map(|f| (f.id, f.v(2) + 1)),
+        steps(Step::Replicate)
+            .map(|f| (f.id, f.replicate()))
+            .find(|(_, c)| c.broker == broker)
+            .map(|(id, c)| (id, c.log_end)),
+        steps(Step::Truncate)
+            .map(|f| (f.id, f.truncate()))
+            .find(|(_, t)| t.broker == broker)
+            .map(|(id, t)| (id, t.offset)),
+        steps(Step::Append)
+            .map(|f| (f.id, f.append()))
+            .find(|(_, a)| a.broker == broker)
+            .map(|(id, a)| (id, a.offset + 1)),
     ];
     candidates.into_iter().flatten().max().map_or(0, |(_, end)| end)
 }
 
-/// Still in the log, but the group's committed offset is past it and no member processed it.
-fn behind_the_group(
-    w: &World,
-    ix: &Index<'_>,
-    n: &Names<'_>,
-    group: u32,
-    r: u32,
-    a: Found<'_>,
-    chain: &mut Vec<Link>,
-) -> Cause {
-    let (g, o) = (a.v(1) as u32, a.v(2));
-    let part = n.partition(g as u64);
-    chain.push(link(a, format!("appended to {part}@{o} by {}", n.broker(a.v(3)))));
-    let rec = &w.oracle.ledger.records[r as usize];
-    let read_committed = w.consumers[w.groups[group as usize].first_consumer].read_committed;
-    if let (Some(txn), true) = (w.producers[rec.producer as usize].txn.map(|t| t.raw()), read_committed) {
-        let abort = ix.partition(g, Step::Marker).after(a.id).find(|f| f.v(3) == txn as u64 && f.v(1) > o);
-        if let Some(m) = abort.filter(|m| m.v(2) == 0) {
-            if let Some(end) = ix.txn(txn).after(m.id).find(|f| f.s.kind == Step::TxnEnd) {
-                if let Some(c) = ix.fault_of(Step::Crash, entity::PRODUCER, rec.producer as u64, a.t()) {
-                    if c.t() <= m.t() {
-                        chain.push(link(c, format!("{} crashed mid-transaction", n.producer(rec.producer))));
-                    }
-                }
-                chain.push(link(
-                    m,
-                    format!("abort marker at {part}@{}: read_committed readers skip the record", m.v(1)),
-                ));
-                chain.push(link(
-                    end,
-                    format!("{}'s transaction ends aborted; nothing sends it again", n.txn(txn as u64)),
-                ));
-                return Cause::AbortedNeverResent { txn, at: end.t() };
-            }
+/// Read_committed skipped record `r` (appended by `a`): its transaction
+/// aborted and nothing sent it again. None when that is not what happened.
+fn aborted_never_resent(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Option<Cause> {
+    let Ctx { w, ix, n } = cx;
+    let Append { partition: g, offset: o, .. } = a.append();
+    let producer = ProducerId::new(w.oracle.ledger.records[r as usize].producer);
+    let read_committed = w.consumers[w.groups[group].first_consumer].read_committed;
+    let txn = w.producers[producer].txn.filter(|_| read_committed)?;
+    let its_marker = |f: &Found<'_>| {
+        let m = f.marker();
+        m.txn == txn && m.offset > o
+    };
+    let abort = ix.partition(g, Step::Marker).after(a.id).find(its_marker).filter(|m| !m.marker().commit)?;
+    let end = ix.txn(txn).after(abort.id).find(|f| f.s.kind == Step::TxnEnd)?;
+    if let Some(c) = ix.fault_of(Step::Crash, Entity::Producer(producer), a.t()) {
+        if c.t() <= abort.t() {
+            chain.push(link(c, format!("{} crashed mid-transaction", n.producer(producer))));
         }
     }
-    let in_group = |f: &Found<'_>| w.consumers[f.v(0) as usize].group.raw() == group;
-    let Some(past) = ix.partition(g, Step::Commit).after(a.id).find(|f| f.v(2) > o && in_group(f)) else {
+    let part = n.partition(g);
+    let text = format!("abort marker at {part}@{}: read_committed readers skip the record", abort.marker().offset);
+    chain.push(link(abort, text));
+    chain.push(link(end, format!("{}'s transaction ends aborted; nothing sends it again", n.txn(txn))));
+    Some(Cause::AbortedNeverResent { txn: txn.raw(), at: end.t() })
+}
+
+/// The member that committed `past` the record had started past it (its
+/// position `pos`): an offset reset skipped the record.
+fn started_past(cx: Ctx<'_>, group: GroupId, pos: Found<'_>, past: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, n, .. } = cx;
+    let Position { consumer: c, partition: g, offset, source } = pos.position();
+    let (name, part, gname) = (n.consumer(c), n.partition(g), n.group(group));
+    let text = match source {
+        PositionSource::Reset => format!(
+            "{name} was assigned {part}; group {gname} had no committed offset, so auto.offset.reset={} put it at offset {offset} (the log end), past the record",
+            w.consumers[c].auto_offset_reset.name(),
+        ),
+        PositionSource::OutOfRange => {
+            format!("{name}'s offset was out of range; auto.offset.reset moved it to {offset}")
+        }
+        PositionSource::Committed => {
+            return Cause::Unexplained { what: "a member resumed past a record nobody committed past" }
+        }
+    };
+    chain.push(link(pos, text));
+    chain.push(link(past, format!("{name} committed {part} offset {}", past.commit().offset)));
+    match source {
+        PositionSource::Reset => Cause::ResetToLatest { group: group.raw() },
+        _ => Cause::ResetOutOfRange { group: group.raw() },
+    }
+}
+
+/// Still in the log, but the group's committed offset is past it and no member processed it.
+fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+    let Ctx { w, ix, n } = cx;
+    let append = a.append();
+    let (g, o) = (append.partition, append.offset);
+    let part = n.partition(g);
+    chain.push(link(a, format!("appended to {part}@{o} by {}", n.broker(append.broker))));
+    if let Some(cause) = aborted_never_resent(cx, group, r, a, chain) {
+        return cause;
+    }
+    let past_it = |f: &Found<'_>| {
+        let cm = f.commit();
+        cm.offset > o && w.consumers[cm.consumer].group == group
+    };
+    let Some(past) = ix.partition(g, Step::Commit).after(a.id).find(past_it) else {
         return Cause::Unexplained { what: "a record in the log, not reachable, with no commit past it" };
     };
-    let c = past.v(0) as u32;
-    let name = n.consumer(c as u64);
-    let position = ix.consumer(c, Step::Position).before(past.id).rev().find(|f| f.v(1) == g as u64);
+    let commit = past.commit();
+    let c = commit.consumer;
+    let name = n.consumer(c);
+    let position = ix.consumer(c, Step::Position).before(past.id).rev().find(|f| f.position().partition == g);
     let Some(pos) = position else {
         return Cause::Unexplained { what: "a commit by a member with no position" };
     };
-    if pos.v(2) > o {
-        // The member started past it.
-        let gname = n.group(group);
-        let text = match pos.v(3) {
-            source::RESET => format!(
-                "{name} was assigned {part}; group {gname} had no committed offset, so auto.offset.reset={} put it at offset {} (the log end), past the record",
-                w.consumers[c as usize].auto_offset_reset.name(),
-                pos.v(2)
-            ),
-            source::OUT_OF_RANGE => {
-                format!("{name}'s offset was out of range; auto.offset.reset moved it to {}", pos.v(2))
-            }
-            _ => return Cause::Unexplained { what: "a member resumed past a record nobody committed past" },
-        };
-        chain.push(link(pos, text));
-        chain.push(link(past, format!("{name} committed {part} offset {}", past.v(2))));
-        return match pos.v(3) {
-            source::RESET => Cause::ResetToLatest { group },
-            _ => Cause::ResetOutOfRange { group },
-        };
+    if pos.position().offset > o {
+        return started_past(cx, group, pos, past, chain);
     }
     // The member read it and committed past it before processing it.
-    let fetch = ix.consumer(c, Step::Fetch).after(pos.id).find(|f| f.v(1) == g as u64 && f.v(2) <= o && o < f.v(3));
-    if let Some(f) = fetch {
-        chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", f.v(2), f.v(3))));
+    let holds_it = |f: &Found<'_>| {
+        let fetch = f.fetch();
+        fetch.partition == g && fetch.from <= o && o < fetch.to
+    };
+    if let Some(f) = ix.consumer(c, Step::Fetch).after(pos.id).find(holds_it) {
+        let fetch = f.fetch();
+        chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", fetch.from, fetch.to)));
     }
-    let cs = &w.consumers[c as usize];
+    let cs = &w.consumers[c];
     let why = match (cs.commit, cs.async_processing) {
         (CommitMode::BeforeProcessing, _) => "commit before processing",
         (CommitMode::Auto, true) => "auto-commit of records still queued for the worker",
@@ -354,21 +421,21 @@ fn behind_the_group(
     };
     chain.push(link(
         past,
-        format!("{name} committed {part} offset {} ({why}), past a record it had not processed", past.v(2)),
+        format!("{name} committed {part} offset {} ({why}), past a record it had not processed", commit.offset),
     ));
-    let Some((how, links)) = lost_hold(w, ix, n, c, g, past.t(), u64::MAX) else {
+    let Some((how, links)) = lost_hold(cx, c, g, past.t(), u64::MAX) else {
         return Cause::Unexplained { what: "committed past and never processed, with no disruption" };
     };
     chain.extend(links);
     let next = ix
         .partition(g, Step::Position)
         .since(how.at().saturating_sub(1))
-        .find(|f| w.consumers[f.v(0) as usize].group.raw() == group);
+        .find(|f| w.consumers[f.position().consumer].group == group);
     if let Some(p) = next {
-        resumed_at(w, ix, n, group, g, p, chain);
+        resumed_at(cx, group, g, p, chain);
         if let Some(l) = chain.last_mut() {
             l.text.push_str(&format!(", after @{o}: nobody processes it"));
         }
     }
-    Cause::CommittedUnprocessed { consumer: c, how }
+    Cause::CommittedUnprocessed { consumer: c.raw(), how }
 }

@@ -16,13 +16,25 @@ mod lost;
 mod ownership;
 mod reordered;
 mod sending;
+pub mod view;
 mod writes;
 
 use std::collections::BTreeMap;
 
+use crate::model::ids::{ConsumerId, GroupId, PartitionId, ProducerId, TxnId};
 use crate::oracle::trace::{SendError, Step};
 use crate::world::World;
 use index::{span, ts, Found, Index, Names};
+use view::View;
+
+/// What every story reads: the finished run, its kept steps indexed, and
+/// names for ids.
+#[derive(Clone, Copy)]
+pub(super) struct Ctx<'a> {
+    pub w: &'a World,
+    pub ix: &'a Index<'a>,
+    pub n: &'a Names<'a>,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Anomaly {
@@ -145,7 +157,7 @@ impl Disruption {
 
     /// The disruption as the cause of what `then` names.
     fn describe(self, n: &Names<'_>, c: u32, then: Then) -> String {
-        let name = n.consumer(c as u64);
+        let name = n.consumer(ConsumerId::new(c));
         let before = match then {
             Then::Reprocessed => "before it committed",
             Then::Unprocessed => "before it processed what it had committed",
@@ -172,7 +184,7 @@ impl Disruption {
             Disruption::Expired { at } => format!("{name}'s session expired at {} {before}", ts(at)),
             Disruption::Revoked { at, group, generation } => format!(
                 "the rebalance of {} at {} (generation {generation} ended) took {name}'s partitions {before}",
-                n.group(group),
+                n.group(GroupId::new(group)),
                 ts(at)
             ),
             Disruption::CommitRefused { at } => format!("{name}'s commit was refused at {} (its generation had ended)", ts(at)),
@@ -336,11 +348,11 @@ impl Cause {
         match *self {
             Cause::Reprocessed { consumer, how } => how.describe(&n, consumer, Then::Reprocessed),
             Cause::CommitMovedBack { consumer, at } => {
-                format!("a commit by {} at {} moved the committed offset back", n.consumer(consumer as u64), ts(at))
+                format!("a commit by {} at {} moved the committed offset back", n.consumer(ConsumerId::new(consumer)), ts(at))
             }
             Cause::WrittenTwice { producer, error, idempotent } => format!(
                 "{} retried after {}{}",
-                n.producer(producer),
+                n.producer(ProducerId::new(producer)),
                 error.describe(),
                 if idempotent {
                     ", and the broker no longer knew the first write (new producer id)"
@@ -350,7 +362,7 @@ impl Cause {
             ),
             Cause::AbortedAndResent { txn, at, by_timeout } => format!(
                 "transaction of {} aborted at {}{}: its records went again in the next one, and read_uncommitted read both",
-                n.txn(txn as u64),
+                n.txn(TxnId::new(txn)),
                 ts(at),
                 if by_timeout { " by transaction.timeout.ms" } else { "" }
             ),
@@ -358,17 +370,38 @@ impl Cause {
             Cause::ZombieProcessed { consumer, how } => how.describe(&n, consumer, Then::Zombie),
             Cause::ResetToLatest { group } => format!(
                 "auto.offset.reset=latest: group {} had no committed offset and started at the log end",
-                n.group(group)
+                n.group(GroupId::new(group))
             ),
             Cause::ResetOutOfRange { group } => {
-                format!("group {}'s position fell out of range and auto.offset.reset moved it", n.group(group))
+                format!("group {}'s position fell out of range and auto.offset.reset moved it", n.group(GroupId::new(group)))
             }
+            Cause::ProducerCrash { .. }
+            | Cause::UnacknowledgedLost { .. }
+            | Cause::Failover { .. }
+            | Cause::AbortedNeverResent { .. }
+            | Cause::Offline { .. }
+            | Cause::StillHeld { .. }
+            | Cause::RetriedBehind { .. } => self.describe_log_side(&n),
+            Cause::HeldOffline { .. }
+            | Cause::ClockBehind { .. }
+            | Cause::ClockAhead { .. }
+            | Cause::SentLate { .. }
+            | Cause::WrittenLate { .. }
+            | Cause::PartitionBehind { .. } => self.describe_late(&n),
+            Cause::Unexplained { what } => format!("unexplained: {what}"),
+        }
+    }
+
+    /// `describe` for the causes of lost, unavailable, unsent and
+    /// reordered records on the producer and log side.
+    fn describe_log_side(&self, n: &Names<'_>) -> String {
+        match *self {
             Cause::ProducerCrash { producer, at } => {
-                format!("crash of {} at {} with records not yet written", n.producer(producer), ts(at))
+                format!("crash of {} at {} with records not yet written", n.producer(ProducerId::new(producer)), ts(at))
             }
             Cause::UnacknowledgedLost { producer, at } => format!(
                 "crash of {} at {} before its writes were acknowledged; a leader change then removed them",
-                n.producer(producer),
+                n.producer(ProducerId::new(producer)),
                 ts(at)
             ),
             Cause::Failover { broker, lost_at, fault, how } => {
@@ -386,19 +419,21 @@ impl Cause {
             }
             Cause::AbortedNeverResent { txn, at } => format!(
                 "transaction of {} aborted at {} and its records were never sent again",
-                n.txn(txn as u64),
+                n.txn(TxnId::new(txn)),
                 ts(at)
             ),
-            Cause::Offline { partition } => format!("{} had no leader at the end", n.partition(partition as u64)),
+            Cause::Offline { partition } => {
+                format!("{} had no leader at the end", n.partition(PartitionId::new(partition)))
+            }
             Cause::StillHeld { producer, error, end } => format!(
                 "still in {}'s accumulator or in flight when the run ended at {}{}",
-                n.producer(producer),
+                n.producer(ProducerId::new(producer)),
                 ts(end),
                 error.map_or(String::new(), |e| format!(" (its last attempt failed with {})", e.describe()))
             ),
             Cause::RetriedBehind { producer, error } => {
-                let pr = &w.producers[producer as usize];
-                let kinesis = w.scenario.platform == crate::scenario::Platform::Kinesis;
+                let pr = &n.w.producers[ProducerId::new(producer)];
+                let kinesis = n.w.scenario.platform == crate::scenario::Platform::Kinesis;
                 format!(
                     "{} retried after {} while later records got through ({} requests in flight, {})",
                     pr.name,
@@ -411,13 +446,7 @@ impl Cause {
                     }
                 )
             }
-            Cause::HeldOffline { .. }
-            | Cause::ClockBehind { .. }
-            | Cause::ClockAhead { .. }
-            | Cause::SentLate { .. }
-            | Cause::WrittenLate { .. }
-            | Cause::PartitionBehind { .. } => self.describe_late(&n),
-            Cause::Unexplained { what } => format!("unexplained: {what}"),
+            _ => unreachable!("describe hands over log-side causes only"),
         }
     }
 
@@ -425,22 +454,28 @@ impl Cause {
     fn describe_late(&self, n: &Names<'_>) -> String {
         match *self {
             Cause::HeldOffline { producer } => {
-                format!("{} was offline and sent the events it held when it came back", n.producer(producer))
+                format!(
+                    "{} was offline and sent the events it held when it came back",
+                    n.producer(ProducerId::new(producer))
+                )
             }
-            Cause::ClockBehind { producer } => format!("{}'s clock runs behind", n.producer(producer)),
+            Cause::ClockBehind { producer } => format!("{}'s clock runs behind", n.producer(ProducerId::new(producer))),
             Cause::ClockAhead { producer } => {
-                format!("{}'s clock runs ahead: its events moved the watermark early", n.producer(producer))
+                format!(
+                    "{}'s clock runs ahead: its events moved the watermark early",
+                    n.producer(ProducerId::new(producer))
+                )
             }
             Cause::SentLate { producer } => {
-                format!("{}'s events are sent long after they happen", n.producer(producer))
+                format!("{}'s events are sent long after they happen", n.producer(ProducerId::new(producer)))
             }
             Cause::WrittenLate { partition } => format!(
                 "writes to {} were delayed (retries, a slow or frozen leader) while newer events got through",
-                n.partition(partition as u64)
+                n.partition(PartitionId::new(partition))
             ),
             Cause::PartitionBehind { partition } => format!(
                 "{} was read behind the other partitions: newer events elsewhere moved the watermark first",
-                n.partition(partition as u64)
+                n.partition(PartitionId::new(partition))
             ),
             _ => unreachable!("describe hands over late-event causes only"),
         }
@@ -560,23 +595,28 @@ fn sort_causes(causes: &mut [(Anomaly, Cause, usize, String)]) {
 }
 
 /// Whether step `f` is an effect of its record on `group`'s sink.
-pub(super) fn is_effect(w: &World, f: &Found<'_>, group: u32) -> bool {
-    match f.s.kind {
-        Step::Process => f.v(3) == 1 && w.consumers[f.v(1) as usize].group.raw() == group,
-        Step::Effect => w.consumers[f.v(1) as usize].group.raw() == group,
+pub(super) fn is_effect(w: &World, f: &Found<'_>, group: GroupId) -> bool {
+    match f.view() {
+        View::Process(p) => p.effect && w.consumers[p.consumer].group == group,
+        View::Effect(e) => w.consumers[e.consumer].group == group,
         _ => false,
     }
 }
 
-/// The offset an effect came from: its processing's, or for an effect at a
-/// transaction's commit, the consumer's last processing of the record before.
+/// The offset an effect (a processing, or an effect at a transaction's
+/// commit) came from: its processing's, or for an effect at a commit, the
+/// consumer's last processing of the record before.
 pub(super) fn effect_offset(ix: &Index<'_>, r: u32, f: Found<'_>) -> Option<u64> {
-    match f.s.kind {
-        Step::Process => Some(f.v(2)),
-        _ => {
-            ix.record(r).rev().find(|p| p.s.kind == Step::Process && p.v(1) == f.v(1) && p.t() <= f.t()).map(|p| p.v(2))
+    let consumer = match f.view() {
+        View::Process(p) => return Some(p.offset),
+        View::Effect(e) => e.consumer,
+        other => {
+            debug_assert!(false, "not an effect: {other:?}");
+            return None;
         }
-    }
+    };
+    let by_it = |p: &Found<'_>| p.s.kind == Step::Process && p.process().consumer == consumer && p.t() <= f.t();
+    ix.record(r).rev().find(by_it).map(|p| p.process().offset)
 }
 
 /// Explains every anomaly of a finished run that kept its steps: each lost
@@ -586,29 +626,30 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     let steps = w.oracle.trace.kept.as_deref().unwrap_or(&[]);
     let ix = Index::new(w, steps);
     let n = Names { w };
+    let cx = Ctx { w, ix: &ix, n: &n };
     let mut stories = Vec::new();
     for &(g, r) in lost {
-        stories.push(lost::story(w, &ix, &n, g, r));
+        stories.push(lost::story(cx, GroupId::new(g), r));
     }
-    for g in 0..w.groups.len() as u32 {
-        duplicate::stories(w, &ix, &n, g, Anomaly::Duplicate, &mut stories);
+    for g in w.groups.ids() {
+        duplicate::stories(cx, g, Anomaly::Duplicate, &mut stories);
     }
     for (g, gl) in w.oracle.ledger.groups.iter().enumerate() {
         for &(r, later) in &gl.inversions {
-            stories.push(reordered::story(w, &ix, &n, g as u32, r, later));
+            stories.push(reordered::story(cx, GroupId::new(g as u32), r, later));
         }
     }
-    for (g, grp) in w.groups.iter().enumerate() {
+    for (g, grp) in w.groups.iter_enumerated() {
         if let Some(agg) = grp.aggregate.as_ref() {
             for l in &agg.late {
-                stories.push(late::story(w, &ix, &n, g as u32, l, agg.spec.watermark_delay.us()));
+                stories.push(late::story(cx, g, l, agg.spec.watermark_delay.us()));
             }
         }
     }
-    for g in 0..w.groups.len() as u32 {
-        duplicate::stories(w, &ix, &n, g, Anomaly::Redelivered, &mut stories);
+    for g in w.groups.ids() {
+        duplicate::stories(cx, g, Anomaly::Redelivered, &mut stories);
     }
-    log_side_stories(w, &ix, &n, &mut stories);
+    log_side_stories(cx, &mut stories);
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
     for s in stories.iter_mut() {
         let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
@@ -622,15 +663,15 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
 }
 
 /// A story for every record whose log-side state is an anomaly.
-fn log_side_stories(w: &World, ix: &Index<'_>, n: &Names<'_>, stories: &mut Vec<Story>) {
+fn log_side_stories(cx: Ctx<'_>, stories: &mut Vec<Story>) {
     use crate::oracle::outcome::LogState;
-    let states = crate::oracle::outcome::outcomes(&w.oracle.ledger, &w.oracle.observed).log;
+    let states = crate::oracle::outcome::outcomes(&cx.w.oracle.ledger, &cx.w.oracle.observed).log;
     for (r, state) in states.iter().enumerate() {
         let r = r as u32;
         match state {
-            LogState::LostWrite => stories.push(writes::lost_write(w, ix, n, r)),
-            LogState::Unavailable => stories.push(writes::unavailable(w, ix, n, r)),
-            LogState::Unsent => stories.push(writes::unsent(w, ix, n, r)),
+            LogState::LostWrite => stories.push(writes::lost_write(cx, r)),
+            LogState::Unavailable => stories.push(writes::unavailable(cx, r)),
+            LogState::Unsent => stories.push(writes::unsent(cx, r)),
             LogState::Stored | LogState::Failed | LogState::Abandoned => {}
         }
     }
