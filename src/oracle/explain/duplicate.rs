@@ -254,7 +254,7 @@ fn processed_again(
             }
             _ => chain.push(Link {
                 t: p1.t(),
-                step: p1.id,
+                step: p1.s.line,
                 text: format!(
                     "{} started reading {} at offset {} and never committed past @{o}",
                     n.consumer(c1 as u64),

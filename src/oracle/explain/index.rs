@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn rows_keep_trace_order_and_skip_unkeyed_steps() {
-        let step = |t, kind, v0| Recorded { t, kind, v: [v0, 0, 0, 0] };
+        let step = |t, kind, v0| Recorded { t, kind, v: [v0, 0, 0, 0], line: 0 };
         let steps = [step(1, Step::Send, 2), step(2, Step::Crash, 0), step(3, Step::Send, 0), step(4, Step::Ack, 2)];
         let rows = Rows::build(3, &steps, |s| match s.kind {
             Step::Send | Step::Ack => Some(s.v[0] as usize),

@@ -8,7 +8,7 @@ use crate::oracle::trace::{leave, source, trigger, Step};
 use crate::world::World;
 
 pub fn link(f: Found<'_>, text: String) -> Link {
-    Link { t: f.t(), step: f.id, text }
+    Link { t: f.t(), step: f.s.line, text }
 }
 
 /// What ended consumer `c`'s hold on global partition `g` in `(from, to]`, if anything did.

@@ -89,7 +89,7 @@ pub fn story(w: &World, ix: &Index<'_>, n: &Names<'_>, group: u32, r: u32, later
             match pos.and_then(|pos| lost_hold(w, ix, n, c, g as u32, pos.t(), er.t())) {
                 Some((how, links)) => {
                     chain.extend(links);
-                    if let Some(l) = chain.iter_mut().find(|l| l.step == er.id) {
+                    if let Some(l) = chain.iter_mut().find(|l| l.step == er.s.line) {
                         l.text.push_str(&format!(", though it no longer held {part} (a zombie)"));
                     }
                     let other = ix.consumer(el.v(1) as u32, Step::Position).before(el.id).rev().find(|f| f.v(1) == g);
