@@ -250,3 +250,111 @@ impl Fact {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oracle::trace::STEPS;
+
+    /// One fact of every kind, with values that differ field to field (so
+    /// a swapped pair of fields would not round-trip).
+    fn one_of_each() -> Vec<Fact> {
+        let (r, p, g, c) = (RecordId::new(7), ProducerId::new(1), GroupId::new(2), ConsumerId::new(3));
+        let (part, b, txn, gen) = (PartitionId::new(4), BrokerId::new(5), TxnId::new(6), Generation::new(8));
+        let members = vec![(c, vec![LocalPartition::new(0), LocalPartition::new(2)]), (ConsumerId::new(9), vec![])];
+        vec![
+            Fact::Send {
+                record: r,
+                producer: p,
+                partition: part,
+                key: 11,
+                send_seq: 12,
+                event_us: 13,
+                producer_inc: Incarnation::new(14),
+            },
+            Fact::Send {
+                record: r,
+                producer: p,
+                partition: part,
+                key: crate::oracle::ledger::NULL_KEY,
+                send_seq: 0,
+                event_us: 1,
+                producer_inc: Incarnation::new(0),
+            },
+            Fact::Sequenced { record: r, seq: 15, producer_gen: 16 },
+            Fact::Append { record: r, partition: part, offset: 17, broker: b },
+            Fact::Ack { record: r, producer: p },
+            Fact::Fail { record: r, producer: p, error: SendError::DeliveryTimeout },
+            Fact::Retry { record: r, producer: p, error: SendError::NotLeader, attempt: 18 },
+            Fact::Replicate { broker: b, partition: part, log_end: 19, source: BrokerId::new(20) },
+            Fact::Truncate { broker: b, partition: part, offset: 21 },
+            Fact::Elect { partition: part, leader: Some(b), epoch: LeaderEpoch::new(22), unclean: true },
+            Fact::Elect { partition: part, leader: None, epoch: LeaderEpoch::new(23), unclean: false },
+            Fact::Isr { partition: part, isr_brokers: 0b1011, high_watermark: 24 },
+            Fact::HighWatermark { partition: part, high_watermark: 25 },
+            Fact::Throttled,
+            Fact::Fetch { consumer: c, partition: part, from: 26, to: 27 },
+            Fact::Process { record: r, consumer: c, group: g, offset: 28, effect: true },
+            Fact::Effect { record: r, consumer: c, group: g, txn },
+            Fact::Late { record: r, group: g, watermark_us: 29, dropped: true },
+            Fact::Commit { consumer: c, partition: part, offset: 30, generation: gen },
+            Fact::CommitFailed { consumer: c, group: g, generation: gen, in_transaction: true },
+            Fact::RebalanceStart { group: g, generation: gen, reason: Trigger::Expired, consumer: c },
+            Fact::Rebalance { group: g, generation: gen, members },
+            Fact::Assign { consumer: c, partition: part, generation: gen },
+            Fact::Revoke { consumer: c, partition: part, generation: gen },
+            Fact::Position { consumer: c, partition: part, offset: 31, source: PositionSource::OutOfRange },
+            Fact::NoOffset { consumer: c, partition: part },
+            Fact::Leave { group: g, member: MemberId::new(32), consumer: c, reason: LeaveReason::MissedRebalance },
+            Fact::PollTimeout { consumer: c, member: MemberId::new(33) },
+            Fact::StoppedTheWorld { group: g, us: 34 },
+            Fact::Marker { partition: part, offset: 35, commit: false, txn },
+            Fact::Fenced { txn, epoch: ProducerEpoch::new(36), by_timeout: true },
+            Fact::InitTxn { txn, epoch: ProducerEpoch::new(37) },
+            Fact::TxnEnd { txn, commit: true, partitions: 38 },
+            Fact::Crash(Entity::Broker(b)),
+            Fact::Restart(Entity::Producer(p)),
+            Fact::Start(Entity::Consumer(c)),
+            Fact::Stop(Entity::Consumer(c)),
+            Fact::Pause { entity: Entity::Broker(b), us: 39 },
+            Fact::NetworkPartition { entities: 0b110, us: 40 },
+            Fact::Lag { lag: 41 },
+            Fact::ProducerEnd { producer: p, blocked_us: 42, max_backlog: 43 },
+            Fact::GroupEnd { group: g, members: 44, assigned_partitions: 45 },
+            Fact::PartitionEnd { partition: part, leader: None, log_end: 46, high_watermark: 47 },
+            Fact::ReplicaEnd { partition: part, broker: b, in_isr: true },
+            Fact::AggregateEnd { group: g, fired: 48, corrected: 49, dropped_events: 50 },
+            Fact::Window { group: g, key: 51, start_us: 52, end_us: 53, count: 54, fired_us: 55 },
+            Fact::End { events: 56 },
+        ]
+    }
+
+    #[test]
+    fn decode_is_the_inverse_of_encode_for_every_kind() {
+        let facts = one_of_each();
+        let mut kinds = std::collections::BTreeSet::new();
+        for f in facts {
+            let (step, values) = f.encode();
+            let n = step.fields().len();
+            assert!(values[n..].iter().all(|&v| v == 0), "{f:?}: nothing past the named values");
+            let back = Fact::decode(step, &values[..n], f.members().to_vec()).expect("decodes");
+            assert_eq!(back, f);
+            kinds.insert(step);
+        }
+        assert_eq!(kinds.len(), STEPS.len(), "one fact of every kind");
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_refused_not_truncated() {
+        let e = Fact::decode(Step::Ack, &[1 << 40, 0], vec![]).unwrap_err();
+        assert!(e.contains("`record`") && e.contains("past 4294967295"), "{e}");
+        let e = Fact::decode(Step::Fail, &[0, 0, 99], vec![]).unwrap_err();
+        assert!(e.contains("`error` = 99"), "{e}");
+        let e = Fact::decode(Step::Elect, &[0, 1, 0, 2], vec![]).unwrap_err();
+        assert!(e.contains("`unclean` = 2"), "{e}");
+        let e = Fact::decode(Step::Crash, &[7, 0], vec![]).unwrap_err();
+        assert!(e.contains("not a process"), "{e}");
+        let e = Fact::decode(Step::Rebalance, &[0, 1, 3], vec![]).unwrap_err();
+        assert!(e.contains("the assignment lists 0"), "{e}");
+    }
+}
