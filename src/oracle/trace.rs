@@ -303,6 +303,8 @@ pub struct Trace {
     /// FNV-1a of the header line as written (0 when none was).
     header_hash: u64,
     out: Option<std::io::BufWriter<Box<dyn std::io::Write + Send>>>,
+    /// The line being written (its capacity is kept from line to line).
+    line: Vec<u8>,
     /// The first write error, reported when the trace is finished.
     pub error: Option<std::io::Error>,
     /// Every step `explain` reads ([`Step::explained`]), kept in memory when asked.
@@ -337,10 +339,26 @@ impl Default for Trace {
             steps: 0,
             header_hash: 0,
             out: None,
+            line: Vec::new(),
             error: None,
             kept: None,
         }
     }
+}
+
+/// Appends `v` in decimal.
+fn push_u64(line: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&digits[i..]);
 }
 
 /// FNV-1a, 64 bits: the header line's digest (`header_hash` of the `end` line).
@@ -410,32 +428,48 @@ impl Trace {
         }
     }
 
+    /// Writes one line: built in `line` (reused, so no allocation per
+    /// step), then handed to the writer whole.
     #[cold]
     fn write_step(&mut self, at: Instant, step: Step, values: &[u64], members: &Members) {
         use std::io::Write;
         let end = (step == Step::End).then(|| (self.hex(), self.header_hash));
-        let Some(out) = self.out.as_mut() else { return };
-        let mut r = write!(out, "{{\"t\":{},\"kind\":\"{}\"", at.us(), step.name());
-        for (name, v) in step.fields().iter().zip(values) {
-            r = r.and_then(|_| write!(out, ",\"{name}\":{v}"));
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(b"{\"t\":");
+        push_u64(line, at.us());
+        line.extend_from_slice(b",\"kind\":\"");
+        line.extend_from_slice(step.name().as_bytes());
+        line.push(b'"');
+        for (name, &v) in step.fields().iter().zip(values) {
+            line.extend_from_slice(b",\"");
+            line.extend_from_slice(name.as_bytes());
+            line.extend_from_slice(b"\":");
+            push_u64(line, v);
         }
         if step == Step::Rebalance {
-            r = r.and_then(|_| write!(out, ",\"assignment\":["));
+            line.extend_from_slice(b",\"assignment\":[");
             for (i, (c, parts)) in members.iter().enumerate() {
-                let sep = if i == 0 { "" } else { "," };
-                r = r.and_then(|_| write!(out, "{sep}[{c},["));
-                for (j, p) in parts.iter().enumerate() {
-                    r = r.and_then(|_| write!(out, "{}{p}", if j == 0 { "" } else { "," }));
+                line.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                push_u64(line, u64::from(*c));
+                line.extend_from_slice(b",[");
+                for (j, &p) in parts.iter().enumerate() {
+                    if j > 0 {
+                        line.push(b',');
+                    }
+                    push_u64(line, u64::from(p));
                 }
-                r = r.and_then(|_| write!(out, "]]"));
+                line.extend_from_slice(b"]]");
             }
-            r = r.and_then(|_| write!(out, "]"));
+            line.push(b']');
         }
         if let Some((hash, header)) = end {
-            r = r.and_then(|_| write!(out, ",\"trace_hash\":\"{hash}\",\"header_hash\":\"{header:016x}\""));
+            let tail = format!(",\"trace_hash\":\"{hash}\",\"header_hash\":\"{header:016x}\"");
+            line.extend_from_slice(tail.as_bytes());
         }
-        r = r.and_then(|_| writeln!(out, "}}"));
-        if let Err(e) = r {
+        line.extend_from_slice(b"}\n");
+        let Some(out) = self.out.as_mut() else { return };
+        if let Err(e) = out.write_all(line) {
             self.error.get_or_insert(e);
             self.out = None;
         }
@@ -508,6 +542,49 @@ mod tests {
         d.note(Instant(1), Step::Send, &[1, 2, 3, 4, 0, 1, 1], &[]);
         d.note(Instant(2), Step::Ack, &[1, 2], &[]);
         assert_ne!(a.hex(), d.hex(), "the seventh value counts");
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for v in [0, 7, 10, 1_234_567_890, u64::MAX] {
+            let mut line = Vec::new();
+            push_u64(&mut line, v);
+            assert_eq!(String::from_utf8(line).unwrap(), v.to_string());
+        }
+    }
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_holds_its_named_values_and_a_rebalance_its_assignment() {
+        use crate::oracle::fact::{ConsumerId, LocalPartition};
+        let buf = Shared::default();
+        let mut t = Trace::default();
+        t.write_to(buf.clone());
+        t.note(Instant(5), Step::Ack, &[1, 2], &[]);
+        let members = [(ConsumerId::new(3), vec![LocalPartition::new(0), LocalPartition::new(4)])];
+        t.note(Instant(6), Step::Rebalance, &[0, 1, 1], &members);
+        t.note(Instant(7), Step::End, &[9], &[]);
+        let hash = t.hex();
+        t.finish().unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let expected = format!(
+            "{{\"t\":5,\"kind\":\"ack\",\"record\":1,\"producer\":2}}\n\
+             {{\"t\":6,\"kind\":\"rebalance\",\"group\":0,\"generation\":1,\"members\":1,\"assignment\":[[3,[0,4]]]}}\n\
+             {{\"t\":7,\"kind\":\"end\",\"events\":9,\"trace_hash\":\"{hash}\",\"header_hash\":\"0000000000000000\"}}\n"
+        );
+        assert_eq!(text, expected);
     }
 
     #[test]

@@ -62,13 +62,6 @@ pub fn fact(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
             Err(format!("record {r} was never sent ({records} sends so far)"))
         }
     };
-    let below = |what: &str, i: u64, n: usize| {
-        if i < n as u64 {
-            Ok(())
-        } else {
-            Err(format!("{what} {i} is not in the header ({n} of them)"))
-        }
-    };
     match *fact {
         Fact::Send { record: r, producer, partition, key, .. } => {
             if u64::from(r) != records || records >= u64::from(CONTROL) {
@@ -94,6 +87,23 @@ pub fn fact(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
             record(r.into())?;
             below("group", group.into(), s.groups.len())?;
         }
+        _ => return groups(o, t_us, fact),
+    }
+    Ok(())
+}
+
+fn below(what: &str, i: u64, n: usize) -> Result<(), String> {
+    if i < n as u64 {
+        Ok(())
+    } else {
+        Err(format!("{what} {i} is not in the header ({n} of them)"))
+    }
+}
+
+/// The group, producer and aggregation facts.
+fn groups(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
+    let s = &o.observed.shape;
+    match *fact {
         Fact::CommitFailed { group, .. } | Fact::GroupEnd { group, .. } | Fact::AggregateEnd { group, .. } => {
             below("group", group.into(), s.groups.len())?
         }
