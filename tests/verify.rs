@@ -286,3 +286,30 @@ fn damaged_traces_never_panic_and_never_pass() {
         }
     }
 }
+
+/// A line longer than any a run writes is refused at its line, not read
+/// whole into memory; a header whose shape does not hold together too.
+#[test]
+fn oversized_lines_and_impossible_shapes_are_refused() {
+    let all = lines(&short_at_most_once());
+    let mut long = all[..3].to_vec();
+    long.push(format!("{{\"t\":1,\"kind\":\"lag\",\"lag\":{}}}", "1".repeat(5 << 20)));
+    let err = verified(&join(&long)).expect_err("refused");
+    assert_eq!(err.line, 4, "{err}");
+    assert!(err.message.contains("longer than 4194304 bytes"), "{err}");
+    let header: serde_json::Value = serde_json::from_str(&all[0]).unwrap();
+    let cases: [(&str, serde_json::Value, &str); 3] = [
+        ("/shape/producers/0/keys", 4_000_000_000u64.into(), "key slots"),
+        ("/shape/consumers/0/group", 7.into(), "belongs to no group"),
+        ("/shape/partitions/0/replicas/0", 99.into(), "a replica on no broker"),
+    ];
+    for (pointer, value, says) in cases {
+        let mut h = header.clone();
+        *h.pointer_mut(pointer).expect(pointer) = value;
+        let mut edited = all.clone();
+        edited[0] = h.to_string();
+        let err = verified(&join(&edited)).expect_err(pointer);
+        assert_eq!(err.line, 1, "{err}");
+        assert!(err.message.contains(says), "{pointer}: {err}");
+    }
+}

@@ -36,14 +36,28 @@ impl Oracle {
     }
 }
 
+/// What `parse` reads of a header: typed, so a large header costs what its
+/// shape holds (the name lists are skipped), never a JSON tree.
+#[derive(serde::Deserialize)]
+struct Header {
+    trace: Option<String>,
+    version: Option<u64>,
+    shape: Option<Shape>,
+}
+
 /// The shape a header line carries, or what is wrong with it.
 pub fn parse(line: &str) -> Result<Shape, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("not a streamsim trace: the header is not JSON ({e})"))?;
-    if v.get("trace").and_then(|t| t.as_str()) != Some("streamsim") {
-        return Err("not a streamsim trace: the header has no `\"trace\": \"streamsim\"`".into());
+    let not_trace = |why: String| format!("not a streamsim trace: the header {why}");
+    let marked = line.contains("\"trace\":\"streamsim\"");
+    let h: Header = serde_json::from_str(line).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data if marked => format!("the header: {e}"),
+        serde_json::error::Category::Data => not_trace("has no `\"trace\": \"streamsim\"`".into()),
+        _ => not_trace(format!("is not JSON ({e})")),
+    })?;
+    if h.trace.as_deref() != Some("streamsim") {
+        return Err(not_trace("has no `\"trace\": \"streamsim\"`".into()));
     }
-    match v.get("version").and_then(|t| t.as_u64()) {
+    match h.version {
         Some(FORMAT) => {}
         Some(other) => {
             return Err(format!(
@@ -52,6 +66,5 @@ pub fn parse(line: &str) -> Result<Shape, String> {
         }
         None => return Err("the header has no `version`".into()),
     }
-    let shape = v.get("shape").ok_or("the header has no `shape`")?;
-    serde_json::from_value(shape.clone()).map_err(|e| format!("the header's `shape`: {e}"))
+    h.shape.ok_or_else(|| "the header has no `shape`".into())
 }

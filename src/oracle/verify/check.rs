@@ -10,8 +10,9 @@ use crate::oracle::shadow::CONTROL;
 use crate::oracle::shape::{Shape, WindowShape};
 use crate::oracle::Oracle;
 
-/// Most key slots (keys over every producer, times groups) a header may ask the oracle to hold.
-const MAX_KEY_SLOTS: u64 = 1 << 28;
+/// Most key slots (keys over every producer, times groups) a header may ask
+/// the oracle to hold: 12 bytes each, so at most 800 MB.
+const MAX_KEY_SLOTS: u64 = 1 << 26;
 
 /// Whether a header's shape is one a run could have: in range, and small
 /// enough for the oracle's tables.

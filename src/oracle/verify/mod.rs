@@ -20,10 +20,11 @@ use crate::oracle::trace::header_hash;
 use crate::oracle::Oracle;
 use line::Line;
 
-/// Longest header line read (a shape of a million partitions fits).
-const MAX_HEADER_BYTES: u64 = 256 << 20;
-/// Longest step line read (a rebalance of 100,000 partitions fits).
-const MAX_LINE_BYTES: u64 = 16 << 20;
+/// Longest header line read (a shape of a million partitions, the loader's
+/// limit, takes about 60 MB).
+const MAX_HEADER_BYTES: u64 = 128 << 20;
+/// Longest step line read (a rebalance of 100,000 partitions takes under 1 MB).
+const MAX_LINE_BYTES: u64 = 4 << 20;
 
 /// Why a trace does not verify: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
