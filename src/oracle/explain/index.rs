@@ -3,7 +3,7 @@
 //! walk over one short, time-ordered list instead of the whole trace.
 
 use crate::oracle::ledger::NULL_KEY;
-use crate::oracle::trace::{entity, Recorded, Step, STEPS};
+use crate::oracle::trace::{entity, Recorded, Step};
 use crate::world::World;
 
 /// Step ids grouped by key, each group in trace order (compressed rows).
@@ -109,8 +109,9 @@ impl DoubleEndedIterator for Steps<'_> {
     }
 }
 
-/// Rows per (entity, kind) take this many kind slots (codes start at 1).
-const KINDS: usize = STEPS.len() + 1;
+/// Rows per (entity, kind) take this many kind slots (codes start at 1):
+/// the kinds `explain` keeps (`Step::explained`), the last being `no_offset`.
+const KINDS: usize = Step::NoOffset as usize + 1;
 
 /// The kinds that change a consumer's hold on its partitions, in one row per consumer.
 fn is_life(kind: Step) -> bool {
