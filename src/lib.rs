@@ -84,10 +84,14 @@ pub fn simulate_with<W: std::io::Write + Send + 'static>(
     }
     if let Some(file) = trace {
         world.oracle.trace.write_to(file);
-        let header = world.trace_header();
-        world.oracle.trace.write_line(&header);
+        world.oracle.write_header();
     }
-    world.run_with_progress(progress)?;
+    if let Err(e) = world.run_with_progress(progress) {
+        // A trace streamed to stdout says the run stopped early, so `verify` refuses it.
+        world.oracle.trace.cut(world.end_time().us(), &e.to_string());
+        let _ = world.oracle.trace.finish();
+        return Err(e.into());
+    }
     world.oracle.trace.finish().map_err(SimError::Trace)?;
     let (summary, lost_sent) = summarize_with_losses(&world);
     let series = oracle::series::series(&world, &lost_sent);

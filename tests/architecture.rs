@@ -57,3 +57,32 @@ fn the_model_and_the_world_only_hand_facts_to_the_oracle() {
     }
     assert!(offences.is_empty(), "the model reads the oracle:\n{}", offences.join("\n"));
 }
+
+/// `verify` recomputes the summary from a trace file alone: the reader and
+/// its command import nothing of the model or the world (typed ids come
+/// through `oracle::fact`, the facts' vocabulary).
+#[test]
+fn verify_imports_nothing_from_the_model_or_the_world() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root.join("oracle/verify"), &mut files);
+    files.push(root.join("oracle/header.rs"));
+    files.push(root.join("oracle/reported.rs"));
+    files.push(root.join("oracle/windows.rs"));
+    files.push(root.join("cli/verify.rs"));
+    assert!(files.len() >= 7, "{files:?}");
+    let mut offences = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("readable");
+        let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+        let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+        for bad in
+            ["crate::model", "crate::world", "super::model", "super::world", "streamsim::model", "streamsim::world"]
+        {
+            if code.contains(bad) {
+                offences.push(format!("{}: {bad}", f.display()));
+            }
+        }
+    }
+    assert!(offences.is_empty(), "verify reaches into the model or the world:\n{}", offences.join("\n"));
+}

@@ -285,8 +285,9 @@ fn sweep_is_the_same_on_any_thread_count_and_shards_merge() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `run --trace` writes one JSON object per step after a header, and the
-/// summary's trace_hash is the digest of exactly those lines' contents.
+/// `run --trace` writes one JSON object per fact after a header (format
+/// v3), and the summary's trace_hash is the digest of exactly those lines'
+/// contents, which the last line, `end`, repeats.
 #[test]
 fn the_trace_file_is_what_the_trace_hash_digests() {
     use streamsim::oracle::trace::{Step, Trace};
@@ -299,20 +300,41 @@ fn the_trace_file_is_what_the_trace_hash_digests() {
     let mut lines = text.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!((header["trace"].as_str(), header["scenario"].as_str()), (Some("streamsim"), Some("at-most-once")));
-    assert_eq!(header["consumers"][0].as_str(), Some("billing-0"));
+    assert_eq!((header["version"].as_u64(), header["consumers"][0].as_str()), (Some(3), Some("billing-0")));
+    assert_eq!(header["shape"]["consumers"][0]["name"].as_str(), Some("billing-0"));
     let mut digest = Trace::default();
     let mut kinds = std::collections::BTreeSet::new();
+    let mut end = None;
     for line in lines {
+        assert!(end.is_none(), "`end` is the last line");
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let kind = Step::from_name(v["kind"].as_str().unwrap()).expect("a documented kind");
         kinds.insert(kind.name());
-        let values = kind.fields().map(|f| if f.is_empty() { 0 } else { v[f].as_u64().expect(f) });
-        let named = kind.fields().iter().filter(|f| !f.is_empty()).count();
-        assert_eq!(v.as_object().unwrap().len(), 2 + named, "{line}: t, kind and the named values only");
-        digest.fold(v["t"].as_u64().unwrap(), kind as u64, values);
+        let values: Vec<u64> = kind.fields().iter().map(|f| v[f].as_u64().expect(f)).collect();
+        let extra = match kind {
+            Step::Rebalance => 1,
+            Step::End => 2,
+            _ => 0,
+        };
+        assert_eq!(v.as_object().unwrap().len(), 2 + values.len() + extra, "{line}: t, kind and the values only");
+        digest.fold(v["t"].as_u64().unwrap(), kind as u64, &values);
+        if kind == Step::Rebalance {
+            let members = v["assignment"].as_array().unwrap().iter().map(|m| {
+                let parts: Vec<u64> = m[1].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect();
+                (m[0].as_u64().unwrap(), parts.into_iter())
+            });
+            digest.fold_members(members);
+        }
+        if kind == Step::End {
+            end = Some(v["trace_hash"].as_str().unwrap().to_string());
+        }
     }
     assert_eq!(digest.hex(), summary["trace_hash"].as_str().unwrap());
+    assert_eq!(end.as_deref(), summary["trace_hash"].as_str(), "the `end` line repeats it");
     for k in ["send", "append", "ack", "fetch", "process", "commit", "crash", "rebalance", "assign", "position"] {
+        assert!(kinds.contains(k), "{k} in the trace");
+    }
+    for k in ["lag", "producer_end", "group_end", "partition_end", "replica_end", "end"] {
         assert!(kinds.contains(k), "{k} in the trace");
     }
     let _ = std::fs::remove_file(&path);

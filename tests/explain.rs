@@ -50,7 +50,9 @@ fn every_anomaly_of_every_shipped_scenario_has_a_traced_cause() {
                 assert!(pair[0].t <= pair[1].t, "{name}: chains run forward in time:\n{}", story.text());
             }
             for link in &story.chain {
-                let step = steps.get(link.step as usize).expect("a link names a step of the trace");
+                // `link.step` is the step's place among the trace's lines (its line is + 2).
+                let at = steps.binary_search_by_key(&link.step, |s| s.line).expect("a link names a step of the trace");
+                let step = &steps[at];
                 assert_eq!(step.t, link.t, "{name}: link time is its step's time:\n{}", story.text());
             }
         }

@@ -156,6 +156,18 @@ pub enum Command {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
     },
+    /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
+    #[command(
+        after_help = "TRACE.jsonl is what `run FILE --trace TRACE.jsonl` wrote (format v3, docs/trace-format.md); - reads stdin.\nThe summary is the one `run` printed, key for key. A truncated, reordered, edited or foreign\ntrace, or the trace of a run that stopped early, exits 2 with the line and what is wrong.\nA failed `expect` (from the trace's header) exits 1."
+    )]
+    Verify {
+        /// The trace file (`-`: standard input).
+        #[arg(value_name = "TRACE.jsonl")]
+        trace: PathBuf,
+        /// Print only the JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `--max-memory`: a size like `512MiB` or `4GiB`.

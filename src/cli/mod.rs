@@ -1,5 +1,5 @@
-//! The command line: `run`, `compare`, `check`, `sweep`, `explain` and
-//! `validate`, one file each. Exit codes: 0 ok, 1 an expectation failed,
+//! The command line: `run`, `compare`, `check`, `sweep`, `explain`,
+//! `validate` and `verify`, one file each. Exit codes: 0 ok, 1 an expectation failed,
 //! 2 bad input, usage or I/O error (see [`error`]).
 
 mod args;
@@ -15,6 +15,7 @@ mod progress;
 mod run;
 mod sweep;
 mod validate;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -94,5 +95,6 @@ fn run() -> Result<ExitCode, CliError> {
             }))
         }
         Command::Validate { file } => done(validate::validate(&file)),
+        Command::Verify { trace, json } => done(verify::verify(&trace, json)),
     }
 }

@@ -1,17 +1,20 @@
-//! Checkers: derive every summary count from the ledger and the final state of
-//! the world. Nothing here looks at a semantics label; a count is what the
-//! records' recorded lives say.
+//! Checkers: derive every summary count from the oracle alone: the ledger,
+//! what it rebuilt from facts (`observed`) and what the run reported in facts
+//! (`reported`: lag samples, end-of-run state). Nothing here reads the world,
+//! so `verify` computes the same summary from a trace file. Nothing looks at
+//! a semantics label; a count is what the records' recorded lives say.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::oracle::ledger::Ledger;
-use crate::oracle::ledger::{NEVER, NULL_KEY};
+use crate::oracle::ledger::NEVER;
 use crate::oracle::metrics::METRICS;
 use crate::oracle::outcome::{GroupState, LogState, LostCause};
-use crate::scenario::Expectation;
-use crate::world::World;
+use crate::oracle::shape::{ExpectShape, Shape};
+pub use crate::oracle::windows::WindowsOut;
+use crate::oracle::Oracle;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Latency {
@@ -40,22 +43,6 @@ pub struct PartitionOut {
     pub isr: Vec<u32>,
     /// Group → committed offset (groups that committed one).
     pub committed: BTreeMap<String, u64>,
-}
-
-/// The windowed aggregations' results, judged against the truth.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct WindowsOut {
-    /// Window results emitted, corrections included.
-    pub fired: u64,
-    /// Firings of a window that had fired before (late events within the lateness).
-    pub corrected: u64,
-    /// Late events dropped: their window had closed for good.
-    pub dropped_events: u64,
-    /// Windows whose final result differs from the count of every produced
-    /// record's event time (missing windows and windows that should not exist included).
-    pub wrong_results: u64,
-    /// Mean time from a window's end (event time) to its first result.
-    pub result_latency_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -231,54 +218,18 @@ pub fn percentile_ms(sorted_us: &[u64], q_per_mille: u64) -> f64 {
     sorted_us[(rank - 1) as usize] as f64 / 1000.0
 }
 
-/// Every group aggregation's results against the truth: the same windows
-/// over the event times of every record produced to the group's topic.
-fn windows(w: &World) -> WindowsOut {
-    let mut out = WindowsOut::default();
-    let (mut latency_sum, mut latency_n) = (0u128, 0u64);
-    for g in &w.groups {
-        let Some(agg) = g.aggregate.as_ref() else { continue };
-        out.fired += agg.counters.fired;
-        out.corrected += agg.counters.corrected;
-        out.dropped_events += agg.counters.dropped_events;
-        let (first, end) = (g.first_partition.raw(), g.first_partition.raw() + g.partitions);
-        let mut events: Vec<(u32, u64)> = w
-            .oracle
-            .ledger
-            .records
-            .iter()
-            .filter(|r| r.partition >= first && r.partition < end)
-            .map(|r| {
-                let key = if r.key == NULL_KEY { u32::MAX } else { w.oracle.ledger.key_slot(r.producer, r.key) };
-                (key, r.event_us)
-            })
-            .collect();
-        let truth = crate::model::aggregate::truth_windows(agg.spec.window, &mut events);
-        let results = agg.results();
-        out.wrong_results += truth.iter().filter(|(k, &n)| results.get(k).map(|r| r.0) != Some(n)).count() as u64;
-        out.wrong_results += results.keys().filter(|k| !truth.contains_key(k)).count() as u64;
-        for (&(_, _, end_us), &(_, fired_us)) in &results {
-            latency_sum += u128::from(fired_us.saturating_sub(end_us));
-            latency_n += 1;
-        }
-    }
-    if latency_n > 0 {
-        out.result_latency_ms = ((latency_sum / u128::from(latency_n)) as f64 / 1000.0 * 1000.0).round() / 1000.0;
-    }
-    out
-}
-
 /// The least-squares slope of lag over time while producers run, from the
 /// first completed rebalance (before it nobody consumes) to the end of
 /// `duration`; rounded to 0.001 records/s so the JSON stays short and stable.
-fn lag_growth_per_s(w: &World) -> f64 {
-    let Some(first) = w.oracle.ledger.assignments.first() else { return 0.0 };
-    let (from, to) = (first.at.us(), w.scenario.duration.us());
-    let points: Vec<(f64, f64)> = w
-        .samples
+fn lag_growth_per_s(o: &Oracle) -> f64 {
+    let Some(first) = o.ledger.assignments.first() else { return 0.0 };
+    let (from, to) = (first.at.us(), o.observed.shape.run.duration_us);
+    let points: Vec<(f64, f64)> = o
+        .reported
+        .lag
         .iter()
-        .filter(|s| s.at.us() >= from && s.at.us() <= to)
-        .map(|s| (s.at.us() as f64 / 1e6, s.lag as f64))
+        .filter(|&&(t, _)| t >= from && t <= to)
+        .map(|&(t, lag)| (t as f64 / 1e6, lag as f64))
         .collect();
     if points.len() < 2 {
         return 0.0;
@@ -375,132 +326,143 @@ impl GroupCounts {
 }
 
 /// Builds the summary of a finished run.
-pub fn summarize(w: &World) -> Summary {
+pub fn summarize(w: &crate::world::World) -> Summary {
     summarize_with_losses(w).0
 }
 
 /// The summary, and the records counted as lost: (group, record), per group in send order.
-pub fn summarize_with_losses(w: &World) -> (Summary, Vec<(u32, u32)>) {
+pub fn summarize_with_losses(w: &crate::world::World) -> (Summary, Vec<(u32, u32)>) {
     if cfg!(debug_assertions) {
         if let Some(m) = crate::oracle::shadow::mismatch(w) {
             panic!("the model changed a log without a fact: {m}");
         }
     }
-    let sc = &w.scenario;
-    let ledger = &w.oracle.ledger;
-    let observed = &w.oracle.observed;
-    let produced = ledger.records.len() as u64;
-    let outcomes = crate::oracle::outcome::outcomes(ledger, observed);
-    let log = LogCounts::of(&outcomes.log);
-    let (c, lost_sent, latencies) = GroupCounts::of(ledger, &outcomes.group);
-    let aborted_reads = crate::oracle::outcome::aborted_reads(ledger, observed);
-    let latency_ms = Latency {
-        p50: percentile_ms(&latencies, 500),
-        p99: percentile_ms(&latencies, 990),
-        max: latencies.last().map_or(0.0, |&m| m as f64 / 1000.0),
-    };
+    w.oracle.summarize_with_losses()
+}
 
-    let assignments = assignments_out(w);
-    let partitions = partitions_out(w);
-    let final_lag = w.groups.iter().map(|g| w.group_lag(g)).sum();
-    let mut summary = Summary {
-        scenario: sc.name.clone(),
-        seed: sc.seed,
-        semantics: sc.semantics.map(|s| s.name().to_string()),
-        virtual_end_ms: w.end_time().ms(),
-        events: w.events,
-        trace_hash: w.oracle.trace.hex(),
-        produced,
-        acked: ledger.acked,
-        failed: ledger.failed,
-        written: ledger.written,
-        delivered: c.delivered,
-        lost: c.lost,
-        lost_acked: c.lost_acked,
-        unsent: log.unsent,
-        lost_writes: log.lost_writes,
-        unavailable: log.unavailable,
-        abandoned: log.abandoned,
-        skipped: c.skipped,
-        pending: c.pending,
-        redelivered: c.redelivered,
-        duplicates: c.duplicates,
-        reordered: c.reordered,
-        poll_skips: observed.poll_skips,
-        nonmonotonic_polls: observed.nonmonotonic_polls,
-        aborted_reads,
-        late_events: ledger.late_events,
-        windows: windows(w),
-        max_lag: w.max_lag,
-        lag_growth_per_s: lag_growth_per_s(w),
-        final_lag,
-        rebalances: ledger.rebalances,
-        stop_the_world_ms: ledger.groups.iter().map(|g| g.stop_the_world_us).sum::<u64>() / 1000,
-        commits_failed: c.commits_failed,
-        producer_blocked_ms: w.producers.iter().map(|p| p.blocked_until(w.end_time())).sum::<u64>() / 1000,
-        max_source_backlog: w.producers.iter().map(|p| p.max_backlog).max().unwrap_or(0),
-        throttled: ledger.throttled,
-        transactions_committed: ledger.transactions_committed,
-        transactions_aborted: ledger.transactions_aborted,
-        final_members: w.groups.iter().map(|g| g.members.len() as u64).sum(),
-        final_assigned_partitions: w
-            .groups
-            .iter()
-            .flat_map(|g| g.members.iter())
-            .map(|m| m.assigned.len() as u64)
-            .sum(),
-        latency_ms,
-        assignments,
-        partitions,
-        expectations: Vec::new(),
-    };
-    summary.expectations = check_expectations(&summary, &sc.expect);
-    (summary, lost_sent)
+impl Oracle {
+    /// The summary from the oracle alone (a run's, or one `verify` replayed
+    /// from its trace), and the lost (group, record) pairs.
+    pub fn summarize_with_losses(&self) -> (Summary, Vec<(u32, u32)>) {
+        let (ledger, observed, reported) = (&self.ledger, &self.observed, &self.reported);
+        let shape = &observed.shape;
+        let outcomes = crate::oracle::outcome::outcomes(ledger, observed);
+        let log = LogCounts::of(&outcomes.log);
+        let (c, lost_sent, latencies) = GroupCounts::of(ledger, &outcomes.group);
+        let latency_ms = Latency {
+            p50: percentile_ms(&latencies, 500),
+            p99: percentile_ms(&latencies, 990),
+            max: latencies.last().map_or(0.0, |&m| m as f64 / 1000.0),
+        };
+        let (end_us, events) = reported.end.unwrap_or((0, 0));
+        let mut summary = Summary {
+            scenario: shape.run.scenario.clone(),
+            seed: shape.run.seed,
+            semantics: shape.run.semantics.clone(),
+            virtual_end_ms: end_us / 1000,
+            events,
+            trace_hash: self.trace.hex(),
+            produced: ledger.records.len() as u64,
+            acked: ledger.acked,
+            failed: ledger.failed,
+            written: ledger.written,
+            delivered: c.delivered,
+            lost: c.lost,
+            lost_acked: c.lost_acked,
+            unsent: log.unsent,
+            lost_writes: log.lost_writes,
+            unavailable: log.unavailable,
+            abandoned: log.abandoned,
+            skipped: c.skipped,
+            pending: c.pending,
+            redelivered: c.redelivered,
+            duplicates: c.duplicates,
+            reordered: c.reordered,
+            poll_skips: observed.poll_skips,
+            nonmonotonic_polls: observed.nonmonotonic_polls,
+            aborted_reads: crate::oracle::outcome::aborted_reads(ledger, observed),
+            late_events: ledger.late_events,
+            windows: crate::oracle::windows::windows(ledger, &shape.groups, &reported.aggregates),
+            max_lag: reported.max_lag,
+            lag_growth_per_s: lag_growth_per_s(self),
+            final_lag: final_lag(self),
+            rebalances: ledger.rebalances,
+            stop_the_world_ms: ledger.groups.iter().map(|g| g.stop_the_world_us).sum::<u64>() / 1000,
+            commits_failed: c.commits_failed,
+            producer_blocked_ms: reported.producers.values().map(|p| p.blocked_us).sum::<u64>() / 1000,
+            max_source_backlog: reported.producers.values().map(|p| p.max_backlog).max().unwrap_or(0),
+            throttled: ledger.throttled,
+            transactions_committed: ledger.transactions_committed,
+            transactions_aborted: ledger.transactions_aborted,
+            final_members: reported.groups.values().map(|g| g.members).sum(),
+            final_assigned_partitions: reported.groups.values().map(|g| g.assigned_partitions).sum(),
+            latency_ms,
+            assignments: assignments_out(ledger, shape),
+            partitions: partitions_out(self),
+            expectations: Vec::new(),
+        };
+        summary.expectations = check_expectations(&summary, &shape.run.expect);
+        (summary, lost_sent)
+    }
+}
+
+/// Every group's lag at the end: the final high watermark minus the
+/// committed offset, over the group's partitions.
+fn final_lag(o: &Oracle) -> u64 {
+    let shape = &o.observed.shape;
+    let mut lag = 0;
+    for (g, gs) in shape.groups.iter().enumerate() {
+        for (local, committed) in o.observed.committed[g].iter().enumerate() {
+            let p = gs.first_partition + local as u32;
+            let hw = o.reported.partitions.get(&p).map_or(0, |e| e.high_watermark);
+            lag += hw.saturating_sub(committed.unwrap_or(0));
+        }
+    }
+    lag
 }
 
 /// Every completed rebalance's assignment, with names.
-fn assignments_out(w: &World) -> Vec<AssignmentOut> {
-    let ledger = &w.oracle.ledger;
+fn assignments_out(ledger: &Ledger, shape: &Shape) -> Vec<AssignmentOut> {
     ledger
         .assignments
         .iter()
         .map(|a| AssignmentOut {
             at_ms: a.at.ms(),
             generation: a.generation,
-            group: w.groups[a.group as usize].name.clone(),
+            group: shape.groups[a.group as usize].name.clone(),
             members: a
                 .members
                 .iter()
-                .map(|(c, parts)| (w.consumers[*c as usize].name.clone(), parts.clone()))
+                .map(|(c, parts)| (shape.consumers[*c as usize].name.clone(), parts.clone()))
                 .collect(),
         })
         .collect()
 }
 
 /// Every partition at the end of the run.
-fn partitions_out(w: &World) -> Vec<PartitionOut> {
-    w.partitions
-        .iter()
-        .map(|part| {
-            let global = w.topics[part.topic].first_partition.raw() + part.index.raw();
-            let committed = w
-                .groups
-                .iter()
-                .filter(|g| global >= g.first_partition.raw() && global < g.first_partition.raw() + g.partitions)
-                .filter_map(|g| g.committed[(global - g.first_partition.raw()) as usize].map(|o| (g.name.clone(), o)))
+fn partitions_out(o: &Oracle) -> Vec<PartitionOut> {
+    let shape = &o.observed.shape;
+    let none = crate::oracle::reported::PartitionEnd::default();
+    (0..shape.partitions.len() as u32)
+        .map(|global| {
+            let ps = &shape.partitions[global as usize];
+            let (topic, index) = ps.name.rsplit_once('/').unwrap_or((&ps.name, "0"));
+            let committed = shape
+                .groups_reading(global)
+                .filter_map(|g| {
+                    let gs = &shape.groups[g as usize];
+                    let offset = o.observed.committed[g as usize][(global - gs.first_partition) as usize];
+                    offset.map(|off| (gs.name.clone(), off))
+                })
                 .collect();
+            let end = o.reported.partitions.get(&global).unwrap_or(&none);
             PartitionOut {
-                topic: w.topics[part.topic].name.clone(),
-                partition: part.index.raw(),
-                leader: part.leader_broker().map(|b| b.raw()),
-                log_end_offset: part.log_end_offset(),
-                high_watermark: part.high_watermark(),
-                isr: part
-                    .replicas
-                    .iter_enumerated()
-                    .filter(|&(r, _)| part.in_isr(r))
-                    .map(|(_, rep)| rep.broker.raw())
-                    .collect(),
+                topic: topic.to_string(),
+                partition: index.parse().unwrap_or(0),
+                leader: end.leader,
+                log_end_offset: end.log_end,
+                high_watermark: end.high_watermark,
+                isr: end.isr.clone(),
                 committed,
             }
         })
@@ -508,7 +470,7 @@ fn partitions_out(w: &World) -> Vec<PartitionOut> {
 }
 
 /// Evaluates each `expect:` line against the summary.
-pub fn check_expectations(summary: &Summary, expect: &[Expectation]) -> Vec<ExpectationOut> {
+pub fn check_expectations(summary: &Summary, expect: &[ExpectShape]) -> Vec<ExpectationOut> {
     expect
         .iter()
         .map(|e| {
@@ -517,7 +479,7 @@ pub fn check_expectations(summary: &Summary, expect: &[Expectation]) -> Vec<Expe
                 name: e.name.clone(),
                 expected: e.text.clone(),
                 actual,
-                pass: e.cmp.holds(actual, e.value),
+                pass: e.holds(actual).unwrap_or(false),
             }
         })
         .collect()

@@ -1,21 +1,23 @@
 //! Facts: the one stream through which the model tells the oracle what happened.
 //!
-//! Every fact is emitted once, by `World::emit`, and goes to two places: the
-//! trace (JSONL and `trace_hash`, format v2 in docs/trace-format.md) and the
+//! Every fact is emitted once, by `Oracle::emit`, and goes to two places: the
+//! trace (JSONL and `trace_hash`, format v3 in docs/trace-format.md) and the
 //! ledger, from which the checkers derive every count. The model never reads
 //! either back. Fields are named and typed; [`Fact::encode`] is the only place
-//! that knows how a fact is laid out as a trace step, so `explain`, the
-//! checkers and `verify` read named fields, never positions.
+//! that knows how a fact is laid out as a trace step and [`Fact::decode`] its
+//! exact inverse, so `verify` rebuilds the same oracle from a trace file.
 //!
-//! A few facts are bookkeeping the trace format v2 does not carry (marked
-//! "not in the trace"): the ledger needs them, the trace hash must not move.
+//! Every fact is a line: the bookkeeping facts the summary needs (sequence
+//! numbers, throttling, stop-the-world time, lag samples) and the end-of-run
+//! facts (what each producer, group, partition and aggregation reports when
+//! the run ends, then `End`) included.
 
-pub use crate::model::ids::RecordId;
-use crate::model::ids::{
+/// The typed ids a fact names (the vocabulary facts share with the model).
+pub use crate::model::ids::{
     BrokerId, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, LocalPartition, MemberId, PartitionId,
-    ProducerEpoch, ProducerId, TxnId,
+    ProducerEpoch, ProducerId, RecordId, TxnId,
 };
-use crate::oracle::trace::Step;
+use crate::oracle::trace::{Members, Step, MAX_VALUES};
 
 /// Why a produce attempt failed (`retry` and `fail` steps).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,6 +107,33 @@ impl Entity {
             Entity::Consumer(c) => (entity::CONSUMER, c.into()),
         }
     }
+
+    /// The inverse of [`Entity::code`]; None for an unknown kind or an index past u32.
+    pub fn from_code(kind: u64, index: u64) -> Option<Entity> {
+        use crate::oracle::trace::entity;
+        let i = u32::try_from(index).ok()?;
+        Some(match kind {
+            entity::BROKER => Entity::Broker(BrokerId::new(i)),
+            entity::PRODUCER => Entity::Producer(ProducerId::new(i)),
+            entity::CONSUMER => Entity::Consumer(ConsumerId::new(i)),
+            _ => return None,
+        })
+    }
+}
+
+/// An enum a line writes as a number (`trace::source`, `trace::leave`, `trace::trigger`).
+macro_rules! coded {
+    ($t:ident { $($v:ident = $c:expr),* $(,)? }) => {
+        impl $t {
+            pub fn code(self) -> u64 {
+                match self { $($t::$v => $c),* }
+            }
+            pub fn from_code(code: u64) -> Option<$t> {
+                $(if code == $c { return Some($t::$v); })*
+                None
+            }
+        }
+    };
 }
 
 /// Where a consumer's position came from (a `position` step's `source`).
@@ -132,6 +161,23 @@ pub enum Trigger {
     Expired,
 }
 
+coded!(PositionSource {
+    Committed = crate::oracle::trace::source::COMMITTED,
+    Reset = crate::oracle::trace::source::RESET,
+    OutOfRange = crate::oracle::trace::source::OUT_OF_RANGE,
+});
+coded!(LeaveReason {
+    LeaveGroup = crate::oracle::trace::leave::LEAVE_GROUP,
+    SessionTimeout = crate::oracle::trace::leave::SESSION_TIMEOUT,
+    MissedRebalance = crate::oracle::trace::leave::MISSED_REBALANCE,
+});
+coded!(Trigger {
+    Join = crate::oracle::trace::trigger::JOIN,
+    Rejoin = crate::oracle::trace::trigger::REJOIN,
+    Leave = crate::oracle::trace::trigger::LEAVE,
+    Expired = crate::oracle::trace::trigger::EXPIRED,
+});
+
 /// One thing that happened. Partitions are global partition indices;
 /// producers, consumers and groups are indices into the world's vectors.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,8 +196,8 @@ pub enum Fact {
         /// The producer's incarnation (a restart bumps it).
         producer_inc: Incarnation,
     },
-    /// Not in the trace: an idempotent producer gave the record its sequence
-    /// number under producer id generation (or epoch) `producer_gen`.
+    /// An idempotent producer gave the record its sequence number under
+    /// producer id generation (or epoch) `producer_gen`.
     Sequenced {
         record: RecordId,
         seq: u32,
@@ -207,7 +253,7 @@ pub enum Fact {
         partition: PartitionId,
         high_watermark: u64,
     },
-    /// Not in the trace: a Kinesis shard refused a read or a write for its limits.
+    /// A Kinesis shard refused a read or a write for its limits.
     Throttled,
     Fetch {
         consumer: ConsumerId,
@@ -292,8 +338,7 @@ pub enum Fact {
         consumer: ConsumerId,
         member: MemberId,
     },
-    /// Not in the trace: a member waited `us` with every partition revoked
-    /// for an eager rebalance.
+    /// A member waited `us` with every partition revoked for an eager rebalance.
     StoppedTheWorld {
         group: GroupId,
         us: u64,
@@ -330,132 +375,235 @@ pub enum Fact {
         entities: u64,
         us: u64,
     },
+    /// A sample of the lag of every group's partitions, summed (high
+    /// watermark minus committed offset).
+    Lag {
+        lag: u64,
+    },
+    /// End of run: time the producer's send() spent blocked on a full
+    /// buffer (µs, up to the end), and the most records its application held back.
+    ProducerEnd {
+        producer: ProducerId,
+        blocked_us: u64,
+        max_backlog: u64,
+    },
+    /// End of run: a group's members and the partitions they hold.
+    GroupEnd {
+        group: GroupId,
+        members: u64,
+        assigned_partitions: u64,
+    },
+    /// End of run: a partition's leader (None: offline), log end offset and
+    /// high watermark.
+    PartitionEnd {
+        partition: PartitionId,
+        leader: Option<BrokerId>,
+        log_end: u64,
+        high_watermark: u64,
+    },
+    /// End of run: `broker`'s replica of `partition` (one per replica, in
+    /// preference order), and whether it is in the ISR.
+    ReplicaEnd {
+        partition: PartitionId,
+        broker: BrokerId,
+        in_isr: bool,
+    },
+    /// End of run: a group aggregation's counters.
+    AggregateEnd {
+        group: GroupId,
+        fired: u64,
+        corrected: u64,
+        dropped_events: u64,
+    },
+    /// End of run: a window result a group aggregation emitted last, keyed as
+    /// `oracle::windows::truth` keys them, and when it first fired.
+    Window {
+        group: GroupId,
+        key: u32,
+        start_us: u64,
+        end_us: u64,
+        count: u64,
+        fired_us: u64,
+    },
+    /// The run ended after `events` events: the last line.
+    End {
+        events: u64,
+    },
+}
+
+/// A step and its values, padded with zeros to [`MAX_VALUES`].
+#[inline]
+fn step<const N: usize>(step: Step, values: [u64; N]) -> (Step, [u64; MAX_VALUES]) {
+    let mut v = [0; MAX_VALUES];
+    v[..N].copy_from_slice(&values);
+    (step, v)
+}
+
+/// A leader as a line writes it: `u64::MAX` for none.
+pub const NO_LEADER: u64 = u64::MAX;
+
+fn leader_code(leader: Option<BrokerId>) -> u64 {
+    leader.map_or(NO_LEADER, u64::from)
 }
 
 impl Fact {
-    /// The trace step this fact is, with its four values in the order
-    /// `Step::fields` names them; None for facts the trace does not carry.
+    /// The trace step this fact is, with its values in the order
+    /// `Step::fields` names them (zeros after the last). A rebalance's
+    /// assignment rides beside them (`Trace::note` writes it). No allocation:
+    /// this runs for every fact of every run.
     #[inline]
-    pub fn encode(&self) -> Option<(Step, [u64; 4])> {
-        Some(match *self {
-            Fact::Send { record, producer, partition, key, .. } => {
-                (Step::Send, [u64::from(record), u64::from(producer), u64::from(partition), key as u64])
+    pub fn encode(&self) -> (Step, [u64; MAX_VALUES]) {
+        match *self {
+            Fact::Send { record, producer, partition, key, send_seq, event_us, producer_inc } => step(
+                Step::Send,
+                [
+                    u64::from(record),
+                    u64::from(producer),
+                    u64::from(partition),
+                    key as u64,
+                    send_seq,
+                    event_us,
+                    u64::from(producer_inc),
+                ],
+            ),
+            Fact::Sequenced { record, seq, producer_gen } => {
+                step(Step::Sequenced, [u64::from(record), seq as u64, producer_gen as u64])
             }
-            Fact::Sequenced { .. } | Fact::Throttled | Fact::StoppedTheWorld { .. } => return None,
             Fact::Append { record, partition, offset, broker } => {
-                (Step::Append, [u64::from(record), u64::from(partition), offset, u64::from(broker)])
+                step(Step::Append, [u64::from(record), u64::from(partition), offset, u64::from(broker)])
             }
-            Fact::Ack { record, producer } => (Step::Ack, [u64::from(record), u64::from(producer), 0, 0]),
+            Fact::Ack { record, producer } => step(Step::Ack, [u64::from(record), u64::from(producer)]),
             Fact::Fail { record, producer, error } => {
-                (Step::Fail, [u64::from(record), u64::from(producer), error as u64, 0])
+                step(Step::Fail, [u64::from(record), u64::from(producer), error as u64])
             }
             Fact::Retry { record, producer, error, attempt } => {
-                (Step::Retry, [u64::from(record), u64::from(producer), error as u64, attempt as u64])
+                step(Step::Retry, [u64::from(record), u64::from(producer), error as u64, attempt as u64])
             }
-            Fact::Replicate { broker, partition, log_end, .. } => {
-                (Step::Replicate, [u64::from(broker), u64::from(partition), log_end, 0])
+            Fact::Replicate { broker, partition, log_end, source } => {
+                step(Step::Replicate, [u64::from(broker), u64::from(partition), log_end, u64::from(source)])
             }
             Fact::Truncate { broker, partition, offset } => {
-                (Step::Truncate, [u64::from(broker), u64::from(partition), offset, 0])
+                step(Step::Truncate, [u64::from(broker), u64::from(partition), offset])
             }
             Fact::Elect { partition, leader, epoch, unclean } => {
-                let leader = leader.map_or(u64::MAX, u64::from);
-                (Step::Elect, [u64::from(partition), leader, u64::from(epoch), unclean as u64])
+                step(Step::Elect, [u64::from(partition), leader_code(leader), u64::from(epoch), unclean as u64])
             }
             Fact::Isr { partition, isr_brokers, high_watermark } => {
-                (Step::Isr, [u64::from(partition), isr_brokers, high_watermark, 0])
+                step(Step::Isr, [u64::from(partition), isr_brokers, high_watermark])
             }
             Fact::HighWatermark { partition, high_watermark } => {
-                (Step::HighWatermark, [u64::from(partition), high_watermark, 0, 0])
+                step(Step::HighWatermark, [u64::from(partition), high_watermark])
             }
+            Fact::Throttled => step(Step::Throttled, []),
             Fact::Fetch { consumer, partition, from, to } => {
-                (Step::Fetch, [u64::from(consumer), u64::from(partition), from, to])
+                step(Step::Fetch, [u64::from(consumer), u64::from(partition), from, to])
             }
-            Fact::Process { record, consumer, offset, effect, .. } => {
-                (Step::Process, [u64::from(record), u64::from(consumer), offset, effect as u64])
+            Fact::Process { record, consumer, group, offset, effect } => {
+                step(Step::Process, [u64::from(record), u64::from(consumer), offset, effect as u64, u64::from(group)])
             }
-            Fact::Effect { record, consumer, txn, .. } => {
-                (Step::Effect, [u64::from(record), u64::from(consumer), u64::from(txn), 0])
+            Fact::Effect { record, consumer, group, txn } => {
+                step(Step::Effect, [u64::from(record), u64::from(consumer), u64::from(txn), u64::from(group)])
             }
             Fact::Late { record, group, watermark_us, dropped } => {
-                (Step::Late, [u64::from(record), u64::from(group), watermark_us, dropped as u64])
+                step(Step::Late, [u64::from(record), u64::from(group), watermark_us, dropped as u64])
             }
             Fact::Commit { consumer, partition, offset, generation } => {
-                (Step::Commit, [u64::from(consumer), u64::from(partition), offset, u64::from(generation)])
+                step(Step::Commit, [u64::from(consumer), u64::from(partition), offset, u64::from(generation)])
             }
-            Fact::CommitFailed { consumer, generation, in_transaction, .. } => {
-                (Step::CommitFailed, [u64::from(consumer), u64::from(generation), in_transaction as u64, 0])
-            }
-            _ => return self.encode_group_and_lifecycle(),
-        })
+            Fact::CommitFailed { consumer, group, generation, in_transaction } => step(
+                Step::CommitFailed,
+                [u64::from(consumer), u64::from(generation), in_transaction as u64, u64::from(group)],
+            ),
+            _ => self.encode_group_and_lifecycle(),
+        }
     }
 
     /// `encode` for groups, transactions and the processes' lives.
-    fn encode_group_and_lifecycle(&self) -> Option<(Step, [u64; 4])> {
-        use crate::oracle::trace::{leave, source, trigger};
-        Some(match *self {
-            Fact::RebalanceStart { group, generation, reason, consumer } => {
-                let reason = match reason {
-                    Trigger::Join => trigger::JOIN,
-                    Trigger::Rejoin => trigger::REJOIN,
-                    Trigger::Leave => trigger::LEAVE,
-                    Trigger::Expired => trigger::EXPIRED,
-                };
-                (Step::RebalanceStart, [u64::from(group), u64::from(generation), reason, u64::from(consumer)])
-            }
+    fn encode_group_and_lifecycle(&self) -> (Step, [u64; MAX_VALUES]) {
+        match *self {
+            Fact::RebalanceStart { group, generation, reason, consumer } => step(
+                Step::RebalanceStart,
+                [u64::from(group), u64::from(generation), reason.code(), u64::from(consumer)],
+            ),
             Fact::Rebalance { group, generation, ref members } => {
-                (Step::Rebalance, [u64::from(group), u64::from(generation), members.len() as u64, 0])
+                step(Step::Rebalance, [u64::from(group), u64::from(generation), members.len() as u64])
             }
             Fact::Assign { consumer, partition, generation } => {
-                (Step::Assign, [u64::from(consumer), u64::from(partition), u64::from(generation), 0])
+                step(Step::Assign, [u64::from(consumer), u64::from(partition), u64::from(generation)])
             }
             Fact::Revoke { consumer, partition, generation } => {
-                (Step::Revoke, [u64::from(consumer), u64::from(partition), u64::from(generation), 0])
+                step(Step::Revoke, [u64::from(consumer), u64::from(partition), u64::from(generation)])
             }
-            Fact::Position { consumer, partition, offset, source: from } => {
-                let from = match from {
-                    PositionSource::Committed => source::COMMITTED,
-                    PositionSource::Reset => source::RESET,
-                    PositionSource::OutOfRange => source::OUT_OF_RANGE,
-                };
-                (Step::Position, [u64::from(consumer), u64::from(partition), offset, from])
+            Fact::Position { consumer, partition, offset, source } => {
+                step(Step::Position, [u64::from(consumer), u64::from(partition), offset, source.code()])
             }
             Fact::Leave { group, member, consumer, reason } => {
-                let reason = match reason {
-                    LeaveReason::LeaveGroup => leave::LEAVE_GROUP,
-                    LeaveReason::SessionTimeout => leave::SESSION_TIMEOUT,
-                    LeaveReason::MissedRebalance => leave::MISSED_REBALANCE,
-                };
-                (Step::Leave, [u64::from(group), u64::from(member), u64::from(consumer), reason])
+                step(Step::Leave, [u64::from(group), u64::from(member), u64::from(consumer), reason.code()])
             }
-            Fact::PollTimeout { consumer, member } => {
-                (Step::PollTimeout, [u64::from(consumer), u64::from(member), 0, 0])
-            }
-            Fact::NoOffset { consumer, partition } => {
-                (Step::NoOffset, [u64::from(consumer), u64::from(partition), 0, 0])
-            }
+            Fact::PollTimeout { consumer, member } => step(Step::PollTimeout, [u64::from(consumer), u64::from(member)]),
+            Fact::NoOffset { consumer, partition } => step(Step::NoOffset, [u64::from(consumer), u64::from(partition)]),
+            Fact::StoppedTheWorld { group, us } => step(Step::StoppedTheWorld, [u64::from(group), us]),
             Fact::Marker { partition, offset, commit, txn } => {
-                (Step::Marker, [u64::from(partition), offset, commit as u64, u64::from(txn)])
+                step(Step::Marker, [u64::from(partition), offset, commit as u64, u64::from(txn)])
             }
             Fact::Fenced { txn, epoch, by_timeout } => {
-                (Step::Fenced, [u64::from(txn), u64::from(epoch), by_timeout as u64, 0])
+                step(Step::Fenced, [u64::from(txn), u64::from(epoch), by_timeout as u64])
             }
-            Fact::InitTxn { txn, epoch } => (Step::InitTxn, [u64::from(txn), u64::from(epoch), 0, 0]),
-            Fact::TxnEnd { txn, commit, partitions } => (Step::TxnEnd, [u64::from(txn), commit as u64, partitions, 0]),
-            Fact::Crash(e) => lifecycle(Step::Crash, e, 0),
-            Fact::Restart(e) => lifecycle(Step::Restart, e, 0),
-            Fact::Start(e) => lifecycle(Step::Start, e, 0),
-            Fact::Stop(e) => lifecycle(Step::Stop, e, 0),
-            Fact::Pause { entity, us } => lifecycle(Step::Pause, entity, us),
-            Fact::NetworkPartition { entities, us } => (Step::Partition, [entities, us, 0, 0]),
-            _ => unreachable!("encode handles the record and partition facts"),
-        })
+            Fact::InitTxn { txn, epoch } => step(Step::InitTxn, [u64::from(txn), u64::from(epoch)]),
+            Fact::TxnEnd { txn, commit, partitions } => step(Step::TxnEnd, [u64::from(txn), commit as u64, partitions]),
+            Fact::Crash(e) => lifecycle(Step::Crash, e),
+            Fact::Restart(e) => lifecycle(Step::Restart, e),
+            Fact::Start(e) => lifecycle(Step::Start, e),
+            Fact::Stop(e) => lifecycle(Step::Stop, e),
+            Fact::Pause { entity, us } => {
+                let (kind, idx) = entity.code();
+                step(Step::Pause, [kind, idx, us])
+            }
+            Fact::NetworkPartition { entities, us } => step(Step::Partition, [entities, us]),
+            _ => self.encode_end(),
+        }
+    }
+
+    /// `encode` for the lag samples and the end-of-run facts.
+    fn encode_end(&self) -> (Step, [u64; MAX_VALUES]) {
+        match *self {
+            Fact::Lag { lag } => step(Step::Lag, [lag]),
+            Fact::ProducerEnd { producer, blocked_us, max_backlog } => {
+                step(Step::ProducerEnd, [u64::from(producer), blocked_us, max_backlog])
+            }
+            Fact::GroupEnd { group, members, assigned_partitions } => {
+                step(Step::GroupEnd, [u64::from(group), members, assigned_partitions])
+            }
+            Fact::PartitionEnd { partition, leader, log_end, high_watermark } => {
+                step(Step::PartitionEnd, [u64::from(partition), leader_code(leader), log_end, high_watermark])
+            }
+            Fact::ReplicaEnd { partition, broker, in_isr } => {
+                step(Step::ReplicaEnd, [u64::from(partition), u64::from(broker), in_isr as u64])
+            }
+            Fact::AggregateEnd { group, fired, corrected, dropped_events } => {
+                step(Step::AggregateEnd, [u64::from(group), fired, corrected, dropped_events])
+            }
+            Fact::Window { group, key, start_us, end_us, count, fired_us } => {
+                step(Step::Window, [u64::from(group), key as u64, start_us, end_us, count, fired_us])
+            }
+            Fact::End { events } => step(Step::End, [events]),
+            _ => unreachable!("encode handles every other fact"),
+        }
+    }
+
+    /// A rebalance's assignment (empty for every other fact).
+    #[inline]
+    pub fn members(&self) -> &Members {
+        match self {
+            Fact::Rebalance { members, .. } => members,
+            _ => &[],
+        }
     }
 }
 
-fn lifecycle(step: Step, e: Entity, third: u64) -> (Step, [u64; 4]) {
+fn lifecycle(s: Step, e: Entity) -> (Step, [u64; MAX_VALUES]) {
     let (kind, idx) = e.code();
-    (step, [kind, idx, third, 0])
+    step(s, [kind, idx])
 }
 
 #[cfg(test)]
@@ -463,22 +611,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bookkeeping_facts_are_not_trace_steps() {
-        assert_eq!(Fact::Throttled.encode(), None);
-        assert_eq!(Fact::StoppedTheWorld { group: GroupId::new(0), us: 5 }.encode(), None);
-        assert_eq!(Fact::Sequenced { record: RecordId::new(1), seq: 2, producer_gen: 3 }.encode(), None);
-    }
-
-    #[test]
     fn an_offline_election_names_no_leader() {
         let f =
             Fact::Elect { partition: PartitionId::new(3), leader: None, epoch: LeaderEpoch::new(4), unclean: false };
-        assert_eq!(f.encode(), Some((Step::Elect, [3, u64::MAX, 4, 0])));
+        assert_eq!(f.encode(), (Step::Elect, [3, u64::MAX, 4, 0, 0, 0, 0, 0]));
     }
 
     #[test]
     fn lifecycle_facts_carry_the_entity_code() {
         let f = Fact::Pause { entity: Entity::Consumer(ConsumerId::new(2)), us: 7 };
-        assert_eq!(f.encode(), Some((Step::Pause, [crate::oracle::trace::entity::CONSUMER, 2, 7, 0])));
+        assert_eq!(f.encode(), (Step::Pause, [crate::oracle::trace::entity::CONSUMER, 2, 7, 0, 0, 0, 0, 0]));
     }
 }

@@ -11,21 +11,26 @@ pub mod checkers;
 mod circular_check;
 pub mod explain;
 pub mod fact;
+pub mod header;
 pub mod ledger;
 pub mod metrics;
 pub mod minimize;
 pub mod observed;
 pub mod outcome;
+pub mod reported;
 pub mod sampler;
 pub mod series;
 pub mod shadow;
 pub mod shape;
 pub mod trace;
+pub mod verify;
+pub mod windows;
 
 use crate::kernel::time::Instant;
 use fact::Fact;
 use ledger::Ledger;
 use observed::Observed;
+use reported::Reported;
 use shape::Shape;
 use trace::Trace;
 
@@ -37,12 +42,14 @@ pub struct Oracle {
     pub trace: Trace,
     /// Logs, committed offsets and lives rebuilt from facts.
     pub observed: Observed,
+    /// Lag samples and the end-of-run facts.
+    pub reported: Reported,
 }
 
 impl Oracle {
     pub fn new(shape: Shape) -> Oracle {
         let ledger = Ledger::new(&shape.keys_per_producer(), shape.groups.len());
-        Oracle { ledger, trace: Trace::default(), observed: Observed::new(shape) }
+        Oracle { ledger, trace: Trace::default(), observed: Observed::new(shape), reported: Reported::default() }
     }
 
     /// Steps kept in memory for `explain`: the run's memory budget counts
@@ -54,10 +61,10 @@ impl Oracle {
     /// Takes in one fact: the only way anything reaches the trace or the ledger.
     #[inline]
     pub fn emit(&mut self, at: Instant, fact: Fact) {
-        if let Some((step, values)) = fact.encode() {
-            self.trace.note(at, step, values);
-        }
+        let (step, values) = fact.encode();
+        self.trace.note(at, step, &values[..step.fields().len()], fact.members());
         self.ledger.observe(at, &fact);
         self.observed.observe(at.us(), &fact);
+        self.reported.observe(at.us(), &fact);
     }
 }

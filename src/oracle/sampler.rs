@@ -38,6 +38,7 @@ impl World {
             lag += self.group_lag(g);
         }
         self.max_lag = self.max_lag.max(lag);
+        self.oracle.emit(self.now, crate::oracle::fact::Fact::Lag { lag });
         let (delivered, duplicates, redelivered) = self.oracle.ledger.delivery_totals();
         if self.samples.last().is_some_and(|s| s.at == self.now) {
             self.samples.pop();

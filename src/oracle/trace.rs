@@ -1,10 +1,12 @@
-//! The trace: one line per meaningful step of the run, folded into `trace_hash`.
+//! The trace: one line per fact of the run, folded into `trace_hash`
+//! (format v3, docs/trace-format.md).
 //!
-//! Every step the model reports (send, append, ack, fetch, process, commit,
-//! crash, election, rebalance, ...) passes through [`Trace::note`]. The hash is
-//! a pure function of the steps' kinds, times and values, so the same scenario
-//! and seed give the same hash on any machine. The steps are also what
-//! `explain` reads back: each causal fact it names is one of them.
+//! Every fact (send, append, ack, fetch, process, commit, crash, election,
+//! rebalance, the bookkeeping facts and the end-of-run facts) passes through
+//! [`Trace::note`]. The hash is a pure function of the lines' kinds, times and
+//! values, so the same scenario and seed give the same hash on any machine.
+//! The steps are also what `explain` reads back (each causal fact it names is
+//! one of them) and what `verify` replays into a fresh oracle.
 
 use crate::kernel::time::Instant;
 
@@ -49,7 +51,7 @@ pub mod trigger {
 
 pub use crate::oracle::fact::SendError;
 
-/// A step kind. The values each carries are named by [`Step::fields`].
+/// A step kind: one per kind of fact. The values each carries are named by [`Step::fields`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Step {
@@ -97,10 +99,32 @@ pub enum Step {
     Effect = 33,
     /// A member has no committed offset and `auto.offset.reset=none`.
     NoOffset = 34,
+    /// An idempotent producer gave a record its sequence number.
+    Sequenced = 35,
+    /// A Kinesis shard refused a read or a write for its limits.
+    Throttled = 36,
+    /// A member waited `us` with every partition revoked (eager rebalance).
+    StoppedTheWorld = 37,
+    /// A sample of every group's lag, summed.
+    Lag = 38,
+    /// End of run: a producer's time blocked in send() and its largest backlog.
+    ProducerEnd = 39,
+    /// End of run: a group's members and the partitions they hold.
+    GroupEnd = 40,
+    /// End of run: a partition's leader, log end and high watermark.
+    PartitionEnd = 41,
+    /// End of run: a replica of a partition, and whether it is in the ISR.
+    ReplicaEnd = 42,
+    /// End of run: a group aggregation's counters.
+    AggregateEnd = 43,
+    /// End of run: one window result a group aggregation emitted.
+    Window = 44,
+    /// The run ended: its events; the line also carries `trace_hash` and `header_hash`.
+    End = 45,
 }
 
 /// Every step kind, in code order (the JSONL `kind` names them).
-pub const STEPS: [Step; 34] = [
+pub const STEPS: [Step; 45] = [
     Step::Send,
     Step::Append,
     Step::Ack,
@@ -135,7 +159,21 @@ pub const STEPS: [Step; 34] = [
     Step::Late,
     Step::Effect,
     Step::NoOffset,
+    Step::Sequenced,
+    Step::Throttled,
+    Step::StoppedTheWorld,
+    Step::Lag,
+    Step::ProducerEnd,
+    Step::GroupEnd,
+    Step::PartitionEnd,
+    Step::ReplicaEnd,
+    Step::AggregateEnd,
+    Step::Window,
+    Step::End,
 ];
+
+/// The most values a step carries.
+pub const MAX_VALUES: usize = 8;
 
 impl Step {
     /// The kind's name in the JSONL trace.
@@ -175,47 +213,83 @@ impl Step {
             Step::Late => "late",
             Step::Effect => "effect",
             Step::NoOffset => "no_offset",
+            Step::Sequenced => "sequenced",
+            Step::Throttled => "throttled",
+            Step::StoppedTheWorld => "stopped_the_world",
+            Step::Lag => "lag",
+            Step::ProducerEnd => "producer_end",
+            Step::GroupEnd => "group_end",
+            Step::PartitionEnd => "partition_end",
+            Step::ReplicaEnd => "replica_end",
+            Step::AggregateEnd => "aggregate_end",
+            Step::Window => "window",
+            Step::End => "end",
         }
     }
 
-    /// Names of the four values a step carries; "" marks one that is always 0.
-    pub fn fields(self) -> [&'static str; 4] {
+    /// Names of the values a step carries, in order (at most [`MAX_VALUES`]).
+    pub fn fields(self) -> &'static [&'static str] {
         match self {
-            Step::Send => ["record", "producer", "partition", "key"],
-            Step::Append => ["record", "partition", "offset", "broker"],
-            Step::Ack => ["record", "producer", "", ""],
-            Step::Fail => ["record", "producer", "error", ""],
-            Step::Replicate => ["broker", "partition", "log_end", ""],
-            Step::Truncate => ["broker", "partition", "offset", ""],
-            Step::Elect => ["partition", "leader", "epoch", "unclean"],
-            Step::Isr => ["partition", "isr_brokers", "high_watermark", ""],
-            Step::Fetch => ["consumer", "partition", "from", "to"],
-            Step::Process => ["record", "consumer", "offset", "effect"],
-            Step::Commit => ["consumer", "partition", "offset", "generation"],
-            Step::CommitFailed => ["consumer", "generation", "in_transaction", ""],
-            Step::Rebalance => ["group", "generation", "members", ""],
-            Step::Crash | Step::Restart | Step::Start | Step::Stop => ["entity_kind", "entity", "", ""],
-            Step::HighWatermark => ["partition", "high_watermark", "", ""],
-            Step::Pause => ["entity_kind", "entity", "us", ""],
-            Step::Partition => ["entities", "us", "", ""],
-            Step::Marker => ["partition", "offset", "commit", "txn"],
-            Step::Fenced => ["txn", "epoch", "by_timeout", ""],
-            Step::InitTxn => ["txn", "epoch", "", ""],
-            Step::TxnEnd => ["txn", "commit", "partitions", ""],
-            Step::Leave => ["group", "member", "consumer", "reason"],
-            Step::PollTimeout => ["consumer", "member", "", ""],
-            Step::Assign | Step::Revoke => ["consumer", "partition", "generation", ""],
-            Step::Position => ["consumer", "partition", "offset", "source"],
-            Step::Retry => ["record", "producer", "error", "attempt"],
-            Step::RebalanceStart => ["group", "generation", "reason", "consumer"],
-            Step::Late => ["record", "group", "watermark", "dropped"],
-            Step::Effect => ["record", "consumer", "txn", ""],
-            Step::NoOffset => ["consumer", "partition", "", ""],
+            Step::Send => &["record", "producer", "partition", "key", "send_seq", "event_us", "producer_inc"],
+            Step::Append => &["record", "partition", "offset", "broker"],
+            Step::Ack => &["record", "producer"],
+            Step::Fail => &["record", "producer", "error"],
+            Step::Replicate => &["broker", "partition", "log_end", "source"],
+            Step::Truncate => &["broker", "partition", "offset"],
+            Step::Elect => &["partition", "leader", "epoch", "unclean"],
+            Step::Isr => &["partition", "isr_brokers", "high_watermark"],
+            Step::Fetch => &["consumer", "partition", "from", "to"],
+            Step::Process => &["record", "consumer", "offset", "effect", "group"],
+            Step::Commit => &["consumer", "partition", "offset", "generation"],
+            Step::CommitFailed => &["consumer", "generation", "in_transaction", "group"],
+            Step::Rebalance => &["group", "generation", "members"],
+            Step::Crash => &["entity_kind", "entity"],
+            Step::Restart => &["entity_kind", "entity"],
+            Step::HighWatermark => &["partition", "high_watermark"],
+            Step::Pause => &["entity_kind", "entity", "us"],
+            Step::Partition => &["entities", "us"],
+            Step::Marker => &["partition", "offset", "commit", "txn"],
+            Step::Fenced => &["txn", "epoch", "by_timeout"],
+            Step::InitTxn => &["txn", "epoch"],
+            Step::TxnEnd => &["txn", "commit", "partitions"],
+            Step::Leave => &["group", "member", "consumer", "reason"],
+            Step::PollTimeout => &["consumer", "member"],
+            Step::Start => &["entity_kind", "entity"],
+            Step::Stop => &["entity_kind", "entity"],
+            Step::Assign => &["consumer", "partition", "generation"],
+            Step::Revoke => &["consumer", "partition", "generation"],
+            Step::Position => &["consumer", "partition", "offset", "source"],
+            Step::Retry => &["record", "producer", "error", "attempt"],
+            Step::RebalanceStart => &["group", "generation", "reason", "consumer"],
+            Step::Late => &["record", "group", "watermark", "dropped"],
+            Step::Effect => &["record", "consumer", "txn", "group"],
+            Step::NoOffset => &["consumer", "partition"],
+            Step::Sequenced => &["record", "seq", "producer_gen"],
+            Step::Throttled => &[],
+            Step::StoppedTheWorld => &["group", "us"],
+            Step::Lag => &["lag"],
+            Step::ProducerEnd => &["producer", "blocked_us", "max_backlog"],
+            Step::GroupEnd => &["group", "members", "assigned_partitions"],
+            Step::PartitionEnd => &["partition", "leader", "log_end", "high_watermark"],
+            Step::ReplicaEnd => &["partition", "broker", "in_isr"],
+            Step::AggregateEnd => &["group", "fired", "corrected", "dropped_events"],
+            Step::Window => &["group", "key", "start_us", "end_us", "count", "fired_us"],
+            Step::End => &["events"],
         }
     }
 
     pub fn from_name(name: &str) -> Option<Step> {
         STEPS.iter().copied().find(|s| s.name() == name)
+    }
+
+    pub fn from_code(code: u64) -> Option<Step> {
+        STEPS.get(usize::try_from(code).ok()?.checked_sub(1)?).copied()
+    }
+
+    /// Kinds `explain` reads back (kept in memory when asked): the run's
+    /// steps, not the bookkeeping and end-of-run facts.
+    pub fn explained(self) -> bool {
+        (self as u8) <= Step::NoOffset as u8
     }
 }
 
@@ -226,21 +300,30 @@ pub struct Trace {
     lane_a: u64,
     lane_b: u64,
     steps: u64,
+    /// FNV-1a of the header line as written (0 when none was).
+    header_hash: u64,
     out: Option<std::io::BufWriter<Box<dyn std::io::Write + Send>>>,
+    /// The line being written (its capacity is kept from line to line).
+    line: Vec<u8>,
     /// The first write error, reported when the trace is finished.
     pub error: Option<std::io::Error>,
-    /// Every step, kept in memory for `explain` when asked.
+    /// Every step `explain` reads ([`Step::explained`]), kept in memory when asked.
     pub kept: Option<Vec<Recorded>>,
 }
 
-/// One step as `explain` reads it back: its time (µs), kind and values
-/// (named by [`Step::fields`]).
+/// One step as `explain` reads it back: its time (µs), kind, its first four
+/// values (named by [`Step::fields`]) and its place among the trace's steps
+/// (its JSONL line is `line + 2`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Recorded {
     pub t: u64,
-    pub kind: Step,
     pub v: [u64; 4],
+    pub line: u32,
+    pub kind: Step,
 }
+
+/// A rebalance's assignment as a line carries it: (consumer, partitions within the topic).
+pub type Members = [(crate::oracle::fact::ConsumerId, Vec<crate::oracle::fact::LocalPartition>)];
 
 impl std::fmt::Debug for Trace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -254,11 +337,33 @@ impl Default for Trace {
             lane_a: 0x243f_6a88_85a3_08d3,
             lane_b: 0x1319_8a2e_0370_7344,
             steps: 0,
+            header_hash: 0,
             out: None,
+            line: Vec::new(),
             error: None,
             kept: None,
         }
     }
+}
+
+/// Appends `v` in decimal.
+fn push_u64(line: &mut Vec<u8>, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&digits[i..]);
+}
+
+/// FNV-1a, 64 bits: the header line's digest (`header_hash` of the `end` line).
+pub fn header_hash(line: &str) -> u64 {
+    line.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl Trace {
@@ -267,7 +372,13 @@ impl Trace {
         self.out = Some(std::io::BufWriter::with_capacity(1 << 16, Box::new(out)));
     }
 
-    /// Writes a line as it is (the trace's header).
+    /// Writes the header line (its digest goes into the `end` line).
+    pub fn write_header(&mut self, line: &str) {
+        self.header_hash = header_hash(line);
+        self.write_line(line);
+    }
+
+    /// Writes a line as it is.
     pub fn write_line(&mut self, line: &str) {
         use std::io::Write;
         if let Some(out) = self.out.as_mut() {
@@ -275,6 +386,13 @@ impl Trace {
                 self.error.get_or_insert(e);
             }
         }
+    }
+
+    /// The run stopped before its end (`reason`): a last line that says so,
+    /// so that `verify` refuses the trace instead of summing a part of a run.
+    pub fn cut(&mut self, at_us: u64, reason: &str) {
+        let line = serde_json::json!({ "t": at_us, "kind": "cut", "reason": reason }).to_string();
+        self.write_line(&line);
     }
 
     /// Flushes the JSONL output; the first error of the run, if any.
@@ -291,32 +409,67 @@ impl Trace {
         }
     }
 
-    /// Records one step: `values` are the kind's four fields, in order.
+    /// Records one step: `values` are the kind's fields, in order; `members`
+    /// a rebalance's assignment (empty for every other kind).
     #[inline]
-    pub(in crate::oracle) fn note(&mut self, at: Instant, step: Step, values: [u64; 4]) {
-        if self.out.is_some() {
-            self.write_step(at, step, values);
-        }
-        if let Some(kept) = self.kept.as_mut() {
-            kept.push(Recorded { t: at.us(), kind: step, v: values });
+    pub(in crate::oracle) fn note(&mut self, at: Instant, step: Step, values: &[u64], members: &Members) {
+        if let Some(kept) = self.kept.as_mut().filter(|_| step.explained()) {
+            let mut v = [0; 4];
+            let n = values.len().min(4);
+            v[..n].copy_from_slice(&values[..n]);
+            kept.push(Recorded { t: at.us(), v, line: self.steps as u32, kind: step });
         }
         self.fold(at.us(), step as u64, values);
+        if step == Step::Rebalance {
+            self.fold_members(members.iter().map(|(c, parts)| (u64::from(*c), parts.iter().map(|&p| u64::from(p)))));
+        }
+        if self.out.is_some() {
+            self.write_step(at, step, values, members);
+        }
     }
 
+    /// Writes one line: built in `line` (reused, so no allocation per
+    /// step), then handed to the writer whole.
     #[cold]
-    fn write_step(&mut self, at: Instant, step: Step, values: [u64; 4]) {
+    fn write_step(&mut self, at: Instant, step: Step, values: &[u64], members: &Members) {
         use std::io::Write;
-        let Some(out) = self.out.as_mut() else { return };
-        let mut r = write!(out, "{{\"t\":{},\"kind\":\"{}\"", at.us(), step.name());
-        for (name, v) in step.fields().iter().zip(values) {
-            if name.is_empty() {
-                debug_assert_eq!(v, 0, "{step:?}: an unnamed value must be 0");
-                continue;
-            }
-            r = r.and_then(|_| write!(out, ",\"{name}\":{v}"));
+        let end = (step == Step::End).then(|| (self.hex(), self.header_hash));
+        let line = &mut self.line;
+        line.clear();
+        line.extend_from_slice(b"{\"t\":");
+        push_u64(line, at.us());
+        line.extend_from_slice(b",\"kind\":\"");
+        line.extend_from_slice(step.name().as_bytes());
+        line.push(b'"');
+        for (name, &v) in step.fields().iter().zip(values) {
+            line.extend_from_slice(b",\"");
+            line.extend_from_slice(name.as_bytes());
+            line.extend_from_slice(b"\":");
+            push_u64(line, v);
         }
-        r = r.and_then(|_| writeln!(out, "}}"));
-        if let Err(e) = r {
+        if step == Step::Rebalance {
+            line.extend_from_slice(b",\"assignment\":[");
+            for (i, (c, parts)) in members.iter().enumerate() {
+                line.extend_from_slice(if i == 0 { b"[" } else { b",[" });
+                push_u64(line, u64::from(*c));
+                line.extend_from_slice(b",[");
+                for (j, &p) in parts.iter().enumerate() {
+                    if j > 0 {
+                        line.push(b',');
+                    }
+                    push_u64(line, u64::from(p));
+                }
+                line.extend_from_slice(b"]]");
+            }
+            line.push(b']');
+        }
+        if let Some((hash, header)) = end {
+            let tail = format!(",\"trace_hash\":\"{hash}\",\"header_hash\":\"{header:016x}\"");
+            line.extend_from_slice(tail.as_bytes());
+        }
+        line.extend_from_slice(b"}\n");
+        let Some(out) = self.out.as_mut() else { return };
+        if let Err(e) = out.write_all(line) {
             self.error.get_or_insert(e);
             self.out = None;
         }
@@ -324,13 +477,31 @@ impl Trace {
 
     /// Folds one step (time µs, kind code, values) into the digest.
     #[inline]
-    pub fn fold(&mut self, t: u64, kind: u64, values: [u64; 4]) {
+    pub fn fold(&mut self, t: u64, kind: u64, values: &[u64]) {
         self.steps += 1;
-        let [a, b, c, d] = values;
-        for w in [t, kind, a, b, c, d] {
-            self.lane_a = (self.lane_a ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
-            self.lane_b = (self.lane_b.rotate_left(17) ^ w).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        self.mix(t);
+        self.mix(kind);
+        for &w in values {
+            self.mix(w);
         }
+    }
+
+    /// Folds a rebalance's assignment after its values: each member's
+    /// consumer, its partition count, then its partitions.
+    pub fn fold_members<P: ExactSizeIterator<Item = u64>>(&mut self, members: impl Iterator<Item = (u64, P)>) {
+        for (c, parts) in members {
+            self.mix(c);
+            self.mix(parts.len() as u64);
+            for p in parts {
+                self.mix(p);
+            }
+        }
+    }
+
+    #[inline]
+    fn mix(&mut self, w: u64) {
+        self.lane_a = (self.lane_a ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        self.lane_b = (self.lane_b.rotate_left(17) ^ w).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     }
 
     pub fn steps(&self) -> u64 {
@@ -356,21 +527,64 @@ mod tests {
     #[test]
     fn order_and_content_change_the_hash() {
         let mut a = Trace::default();
-        a.note(Instant(1), Step::Send, [1, 2, 3, 4]);
-        a.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
+        a.note(Instant(1), Step::Send, &[1, 2, 3, 4, 0, 1, 0], &[]);
+        a.note(Instant(2), Step::Ack, &[1, 2], &[]);
         let mut b = Trace::default();
-        b.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
-        b.note(Instant(1), Step::Send, [1, 2, 3, 4]);
+        b.note(Instant(2), Step::Ack, &[1, 2], &[]);
+        b.note(Instant(1), Step::Send, &[1, 2, 3, 4, 0, 1, 0], &[]);
         assert_ne!(a.hex(), b.hex());
         let mut c = Trace::default();
-        c.note(Instant(1), Step::Send, [1, 2, 3, 4]);
-        c.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
+        c.note(Instant(1), Step::Send, &[1, 2, 3, 4, 0, 1, 0], &[]);
+        c.note(Instant(2), Step::Ack, &[1, 2], &[]);
         assert_eq!(a.hex(), c.hex());
         assert_eq!(a.hex().len(), 32);
         let mut d = Trace::default();
-        d.note(Instant(1), Step::Send, [1, 2, 3, 5]);
-        d.note(Instant(2), Step::Ack, [1, 2, 0, 0]);
-        assert_ne!(a.hex(), d.hex(), "the fourth value counts");
+        d.note(Instant(1), Step::Send, &[1, 2, 3, 4, 0, 1, 1], &[]);
+        d.note(Instant(2), Step::Ack, &[1, 2], &[]);
+        assert_ne!(a.hex(), d.hex(), "the seventh value counts");
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for v in [0, 7, 10, 1_234_567_890, u64::MAX] {
+            let mut line = Vec::new();
+            push_u64(&mut line, v);
+            assert_eq!(String::from_utf8(line).unwrap(), v.to_string());
+        }
+    }
+
+    /// A writer the test reads back.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_holds_its_named_values_and_a_rebalance_its_assignment() {
+        use crate::oracle::fact::{ConsumerId, LocalPartition};
+        let buf = Shared::default();
+        let mut t = Trace::default();
+        t.write_to(buf.clone());
+        t.note(Instant(5), Step::Ack, &[1, 2], &[]);
+        let members = [(ConsumerId::new(3), vec![LocalPartition::new(0), LocalPartition::new(4)])];
+        t.note(Instant(6), Step::Rebalance, &[0, 1, 1], &members);
+        t.note(Instant(7), Step::End, &[9], &[]);
+        let hash = t.hex();
+        t.finish().unwrap();
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let expected = format!(
+            "{{\"t\":5,\"kind\":\"ack\",\"record\":1,\"producer\":2}}\n\
+             {{\"t\":6,\"kind\":\"rebalance\",\"group\":0,\"generation\":1,\"members\":1,\"assignment\":[[3,[0,4]]]}}\n\
+             {{\"t\":7,\"kind\":\"end\",\"events\":9,\"trace_hash\":\"{hash}\",\"header_hash\":\"0000000000000000\"}}\n"
+        );
+        assert_eq!(text, expected);
     }
 
     #[test]
@@ -378,6 +592,8 @@ mod tests {
         for (i, s) in STEPS.iter().enumerate() {
             assert_eq!(*s as usize, i + 1, "codes follow STEPS");
             assert_eq!(Step::from_name(s.name()), Some(*s));
+            assert_eq!(Step::from_code(*s as u64), Some(*s));
+            assert!(s.fields().len() <= MAX_VALUES, "{s:?}");
         }
         for e in SendError::ALL {
             assert_eq!(SendError::from_code(e as u64), Some(e));

@@ -8,6 +8,7 @@
 
 pub mod budget;
 mod deliver;
+mod end;
 pub mod event;
 mod faults;
 pub mod invariants;
@@ -27,7 +28,9 @@ use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
 use crate::model::record::Payloads;
 use crate::model::txn::{Marker, Txn};
 pub use crate::oracle::sampler::{LagSample, Sample};
-use crate::oracle::shape::{ConsumerShape, GroupShape, PartitionShape, ProducerShape};
+use crate::oracle::shape::{
+    ConsumerShape, ExpectShape, GroupShape, PartitionShape, ProducerShape, RunShape, WindowShape,
+};
 use crate::oracle::Oracle;
 use crate::scenario::{FaultAction, Scenario};
 pub use event::{Event, Msg, Node};
@@ -132,6 +135,16 @@ fn rank_members(groups: &IdVec<GroupId, Group>, consumers: &mut IdVec<ConsumerId
     }
 }
 
+/// An aggregation's windows as the oracle's shape writes them (µs).
+fn window_shape(kind: crate::scenario::WindowKind) -> WindowShape {
+    use crate::scenario::WindowKind as K;
+    match kind {
+        K::Tumbling { size } => WindowShape::Tumbling { size_us: size.us() },
+        K::Sliding { size, slide } => WindowShape::Sliding { size_us: size.us(), slide_us: slide.us() },
+        K::Session { gap } => WindowShape::Session { gap_us: gap.us() },
+    }
+}
+
 /// Per producer instance: where its keys start among every producer's.
 fn key_bases(keys_per_producer: &[u32]) -> IdVec<ProducerId, u32> {
     keys_per_producer
@@ -228,6 +241,7 @@ impl World {
     /// Who exists and where, as the oracle needs it (fixed for the run).
     fn oracle_shape(&self, keys_per_producer: &[u32]) -> crate::oracle::shape::Shape {
         crate::oracle::shape::Shape {
+            run: self.run_shape(),
             brokers: self.scenario.brokers,
             producers: self
                 .producers
@@ -248,6 +262,7 @@ impl World {
                     first_partition: g.first_partition.raw(),
                     partitions: g.partitions,
                     read_committed: self.consumers[g.first_consumer].read_committed,
+                    window: g.aggregate.as_ref().map(|a| window_shape(a.spec.window)),
                 })
                 .collect(),
             partitions: self
@@ -259,6 +274,27 @@ impl World {
                 })
                 .collect(),
             transactional_ids: self.txns.iter().map(|t| t.name.clone()).collect(),
+        }
+    }
+
+    /// The run as the summary names it and the expectations it is judged by.
+    fn run_shape(&self) -> RunShape {
+        let sc = &self.scenario;
+        RunShape {
+            scenario: sc.name.clone(),
+            seed: sc.seed,
+            semantics: sc.semantics.map(|s| s.name().to_string()),
+            duration_us: sc.duration.us(),
+            expect: sc
+                .expect
+                .iter()
+                .map(|e| ExpectShape {
+                    name: e.name.clone(),
+                    cmp: e.cmp.symbol().to_string(),
+                    value: e.value,
+                    text: e.text.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -421,6 +457,7 @@ impl World {
                 agg.finish(end);
             }
         }
+        self.report_end();
         Ok(())
     }
 
@@ -438,26 +475,6 @@ impl World {
         ]
         .into_iter()
         .fold(0, u64::saturating_add)
-    }
-
-    /// The JSONL trace's first line: the run and the names behind every id.
-    pub fn trace_header(&self) -> String {
-        let partitions: Vec<String> =
-            self.partitions.iter().map(|p| format!("{}/{}", self.topics[p.topic].name, p.index)).collect();
-        let header = serde_json::json!({
-            "trace": "streamsim",
-            "version": 2,
-            "scenario": self.scenario.name,
-            "seed": self.scenario.seed,
-            "time_unit": "us",
-            "brokers": self.brokers.len(),
-            "producers": self.producers.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-            "consumers": self.consumers.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
-            "groups": self.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>(),
-            "partitions": partitions,
-            "transactional_ids": self.txns.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-        });
-        header.to_string()
     }
 
     /// The virtual time the run ended at.

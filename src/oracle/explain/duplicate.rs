@@ -283,7 +283,7 @@ fn not_committed(
         }
         _ => chain.push(Link {
             t: p1.t(),
-            step: p1.id,
+            step: p1.s.line,
             text: format!(
                 "{} started reading {} at offset {} and never committed past @{o}",
                 n.consumer(c1),

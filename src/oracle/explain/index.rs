@@ -6,7 +6,7 @@ use super::view::{self, View};
 use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId, RecordId, TxnId};
 use crate::oracle::fact::Entity;
 use crate::oracle::ledger::NULL_KEY;
-use crate::oracle::trace::{Recorded, Step, STEPS};
+use crate::oracle::trace::{Recorded, Step};
 use crate::world::World;
 
 /// Step ids grouped by key, each group in trace order (compressed rows).
@@ -110,8 +110,9 @@ impl DoubleEndedIterator for Steps<'_> {
     }
 }
 
-/// Rows per (entity, kind) take this many kind slots (codes start at 1).
-const KINDS: usize = STEPS.len() + 1;
+/// Rows per (entity, kind) take this many kind slots (codes start at 1):
+/// the kinds `explain` keeps (`Step::explained`), the last being `no_offset`.
+const KINDS: usize = Step::NoOffset as usize + 1;
 
 /// The kinds that change a consumer's hold on its partitions, in one row per consumer.
 fn is_life(kind: Step) -> bool {
@@ -401,7 +402,7 @@ mod tests {
 
     #[test]
     fn rows_keep_trace_order_and_skip_unkeyed_steps() {
-        let step = |t, kind, v0| Recorded { t, kind, v: [v0, 0, 0, 0] };
+        let step = |t, kind, v0| Recorded { t, kind, v: [v0, 0, 0, 0], line: 0 };
         let steps = [step(1, Step::Send, 2), step(2, Step::Crash, 0), step(3, Step::Send, 0), step(4, Step::Ack, 2)];
         let rows = Rows::build(3, &steps, |s| match s.kind {
             Step::Send | Step::Ack => Some(s.v[0] as usize),

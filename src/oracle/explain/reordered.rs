@@ -110,7 +110,7 @@ fn zombie_processed(cx: Ctx<'_>, group: GroupId, er: Found<'_>, el: Found<'_>, c
         return Cause::Unexplained { what: "log order kept, but processed out of order" };
     };
     chain.extend(links);
-    if let Some(l) = chain.iter_mut().find(|l| l.step == er.id) {
+    if let Some(l) = chain.iter_mut().find(|l| l.step == er.s.line) {
         l.text.push_str(&format!(", though it no longer held {} (a zombie)", n.partition(g)));
     }
     if let Some(other) = position(cl, el.id) {
