@@ -442,3 +442,31 @@ faults:
     assert!(s.rebalances >= 2, "the zombie was removed and rejoined: {s:?}");
     assert_eq!(s.duplicates, 0, "{s:?}");
 }
+
+/// group.initial.rebalance.delay.ms is re-armed while new members keep
+/// joining an empty group: Kafka 4.x's GroupMetadataManager
+/// (prepareRebalance, then tryCompleteInitialRebalanceElseSchedule, which
+/// re-arms min(delay, remaining) when newMemberAdded, up to the rebalance
+/// timeout; 3.x's GroupCoordinator/InitialDelayedJoin does the same for a
+/// generation-0 group). Three members starting together: the first JoinGroup
+/// arms 3 s, the other two set newMemberAdded, so at 3 s the delay is armed
+/// again and generation 1 forms at about 6 s. One member alone: 3 s.
+#[test]
+fn initial_rebalance_delay_is_rearmed_while_members_join_generation_1_at_about_6s() {
+    let yaml = |instances: u32| {
+        format!(
+            "name: t
+duration: 10s
+topics: [{{ name: t, partitions: 3 }}]
+producers: [{{ name: p, rate: 100/s }}]
+consumers: [{{ group: g, instances: {instances}, commit: after-processing }}]
+"
+        )
+    };
+    let three = run(&yaml(3));
+    let first = &three.assignments[0];
+    assert_eq!((first.generation, first.members.len()), (1, 3), "{first:?}");
+    assert!((6_000..6_100).contains(&first.at_ms), "generation 1 at {} ms", first.at_ms);
+    let one = run(&yaml(1));
+    assert!((3_000..3_100).contains(&one.assignments[0].at_ms), "one member: {:?}", one.assignments[0]);
+}

@@ -61,6 +61,14 @@ pub struct Group {
     /// Cooperative protocol: members keep their partitions through a rebalance.
     pub cooperative: bool,
     pub state: GroupState,
+    /// Initial rebalance: a new member joined since the delay was last
+    /// (re-)armed (ClassicGroup.newMemberAdded).
+    new_member_added: bool,
+    /// Initial rebalance: the delay now armed and how much longer it may
+    /// still be extended (`delayMs`, `remainingMs` of
+    /// tryCompleteInitialRebalanceElseSchedule).
+    initial_armed: Duration,
+    initial_remaining: Duration,
     pub generation: Generation,
     pub members: Vec<Member>,
     /// Committed offset per partition of the topic.
@@ -96,6 +104,9 @@ impl Group {
             assignor: spec.config.assignor(),
             cooperative: spec.config.cooperative(),
             state: GroupState::Empty,
+            new_member_added: false,
+            initial_armed: Duration::ZERO,
+            initial_remaining: Duration::ZERO,
             generation: Generation::NONE,
             members: Vec::new(),
             committed: IdVec::filled(None, partitions as usize),
@@ -142,6 +153,11 @@ impl World {
                 (member, Trigger::Rejoin)
             }
             None => {
+                if matches!(g.state, GroupState::PreparingRebalance { initial: true, .. }) {
+                    // The initial delay can be extended (GroupMetadataManager
+                    // addMemberThenRebalanceOrCompleteJoin: previousState EMPTY).
+                    g.new_member_added = true;
+                }
                 let id = g.next_member;
                 g.next_member = id.next();
                 g.members.push(Member {
@@ -189,7 +205,13 @@ impl World {
         g.round += 1;
         let round = g.round;
         g.state = GroupState::PreparingRebalance { deadline: now.add(timeout), round, initial };
-        if !initial {
+        if initial {
+            // GroupMetadataManager.prepareRebalance: the delay may be re-armed
+            // for up to the rest of the rebalance timeout.
+            g.new_member_added = false;
+            g.initial_armed = timeout;
+            g.initial_remaining = Duration::from_us(g.rebalance_timeout.us().saturating_sub(timeout.us()));
+        } else {
             for m in g.members.iter_mut() {
                 m.joined = false;
             }
@@ -198,11 +220,34 @@ impl World {
     }
 
     pub(crate) fn on_rebalance_deadline(&mut self, group: GroupId, round: u32) {
-        if let GroupState::PreparingRebalance { round: r, .. } = self.groups[group].state {
-            if r == round {
+        if let GroupState::PreparingRebalance { round: r, initial, .. } = self.groups[group].state {
+            if r == round && !(initial && self.rearm_initial_delay(group)) {
                 self.maybe_complete_rebalance(group, true);
             }
         }
+    }
+
+    /// The initial delay ran out. If a member joined since it was armed and
+    /// the rebalance timeout leaves room, it is armed again: min(delay,
+    /// remaining), with `remaining` reduced by the delay that just ran out
+    /// (GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule, Kafka
+    /// 4.x; InitialDelayedJoin.onComplete in 3.x's GroupCoordinator). So
+    /// members that keep arriving within the delay of each other push the
+    /// first generation back. Returns whether it re-armed.
+    fn rearm_initial_delay(&mut self, group: GroupId) -> bool {
+        let g = &mut self.groups[group];
+        if !g.new_member_added || g.initial_remaining == Duration::ZERO {
+            return false;
+        }
+        g.new_member_added = false;
+        let delay = g.initial_delay.min(g.initial_remaining);
+        g.initial_remaining = Duration::from_us(g.initial_remaining.us().saturating_sub(g.initial_armed.us()));
+        g.initial_armed = delay;
+        g.round += 1;
+        let round = g.round;
+        g.state = GroupState::PreparingRebalance { deadline: self.now.add(delay), round, initial: true };
+        self.after(delay, Event::RebalanceDeadline { group, round });
+        true
     }
 
     /// Completes the rebalance once every member rejoined (or at the deadline,

@@ -13,7 +13,7 @@
 use super::index::{Found, Index, Names};
 use super::ownership::{link, lost_hold, resumed_at};
 use super::sending::{self, broker_fault, fault_text};
-use super::{Anomaly, Cause, Failover, LeaderLoss, Link, Story};
+use super::{Anomaly, Cause, Disruption, Failover, LeaderLoss, Link, Story};
 use crate::oracle::ledger::NEVER;
 use crate::oracle::trace::{entity, source, Step};
 use crate::scenario::{Acks, CommitMode};
@@ -346,6 +346,11 @@ fn behind_the_group(
         chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", f.v(2), f.v(3))));
     }
     let cs = &w.consumers[c as usize];
+    if cs.commit == CommitMode::BeforeProcessing {
+        if let Some(how) = refused_before_processing(ix, n, c, fetch, past, chain) {
+            return Cause::CommittedUnprocessed { consumer: c, how };
+        }
+    }
     let why = match (cs.commit, cs.async_processing) {
         (CommitMode::BeforeProcessing, _) => "commit before processing",
         (CommitMode::Auto, true) => "auto-commit of records still queued for the worker",
@@ -371,4 +376,28 @@ fn behind_the_group(
         }
     }
     Cause::CommittedUnprocessed { consumer: c, how }
+}
+
+/// Commit before processing: the commitSync of the batch holding the record
+/// was refused (CommitFailedException or RebalanceInProgressException,
+/// ConsumerCoordinator), so the batch was dropped unprocessed; a member that
+/// kept the partition (cooperative) kept its position past the batch, and its
+/// next commit went past the record.
+fn refused_before_processing(
+    ix: &Index<'_>,
+    n: &Names<'_>,
+    c: u32,
+    fetch: Option<Found<'_>>,
+    past: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Option<Disruption> {
+    let refused = ix.consumer(c, Step::CommitFailed).after(fetch?.id).before(past.id).next()?;
+    let name = n.consumer(c as u64);
+    let text = format!(
+        "{name}'s commitSync before processing was refused (generation {} had ended): the batch holding the record was dropped unprocessed, and {name} kept its position past it",
+        refused.v(1)
+    );
+    chain.push(link(refused, text));
+    chain.push(link(past, format!("{name} committed {} offset {}, past it", n.partition(past.v(1)), past.v(2))));
+    Some(Disruption::CommitRefused { at: refused.t() })
 }
