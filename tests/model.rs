@@ -470,3 +470,44 @@ consumers: [{{ group: g, instances: {instances}, commit: after-processing }}]
     let one = run(&yaml(1));
     assert!((3_000..3_100).contains(&one.assignments[0].at_ms), "one member: {:?}", one.assignments[0]);
 }
+
+/// Runs `yaml` writing its JSONL trace, and returns the trace's steps.
+fn trace_steps(yaml: &str, tag: &str) -> Vec<serde_json::Value> {
+    let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    let path = std::env::temp_dir().join(format!("streamsim-model-{tag}-{}.jsonl", std::process::id()));
+    streamsim::simulate_with(sc, &mut |_| {}, Some(std::fs::File::create(&path).unwrap()), false).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    text.lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The heartbeat thread checks the poll timer every retry.backoff.ms
+/// (100 ms) between heartbeats (AbstractCoordinator.HeartbeatThread.run:
+/// `heartbeat.pollTimeoutExpired(now)` then handlePollTimeoutExpiry, which
+/// sends LeaveGroup), not only at the next heartbeat (every 3 s). A batch of
+/// 100 records at 200 ms each outlasts max.poll.interval.ms = 10 s: the
+/// member leaves within about 100 ms of the poll timer's expiry.
+#[test]
+fn a_poll_timeout_gives_leave_group_within_about_100ms_of_max_poll_interval() {
+    let steps = trace_steps(
+        "name: t
+duration: 30s
+topics: [{ name: t, partitions: 1 }]
+producers: [{ name: p, rate: { constant: 50/s } }]
+consumers:
+  - group: g
+    processing_time: 200ms
+    commit: after-processing
+    config: { max.poll.interval.ms: 10000, max.poll.records: 100, auto.offset.reset: earliest }
+",
+        "poll-timeout",
+    );
+    let t = |kind: &str| steps.iter().find(|s| s["kind"] == kind).map(|s| s["t"].as_u64().unwrap());
+    // The first batch's poll returned 200 ms before its first record was processed.
+    let polled = t("process").expect("processed") - 200_000;
+    let timeout = t("poll_timeout").expect("the poll timer expired");
+    let leave = steps.iter().find(|s| s["kind"] == "leave" && s["reason"] == 0).expect("LeaveGroup");
+    let late_us = leave["t"].as_u64().unwrap() - (polled + 10_000_000);
+    assert!(timeout >= polled + 10_000_000, "not before the poll timer expires");
+    assert!(late_us <= 100_000 + 1_000, "LeaveGroup {late_us} us after max.poll.interval.ms");
+}

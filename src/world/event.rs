@@ -64,6 +64,10 @@ pub enum Event {
     BrokerResume { broker: BrokerId, inc: Incarnation },
     /// Consumer `consumer` sends its background heartbeat.
     HeartbeatTick { consumer: ConsumerId, inc: Incarnation },
+    /// Consumer `consumer`'s heartbeat thread wakes between heartbeats (every
+    /// `retry.backoff.ms`) to check its poll timer, scheduled only when the
+    /// timer expires before the next heartbeat.
+    PollTimerCheck { consumer: ConsumerId, inc: Incarnation },
     /// Consumer `consumer` wakes up to poll (after a backoff or when data arrived while idle).
     ConsumerWake { consumer: ConsumerId, inc: Incarnation },
     /// The worker of consumer `consumer` (`processing: async`) finished its current record.
@@ -108,6 +112,7 @@ impl Event {
             | Event::TxnCommitDue { producer, inc, .. } => (Node::Producer(producer), inc),
             Event::ConsumerFetchTimeout { consumer, inc, .. }
             | Event::HeartbeatTick { consumer, inc }
+            | Event::PollTimerCheck { consumer, inc }
             | Event::ConsumerWake { consumer, inc }
             | Event::WorkerDone { consumer, inc }
             | Event::ProcessDone { consumer, inc, .. } => (Node::Consumer(consumer), inc),

@@ -82,6 +82,8 @@ pub struct Consumer {
     pub max_poll_interval: Duration,
     /// When the application last called poll().
     pub last_poll: Instant,
+    /// When the heartbeat thread sends its next heartbeat.
+    next_heartbeat: Instant,
     pub max_poll_records: u32,
     pub fetch_max_wait: Duration,
     pub retry_backoff: Duration,
@@ -168,6 +170,7 @@ impl Consumer {
             heartbeat_interval: cfg.heartbeat_interval,
             max_poll_interval: cfg.max_poll_interval,
             last_poll: Instant::ZERO,
+            next_heartbeat: Instant::ZERO,
             max_poll_records: cfg.max_poll_records,
             fetch_max_wait: cfg.fetch_max_wait,
             retry_backoff: cfg.retry_backoff,
@@ -210,9 +213,13 @@ impl Consumer {
 
     /// Not in the middle of processing or a blocking commit.
     pub fn is_idle(&self) -> bool {
-        let busy =
-            matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn);
-        !busy && self.worker.is_empty() && !self.worker_busy
+        !self.is_busy() && self.worker.is_empty() && !self.worker_busy
+    }
+
+    /// The application is outside poll(): processing a batch or blocked in
+    /// commitSync / commitTransaction.
+    pub fn is_busy(&self) -> bool {
+        matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn)
     }
 
     /// Forgets the assignment and everything fetched for it.
@@ -243,6 +250,7 @@ impl World {
         cs.clear_assignment();
         cs.offsets_retry = false;
         let (inc, hb) = (cs.inc, cs.heartbeat_interval);
+        cs.next_heartbeat = self.now.add(hb);
         if let Some(txn) = cs.txn {
             // initTransactions: aborts what an earlier incarnation left open.
             cs.txn_epoch = None;
