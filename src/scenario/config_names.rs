@@ -131,6 +131,7 @@ pub(crate) const BROKER_MODELLED: &[&str] = &[
     "vm.dirty_writeback_centisecs",
     "vm.dirty_expire_centisecs",
     "eligible.leader.replicas.version",
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
 ];
 
 /// Configs every Java client (producer and consumer) has.
@@ -541,7 +542,6 @@ const BROKER_KNOWN: &[&str] = &[
     "socket.request.max.bytes",
     "socket.send.buffer.bytes",
     "telemetry.max.bytes",
-    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
     "transaction.max.timeout.ms",
     "transaction.partition.verification.enable",
     "transaction.remove.expired.transaction.cleanup.interval.ms",

@@ -93,6 +93,10 @@ pub struct BrokerConfig {
     /// turns on Eligible Leader Replicas (off by default in Kafka 4.0, on for
     /// new 4.1 clusters).
     pub eligible_leader_replicas: bool,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`
+    /// (10000): how often the transaction coordinator's scheduler aborts
+    /// transactions past their timeout (TransactionCoordinator.startup).
+    pub txn_abort_cleanup_interval: Duration,
 }
 
 /// Kafka's fsync settings and the Linux writeback that stands in for them
@@ -135,6 +139,7 @@ impl Default for BrokerConfig {
             topic_defaults: TopicConfig::default(),
             page_cache: PageCacheConfig::default(),
             eligible_leader_replicas: false,
+            txn_abort_cleanup_interval: Duration::from_ms(10_000),
         }
     }
 }
