@@ -511,3 +511,54 @@ consumers:
     assert!(timeout >= polled + 10_000_000, "not before the poll timer expires");
     assert!(late_us <= 100_000 + 1_000, "LeaveGroup {late_us} us after max.poll.interval.ms");
 }
+
+/// KIP-345 static membership: a member with group.instance.id that comes
+/// back inside session.timeout.ms under its instance id replaces its old
+/// member id, and in a stable group it gets the current generation and its
+/// old assignment back with no rebalance
+/// (GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin).
+/// A static member's close() sends no LeaveGroup (AbstractCoordinator
+/// .maybeLeaveGroup only leaves for dynamic members). The same restarts of a
+/// dynamic member rebalance the group each time.
+#[test]
+fn a_static_member_restarted_inside_session_timeout_keeps_its_partitions_with_0_rebalances() {
+    let yaml = |instance: &str| {
+        format!(
+            "name: t
+duration: 40s
+topics: [{{ name: t, partitions: 6 }}]
+producers: [{{ name: p, rate: 200/s, keys: 50 }}]
+consumers:
+  - {{ group: g, instances: 3, commit: after-processing, processing_time: 1ms, config: {{ auto.offset.reset: earliest{instance} }} }}
+faults:
+  - {{ at: 15s, crash: g-1 }}
+  - {{ at: 20s, restart: g-1 }}
+  - {{ at: 25s, stop: g-2 }}
+  - {{ at: 30s, start: g-2 }}
+"
+        )
+    };
+    let steps = trace_steps(&yaml(", group.instance.id: app"), "static");
+    let first: Vec<u64> = steps
+        .iter()
+        .filter(|s| s["kind"] == "assign" && s["consumer"] == 1 && s["t"].as_u64().unwrap() < 15_000_000)
+        .map(|s| s["partition"].as_u64().unwrap())
+        .collect();
+    let again: Vec<(u64, u64)> = steps
+        .iter()
+        .filter(|s| s["kind"] == "assign" && s["consumer"] == 1 && s["t"].as_u64().unwrap() > 20_000_000)
+        .map(|s| (s["partition"].as_u64().unwrap(), s["generation"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(again, first.iter().map(|&p| (p, 1)).collect::<Vec<_>>(), "same partitions, generation 1");
+    assert_eq!(steps.iter().filter(|s| s["kind"] == "rebalance").count(), 1, "only the first join");
+    assert!(!steps.iter().any(|s| s["kind"] == "leave"), "no LeaveGroup, no expiry");
+    let s = run(&yaml(", group.instance.id: app"));
+    assert_eq!((s.rebalances, s.lost, s.duplicates, s.final_members), (1, 0, 0, 3), "{s:?}");
+    // Dynamic: the restarted g-1 joins as a new member, and the eager
+    // rebalance it starts waits for the dead old member until its session
+    // expires (45 s after the crash), every member stopped meanwhile.
+    let dynamic = run(&yaml(""));
+    assert!(dynamic.rebalances >= 2, "{dynamic:?}");
+    assert!(dynamic.stop_the_world_ms > 30_000, "the group stalled: {} ms", dynamic.stop_the_world_ms);
+}

@@ -36,6 +36,8 @@ pub struct Member {
     pub id: MemberId,
     pub consumer: ConsumerId,
     pub inc: Incarnation,
+    /// A static member (`group.instance.id`): its instance id is its consumer.
+    pub instance: bool,
     pub joined: bool,
     pub last_heartbeat: Instant,
     /// Partitions (within the topic) of the current generation.
@@ -122,6 +124,11 @@ impl Group {
         self.members.iter().position(|m| m.id == id)
     }
 
+    /// The static member whose instance id is consumer `c`'s (ClassicGroup.staticMemberId).
+    fn static_member(&self, c: ConsumerId) -> Option<usize> {
+        self.members.iter().position(|m| m.instance && m.consumer == c)
+    }
+
     /// The partitions assigned to member `id` in the current generation.
     pub fn assignment_of(&self, id: MemberId) -> &[LocalPartition] {
         self.member(id).map_or(&[], |i| &self.members[i].assigned)
@@ -142,8 +149,14 @@ impl World {
 
     /// JoinGroup: a new member (id 0) or a member rejoining for the next generation.
     pub(crate) fn on_join_group(&mut self, group: GroupId, m: JoinGroup) {
-        let JoinGroup { consumer: c, inc, member } = m;
+        let JoinGroup { consumer: c, inc, member, instance } = m;
         let now = self.now;
+        let g = &mut self.groups[group];
+        if g.member(member).is_none() && instance {
+            if let Some(i) = g.static_member(c) {
+                return self.replace_static_member(group, i, inc);
+            }
+        }
         let g = &mut self.groups[group];
         let (id, reason) = match g.member(member) {
             Some(i) => {
@@ -164,6 +177,7 @@ impl World {
                     id,
                     consumer: c,
                     inc,
+                    instance,
                     joined: true,
                     last_heartbeat: now,
                     assigned: Vec::new(),
@@ -192,6 +206,36 @@ impl World {
             g.members[i].joined = true;
         }
         self.maybe_complete_rebalance(group, false);
+    }
+
+    /// A static member rejoins with an unknown member id while the group
+    /// still holds its instance id (KIP-345,
+    /// GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin):
+    /// the old member id is replaced by a new one (fencing the old
+    /// incarnation's requests) and the session restarts. In a stable group
+    /// (the protocol cannot change here) there is no rebalance: the member
+    /// gets the current generation and its old assignment back. During a
+    /// rebalance it counts as having rejoined.
+    fn replace_static_member(&mut self, group: GroupId, i: usize, inc: Incarnation) {
+        let now = self.now;
+        let g = &mut self.groups[group];
+        let id = g.next_member;
+        g.next_member = id.next();
+        let m = &mut g.members[i];
+        (m.id, m.inc, m.joined, m.last_heartbeat) = (id, inc, true, now);
+        let c = m.consumer;
+        let at = now.add(g.session_timeout);
+        self.at(at, Event::SessionCheck { group, member: id });
+        self.consumers[c].member = id;
+        if self.groups[group].state != GroupState::Stable {
+            return self.maybe_complete_rebalance(group, false);
+        }
+        let generation = self.groups[group].generation;
+        let assignment = self.alloc_assignment();
+        let (slots, groups) = (&mut self.assignment_slots, &self.groups);
+        slots[assignment].extend_from_slice(&groups[group].members[i].assigned);
+        let msg = JoinResponse { consumer: c, inc, member: id, generation, assignment };
+        self.send(Node::Coordinator(group), Node::Consumer(c), msg.into());
     }
 
     /// Starts a rebalance, because consumer `c` did what `reason` says (see

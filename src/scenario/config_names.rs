@@ -113,6 +113,7 @@ pub(crate) const CONSUMER_MODELLED: &[&str] = &[
     "request.timeout.ms",
     "retry.backoff.ms",
     "group.id",
+    "group.instance.id",
 ];
 
 pub(crate) const TOPIC_MODELLED: &[&str] =
@@ -188,7 +189,6 @@ const CONSUMER_KNOWN: &[&str] = &[
     "exclude.internal.topics",
     "fetch.max.bytes",
     "fetch.min.bytes",
-    "group.instance.id",
     "group.protocol",
     "group.remote.assignor",
     "key.deserializer",

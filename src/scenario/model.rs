@@ -447,6 +447,9 @@ pub struct ConsumerConfig {
     pub max_partition_fetch_bytes: u32,
     pub request_timeout: Duration,
     pub retry_backoff: Duration,
+    /// `group.instance.id` (unset): static membership (KIP-345); instance
+    /// `i` of the group uses `{group.instance.id}-{i}`.
+    pub group_instance_id: Option<String>,
 }
 
 impl Default for ConsumerConfig {
@@ -465,6 +468,7 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1_048_576,
             request_timeout: Duration::from_ms(30_000),
             retry_backoff: Duration::from_ms(100),
+            group_instance_id: None,
         }
     }
 }

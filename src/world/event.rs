@@ -271,12 +271,15 @@ impl FetchResponse {
     }
 }
 
-/// Consumer → coordinator; `member` 0 asks for a new member id.
+/// Consumer → coordinator; `member` 0 asks for a new member id. A static
+/// member (`group.instance.id`) carries its instance id, which is its
+/// consumer instance (`{group.instance.id}-{i}`): `instance` says it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JoinGroup {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub member: MemberId,
+    pub instance: bool,
 }
 
 /// Coordinator → consumer: the rebalance completed; the member's partitions

@@ -31,8 +31,8 @@ impl World {
         cs.clear_assignment();
         cs.state = ConsumerState::Joining;
         cs.rejoin_needed = false;
-        let (inc, member, group) = (cs.inc, cs.member, cs.group);
-        self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member }.into());
+        let (inc, member, group, instance) = (cs.inc, cs.member, cs.group, cs.static_member);
+        self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member, instance }.into());
     }
 
     pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
@@ -263,15 +263,19 @@ impl World {
 
     /// The poll timer expired (handlePollTimeoutExpiry): the heartbeat
     /// thread leaves the group and forgets the membership; the next poll()
-    /// joins as a new member.
+    /// joins as a new member. A static member sends no LeaveGroup
+    /// (maybeLeaveGroup): the coordinator keeps it until its session
+    /// expires, or until it rejoins under its instance id.
     fn poll_timeout(&mut self, c: ConsumerId) {
         let cs = &mut self.consumers[c];
-        let (member, group) = (cs.member, cs.group);
+        let (member, group, dynamic) = (cs.member, cs.group, !cs.static_member);
         cs.member = MemberId::NONE;
         cs.generation = Generation::NONE;
         cs.rejoin_needed = true;
         self.oracle.emit(self.now, Fact::PollTimeout { consumer: c, member });
-        self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
+        if dynamic {
+            self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
+        }
     }
 
     pub(crate) fn on_heartbeat_response(&mut self, m: HeartbeatResponse) {

@@ -132,6 +132,9 @@ pub struct Consumer {
     closing: bool,
     /// Cooperative rebalancing: keep the partitions through a rebalance.
     pub cooperative: bool,
+    /// `group.instance.id` is set (KIP-345): a static member, which never
+    /// sends LeaveGroup and is replaced, not added, when it rejoins.
+    pub static_member: bool,
     /// `commit_every: record`: commitSync after each record, not each batch.
     pub commit_every_record: bool,
     /// `commit_async: true`: commitAsync after the batch instead of commitSync.
@@ -203,6 +206,7 @@ impl Consumer {
             stopped: false,
             closing: false,
             cooperative: cfg.cooperative(),
+            static_member: cfg.group_instance_id.is_some(),
             commit_every_record: spec.commit_every == CommitEvery::Record,
             commit_async: spec.commit_async,
             join_inflight: false,
@@ -316,8 +320,11 @@ impl World {
 
     /// close(): with auto-commit the consumed positions are committed; an
     /// open transaction is aborted; then LeaveGroup, so the group rebalances
-    /// at once instead of after the session timeout. Records fetched, or
-    /// queued for a worker, but not processed are dropped.
+    /// at once instead of after the session timeout, except for a static
+    /// member (AbstractCoordinator.maybeLeaveGroup sends it only for a
+    /// dynamic member): the group keeps its partitions for it until
+    /// session.timeout.ms. Records fetched, or queued for a worker, but not
+    /// processed are dropped.
     fn close_consumer(&mut self, c: ConsumerId) {
         let cs = &self.consumers[c];
         let (group, inc, member) = (cs.group, cs.inc, cs.member);
@@ -330,7 +337,7 @@ impl World {
             let msg = EndTxn { txn, inc, epoch, commit: false };
             self.send(Node::Consumer(c), Node::TxnCoordinator, msg.into());
         }
-        if !member.is_none() {
+        if !member.is_none() && !self.consumers[c].static_member {
             self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
         }
         self.crash_consumer(c);
