@@ -83,6 +83,19 @@ fn snapshot_last_replica_standing_elr() {
 }
 
 #[test]
+fn snapshot_static_membership_rolling_restart() {
+    insta::assert_snapshot!("static-membership-rolling-restart", json(&run(load("static-membership-rolling-restart"))));
+}
+
+#[test]
+fn snapshot_dynamic_membership_rolling_restart() {
+    insta::assert_snapshot!(
+        "dynamic-membership-rolling-restart",
+        json(&run(load("dynamic-membership-rolling-restart")))
+    );
+}
+
+#[test]
 fn snapshot_isr_shrink_jepsen_2013() {
     insta::assert_snapshot!("isr-shrink-jepsen-2013", json(&run(load("isr-shrink-jepsen-2013"))));
 }
