@@ -562,3 +562,37 @@ faults:
     assert!(dynamic.rebalances >= 2, "{dynamic:?}");
     assert!(dynamic.stop_the_world_ms > 30_000, "the group stalled: {} ms", dynamic.stop_the_world_ms);
 }
+
+/// KIP-320: after a leader epoch change the consumer validates its position
+/// against the new leader's log (OffsetsForLeaderEpoch for the epoch of its
+/// last fetched record, SubscriptionState.maybeCompleteValidation) and, the
+/// log having been truncated below it by an unclean election, seeks to the
+/// divergence point: no re-read (auto.offset.reset=earliest used to re-read
+/// the whole partition after OffsetOutOfRange) and no skip (latest used to
+/// skip what was written between the election and the reset).
+#[test]
+fn an_unclean_election_followed_by_a_live_consumer_gives_no_re_read_and_no_skip() {
+    for reset in ["earliest", "latest"] {
+        let mut sc = shipped("unclean-election");
+        sc.faults.retain(|f| !format!("{f:?}").contains("Consumer"));
+        sc.consumers[0].config.auto_offset_reset = match reset {
+            "earliest" => streamsim::scenario::OffsetReset::Earliest,
+            _ => streamsim::scenario::OffsetReset::Latest,
+        };
+        sc.expect.clear();
+        let e = streamsim::simulate_explained(sc).unwrap();
+        let s = &e.summary;
+        assert!(s.lost_writes > 1000, "the election truncated the log: {s:?}");
+        assert_eq!(
+            (s.redelivered, s.duplicates, s.poll_skips, s.nonmonotonic_polls, s.pending),
+            (0, 0, 0, 0, 0),
+            "{reset}: {s:?}"
+        );
+        // The only records the group skips are those `latest` placed the new
+        // group past at its first assignment, none after the election.
+        use streamsim::oracle::explain::Cause;
+        let resets = e.explanation.stories.iter().filter(|x| matches!(x.cause, Cause::ResetToLatest { .. })).count();
+        assert_eq!(s.skipped as usize, resets, "{reset}: {s:?}");
+        assert!(e.explanation.stories.iter().all(|x| !matches!(x.cause, Cause::ResetOutOfRange { .. })), "{reset}");
+    }
+}

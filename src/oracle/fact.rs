@@ -113,6 +113,8 @@ pub enum PositionSource {
     Committed,
     Reset,
     OutOfRange,
+    /// KIP-320: the leader's log diverged below the position; seek to the divergence point.
+    Diverged,
 }
 
 /// Why a member left its group (a `leave` step's `reason`).
@@ -417,6 +419,7 @@ impl Fact {
                     PositionSource::Committed => source::COMMITTED,
                     PositionSource::Reset => source::RESET,
                     PositionSource::OutOfRange => source::OUT_OF_RANGE,
+                    PositionSource::Diverged => source::DIVERGED,
                 };
                 (Step::Position, [u64::from(consumer), u64::from(partition), offset, from])
             }

@@ -147,6 +147,10 @@ pub enum FetchError {
     Disconnected,
     /// Kinesis: the shard's read limit is used up.
     Throttled,
+    /// KIP-320: the leader's log diverges below the fetch offset; the
+    /// answer's `to` is the end offset of the validated epoch, and its
+    /// `last_entry_epoch` that epoch.
+    Diverged,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,6 +241,10 @@ pub struct Fetch {
     pub record_bytes: u32,
     /// `fetch.max.wait.ms`: how long the leader parks the fetch without data.
     pub max_wait: Duration,
+    /// KIP-320: the leader epoch changed since the consumer's last fetch;
+    /// the epoch of the last record it fetched, whose end offset in the
+    /// leader's log validates `offset` (OffsetsForLeaderEpoch, folded in).
+    pub validate_epoch: Option<LeaderEpoch>,
 }
 
 /// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).

@@ -155,6 +155,7 @@ impl World {
             let cs = &mut self.consumers[c];
             cs.position[local] = pos;
             cs.consumed[local] = pos.unwrap_or(0);
+            cs.fetched_epoch[local] = None;
             cs.last_committed[local] = committed;
         }
     }
@@ -181,6 +182,7 @@ impl World {
                 self.oracle.emit(self.now, Fact::Revoke { consumer: c, partition, generation: cs.generation });
                 cs.position[local] = None;
                 cs.fetching[local] = None;
+                cs.fetched_epoch[local] = None;
                 cs.last_committed[local] = None;
                 revoked = true;
             }

@@ -20,7 +20,8 @@ use std::collections::VecDeque;
 use crate::kernel::rng::{Dist, EntityRng};
 use crate::kernel::time::{Duration, Instant};
 use crate::model::ids::{
-    ConsumerId, Generation, GroupId, IdVec, Incarnation, LocalPartition, MemberId, ProducerEpoch, RecordId, TxnId,
+    ConsumerId, Generation, GroupId, IdVec, Incarnation, LeaderEpoch, LocalPartition, MemberId, ProducerEpoch,
+    RecordId, TxnId,
 };
 use crate::scenario::{CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
 use crate::world::event::{EndTxn, Event, InitProducerId, LeaveGroup, Node};
@@ -103,6 +104,12 @@ pub struct Consumer {
     pub consumed: IdVec<LocalPartition, u64>,
     /// Token of the fetch in flight per partition.
     fetching: IdVec<LocalPartition, Option<u32>>,
+    /// KIP-320, per partition: the leader epoch the last fetch was sent
+    /// under and the epoch of the last record fetched (the position's
+    /// epoch); None = a position nobody fetched from yet.
+    fetched_epoch: IdVec<LocalPartition, Option<(LeaderEpoch, LeaderEpoch)>>,
+    /// The leader epoch the fetch in flight was sent under.
+    sent_epoch: IdVec<LocalPartition, LeaderEpoch>,
     fetch_backoff_until: IdVec<LocalPartition, Instant>,
     buffered: IdVec<LocalPartition, u32>,
     next_token: u32,
@@ -187,6 +194,8 @@ impl Consumer {
             position: IdVec::filled(None, n),
             consumed: IdVec::filled(0, n),
             fetching: IdVec::filled(None, n),
+            fetched_epoch: IdVec::filled(None, n),
+            sent_epoch: IdVec::filled(LeaderEpoch::new(0), n),
             fetch_backoff_until: IdVec::filled(Instant::ZERO, n),
             buffered: IdVec::filled(0, n),
             next_token: 0,
@@ -236,6 +245,7 @@ impl Consumer {
     fn forget_fetched(&mut self) {
         self.position.iter_mut().for_each(|p| *p = None);
         self.fetching.iter_mut().for_each(|f| *f = None);
+        self.fetched_epoch.iter_mut().for_each(|f| *f = None);
         self.buffered.iter_mut().for_each(|b| *b = 0);
         self.last_committed.iter_mut().for_each(|c| *c = None);
         self.buffer.clear();
