@@ -87,14 +87,14 @@ fn the_causes_are_the_mechanisms_the_scenarios_describe() {
     let crash_20s = Disruption::Crash { at: 20_000_000 };
     assert_eq!(
         causes("at-most-once"),
-        [(Lost, Cause::CommittedUnprocessed { consumer: 0, how: crash_20s }, 40)],
+        [(Lost, Cause::CommittedUnprocessed { consumer: 0, how: crash_20s }, 31)],
         "commit before processing, then the crash"
     );
     assert_eq!(
         causes("at-least-once"),
         [
-            (Duplicate, Cause::Reprocessed { consumer: 0, how: crash_20s }, 34),
-            (Redelivered, Cause::Reprocessed { consumer: 0, how: crash_20s }, 34)
+            (Duplicate, Cause::Reprocessed { consumer: 0, how: crash_20s }, 70),
+            (Redelivered, Cause::Reprocessed { consumer: 0, how: crash_20s }, 70)
         ],
         "processing before commit, then the crash: each redelivery is a duplicate on the plain sink"
     );
@@ -130,7 +130,7 @@ fn the_causes_are_the_mechanisms_the_scenarios_describe() {
         causes("isr-shrink-jepsen-2013")[0].1,
         Cause::Failover { how: Failover::IsrOfOneThenUnclean, .. }
     ));
-    assert!(matches!(causes("offset-reset-latest")[..], [(Lost, Cause::ResetToLatest { .. }, 267)]));
+    assert!(matches!(causes("offset-reset-latest")[..], [(Lost, Cause::ResetToLatest { .. }, 533)]));
     assert!(matches!(
         causes("auto-commit-async")[..],
         [(Lost, Cause::CommittedUnprocessed { how: Disruption::Crash { .. }, .. }, 366)]

@@ -212,3 +212,21 @@ fn chaos_parses_rates_lengths_and_targets() {
     let l = ok(&format!("{BASE}chaos:\n  pause: {{ rate: 1/min, for: 1s, targets: [brokers] }}\n"));
     assert!(l.scenario.chaos.expect("chaos").pause.expect("pause").targets.brokers);
 }
+
+/// `group.instance.id` is a modelled consumer config (static membership):
+/// a valid id loads without a warning; an id Kafka refuses
+/// (JoinGroupRequest.validateGroupInstanceId) is an error at its position.
+#[test]
+fn group_instance_id_loads_and_bad_ids_are_refused() {
+    let with = |v: &str| {
+        BASE.replace("    instances: 2\n", &format!("    instances: 2\n    config: {{ group.instance.id: {v} }}\n"))
+    };
+    let l = ok(&with("billing-app"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(l.scenario.consumers[0].config.group_instance_id.as_deref(), Some("billing-app"));
+    let e = err(&with("\"bad id!\""));
+    assert!(
+        e.contains("x.yaml:18:34") && e.contains("group.instance.id") && e.contains("not a valid group instance id"),
+        "{e}"
+    );
+}

@@ -442,3 +442,157 @@ faults:
     assert!(s.rebalances >= 2, "the zombie was removed and rejoined: {s:?}");
     assert_eq!(s.duplicates, 0, "{s:?}");
 }
+
+/// group.initial.rebalance.delay.ms is re-armed while new members keep
+/// joining an empty group: Kafka 4.x's GroupMetadataManager
+/// (prepareRebalance, then tryCompleteInitialRebalanceElseSchedule, which
+/// re-arms min(delay, remaining) when newMemberAdded, up to the rebalance
+/// timeout; 3.x's GroupCoordinator/InitialDelayedJoin does the same for a
+/// generation-0 group). Three members starting together: the first JoinGroup
+/// arms 3 s, the other two set newMemberAdded, so at 3 s the delay is armed
+/// again and generation 1 forms at about 6 s. One member alone: 3 s.
+#[test]
+fn initial_rebalance_delay_is_rearmed_while_members_join_generation_1_at_about_6s() {
+    let yaml = |instances: u32| {
+        format!(
+            "name: t
+duration: 10s
+topics: [{{ name: t, partitions: 3 }}]
+producers: [{{ name: p, rate: 100/s }}]
+consumers: [{{ group: g, instances: {instances}, commit: after-processing }}]
+"
+        )
+    };
+    let three = run(&yaml(3));
+    let first = &three.assignments[0];
+    assert_eq!((first.generation, first.members.len()), (1, 3), "{first:?}");
+    assert!((6_000..6_100).contains(&first.at_ms), "generation 1 at {} ms", first.at_ms);
+    let one = run(&yaml(1));
+    assert!((3_000..3_100).contains(&one.assignments[0].at_ms), "one member: {:?}", one.assignments[0]);
+}
+
+/// Runs `yaml` writing its JSONL trace, and returns the trace's steps.
+fn trace_steps(yaml: &str, tag: &str) -> Vec<serde_json::Value> {
+    let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    let path = std::env::temp_dir().join(format!("streamsim-model-{tag}-{}.jsonl", std::process::id()));
+    streamsim::simulate_with(sc, &mut |_| {}, Some(std::fs::File::create(&path).unwrap()), false).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    text.lines().skip(1).map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// The heartbeat thread checks the poll timer every retry.backoff.ms
+/// (100 ms) between heartbeats (AbstractCoordinator.HeartbeatThread.run:
+/// `heartbeat.pollTimeoutExpired(now)` then handlePollTimeoutExpiry, which
+/// sends LeaveGroup), not only at the next heartbeat (every 3 s). A batch of
+/// 100 records at 200 ms each outlasts max.poll.interval.ms = 10 s: the
+/// member leaves within about 100 ms of the poll timer's expiry.
+#[test]
+fn a_poll_timeout_gives_leave_group_within_about_100ms_of_max_poll_interval() {
+    let steps = trace_steps(
+        "name: t
+duration: 30s
+topics: [{ name: t, partitions: 1 }]
+producers: [{ name: p, rate: { constant: 50/s } }]
+consumers:
+  - group: g
+    processing_time: 200ms
+    commit: after-processing
+    config: { max.poll.interval.ms: 10000, max.poll.records: 100, auto.offset.reset: earliest }
+",
+        "poll-timeout",
+    );
+    let t = |kind: &str| steps.iter().find(|s| s["kind"] == kind).map(|s| s["t"].as_u64().unwrap());
+    // The first batch's poll returned 200 ms before its first record was processed.
+    let polled = t("process").expect("processed") - 200_000;
+    let timeout = t("poll_timeout").expect("the poll timer expired");
+    let leave = steps.iter().find(|s| s["kind"] == "leave" && s["reason"] == 0).expect("LeaveGroup");
+    let late_us = leave["t"].as_u64().unwrap() - (polled + 10_000_000);
+    assert!(timeout >= polled + 10_000_000, "not before the poll timer expires");
+    assert!(late_us <= 100_000 + 1_000, "LeaveGroup {late_us} us after max.poll.interval.ms");
+}
+
+/// KIP-345 static membership: a member with group.instance.id that comes
+/// back inside session.timeout.ms under its instance id replaces its old
+/// member id, and in a stable group it gets the current generation and its
+/// old assignment back with no rebalance
+/// (GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin).
+/// A static member's close() sends no LeaveGroup (AbstractCoordinator
+/// .maybeLeaveGroup only leaves for dynamic members). The same restarts of a
+/// dynamic member rebalance the group each time.
+#[test]
+fn a_static_member_restarted_inside_session_timeout_keeps_its_partitions_with_0_rebalances() {
+    let yaml = |instance: &str| {
+        format!(
+            "name: t
+duration: 40s
+topics: [{{ name: t, partitions: 6 }}]
+producers: [{{ name: p, rate: 200/s, keys: 50 }}]
+consumers:
+  - {{ group: g, instances: 3, commit: after-processing, processing_time: 1ms, config: {{ auto.offset.reset: earliest{instance} }} }}
+faults:
+  - {{ at: 15s, crash: g-1 }}
+  - {{ at: 20s, restart: g-1 }}
+  - {{ at: 25s, stop: g-2 }}
+  - {{ at: 30s, start: g-2 }}
+"
+        )
+    };
+    let steps = trace_steps(&yaml(", group.instance.id: app"), "static");
+    let first: Vec<u64> = steps
+        .iter()
+        .filter(|s| s["kind"] == "assign" && s["consumer"] == 1 && s["t"].as_u64().unwrap() < 15_000_000)
+        .map(|s| s["partition"].as_u64().unwrap())
+        .collect();
+    let again: Vec<(u64, u64)> = steps
+        .iter()
+        .filter(|s| s["kind"] == "assign" && s["consumer"] == 1 && s["t"].as_u64().unwrap() > 20_000_000)
+        .map(|s| (s["partition"].as_u64().unwrap(), s["generation"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(again, first.iter().map(|&p| (p, 1)).collect::<Vec<_>>(), "same partitions, generation 1");
+    assert_eq!(steps.iter().filter(|s| s["kind"] == "rebalance").count(), 1, "only the first join");
+    assert!(!steps.iter().any(|s| s["kind"] == "leave"), "no LeaveGroup, no expiry");
+    let s = run(&yaml(", group.instance.id: app"));
+    assert_eq!((s.rebalances, s.lost, s.duplicates, s.final_members), (1, 0, 0, 3), "{s:?}");
+    // Dynamic: the restarted g-1 joins as a new member, and the eager
+    // rebalance it starts waits for the dead old member until its session
+    // expires (45 s after the crash), every member stopped meanwhile.
+    let dynamic = run(&yaml(""));
+    assert!(dynamic.rebalances >= 2, "{dynamic:?}");
+    assert!(dynamic.stop_the_world_ms > 30_000, "the group stalled: {} ms", dynamic.stop_the_world_ms);
+}
+
+/// KIP-320: after a leader epoch change the consumer validates its position
+/// against the new leader's log (OffsetsForLeaderEpoch for the epoch of its
+/// last fetched record, SubscriptionState.maybeCompleteValidation) and, the
+/// log having been truncated below it by an unclean election, seeks to the
+/// divergence point: no re-read (auto.offset.reset=earliest used to re-read
+/// the whole partition after OffsetOutOfRange) and no skip (latest used to
+/// skip what was written between the election and the reset).
+#[test]
+fn an_unclean_election_followed_by_a_live_consumer_gives_no_re_read_and_no_skip() {
+    for reset in ["earliest", "latest"] {
+        let mut sc = shipped("unclean-election");
+        sc.faults.retain(|f| !format!("{f:?}").contains("Consumer"));
+        sc.consumers[0].config.auto_offset_reset = match reset {
+            "earliest" => streamsim::scenario::OffsetReset::Earliest,
+            _ => streamsim::scenario::OffsetReset::Latest,
+        };
+        sc.expect.clear();
+        let e = streamsim::simulate_explained(sc).unwrap();
+        let s = &e.summary;
+        assert!(s.lost_writes > 1000, "the election truncated the log: {s:?}");
+        assert_eq!(
+            (s.redelivered, s.duplicates, s.poll_skips, s.nonmonotonic_polls, s.pending),
+            (0, 0, 0, 0, 0),
+            "{reset}: {s:?}"
+        );
+        // The only records the group skips are those `latest` placed the new
+        // group past at its first assignment, none after the election.
+        use streamsim::oracle::explain::Cause;
+        let resets = e.explanation.stories.iter().filter(|x| matches!(x.cause, Cause::ResetToLatest { .. })).count();
+        assert_eq!(s.skipped as usize, resets, "{reset}: {s:?}");
+        assert!(e.explanation.stories.iter().all(|x| !matches!(x.cause, Cause::ResetOutOfRange { .. })), "{reset}");
+    }
+}

@@ -83,6 +83,19 @@ fn snapshot_last_replica_standing_elr() {
 }
 
 #[test]
+fn snapshot_static_membership_rolling_restart() {
+    insta::assert_snapshot!("static-membership-rolling-restart", json(&run(load("static-membership-rolling-restart"))));
+}
+
+#[test]
+fn snapshot_dynamic_membership_rolling_restart() {
+    insta::assert_snapshot!(
+        "dynamic-membership-rolling-restart",
+        json(&run(load("dynamic-membership-rolling-restart")))
+    );
+}
+
+#[test]
 fn snapshot_isr_shrink_jepsen_2013() {
     insta::assert_snapshot!("isr-shrink-jepsen-2013", json(&run(load("isr-shrink-jepsen-2013"))));
 }
@@ -343,8 +356,10 @@ fn offset_reset_earliest_reads_from_the_start() {
     assert_eq!((s.lost, s.duplicates, s.pending), (0, 0, 0), "{s:?}");
     assert_eq!(s.delivered, s.produced);
     assert_eq!(latest.delivered + latest.lost, latest.produced);
-    // The records skipped are about the first 3 s of a 100/s producer.
-    assert!((200..=400).contains(&latest.lost), "{}", latest.lost);
+    // The records skipped are about the first 6 s of a 100/s producer: the
+    // second member re-arms the 3 s initial delay once
+    // (GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule).
+    assert!((500..=700).contains(&latest.lost), "{}", latest.lost);
 }
 
 /// Processing inside the poll loop makes auto-commit at-least-once: the same

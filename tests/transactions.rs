@@ -84,7 +84,8 @@ fn a_hanging_transaction_blocks_read_committed_until_it_times_out() {
     let uncommitted = run(&pipeline("read_uncommitted", &producers, faults));
     assert_eq!(committed.transactions_aborted, 1, "{committed:?}");
     assert_eq!((committed.lost_acked, committed.duplicates, committed.pending), (0, 0, 0));
-    // transaction.timeout.ms is 8 s: records sent just after the crash wait about that long.
+    // transaction.timeout.ms is 8 s, and the abort waits for the coordinator's
+    // 10 s scheduler (at 20 s): records sent just after the crash wait that long.
     assert!(committed.latency_ms.max > 7_500.0, "blocked behind the open transaction: {}", committed.latency_ms.max);
     // (Both wait about 3 s at the start, for the group's first rebalance.)
     assert!(uncommitted.latency_ms.max < 4_000.0, "read_uncommitted is not held back: {}", uncommitted.latency_ms.max);
@@ -142,4 +143,42 @@ faults:
     // Without transactions the same faults apply records twice.
     let alo = run(&yaml.replace("semantics: exactly-once", "semantics: at-least-once"));
     assert!(alo.duplicates > 0, "{alo:?}");
+}
+
+/// The time of the first `fenced` step with `by_timeout` set, in µs.
+fn timeout_abort_at_us(yaml: &str) -> u64 {
+    let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    let path = std::env::temp_dir().join(format!("streamsim-txn-{}-{}.jsonl", std::process::id(), yaml.len()));
+    streamsim::simulate_with(sc, &mut |_| {}, Some(std::fs::File::create(&path).unwrap()), false).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    text.lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|s| s["kind"] == "fenced" && s["by_timeout"] == 1)
+        .and_then(|s| s["t"].as_u64())
+        .expect("the coordinator aborted the timed-out transaction")
+}
+
+/// TransactionCoordinator.startup schedules abortTimedOutTransactions every
+/// transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s), and a
+/// transaction counts as expired once txnStartTimestamp + txnTimeoutMs < now
+/// (TransactionStateManager.timedOutTransactions). The producer dies at
+/// 6.1 s inside a transaction opened at most 400 ms earlier, with
+/// transaction.timeout.ms 8 s: it expires at about 14 s, and the abort comes
+/// at the scheduler's run at 20 s: within timeout + 10 s, not at expiry.
+#[test]
+fn a_timed_out_transaction_is_aborted_by_the_10s_scheduler_within_timeout_plus_10s() {
+    let yaml = pipeline("read_committed", TX, "  - { at: 6100ms, crash: tx-0 }");
+    let at = timeout_abort_at_us(&yaml);
+    let latest_expiry = 6_100_000 + 8_000_000;
+    assert_eq!(at, 20_000_000, "the scheduler's second run");
+    assert!(at > latest_expiry + 1_000_000 && at <= latest_expiry + 10_000_000, "aborted at {at} us");
+    // A shorter interval (a broker config) aborts closer to the expiry.
+    let fast = yaml.replace(
+        "brokers: 3\n",
+        "brokers: 3\nbroker_config: { transaction.abort.timed.out.transaction.cleanup.interval.ms: 1000 }\n",
+    );
+    let at = timeout_abort_at_us(&fast);
+    assert!(at > 13_700_000 && at <= latest_expiry + 1_000_000 && at.is_multiple_of(1_000_000), "aborted at {at} us");
 }

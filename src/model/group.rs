@@ -36,6 +36,8 @@ pub struct Member {
     pub id: MemberId,
     pub consumer: ConsumerId,
     pub inc: Incarnation,
+    /// A static member (`group.instance.id`): its instance id is its consumer.
+    pub instance: bool,
     pub joined: bool,
     pub last_heartbeat: Instant,
     /// Partitions (within the topic) of the current generation.
@@ -61,6 +63,14 @@ pub struct Group {
     /// Cooperative protocol: members keep their partitions through a rebalance.
     pub cooperative: bool,
     pub state: GroupState,
+    /// Initial rebalance: a new member joined since the delay was last
+    /// (re-)armed (ClassicGroup.newMemberAdded).
+    new_member_added: bool,
+    /// Initial rebalance: the delay now armed and how much longer it may
+    /// still be extended (`delayMs`, `remainingMs` of
+    /// tryCompleteInitialRebalanceElseSchedule).
+    initial_armed: Duration,
+    initial_remaining: Duration,
     pub generation: Generation,
     pub members: Vec<Member>,
     /// Committed offset per partition of the topic.
@@ -96,6 +106,9 @@ impl Group {
             assignor: spec.config.assignor(),
             cooperative: spec.config.cooperative(),
             state: GroupState::Empty,
+            new_member_added: false,
+            initial_armed: Duration::ZERO,
+            initial_remaining: Duration::ZERO,
             generation: Generation::NONE,
             members: Vec::new(),
             committed: IdVec::filled(None, partitions as usize),
@@ -109,6 +122,11 @@ impl Group {
 
     fn member(&self, id: MemberId) -> Option<usize> {
         self.members.iter().position(|m| m.id == id)
+    }
+
+    /// The static member whose instance id is consumer `c`'s (ClassicGroup.staticMemberId).
+    fn static_member(&self, c: ConsumerId) -> Option<usize> {
+        self.members.iter().position(|m| m.instance && m.consumer == c)
     }
 
     /// The partitions assigned to member `id` in the current generation.
@@ -131,8 +149,14 @@ impl World {
 
     /// JoinGroup: a new member (id 0) or a member rejoining for the next generation.
     pub(crate) fn on_join_group(&mut self, group: GroupId, m: JoinGroup) {
-        let JoinGroup { consumer: c, inc, member } = m;
+        let JoinGroup { consumer: c, inc, member, instance } = m;
         let now = self.now;
+        let g = &mut self.groups[group];
+        if g.member(member).is_none() && instance {
+            if let Some(i) = g.static_member(c) {
+                return self.replace_static_member(group, i, inc);
+            }
+        }
         let g = &mut self.groups[group];
         let (id, reason) = match g.member(member) {
             Some(i) => {
@@ -142,12 +166,18 @@ impl World {
                 (member, Trigger::Rejoin)
             }
             None => {
+                if matches!(g.state, GroupState::PreparingRebalance { initial: true, .. }) {
+                    // The initial delay can be extended (GroupMetadataManager
+                    // addMemberThenRebalanceOrCompleteJoin: previousState EMPTY).
+                    g.new_member_added = true;
+                }
                 let id = g.next_member;
                 g.next_member = id.next();
                 g.members.push(Member {
                     id,
                     consumer: c,
                     inc,
+                    instance,
                     joined: true,
                     last_heartbeat: now,
                     assigned: Vec::new(),
@@ -178,6 +208,36 @@ impl World {
         self.maybe_complete_rebalance(group, false);
     }
 
+    /// A static member rejoins with an unknown member id while the group
+    /// still holds its instance id (KIP-345,
+    /// GroupMetadataManager.updateStaticMemberThenRebalanceOrCompleteJoin):
+    /// the old member id is replaced by a new one (fencing the old
+    /// incarnation's requests) and the session restarts. In a stable group
+    /// (the protocol cannot change here) there is no rebalance: the member
+    /// gets the current generation and its old assignment back. During a
+    /// rebalance it counts as having rejoined.
+    fn replace_static_member(&mut self, group: GroupId, i: usize, inc: Incarnation) {
+        let now = self.now;
+        let g = &mut self.groups[group];
+        let id = g.next_member;
+        g.next_member = id.next();
+        let m = &mut g.members[i];
+        (m.id, m.inc, m.joined, m.last_heartbeat) = (id, inc, true, now);
+        let c = m.consumer;
+        let at = now.add(g.session_timeout);
+        self.at(at, Event::SessionCheck { group, member: id });
+        self.consumers[c].member = id;
+        if self.groups[group].state != GroupState::Stable {
+            return self.maybe_complete_rebalance(group, false);
+        }
+        let generation = self.groups[group].generation;
+        let assignment = self.alloc_assignment();
+        let (slots, groups) = (&mut self.assignment_slots, &self.groups);
+        slots[assignment].extend_from_slice(&groups[group].members[i].assigned);
+        let msg = JoinResponse { consumer: c, inc, member: id, generation, assignment };
+        self.send(Node::Coordinator(group), Node::Consumer(c), msg.into());
+    }
+
     /// Starts a rebalance, because consumer `c` did what `reason` says (see
     /// `trace::trigger`): every member must rejoin before `deadline`.
     fn prepare_rebalance(&mut self, group: GroupId, timeout: Duration, reason: Trigger, c: ConsumerId) {
@@ -189,7 +249,13 @@ impl World {
         g.round += 1;
         let round = g.round;
         g.state = GroupState::PreparingRebalance { deadline: now.add(timeout), round, initial };
-        if !initial {
+        if initial {
+            // GroupMetadataManager.prepareRebalance: the delay may be re-armed
+            // for up to the rest of the rebalance timeout.
+            g.new_member_added = false;
+            g.initial_armed = timeout;
+            g.initial_remaining = Duration::from_us(g.rebalance_timeout.us().saturating_sub(timeout.us()));
+        } else {
             for m in g.members.iter_mut() {
                 m.joined = false;
             }
@@ -198,11 +264,34 @@ impl World {
     }
 
     pub(crate) fn on_rebalance_deadline(&mut self, group: GroupId, round: u32) {
-        if let GroupState::PreparingRebalance { round: r, .. } = self.groups[group].state {
-            if r == round {
+        if let GroupState::PreparingRebalance { round: r, initial, .. } = self.groups[group].state {
+            if r == round && !(initial && self.rearm_initial_delay(group)) {
                 self.maybe_complete_rebalance(group, true);
             }
         }
+    }
+
+    /// The initial delay ran out. If a member joined since it was armed and
+    /// the rebalance timeout leaves room, it is armed again: min(delay,
+    /// remaining), with `remaining` reduced by the delay that just ran out
+    /// (GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule, Kafka
+    /// 4.x; InitialDelayedJoin.onComplete in 3.x's GroupCoordinator). So
+    /// members that keep arriving within the delay of each other push the
+    /// first generation back. Returns whether it re-armed.
+    fn rearm_initial_delay(&mut self, group: GroupId) -> bool {
+        let g = &mut self.groups[group];
+        if !g.new_member_added || g.initial_remaining == Duration::ZERO {
+            return false;
+        }
+        g.new_member_added = false;
+        let delay = g.initial_delay.min(g.initial_remaining);
+        g.initial_remaining = Duration::from_us(g.initial_remaining.us().saturating_sub(g.initial_armed.us()));
+        g.initial_armed = delay;
+        g.round += 1;
+        let round = g.round;
+        g.state = GroupState::PreparingRebalance { deadline: self.now.add(delay), round, initial: true };
+        self.after(delay, Event::RebalanceDeadline { group, round });
+        true
     }
 
     /// Completes the rebalance once every member rejoined (or at the deadline,

@@ -14,7 +14,7 @@
 //! sendOffsetsToTransaction; the sink and the group's offsets change only
 //! when the transaction commits.
 
-use crate::kernel::time::Duration;
+use crate::kernel::time::{Duration, Instant};
 use crate::model::ids::{
     Generation, GroupId, Incarnation, LocalPartition, MarkerId, PartitionId, ProducerEpoch, RecordId, TxnId,
 };
@@ -137,13 +137,23 @@ impl World {
     }
 
     /// The first write of a transaction opens it and starts its timeout.
+    /// The coordinator aborts expired transactions from a periodic task,
+    /// every `transaction.abort.timed.out.transaction.cleanup.interval.ms`
+    /// from its startup (TransactionCoordinator.startup schedules
+    /// abortTimedOutTransactions), and a transaction has expired once
+    /// `txnStartTimestamp + txnTimeoutMs < now`
+    /// (TransactionStateManager.timedOutTransactions): its abort comes at
+    /// the first run strictly after the expiry, up to one interval late.
     pub(crate) fn open_txn(&mut self, t: TxnId) {
         let txn = &mut self.txns[t];
         debug_assert_eq!(txn.phase, TxnPhase::Empty);
         txn.phase = TxnPhase::Ongoing;
         txn.serial += 1;
         let (serial, timeout) = (txn.serial, txn.timeout);
-        self.after(timeout, Event::TxnTimeout { txn: t, serial });
+        let interval = self.scenario.broker_config.txn_abort_cleanup_interval.us().max(1);
+        let expiry = self.now.add(timeout).us();
+        let run = Instant((expiry / interval + 1).saturating_mul(interval));
+        self.at(run, Event::TxnTimeout { txn: t, serial });
     }
 
     pub(crate) fn on_add_partitions(&mut self, m: AddPartitionsToTxn) {

@@ -142,6 +142,8 @@ pub enum PositionSource {
     Committed,
     Reset,
     OutOfRange,
+    /// KIP-320: the leader's log diverged below the position; seek to the divergence point.
+    Diverged,
 }
 
 /// Why a member left its group (a `leave` step's `reason`).
@@ -165,6 +167,7 @@ coded!(PositionSource {
     Committed = crate::oracle::trace::source::COMMITTED,
     Reset = crate::oracle::trace::source::RESET,
     OutOfRange = crate::oracle::trace::source::OUT_OF_RANGE,
+    Diverged = crate::oracle::trace::source::DIVERGED,
 });
 coded!(LeaveReason {
     LeaveGroup = crate::oracle::trace::leave::LEAVE_GROUP,

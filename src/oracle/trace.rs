@@ -25,6 +25,8 @@ pub mod source {
     pub const RESET: u64 = 1;
     /// `auto.offset.reset` after the broker answered OffsetOutOfRange.
     pub const OUT_OF_RANGE: u64 = 2;
+    /// KIP-320 position validation: the leader's log diverged below it.
+    pub const DIVERGED: u64 = 3;
 }
 
 /// The `reason` of a `leave` step.

@@ -113,6 +113,7 @@ pub(crate) const CONSUMER_MODELLED: &[&str] = &[
     "request.timeout.ms",
     "retry.backoff.ms",
     "group.id",
+    "group.instance.id",
 ];
 
 pub(crate) const TOPIC_MODELLED: &[&str] =
@@ -131,6 +132,7 @@ pub(crate) const BROKER_MODELLED: &[&str] = &[
     "vm.dirty_writeback_centisecs",
     "vm.dirty_expire_centisecs",
     "eligible.leader.replicas.version",
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
 ];
 
 /// Configs every Java client (producer and consumer) has.
@@ -187,7 +189,6 @@ const CONSUMER_KNOWN: &[&str] = &[
     "exclude.internal.topics",
     "fetch.max.bytes",
     "fetch.min.bytes",
-    "group.instance.id",
     "group.protocol",
     "group.remote.assignor",
     "key.deserializer",
@@ -541,7 +542,6 @@ const BROKER_KNOWN: &[&str] = &[
     "socket.request.max.bytes",
     "socket.send.buffer.bytes",
     "telemetry.max.bytes",
-    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
     "transaction.max.timeout.ms",
     "transaction.partition.verification.enable",
     "transaction.remove.expired.transaction.cleanup.interval.ms",

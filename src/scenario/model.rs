@@ -93,6 +93,10 @@ pub struct BrokerConfig {
     /// turns on Eligible Leader Replicas (off by default in Kafka 4.0, on for
     /// new 4.1 clusters).
     pub eligible_leader_replicas: bool,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`
+    /// (10000): how often the transaction coordinator's scheduler aborts
+    /// transactions past their timeout (TransactionCoordinator.startup).
+    pub txn_abort_cleanup_interval: Duration,
 }
 
 /// Kafka's fsync settings and the Linux writeback that stands in for them
@@ -135,6 +139,7 @@ impl Default for BrokerConfig {
             topic_defaults: TopicConfig::default(),
             page_cache: PageCacheConfig::default(),
             eligible_leader_replicas: false,
+            txn_abort_cleanup_interval: Duration::from_ms(10_000),
         }
     }
 }
@@ -442,6 +447,9 @@ pub struct ConsumerConfig {
     pub max_partition_fetch_bytes: u32,
     pub request_timeout: Duration,
     pub retry_backoff: Duration,
+    /// `group.instance.id` (unset): static membership (KIP-345); instance
+    /// `i` of the group uses `{group.instance.id}-{i}`.
+    pub group_instance_id: Option<String>,
 }
 
 impl Default for ConsumerConfig {
@@ -460,6 +468,7 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1_048_576,
             request_timeout: Duration::from_ms(30_000),
             retry_backoff: Duration::from_ms(100),
+            group_instance_id: None,
         }
     }
 }

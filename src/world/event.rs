@@ -64,6 +64,10 @@ pub enum Event {
     BrokerResume { broker: BrokerId, inc: Incarnation },
     /// Consumer `consumer` sends its background heartbeat.
     HeartbeatTick { consumer: ConsumerId, inc: Incarnation },
+    /// Consumer `consumer`'s heartbeat thread wakes between heartbeats (every
+    /// `retry.backoff.ms`) to check its poll timer, scheduled only when the
+    /// timer expires before the next heartbeat.
+    PollTimerCheck { consumer: ConsumerId, inc: Incarnation },
     /// Consumer `consumer` wakes up to poll (after a backoff or when data arrived while idle).
     ConsumerWake { consumer: ConsumerId, inc: Incarnation },
     /// The worker of consumer `consumer` (`processing: async`) finished its current record.
@@ -108,6 +112,7 @@ impl Event {
             | Event::TxnCommitDue { producer, inc, .. } => (Node::Producer(producer), inc),
             Event::ConsumerFetchTimeout { consumer, inc, .. }
             | Event::HeartbeatTick { consumer, inc }
+            | Event::PollTimerCheck { consumer, inc }
             | Event::ConsumerWake { consumer, inc }
             | Event::WorkerDone { consumer, inc }
             | Event::ProcessDone { consumer, inc, .. } => (Node::Consumer(consumer), inc),
@@ -142,6 +147,10 @@ pub enum FetchError {
     Disconnected,
     /// Kinesis: the shard's read limit is used up.
     Throttled,
+    /// KIP-320: the leader's log diverges below the fetch offset; the
+    /// answer's `to` is the end offset of the validated epoch, and its
+    /// `last_entry_epoch` that epoch.
+    Diverged,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,6 +241,10 @@ pub struct Fetch {
     pub record_bytes: u32,
     /// `fetch.max.wait.ms`: how long the leader parks the fetch without data.
     pub max_wait: Duration,
+    /// KIP-320: the leader epoch changed since the consumer's last fetch;
+    /// the epoch of the last record it fetched, whose end offset in the
+    /// leader's log validates `offset` (OffsetsForLeaderEpoch, folded in).
+    pub validate_epoch: Option<LeaderEpoch>,
 }
 
 /// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).
@@ -266,12 +279,15 @@ impl FetchResponse {
     }
 }
 
-/// Consumer → coordinator; `member` 0 asks for a new member id.
+/// Consumer → coordinator; `member` 0 asks for a new member id. A static
+/// member (`group.instance.id`) carries its instance id, which is its
+/// consumer instance (`{group.instance.id}-{i}`): `instance` says it has one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JoinGroup {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
     pub member: MemberId,
+    pub instance: bool,
 }
 
 /// Coordinator → consumer: the rebalance completed; the member's partitions

@@ -75,6 +75,7 @@ impl World {
             | Event::SendBlocked { producer, .. }
             | Event::OfflineFlush { producer, .. } => Node::Producer(producer),
             Event::HeartbeatTick { consumer, .. }
+            | Event::PollTimerCheck { consumer, .. }
             | Event::ConsumerWake { consumer, .. }
             | Event::ProcessDone { consumer, .. }
             | Event::WorkerDone { consumer, .. }

@@ -1,7 +1,7 @@
 //! Consumer fetches at the leader: records below the high watermark (the
 //! last stable offset under read_committed), or parked until some arrive.
 
-use crate::model::ids::{BrokerId, ConsumerId, Incarnation, PartitionId};
+use crate::model::ids::{BrokerId, ConsumerId, Incarnation, LeaderEpoch, PartitionId, ReplicaId};
 use crate::oracle::fact::Fact;
 use crate::world::event::{Event, Fetch, FetchError, FetchResponse, Node};
 use crate::world::World;
@@ -10,7 +10,14 @@ impl World {
     /// A consumer fetch at the leader: records below the high watermark, or park.
     pub(crate) fn on_fetch(&mut self, b: BrokerId, f: Fetch) {
         let part = &self.partitions[f.partition];
-        let error = match part.leader.filter(|&l| part.replicas[l].broker == b) {
+        let leader = part.leader.filter(|&l| part.replicas[l].broker == b);
+        if let Some((end, epoch)) = leader.and_then(|l| self.diverged(f, l)) {
+            let answer =
+                FetchResponse { to: end, last_entry_epoch: epoch, ..FetchResponse::failed(f, FetchError::Diverged) };
+            return self.send(Node::Broker(b), Node::Consumer(f.consumer), answer.into());
+        }
+        let part = &self.partitions[f.partition];
+        let error = match leader {
             None => Some(FetchError::NotLeader),
             Some(l) if f.offset > part.replicas[l].leo() => Some(FetchError::OffsetOutOfRange),
             Some(_) => None,
@@ -36,6 +43,17 @@ impl World {
             let Fetch { partition, consumer, inc, token, .. } = f;
             self.after(f.max_wait, Event::ConsumerFetchExpired { partition, consumer, inc, token });
         }
+    }
+
+    /// KIP-320 (OffsetsForLeaderEpoch at leader replica `l`): the end offset
+    /// of the consumer's epoch in the leader's log, and the largest epoch
+    /// <= it the log holds, when that end is below the fetch offset.
+    fn diverged(&self, f: Fetch, l: ReplicaId) -> Option<(u64, LeaderEpoch)> {
+        let r = &self.partitions[f.partition].replicas[l];
+        let epoch = f.validate_epoch?;
+        let end = r.end_offset_for_epoch(epoch);
+        let found = r.epochs.iter().rev().map(|&(e, _)| e).find(|&e| e <= epoch).unwrap_or(epoch);
+        (end < f.offset).then_some((end, found))
     }
 
     /// Where fetch `f` may read to: the last stable offset under

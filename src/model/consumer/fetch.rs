@@ -46,10 +46,14 @@ impl World {
         offset: u64,
         leader: BrokerId,
     ) {
+        let epoch = self.partitions[partition].leader_epoch;
         let cs = &mut self.consumers[c];
         cs.next_token = cs.next_token.wrapping_add(1);
         let token = cs.next_token;
         cs.fetching[local] = Some(token);
+        cs.sent_epoch[local] = epoch;
+        // KIP-320: a new leader epoch since the last fetch: validate the position.
+        let validate_epoch = cs.fetched_epoch[local].and_then(|(seen, last)| (seen != epoch).then_some(last));
         let (inc, timeout) = (cs.inc, cs.request_timeout);
         let msg = Fetch {
             consumer: c,
@@ -61,6 +65,7 @@ impl World {
             max_records: cs.max_fetch_records,
             record_bytes: cs.record_bytes,
             max_wait: cs.fetch_max_wait,
+            validate_epoch,
         };
         self.send(Node::Consumer(c), Node::Broker(leader), msg.into());
         if self.lossy {
@@ -96,6 +101,7 @@ impl World {
                 let at = now.add(KINESIS_IDLE_BETWEEN_READS);
                 self.backoff_fetch(c, local, at);
             }
+            FetchError::Diverged => self.seek_to_divergence(local, m),
             FetchError::OffsetOutOfRange => {
                 let pos = self.reset_offset(c, local);
                 let (partition, source) = (m.partition, PositionSource::OutOfRange);
@@ -106,6 +112,7 @@ impl World {
                 let cs = &mut self.consumers[c];
                 cs.position[local] = pos;
                 cs.consumed[local] = pos.unwrap_or(0);
+                cs.fetched_epoch[local] = None;
             }
         }
         if self.consumers[c].state == ConsumerState::Idle {
@@ -137,8 +144,31 @@ impl World {
             }
             cs.buffered[local] += (to - from) as u32;
             cs.position[local] = Some(to);
+            cs.fetched_epoch[local] = Some((cs.sent_epoch[local], m.last_entry_epoch));
             self.oracle.emit(self.now, Fact::Fetch { consumer: c, partition: m.partition, from, to });
         }
+    }
+
+    /// KIP-320 (SubscriptionState.maybeCompleteValidation): the new leader's
+    /// log ends the epoch of the last fetched record below the position, so
+    /// the log was truncated there: seek to that divergence point. Records
+    /// fetched past it are dropped from the buffer and a consumed position
+    /// past it moves back, so nothing below it is skipped and nothing the
+    /// consumer read from the old leader is read again (the new log's
+    /// records there are other records).
+    fn seek_to_divergence(&mut self, local: LocalPartition, m: FetchResponse) {
+        let (c, end) = (m.consumer, m.to);
+        let cs = &mut self.consumers[c];
+        if cs.position[local] != Some(m.from) || end >= m.from {
+            return;
+        }
+        cs.buffer.retain(|&(l, o, _)| l != local || o < end);
+        cs.buffered[local] = cs.buffer.iter().filter(|&&(l, _, _)| l == local).count() as u32;
+        cs.position[local] = Some(end);
+        cs.consumed[local] = cs.consumed[local].min(end);
+        cs.fetched_epoch[local] = Some((cs.sent_epoch[local], m.last_entry_epoch));
+        let (partition, source) = (m.partition, PositionSource::Diverged);
+        self.oracle.emit(self.now, Fact::Position { consumer: c, partition, offset: end, source });
     }
 
     /// No answer to a fetch within `request.timeout.ms`: forget it and fetch again.

@@ -2,6 +2,7 @@
 //! consuming), the heartbeat thread and its poll timer, and the committed
 //! offsets each assigned partition starts from.
 
+use crate::kernel::time::Duration;
 use crate::model::consumer::ConsumerState;
 use crate::model::ids::{ConsumerId, Generation, Incarnation, LocalPartition, MemberId};
 use crate::oracle::fact::{Fact, PositionSource};
@@ -30,8 +31,8 @@ impl World {
         cs.clear_assignment();
         cs.state = ConsumerState::Joining;
         cs.rejoin_needed = false;
-        let (inc, member, group) = (cs.inc, cs.member, cs.group);
-        self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member }.into());
+        let (inc, member, group, instance) = (cs.inc, cs.member, cs.group, cs.static_member);
+        self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member, instance }.into());
     }
 
     pub(crate) fn on_join_response(&mut self, m: JoinResponse) {
@@ -154,6 +155,7 @@ impl World {
             let cs = &mut self.consumers[c];
             cs.position[local] = pos;
             cs.consumed[local] = pos.unwrap_or(0);
+            cs.fetched_epoch[local] = None;
             cs.last_committed[local] = committed;
         }
     }
@@ -180,6 +182,7 @@ impl World {
                 self.oracle.emit(self.now, Fact::Revoke { consumer: c, partition, generation: cs.generation });
                 cs.position[local] = None;
                 cs.fetching[local] = None;
+                cs.fetched_epoch[local] = None;
                 cs.last_committed[local] = None;
                 revoked = true;
             }
@@ -211,27 +214,70 @@ impl World {
     }
 
     pub(crate) fn on_heartbeat_tick(&mut self, c: ConsumerId, inc: Incarnation) {
-        let now = self.now;
-        let cs = &mut self.consumers[c];
-        let busy =
-            matches!(cs.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn);
-        if !cs.member.is_none() && busy && now.since(cs.last_poll) > cs.max_poll_interval {
-            // The poll timer expired: the heartbeat thread leaves the group
-            // and forgets the membership; the next poll() joins as a new member.
-            let (member, group) = (cs.member, cs.group);
-            cs.member = MemberId::NONE;
-            cs.generation = Generation::NONE;
-            cs.rejoin_needed = true;
-            self.oracle.emit(self.now, Fact::PollTimeout { consumer: c, member });
-            self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
+        if self.poll_timer_expired(c) {
+            self.poll_timeout(c);
         }
-        let cs = &self.consumers[c];
+        let cs = &mut self.consumers[c];
         let (member, generation, group, hb) = (cs.member, cs.generation, cs.group, cs.heartbeat_interval);
+        cs.next_heartbeat = self.now.add(hb);
         if !member.is_none() && cs.state != ConsumerState::Joining {
             let msg = Heartbeat { consumer: c, inc, member, generation };
             self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
         }
         self.after(hb, Event::HeartbeatTick { consumer: c, inc });
+        self.schedule_poll_timer_check(c, inc);
+    }
+
+    /// The heartbeat thread wakes every `retry.backoff.ms` between
+    /// heartbeats and checks `pollTimeoutExpired` (AbstractCoordinator's
+    /// HeartbeatThread.run): when the poll timer of a busy member expires
+    /// before the next heartbeat, one wake-up is scheduled at the first
+    /// multiple of the backoff from now at or after the expiry (Timer.isExpired: now >= deadline).
+    fn schedule_poll_timer_check(&mut self, c: ConsumerId, inc: Incarnation) {
+        let now = self.now;
+        let cs = &self.consumers[c];
+        if cs.member.is_none() || !cs.is_busy() {
+            return;
+        }
+        let deadline = cs.last_poll.add(cs.max_poll_interval);
+        if deadline >= cs.next_heartbeat {
+            return; // the heartbeat tick itself will see it
+        }
+        let backoff = cs.retry_backoff.us().max(1);
+        let wakes = deadline.us().saturating_sub(now.us()).div_ceil(backoff).max(1);
+        self.after(Duration::from_us(wakes * backoff), Event::PollTimerCheck { consumer: c, inc });
+    }
+
+    pub(crate) fn on_poll_timer_check(&mut self, c: ConsumerId, inc: Incarnation) {
+        if self.poll_timer_expired(c) {
+            self.poll_timeout(c);
+        } else {
+            // poll() was called meanwhile: a later batch may expire before the next heartbeat.
+            self.schedule_poll_timer_check(c, inc);
+        }
+    }
+
+    /// A member busy outside poll() for `max.poll.interval.ms` or longer.
+    fn poll_timer_expired(&self, c: ConsumerId) -> bool {
+        let cs = &self.consumers[c];
+        !cs.member.is_none() && cs.is_busy() && self.now.since(cs.last_poll) >= cs.max_poll_interval
+    }
+
+    /// The poll timer expired (handlePollTimeoutExpiry): the heartbeat
+    /// thread leaves the group and forgets the membership; the next poll()
+    /// joins as a new member. A static member sends no LeaveGroup
+    /// (maybeLeaveGroup): the coordinator keeps it until its session
+    /// expires, or until it rejoins under its instance id.
+    fn poll_timeout(&mut self, c: ConsumerId) {
+        let cs = &mut self.consumers[c];
+        let (member, group, dynamic) = (cs.member, cs.group, !cs.static_member);
+        cs.member = MemberId::NONE;
+        cs.generation = Generation::NONE;
+        cs.rejoin_needed = true;
+        self.oracle.emit(self.now, Fact::PollTimeout { consumer: c, member });
+        if dynamic {
+            self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
+        }
     }
 
     pub(crate) fn on_heartbeat_response(&mut self, m: HeartbeatResponse) {

@@ -20,7 +20,8 @@ use std::collections::VecDeque;
 use crate::kernel::rng::{Dist, EntityRng};
 use crate::kernel::time::{Duration, Instant};
 use crate::model::ids::{
-    ConsumerId, Generation, GroupId, IdVec, Incarnation, LocalPartition, MemberId, ProducerEpoch, RecordId, TxnId,
+    ConsumerId, Generation, GroupId, IdVec, Incarnation, LeaderEpoch, LocalPartition, MemberId, ProducerEpoch,
+    RecordId, TxnId,
 };
 use crate::scenario::{CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
 use crate::world::event::{EndTxn, Event, InitProducerId, LeaveGroup, Node};
@@ -82,6 +83,8 @@ pub struct Consumer {
     pub max_poll_interval: Duration,
     /// When the application last called poll().
     pub last_poll: Instant,
+    /// When the heartbeat thread sends its next heartbeat.
+    next_heartbeat: Instant,
     pub max_poll_records: u32,
     pub fetch_max_wait: Duration,
     pub retry_backoff: Duration,
@@ -101,6 +104,12 @@ pub struct Consumer {
     pub consumed: IdVec<LocalPartition, u64>,
     /// Token of the fetch in flight per partition.
     fetching: IdVec<LocalPartition, Option<u32>>,
+    /// KIP-320, per partition: the leader epoch the last fetch was sent
+    /// under and the epoch of the last record fetched (the position's
+    /// epoch); None = a position nobody fetched from yet.
+    fetched_epoch: IdVec<LocalPartition, Option<(LeaderEpoch, LeaderEpoch)>>,
+    /// The leader epoch the fetch in flight was sent under.
+    sent_epoch: IdVec<LocalPartition, LeaderEpoch>,
     fetch_backoff_until: IdVec<LocalPartition, Instant>,
     buffered: IdVec<LocalPartition, u32>,
     next_token: u32,
@@ -130,6 +139,9 @@ pub struct Consumer {
     closing: bool,
     /// Cooperative rebalancing: keep the partitions through a rebalance.
     pub cooperative: bool,
+    /// `group.instance.id` is set (KIP-345): a static member, which never
+    /// sends LeaveGroup and is replaced, not added, when it rejoins.
+    pub static_member: bool,
     /// `commit_every: record`: commitSync after each record, not each batch.
     pub commit_every_record: bool,
     /// `commit_async: true`: commitAsync after the batch instead of commitSync.
@@ -168,6 +180,7 @@ impl Consumer {
             heartbeat_interval: cfg.heartbeat_interval,
             max_poll_interval: cfg.max_poll_interval,
             last_poll: Instant::ZERO,
+            next_heartbeat: Instant::ZERO,
             max_poll_records: cfg.max_poll_records,
             fetch_max_wait: cfg.fetch_max_wait,
             retry_backoff: cfg.retry_backoff,
@@ -181,6 +194,8 @@ impl Consumer {
             position: IdVec::filled(None, n),
             consumed: IdVec::filled(0, n),
             fetching: IdVec::filled(None, n),
+            fetched_epoch: IdVec::filled(None, n),
+            sent_epoch: IdVec::filled(LeaderEpoch::new(0), n),
             fetch_backoff_until: IdVec::filled(Instant::ZERO, n),
             buffered: IdVec::filled(0, n),
             next_token: 0,
@@ -200,6 +215,7 @@ impl Consumer {
             stopped: false,
             closing: false,
             cooperative: cfg.cooperative(),
+            static_member: cfg.group_instance_id.is_some(),
             commit_every_record: spec.commit_every == CommitEvery::Record,
             commit_async: spec.commit_async,
             join_inflight: false,
@@ -210,9 +226,13 @@ impl Consumer {
 
     /// Not in the middle of processing or a blocking commit.
     pub fn is_idle(&self) -> bool {
-        let busy =
-            matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn);
-        !busy && self.worker.is_empty() && !self.worker_busy
+        !self.is_busy() && self.worker.is_empty() && !self.worker_busy
+    }
+
+    /// The application is outside poll(): processing a batch or blocked in
+    /// commitSync / commitTransaction.
+    pub fn is_busy(&self) -> bool {
+        matches!(self.state, ConsumerState::Processing | ConsumerState::Committing(_) | ConsumerState::EndingTxn)
     }
 
     /// Forgets the assignment and everything fetched for it.
@@ -225,6 +245,7 @@ impl Consumer {
     fn forget_fetched(&mut self) {
         self.position.iter_mut().for_each(|p| *p = None);
         self.fetching.iter_mut().for_each(|f| *f = None);
+        self.fetched_epoch.iter_mut().for_each(|f| *f = None);
         self.buffered.iter_mut().for_each(|b| *b = 0);
         self.last_committed.iter_mut().for_each(|c| *c = None);
         self.buffer.clear();
@@ -243,6 +264,7 @@ impl World {
         cs.clear_assignment();
         cs.offsets_retry = false;
         let (inc, hb) = (cs.inc, cs.heartbeat_interval);
+        cs.next_heartbeat = self.now.add(hb);
         if let Some(txn) = cs.txn {
             // initTransactions: aborts what an earlier incarnation left open.
             cs.txn_epoch = None;
@@ -308,8 +330,11 @@ impl World {
 
     /// close(): with auto-commit the consumed positions are committed; an
     /// open transaction is aborted; then LeaveGroup, so the group rebalances
-    /// at once instead of after the session timeout. Records fetched, or
-    /// queued for a worker, but not processed are dropped.
+    /// at once instead of after the session timeout, except for a static
+    /// member (AbstractCoordinator.maybeLeaveGroup sends it only for a
+    /// dynamic member): the group keeps its partitions for it until
+    /// session.timeout.ms. Records fetched, or queued for a worker, but not
+    /// processed are dropped.
     fn close_consumer(&mut self, c: ConsumerId) {
         let cs = &self.consumers[c];
         let (group, inc, member) = (cs.group, cs.inc, cs.member);
@@ -322,7 +347,7 @@ impl World {
             let msg = EndTxn { txn, inc, epoch, commit: false };
             self.send(Node::Consumer(c), Node::TxnCoordinator, msg.into());
         }
-        if !member.is_none() {
+        if !member.is_none() && !self.consumers[c].static_member {
             self.send(Node::Consumer(c), Node::Coordinator(group), LeaveGroup { consumer: c, member }.into());
         }
         self.crash_consumer(c);

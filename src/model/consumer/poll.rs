@@ -61,11 +61,12 @@ impl World {
             cs.rejoin_needed = false;
             if !cs.join_inflight {
                 cs.join_inflight = true;
-                let (inc, member, group) = (cs.inc, cs.member, cs.group);
+                let (inc, member, group, instance) = (cs.inc, cs.member, cs.group, cs.static_member);
                 if cs.commit == CommitMode::Auto {
                     self.commit(c, None);
                 }
-                self.send(Node::Consumer(c), Node::Coordinator(group), JoinGroup { consumer: c, inc, member }.into());
+                let msg = JoinGroup { consumer: c, inc, member, instance };
+                self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
             }
         }
         let cs = &self.consumers[c];

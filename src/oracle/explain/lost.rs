@@ -14,8 +14,8 @@ use super::index::{Found, Index, Names};
 use super::ownership::{link, lost_hold, resumed_at};
 use super::sending::{self, broker_fault, fault_text};
 use super::view::{Append, Elect, Position, View};
-use super::{Anomaly, Cause, Ctx, Failover, LeaderLoss, Link, Story};
-use crate::model::ids::{BrokerId, GroupId, PartitionId, ProducerId};
+use super::{Anomaly, Cause, Ctx, Disruption, Failover, LeaderLoss, Link, Story};
+use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId};
 use crate::oracle::fact::{Entity, PositionSource};
 use crate::oracle::ledger::NEVER;
 use crate::oracle::trace::Step;
@@ -364,7 +364,9 @@ fn started_past(cx: Ctx<'_>, group: GroupId, pos: Found<'_>, past: Found<'_>, ch
         PositionSource::OutOfRange => {
             format!("{name}'s offset was out of range; auto.offset.reset moved it to {offset}")
         }
-        PositionSource::Committed => {
+        // A divergence seek (KIP-320) lands at the new leader's epoch end, never past a record
+        // its log holds.
+        PositionSource::Committed | PositionSource::Diverged => {
             return Cause::Unexplained { what: "a member resumed past a record nobody committed past" }
         }
     };
@@ -408,11 +410,17 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
         let fetch = f.fetch();
         fetch.partition == g && fetch.from <= o && o < fetch.to
     };
-    if let Some(f) = ix.consumer(c, Step::Fetch).after(pos.id).find(holds_it) {
-        let fetch = f.fetch();
-        chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", fetch.from, fetch.to)));
+    let fetch = ix.consumer(c, Step::Fetch).after(pos.id).find(holds_it);
+    if let Some(f) = fetch {
+        let read = f.fetch();
+        chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", read.from, read.to)));
     }
     let cs = &w.consumers[c];
+    if cs.commit == CommitMode::BeforeProcessing {
+        if let Some(how) = refused_before_processing(cx, c, fetch, past, chain) {
+            return Cause::CommittedUnprocessed { consumer: c.raw(), how };
+        }
+    }
     let why = match (cs.commit, cs.async_processing) {
         (CommitMode::BeforeProcessing, _) => "commit before processing",
         (CommitMode::Auto, true) => "auto-commit of records still queued for the worker",
@@ -438,4 +446,32 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
         }
     }
     Cause::CommittedUnprocessed { consumer: c.raw(), how }
+}
+
+/// Commit before processing: the commitSync of the batch holding the record
+/// was refused (CommitFailedException or RebalanceInProgressException,
+/// ConsumerCoordinator), so the batch was dropped unprocessed; a member that
+/// kept the partition (cooperative) kept its position past the batch, and its
+/// next commit went past the record.
+fn refused_before_processing(
+    cx: Ctx<'_>,
+    c: ConsumerId,
+    fetch: Option<Found<'_>>,
+    past: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Option<Disruption> {
+    let Ctx { ix, n, .. } = cx;
+    let refused = ix.consumer(c, Step::CommitFailed).after(fetch?.id).before(past.id).next()?;
+    let name = n.consumer(c);
+    let text = format!(
+        "{name}'s commitSync before processing was refused (generation {} had ended): the batch holding the record was dropped unprocessed, and {name} kept its position past it",
+        refused.commit_failed().generation
+    );
+    chain.push(link(refused, text));
+    let commit = past.commit();
+    chain.push(link(
+        past,
+        format!("{name} committed {} offset {}, past it", n.partition(commit.partition), commit.offset),
+    ));
+    Some(Disruption::CommitRefused { at: refused.t() })
 }

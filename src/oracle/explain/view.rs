@@ -253,6 +253,7 @@ fn source_of(code: u64) -> PositionSource {
     match code {
         source::COMMITTED => PositionSource::Committed,
         source::RESET => PositionSource::Reset,
+        source::DIVERGED => PositionSource::Diverged,
         _ => {
             debug_assert_eq!(code, source::OUT_OF_RANGE, "a position source code");
             PositionSource::OutOfRange

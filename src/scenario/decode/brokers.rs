@@ -39,6 +39,9 @@ pub(super) fn broker_settings(cx: &mut Cx, entry: Option<&Entry<'_>>) -> R<Broke
         match e.key {
             "broker.session.timeout.ms" => s.config.broker_session_timeout = kafka_ms(v, f, 1, I32_MAX)?,
             "group.initial.rebalance.delay.ms" => s.config.group_initial_rebalance_delay = kafka_ms(v, f, 0, I32_MAX)?,
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms" => {
+                s.config.txn_abort_cleanup_interval = kafka_ms(v, f, 1, I32_MAX)?
+            }
             "replica.fetch.wait.max.ms" => {
                 s.config.replica_fetch_wait_max = kafka_ms(v, f, 0, I32_MAX)?;
                 fetch_wait_at = Some(e.key_pos);

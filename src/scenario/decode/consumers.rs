@@ -45,6 +45,7 @@ pub(super) struct ConsumerExplicit {
     pub max_partition_fetch_bytes: Option<u32>,
     pub request_timeout: Option<Duration>,
     pub retry_backoff: Option<Duration>,
+    pub group_instance_id: Option<String>,
 }
 
 /// The consumer groups, and where each one's `group:` was written.
@@ -184,6 +185,7 @@ fn consumer_config(cx: &mut Cx, m: &Map<'_>, path: &str, group: &str) -> R<Consu
             "request.timeout.ms" => x.request_timeout = Some(kafka_ms(v, f, 1, I32_MAX)?),
             "retry.backoff.ms" => x.retry_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
             "group.id" => check_group_id(v, f, group)?,
+            "group.instance.id" => x.group_instance_id = group_instance_id(v, f)?,
             _ => cx.other_config(e, path, Section::Consumer)?,
         }
     }
@@ -203,6 +205,21 @@ fn warn_no_offset(cx: &mut Cx, e: &Entry<'_>, group: &str) {
             clip(group)
         ),
     });
+}
+
+/// `group.instance.id`: null (dynamic membership) or an id Kafka accepts
+/// (JoinGroupRequest.validateGroupInstanceId: 1 to 249 of [a-zA-Z0-9._-]).
+fn group_instance_id(v: &Node, f: &str) -> R<Option<String>> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let id = string(v, f, "a group instance id")?;
+    let legal = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-');
+    if id.is_empty() || id.len() > 245 || !id.chars().all(legal) {
+        return Err(problem(v.pos, f, format!("{f}: `{}` is not a valid group instance id", clip(&id)))
+            .hint("1 to 245 of a-z A-Z 0-9 . _ - (streamsim appends -N per instance; Kafka allows 249)"));
+    }
+    Ok(Some(id))
 }
 
 /// `group:` sets the group id; a `group.id` config may only repeat it.

@@ -178,6 +178,9 @@ fn apply_explicit(c: &mut ConsumerConfig, x: &ConsumerExplicit) {
     if let Some(d) = x.retry_backoff {
         c.retry_backoff = d;
     }
+    if let Some(id) = &x.group_instance_id {
+        c.group_instance_id = Some(id.clone());
+    }
 }
 
 fn check_heartbeat(c: &ConsumerConfig, x: &ConsumerExplicit, path: &str, at: Pos) -> R<()> {
