@@ -173,13 +173,16 @@ impl World {
             }
         };
         let pr = &self.producers[p];
-        let (record_bytes, batch_size, linger) =
-            (pr.record_bytes as u64, pr.config.batch_size as u64, pr.config.linger);
+        let (record_bytes, batch_size) = (pr.record_bytes as u64, pr.config.batch_size as u64);
         let bt = &mut self.batches[batch];
         bt.records.push(record);
         bt.bytes += record_bytes;
         debug_assert_eq!(bt.state, BatchState::Open);
-        if bt.bytes + record_bytes > batch_size || linger == Duration::ZERO {
+        // Only a full batch closes here. With `linger.ms: 0` the batch is
+        // ready at once but keeps taking records until the sender drains it
+        // (RecordAccumulator.append appends to the last batch of the deque
+        // while it has room; `ready` only decides when it may be drained).
+        if bt.bytes + record_bytes > batch_size {
             self.close_batch(p, local);
         }
     }
