@@ -302,6 +302,14 @@ pub struct ProducerConfig {
     pub delivery_timeout: Duration,
     pub request_timeout: Duration,
     pub retry_backoff: Duration,
+    /// `retry.backoff.max.ms` (KIP-580): retries back off exponentially up to it.
+    pub retry_backoff_max: Duration,
+    /// `reconnect.backoff.ms` / `reconnect.backoff.max.ms` (ClusterConnectionStates).
+    pub reconnect_backoff: Duration,
+    pub reconnect_backoff_max: Duration,
+    /// `socket.connection.setup.timeout.ms` / `.max.ms`: a connect with no answer fails after it.
+    pub connection_setup_timeout: Duration,
+    pub connection_setup_timeout_max: Duration,
     pub linger: Duration,
     pub batch_size: u32,
     pub buffer_memory: u64,
@@ -321,6 +329,11 @@ impl Default for ProducerConfig {
             delivery_timeout: Duration::from_ms(120_000),
             request_timeout: Duration::from_ms(30_000),
             retry_backoff: Duration::from_ms(100),
+            retry_backoff_max: Duration::from_ms(1000),
+            reconnect_backoff: Duration::from_ms(50),
+            reconnect_backoff_max: Duration::from_ms(1000),
+            connection_setup_timeout: Duration::from_ms(10_000),
+            connection_setup_timeout_max: Duration::from_ms(30_000),
             linger: Duration::from_ms(5),
             batch_size: 16_384,
             buffer_memory: 33_554_432,

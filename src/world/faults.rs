@@ -66,11 +66,14 @@ impl World {
     /// When `event` belongs to a paused process, the time the pause ends.
     pub(super) fn paused_owner(&self, event: &Event) -> Option<Instant> {
         let node = match *event {
+            // The kernel of a paused broker still completes handshakes.
+            Event::Deliver { msg: crate::world::Msg::Connect(_), .. } => return None,
             Event::Deliver { to, .. } => to,
             Event::ProducerArrival { producer, .. }
             | Event::LingerExpired { producer, .. }
             | Event::ProducerWake { producer, .. }
             | Event::RequestTimeout { producer, .. }
+            | Event::ConnectTimeout { producer, .. }
             | Event::TxnCommitDue { producer, .. }
             | Event::SendBlocked { producer, .. }
             | Event::OfflineFlush { producer, .. } => Node::Producer(producer),

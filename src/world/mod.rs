@@ -261,6 +261,7 @@ impl World {
                 let name = format!("{}-{}", spec.name, i);
                 let topic = &topics[TopicId::new(spec.topic as u32)];
                 let rng = EntityRng::new(scenario.seed, &name);
+                let net_rng = EntityRng::new(scenario.seed, &format!("{name}/connections"));
                 keys_per_producer.push(spec.keys);
                 producers.push(Producer::new(
                     s as u32,
@@ -269,6 +270,7 @@ impl World {
                     topic.partitions,
                     spec,
                     rng,
+                    net_rng,
                     scenario.brokers,
                 ));
             }
@@ -506,6 +508,7 @@ impl World {
             Event::SendBlocked { producer, record, .. } => self.on_send_blocked(producer, record),
             Event::OfflineFlush { producer, .. } => self.on_offline_flush(producer),
             Event::RequestTimeout { producer, batch, req, .. } => self.on_request_timeout(producer, batch, req),
+            Event::ConnectTimeout { producer, broker, conn, .. } => self.on_connect_timeout(producer, broker, conn),
             Event::ReplicaFetchExpired { partition, replica, token } => {
                 self.on_replica_fetch_expired(partition, replica, token)
             }

@@ -82,6 +82,7 @@ impl World {
                 }
             }
         }
+        self.reset_connections(b);
         let inc = self.brokers[b].inc;
         let timeout = self.scenario.broker_config.broker_session_timeout;
         self.after(timeout, Event::ControllerFence { broker: b, inc });

@@ -26,6 +26,11 @@ pub(super) struct ProducerExplicit {
     pub delivery_timeout: Option<Ex<Duration>>,
     pub request_timeout: Option<Ex<Duration>>,
     pub retry_backoff: Option<Duration>,
+    pub retry_backoff_max: Option<Duration>,
+    pub reconnect_backoff: Option<Duration>,
+    pub reconnect_backoff_max: Option<Duration>,
+    pub connection_setup_timeout: Option<Duration>,
+    pub connection_setup_timeout_max: Option<Duration>,
     pub linger: Option<Ex<Duration>>,
     pub batch_size: Option<Ex<u32>>,
     pub buffer_memory: Option<Ex<u64>>,
@@ -210,6 +215,15 @@ fn producer_config(cx: &mut Cx, m: &Map<'_>, path: &str) -> R<ProducerExplicit> 
             // Kafka allows 0; a zero timeout would fail every request at once.
             "request.timeout.ms" => x.request_timeout = ex(kafka_ms(v, f, 1, I32_MAX)?, e),
             "retry.backoff.ms" => x.retry_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "retry.backoff.max.ms" => x.retry_backoff_max = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "reconnect.backoff.ms" => x.reconnect_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "reconnect.backoff.max.ms" => x.reconnect_backoff_max = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "socket.connection.setup.timeout.ms" => {
+                x.connection_setup_timeout = Some(kafka_ms(v, f, 1, i128::from(i64::MAX))?)
+            }
+            "socket.connection.setup.timeout.max.ms" => {
+                x.connection_setup_timeout_max = Some(kafka_ms(v, f, 1, i128::from(i64::MAX))?)
+            }
             "linger.ms" => x.linger = ex(kafka_ms(v, f, 0, i128::from(i64::MAX))?, e),
             // 0 is allowed as in Kafka ("no batching"): the producer then
             // closes a batch after every record (one record per batch).

@@ -52,6 +52,17 @@ fn apply_explicit(c: &mut ProducerConfig, x: &ProducerExplicit) {
     if let Some(d) = x.retry_backoff {
         c.retry_backoff = d;
     }
+    for (slot, value) in [
+        (&mut c.retry_backoff_max, x.retry_backoff_max),
+        (&mut c.reconnect_backoff, x.reconnect_backoff),
+        (&mut c.reconnect_backoff_max, x.reconnect_backoff_max),
+        (&mut c.connection_setup_timeout, x.connection_setup_timeout),
+        (&mut c.connection_setup_timeout_max, x.connection_setup_timeout_max),
+    ] {
+        if let Some(d) = value {
+            *slot = d;
+        }
+    }
     if let Some(e) = &x.linger {
         c.linger = e.value;
     }
