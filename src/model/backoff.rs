@@ -20,8 +20,7 @@ pub struct ExponentialBackoff {
 impl ExponentialBackoff {
     pub fn new(initial: Duration, max: Duration, jitter_per_mille: u32) -> ExponentialBackoff {
         let initial_us = initial.us().min(max.us());
-        let exp_max =
-            if max.us() > initial_us { libm::log2(max.us() as f64 / initial_us.max(1) as f64) } else { 0.0 };
+        let exp_max = if max.us() > initial_us { libm::log2(max.us() as f64 / initial_us.max(1) as f64) } else { 0.0 };
         ExponentialBackoff { initial_us, max_us: max.us(), exp_max, jitter_per_mille }
     }
 

@@ -3,7 +3,8 @@
 //! handler of each message.
 
 use crate::world::event::{
-    ConnectResponse, FetchError, FetchResponse, Msg, ProduceError, ProduceResponse, ReplicaFetchResponse, WriteTxnMarkerResponse,
+    ConnectResponse, FetchError, FetchResponse, Msg, ProduceError, ProduceResponse, ReplicaFetchResponse,
+    WriteTxnMarkerResponse,
 };
 use crate::world::{Event, Node, World};
 

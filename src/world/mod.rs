@@ -577,7 +577,7 @@ impl World {
         if self.now < Instant::ZERO.add(self.scenario.duration) {
             return false;
         }
-        if self.faults_done < self.scenario.faults.len() {
+        if self.faults_done < self.scenario.faults.len() || self.brokers.iter().any(|b| b.registering) {
             return false;
         }
         if !self.producers.iter().all(|p| p.is_done()) {

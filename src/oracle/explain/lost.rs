@@ -342,6 +342,7 @@ fn behind_the_group(
     }
     // The member read it and committed past it before processing it.
     let fetch = ix.consumer(c, Step::Fetch).after(pos.id).find(|f| f.v(1) == g as u64 && f.v(2) <= o && o < f.v(3));
+    let fetched_at = fetch.map_or(past.t(), |f| f.t());
     if let Some(f) = fetch {
         chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", f.v(2), f.v(3))));
     }
@@ -356,7 +357,13 @@ fn behind_the_group(
         past,
         format!("{name} committed {part} offset {} ({why}), past a record it had not processed", past.v(2)),
     ));
-    let Some((how, links)) = lost_hold(w, ix, n, c, g, past.t(), u64::MAX) else {
+    // What ended its hold after the commit; or, for a member that kept the
+    // partition, a refused commitSync between the fetch and the commit: the
+    // application skipped that batch (CommitFailedException) and the next
+    // commit passed it.
+    let hold =
+        lost_hold(w, ix, n, c, g, past.t(), u64::MAX).or_else(|| lost_hold(w, ix, n, c, g, fetched_at, past.t()));
+    let Some((how, links)) = hold else {
         return Cause::Unexplained { what: "committed past and never processed, with no disruption" };
     };
     chain.extend(links);
