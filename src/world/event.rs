@@ -86,6 +86,9 @@ pub enum Event {
     TxnMarkerRetry { txn: TxnId, serial: u32, partition: PartitionId },
     /// Fault number N of the scenario happens.
     Fault(u32),
+    /// A pause of the process at node index `node` may have ended: the
+    /// events it deferred run, in order.
+    PauseEnd { node: u32 },
     /// Periodic sample of lag and counts; also where the run notices it is quiet.
     Sample,
 }

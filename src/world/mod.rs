@@ -112,6 +112,9 @@ pub struct World {
     pub(crate) queue_full: Option<QueueFull>,
     /// Per node (see `node_index`): paused until this time (a GC or VM pause).
     pub(crate) paused_until: Vec<Instant>,
+    /// Per paused node (by index), the events that came while it was frozen,
+    /// in order (`World::defer`); sparse, as pauses are rare.
+    pub(crate) deferred: Vec<(u32, std::collections::VecDeque<Event>)>,
     /// Network partitions: (node, node, until); messages between them are dropped.
     pub(crate) cuts: Vec<(usize, usize, Instant)>,
     /// The scenario can drop messages, so requests need timeouts of their own.
@@ -206,6 +209,7 @@ impl World {
             isr_check_every: Duration((lag_min.us() / 2).max(1)),
             queue_full: None,
             paused_until: vec![Instant::ZERO; nodes],
+            deferred: Vec::new(),
             cuts: Vec::new(),
             lossy: scenario.network.loss_ppm > 0
                 || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
@@ -374,9 +378,9 @@ impl World {
                 break;
             }
             self.now = at;
-            if let Some(until) = self.paused_owner(&event) {
+            if let Some(node) = self.deferral(&event) {
                 // The process is frozen: its timers and incoming messages wait.
-                self.at(until, event);
+                self.defer(node, event);
                 continue;
             }
             self.events += 1;
@@ -541,6 +545,7 @@ impl World {
             Event::TxnTimeout { txn, serial } => self.on_txn_timeout(txn, serial),
             Event::TxnMarkerRetry { txn, serial, partition } => self.on_txn_marker_retry(txn, serial, partition),
             Event::Fault(i) => self.on_fault(i as usize),
+            Event::PauseEnd { node } => self.on_pause_end(node as usize),
             Event::Sample => self.on_sample(),
         }
     }
