@@ -6,7 +6,6 @@ use crate::oracle::fact::{Entity, Fact};
 use crate::scenario::{FaultAction, Target};
 use crate::world::{Event, Node, World};
 
-
 impl World {
     pub(super) fn on_fault(&mut self, i: usize) {
         self.faults_done = self.faults_done.max(i + 1);

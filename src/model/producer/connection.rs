@@ -53,6 +53,8 @@ impl Conn {
 pub struct ConnBackoffs {
     reconnect: ExponentialBackoff,
     setup_timeout: ExponentialBackoff,
+    /// The retry backoff of KIP-580 (`retry.backoff.ms` to `retry.backoff.max.ms`).
+    pub retry: ExponentialBackoff,
 }
 
 impl ConnBackoffs {
@@ -64,6 +66,7 @@ impl ConnBackoffs {
                 c.connection_setup_timeout_max,
                 JITTER_PER_MILLE,
             ),
+            retry: ExponentialBackoff::new(c.retry_backoff, c.retry_backoff_max, JITTER_PER_MILLE),
         }
     }
 }

@@ -143,13 +143,15 @@ pub struct Producer {
     arrival_base: Instant,
     arrival_n: u64,
     sticky: LocalPartition,
+    /// Bytes of null-key records appended to `sticky` since it was chosen (KIP-794).
+    sticky_bytes: u64,
     pub parts: IdVec<LocalPartition, PartitionQueue>,
     /// Per broker, the connection (`connection.rs`): its state, its number
     /// (a disconnect fails every request in flight on it) and its requests
     /// awaiting a response.
     pub conns: IdVec<BrokerId, Conn>,
     conn_backoffs: ConnBackoffs,
-    /// Draws the jitter of reconnect backoffs and connection setup timeouts
+    /// Draws the jitter of retry and reconnect backoffs and connection setup timeouts
     /// (its own stream: the arrivals' draws do not depend on the network's).
     net_rng: EntityRng,
     /// Batches of this incarnation not yet Done.
@@ -225,6 +227,7 @@ impl Producer {
             arrival_base: Instant::ZERO,
             arrival_n: 0,
             sticky: LocalPartition::new(0),
+            sticky_bytes: 0,
             parts: IdVec::filled(PartitionQueue::default(), partitions as usize),
             conns: IdVec::filled(Conn::default(), brokers as usize),
             conn_backoffs: ConnBackoffs::new(&spec.config),
@@ -320,6 +323,7 @@ impl World {
         let pr = &mut self.producers[p];
         pr.arrival_base = now;
         pr.arrival_n = 0;
+        pr.sticky_bytes = 0;
         pr.sticky = if pr.partitions > 1 {
             LocalPartition::new(pr.rng.below(pr.partitions as u64) as u32)
         } else {

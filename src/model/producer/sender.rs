@@ -370,13 +370,17 @@ impl World {
             self.retire_batch(p, batch);
             return self.maybe_end_txn(p);
         }
-        let cfg = &pr.config;
         let bt = &self.batches[batch];
-        let ready = now.add(cfg.retry_backoff);
-        if bt.attempts > cfg.retries {
+        if bt.attempts > pr.config.retries {
             return self.fail_batch(p, batch, error);
         }
-        if ready >= bt.created.add(cfg.delivery_timeout) {
+        // KIP-580: the batch's n-th retry waits retry.backoff.ms · 2^(n−1),
+        // ±20%, up to retry.backoff.max.ms (`RecordAccumulator.batchReady`).
+        let attempts = bt.attempts;
+        let pr = &mut self.producers[p];
+        let ready = now.add(pr.conn_backoffs.retry.backoff(attempts.saturating_sub(1), &mut pr.net_rng));
+        let bt = &self.batches[batch];
+        if ready >= bt.created.add(pr.config.delivery_timeout) {
             return self.fail_batch(p, batch, SendError::DeliveryTimeout);
         }
         let attempt = bt.attempts;

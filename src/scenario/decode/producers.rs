@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::super::config_names::Section;
 use super::super::limits::{MAX_INSTANCES, MAX_KEYS, MAX_RECORD_BYTES};
-use super::super::model::{Acks, ArrivalKind, EventTimeSpec, Offline, ProducerSpec, Rate};
+use super::super::model::{Acks, ArrivalKind, EventTimeSpec, KafkaVersion, Offline, ProducerSpec, Rate};
 use super::super::yaml::{Node, Pos, Value};
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
@@ -85,6 +85,8 @@ pub(super) struct With<'a> {
     pub preset: Option<Preset>,
     /// The scenario's `duration:`, for the `messages:` warning.
     pub duration: Duration,
+    /// `kafka_version:`, whose defaults apply.
+    pub version: KafkaVersion,
 }
 
 fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(ProducerSpec, Pos)> {
@@ -122,7 +124,7 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(Produc
     };
     let path = join(field, "config");
     let x = producer_config(cx, &m, &path)?;
-    let config = resolve_producer(cx, &name, &path, x, preset, &record_bytes)?;
+    let config = resolve_producer(cx, &name, &path, x, preset, &record_bytes, with.version)?;
     let record_bytes = record_bytes.map_or(DEFAULT_RECORD_BYTES, |e| e.value);
     if let Some((_, pos, f)) = &transaction_interval {
         if config.transactional_id.is_none() {
