@@ -273,8 +273,7 @@ impl World {
                     topic.first_partition,
                     topic.partitions,
                     spec,
-                    rng,
-                    net_rng,
+                    (rng, net_rng),
                     scenario.brokers,
                 ));
             }

@@ -204,8 +204,8 @@ impl Producer {
         first_partition: PartitionId,
         partitions: u32,
         spec: &ProducerSpec,
-        rng: EntityRng,
-        net_rng: EntityRng,
+        // The producer's own stream, and its connections' (see `net_rng`).
+        (rng, net_rng): (EntityRng, EntityRng),
         brokers: u32,
     ) -> Producer {
         Producer {
