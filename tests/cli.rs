@@ -371,9 +371,9 @@ fn explain_tells_stories_and_refuses_bad_input() {
     let (code, out, _) = streamsim(&["explain", "scenarios/retries-reorder.yaml", "--json"]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("stdout is JSON");
-    assert_eq!(v["duplicates"].as_u64(), Some(5));
+    assert_eq!(v["duplicates"].as_u64(), Some(3));
     let stories = v["stories"].as_array().unwrap();
-    assert_eq!(stories.len(), 5 + 5 + 62, "--json gives every story");
+    assert_eq!(stories.len(), 3 + 3 + 6, "--json gives every story");
     for s in stories {
         let chain = s["chain"].as_array().unwrap();
         assert!(chain.iter().all(|l| l["line"].as_u64().is_some_and(|n| n >= 2)), "{s}");

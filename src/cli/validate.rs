@@ -25,6 +25,7 @@ pub fn validate(file: &Path) -> Result<(), CliError> {
         sc.expect.len(),
         loaded.warnings.len()
     );
+    outln!("  {}", version_defaults(sc.kafka_version));
     let keep = crate::world::budget::Keep::default();
     let limit = crate::world::budget::limit(sc);
     let e = crate::world::budget::estimate(sc, keep);
@@ -38,4 +39,26 @@ pub fn validate(file: &Path) -> Result<(), CliError> {
     crate::world::budget::check(sc, keep, limit)
         .map_err(|err| CliError::input_because(file.display().to_string(), crate::world::RunError::from(err)))?;
     Ok(())
+}
+
+/// Which release's defaults fill in what the file leaves out, and what they are.
+fn version_defaults(v: crate::scenario::KafkaVersion) -> String {
+    let p = crate::scenario::ProducerConfig::for_version(v);
+    let acks = match p.acks {
+        crate::scenario::Acks::Zero => "0",
+        crate::scenario::Acks::One => "1",
+        crate::scenario::Acks::All => "all",
+    };
+    let partitioner = match p.partitioner {
+        crate::scenario::Partitioner::Sticky => "sticky (KIP-480)",
+        crate::scenario::Partitioner::BuiltIn => "built-in (KIP-794)",
+    };
+    let newest = if v == crate::scenario::KafkaVersion::NEWEST { ", the newest modelled" } else { "" };
+    format!(
+        "defaults: Kafka {v}{newest} (kafka_version): linger.ms {}, acks {acks}, enable.idempotence {}, null keys {partitioner}, retry.backoff.max.ms {}, session.timeout.ms {}",
+        p.linger.ms(),
+        p.enable_idempotence,
+        p.retry_backoff_max.ms(),
+        if v.at_least(3, 0) { 45_000 } else { 10_000 }
+    )
 }

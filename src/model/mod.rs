@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod assignor;
+pub mod backoff;
 pub mod broker;
 pub mod consumer;
 pub mod group;

@@ -17,6 +17,8 @@ pub struct Scenario {
     /// Extra time after `duration` for consumers to finish (default 60s).
     pub drain: Duration,
     pub semantics: Option<Semantics>,
+    /// Whose defaults the configs the file leaves out take (`kafka_version:`).
+    pub kafka_version: KafkaVersion,
     /// Kafka, or Amazon Kinesis Data Streams (partitions are shards with
     /// AWS's per-shard limits).
     pub platform: Platform,
@@ -307,7 +309,17 @@ pub struct ProducerConfig {
     pub delivery_timeout: Duration,
     pub request_timeout: Duration,
     pub retry_backoff: Duration,
+    /// `retry.backoff.max.ms` (KIP-580): retries back off exponentially up to it.
+    pub retry_backoff_max: Duration,
+    /// `reconnect.backoff.ms` / `reconnect.backoff.max.ms` (ClusterConnectionStates).
+    pub reconnect_backoff: Duration,
+    pub reconnect_backoff_max: Duration,
+    /// `socket.connection.setup.timeout.ms` / `.max.ms`: a connect with no answer fails after it.
+    pub connection_setup_timeout: Duration,
+    pub connection_setup_timeout_max: Duration,
     pub linger: Duration,
+    /// How null keys pick a partition (by `kafka_version`).
+    pub partitioner: Partitioner,
     pub batch_size: u32,
     pub buffer_memory: u64,
     pub max_block: Duration,
@@ -326,7 +338,13 @@ impl Default for ProducerConfig {
             delivery_timeout: Duration::from_ms(120_000),
             request_timeout: Duration::from_ms(30_000),
             retry_backoff: Duration::from_ms(100),
+            retry_backoff_max: Duration::from_ms(1000),
+            reconnect_backoff: Duration::from_ms(50),
+            reconnect_backoff_max: Duration::from_ms(1000),
+            connection_setup_timeout: Duration::from_ms(10_000),
+            connection_setup_timeout_max: Duration::from_ms(30_000),
             linger: Duration::from_ms(5),
+            partitioner: Partitioner::BuiltIn,
             batch_size: 16_384,
             buffer_memory: 33_554_432,
             max_block: Duration::from_ms(60_000),
@@ -334,6 +352,64 @@ impl Default for ProducerConfig {
             transaction_timeout: Duration::from_ms(60_000),
         }
     }
+}
+
+/// A Kafka release `major.minor`: selects the defaults that changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KafkaVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KafkaVersion {
+    /// The newest release whose defaults streamsim models (the default).
+    pub const NEWEST: KafkaVersion = KafkaVersion { major: 4, minor: 1 };
+    /// The oldest accepted: KIP-480's sticky partitioner (2.4) onwards.
+    pub const OLDEST: KafkaVersion = KafkaVersion { major: 2, minor: 4 };
+
+    pub const fn at_least(self, major: u32, minor: u32) -> bool {
+        self.major > major || (self.major == major && self.minor >= minor)
+    }
+}
+
+impl std::fmt::Display for KafkaVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl ProducerConfig {
+    /// The producer defaults of Kafka `v`: acks=all and idempotence since
+    /// 3.0 (KIP-679; acks=1 and no idempotence before), the built-in
+    /// partitioner since 3.3 (KIP-794), exponential retry backoff since 3.7
+    /// (KIP-580; a constant retry.backoff.ms before), linger.ms 5 since 4.0
+    /// (KIP-1030; 0 before).
+    pub fn for_version(v: KafkaVersion) -> ProducerConfig {
+        let mut c = ProducerConfig::default();
+        if !v.at_least(3, 0) {
+            c.acks = Acks::One;
+            c.enable_idempotence = false;
+        }
+        if !v.at_least(3, 3) {
+            c.partitioner = Partitioner::Sticky;
+        }
+        if !v.at_least(3, 7) {
+            c.retry_backoff_max = c.retry_backoff;
+        }
+        if !v.at_least(4, 0) {
+            c.linger = Duration::ZERO;
+        }
+        c
+    }
+}
+
+/// The partitioner for null keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Partitioner {
+    /// KIP-480 (Kafka 2.4 to 3.2): switch when a new batch is made.
+    Sticky,
+    /// KIP-794 (Kafka 3.3+, `BuiltInPartitioner`): switch after `batch.size` bytes.
+    BuiltIn,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

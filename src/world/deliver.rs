@@ -3,7 +3,8 @@
 //! handler of each message.
 
 use crate::world::event::{
-    FetchError, FetchResponse, Msg, ProduceError, ProduceResponse, ReplicaFetchResponse, WriteTxnMarkerResponse,
+    ConnectResponse, FetchError, FetchResponse, Msg, ProduceError, ProduceResponse, ReplicaFetchResponse,
+    WriteTxnMarkerResponse,
 };
 use crate::world::{Event, Node, World};
 
@@ -12,7 +13,9 @@ impl World {
     pub(crate) fn send(&mut self, from: Node, to: Node, msg: Msg) {
         let coordinator = matches!(from, Node::Coordinator(_) | Node::TxnCoordinator)
             || matches!(to, Node::Coordinator(_) | Node::TxnCoordinator);
-        if !coordinator && self.net.lose(self.scenario.network.loss_ppm) {
+        // Handshakes and resets are not data: TCP retransmits a lost SYN.
+        let handshake = matches!(msg, Msg::Connect(_) | Msg::ConnectResponse(_) | Msg::ConnectionClosed(_));
+        if !coordinator && !handshake && self.net.lose(self.scenario.network.loss_ppm) {
             return self.break_connection(from, to, msg);
         }
         self.schedule(from, to, msg);
@@ -72,6 +75,9 @@ impl World {
     /// routing is checked here once.
     fn dispatch(&mut self, from: Node, to: Node, msg: Msg) {
         match (from, to, msg) {
+            (_, Node::Broker(b), Msg::Connect(m)) => self.on_connect(b, m),
+            (_, Node::Producer(_), Msg::ConnectResponse(m)) => self.on_connect_response(m),
+            (_, Node::Producer(_), Msg::ConnectionClosed(m)) => self.on_connection_closed(m),
             (_, Node::Broker(b), Msg::Produce(m)) => self.on_produce(b, m),
             (_, Node::Producer(_), Msg::ProduceResponse(m)) => self.on_produce_response(m),
             (_, Node::Broker(b), Msg::ReplicaFetch(m)) => self.on_replica_fetch(b, m),
@@ -131,6 +137,10 @@ impl World {
     /// The connection to a dead broker breaks: the client sees an error one hop later.
     fn bounce(&mut self, from: Node, to: Node, msg: Msg) {
         let reply: Msg = match msg {
+            Msg::Connect(m) => {
+                let Node::Broker(broker) = to else { return };
+                ConnectResponse { producer: m.producer, inc: m.inc, broker, conn: m.conn, ok: false }.into()
+            }
             Msg::Produce(m) => {
                 self.release_batch_ref(m.batch);
                 let (producer, inc, batch, req) = (m.producer, m.inc, m.batch, m.req);

@@ -45,6 +45,9 @@ pub enum Event {
     ProducerWake { producer: ProducerId, inc: Incarnation },
     /// `request.timeout.ms` of request `req` (carrying `batch`) has passed.
     RequestTimeout { producer: ProducerId, inc: Incarnation, batch: BatchId, req: u64 },
+    /// `socket.connection.setup.timeout.ms` of connection `conn` to `broker`
+    /// has passed (scheduled only when the network can drop messages).
+    ConnectTimeout { producer: ProducerId, inc: Incarnation, broker: BrokerId, conn: u32 },
     /// A follower's fetch waited `replica.fetch.wait.max.ms` at the leader.
     ReplicaFetchExpired { partition: PartitionId, replica: ReplicaId, token: u32 },
     /// A follower retries fetching after an error (`replica.fetch.backoff.ms`).
@@ -87,6 +90,9 @@ pub enum Event {
     TxnMarkerRetry { txn: TxnId, serial: u32, partition: PartitionId },
     /// Fault number N of the scenario happens.
     Fault(u32),
+    /// A pause of the process at node index `node` may have ended: the
+    /// events it deferred run, in order.
+    PauseEnd { node: u32 },
     /// Periodic sample of lag and counts; also where the run notices it is quiet.
     Sample,
 }
@@ -109,6 +115,7 @@ impl Event {
             | Event::LingerExpired { producer, inc, .. }
             | Event::ProducerWake { producer, inc }
             | Event::RequestTimeout { producer, inc, .. }
+            | Event::ConnectTimeout { producer, inc, .. }
             | Event::TxnCommitDue { producer, inc, .. } => (Node::Producer(producer), inc),
             Event::ConsumerFetchTimeout { consumer, inc, .. }
             | Event::HeartbeatTick { consumer, inc }
@@ -170,6 +177,34 @@ pub struct Produce {
     pub req: u64,
     pub partition: PartitionId,
     pub acks: Acks,
+}
+
+/// Producer → broker: open connection number `conn` (the TCP handshake and
+/// ApiVersions, one round trip). A dead broker's port refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Connect {
+    pub producer: ProducerId,
+    pub inc: Incarnation,
+    pub conn: u32,
+}
+
+/// Broker → producer: the connection is ready (`ok`), or was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectResponse {
+    pub producer: ProducerId,
+    pub inc: Incarnation,
+    pub broker: BrokerId,
+    pub conn: u32,
+    pub ok: bool,
+}
+
+/// A dead broker's kernel resets connection `conn` (RST): the producer sees a disconnect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionClosed {
+    pub producer: ProducerId,
+    pub inc: Incarnation,
+    pub broker: BrokerId,
+    pub conn: u32,
 }
 
 /// Leader → producer: the base offset, or why not.
@@ -455,6 +490,9 @@ pub struct TxnOffsetCommitResponse {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Msg {
+    Connect(Connect),
+    ConnectResponse(ConnectResponse),
+    ConnectionClosed(ConnectionClosed),
     Produce(Produce),
     ProduceResponse(ProduceResponse),
     ReplicaFetch(ReplicaFetch),
@@ -494,6 +532,9 @@ macro_rules! msg_from {
 }
 
 msg_from!(
+    Connect,
+    ConnectResponse,
+    ConnectionClosed,
     Produce,
     ProduceResponse,
     ReplicaFetch,
@@ -526,7 +567,8 @@ impl Msg {
     pub fn is_request(&self) -> bool {
         matches!(
             self,
-            Msg::Produce(_)
+            Msg::Connect(_)
+                | Msg::Produce(_)
                 | Msg::ReplicaFetch(_)
                 | Msg::Fetch(_)
                 | Msg::JoinGroup(_)
@@ -541,6 +583,8 @@ impl Msg {
     /// message is for that incarnation only.
     pub fn client_inc(&self) -> Option<Incarnation> {
         Some(match self {
+            Msg::ConnectResponse(m) => m.inc,
+            Msg::ConnectionClosed(m) => m.inc,
             Msg::ProduceResponse(m) => m.inc,
             Msg::FetchResponse(m) => m.inc,
             Msg::JoinResponse(m) => m.inc,

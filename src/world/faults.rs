@@ -6,8 +6,6 @@ use crate::oracle::fact::{Entity, Fact};
 use crate::scenario::{FaultAction, Target};
 use crate::world::{Event, Node, World};
 
-use crate::kernel::time::Instant;
-
 impl World {
     pub(super) fn on_fault(&mut self, i: usize) {
         self.faults_done = self.faults_done.max(i + 1);
@@ -63,14 +61,54 @@ impl World {
         }
     }
 
-    /// When `event` belongs to a paused process, the time the pause ends.
-    pub(super) fn paused_owner(&self, event: &Event) -> Option<Instant> {
+    /// The node (by `node_index`) whose process `event` runs in, when that
+    /// process is frozen now or still has deferred events to run first: the
+    /// event must wait behind them (a connection stays FIFO).
+    pub(super) fn deferral(&self, event: &Event) -> Option<usize> {
+        let i = self.node_index(self.event_node(event)?);
+        let waiting = !self.deferred.is_empty() && self.deferred.iter().any(|(n, _)| *n as usize == i);
+        (self.paused_until[i] > self.now || waiting).then_some(i)
+    }
+
+    /// A frozen process's event waits, in the order it came, until the pause
+    /// ends. One queue per node, not a re-push into the kernel's heap at the
+    /// pause's end: a second, overlapping pause would re-queue early events
+    /// behind later ones and reorder a connection.
+    pub(super) fn defer(&mut self, i: usize, event: Event) {
+        if let Some((_, q)) = self.deferred.iter_mut().find(|(n, _)| *n as usize == i) {
+            return q.push_back(event);
+        }
+        self.deferred.push((i as u32, std::collections::VecDeque::from([event])));
+        let until = self.paused_until[i].max(self.now);
+        self.at(until, Event::PauseEnd { node: i as u32 });
+    }
+
+    /// The pause of node `i` should be over: its deferred events run now, in
+    /// their order, unless another pause extended it.
+    pub(super) fn on_pause_end(&mut self, i: usize) {
+        let until = self.paused_until[i];
+        if until > self.now {
+            return self.at(until, Event::PauseEnd { node: i as u32 });
+        }
+        let Some(k) = self.deferred.iter().position(|(n, _)| *n as usize == i) else { return };
+        let (_, queue) = self.deferred.swap_remove(k);
+        for event in queue {
+            self.events += 1;
+            self.step(event);
+        }
+    }
+
+    /// The process `event` runs in, if it is one that can be paused.
+    fn event_node(&self, event: &Event) -> Option<Node> {
         let node = match *event {
+            // The kernel of a paused broker still completes handshakes.
+            Event::Deliver { msg: crate::world::Msg::Connect(_), .. } => return None,
             Event::Deliver { to, .. } => to,
             Event::ProducerArrival { producer, .. }
             | Event::LingerExpired { producer, .. }
             | Event::ProducerWake { producer, .. }
             | Event::RequestTimeout { producer, .. }
+            | Event::ConnectTimeout { producer, .. }
             | Event::TxnCommitDue { producer, .. }
             | Event::SendBlocked { producer, .. }
             | Event::OfflineFlush { producer, .. } => Node::Producer(producer),
@@ -93,8 +131,7 @@ impl World {
             }
             _ => return None,
         };
-        let until = self.paused_until[self.node_index(node)];
-        (until > self.now).then_some(until)
+        Some(node)
     }
 
     /// Whether broker `b` is frozen in a pause right now.

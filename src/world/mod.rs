@@ -115,6 +115,9 @@ pub struct World {
     pub(crate) queue_full: Option<QueueFull>,
     /// Per node (see `node_index`): paused until this time (a GC or VM pause).
     pub(crate) paused_until: Vec<Instant>,
+    /// Per paused node (by index), the events that came while it was frozen,
+    /// in order (`World::defer`); sparse, as pauses are rare.
+    pub(crate) deferred: Vec<(u32, std::collections::VecDeque<Event>)>,
     /// Network partitions: (node, node, until); messages between them are dropped.
     pub(crate) cuts: Vec<(usize, usize, Instant)>,
     /// The scenario can drop messages, so requests need timeouts of their own.
@@ -209,6 +212,7 @@ impl World {
             isr_check_every: Duration((lag_min.us() / 2).max(1)),
             queue_full: None,
             paused_until: vec![Instant::ZERO; nodes],
+            deferred: Vec::new(),
             cuts: Vec::new(),
             lossy: scenario.network.loss_ppm > 0
                 || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
@@ -306,6 +310,7 @@ impl World {
                 let name = format!("{}-{}", spec.name, i);
                 let topic = &topics[TopicId::new(spec.topic as u32)];
                 let rng = EntityRng::new(scenario.seed, &name);
+                let net_rng = EntityRng::new(scenario.seed, &format!("{name}/connections"));
                 keys_per_producer.push(spec.keys);
                 producers.push(Producer::new(
                     s as u32,
@@ -313,7 +318,7 @@ impl World {
                     topic.first_partition,
                     topic.partitions,
                     spec,
-                    rng,
+                    (rng, net_rng),
                     scenario.brokers,
                 ));
             }
@@ -417,9 +422,9 @@ impl World {
                 break;
             }
             self.now = at;
-            if let Some(until) = self.paused_owner(&event) {
+            if let Some(node) = self.deferral(&event) {
                 // The process is frozen: its timers and incoming messages wait.
-                self.at(until, event);
+                self.defer(node, event);
                 continue;
             }
             self.events += 1;
@@ -532,6 +537,7 @@ impl World {
             Event::SendBlocked { producer, record, .. } => self.on_send_blocked(producer, record),
             Event::OfflineFlush { producer, .. } => self.on_offline_flush(producer),
             Event::RequestTimeout { producer, batch, req, .. } => self.on_request_timeout(producer, batch, req),
+            Event::ConnectTimeout { producer, broker, conn, .. } => self.on_connect_timeout(producer, broker, conn),
             Event::ReplicaFetchExpired { partition, replica, token } => {
                 self.on_replica_fetch_expired(partition, replica, token)
             }
@@ -565,6 +571,7 @@ impl World {
             Event::TxnTimeout { txn, serial } => self.on_txn_timeout(txn, serial),
             Event::TxnMarkerRetry { txn, serial, partition } => self.on_txn_marker_retry(txn, serial, partition),
             Event::Fault(i) => self.on_fault(i as usize),
+            Event::PauseEnd { node } => self.on_pause_end(node as usize),
             Event::Sample => self.on_sample(),
         }
     }
@@ -601,7 +608,7 @@ impl World {
         if self.now < Instant::ZERO.add(self.scenario.duration) {
             return false;
         }
-        if self.faults_done < self.scenario.faults.len() {
+        if self.faults_done < self.scenario.faults.len() || self.brokers.iter().any(|b| b.registering) {
             return false;
         }
         if !self.producers.iter().all(|p| p.is_done()) {

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 /// Every scenario in `scenarios/`, by name, sorted.
+#[allow(dead_code)]
 pub fn shipped() -> Vec<String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut names: Vec<String> = std::fs::read_dir(dir)

@@ -43,11 +43,16 @@ pub struct Broker {
     pub inc: Incarnation,
     /// The controller's view: fenced brokers lead nothing and are in no ISR.
     pub fenced: bool,
+    /// Restarted while its old incarnation's session was still valid: the
+    /// controller refuses the registration until that session expires
+    /// (`ClusterControlManager.registerBroker`), and until then the new
+    /// process serves nothing (its data plane opens once registered).
+    pub registering: bool,
 }
 
 impl Broker {
     pub fn new() -> Broker {
-        Broker { up: true, inc: Incarnation::new(0), fenced: false }
+        Broker { up: true, inc: Incarnation::new(0), fenced: false, registering: false }
     }
 }
 
@@ -61,6 +66,9 @@ impl World {
     /// A broker process dies. Its log stays on disk; its connections break, so
     /// clients waiting on it get errors now; the controller notices later.
     pub(crate) fn crash_broker(&mut self, b: BrokerId) {
+        // A process still waiting to register dies before it served anything;
+        // the old session's expiry is already scheduled.
+        self.brokers[b].registering = false;
         if !self.brokers[b].up {
             return;
         }
@@ -82,6 +90,7 @@ impl World {
                 }
             }
         }
+        self.reset_connections(b);
         let inc = self.brokers[b].inc;
         let timeout = self.scenario.broker_config.broker_session_timeout;
         self.after(timeout, Event::ControllerFence { broker: b, inc });
@@ -110,6 +119,11 @@ impl World {
         if broker.inc == inc && silent && !broker.fenced {
             self.fence(b);
         }
+        if self.brokers[b].registering && self.brokers[b].fenced {
+            // The old session expired: the waiting incarnation's registration goes through.
+            self.brokers[b].registering = false;
+            self.register_restarted(b);
+        }
     }
 
     /// A broker freezes (a long GC or VM pause): it stops heartbeating, so the
@@ -134,16 +148,26 @@ impl World {
         self.rejoin(b);
     }
 
-    /// A broker comes back with its log. It registers anew (fencing its old
-    /// incarnation if the controller had not yet), then follows, or leads a
-    /// partition that had no live in-sync replica.
+    /// A broker comes back with its log and registers anew. KRaft's
+    /// `ClusterControlManager.registerBroker` refuses a new incarnation
+    /// (DuplicateBrokerRegistrationException) while the old one's session
+    /// (`broker.session.timeout.ms`) is valid, so a quick restart waits for
+    /// the controller to fence the old incarnation (`on_controller_fence`).
     pub(crate) fn restart_broker(&mut self, b: BrokerId) {
-        if self.brokers[b].up {
+        let broker = &mut self.brokers[b];
+        if broker.up || broker.registering {
             return;
         }
-        if !self.brokers[b].fenced {
-            self.fence(b);
+        if !broker.fenced {
+            broker.registering = true;
+            return;
         }
+        self.register_restarted(b);
+    }
+
+    /// The registration of a restarted broker is accepted: it follows, or
+    /// leads a partition that had no live in-sync replica.
+    fn register_restarted(&mut self, b: BrokerId) {
         self.unclean_shutdown(b);
         let broker = &mut self.brokers[b];
         broker.up = true;

@@ -8,6 +8,7 @@ use crate::model::ids::{BatchId, Incarnation, LocalPartition, ProducerId, Record
 use crate::model::producer::{producer_id, Batch, BatchState, TxnClient, NO_SEQ};
 use crate::model::record::{Payload, NULL_KEY};
 use crate::oracle::fact::{Fact, SendError};
+use crate::scenario::Partitioner;
 use crate::world::event::Event;
 use crate::world::World;
 
@@ -173,15 +174,49 @@ impl World {
             }
         };
         let pr = &self.producers[p];
-        let (record_bytes, batch_size, linger) =
-            (pr.record_bytes as u64, pr.config.batch_size as u64, pr.config.linger);
+        let (record_bytes, batch_size) = (pr.record_bytes as u64, pr.config.batch_size as u64);
         let bt = &mut self.batches[batch];
         bt.records.push(record);
         bt.bytes += record_bytes;
         debug_assert_eq!(bt.state, BatchState::Open);
-        if bt.bytes + record_bytes > batch_size || linger == Duration::ZERO {
+        // Only a full batch closes here. With `linger.ms: 0` the batch is
+        // ready at once but keeps taking records until the sender drains it
+        // (RecordAccumulator.append appends to the last batch of the deque
+        // while it has room; `ready` only decides when it may be drained).
+        if bt.bytes + record_bytes > batch_size {
             self.close_batch(p, local);
         }
+        let pr = &self.producers[p];
+        if pr.keys == 0 && pr.sticky == local && pr.config.partitioner == Partitioner::BuiltIn {
+            self.built_in_partitioner_update(p, local, record_bytes);
+        }
+    }
+
+    /// KIP-794 (`BuiltInPartitioner.updatePartitionInfo`): null keys stay on
+    /// one partition until `batch.size` bytes went to it and its last batch
+    /// is full (`RecordAccumulator.allBatchesFull`), or twice that in any
+    /// case; then a partition with a leader is drawn uniformly (the same one
+    /// may come again).
+    fn built_in_partitioner_update(&mut self, p: ProducerId, local: LocalPartition, record_bytes: u64) {
+        let pr = &mut self.producers[p];
+        pr.sticky_bytes += record_bytes;
+        let batch_size = pr.config.batch_size as u64;
+        let full = pr.parts[local].open.is_none();
+        if !(pr.sticky_bytes >= batch_size && full || pr.sticky_bytes >= 2 * batch_size) {
+            return;
+        }
+        pr.sticky_bytes = 0;
+        let (first, n) = (pr.first_partition, pr.partitions);
+        let available = (0..n).filter(|&i| self.partitions[first.at(LocalPartition::new(i))].leader.is_some()).count();
+        let pr = &mut self.producers[p];
+        pr.sticky = if available == 0 || available == n as usize {
+            LocalPartition::new(pr.rng.below(n as u64) as u32)
+        } else {
+            let k = pr.rng.below(available as u64) as usize;
+            let partitions = &self.partitions;
+            let mut with_leader = (0..n).filter(|&i| partitions[first.at(LocalPartition::new(i))].leader.is_some());
+            LocalPartition::new(with_leader.nth(k).unwrap_or(0))
+        };
     }
 
     fn new_batch(&mut self, p: ProducerId, local: LocalPartition) -> BatchId {
@@ -221,14 +256,15 @@ impl World {
         }
     }
 
-    /// Closes the open batch of `local`: it queues for sending. With null keys the
-    /// sticky partitioner moves on to another partition (KIP-480).
+    /// Closes the open batch of `local`: it queues for sending. With null keys
+    /// the sticky partitioner of Kafka before 3.3 moves on to another
+    /// partition (KIP-480, `StickyPartitionCache`).
     pub(super) fn close_batch(&mut self, p: ProducerId, local: LocalPartition) {
         let now = self.now;
         let pr = &mut self.producers[p];
         let Some(batch) = pr.parts[local].open.take() else { return };
         pr.parts[local].queue.push_back(batch);
-        if pr.keys == 0 && pr.sticky == local && pr.partitions > 1 {
+        if pr.keys == 0 && pr.sticky == local && pr.partitions > 1 && pr.config.partitioner == Partitioner::Sticky {
             let step = 1 + pr.rng.below(pr.partitions as u64 - 1) as u32;
             pr.sticky = LocalPartition::new((local.raw() + step) % pr.partitions);
         }

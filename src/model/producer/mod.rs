@@ -10,6 +10,7 @@
 //! - this file: the producer's state and its process's life.
 
 mod accumulator;
+pub mod connection;
 mod sender;
 mod transactional;
 
@@ -21,6 +22,7 @@ use crate::model::ids::{
     BatchId, BrokerId, IdVec, Incarnation, LocalPartition, PartitionId, ProducerEpoch, ProducerId, RecordId, TxnId,
 };
 use crate::model::partitioner::key_partition_table;
+use crate::model::producer::connection::{Conn, ConnBackoffs};
 use crate::scenario::{ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, InitProducerId, Node};
 use crate::world::World;
@@ -91,7 +93,7 @@ pub struct Batch {
     pub attempts: u32,
     pub req: u64,
     pub sent_to: BrokerId,
-    /// The connection to `sent_to` it was sent on (see `Producer::conn_gen`).
+    /// The connection to `sent_to` it was sent on (see `Conn::gen`).
     pub conn: u32,
     pub state: BatchState,
     pub pid: u64,
@@ -141,12 +143,17 @@ pub struct Producer {
     arrival_base: Instant,
     arrival_n: u64,
     sticky: LocalPartition,
+    /// Bytes of null-key records appended to `sticky` since it was chosen (KIP-794).
+    sticky_bytes: u64,
     pub parts: IdVec<LocalPartition, PartitionQueue>,
-    /// Requests awaiting a response, per broker connection.
-    in_flight_to: IdVec<BrokerId, u32>,
-    /// Per broker, the current connection's number: a disconnect fails every
-    /// request in flight on it and the next send opens a new one.
-    conn_gen: IdVec<BrokerId, u32>,
+    /// Per broker, the connection (`connection.rs`): its state, its number
+    /// (a disconnect fails every request in flight on it) and its requests
+    /// awaiting a response.
+    pub conns: IdVec<BrokerId, Conn>,
+    conn_backoffs: ConnBackoffs,
+    /// Draws the jitter of retry and reconnect backoffs and connection setup timeouts
+    /// (its own stream: the arrivals' draws do not depend on the network's).
+    net_rng: EntityRng,
     /// Batches of this incarnation not yet Done.
     pub outstanding: u32,
     /// Producer id generation: bumped by a restart and by an epoch bump after
@@ -197,7 +204,8 @@ impl Producer {
         first_partition: PartitionId,
         partitions: u32,
         spec: &ProducerSpec,
-        rng: EntityRng,
+        // The producer's own stream, and its connections' (see `net_rng`).
+        (rng, net_rng): (EntityRng, EntityRng),
         brokers: u32,
     ) -> Producer {
         Producer {
@@ -219,9 +227,11 @@ impl Producer {
             arrival_base: Instant::ZERO,
             arrival_n: 0,
             sticky: LocalPartition::new(0),
+            sticky_bytes: 0,
             parts: IdVec::filled(PartitionQueue::default(), partitions as usize),
-            in_flight_to: IdVec::filled(0, brokers as usize),
-            conn_gen: IdVec::filled(0, brokers as usize),
+            conns: IdVec::filled(Conn::default(), brokers as usize),
+            conn_backoffs: ConnBackoffs::new(&spec.config),
+            net_rng,
             outstanding: 0,
             pid_gen: 0,
             wake_at: None,
@@ -313,6 +323,7 @@ impl World {
         let pr = &mut self.producers[p];
         pr.arrival_base = now;
         pr.arrival_n = 0;
+        pr.sticky_bytes = 0;
         pr.sticky = if pr.partitions > 1 {
             LocalPartition::new(pr.rng.below(pr.partitions as u64) as u32)
         } else {
@@ -345,7 +356,10 @@ impl World {
         pr.inc = pr.inc.next();
         pr.outstanding = 0;
         pr.wake_at = None;
-        pr.in_flight_to.iter_mut().for_each(|n| *n = 0);
+        // The process's sockets die with it; the next incarnation connects anew.
+        for conn in pr.conns.iter_mut() {
+            *conn = conn.fresh();
+        }
         let parts = std::mem::take(&mut pr.parts);
         for q in parts.iter() {
             for &batch in q.open.iter().chain(q.queue.iter()) {

@@ -6,6 +6,7 @@
 
 use crate::kernel::time::Instant;
 use crate::model::ids::{BatchId, BrokerId, LocalPartition, ProducerId};
+use crate::model::producer::connection::ConnState;
 use crate::model::producer::{producer_id, Added, BatchState, TxnClient, NO_SEQ, TXN_PID_GEN};
 use crate::oracle::fact::{Fact, SendError};
 use crate::scenario::Acks;
@@ -25,7 +26,7 @@ impl World {
         self.try_send(p);
     }
 
-    fn wake_producer_at(&mut self, p: ProducerId, at: Instant) {
+    pub(super) fn wake_producer_at(&mut self, p: ProducerId, at: Instant) {
         let pr = &mut self.producers[p];
         if pr.wake_at.is_some_and(|t| t <= at && t >= self.now) {
             return;
@@ -86,7 +87,7 @@ impl World {
             self.wake_producer_at(p, at);
             return false;
         };
-        if pr.in_flight_to[leader] >= pr.config.max_in_flight_requests_per_connection {
+        if !self.leader_can_take(p, leader) {
             return false;
         }
         self.producers[p].parts[local].queue.pop_front();
@@ -115,12 +116,24 @@ impl World {
                 self.wake_producer_at(p, at);
                 return false;
             };
-            if pr.in_flight_to[leader] >= pr.config.max_in_flight_requests_per_connection {
+            if !self.leader_can_take(p, leader) {
                 return false;
             }
         }
         self.close_batch(p, local);
         true
+    }
+
+    /// Whether the connection to `leader` is ready (`NetworkClient.ready`,
+    /// which starts connecting if it is not) and has fewer than
+    /// `max.in.flight.requests.per.connection` requests outstanding
+    /// (`NetworkClient.canSendRequest`).
+    fn leader_can_take(&mut self, p: ProducerId, leader: BrokerId) -> bool {
+        if !self.conn_ready(p, leader) {
+            return false;
+        }
+        let pr = &self.producers[p];
+        pr.conns[leader].in_flight < pr.config.max_in_flight_requests_per_connection
     }
 
     /// An idempotent producer numbers a batch the first time it sends it:
@@ -163,7 +176,7 @@ impl World {
         bt.attempts += 1;
         bt.req = req;
         bt.sent_to = leader;
-        bt.conn = pr.conn_gen[leader];
+        bt.conn = pr.conns[leader].gen;
         bt.refs += 1;
         let msg = Produce { producer: p, inc, batch, req, partition: bt.partition, acks };
         if acks == Acks::Zero {
@@ -175,7 +188,7 @@ impl World {
             self.retire_batch(p, batch);
         } else {
             bt.state = BatchState::InFlight;
-            pr.in_flight_to[leader] += 1;
+            pr.conns[leader].in_flight += 1;
             self.after(timeout, Event::RequestTimeout { producer: p, inc, batch, req });
         }
         self.send(Node::Producer(p), Node::Broker(leader), msg.into());
@@ -229,7 +242,7 @@ impl World {
             self.disconnect(p, leader, conn, None);
             return self.try_send(p);
         }
-        self.producers[p].in_flight_to[leader] -= 1;
+        self.producers[p].conns[leader].in_flight -= 1;
         let transactional = self.producers[p].txn.is_some();
         match result {
             Ok(_) => self.complete_batch(p, batch),
@@ -308,13 +321,13 @@ impl World {
     /// batch `timed_out` timed out): every request in flight on it fails, in
     /// send order, and each batch is retried or failed. Later errors from it
     /// are stale.
-    fn disconnect(&mut self, p: ProducerId, leader: BrokerId, conn: u32, timed_out: Option<BatchId>) {
-        let pr = &mut self.producers[p];
-        if pr.conn_gen[leader] != conn {
+    pub(super) fn disconnect(&mut self, p: ProducerId, leader: BrokerId, conn: u32, timed_out: Option<BatchId>) {
+        let pr = &self.producers[p];
+        if pr.conns[leader].gen != conn || pr.conns[leader].state != ConnState::Ready {
             return;
         }
-        pr.conn_gen[leader] = conn.wrapping_add(1);
         let inc = pr.inc;
+        self.conn_failed(p, leader);
         let mut failed: Vec<(u64, BatchId)> = self
             .batches
             .iter_enumerated()
@@ -329,7 +342,7 @@ impl World {
             .collect();
         failed.sort_unstable();
         for (_, batch) in failed {
-            self.producers[p].in_flight_to[leader] -= 1;
+            self.producers[p].conns[leader].in_flight -= 1;
             let error = if timed_out == Some(batch) { SendError::RequestTimeout } else { SendError::Disconnected };
             self.retry_or_fail(p, batch, error);
         }
@@ -357,13 +370,17 @@ impl World {
             self.retire_batch(p, batch);
             return self.maybe_end_txn(p);
         }
-        let cfg = &pr.config;
         let bt = &self.batches[batch];
-        let ready = now.add(cfg.retry_backoff);
-        if bt.attempts > cfg.retries {
+        if bt.attempts > pr.config.retries {
             return self.fail_batch(p, batch, error);
         }
-        if ready >= bt.created.add(cfg.delivery_timeout) {
+        // KIP-580: the batch's n-th retry waits retry.backoff.ms · 2^(n−1),
+        // ±20%, up to retry.backoff.max.ms (`RecordAccumulator.batchReady`).
+        let attempts = bt.attempts;
+        let pr = &mut self.producers[p];
+        let ready = now.add(pr.conn_backoffs.retry.backoff(attempts.saturating_sub(1), &mut pr.net_rng));
+        let bt = &self.batches[batch];
+        if ready >= bt.created.add(pr.config.delivery_timeout) {
             return self.fail_batch(p, batch, SendError::DeliveryTimeout);
         }
         let attempt = bt.attempts;

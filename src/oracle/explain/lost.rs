@@ -411,6 +411,7 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
         fetch.partition == g && fetch.from <= o && o < fetch.to
     };
     let fetch = ix.consumer(c, Step::Fetch).after(pos.id).find(holds_it);
+    let fetched_at = fetch.map_or(past.t(), |f| f.t());
     if let Some(f) = fetch {
         let read = f.fetch();
         chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", read.from, read.to)));
@@ -431,7 +432,12 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
         past,
         format!("{name} committed {part} offset {} ({why}), past a record it had not processed", commit.offset),
     ));
-    let Some((how, links)) = lost_hold(cx, c, g, past.t(), u64::MAX) else {
+    // What ended its hold after the commit; or, for a member that kept the
+    // partition, a refused commitSync between the fetch and the commit: the
+    // application skipped that batch (CommitFailedException) and the next
+    // commit passed it.
+    let hold = lost_hold(cx, c, g, past.t(), u64::MAX).or_else(|| lost_hold(cx, c, g, fetched_at, past.t()));
+    let Some((how, links)) = hold else {
         return Cause::Unexplained { what: "committed past and never processed, with no disruption" };
     };
     chain.extend(links);

@@ -52,14 +52,20 @@ pub(super) struct ConsumerExplicit {
 pub(super) type Consumers = (Vec<ConsumerSpec>, Vec<(Pos, String)>);
 
 /// `consumers:` — one entry per consumer group.
-pub(super) fn consumers(cx: &mut Cx, node: Option<&Node>, topics: &Topics, preset: Option<Preset>) -> R<Consumers> {
+pub(super) fn consumers(
+    cx: &mut Cx,
+    node: Option<&Node>,
+    topics: &Topics,
+    preset: Option<Preset>,
+    version: KafkaVersion,
+) -> R<Consumers> {
     let mut consumers: Vec<ConsumerSpec> = Vec::new();
     let mut group_index: HashMap<String, usize> = HashMap::new();
     let mut consumer_pos: Vec<(Pos, String)> = Vec::new();
     let Some(n) = node else { return Ok((consumers, consumer_pos)) };
     for (i, item) in list(n, "consumers", "a list of consumers")?.iter().enumerate() {
         let field = index("consumers", i);
-        let (c, group_at) = consumer(cx, item, &field, topics, preset)?;
+        let (c, group_at) = consumer(cx, item, &field, topics, preset, version)?;
         if let Some(&j) = group_index.get(&c.group) {
             return Err(problem(
                 group_at,
@@ -89,7 +95,14 @@ const CONSUMER_FIELDS: &[&str] = &[
     "config",
 ];
 
-fn consumer(cx: &mut Cx, node: &Node, field: &str, topics: &Topics, preset: Option<Preset>) -> R<(ConsumerSpec, Pos)> {
+fn consumer(
+    cx: &mut Cx,
+    node: &Node,
+    field: &str,
+    topics: &Topics,
+    preset: Option<Preset>,
+    version: KafkaVersion,
+) -> R<(ConsumerSpec, Pos)> {
     let m = mapping(node, field, "a consumer like `{ group: analytics, instances: 3 }`")?;
     m.known(CONSUMER_FIELDS)?;
     let group_node = m.require("group", "group: analytics")?;
@@ -128,7 +141,11 @@ fn consumer(cx: &mut Cx, node: &Node, field: &str, topics: &Topics, preset: Opti
         None => None,
     };
     let path = join(field, "config");
-    let x = consumer_config(cx, &m, &path, &group)?;
+    let mut x = consumer_config(cx, &m, &path, &group)?;
+    if !version.at_least(3, 0) && x.session_timeout.is_none() {
+        // KIP-735: session.timeout.ms was 10 s before Kafka 3.0.
+        x.session_timeout = Some(Ex { value: Duration::from_ms(10_000), key: Pos::START, field: String::new() });
+    }
     let choices = Choices { commit, sink, processing, commit_every, commit_async };
     let r = resolve_consumer(choices, x, field, &path, m.pos, preset)?;
     let spec = ConsumerSpec {

@@ -48,6 +48,7 @@ const TOP_FIELDS: &[&str] = &[
     "duration",
     "drain",
     "semantics",
+    "kafka_version",
     "platform",
     "brokers",
     "broker_config",
@@ -99,9 +100,11 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
     let network = network::network(top.value("network"))?;
     let (max_events, sample_interval, max_memory) = run_limits(&top)?;
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
-    let with = producers::With { topics: &topics, preset: head.preset, duration: head.duration };
+    let version = head.kafka_version;
+    let with = producers::With { topics: &topics, preset: head.preset, duration: head.duration, version };
     let (mut producers, producer_pos) = producers::producers(&mut cx, top.value("producers"), &with)?;
-    let (mut consumers, consumer_pos) = consumers::consumers(&mut cx, top.value("consumers"), &topics, head.preset)?;
+    let (mut consumers, consumer_pos) =
+        consumers::consumers(&mut cx, top.value("consumers"), &topics, head.preset, version)?;
     // Consumers that `start:` or `scale:` faults bring up later exist from the beginning, stopped.
     if let Some(n) = top.value("faults") {
         entities::later_instances(n, &mut consumers);
@@ -137,6 +140,7 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
         duration: head.duration,
         drain: head.drain,
         semantics: head.preset.map(|p| p.semantics),
+        kafka_version: version,
         platform,
         brokers: head.brokers,
         broker_config: broker.config,
@@ -203,6 +207,32 @@ struct Header {
     drain: Duration,
     preset: Option<Preset>,
     brokers: u32,
+    kafka_version: KafkaVersion,
+}
+
+/// `kafka_version: "3.9"` (or `3.9`, `3.9.1`): the release whose defaults apply.
+fn kafka_version(n: &Node) -> R<KafkaVersion> {
+    let text = match &n.value {
+        yaml::Value::Scalar { text, .. } => text.trim().to_string(),
+        _ => String::new(),
+    };
+    let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+    let parsed = match (parts.next().flatten(), parts.next().flatten(), parts.next(), parts.next()) {
+        (Some(major), Some(minor), None | Some(Some(_)), None) => Some(KafkaVersion { major, minor }),
+        _ => None,
+    };
+    let range = format!("{} to {}", KafkaVersion::OLDEST, KafkaVersion::NEWEST);
+    match parsed {
+        Some(v) if v >= KafkaVersion::OLDEST && v.major <= KafkaVersion::NEWEST.major => Ok(v),
+        Some(v) => Err(problem(n.pos, "kafka_version", format!("kafka_version: {v} is not modelled"))
+            .hint(format!("streamsim models the defaults of Kafka {range}"))),
+        None => Err(problem(
+            n.pos,
+            "kafka_version",
+            format!("kafka_version: expected a release like \"3.9\", found {}", n.describe()),
+        )
+        .hint(format!("write it quoted, `kafka_version: \"3.9\"`; Kafka {range} are modelled"))),
+    }
 }
 
 fn header(top: &Map<'_>, semantics: Option<Semantics>) -> R<Header> {
@@ -234,5 +264,9 @@ fn header(top: &Map<'_>, semantics: Option<Semantics>) -> R<Header> {
         Some(n) => u32_in(n, "brokers", 1, crate::scenario::limits::MAX_BROKERS)?,
         None => 1,
     };
-    Ok(Header { name, description, seed, duration, drain, preset, brokers })
+    let kafka_version = match top.value("kafka_version") {
+        Some(n) => kafka_version(n)?,
+        None => KafkaVersion::NEWEST,
+    };
+    Ok(Header { name, description, seed, duration, drain, preset, brokers, kafka_version })
 }

@@ -32,9 +32,12 @@ pub(super) fn platform(
         )
         .hint("use `semantics: effectively-once` (an idempotent sink) with Kinesis"));
     }
-    // The Kinesis Producer Library retries without sequence numbers.
+    // The Kinesis Producer Library retries without sequence numbers, and
+    // after a throttle waits retry.backoff.ms each time: KIP-580's growing
+    // backoff is the Kafka client's.
     for pr in producers.iter_mut() {
         pr.config.enable_idempotence = false;
+        pr.config.retry_backoff_max = pr.config.retry_backoff;
     }
     Ok(p)
 }

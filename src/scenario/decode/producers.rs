@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::super::config_names::Section;
 use super::super::limits::{MAX_INSTANCES, MAX_KEYS, MAX_RECORD_BYTES};
-use super::super::model::{Acks, ArrivalKind, EventTimeSpec, Offline, ProducerSpec, Rate};
+use super::super::model::{Acks, ArrivalKind, EventTimeSpec, KafkaVersion, Offline, ProducerSpec, Rate};
 use super::super::yaml::{Node, Pos, Value};
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
@@ -26,6 +26,11 @@ pub(super) struct ProducerExplicit {
     pub delivery_timeout: Option<Ex<Duration>>,
     pub request_timeout: Option<Ex<Duration>>,
     pub retry_backoff: Option<Duration>,
+    pub retry_backoff_max: Option<Duration>,
+    pub reconnect_backoff: Option<Duration>,
+    pub reconnect_backoff_max: Option<Duration>,
+    pub connection_setup_timeout: Option<Duration>,
+    pub connection_setup_timeout_max: Option<Duration>,
     pub linger: Option<Ex<Duration>>,
     pub batch_size: Option<Ex<u32>>,
     pub buffer_memory: Option<Ex<u64>>,
@@ -80,6 +85,8 @@ pub(super) struct With<'a> {
     pub preset: Option<Preset>,
     /// The scenario's `duration:`, for the `messages:` warning.
     pub duration: Duration,
+    /// `kafka_version:`, whose defaults apply.
+    pub version: KafkaVersion,
 }
 
 fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(ProducerSpec, Pos)> {
@@ -117,7 +124,7 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(Produc
     };
     let path = join(field, "config");
     let x = producer_config(cx, &m, &path)?;
-    let config = resolve_producer(cx, &name, &path, x, preset, &record_bytes)?;
+    let config = resolve_producer(cx, &name, &path, x, preset, &record_bytes, with.version)?;
     let record_bytes = record_bytes.map_or(DEFAULT_RECORD_BYTES, |e| e.value);
     if let Some((_, pos, f)) = &transaction_interval {
         if config.transactional_id.is_none() {
@@ -210,6 +217,15 @@ fn producer_config(cx: &mut Cx, m: &Map<'_>, path: &str) -> R<ProducerExplicit> 
             // Kafka allows 0; a zero timeout would fail every request at once.
             "request.timeout.ms" => x.request_timeout = ex(kafka_ms(v, f, 1, I32_MAX)?, e),
             "retry.backoff.ms" => x.retry_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "retry.backoff.max.ms" => x.retry_backoff_max = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "reconnect.backoff.ms" => x.reconnect_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "reconnect.backoff.max.ms" => x.reconnect_backoff_max = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            "socket.connection.setup.timeout.ms" => {
+                x.connection_setup_timeout = Some(kafka_ms(v, f, 1, i128::from(i64::MAX))?)
+            }
+            "socket.connection.setup.timeout.max.ms" => {
+                x.connection_setup_timeout_max = Some(kafka_ms(v, f, 1, i128::from(i64::MAX))?)
+            }
             "linger.ms" => x.linger = ex(kafka_ms(v, f, 0, i128::from(i64::MAX))?, e),
             // 0 is allowed as in Kafka ("no batching"): the producer then
             // closes a batch after every record (one record per batch).

@@ -2,7 +2,7 @@
 //! preset, then what the file wrote; then Kafka's own ProducerConfig rules
 //! (idempotence conflicts, buffer size, delivery timeout) on the result.
 
-use super::super::model::{Acks, ProducerConfig};
+use super::super::model::{Acks, KafkaVersion, ProducerConfig};
 use super::super::presets::apply_preset;
 use super::super::yaml::Pos;
 use super::context::{set_at, Cx, Ex, Preset};
@@ -17,12 +17,17 @@ pub(super) fn resolve_producer(
     x: ProducerExplicit,
     preset: Option<Preset>,
     record_bytes: &Option<Ex<u32>>,
+    version: KafkaVersion,
 ) -> R<ProducerConfig> {
-    let mut c = ProducerConfig::default();
+    let mut c = ProducerConfig::for_version(version);
     if let Some(p) = preset {
         apply_preset(p.semantics, name, &mut c);
     }
     apply_explicit(&mut c, &x);
+    if !version.at_least(3, 7) && x.retry_backoff_max.is_none() {
+        // Before KIP-580 the retry backoff is retry.backoff.ms, constant.
+        c.retry_backoff_max = c.retry_backoff;
+    }
     idempotence(&mut c, &x, path, preset)?;
     check_buffer_memory(&c, &x, record_bytes)?;
     delivery_timeout(cx, &mut c, &x, path)?;
@@ -51,6 +56,17 @@ fn apply_explicit(c: &mut ProducerConfig, x: &ProducerExplicit) {
     }
     if let Some(d) = x.retry_backoff {
         c.retry_backoff = d;
+    }
+    for (slot, value) in [
+        (&mut c.retry_backoff_max, x.retry_backoff_max),
+        (&mut c.reconnect_backoff, x.reconnect_backoff),
+        (&mut c.reconnect_backoff_max, x.reconnect_backoff_max),
+        (&mut c.connection_setup_timeout, x.connection_setup_timeout),
+        (&mut c.connection_setup_timeout_max, x.connection_setup_timeout_max),
+    ] {
+        if let Some(d) = value {
+            *slot = d;
+        }
     }
     if let Some(e) = &x.linger {
         c.linger = e.value;
