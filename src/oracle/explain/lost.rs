@@ -378,6 +378,16 @@ fn started_past(cx: Ctx<'_>, group: GroupId, pos: Found<'_>, past: Found<'_>, ch
     }
 }
 
+/// How a member's commit went past records it had not processed.
+fn commit_kind(commit: CommitMode, async_processing: bool) -> &'static str {
+    match (commit, async_processing) {
+        (CommitMode::BeforeProcessing, _) => "commit before processing",
+        (CommitMode::Auto, true) => "auto-commit of records still queued for the worker",
+        (CommitMode::Auto, false) => "auto-commit",
+        _ => "commit",
+    }
+}
+
 /// Still in the log, but the group's committed offset is past it and no member processed it.
 fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
@@ -422,12 +432,7 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
             return Cause::CommittedUnprocessed { consumer: c.raw(), how };
         }
     }
-    let why = match (cs.commit, cs.async_processing) {
-        (CommitMode::BeforeProcessing, _) => "commit before processing",
-        (CommitMode::Auto, true) => "auto-commit of records still queued for the worker",
-        (CommitMode::Auto, false) => "auto-commit",
-        _ => "commit",
-    };
+    let why = commit_kind(cs.commit, cs.async_processing);
     chain.push(link(
         past,
         format!("{name} committed {part} offset {} ({why}), past a record it had not processed", commit.offset),
