@@ -1,5 +1,5 @@
 //! The command line as clap parses it: every command, flag and its help.
-//! The names are fixed by DESIGN.md; each command's work is in its own file.
+//! Command and flag names never change (scripts call them); each command's work is in its own file.
 
 use std::path::PathBuf;
 

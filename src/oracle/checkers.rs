@@ -53,7 +53,7 @@ pub struct ExpectationOut {
     pub pass: bool,
 }
 
-/// The JSON summary; key names are fixed by DESIGN.md.
+/// The JSON summary. Outside tools read these keys: they never change name (docs/model.md lists them).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Summary {
     pub scenario: String,
