@@ -253,51 +253,6 @@ impl Aggregator {
     }
 }
 
-/// The correct result: every produced record's event time, counted into the
-/// same windows. Returns, per window (start µs, or for sessions (key, start,
-/// end)), the true count.
-pub fn truth_windows(kind: WindowKind, events: &mut [(u32, u64)]) -> BTreeMap<(u32, u64, u64), u64> {
-    let mut out = BTreeMap::new();
-    match kind {
-        WindowKind::Tumbling { size } => {
-            let size = size.us();
-            for &(_, t) in events.iter() {
-                let start = t - t % size;
-                *out.entry((0, start, start + size)).or_insert(0) += 1;
-            }
-        }
-        WindowKind::Sliding { size, slide } => {
-            let (size, slide) = (size.us(), slide.us());
-            for &(_, t) in events.iter() {
-                let last = t - t % slide;
-                let mut start = (last + slide).saturating_sub(size);
-                start -= start % slide;
-                while start <= last {
-                    if start + size > t {
-                        *out.entry((0, start, start + size)).or_insert(0) += 1;
-                    }
-                    start += slide;
-                }
-            }
-        }
-        WindowKind::Session { gap } => {
-            events.sort_unstable();
-            let mut i = 0;
-            while i < events.len() {
-                let key = events[i].0;
-                let (start, mut end, mut n) = (events[i].1, events[i].1, 0u64);
-                while i < events.len() && events[i].0 == key && events[i].1 <= end.saturating_add(gap.us()) {
-                    end = end.max(events[i].1);
-                    n += 1;
-                    i += 1;
-                }
-                out.insert((key, start, end), n);
-            }
-        }
-    }
-    out
-}
-
 impl Aggregator {
     /// Every window's final emitted result, keyed as `truth_windows` keys them.
     pub fn results(&self) -> BTreeMap<(u32, u64, u64), (u64, u64)> {
@@ -337,6 +292,52 @@ mod tests {
             late,
         }
     }
+    /// The correct result (the oracle's own copy is `oracle::windows::truth`; the model
+    /// never computes it, only its tests do): every produced record's event time, counted into the
+    /// same windows. Returns, per window (start µs, or for sessions (key, start,
+    /// end)), the true count.
+    fn truth_windows(kind: WindowKind, events: &mut [(u32, u64)]) -> BTreeMap<(u32, u64, u64), u64> {
+        let mut out = BTreeMap::new();
+        match kind {
+            WindowKind::Tumbling { size } => {
+                let size = size.us();
+                for &(_, t) in events.iter() {
+                    let start = t - t % size;
+                    *out.entry((0, start, start + size)).or_insert(0) += 1;
+                }
+            }
+            WindowKind::Sliding { size, slide } => {
+                let (size, slide) = (size.us(), slide.us());
+                for &(_, t) in events.iter() {
+                    let last = t - t % slide;
+                    let mut start = (last + slide).saturating_sub(size);
+                    start -= start % slide;
+                    while start <= last {
+                        if start + size > t {
+                            *out.entry((0, start, start + size)).or_insert(0) += 1;
+                        }
+                        start += slide;
+                    }
+                }
+            }
+            WindowKind::Session { gap } => {
+                events.sort_unstable();
+                let mut i = 0;
+                while i < events.len() {
+                    let key = events[i].0;
+                    let (start, mut end, mut n) = (events[i].1, events[i].1, 0u64);
+                    while i < events.len() && events[i].0 == key && events[i].1 <= end.saturating_add(gap.us()) {
+                        end = end.max(events[i].1);
+                        n += 1;
+                        i += 1;
+                    }
+                    out.insert((key, start, end), n);
+                }
+            }
+        }
+        out
+    }
+
     const S: u64 = 1_000_000;
 
     #[test]
