@@ -634,7 +634,7 @@ mod tests {
     #[cfg(debug_assertions)]
     #[should_panic(expected = "not Append")]
     fn asking_a_step_for_another_kind_is_caught() {
-        let s = Recorded { t: 1, kind: Step::Ack, v: [1, 2, 0, 0] };
+        let s = Recorded { t: 1, kind: Step::Ack, v: [1, 2, 0, 0], line: 0 };
         let _ = Found { id: 0, s: &s }.append();
     }
 }
