@@ -13,9 +13,8 @@
 use crate::kernel::time::Duration;
 use crate::model::ids::{
     AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId,
-    MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
+    MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, RequestId, TxnId,
 };
-use crate::scenario::Acks;
 
 /// A process on the network. Links between two nodes are FIFO, like TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,8 +42,8 @@ pub enum Event {
     LingerExpired { producer: ProducerId, inc: Incarnation, batch: BatchId },
     /// A retry backoff has passed or metadata may have changed: try to send.
     ProducerWake { producer: ProducerId, inc: Incarnation },
-    /// `request.timeout.ms` of request `req` (carrying `batch`) has passed.
-    RequestTimeout { producer: ProducerId, inc: Incarnation, batch: BatchId, req: u64 },
+    /// `request.timeout.ms` of produce request `req` (in pool slot `request`) has passed.
+    RequestTimeout { producer: ProducerId, inc: Incarnation, request: RequestId, req: u64 },
     /// `socket.connection.setup.timeout.ms` of connection `conn` to `broker`
     /// has passed (scheduled only when the network can drop messages).
     ConnectTimeout { producer: ProducerId, inc: Incarnation, broker: BrokerId, conn: u32 },
@@ -168,15 +167,14 @@ pub enum HeartbeatResult {
     IllegalGeneration,
 }
 
-/// Producer → leader: append batch `batch`; `req` is unique per send attempt.
+/// Producer → broker: a ProduceRequest, one batch for each of several
+/// partitions the broker leads; the batches, the acks and the answer live in
+/// the request pool (`World::requests`, `model::producer::request`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Produce {
     pub producer: ProducerId,
     pub inc: Incarnation,
-    pub batch: BatchId,
-    pub req: u64,
-    pub partition: PartitionId,
-    pub acks: Acks,
+    pub request: RequestId,
 }
 
 /// Producer → broker: open connection number `conn` (the TCP handshake and
@@ -207,14 +205,15 @@ pub struct ConnectionClosed {
     pub conn: u32,
 }
 
-/// Leader → producer: the base offset, or why not.
+/// Broker → producer: the answer to request `request`, one result per
+/// partition (in the pool slot); `disconnected`: no answer, the connection
+/// broke before one came (the per-partition results mean nothing then).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProduceResponse {
     pub producer: ProducerId,
     pub inc: Incarnation,
-    pub batch: BatchId,
-    pub req: u64,
-    pub result: Result<u64, ProduceError>,
+    pub request: RequestId,
+    pub disconnected: bool,
 }
 
 /// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.

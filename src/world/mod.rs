@@ -21,9 +21,11 @@ use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
     AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId,
-    OffsetsSlot, PartitionId, ProducerId, TopicId, TxnId,
+    OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
 };
 use crate::model::network::Network;
+use crate::model::producer::request::ProduceRequest;
+use crate::model::producer::sender::DrainScratch;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
 use crate::model::record::Payloads;
 use crate::model::txn::{Marker, Txn};
@@ -75,6 +77,12 @@ pub struct World {
     pub producers: IdVec<ProducerId, Producer>,
     pub(crate) batches: IdVec<BatchId, Batch>,
     pub(crate) free_batches: Vec<BatchId>,
+    /// Produce requests on the wire, at a broker or awaiting their answer; reused.
+    pub(crate) requests: IdVec<RequestId, ProduceRequest>,
+    pub(crate) free_requests: Vec<RequestId>,
+    /// The sender's scratch space (no allocation per request): brokers with a
+    /// ready partition, one broker's partitions, the batches being drained.
+    pub(crate) drain_scratch: DrainScratch,
     pub groups: IdVec<GroupId, Group>,
     pub consumers: IdVec<ConsumerId, Consumer>,
     /// Transactional ids at the transaction coordinator: transactional
@@ -187,6 +195,9 @@ impl World {
             producers,
             batches: IdVec::new(),
             free_batches: Vec::new(),
+            requests: IdVec::new(),
+            free_requests: Vec::new(),
+            drain_scratch: DrainScratch::default(),
             groups,
             consumers,
             txns,
@@ -536,7 +547,7 @@ impl World {
             Event::ProducerWake { producer, .. } => self.on_producer_wake(producer),
             Event::SendBlocked { producer, record, .. } => self.on_send_blocked(producer, record),
             Event::OfflineFlush { producer, .. } => self.on_offline_flush(producer),
-            Event::RequestTimeout { producer, batch, req, .. } => self.on_request_timeout(producer, batch, req),
+            Event::RequestTimeout { producer, request, req, .. } => self.on_request_timeout(producer, request, req),
             Event::ConnectTimeout { producer, broker, conn, .. } => self.on_connect_timeout(producer, broker, conn),
             Event::ReplicaFetchExpired { partition, replica, token } => {
                 self.on_replica_fetch_expired(partition, replica, token)
