@@ -96,6 +96,9 @@ ids! {
     BatchId;
     /// A produce request in the world's request pool (`World::requests`).
     RequestId;
+    /// A slot holding the partitions of a follower's fetch and, in its
+    /// answer, each one's data (`World::fetch_slots`).
+    FetchSlot;
     /// A record, in the order the applications called send(). Below bit 31:
     /// a log entry with that bit set is a control marker.
     RecordId;

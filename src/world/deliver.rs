@@ -68,6 +68,8 @@ impl World {
                 self.take_assignment(m.assignment);
             }
             Msg::OffsetFetch(m) => self.free_offset_slots.push(m.partitions),
+            Msg::ReplicaFetch(m) => self.free_fetch_slot(m.slot),
+            Msg::ReplicaFetchResponse(m) => self.free_fetch_slot(m.slot),
             Msg::OffsetFetchResponse(m) => self.free_offset_slots.push(m.offsets),
             _ => {}
         }
@@ -122,9 +124,7 @@ impl World {
     fn break_connection(&mut self, from: Node, to: Node, msg: Msg) {
         let error: Msg = match msg {
             Msg::ProduceResponse(m) => ProduceResponse { disconnected: true, ..m }.into(),
-            Msg::ReplicaFetchResponse(m) => {
-                ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.from).into()
-            }
+            Msg::ReplicaFetchResponse(m) => ReplicaFetchResponse { ok: false, ..m }.into(),
             Msg::FetchResponse(m) => FetchResponse {
                 to: m.from,
                 last_entry_epoch: FetchResponse::NO_EPOCH,
@@ -148,7 +148,12 @@ impl World {
                 self.release_request_batches(m.request);
                 ProduceResponse { producer: m.producer, inc: m.inc, request: m.request, disconnected: true }.into()
             }
-            Msg::ReplicaFetch(m) => ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.offset).into(),
+            Msg::ReplicaFetch(m) => {
+                let (follower, gen, sent, slot) = (m.follower, m.gen, m.sent, m.slot);
+                ReplicaFetchResponse { follower, gen, sent, slot, ok: false }.into()
+            }
+            // An answer to a dead follower: nobody reads it.
+            Msg::ReplicaFetchResponse(m) => return self.free_fetch_slot(m.slot),
             Msg::Fetch(m) => FetchResponse::failed(m, FetchError::Disconnected).into(),
             Msg::WriteTxnMarker(m) => {
                 WriteTxnMarkerResponse { txn: m.txn, serial: m.serial, partition: m.partition, ok: false }.into()

@@ -16,12 +16,13 @@ pub mod invariants;
 use crate::kernel::queue::{EventQueue, QueueFull};
 use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
+use crate::model::broker::fetcher::{FetchSlotData, Fetcher};
 use crate::model::broker::{Broker, Partition};
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId,
-    OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, FetchSlot, GroupId, IdVec, Incarnation, LocalPartition,
+    MarkerId, OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
 };
 use crate::model::network::Network;
 use crate::model::producer::request::ProduceRequest;
@@ -83,6 +84,12 @@ pub struct World {
     /// The sender's scratch space (no allocation per request): brokers with a
     /// ready partition, one broker's partitions, the batches being drained.
     pub(crate) drain_scratch: DrainScratch,
+    /// Follower fetch sessions, one per (follower, leader) pair: index
+    /// `follower * brokers + leader` (`model::broker::fetcher`).
+    pub(crate) fetchers: Vec<Fetcher>,
+    /// What in-flight follower fetches and their answers carry, by slot; reused.
+    pub(crate) fetch_slots: IdVec<FetchSlot, FetchSlotData>,
+    pub(crate) free_fetch_slots: Vec<FetchSlot>,
     pub groups: IdVec<GroupId, Group>,
     pub consumers: IdVec<ConsumerId, Consumer>,
     /// Transactional ids at the transaction coordinator: transactional
@@ -198,6 +205,9 @@ impl World {
             requests: IdVec::new(),
             free_requests: Vec::new(),
             drain_scratch: DrainScratch::default(),
+            fetchers: vec![Fetcher::default(); scenario.brokers as usize * scenario.brokers as usize],
+            fetch_slots: IdVec::new(),
+            free_fetch_slots: Vec::new(),
             groups,
             consumers,
             txns,
@@ -549,14 +559,12 @@ impl World {
             Event::OfflineFlush { producer, .. } => self.on_offline_flush(producer),
             Event::RequestTimeout { producer, request, req, .. } => self.on_request_timeout(producer, request, req),
             Event::ConnectTimeout { producer, broker, conn, .. } => self.on_connect_timeout(producer, broker, conn),
-            Event::ReplicaFetchExpired { partition, replica, token } => {
-                self.on_replica_fetch_expired(partition, replica, token)
+            Event::ReplicaFetchExpired { follower, leader, gen, sent } => {
+                self.on_replica_fetch_expired(follower, leader, gen, sent)
             }
-            Event::ReplicaFetchRetry { partition, replica, token } => {
-                self.on_replica_fetch_retry(partition, replica, token)
-            }
-            Event::ReplicaFetchTimeout { partition, replica, token, sent } => {
-                self.on_replica_fetch_timeout(partition, replica, token, sent)
+            Event::ReplicaFetchRetry { follower, leader, gen } => self.on_replica_fetch_retry(follower, leader, gen),
+            Event::ReplicaFetchTimeout { follower, leader, gen, sent } => {
+                self.on_replica_fetch_timeout(follower, leader, gen, sent)
             }
             Event::ConsumerFetchTimeout { consumer, partition, token, .. } => {
                 self.on_consumer_fetch_timeout(consumer, partition, token)
