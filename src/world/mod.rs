@@ -90,6 +90,9 @@ pub struct World {
     /// What in-flight follower fetches and their answers carry, by slot; reused.
     pub(crate) fetch_slots: IdVec<FetchSlot, FetchSlotData>,
     pub(crate) free_fetch_slots: Vec<FetchSlot>,
+    /// Unit tests read the shapes of the requests sent here.
+    #[cfg(test)]
+    pub(crate) tap: Vec<crate::model::producer::request::Tapped>,
     pub groups: IdVec<GroupId, Group>,
     pub consumers: IdVec<ConsumerId, Consumer>,
     /// Transactional ids at the transaction coordinator: transactional
@@ -208,6 +211,8 @@ impl World {
             fetchers: vec![Fetcher::default(); scenario.brokers as usize * scenario.brokers as usize],
             fetch_slots: IdVec::new(),
             free_fetch_slots: Vec::new(),
+            #[cfg(test)]
+            tap: Vec::new(),
             groups,
             consumers,
             txns,

@@ -142,6 +142,12 @@ impl World {
         s.in_flight = true;
         s.sent = s.sent.wrapping_add(1);
         let (gen, sent) = (s.gen, s.sent);
+        #[cfg(test)]
+        self.tap.push(crate::model::producer::request::Tapped::ReplicaFetch {
+            follower,
+            leader,
+            partitions: self.fetch_slots[slot].entries.iter().map(|e| e.partition).collect(),
+        });
         self.send(Node::Broker(follower), Node::Broker(leader), ReplicaFetch { follower, gen, sent, slot }.into());
         if self.lossy {
             self.after(REPLICA_SOCKET_TIMEOUT, Event::ReplicaFetchTimeout { follower, leader, gen, sent });
@@ -245,6 +251,8 @@ impl World {
             return self.free_fetch_slot(m.slot);
         }
         self.fetcher(follower, leader).in_flight = false;
+        #[cfg(test)]
+        self.tap.push(crate::model::producer::request::Tapped::ReplicaFetchAnswered { follower, leader });
         if !m.ok {
             self.free_fetch_slot(m.slot);
             self.fetcher(follower, leader).backing_off = true;

@@ -105,3 +105,152 @@ impl World {
         }
     }
 }
+
+/// A request as a unit test sees it leave (`World::tap`).
+#[cfg(test)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tapped {
+    Produce {
+        producer: ProducerId,
+        broker: BrokerId,
+        partitions: Vec<crate::model::ids::PartitionId>,
+        bytes: u64,
+        /// Requests in flight on the connection once this one is.
+        in_flight: u32,
+    },
+    ReplicaFetch {
+        follower: BrokerId,
+        leader: BrokerId,
+        partitions: Vec<crate::model::ids::PartitionId>,
+    },
+    ReplicaFetchAnswered {
+        follower: BrokerId,
+        leader: BrokerId,
+    },
+}
+
+#[cfg(test)]
+impl World {
+    pub(crate) fn tap_produce(&mut self, p: ProducerId, broker: BrokerId, request: RequestId) {
+        let batches = &self.requests[request].batches;
+        let partitions = batches.iter().map(|&b| self.batches[b].partition).collect();
+        let bytes = batches.iter().map(|&b| self.batches[b].bytes).sum();
+        let in_flight = self.producers[p].conns[broker].in_flight;
+        self.tap.push(Tapped::Produce { producer: p, broker, partitions, bytes, in_flight });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tapped;
+    use crate::model::ids::{BrokerId, PartitionId};
+    use crate::world::World;
+
+    /// A run of `yaml` (a producer `p` on topic `t`, 3 brokers, RF 3) and what it sent.
+    fn run(config: &str, partitions: u32) -> World {
+        let yaml = format!(
+            "name: t
+duration: 3s
+drain: 10s
+brokers: 3
+network: {{ latency: 1ms }}
+topics: [{{ name: t, partitions: {partitions}, replication.factor: 3, config: {{ min.insync.replicas: 2 }} }}]
+producers: [{{ name: p, rate: {{ constant: 20000/s }}, keys: 1000, record_bytes: 100, config: {{ {config} }} }}]
+"
+        );
+        let mut w = World::new(crate::scenario::load_str(&yaml, "t.yaml").expect("loads").scenario);
+        w.run().expect("runs");
+        w
+    }
+
+    fn produces(w: &World) -> Vec<(BrokerId, Vec<PartitionId>, u64, u32)> {
+        let each = w.tap.iter().filter_map(|t| match t {
+            Tapped::Produce { broker, partitions, bytes, in_flight, .. } => {
+                Some((*broker, partitions.clone(), *bytes, *in_flight))
+            }
+            _ => None,
+        });
+        each.collect()
+    }
+
+    /// Kafka's answer (`Sender.sendProducerData`, `RecordAccumulator.drainBatchesForOneNode`):
+    /// one ProduceRequest per ready broker carries one batch for each
+    /// partition it leads with a batch to send, never two of one partition.
+    #[test]
+    fn sender_drain_one_request_carries_a_batch_for_each_partition_the_broker_leads() {
+        let w = run("linger.ms: 5", 12);
+        let sent = produces(&w);
+        assert!(!sent.is_empty());
+        let most = sent.iter().map(|s| s.1.len()).max().unwrap_or(0);
+        assert!(most >= 3, "a request carries several partitions' batches (at most {most})");
+        for (broker, parts, _, _) in &sent {
+            let mut sorted = parts.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(sorted.len(), parts.len(), "one batch per partition: {parts:?}");
+            // No faults: the leader never moves, so every partition is the broker's.
+            assert!(parts.iter().all(|&p| w.partitions[p].leader_broker() == Some(*broker)));
+        }
+    }
+
+    /// Kafka's answer (`RecordAccumulator.drainBatchesForOneNode`): a drain
+    /// stops before the batch that would take the request past
+    /// `max.request.size` (one batch alone goes whatever its size), and the
+    /// next drain for that broker starts where the last stopped
+    /// (`nodesDrainIndex`), so every partition gets its turn.
+    #[test]
+    fn sender_drain_max_request_size_splits_and_the_drain_index_rotates() {
+        // Full batches of 1,000 bytes (10 records); two fit in a request.
+        let w = run("linger.ms: 1000, batch.size: 1000, max.request.size: 2500", 12);
+        let sent = produces(&w);
+        assert!(sent.iter().all(|s| s.2 <= 2500 || s.1.len() == 1), "a request past max.request.size");
+        assert!(sent.iter().any(|s| s.1.len() == 2), "two batches fit");
+        let unsplit = produces(&run("linger.ms: 1000, batch.size: 1000", 12));
+        assert!(unsplit.iter().any(|s| s.1.len() > 2), "without the limit a request carries more");
+        assert!(sent.len() > unsplit.len(), "{} requests split vs {} not", sent.len(), unsplit.len());
+        // Every partition leads some request to its broker: none starves.
+        for p in w.partitions.ids() {
+            assert!(sent.iter().any(|s| s.1.first() == Some(&p)), "partition {p:?} never went first");
+        }
+    }
+
+    /// Kafka's answer (`NetworkClient.canSendRequest`, `InFlightRequests`):
+    /// `max.in.flight.requests.per.connection` counts requests, so with 1
+    /// a connection carries one request at a time, however many partitions'
+    /// batches it holds.
+    #[test]
+    fn network_client_in_flight_limit_counts_requests_not_batches() {
+        let w = run("max.in.flight.requests.per.connection: 1, linger.ms: 5", 12);
+        let sent = produces(&w);
+        assert!(sent.iter().all(|s| s.3 == 1), "one request in flight per connection");
+        assert!(sent.iter().any(|s| s.1.len() > 1), "that one request carries several batches");
+        assert!(w.producers.iter().all(|p| p.conns.iter().all(|c| c.in_flight == 0)), "all answered");
+    }
+
+    /// Kafka's answer (`ReplicaFetcherThread`, `AbstractFetcherThread`, one
+    /// fetcher thread per leader with `num.replica.fetchers` = 1): a
+    /// follower has one fetch to a leader at a time, carrying every
+    /// partition it follows there.
+    #[test]
+    fn replica_fetcher_one_fetch_per_leader_for_every_shared_partition() {
+        let w = run("linger.ms: 5", 12);
+        let mut out = [false; 9];
+        let mut fetches = 0;
+        for t in &w.tap {
+            match t {
+                Tapped::ReplicaFetch { follower, leader, partitions } => {
+                    let i = follower.index() * 3 + leader.index();
+                    assert!(!out[i], "a second fetch from {follower:?} to {leader:?} while one is out");
+                    out[i] = true;
+                    fetches += 1;
+                    // 12 partitions, RF 3 on 3 brokers: each leads 4, each follower follows all 4.
+                    assert_eq!(partitions.len(), 4, "{partitions:?}");
+                    assert!(partitions.iter().all(|&p| w.partitions[p].leader_broker() == Some(*leader)));
+                }
+                Tapped::ReplicaFetchAnswered { follower, leader } => out[follower.index() * 3 + leader.index()] = false,
+                Tapped::Produce { .. } => {}
+            }
+        }
+        assert!(fetches > 100, "{fetches} fetches");
+    }
+}

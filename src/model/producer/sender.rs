@@ -290,6 +290,8 @@ impl World {
             self.producers[p].conns[leader].in_flight += 1;
             self.after(timeout, Event::RequestTimeout { producer: p, inc, request, req });
         }
+        #[cfg(test)]
+        self.tap_produce(p, leader, request);
         self.send(Node::Producer(p), Node::Broker(leader), Produce { producer: p, inc, request }.into());
     }
 
