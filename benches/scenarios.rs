@@ -1,5 +1,8 @@
 //! End-to-end throughput: a 1,000,000-record scenario (6 partitions,
-//! replication factor 3, 3 consumers) without faults and with chaos faults.
+//! replication factor 3, 3 consumers) without faults and with chaos faults,
+//! and the same run at 6, 60 and 600 partitions on a 1 ms network (the
+//! shape of produce and fetch requests decides how events grow with
+//! partitions).
 //! Records per wall second = 1,000,000 / the time shown. Run:
 //! `cargo bench --bench scenarios`.
 
@@ -28,6 +31,21 @@ const CHAOS: &str = "chaos:
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn million_records_no_faults() -> u64 {
     let sc = load_str(MILLION, "million.yaml").expect("valid").scenario;
+    let s = streamsim::simulate(sc).expect("runs").summary;
+    assert_eq!(s.delivered, 1_000_000);
+    s.events
+}
+
+/// The MILLION run into `partitions` partitions, 1 ms one way.
+fn million_into(partitions: u32) -> String {
+    MILLION
+        .replace("partitions: 6,", &format!("partitions: {partitions},"))
+        .replace("brokers: 3\n", "brokers: 3\nnetwork: { latency: 1ms }\n")
+}
+
+#[divan::bench(sample_count = 3, sample_size = 1, args = [6, 60, 600])]
+fn million_records_by_partitions(partitions: u32) -> u64 {
+    let sc = load_str(&million_into(partitions), "million.yaml").expect("valid").scenario;
     let s = streamsim::simulate(sc).expect("runs").summary;
     assert_eq!(s.delivered, 1_000_000);
     s.events

@@ -248,3 +248,14 @@ fn unreadable_file_is_a_load_error() {
     assert_eq!((e.line, e.column), (0, 0));
     assert!(e.to_string().starts_with("error: no/such/file.yaml: cannot read the scenario file: "), "{e}");
 }
+
+/// `max.request.size` is modelled: Kafka's default 1048576, or what the file says, without a warning.
+#[test]
+fn max_request_size_loads_with_kafkas_default() {
+    let yaml = "name: t\nduration: 1s\ntopics: [{ name: t, partitions: 1 }]\nproducers: [{ name: p, rate: 10/s, config: { max.request.size: 4096 } }]\n";
+    let loaded = load_str(yaml, "t.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings.iter().map(ToString::to_string).collect::<Vec<_>>());
+    assert_eq!(loaded.scenario.producers[0].config.max_request_size, 4096);
+    let default = load_str(&yaml.replace("config: { max.request.size: 4096 }", "config: {}"), "t.yaml").unwrap();
+    assert_eq!(default.scenario.producers[0].config.max_request_size, 1_048_576);
+}

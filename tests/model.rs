@@ -33,7 +33,11 @@ faults:
 /// fetched when the leader died are gone although the producer saw them acked.
 #[test]
 fn acks_1_leader_crash_loses_acknowledged_records() {
-    let s = run(&cluster("1", 1, "  - { at: 5s, crash: broker-0 }"));
+    // Only records appended while no follower fetch was on its way are lost,
+    // so whether any are depends on where the crash falls among the
+    // requests: with one produce request per broker carrying every
+    // partition's batch, seed 3 crashes between two of them; seed 4 does not.
+    let s = run(&cluster("1", 1, "  - { at: 5s, crash: broker-0 }").replace("seed: 3", "seed: 4"));
     assert!(s.lost_acked > 0, "lost_acked {}", s.lost_acked);
     assert_eq!(s.partitions[0].leader, Some(1), "the next in-sync replica leads partition 0");
 }

@@ -94,6 +94,11 @@ ids! {
     TxnId;
     /// A batch in the world's batch pool.
     BatchId;
+    /// A produce request in the world's request pool (`World::requests`).
+    RequestId;
+    /// A slot holding the partitions of a follower's fetch and, in its
+    /// answer, each one's data (`World::fetch_slots`).
+    FetchSlot;
     /// A record, in the order the applications called send(). Below bit 31:
     /// a log entry with that bit set is a control marker.
     RecordId;

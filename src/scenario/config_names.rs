@@ -94,6 +94,7 @@ pub(crate) const PRODUCER_MODELLED: &[&str] = &[
     "batch.size",
     "buffer.memory",
     "max.block.ms",
+    "max.request.size",
     "transactional.id",
     "transaction.timeout.ms",
 ];
@@ -172,7 +173,6 @@ const PRODUCER_KNOWN: &[&str] = &[
     "compression.zstd.level",
     "key.serializer",
     "value.serializer",
-    "max.request.size",
     "metadata.max.idle.ms",
     "partitioner.adaptive.partitioning.enable",
     "partitioner.availability.timeout.ms",

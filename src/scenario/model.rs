@@ -323,6 +323,9 @@ pub struct ProducerConfig {
     pub batch_size: u32,
     pub buffer_memory: u64,
     pub max_block: Duration,
+    /// `max.request.size`: the bytes of batches one produce request may carry
+    /// (one batch larger than it still goes, alone).
+    pub max_request_size: u32,
     pub transactional_id: Option<String>,
     /// `transaction.timeout.ms`: the coordinator aborts a transaction open longer.
     pub transaction_timeout: Duration,
@@ -348,6 +351,7 @@ impl Default for ProducerConfig {
             batch_size: 16_384,
             buffer_memory: 33_554_432,
             max_block: Duration::from_ms(60_000),
+            max_request_size: 1_048_576,
             transactional_id: None,
             transaction_timeout: Duration::from_ms(60_000),
         }

@@ -3,8 +3,7 @@
 //! handler of each message.
 
 use crate::world::event::{
-    ConnectResponse, FetchError, FetchResponse, Msg, ProduceError, ProduceResponse, ReplicaFetchResponse,
-    WriteTxnMarkerResponse,
+    ConnectResponse, FetchError, FetchResponse, Msg, ProduceResponse, ReplicaFetchResponse, WriteTxnMarkerResponse,
 };
 use crate::world::{Event, Node, World};
 
@@ -60,11 +59,17 @@ impl World {
     /// A message nobody will read: what it holds in a slab goes back.
     pub(super) fn discard(&mut self, msg: Msg) {
         match msg {
-            Msg::Produce(m) => self.release_batch_ref(m.batch),
+            Msg::Produce(m) => {
+                self.release_request_batches(m.request);
+                self.release_request_server(m.request);
+            }
+            Msg::ProduceResponse(m) => self.release_request_server(m.request),
             Msg::JoinResponse(m) => {
                 self.take_assignment(m.assignment);
             }
             Msg::OffsetFetch(m) => self.free_offset_slots.push(m.partitions),
+            Msg::ReplicaFetch(m) => self.free_fetch_slot(m.slot),
+            Msg::ReplicaFetchResponse(m) => self.free_fetch_slot(m.slot),
             Msg::OffsetFetchResponse(m) => self.free_offset_slots.push(m.offsets),
             _ => {}
         }
@@ -118,10 +123,8 @@ impl World {
     /// the server did the work (a produce appended but not acknowledged).
     fn break_connection(&mut self, from: Node, to: Node, msg: Msg) {
         let error: Msg = match msg {
-            Msg::ProduceResponse(m) => ProduceResponse { result: Err(ProduceError::Disconnected), ..m }.into(),
-            Msg::ReplicaFetchResponse(m) => {
-                ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.from).into()
-            }
+            Msg::ProduceResponse(m) => ProduceResponse { disconnected: true, ..m }.into(),
+            Msg::ReplicaFetchResponse(m) => ReplicaFetchResponse { ok: false, ..m }.into(),
             Msg::FetchResponse(m) => FetchResponse {
                 to: m.from,
                 last_entry_epoch: FetchResponse::NO_EPOCH,
@@ -142,11 +145,15 @@ impl World {
                 ConnectResponse { producer: m.producer, inc: m.inc, broker, conn: m.conn, ok: false }.into()
             }
             Msg::Produce(m) => {
-                self.release_batch_ref(m.batch);
-                let (producer, inc, batch, req) = (m.producer, m.inc, m.batch, m.req);
-                ProduceResponse { producer, inc, batch, req, result: Err(ProduceError::Disconnected) }.into()
+                self.release_request_batches(m.request);
+                ProduceResponse { producer: m.producer, inc: m.inc, request: m.request, disconnected: true }.into()
             }
-            Msg::ReplicaFetch(m) => ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.offset).into(),
+            Msg::ReplicaFetch(m) => {
+                let (follower, gen, sent, slot) = (m.follower, m.gen, m.sent, m.slot);
+                ReplicaFetchResponse { follower, gen, sent, slot, ok: false }.into()
+            }
+            // An answer to a dead follower: nobody reads it.
+            Msg::ReplicaFetchResponse(m) => return self.free_fetch_slot(m.slot),
             Msg::Fetch(m) => FetchResponse::failed(m, FetchError::Disconnected).into(),
             Msg::WriteTxnMarker(m) => {
                 WriteTxnMarkerResponse { txn: m.txn, serial: m.serial, partition: m.partition, ok: false }.into()

@@ -12,10 +12,9 @@
 
 use crate::kernel::time::Duration;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, MarkerId,
-    MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, ReplicaId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, FetchSlot, Generation, GroupId, Incarnation,
+    LeaderEpoch, MarkerId, MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, RequestId, TxnId,
 };
-use crate::scenario::Acks;
 
 /// A process on the network. Links between two nodes are FIFO, like TCP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,18 +42,19 @@ pub enum Event {
     LingerExpired { producer: ProducerId, inc: Incarnation, batch: BatchId },
     /// A retry backoff has passed or metadata may have changed: try to send.
     ProducerWake { producer: ProducerId, inc: Incarnation },
-    /// `request.timeout.ms` of request `req` (carrying `batch`) has passed.
-    RequestTimeout { producer: ProducerId, inc: Incarnation, batch: BatchId, req: u64 },
+    /// `request.timeout.ms` of produce request `req` (in pool slot `request`) has passed.
+    RequestTimeout { producer: ProducerId, inc: Incarnation, request: RequestId, req: u64 },
     /// `socket.connection.setup.timeout.ms` of connection `conn` to `broker`
     /// has passed (scheduled only when the network can drop messages).
     ConnectTimeout { producer: ProducerId, inc: Incarnation, broker: BrokerId, conn: u32 },
-    /// A follower's fetch waited `replica.fetch.wait.max.ms` at the leader.
-    ReplicaFetchExpired { partition: PartitionId, replica: ReplicaId, token: u32 },
-    /// A follower retries fetching after an error (`replica.fetch.backoff.ms`).
-    ReplicaFetchRetry { partition: PartitionId, replica: ReplicaId, token: u32 },
-    /// A follower's fetch number `sent` got no answer within
+    /// Fetch number `sent` of session (`follower`, `leader`) waited
+    /// `replica.fetch.wait.max.ms` at the leader.
+    ReplicaFetchExpired { follower: BrokerId, leader: BrokerId, gen: u32, sent: u32 },
+    /// A fetch session fetches again after a failed fetch (`replica.fetch.backoff.ms`).
+    ReplicaFetchRetry { follower: BrokerId, leader: BrokerId, gen: u32 },
+    /// Fetch number `sent` of a session got no answer within
     /// `replica.socket.timeout.ms` (scheduled only when the network can drop messages).
-    ReplicaFetchTimeout { partition: PartitionId, replica: ReplicaId, token: u32, sent: u32 },
+    ReplicaFetchTimeout { follower: BrokerId, leader: BrokerId, gen: u32, sent: u32 },
     /// A consumer fetch got no answer within `request.timeout.ms` (likewise).
     ConsumerFetchTimeout { consumer: ConsumerId, inc: Incarnation, partition: PartitionId, token: u32 },
     /// A consumer fetch waited `fetch.max.wait.ms` at the leader.
@@ -168,15 +168,14 @@ pub enum HeartbeatResult {
     IllegalGeneration,
 }
 
-/// Producer → leader: append batch `batch`; `req` is unique per send attempt.
+/// Producer → broker: a ProduceRequest, one batch for each of several
+/// partitions the broker leads; the batches, the acks and the answer live in
+/// the request pool (`World::requests`, `model::producer::request`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Produce {
     pub producer: ProducerId,
     pub inc: Incarnation,
-    pub batch: BatchId,
-    pub req: u64,
-    pub partition: PartitionId,
-    pub acks: Acks,
+    pub request: RequestId,
 }
 
 /// Producer → broker: open connection number `conn` (the TCP handshake and
@@ -207,56 +206,38 @@ pub struct ConnectionClosed {
     pub conn: u32,
 }
 
-/// Leader → producer: the base offset, or why not.
+/// Broker → producer: the answer to request `request`, one result per
+/// partition (in the pool slot); `disconnected`: no answer, the connection
+/// broke before one came (the per-partition results mean nothing then).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProduceResponse {
     pub producer: ProducerId,
     pub inc: Incarnation,
-    pub batch: BatchId,
-    pub req: u64,
-    pub result: Result<u64, ProduceError>,
+    pub request: RequestId,
+    pub disconnected: bool,
 }
 
-/// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.
+/// Follower → leader: fetch number `sent` of session (`follower`, the
+/// leader) generation `gen`; slot `slot` lists every partition it follows
+/// there, each with its log end and last epoch (`model::broker::fetcher`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplicaFetch {
-    pub partition: PartitionId,
-    pub replica: ReplicaId,
-    pub token: u32,
-    pub offset: u64,
-    pub last_epoch: LeaderEpoch,
+    pub follower: BrokerId,
+    pub gen: u32,
+    pub sent: u32,
+    pub slot: FetchSlot,
 }
 
-/// Leader → follower: entries `[from, to)` of the leader's log, whose last entry has
-/// epoch `last_entry_epoch`; or `truncate_to` when the follower's log diverged.
+/// Leader → follower: the answer to that fetch, per partition in the slot
+/// (entries of the leader's log, or where to truncate); `ok` false: the
+/// fetch failed whole (the leader is gone or the connection broke).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplicaFetchResponse {
-    pub partition: PartitionId,
-    pub replica: ReplicaId,
-    pub token: u32,
-    pub from: u64,
-    pub to: u64,
-    pub last_entry_epoch: LeaderEpoch,
-    pub leader_hw: u64,
-    pub truncate_to: Option<u64>,
+    pub follower: BrokerId,
+    pub gen: u32,
+    pub sent: u32,
+    pub slot: FetchSlot,
     pub ok: bool,
-}
-
-impl ReplicaFetchResponse {
-    /// A follower fetch that failed; the follower backs off and fetches again.
-    pub fn failed(partition: PartitionId, replica: ReplicaId, token: u32, offset: u64) -> ReplicaFetchResponse {
-        ReplicaFetchResponse {
-            partition,
-            replica,
-            token,
-            from: offset,
-            to: offset,
-            last_entry_epoch: LeaderEpoch::new(0),
-            leader_hw: 0,
-            truncate_to: None,
-            ok: false,
-        }
-    }
 }
 
 /// Consumer → leader: records from `offset`, read as the consumer's

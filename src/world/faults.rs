@@ -119,15 +119,13 @@ impl World {
             | Event::WorkerDone { consumer, .. }
             | Event::ConsumerFetchTimeout { consumer, .. } => Node::Consumer(consumer),
             // Parked fetches wait at the leader; fetch loops run on the follower.
-            Event::ReplicaFetchExpired { partition, .. } | Event::ConsumerFetchExpired { partition, .. } => {
-                match self.partitions[partition].leader_broker() {
-                    Some(b) => Node::Broker(b),
-                    None => return None,
-                }
-            }
-            Event::ReplicaFetchRetry { partition, replica, .. }
-            | Event::ReplicaFetchTimeout { partition, replica, .. } => {
-                Node::Broker(self.partitions[partition].replicas[replica].broker)
+            Event::ReplicaFetchExpired { leader, .. } => Node::Broker(leader),
+            Event::ConsumerFetchExpired { partition, .. } => match self.partitions[partition].leader_broker() {
+                Some(b) => Node::Broker(b),
+                None => return None,
+            },
+            Event::ReplicaFetchRetry { follower, .. } | Event::ReplicaFetchTimeout { follower, .. } => {
+                Node::Broker(follower)
             }
             _ => return None,
         };

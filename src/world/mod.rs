@@ -16,14 +16,17 @@ pub mod invariants;
 use crate::kernel::queue::{EventQueue, QueueFull};
 use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
+use crate::model::broker::fetcher::{FetchSlotData, Fetcher};
 use crate::model::broker::{Broker, Partition};
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, GroupId, IdVec, Incarnation, LocalPartition, MarkerId,
-    OffsetsSlot, PartitionId, ProducerId, TopicId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, FetchSlot, GroupId, IdVec, Incarnation, LocalPartition,
+    MarkerId, OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
 };
 use crate::model::network::Network;
+use crate::model::producer::request::ProduceRequest;
+use crate::model::producer::sender::DrainScratch;
 use crate::model::producer::{producer_id, Batch, Producer, TXN_PID_GEN};
 use crate::model::record::Payloads;
 use crate::model::txn::{Marker, Txn};
@@ -75,6 +78,21 @@ pub struct World {
     pub producers: IdVec<ProducerId, Producer>,
     pub(crate) batches: IdVec<BatchId, Batch>,
     pub(crate) free_batches: Vec<BatchId>,
+    /// Produce requests on the wire, at a broker or awaiting their answer; reused.
+    pub(crate) requests: IdVec<RequestId, ProduceRequest>,
+    pub(crate) free_requests: Vec<RequestId>,
+    /// The sender's scratch space (no allocation per request): brokers with a
+    /// ready partition, one broker's partitions, the batches being drained.
+    pub(crate) drain_scratch: DrainScratch,
+    /// Follower fetch sessions, one per (follower, leader) pair: index
+    /// `follower * brokers + leader` (`model::broker::fetcher`).
+    pub(crate) fetchers: Vec<Fetcher>,
+    /// What in-flight follower fetches and their answers carry, by slot; reused.
+    pub(crate) fetch_slots: IdVec<FetchSlot, FetchSlotData>,
+    pub(crate) free_fetch_slots: Vec<FetchSlot>,
+    /// Unit tests read the shapes of the requests sent here.
+    #[cfg(test)]
+    pub(crate) tap: Vec<crate::model::producer::request::Tapped>,
     pub groups: IdVec<GroupId, Group>,
     pub consumers: IdVec<ConsumerId, Consumer>,
     /// Transactional ids at the transaction coordinator: transactional
@@ -187,6 +205,14 @@ impl World {
             producers,
             batches: IdVec::new(),
             free_batches: Vec::new(),
+            requests: IdVec::new(),
+            free_requests: Vec::new(),
+            drain_scratch: DrainScratch::default(),
+            fetchers: vec![Fetcher::default(); scenario.brokers as usize * scenario.brokers as usize],
+            fetch_slots: IdVec::new(),
+            free_fetch_slots: Vec::new(),
+            #[cfg(test)]
+            tap: Vec::new(),
             groups,
             consumers,
             txns,
@@ -536,16 +562,14 @@ impl World {
             Event::ProducerWake { producer, .. } => self.on_producer_wake(producer),
             Event::SendBlocked { producer, record, .. } => self.on_send_blocked(producer, record),
             Event::OfflineFlush { producer, .. } => self.on_offline_flush(producer),
-            Event::RequestTimeout { producer, batch, req, .. } => self.on_request_timeout(producer, batch, req),
+            Event::RequestTimeout { producer, request, req, .. } => self.on_request_timeout(producer, request, req),
             Event::ConnectTimeout { producer, broker, conn, .. } => self.on_connect_timeout(producer, broker, conn),
-            Event::ReplicaFetchExpired { partition, replica, token } => {
-                self.on_replica_fetch_expired(partition, replica, token)
+            Event::ReplicaFetchExpired { follower, leader, gen, sent } => {
+                self.on_replica_fetch_expired(follower, leader, gen, sent)
             }
-            Event::ReplicaFetchRetry { partition, replica, token } => {
-                self.on_replica_fetch_retry(partition, replica, token)
-            }
-            Event::ReplicaFetchTimeout { partition, replica, token, sent } => {
-                self.on_replica_fetch_timeout(partition, replica, token, sent)
+            Event::ReplicaFetchRetry { follower, leader, gen } => self.on_replica_fetch_retry(follower, leader, gen),
+            Event::ReplicaFetchTimeout { follower, leader, gen, sent } => {
+                self.on_replica_fetch_timeout(follower, leader, gen, sent)
             }
             Event::ConsumerFetchTimeout { consumer, partition, token, .. } => {
                 self.on_consumer_fetch_timeout(consumer, partition, token)

@@ -71,7 +71,6 @@ impl World {
             rep.last_caught_up = now;
             rep.last_fetch_leader_leo = 0;
             rep.last_fetch_at = now;
-            rep.parked = None;
         }
         self.rebuild_producer_state(partition);
         let b = self.partitions[partition].replicas[r].broker;

@@ -73,10 +73,6 @@ pub struct Replica {
     pub last_caught_up: Instant,
     pub last_fetch_leader_leo: u64,
     pub last_fetch_at: Instant,
-    /// A fetch of this follower parked at the leader, waiting for data.
-    pub parked: Option<u32>,
-    /// Fetches this follower has sent (names the one a timeout is about).
-    pub fetches_sent: u32,
     /// When each entry reached this broker's page cache (parallel to `log`,
     /// nondecreasing: a truncation drops the tail before anything newer is
     /// appended). The page cache model reads it on power loss.
@@ -99,8 +95,6 @@ impl Replica {
             last_caught_up: Instant::ZERO,
             last_fetch_leader_leo: 0,
             last_fetch_at: Instant::ZERO,
-            parked: None,
-            fetches_sent: 0,
             appended_at: Vec::new(),
             fsynced: 0,
         }

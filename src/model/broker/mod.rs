@@ -18,6 +18,7 @@
 
 mod election;
 mod fetch;
+pub mod fetcher;
 pub mod idempotence;
 pub mod limits;
 pub mod log;
@@ -34,7 +35,7 @@ pub use partition::{Partition, PendingAck, Waiter};
 use crate::kernel::time::Duration;
 use crate::model::ids::{BrokerId, Incarnation};
 use crate::oracle::fact::Fact;
-use crate::world::event::{Event, FetchError, Node, ProduceError, ReplicaFetchResponse};
+use crate::world::event::{Event, FetchError, ProduceError};
 use crate::world::World;
 
 #[derive(Clone, Debug)]
@@ -82,14 +83,8 @@ impl World {
                 continue;
             }
             self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
-            for fr in self.partitions[partition].replicas.ids() {
-                if let Some(token) = self.partitions[partition].replicas[fr].parked.take() {
-                    let fb = self.partitions[partition].replicas[fr].broker;
-                    let msg = ReplicaFetchResponse::failed(partition, fr, token, 0);
-                    self.send(Node::Broker(b), Node::Broker(fb), msg.into());
-                }
-            }
         }
+        self.end_fetch_sessions(b);
         self.reset_connections(b);
         let inc = self.brokers[b].inc;
         let timeout = self.scenario.broker_config.broker_session_timeout;

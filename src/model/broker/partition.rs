@@ -7,9 +7,7 @@ use crate::kernel::time::Duration;
 use crate::model::broker::idempotence::{OpenTxn, ProducerState};
 use crate::model::broker::limits::ShardLimits;
 use crate::model::broker::log::{BatchHeader, Replica};
-use crate::model::ids::{
-    BatchId, BrokerId, IdVec, Incarnation, LeaderEpoch, LocalPartition, ProducerId, ReplicaId, TopicId, TxnId,
-};
+use crate::model::ids::{BrokerId, IdVec, LeaderEpoch, LocalPartition, ReplicaId, RequestId, TopicId, TxnId};
 use crate::scenario::TopicSpec;
 use crate::world::event::Fetch;
 
@@ -17,8 +15,16 @@ use crate::world::event::Fetch;
 /// transaction coordinator's marker write (markers are written with acks=all).
 #[derive(Clone, Copy, Debug)]
 pub enum Waiter {
-    Produce { producer: ProducerId, inc: Incarnation, batch: BatchId, req: u64, base: u64 },
-    Marker { txn: TxnId, serial: u32 },
+    /// Partition `index` of produce request `request`, appended at `base`.
+    Produce {
+        request: RequestId,
+        index: u32,
+        base: u64,
+    },
+    Marker {
+        txn: TxnId,
+        serial: u32,
+    },
 }
 
 /// A write waiting for the high watermark to reach `need`.

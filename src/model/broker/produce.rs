@@ -1,11 +1,12 @@
-//! The leader's write path: produce requests (with Kafka's idempotence
+//! The leader's write path: produce requests, one partition at a time (with Kafka's idempotence
 //! checks), transaction markers, and the answers to writes that waited for
 //! the high watermark.
 
 use crate::model::broker::idempotence::{state_of, OpenTxn};
 use crate::model::broker::log::{BatchHeader, LogEntry, CONTROL, NO_HEADER};
 use crate::model::broker::partition::{PendingAck, Waiter};
-use crate::model::ids::{BatchId, BrokerId, PartitionId, ReplicaId};
+use crate::model::ids::{BatchId, BrokerId, PartitionId, ReplicaId, RequestId};
+use crate::model::producer::request::PartitionResult;
 use crate::model::producer::NO_SEQ;
 use crate::oracle::fact::Fact;
 use crate::scenario::Acks;
@@ -13,65 +14,105 @@ use crate::world::event::{Msg, Node, Produce, ProduceError, ProduceResponse, Wri
 use crate::world::World;
 
 impl World {
-    /// The leader appends a producer's batch (or refuses it).
+    /// A produce request reaches broker `b` (`KafkaApis.handleProduceRequest`,
+    /// `ReplicaManager.appendRecords`): each partition's batch is appended or
+    /// refused on its own; the response goes once every partition has its
+    /// result (acks=all: a `DelayedProduce` waits for each one's high
+    /// watermark). `waiting` counts the partitions without a result, plus one
+    /// while the request is being handled, so an answer that comes at once
+    /// cannot send the response early.
     pub(crate) fn on_produce(&mut self, b: BrokerId, m: Produce) {
-        let reply = |w: &mut World, result| {
-            if m.acks != Acks::Zero {
-                let msg = ProduceResponse { producer: m.producer, inc: m.inc, batch: m.batch, req: m.req, result };
-                w.send(Node::Broker(b), Node::Producer(m.producer), msg.into());
+        let id = m.request;
+        let n = self.requests[id].batches.len();
+        let r = &mut self.requests[id];
+        r.results.clear();
+        r.results.resize(n, Err(ProduceError::NotLeader));
+        r.waiting = n as u32 + 1;
+        for i in 0..n {
+            let batch = self.requests[id].batches[i];
+            if let Some(result) = self.produce_partition(b, id, i as u32, batch) {
+                self.partition_answered(id, i as u32, result);
+            }
+            self.release_batch_ref(batch);
+        }
+        self.request_waits_less(id);
+    }
+
+    /// Appends (or refuses) partition `index` of request `id`, batch
+    /// `batch`: its result now, or None when it waits for the high watermark.
+    fn produce_partition(&mut self, b: BrokerId, id: RequestId, index: u32, batch: BatchId) -> Option<PartitionResult> {
+        let (partition, acks) = (self.batches[batch].partition, self.requests[id].acks);
+        if let Err(e) = self.admit_produce(b, partition, batch, acks) {
+            return Some(Err(e));
+        }
+        let l = self.partitions[partition].leader.expect("checked above");
+        match self.sequence_verdict(partition, batch) {
+            Ok(None) => {}
+            // A retry of a batch already in the log: acknowledged, not appended again.
+            Ok(Some(offset)) => return Some(Ok(offset)),
+            Err(e) => return Some(Err(e)),
+        }
+        let base = self.append_batch(b, partition, l, batch);
+        let end = self.partitions[partition].replicas[l].leo();
+        let result = match acks {
+            Acks::Zero | Acks::One => Some(Ok(base)),
+            Acks::All => {
+                let waiter = Waiter::Produce { request: id, index, base };
+                self.partitions[partition].pending_acks.push_back(PendingAck { need: end, waiter });
+                None
             }
         };
-        if let Err(e) = self.admit_produce(b, &m) {
-            self.release_batch_ref(m.batch);
-            return reply(self, Err(e));
+        self.wake_parked_followers(partition);
+        self.advance_hw(partition);
+        result
+    }
+
+    /// Partition `index` of request `id` has its result.
+    fn partition_answered(&mut self, id: RequestId, index: u32, result: PartitionResult) {
+        self.requests[id].results[index as usize] = result;
+        self.request_waits_less(id);
+    }
+
+    /// One less thing request `id` waits for; at none, the response goes
+    /// (acks=0: none is sent, and the broker is done with the request).
+    fn request_waits_less(&mut self, id: RequestId) {
+        let r = &mut self.requests[id];
+        r.waiting -= 1;
+        if r.waiting > 0 {
+            return;
         }
-        let l = self.partitions[m.partition].leader.expect("checked above");
-        match self.sequence_verdict(m.partition, m.batch) {
-            Ok(None) => {}
-            Ok(Some(offset)) => {
-                // A retry of a batch already in the log: acknowledged, not appended again.
-                self.release_batch_ref(m.batch);
-                return reply(self, Ok(offset));
-            }
-            Err(e) => {
-                self.release_batch_ref(m.batch);
-                return reply(self, Err(e));
-            }
+        if r.acks == Acks::Zero {
+            return self.release_request_server(id);
         }
-        let base = self.append_batch(b, m.partition, l, m.batch);
-        self.release_batch_ref(m.batch);
-        let end = self.partitions[m.partition].replicas[l].leo();
-        match m.acks {
-            Acks::Zero => {}
-            Acks::One => reply(self, Ok(base)),
-            Acks::All => {
-                let part = &mut self.partitions[m.partition];
-                let waiter = Waiter::Produce { producer: m.producer, inc: m.inc, batch: m.batch, req: m.req, base };
-                part.pending_acks.push_back(PendingAck { need: end, waiter });
-            }
-        }
-        self.wake_parked_followers(m.partition);
-        self.advance_hw(m.partition);
+        let (b, producer, inc) = (r.broker, r.producer, r.inc);
+        let msg = ProduceResponse { producer, inc, request: id, disconnected: false };
+        self.send(Node::Broker(b), Node::Producer(producer), msg.into());
     }
 
     /// Whether broker `b` may append the request's batch now: it leads the
     /// partition, the ISR is large enough for acks=all, and (Kinesis) the
     /// shard's write limits take it (they are charged here).
-    fn admit_produce(&mut self, b: BrokerId, m: &Produce) -> Result<(), ProduceError> {
-        let part = &self.partitions[m.partition];
+    fn admit_produce(
+        &mut self,
+        b: BrokerId,
+        partition: PartitionId,
+        batch: BatchId,
+        acks: Acks,
+    ) -> Result<(), ProduceError> {
+        let part = &self.partitions[partition];
         if part.leader_broker() != Some(b) {
             return Err(ProduceError::NotLeader);
         }
-        if m.acks == Acks::All && part.isr_size() < part.min_insync_replicas {
+        if acks == Acks::All && part.isr_size() < part.min_insync_replicas {
             return Err(ProduceError::NotEnoughReplicas);
         }
         if part.limits.is_some() {
             let (n, bytes) = {
-                let bt = &self.batches[m.batch];
+                let bt = &self.batches[batch];
                 (bt.records.len() as u64, bt.bytes)
             };
             let now = self.now;
-            let lim = self.partitions[m.partition].limits.as_mut().expect("checked");
+            let lim = self.partitions[partition].limits.as_mut().expect("checked");
             let fits = lim.write_records.available(now) >= n && lim.write_bytes.available(now) >= bytes;
             if !fits {
                 // ProvisionedThroughputExceededException: the client backs off and retries.
@@ -184,13 +225,12 @@ impl World {
         error: Option<ProduceError>,
     ) {
         let msg: Msg = match w {
-            Waiter::Produce { producer, inc, batch, req, base } => {
+            Waiter::Produce { request, index, base } => {
                 let result = match error {
                     None => Ok(base),
                     Some(e) => Err(e),
                 };
-                let msg = ProduceResponse { producer, inc, batch, req, result };
-                return self.send(Node::Broker(b), Node::Producer(producer), msg.into());
+                return self.partition_answered(request, index, result);
             }
             Waiter::Marker { txn, serial } => {
                 WriteTxnMarkerResponse { txn, serial, partition, ok: error.is_none() }.into()

@@ -82,8 +82,9 @@ impl World {
             }
             (None, _) => {
                 if self.has_room(p, local) {
-                    self.accumulate(p, local, record);
-                    self.try_send(p);
+                    if self.accumulate(p, local, record) {
+                        self.try_send(p);
+                    }
                 } else {
                     let pr = &mut self.producers[p];
                     pr.blocked.push_back(record);
@@ -94,8 +95,9 @@ impl World {
             }
             (Some(_), TxnClient::InTxn) => {
                 pr.txn_records.push(record);
-                self.accumulate(p, local, record);
-                self.try_send(p);
+                if self.accumulate(p, local, record) {
+                    self.try_send(p);
+                }
             }
             (Some(_), state) => {
                 // No transaction can take it now: it waits for the next one.
@@ -137,7 +139,7 @@ impl World {
             let pr = &mut self.producers[p];
             pr.blocked.pop_front();
             pr.head_waiting = None;
-            self.accumulate(p, local, record);
+            let _ = self.accumulate(p, local, record);
         }
         let pr = &mut self.producers[p];
         if let Some(since) = pr.blocked_since.take() {
@@ -159,11 +161,17 @@ impl World {
         self.try_send(p);
     }
 
-    /// Adds a record to the open batch of partition `local`, closing it when full.
-    pub(super) fn accumulate(&mut self, p: ProducerId, local: LocalPartition, record: RecordId) {
+    /// Adds a record to the open batch of partition `local`, closing it when
+    /// full. Whether the sender should wake: a batch was created or filled
+    /// (`KafkaProducer.doSend` wakes it only then; `RecordAccumulator.ready`
+    /// decides what goes).
+    #[must_use]
+    pub(super) fn accumulate(&mut self, p: ProducerId, local: LocalPartition, record: RecordId) -> bool {
+        let mut wake = false;
         let batch = match self.producers[p].parts[local].open {
             Some(batch) => batch,
             None => {
+                wake = true;
                 let batch = self.new_batch(p, local);
                 self.producers[p].parts[local].open = Some(batch);
                 let (inc, linger) = (self.producers[p].inc, self.producers[p].config.linger);
@@ -185,11 +193,13 @@ impl World {
         // while it has room; `ready` only decides when it may be drained).
         if bt.bytes + record_bytes > batch_size {
             self.close_batch(p, local);
+            wake = true;
         }
         let pr = &self.producers[p];
         if pr.keys == 0 && pr.sticky == local && pr.config.partitioner == Partitioner::BuiltIn {
             self.built_in_partitioner_update(p, local, record_bytes);
         }
+        wake
     }
 
     /// KIP-794 (`BuiltInPartitioner.updatePartitionInfo`): null keys stay on

@@ -5,13 +5,15 @@
 //! begin / send / commit loop (the coordinator side is in `txn.rs`).
 //!
 //! - `accumulator`: send() and the record accumulator (batches, `buffer.memory`);
-//! - `sender`: sending batches, their responses, retries and failures;
+//! - `sender`: draining batches into produce requests, their responses, retries and failures;
+//! - `request`: a produce request and its per-partition answer, in the world's pool;
 //! - `transactional`: the transactional producer's loop;
 //! - this file: the producer's state and its process's life.
 
 mod accumulator;
 pub mod connection;
-mod sender;
+pub mod request;
+pub mod sender;
 mod transactional;
 
 use std::collections::VecDeque;
@@ -150,6 +152,9 @@ pub struct Producer {
     /// (a disconnect fails every request in flight on it) and its requests
     /// awaiting a response.
     pub conns: IdVec<BrokerId, Conn>,
+    /// Per broker, where the next drain starts among the partitions it leads
+    /// (`RecordAccumulator.nodesDrainIndex`, so that no partition starves).
+    pub drain_index: IdVec<BrokerId, u32>,
     conn_backoffs: ConnBackoffs,
     /// Draws the jitter of retry and reconnect backoffs and connection setup timeouts
     /// (its own stream: the arrivals' draws do not depend on the network's).
@@ -230,6 +235,7 @@ impl Producer {
             sticky_bytes: 0,
             parts: IdVec::filled(PartitionQueue::default(), partitions as usize),
             conns: IdVec::filled(Conn::default(), brokers as usize),
+            drain_index: IdVec::filled(0, brokers as usize),
             conn_backoffs: ConnBackoffs::new(&spec.config),
             net_rng,
             outstanding: 0,
@@ -365,6 +371,13 @@ impl World {
             for &batch in q.open.iter().chain(q.queue.iter()) {
                 self.batches[batch].state = BatchState::Done;
                 self.maybe_free_batch(batch);
+            }
+        }
+        // Its requests' answers have nobody to read them now.
+        for id in self.requests.ids() {
+            let r = &self.requests[id];
+            if r.producer == p && r.client_held {
+                self.release_request_client(id);
             }
         }
         // In-flight batches die with the process; their requests still land.

@@ -5,12 +5,21 @@
 //! bump of KIP-360.
 
 use crate::kernel::time::Instant;
-use crate::model::ids::{BatchId, BrokerId, LocalPartition, ProducerId};
+use crate::model::ids::{BatchId, BrokerId, LocalPartition, ProducerId, RequestId};
 use crate::model::producer::connection::ConnState;
+use crate::model::producer::request::PartitionResult;
 use crate::model::producer::{producer_id, Added, BatchState, TxnClient, NO_SEQ, TXN_PID_GEN};
 use crate::oracle::fact::{Fact, SendError};
 use crate::scenario::Acks;
 use crate::world::event::{AddPartitionsToTxn, Event, Node, Produce, ProduceError, ProduceResponse};
+
+/// The sender's reusable scratch vectors (see `World::drain_scratch`).
+#[derive(Debug, Default)]
+pub struct DrainScratch {
+    ready_nodes: Vec<bool>,
+    parts: Vec<LocalPartition>,
+    batches: Vec<BatchId>,
+}
 use crate::world::World;
 
 impl World {
@@ -36,92 +45,174 @@ impl World {
         self.at(at, Event::ProducerWake { producer: p, inc });
     }
 
-    /// The sender: sends each partition's ready batches while the leader's
-    /// connection has fewer than `max.in.flight.requests.per.connection` requests.
+    /// The sender (`Sender.runOnce`): rounds of `sendProducerData` while a
+    /// round put a request on the wire (Kafka polls with no timeout while
+    /// nodes are ready).
     pub(super) fn try_send(&mut self, p: ProducerId) {
-        let n = self.producers[p].partitions;
-        for local in (0..n).map(LocalPartition::new) {
-            while self.send_next(p, local) {}
-        }
+        while self.send_round(p) {}
     }
 
-    /// Sends (or fails) the next batch of partition `local` if it can go now;
-    /// whether the sender should look at this partition again.
-    fn send_next(&mut self, p: ProducerId, local: LocalPartition) -> bool {
+    /// `Sender.sendProducerData`: the nodes with a ready partition
+    /// (`RecordAccumulator.ready`) whose connection can take a request
+    /// (`NetworkClient.ready`) each get one request; whether any went.
+    fn send_round(&mut self, p: ProducerId) -> bool {
+        let mut ready = std::mem::take(&mut self.drain_scratch.ready_nodes);
+        ready.clear();
+        ready.resize(self.brokers.len(), false);
+        self.ready_nodes(p, &mut ready);
+        let mut sent = false;
+        for b in self.brokers.ids() {
+            if ready[b.index()] && self.leader_can_take(p, b) {
+                sent |= self.send_produce_request(p, b);
+            }
+        }
+        self.drain_scratch.ready_nodes = ready;
+        sent
+    }
+
+    /// `RecordAccumulator.ready`: marks each broker leading a partition whose
+    /// first batch may go now — closed (full) and out of its retry backoff,
+    /// or open past `linger.ms` — and arranges a wake-up for the rest. Fails
+    /// batches past `delivery.timeout.ms` first (`expiredBatches`).
+    fn ready_nodes(&mut self, p: ProducerId, ready: &mut [bool]) {
         let now = self.now;
-        let pr = &self.producers[p];
-        if pr.parts[local].queue.is_empty() && !self.drain_open_batch(p, local) {
-            return false;
-        }
-        let pr = &self.producers[p];
-        let Some(&batch) = pr.parts[local].queue.front() else { return false };
-        let bt = &self.batches[batch];
-        if now >= bt.created.add(pr.config.delivery_timeout) {
-            self.producers[p].parts[local].queue.pop_front();
-            self.fail_batch(p, batch, SendError::DeliveryTimeout);
-            return true;
-        }
-        if bt.ready_at > now {
-            let at = bt.ready_at;
-            self.wake_producer_at(p, at);
-            return false;
-        }
-        if let Some(txn) = pr.txn {
-            // AddPartitionsToTxn must succeed before the first send to a partition.
-            match pr.parts[local].added {
-                Added::Yes => {}
-                Added::Pending => return false,
-                Added::No => {
-                    let (inc, epoch, partition) = (pr.inc, pr.epoch, pr.first_partition.at(local));
-                    self.producers[p].parts[local].added = Added::Pending;
-                    let msg = AddPartitionsToTxn { txn, inc, epoch, partition };
-                    self.send(Node::Producer(p), Node::TxnCoordinator, msg.into());
-                    return false;
+        for local in (0..self.producers[p].partitions).map(LocalPartition::new) {
+            self.expire_batches(p, local);
+            let pr = &self.producers[p];
+            let q = &pr.parts[local];
+            let head_ready = match (q.queue.front(), q.open) {
+                (Some(&batch), _) => {
+                    let at = self.batches[batch].ready_at;
+                    if at > now {
+                        self.wake_producer_at(p, at);
+                    }
+                    at <= now
+                }
+                // An open batch's linger timer wakes the sender.
+                (None, Some(batch)) => now >= self.batches[batch].created.add(pr.config.linger),
+                (None, None) => false,
+            };
+            if !head_ready || !self.may_send_to_partition(p, local) {
+                continue;
+            }
+            let pr = &self.producers[p];
+            match self.partitions[pr.first_partition.at(local)].leader_broker() {
+                Some(leader) => ready[leader.index()] = true,
+                None => {
+                    // No leader: wait for the metadata to change.
+                    let at = now.add(pr.config.retry_backoff);
+                    self.wake_producer_at(p, at);
                 }
             }
         }
-        let partition = pr.first_partition.at(local);
-        let Some(leader) = self.partitions[partition].leader_broker() else {
-            // No leader: wait for the metadata to change.
-            let at = now.add(pr.config.retry_backoff);
-            self.wake_producer_at(p, at);
-            return false;
-        };
-        if !self.leader_can_take(p, leader) {
-            return false;
-        }
-        self.producers[p].parts[local].queue.pop_front();
-        self.send_batch(p, batch, leader);
-        true
     }
 
-    /// Kafka's sender drains an open batch once `linger.ms` has passed and
-    /// the partition's leader can take a request; until then the batch keeps
-    /// taking records (so an outage fills batches instead of making many
-    /// small ones). An open batch past `delivery.timeout.ms` is drained to fail.
-    /// Returns whether a batch was moved to the send queue.
-    fn drain_open_batch(&mut self, p: ProducerId, local: LocalPartition) -> bool {
+    /// Fails the batches of partition `local` past `delivery.timeout.ms`
+    /// that are not on the wire (`RecordAccumulator.expiredBatches`).
+    fn expire_batches(&mut self, p: ProducerId, local: LocalPartition) {
         let now = self.now;
-        let pr = &self.producers[p];
-        let Some(batch) = pr.parts[local].open else { return false };
-        let bt = &self.batches[batch];
-        let expired = now >= bt.created.add(pr.config.delivery_timeout);
-        if !expired {
-            if now < bt.created.add(pr.config.linger) {
-                return false;
-            }
-            let partition = pr.first_partition.at(local);
-            let Some(leader) = self.partitions[partition].leader_broker() else {
-                let at = now.add(pr.config.retry_backoff);
-                self.wake_producer_at(p, at);
-                return false;
-            };
-            if !self.leader_can_take(p, leader) {
-                return false;
+        loop {
+            let pr = &self.producers[p];
+            let timeout = pr.config.delivery_timeout;
+            let q = &pr.parts[local];
+            match (q.queue.front(), q.open) {
+                (Some(&batch), _) if now >= self.batches[batch].created.add(timeout) => {
+                    self.producers[p].parts[local].queue.pop_front();
+                    self.fail_batch(p, batch, SendError::DeliveryTimeout);
+                }
+                (None, Some(batch)) if now >= self.batches[batch].created.add(timeout) => {
+                    self.close_batch(p, local);
+                }
+                _ => return,
             }
         }
-        self.close_batch(p, local);
-        true
+    }
+
+    /// A transactional producer sends to a partition only once
+    /// AddPartitionsToTxn for it succeeded (`TransactionManager.isSendToPartitionAllowed`);
+    /// the first time, it asks.
+    fn may_send_to_partition(&mut self, p: ProducerId, local: LocalPartition) -> bool {
+        let pr = &self.producers[p];
+        let Some(txn) = pr.txn else { return true };
+        match pr.parts[local].added {
+            Added::Yes => true,
+            Added::Pending => false,
+            Added::No => {
+                let (inc, epoch, partition) = (pr.inc, pr.epoch, pr.first_partition.at(local));
+                self.producers[p].parts[local].added = Added::Pending;
+                let msg = AddPartitionsToTxn { txn, inc, epoch, partition };
+                self.send(Node::Producer(p), Node::TxnCoordinator, msg.into());
+                false
+            }
+        }
+    }
+
+    /// `RecordAccumulator.drainBatchesForOneNode` and `Sender.sendProduceRequest`:
+    /// one request to `leader` carrying the first batch of every partition it
+    /// leads (open ones too: they close as they are drained), starting where
+    /// the last drain stopped, skipping batches in retry backoff, until
+    /// `max.request.size` (the first batch goes even if larger). Whether a
+    /// request went.
+    fn send_produce_request(&mut self, p: ProducerId, leader: BrokerId) -> bool {
+        let mut parts = std::mem::take(&mut self.drain_scratch.parts);
+        parts.clear();
+        let pr = &self.producers[p];
+        let first = pr.first_partition;
+        parts.extend(
+            (0..pr.partitions)
+                .map(LocalPartition::new)
+                .filter(|&l| self.partitions[first.at(l)].leader_broker() == Some(leader)),
+        );
+        let mut drained = std::mem::take(&mut self.drain_scratch.batches);
+        drained.clear();
+        if !parts.is_empty() {
+            self.drain_node(p, leader, &parts, &mut drained);
+        }
+        let sent = !drained.is_empty();
+        if sent {
+            self.send_request(p, leader, &drained);
+        }
+        self.drain_scratch.parts = parts;
+        self.drain_scratch.batches = drained;
+        sent
+    }
+
+    /// The drain loop itself, over `parts` (the partitions `leader` leads).
+    fn drain_node(&mut self, p: ProducerId, leader: BrokerId, parts: &[LocalPartition], out: &mut Vec<BatchId>) {
+        let now = self.now;
+        let max_size = self.producers[p].config.max_request_size as u64;
+        let n = parts.len() as u32;
+        let start = self.producers[p].drain_index[leader] % n;
+        let (mut i, mut size) = (start, 0u64);
+        loop {
+            let local = parts[i as usize];
+            self.producers[p].drain_index[leader] = i;
+            i = (i + 1) % n;
+            let q = &self.producers[p].parts[local];
+            let head = q.queue.front().copied().or(q.open);
+            let take = match head {
+                Some(batch) if self.batches[batch].ready_at <= now && self.may_send_to_partition(p, local) => {
+                    let bytes = self.batches[batch].bytes;
+                    if size + bytes > max_size && !out.is_empty() {
+                        break;
+                    }
+                    size += bytes;
+                    true
+                }
+                _ => false,
+            };
+            if take {
+                let q = &self.producers[p].parts[local];
+                if q.queue.is_empty() {
+                    self.close_batch(p, local);
+                }
+                let batch = self.producers[p].parts[local].queue.pop_front().expect("a head batch");
+                out.push(batch);
+            }
+            if i == start {
+                break;
+            }
+        }
     }
 
     /// Whether the connection to `leader` is ready (`NetworkClient.ready`,
@@ -162,36 +253,46 @@ impl World {
         }
     }
 
-    fn send_batch(&mut self, p: ProducerId, batch: BatchId, leader: BrokerId) {
-        let req = self.next_req;
-        self.next_req += 1;
+    /// Puts a request carrying `batches` on the wire to `leader`: each batch
+    /// gets its attempt (and, idempotent, its sequence numbers). With acks=0
+    /// the records count as acknowledged once written to the socket
+    /// (`NetworkClient.handleCompletedSends`) and nothing is in flight;
+    /// otherwise the request counts against the connection's in-flight limit.
+    fn send_request(&mut self, p: ProducerId, leader: BrokerId, batches: &[BatchId]) {
         let pr = &self.producers[p];
         let (acks, idempotent, timeout, inc) =
             (pr.config.acks, pr.config.enable_idempotence, pr.config.request_timeout, pr.inc);
-        if idempotent && self.batches[batch].base_seq == NO_SEQ {
-            self.sequence_batch(p, batch);
-        }
-        let pr = &mut self.producers[p];
-        let bt = &mut self.batches[batch];
-        bt.attempts += 1;
-        bt.req = req;
-        bt.sent_to = leader;
-        bt.conn = pr.conns[leader].gen;
-        bt.refs += 1;
-        let msg = Produce { producer: p, inc, batch, req, partition: bt.partition, acks };
-        if acks == Acks::Zero {
-            // Fire and forget: acknowledged the moment it is written to the socket.
-            for i in 0..self.batches[batch].records.len() {
-                let r = self.batches[batch].records[i];
-                self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
+        let request = self.new_request(p, leader, batches);
+        let (req, conn) = (self.requests[request].req, self.requests[request].conn);
+        for &batch in batches {
+            if idempotent && self.batches[batch].base_seq == NO_SEQ {
+                self.sequence_batch(p, batch);
             }
-            self.retire_batch(p, batch);
-        } else {
-            bt.state = BatchState::InFlight;
-            pr.conns[leader].in_flight += 1;
-            self.after(timeout, Event::RequestTimeout { producer: p, inc, batch, req });
+            let bt = &mut self.batches[batch];
+            bt.attempts += 1;
+            bt.req = req;
+            bt.sent_to = leader;
+            bt.conn = conn;
+            bt.refs += 1;
+            if acks == Acks::Zero {
+                for i in 0..self.batches[batch].records.len() {
+                    let r = self.batches[batch].records[i];
+                    self.oracle.emit(self.now, Fact::Ack { record: r, producer: p });
+                }
+                self.retire_batch(p, batch);
+            } else {
+                bt.state = BatchState::InFlight;
+            }
         }
-        self.send(Node::Producer(p), Node::Broker(leader), msg.into());
+        if acks == Acks::Zero {
+            self.release_request_client(request);
+        } else {
+            self.producers[p].conns[leader].in_flight += 1;
+            self.after(timeout, Event::RequestTimeout { producer: p, inc, request, req });
+        }
+        #[cfg(test)]
+        self.tap_produce(p, leader, request);
+        self.send(Node::Producer(p), Node::Broker(leader), Produce { producer: p, inc, request }.into());
     }
 
     /// A request carrying batch `batch` reached a broker (or bounced): one less holder.
@@ -230,19 +331,36 @@ impl World {
         }
     }
 
-    /// The leader's answer to the request that carried `m.batch`.
+    /// The broker's answer to a request (`Sender.handleProduceResponse`):
+    /// each partition's result completes, retries or fails its batch
+    /// (`completeBatch`), in the request's order.
     pub(crate) fn on_produce_response(&mut self, m: ProduceResponse) {
-        let ProduceResponse { producer: p, batch, req, result, .. } = m;
-        let bt = &self.batches[batch];
-        if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
-            return;
+        let ProduceResponse { producer: p, request, disconnected, .. } = m;
+        let r = &self.requests[request];
+        if !r.client_held || r.producer != p {
+            return self.release_request_server(request);
         }
-        let (leader, conn) = (bt.sent_to, bt.conn);
-        if result == Err(ProduceError::Disconnected) {
+        let (leader, conn, req) = (r.broker, r.conn, r.req);
+        if disconnected {
+            self.release_request_server(request);
             self.disconnect(p, leader, conn, None);
             return self.try_send(p);
         }
         self.producers[p].conns[leader].in_flight -= 1;
+        for i in 0..self.requests[request].batches.len() {
+            let (batch, result) = (self.requests[request].batches[i], self.requests[request].results[i]);
+            let bt = &self.batches[batch];
+            if bt.state == BatchState::InFlight && bt.req == req && bt.producer == p {
+                self.complete_partition(p, batch, result);
+            }
+        }
+        self.release_request_client(request);
+        self.release_request_server(request);
+        self.try_send(p);
+    }
+
+    /// One partition's result of a response.
+    fn complete_partition(&mut self, p: ProducerId, batch: BatchId, result: PartitionResult) {
         let transactional = self.producers[p].txn.is_some();
         match result {
             Ok(_) => self.complete_batch(p, batch),
@@ -259,7 +377,6 @@ impl World {
             }
             Err(e) => self.retry_or_fail(p, batch, e.into()),
         }
-        self.try_send(p);
     }
 
     /// A transactional batch that can never land in this epoch: abandon it
@@ -304,47 +421,48 @@ impl World {
         }
     }
 
-    pub(crate) fn on_request_timeout(&mut self, p: ProducerId, batch: BatchId, req: u64) {
-        let bt = &self.batches[batch];
-        if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
+    pub(crate) fn on_request_timeout(&mut self, p: ProducerId, request: RequestId, req: u64) {
+        let r = &self.requests[request];
+        if r.req != req || !r.client_held || r.producer != p {
             return;
         }
         // Kafka's client closes the connection of a timed-out request. The
         // requests may still be appended later: retrying them can duplicate
         // records unless the producer is idempotent.
-        let (leader, conn) = (bt.sent_to, bt.conn);
-        self.disconnect(p, leader, conn, Some(batch));
+        let (leader, conn) = (r.broker, r.conn);
+        self.disconnect(p, leader, conn, Some(request));
         self.try_send(p);
     }
 
-    /// Connection `conn` to `leader` is gone (it broke, or the request of
-    /// batch `timed_out` timed out): every request in flight on it fails, in
-    /// send order, and each batch is retried or failed. Later errors from it
-    /// are stale.
-    pub(super) fn disconnect(&mut self, p: ProducerId, leader: BrokerId, conn: u32, timed_out: Option<BatchId>) {
+    /// Connection `conn` to `leader` is gone (it broke, or request
+    /// `timed_out` timed out): every request in flight on it fails, in send
+    /// order, and each of its batches is retried or failed. Later answers
+    /// on it are stale.
+    pub(super) fn disconnect(&mut self, p: ProducerId, leader: BrokerId, conn: u32, timed_out: Option<RequestId>) {
         let pr = &self.producers[p];
         if pr.conns[leader].gen != conn || pr.conns[leader].state != ConnState::Ready {
             return;
         }
         let inc = pr.inc;
         self.conn_failed(p, leader);
-        let mut failed: Vec<(u64, BatchId)> = self
-            .batches
+        let mut failed: Vec<(u64, RequestId)> = self
+            .requests
             .iter_enumerated()
-            .filter(|(_, bt)| {
-                bt.producer == p
-                    && bt.inc == inc
-                    && bt.state == BatchState::InFlight
-                    && bt.sent_to == leader
-                    && bt.conn == conn
-            })
-            .map(|(batch, bt)| (bt.req, batch))
+            .filter(|(_, r)| r.client_held && r.producer == p && r.inc == inc && r.broker == leader && r.conn == conn)
+            .map(|(id, r)| (r.req, id))
             .collect();
         failed.sort_unstable();
-        for (_, batch) in failed {
+        for (req, request) in failed {
             self.producers[p].conns[leader].in_flight -= 1;
-            let error = if timed_out == Some(batch) { SendError::RequestTimeout } else { SendError::Disconnected };
-            self.retry_or_fail(p, batch, error);
+            let error = if timed_out == Some(request) { SendError::RequestTimeout } else { SendError::Disconnected };
+            for i in 0..self.requests[request].batches.len() {
+                let batch = self.requests[request].batches[i];
+                let bt = &self.batches[batch];
+                if bt.state == BatchState::InFlight && bt.req == req && bt.producer == p {
+                    self.retry_or_fail(p, batch, error);
+                }
+            }
+            self.release_request_client(request);
         }
     }
 

@@ -27,7 +27,7 @@ impl World {
             let pr = &mut self.producers[p];
             let local = self.payloads.get(r).partition.local_in(pr.first_partition);
             pr.txn_records.push(r);
-            self.accumulate(p, local, r);
+            let _ = self.accumulate(p, local, r);
         }
         self.try_send(p);
     }

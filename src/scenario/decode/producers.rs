@@ -35,6 +35,7 @@ pub(super) struct ProducerExplicit {
     pub batch_size: Option<Ex<u32>>,
     pub buffer_memory: Option<Ex<u64>>,
     pub max_block: Option<Duration>,
+    pub max_request_size: Option<u32>,
     /// `Some(None)`: explicitly no transactional id (`transactional.id: ~`).
     pub transactional_id: Option<Ex<Option<String>>>,
     pub transaction_timeout: Option<Duration>,
@@ -231,6 +232,7 @@ fn producer_config(cx: &mut Cx, m: &Map<'_>, path: &str) -> R<ProducerExplicit> 
             // closes a batch after every record (one record per batch).
             "batch.size" => x.batch_size = ex(u32_in(v, f, 0, I32_MAX)?, e),
             "buffer.memory" => x.buffer_memory = ex(u64_in(v, f, 0, i128::from(i64::MAX))?, e),
+            "max.request.size" => x.max_request_size = Some(u32_in(v, f, 1, I32_MAX)?),
             "max.block.ms" => x.max_block = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
             "transactional.id" => {
                 let id = if v.is_null() { None } else { Some(string(v, f, "a transactional id")?) };

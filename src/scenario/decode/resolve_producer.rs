@@ -80,6 +80,9 @@ fn apply_explicit(c: &mut ProducerConfig, x: &ProducerExplicit) {
     if let Some(d) = x.max_block {
         c.max_block = d;
     }
+    if let Some(n) = x.max_request_size {
+        c.max_request_size = n;
+    }
     if let Some(e) = &x.transactional_id {
         c.transactional_id = e.value.clone();
     }
