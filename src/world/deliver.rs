@@ -78,7 +78,11 @@ impl World {
             (_, Node::Broker(b), Msg::Connect(m)) => self.on_connect(b, m),
             (_, Node::Producer(_), Msg::ConnectResponse(m)) => self.on_connect_response(m),
             (_, Node::Producer(_), Msg::ConnectionClosed(m)) => self.on_connection_closed(m),
-            (_, Node::Broker(b), Msg::Produce(m)) => self.on_produce(b, m),
+            (from, Node::Broker(b), Msg::Produce(m)) => {
+                if let Some(m) = self.produce_quota_gate(from, b, m) {
+                    self.on_produce(b, m)
+                }
+            }
             (_, Node::Producer(_), Msg::ProduceResponse(m)) => self.on_produce_response(m),
             (_, Node::Broker(b), Msg::ReplicaFetch(m)) => self.on_replica_fetch(b, m),
             (Node::Broker(src), Node::Broker(_), Msg::ReplicaFetchResponse(m)) => {
@@ -144,7 +148,8 @@ impl World {
             Msg::Produce(m) => {
                 self.release_batch_ref(m.batch);
                 let (producer, inc, batch, req) = (m.producer, m.inc, m.batch, m.req);
-                ProduceResponse { producer, inc, batch, req, result: Err(ProduceError::Disconnected) }.into()
+                ProduceResponse { producer, inc, batch, req, result: Err(ProduceError::Disconnected), throttle_ms: 0 }
+                    .into()
             }
             Msg::ReplicaFetch(m) => ReplicaFetchResponse::failed(m.partition, m.replica, m.token, m.offset).into(),
             Msg::Fetch(m) => FetchResponse::failed(m, FetchError::Disconnected).into(),

@@ -215,6 +215,8 @@ pub struct ProduceResponse {
     pub batch: BatchId,
     pub req: u64,
     pub result: Result<u64, ProduceError>,
+    /// `throttle_time_ms`: the client quota's delay (KIP-219), 0 when none.
+    pub throttle_ms: u32,
 }
 
 /// Follower → leader: fetch from `offset`; `last_epoch` is the epoch of the follower's last entry.

@@ -17,7 +17,15 @@ impl World {
     pub(crate) fn on_produce(&mut self, b: BrokerId, m: Produce) {
         let reply = |w: &mut World, result| {
             if m.acks != Acks::Zero {
-                let msg = ProduceResponse { producer: m.producer, inc: m.inc, batch: m.batch, req: m.req, result };
+                let throttle_ms = w.produce_throttle_ms(b, m.producer);
+                let msg = ProduceResponse {
+                    producer: m.producer,
+                    inc: m.inc,
+                    batch: m.batch,
+                    req: m.req,
+                    result,
+                    throttle_ms,
+                };
                 w.send(Node::Broker(b), Node::Producer(m.producer), msg.into());
             }
         };
@@ -189,7 +197,8 @@ impl World {
                     None => Ok(base),
                     Some(e) => Err(e),
                 };
-                let msg = ProduceResponse { producer, inc, batch, req, result };
+                let throttle_ms = self.produce_throttle_ms(b, producer);
+                let msg = ProduceResponse { producer, inc, batch, req, result, throttle_ms };
                 return self.send(Node::Broker(b), Node::Producer(producer), msg.into());
             }
             Waiter::Marker { txn, serial } => {

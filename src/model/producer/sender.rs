@@ -232,7 +232,7 @@ impl World {
 
     /// The leader's answer to the request that carried `m.batch`.
     pub(crate) fn on_produce_response(&mut self, m: ProduceResponse) {
-        let ProduceResponse { producer: p, batch, req, result, .. } = m;
+        let ProduceResponse { producer: p, batch, req, result, throttle_ms, .. } = m;
         let bt = &self.batches[batch];
         if bt.state != BatchState::InFlight || bt.req != req || bt.producer != p {
             return;
@@ -243,6 +243,7 @@ impl World {
             return self.try_send(p);
         }
         self.producers[p].conns[leader].in_flight -= 1;
+        self.conn_throttle(p, leader, throttle_ms);
         let transactional = self.producers[p].txn.is_some();
         match result {
             Ok(_) => self.complete_batch(p, batch),
