@@ -363,6 +363,10 @@ fn explain_tells_stories_and_refuses_bad_input() {
     let (code, _, err) = streamsim(&["explain", "scenarios/at-most-once.yaml", "--kind", "lostt"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown kind `lostt`"), "{err}");
+    assert!(err.contains("poll_skip") && err.contains("aborted_read"), "the hint lists every kind: {err}");
+    let (code, out, _) = streamsim(&["explain", "scenarios/homework.yaml", "--kind", "poll_skips"]);
+    assert_eq!(code, 0, "the summary key names the kind too");
+    assert!(out.contains("nothing to explain") && out.contains("of that kind"), "{out}");
 
     let (code, out, _) = streamsim(&["explain", "scenarios/homework.yaml", "--kind", "lost"]);
     assert_eq!(code, 0);

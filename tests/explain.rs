@@ -8,7 +8,12 @@ mod common;
 
 use std::path::Path;
 
+use streamsim::kernel::time::{Duration, Instant};
+use streamsim::model::ids::{
+    BrokerId, ConsumerId, Generation, GroupId, Incarnation, LeaderEpoch, PartitionId, ProducerId, RecordId, TxnId,
+};
 use streamsim::oracle::explain::{cause_lines, mechanism_lines, Anomaly, Cause, Disruption, Failover, LeaderLoss};
+use streamsim::oracle::fact::{Fact, PositionSource};
 use streamsim::oracle::trace::SendError;
 use streamsim::scenario::load_file;
 use streamsim::Explained;
@@ -429,3 +434,112 @@ chaos:
 expect:
   late_events: 0
 "#;
+
+/// A world of the aborted-transactions scenario (one transactional producer
+/// `gateway-0`, one consumer `ledger-0`) that never runs: the test hands its
+/// oracle a fact stream of its own, as a model bug would emit it. Shipped
+/// scenarios have no poll skip and no aborted read (tests/outcomes.rs), so
+/// their stories can only be shown this way.
+fn hand_built(read_committed: bool, facts: impl FnOnce(&mut dyn FnMut(u64, Fact))) -> streamsim::world::World {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/aborted-transactions.yaml");
+    let mut sc = load_file(&path).unwrap_or_else(|e| panic!("{e}")).scenario;
+    if read_committed {
+        sc.consumers[0].config.isolation_level = streamsim::scenario::IsolationLevel::ReadCommitted;
+    }
+    let mut w = streamsim::world::World::new(sc);
+    w.oracle.trace.kept = Some(Vec::new());
+    let leader = BrokerId::new(w.oracle.observed.shape.partitions[0].replicas[0]);
+    let oracle = &mut w.oracle;
+    let mut emit = |ms: u64, f: Fact| oracle.emit(Instant::ZERO.add(Duration::from_ms(ms)), f);
+    emit(0, Fact::Elect { partition: P0, leader: Some(leader), epoch: LeaderEpoch::new(1), unclean: false });
+    for r in 0..4u32 {
+        emit(10 + u64::from(r), send(r));
+        emit(
+            20 + u64::from(r),
+            Fact::Append { record: RecordId::new(r), partition: P0, offset: r.into(), broker: leader },
+        );
+    }
+    emit(30, Fact::Assign { consumer: C0, partition: P0, generation: Generation::new(1) });
+    emit(31, Fact::Position { consumer: C0, partition: P0, offset: 0, source: PositionSource::Reset });
+    facts(&mut emit);
+    w
+}
+
+const P0: PartitionId = PartitionId::new(0);
+const C0: ConsumerId = ConsumerId::new(0);
+
+fn send(r: u32) -> Fact {
+    Fact::Send {
+        record: RecordId::new(r),
+        producer: ProducerId::new(0),
+        partition: P0,
+        key: r,
+        send_seq: r.into(),
+        event_us: 0,
+        producer_inc: Incarnation::new(0),
+    }
+}
+
+fn process(r: u32, ms_offset: u64) -> Fact {
+    Fact::Process { record: RecordId::new(r), consumer: C0, group: GroupId::new(0), offset: ms_offset, effect: true }
+}
+
+/// Jepsen's poll-skip, as the oracle defines it (`Observed::fetched`): a
+/// consumer's fetch of a partition begins past where its last fetch of it
+/// ended, with no seek, assignment, revocation or restart between. Here
+/// ledger-0 fetches 0..2, then 3..4: offset 2 (gateway-0#2) is never read.
+#[test]
+fn a_poll_skip_has_a_story_naming_both_fetches_and_the_skipped_record() {
+    let w = hand_built(false, |emit| {
+        emit(40, Fact::Fetch { consumer: C0, partition: P0, from: 0, to: 2 });
+        emit(41, process(0, 0));
+        emit(42, process(1, 1));
+        emit(50, Fact::Fetch { consumer: C0, partition: P0, from: 3, to: 4 });
+        emit(51, process(3, 3));
+    });
+    assert_eq!((w.oracle.observed.poll_skips, w.oracle.observed.nonmonotonic_polls), (1, 0));
+    let e = streamsim::oracle::explain::explain(&w, &[]);
+    let skips: Vec<_> = e.stories.iter().filter(|s| s.anomaly == Anomaly::PollSkip).collect();
+    assert_eq!(skips.len(), 1, "one story per poll skip");
+    let s = skips[0];
+    assert_eq!(s.cause, Cause::PollSkip { consumer: 0, partition: 0 });
+    assert_eq!(s.record, 2, "the story's record is the first one in the gap");
+    assert_eq!(s.chain.len(), 3, "both fetches and the skipped append: {}", s.text());
+    assert!(e.stories.iter().all(|s| s.anomaly != Anomaly::AbortedRead), "read_uncommitted has no aborted read");
+    insta::assert_snapshot!("explain-poll-skip", s.text());
+    // A position set between the fetches (a seek) explains the jump: no poll skip.
+    let seeked = hand_built(false, |emit| {
+        emit(40, Fact::Fetch { consumer: C0, partition: P0, from: 0, to: 2 });
+        emit(45, Fact::Position { consumer: C0, partition: P0, offset: 3, source: PositionSource::Committed });
+        emit(50, Fact::Fetch { consumer: C0, partition: P0, from: 3, to: 4 });
+    });
+    assert_eq!(seeked.oracle.observed.poll_skips, 0);
+    assert_eq!(streamsim::oracle::explain::explain(&seeked, &[]).count(Anomaly::PollSkip), 0);
+}
+
+/// Jepsen's aborted-read: a read_committed group processes a record whose
+/// transaction's abort marker is in the final log. Kafka's read_committed
+/// consumer drops such records (Fetcher / CompletedFetch with the
+/// AbortedTransaction list), so the model never does it; the fact stream of
+/// a consumer that ignored the marker shows each one with the append, the
+/// marker and the processing.
+#[test]
+fn an_aborted_read_has_a_story_naming_the_abort_marker_and_the_processing() {
+    let facts = |emit: &mut dyn FnMut(u64, Fact)| {
+        emit(35, Fact::Marker { partition: P0, offset: 4, commit: false, txn: TxnId::new(0) });
+        emit(40, Fact::Fetch { consumer: C0, partition: P0, from: 0, to: 5 });
+        emit(41, process(0, 0));
+        emit(42, process(1, 1));
+    };
+    let w = hand_built(true, facts);
+    let e = streamsim::oracle::explain::explain(&w, &[]);
+    let reads: Vec<_> = e.stories.iter().filter(|s| s.anomaly == Anomaly::AbortedRead).collect();
+    assert_eq!(reads.len(), 2, "one story per aborted record processed");
+    assert!(reads.iter().all(|s| s.cause == Cause::AbortedRead { group: 0, txn: 0, at: 35_000 }), "{reads:?}");
+    assert_eq!(reads.iter().map(|s| s.record).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(reads[0].chain.len(), 3, "append, marker, processing: {}", reads[0].text());
+    insta::assert_snapshot!("explain-aborted-read", reads[0].text());
+    // The same stream read with read_uncommitted is no aborted read (that level reads aborted records by design).
+    let ru = hand_built(false, facts);
+    assert_eq!(streamsim::oracle::explain::explain(&ru, &[]).count(Anomaly::AbortedRead), 0);
+}

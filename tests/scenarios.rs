@@ -136,6 +136,11 @@ fn snapshot_backpressure() {
 }
 
 #[test]
+fn snapshot_backpressure_quota() {
+    insta::assert_snapshot!("backpressure-quota", json(&run(load("backpressure-quota"))));
+}
+
+#[test]
 fn snapshot_out_of_order() {
     insta::assert_snapshot!("out-of-order", json(&run(load("out-of-order"))));
 }
@@ -461,6 +466,57 @@ fn backpressure_grows_at_rate_minus_capacity_then_drains() {
     let drain = (lag_at(35_000) - lag_at(45_000)) / 10.0;
     assert!((drain - 600.0).abs() < 600.0 * 0.15, "drains {drain}/s");
     assert_eq!(o.summary.final_lag, 0);
+}
+
+/// backpressure-quota, the twin of backpressure: the same producer under a
+/// client quota (producer_byte_rate 10000 bytes/s per broker). Kafka's
+/// answer (ClientQuotaManager with KIP-219's channel muting, the producer's
+/// NetworkClient honouring throttle_time_ms, RecordAccumulator blocking
+/// send() on a full buffer.memory): the group is no longer outrun, so the
+/// lag stays bounded, and the producer is blocked instead. Nothing is lost.
+#[test]
+fn a_producer_quota_bounds_the_lag_and_blocks_the_producer_instead() {
+    let base = run(load("backpressure")).summary;
+    let quota = run(load("backpressure-quota")).summary;
+    assert_eq!((base.throttled, base.producer_blocked_ms), (0, 0), "{base:?}");
+    assert!(quota.throttled > 100 && quota.producer_blocked_ms > 60_000, "{quota:?}");
+    assert!(quota.max_lag * 2 < base.max_lag, "lag bounded: {} vs {}", quota.max_lag, base.max_lag);
+    assert_eq!((quota.lost, quota.failed, quota.duplicates, quota.produced), (0, 0, 0, base.produced), "{quota:?}");
+    assert!(quota.max_source_backlog > 1000, "the application held records back: {quota:?}");
+}
+
+/// The trace of backpressure-quota: after each `quota_throttle` a broker
+/// appends nothing of that producer until throttle_time_ms has passed (the
+/// channel is muted, ClientQuotaManager.throttle, and the client waits,
+/// KIP-219), and each broker's produce bytes are held at the quota
+/// (10000 bytes/s) once the first window has passed.
+#[test]
+fn a_throttled_producer_writes_nothing_to_that_broker_until_the_throttle_ends() {
+    let path = std::env::temp_dir().join(format!("streamsim-quota-{}.jsonl", std::process::id()));
+    let file = std::fs::File::create(&path).expect("temp file");
+    streamsim::simulate_with(load("backpressure-quota"), &mut |_| {}, Some(file), false).expect("runs");
+    let text = std::fs::read_to_string(&path).expect("the trace");
+    std::fs::remove_file(&path).ok();
+    let lines: Vec<serde_json::Value> = text.lines().skip(1).map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    let field = |v: &serde_json::Value, k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
+    let kind = |v: &serde_json::Value| v["kind"].as_str().unwrap_or("").to_string();
+    let appends: Vec<(u64, u64)> =
+        lines.iter().filter(|v| kind(v) == "append").map(|v| (field(v, "t"), field(v, "broker"))).collect();
+    let throttles: Vec<(u64, u64, u64)> = lines
+        .iter()
+        .filter(|v| kind(v) == "quota_throttle")
+        .map(|v| (field(v, "t"), field(v, "broker"), field(v, "throttle_us")))
+        .collect();
+    assert!(throttles.len() > 100, "{} throttles", throttles.len());
+    for &(t, b, us) in &throttles {
+        let during = appends.iter().filter(|&&(ta, ba)| ba == b && ta > t && ta < t + us).count();
+        assert_eq!(during, 0, "broker {b} appended {during} records within the throttle at {t} µs ({us} µs)");
+    }
+    // 100-byte records: 10000 bytes/s is 100 records/s per broker, within a batch or two.
+    for b in 0..3 {
+        let n = appends.iter().filter(|&&(t, ba)| ba == b && (20_000_000..60_000_000).contains(&t)).count() as u64;
+        assert!(n.abs_diff(40 * 100) <= 2 * 163, "broker {b}: {n} records in 40 s");
+    }
 }
 
 /// out-of-order: a longer watermark delay makes every window right at the

@@ -125,7 +125,8 @@ pub enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
-        /// Only this kind of anomaly: lost, duplicate, reordered, late or redelivered.
+        /// Only this kind of anomaly: lost, duplicate, reordered, late, redelivered,
+        /// lost_write, unavailable, unsent, poll_skip or aborted_read.
         #[arg(long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record: its name (`web-0#4711`, the producer instance and its

@@ -21,9 +21,15 @@ fn parse_kind(kind: Option<&str>) -> Result<Option<Anomaly>, CliError> {
     match kind.map(|k| (k, Anomaly::from_name(k))) {
         None => Ok(None),
         Some((_, Some(a))) => Ok(Some(a)),
-        Some((other, None)) => Err(CliError::usage(format!("unknown kind `{other}`"))
-            .hint("choose lost, duplicate, reordered, late or redelivered")),
+        Some((other, None)) => Err(CliError::usage(format!("unknown kind `{other}`")).hint(kind_hint())),
     }
+}
+
+/// "choose lost, duplicate, ... or aborted_read": every kind, from `Anomaly::ALL`.
+fn kind_hint() -> String {
+    let names: Vec<&str> = Anomaly::ALL.iter().map(|a| a.name()).collect();
+    let (last, rest) = names.split_last().expect("kinds exist");
+    format!("choose {} or {last}", rest.join(", "))
 }
 
 pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
@@ -59,7 +65,7 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
             (Some(_), None) => " of that kind",
             (None, None) => "",
         };
-        outln!("  nothing to explain: no lost, duplicated, reordered, late or redelivered record{which}");
+        outln!("  nothing to explain: no lost, duplicated, reordered, late, redelivered, unsent or unavailable record, lost write, poll skip or aborted read{which}");
         return Ok(());
     }
     print_stories(&e, limit);

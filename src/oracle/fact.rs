@@ -258,6 +258,22 @@ pub enum Fact {
     },
     /// A Kinesis shard refused a read or a write for its limits.
     Throttled,
+    /// The producer's send() blocked: `buffer.memory` is full.
+    SendBlocked {
+        producer: ProducerId,
+    },
+    /// The blocked send() returned: memory came free, it timed out
+    /// (`max.block.ms`), or the producer died.
+    SendUnblocked {
+        producer: ProducerId,
+    },
+    /// A broker found `client` over its byte-rate quota: it answers with
+    /// `throttle_time_ms` = `throttle_us` / 1000 and mutes the channel that long.
+    QuotaThrottle {
+        client: Entity,
+        broker: BrokerId,
+        throttle_us: u64,
+    },
     Fetch {
         consumer: ConsumerId,
         partition: PartitionId,
@@ -498,6 +514,12 @@ impl Fact {
                 step(Step::HighWatermark, [u64::from(partition), high_watermark])
             }
             Fact::Throttled => step(Step::Throttled, []),
+            Fact::SendBlocked { producer } => step(Step::SendBlocked, [u64::from(producer)]),
+            Fact::SendUnblocked { producer } => step(Step::SendUnblocked, [u64::from(producer)]),
+            Fact::QuotaThrottle { client, broker, throttle_us } => {
+                let (kind, idx) = client.code();
+                step(Step::QuotaThrottle, [kind, idx, u64::from(broker), throttle_us])
+            }
             Fact::Fetch { consumer, partition, from, to } => {
                 step(Step::Fetch, [u64::from(consumer), u64::from(partition), from, to])
             }

@@ -145,7 +145,7 @@ impl Ledger {
             Fact::Append { record, .. } => self.append(record.raw()),
             Fact::Ack { record, .. } => self.ack(record.raw(), at),
             Fact::Fail { record, .. } => self.fail(record.raw(), at),
-            Fact::Throttled => self.throttled += 1,
+            Fact::Throttled | Fact::QuotaThrottle { .. } => self.throttled += 1,
             Fact::Process { record, group, effect, .. } => {
                 self.processed(group.raw(), record.raw(), effect, at);
             }

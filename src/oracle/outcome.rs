@@ -177,9 +177,16 @@ fn group_states(l: &Ledger, o: &Observed, pres: &Presence, log: &[LogState], g: 
 /// Records of aborted transactions a read_committed group processed
 /// (Jepsen's aborted-read), judged against the final logs.
 pub fn aborted_reads(l: &Ledger, o: &Observed) -> u64 {
+    aborted_read_list(l, o).len() as u64
+}
+
+/// Each aborted read as (group, record, offset), group by group and, within
+/// a group, partition by partition in processing order: what
+/// [`aborted_reads`] counts, for `explain`.
+pub fn aborted_read_list(l: &Ledger, o: &Observed) -> Vec<(u32, u32, u64)> {
     use crate::oracle::aborted::{fates, Fate};
     let txn_of = |r: u32| o.shape.producers[l.records[r as usize].producer as usize].txn;
-    let mut n = 0;
+    let mut out = Vec::new();
     for (g, processed) in o.rc_processed.iter().enumerate() {
         if processed.is_empty() {
             continue;
@@ -188,12 +195,14 @@ pub fn aborted_reads(l: &Ledger, o: &Observed) -> u64 {
         for p in gs.first_partition..gs.first_partition + gs.partitions {
             let Some(log) = o.partitions[p as usize].leader_log() else { continue };
             let fate = fates(log, &o.markers, txn_of);
-            n += processed
-                .iter()
-                .filter(|&&(r, _)| l.records[r as usize].partition == p)
-                .filter(|&&(r, off)| log.get(off as usize) == Some(&r) && fate[off as usize] == Fate::Aborted)
-                .count() as u64;
+            out.extend(
+                processed
+                    .iter()
+                    .filter(|&&(r, _)| l.records[r as usize].partition == p)
+                    .filter(|&&(r, off)| log.get(off as usize) == Some(&r) && fate[off as usize] == Fate::Aborted)
+                    .map(|&(r, off)| (g as u32, r, off)),
+            );
         }
     }
-    n
+    out
 }

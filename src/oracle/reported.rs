@@ -42,6 +42,21 @@ pub struct AggregateEnd {
     pub results: BTreeMap<(u32, u64, u64), (u64, u64)>,
 }
 
+/// A producer's blocked send() as its `send_blocked` / `send_unblocked`
+/// facts tell it: blocked since (µs), and the time blocked before.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockedSend {
+    pub since_us: Option<u64>,
+    pub total_us: u64,
+}
+
+impl BlockedSend {
+    /// Time blocked up to `at_us`, an open block included.
+    pub fn until(&self, at_us: u64) -> u64 {
+        self.total_us + self.since_us.map_or(0, |s| at_us.saturating_sub(s))
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Reported {
     /// (µs, lag) per sample; a second sample at the same time replaces the first.
@@ -49,6 +64,8 @@ pub struct Reported {
     /// The most lag any sample saw (replaced samples included).
     pub max_lag: u64,
     pub producers: BTreeMap<u32, ProducerEnd>,
+    /// Per producer: its blocked send(), from the block facts.
+    pub blocked: BTreeMap<u32, BlockedSend>,
     pub groups: BTreeMap<u32, GroupEnd>,
     pub partitions: BTreeMap<u32, PartitionEnd>,
     pub aggregates: BTreeMap<u32, AggregateEnd>,
@@ -66,7 +83,20 @@ impl Reported {
                 }
                 self.lag.push((at_us, lag));
             }
-            Fact::ProducerEnd { producer, blocked_us, max_backlog } => {
+            Fact::SendBlocked { producer } => {
+                let b = self.blocked.entry(producer.raw()).or_default();
+                b.since_us = b.since_us.or(Some(at_us));
+            }
+            Fact::SendUnblocked { producer } => {
+                let b = self.blocked.entry(producer.raw()).or_default();
+                if let Some(since) = b.since_us.take() {
+                    b.total_us += at_us.saturating_sub(since);
+                }
+            }
+            // The blocked time is the oracle's own sum of the block facts;
+            // `verify` refuses a trace whose `blocked_us` disagrees.
+            Fact::ProducerEnd { producer, max_backlog, .. } => {
+                let blocked_us = self.blocked.get(&producer.raw()).map_or(0, |b| b.until(at_us));
                 self.producers.insert(producer.raw(), ProducerEnd { blocked_us, max_backlog });
             }
             Fact::GroupEnd { group, members, assigned_partitions } => {

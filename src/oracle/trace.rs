@@ -123,10 +123,16 @@ pub enum Step {
     Window = 44,
     /// The run ended: its events; the line also carries `trace_hash` and `header_hash`.
     End = 45,
+    /// A broker throttled a client over its byte-rate quota.
+    QuotaThrottle = 46,
+    /// A producer's send() blocked on a full `buffer.memory`.
+    SendBlocked = 47,
+    /// The blocked send() returned.
+    SendUnblocked = 48,
 }
 
 /// Every step kind, in code order (the JSONL `kind` names them).
-pub const STEPS: [Step; 45] = [
+pub const STEPS: [Step; 48] = [
     Step::Send,
     Step::Append,
     Step::Ack,
@@ -172,6 +178,9 @@ pub const STEPS: [Step; 45] = [
     Step::AggregateEnd,
     Step::Window,
     Step::End,
+    Step::QuotaThrottle,
+    Step::SendBlocked,
+    Step::SendUnblocked,
 ];
 
 /// The most values a step carries.
@@ -217,6 +226,9 @@ impl Step {
             Step::NoOffset => "no_offset",
             Step::Sequenced => "sequenced",
             Step::Throttled => "throttled",
+            Step::QuotaThrottle => "quota_throttle",
+            Step::SendBlocked => "send_blocked",
+            Step::SendUnblocked => "send_unblocked",
             Step::StoppedTheWorld => "stopped_the_world",
             Step::Lag => "lag",
             Step::ProducerEnd => "producer_end",
@@ -268,6 +280,8 @@ impl Step {
             Step::NoOffset => &["consumer", "partition"],
             Step::Sequenced => &["record", "seq", "producer_gen"],
             Step::Throttled => &[],
+            Step::QuotaThrottle => &["entity_kind", "entity", "broker", "throttle_us"],
+            Step::SendBlocked | Step::SendUnblocked => &["producer"],
             Step::StoppedTheWorld => &["group", "us"],
             Step::Lag => &["lag"],
             Step::ProducerEnd => &["producer", "blocked_us", "max_backlog"],

@@ -95,6 +95,7 @@ pub(crate) const PRODUCER_MODELLED: &[&str] = &[
     "buffer.memory",
     "max.block.ms",
     "max.request.size",
+    "producer_byte_rate",
     "transactional.id",
     "transaction.timeout.ms",
 ];
@@ -134,6 +135,9 @@ pub(crate) const BROKER_MODELLED: &[&str] = &[
     "vm.dirty_expire_centisecs",
     "eligible.leader.replicas.version",
     "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    "producer_byte_rate",
+    "quota.window.num",
+    "quota.window.size.seconds",
 ];
 
 /// Configs every Java client (producer and consumer) has.
@@ -497,8 +501,6 @@ const BROKER_KNOWN: &[&str] = &[
     "producer.purgatory.purge.interval.requests",
     "queued.max.request.bytes",
     "queued.max.requests",
-    "quota.window.num",
-    "quota.window.size.seconds",
     "remote.fetch.max.wait.ms",
     "remote.log.index.file.cache.total.size.bytes",
     "remote.log.manager.copier.thread.pool.size",

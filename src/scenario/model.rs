@@ -99,6 +99,26 @@ pub struct BrokerConfig {
     /// (10000): how often the transaction coordinator's scheduler aborts
     /// transactions past their timeout (TransactionCoordinator.startup).
     pub txn_abort_cleanup_interval: Duration,
+    /// Client quotas: the default byte rates and the rate's sampling.
+    pub quotas: QuotaConfig,
+}
+
+/// Client byte-rate quotas (`ClientQuotaManager`), with Kafka's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuotaConfig {
+    /// `producer_byte_rate` for the default client (unset: no quota), in
+    /// bytes/s per broker (`kafka-configs --entity-type clients --entity-default`).
+    pub producer_byte_rate: Option<u64>,
+    /// `quota.window.num` (11): samples the rate keeps.
+    pub samples: u32,
+    /// `quota.window.size.seconds` (1): each sample's span.
+    pub window: Duration,
+}
+
+impl Default for QuotaConfig {
+    fn default() -> Self {
+        QuotaConfig { producer_byte_rate: None, samples: 11, window: Duration::from_secs(1) }
+    }
 }
 
 /// Kafka's fsync settings and the Linux writeback that stands in for them
@@ -142,6 +162,7 @@ impl Default for BrokerConfig {
             page_cache: PageCacheConfig::default(),
             eligible_leader_replicas: false,
             txn_abort_cleanup_interval: Duration::from_ms(10_000),
+            quotas: QuotaConfig::default(),
         }
     }
 }
@@ -326,6 +347,9 @@ pub struct ProducerConfig {
     /// `max.request.size`: the bytes of batches one produce request may carry
     /// (one batch larger than it still goes, alone).
     pub max_request_size: u32,
+    /// `producer_byte_rate` for this producer's client id (each instance its
+    /// own), over the broker default; bytes/s per broker.
+    pub producer_byte_rate: Option<u64>,
     pub transactional_id: Option<String>,
     /// `transaction.timeout.ms`: the coordinator aborts a transaction open longer.
     pub transaction_timeout: Duration,
@@ -352,6 +376,7 @@ impl Default for ProducerConfig {
             buffer_memory: 33_554_432,
             max_block: Duration::from_ms(60_000),
             max_request_size: 1_048_576,
+            producer_byte_rate: None,
             transactional_id: None,
             transaction_timeout: Duration::from_ms(60_000),
         }

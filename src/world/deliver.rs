@@ -83,7 +83,11 @@ impl World {
             (_, Node::Broker(b), Msg::Connect(m)) => self.on_connect(b, m),
             (_, Node::Producer(_), Msg::ConnectResponse(m)) => self.on_connect_response(m),
             (_, Node::Producer(_), Msg::ConnectionClosed(m)) => self.on_connection_closed(m),
-            (_, Node::Broker(b), Msg::Produce(m)) => self.on_produce(b, m),
+            (from, Node::Broker(b), Msg::Produce(m)) => {
+                if let Some(m) = self.produce_quota_gate(from, b, m) {
+                    self.on_produce(b, m)
+                }
+            }
             (_, Node::Producer(_), Msg::ProduceResponse(m)) => self.on_produce_response(m),
             (_, Node::Broker(b), Msg::ReplicaFetch(m)) => self.on_replica_fetch(b, m),
             (Node::Broker(src), Node::Broker(_), Msg::ReplicaFetchResponse(m)) => {
@@ -146,7 +150,7 @@ impl World {
             }
             Msg::Produce(m) => {
                 self.release_request_batches(m.request);
-                ProduceResponse { producer: m.producer, inc: m.inc, request: m.request, disconnected: true }.into()
+                ProduceResponse { producer: m.producer, inc: m.inc, request: m.request, disconnected: true, throttle_ms: 0 }.into()
             }
             Msg::ReplicaFetch(m) => {
                 let (follower, gen, sent, slot) = (m.follower, m.gen, m.sent, m.slot);

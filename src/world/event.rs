@@ -215,6 +215,8 @@ pub struct ProduceResponse {
     pub inc: Incarnation,
     pub request: RequestId,
     pub disconnected: bool,
+    /// `throttle_time_ms`: the client quota's delay (KIP-219), 0 when none.
+    pub throttle_ms: u32,
 }
 
 /// Follower → leader: fetch number `sent` of session (`follower`, the

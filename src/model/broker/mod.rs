@@ -25,6 +25,7 @@ pub mod log;
 pub mod page_cache;
 pub mod partition;
 mod produce;
+pub mod quota;
 mod replication;
 
 pub use idempotence::{OpenTxn, ProducerState, TxnFates, DEDUP_BATCHES};
@@ -49,11 +50,19 @@ pub struct Broker {
     /// (`ClusterControlManager.registerBroker`), and until then the new
     /// process serves nothing (its data plane opens once registered).
     pub registering: bool,
+    /// Client quotas: each client's byte rate and channel mute.
+    pub quotas: quota::Quotas,
 }
 
 impl Broker {
     pub fn new() -> Broker {
-        Broker { up: true, inc: Incarnation::new(0), fenced: false, registering: false }
+        Broker {
+            up: true,
+            inc: Incarnation::new(0),
+            fenced: false,
+            registering: false,
+            quotas: quota::Quotas::default(),
+        }
     }
 }
 

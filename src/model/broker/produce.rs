@@ -85,7 +85,8 @@ impl World {
             return self.release_request_server(id);
         }
         let (b, producer, inc) = (r.broker, r.producer, r.inc);
-        let msg = ProduceResponse { producer, inc, request: id, disconnected: false };
+        let throttle_ms = self.produce_throttle_ms(b, producer);
+        let msg = ProduceResponse { producer, inc, request: id, disconnected: false, throttle_ms };
         self.send(Node::Broker(b), Node::Producer(producer), msg.into());
     }
 

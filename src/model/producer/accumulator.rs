@@ -90,6 +90,7 @@ impl World {
                     pr.blocked.push_back(record);
                     pr.max_backlog = pr.max_backlog.max(1);
                     pr.blocked_since = Some(now);
+                    self.oracle.emit(now, Fact::SendBlocked { producer: p });
                     self.wait_for_memory(p);
                 }
             }
@@ -144,6 +145,7 @@ impl World {
         let pr = &mut self.producers[p];
         if let Some(since) = pr.blocked_since.take() {
             pr.blocked_us += now.since(since).us();
+            self.oracle.emit(now, Fact::SendUnblocked { producer: p });
         }
     }
 

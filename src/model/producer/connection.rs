@@ -39,6 +39,9 @@ pub struct Conn {
     backoff: Duration,
     failed_attempts: u32,
     failed_connects: u32,
+    /// KIP-219: the broker's last `throttle_time_ms` ends here; nothing is
+    /// sent on the connection before (`ClusterConnectionStates.throttle`).
+    pub throttled_until: Instant,
 }
 
 impl Conn {
@@ -80,6 +83,10 @@ impl World {
         let now = self.now;
         let conn = self.producers[p].conns[b];
         match conn.state {
+            ConnState::Ready if conn.throttled_until > now => {
+                self.wake_producer_at(p, conn.throttled_until);
+                false
+            }
             ConnState::Ready => true,
             ConnState::Connecting => false,
             ConnState::Disconnected => {
@@ -139,6 +146,16 @@ impl World {
         self.try_send(p);
     }
 
+    /// A response said `throttle_ms` (`NetworkClient.maybeThrottle`): the
+    /// client refrains from sending to that broker until it has passed.
+    pub(super) fn conn_throttle(&mut self, p: ProducerId, b: BrokerId, throttle_ms: u32) {
+        if throttle_ms > 0 {
+            let until = self.now.add(Duration::from_ms(u64::from(throttle_ms)));
+            let conn = &mut self.producers[p].conns[b];
+            conn.throttled_until = conn.throttled_until.max(until);
+        }
+    }
+
     /// `socket.connection.setup.timeout.ms` passed with no answer.
     pub(crate) fn on_connect_timeout(&mut self, p: ProducerId, b: BrokerId, gen: u32) {
         let conn = &self.producers[p].conns[b];
@@ -180,5 +197,49 @@ impl World {
     pub(crate) fn on_connection_closed(&mut self, m: ConnectionClosed) {
         self.disconnect(m.producer, m.broker, m.conn, None);
         self.try_send(m.producer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernel::time::{Duration, Instant};
+    use crate::model::ids::{BrokerId, ProducerId};
+    use crate::scenario::load_str;
+    use crate::world::World;
+
+    use super::ConnState;
+
+    /// KIP-219, Kafka's answer in NetworkClient.maybeThrottle and
+    /// ClusterConnectionStates.throttle / isThrottled: a response with
+    /// throttle_time_ms > 0 makes the client hold every request to that
+    /// broker until the time has passed (`ready()` is false, and the
+    /// sender's poll wakes at the end: `pollDelayMs`); other brokers are not
+    /// affected.
+    #[test]
+    fn network_client_throttle_holds_requests_to_that_broker_until_throttle_time_ms_passes() {
+        let src = "name: t\nduration: 1s\nbrokers: 2\ntopics: [{ name: t, partitions: 2 }]\nproducers: [{ name: p, rate: 10/s }]\n";
+        let mut w = World::new(load_str(src, "t.yaml").expect("loads").scenario);
+        let (p, b, other) = (ProducerId::new(0), BrokerId::new(0), BrokerId::new(1));
+        w.now = Instant::ZERO.add(Duration::from_ms(100));
+        for x in [b, other] {
+            w.producers[p].conns[x].state = ConnState::Ready;
+        }
+        assert!(w.conn_ready(p, b), "a ready connection carries requests");
+        w.conn_throttle(p, b, 250);
+        assert!(!w.conn_ready(p, b), "throttled: nothing is sent to that broker");
+        assert_eq!(
+            w.producers[p].wake_at,
+            Some(Instant::ZERO.add(Duration::from_ms(350))),
+            "the sender wakes when it ends"
+        );
+        assert!(w.conn_ready(p, other), "another broker's connection is not throttled");
+        w.now = Instant::ZERO.add(Duration::from_ms(349));
+        assert!(!w.conn_ready(p, b), "still 1 ms to go");
+        w.now = Instant::ZERO.add(Duration::from_ms(350));
+        assert!(w.conn_ready(p, b), "sends again once throttle_time_ms has passed");
+        // A shorter throttle later does not cut a longer one short.
+        w.conn_throttle(p, b, 500);
+        w.conn_throttle(p, b, 10);
+        assert_eq!(w.producers[p].conns[b].throttled_until, Instant::ZERO.add(Duration::from_ms(850)));
     }
 }

@@ -25,6 +25,7 @@ use crate::model::ids::{
 };
 use crate::model::partitioner::key_partition_table;
 use crate::model::producer::connection::{Conn, ConnBackoffs};
+use crate::oracle::fact::Fact;
 use crate::scenario::{ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, InitProducerId, Node};
 use crate::world::World;
@@ -406,6 +407,7 @@ impl World {
         pr.wake_blocked = false;
         if let Some(since) = pr.blocked_since.take() {
             pr.blocked_us += self.now.since(since).us();
+            self.oracle.emit(self.now, Fact::SendUnblocked { producer: p });
         }
     }
 

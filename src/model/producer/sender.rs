@@ -335,7 +335,7 @@ impl World {
     /// each partition's result completes, retries or fails its batch
     /// (`completeBatch`), in the request's order.
     pub(crate) fn on_produce_response(&mut self, m: ProduceResponse) {
-        let ProduceResponse { producer: p, request, disconnected, .. } = m;
+        let ProduceResponse { producer: p, request, disconnected, throttle_ms, .. } = m;
         let r = &self.requests[request];
         if !r.client_held || r.producer != p {
             return self.release_request_server(request);
@@ -347,6 +347,7 @@ impl World {
             return self.try_send(p);
         }
         self.producers[p].conns[leader].in_flight -= 1;
+        self.conn_throttle(p, leader, throttle_ms);
         for i in 0..self.requests[request].batches.len() {
             let (batch, result) = (self.requests[request].batches[i], self.requests[request].results[i]);
             let bt = &self.batches[batch];

@@ -9,11 +9,13 @@
 //! connects an anomaly to a mechanism, the cause says `unexplained` and what
 //! was seen; the tests require that no shipped scenario has one.
 
+mod aborted_read;
 mod duplicate;
 pub mod index;
 mod late;
 mod lost;
 mod ownership;
+mod poll_skip;
 mod reordered;
 mod sending;
 pub mod view;
@@ -51,10 +53,14 @@ pub enum Anomaly {
     Unavailable,
     /// Log side: still held by its live producer at the end.
     Unsent,
+    /// Jepsen's poll-skip: a fetch began past where the last one ended, with no seek.
+    PollSkip,
+    /// Jepsen's aborted-read: a read_committed group processed an aborted record.
+    AbortedRead,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 8] = [
+    pub const ALL: [Anomaly; 10] = [
         Anomaly::Lost,
         Anomaly::Duplicate,
         Anomaly::Reordered,
@@ -63,6 +69,8 @@ impl Anomaly {
         Anomaly::LostWrite,
         Anomaly::Unavailable,
         Anomaly::Unsent,
+        Anomaly::PollSkip,
+        Anomaly::AbortedRead,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +83,8 @@ impl Anomaly {
             Anomaly::LostWrite => "lost_write",
             Anomaly::Unavailable => "unavailable",
             Anomaly::Unsent => "unsent",
+            Anomaly::PollSkip => "poll_skip",
+            Anomaly::AbortedRead => "aborted_read",
         }
     }
 
@@ -83,6 +93,8 @@ impl Anomaly {
             "duplicates" => Some(Anomaly::Duplicate),
             "redelivery" | "redeliveries" => Some(Anomaly::Redelivered),
             "lost_writes" | "lost-write" => Some(Anomaly::LostWrite),
+            "poll_skips" | "poll-skip" => Some(Anomaly::PollSkip),
+            "aborted_reads" | "aborted-read" => Some(Anomaly::AbortedRead),
             _ => Anomaly::ALL.into_iter().find(|a| a.name() == s),
         }
     }
@@ -98,6 +110,8 @@ impl Anomaly {
             Anomaly::LostWrite => ("lost write", "lost writes"),
             Anomaly::Unavailable => ("unavailable record", "unavailable records"),
             Anomaly::Unsent => ("unsent record", "unsent records"),
+            Anomaly::PollSkip => ("poll skip", "poll skips"),
+            Anomaly::AbortedRead => ("aborted read", "aborted reads"),
         };
         format!("{k} {}", if k == 1 { one } else { many })
     }
@@ -299,6 +313,12 @@ pub enum Cause {
     WrittenLate { partition: u32 },
     /// Late events: sent on time, but their partition was read after others'.
     PartitionBehind { partition: u32 },
+    /// A consumer's fetch of a partition began past where its previous one
+    /// ended, with no seek, assignment, revocation or restart between.
+    PollSkip { consumer: u32, partition: u32 },
+    /// A read_committed group processed records of a transaction that
+    /// aborted (its marker at `at`).
+    AbortedRead { group: u32, txn: u32, at: u64 },
     /// No chain of steps connects it to a mechanism; says what was seen.
     Unexplained { what: &'static str },
 }
@@ -338,6 +358,8 @@ impl Cause {
             Cause::SentLate { .. } => "events sent long after they happen",
             Cause::PartitionBehind { .. } => "a partition read behind the others",
             Cause::WrittenLate { .. } => "a write delayed past newer events",
+            Cause::PollSkip { .. } => "a fetch that skipped offsets with no seek",
+            Cause::AbortedRead { .. } => "a read_committed read of an aborted transaction",
             Cause::Unexplained { .. } => "unexplained",
         }
     }
@@ -388,6 +410,17 @@ impl Cause {
             | Cause::SentLate { .. }
             | Cause::WrittenLate { .. }
             | Cause::PartitionBehind { .. } => self.describe_late(&n),
+            Cause::PollSkip { consumer, partition } => format!(
+                "{}'s fetches of {} skipped offsets: a fetch began past where the last one ended, with no seek, rebalance or restart",
+                n.consumer(ConsumerId::new(consumer)),
+                n.partition(PartitionId::new(partition))
+            ),
+            Cause::AbortedRead { group, txn, at } => format!(
+                "group {} reads with isolation.level=read_committed, yet processed records of {}'s transaction, which aborted at {}",
+                n.group(GroupId::new(group)),
+                n.txn(TxnId::new(txn)),
+                ts(at)
+            ),
             Cause::Unexplained { what } => format!("unexplained: {what}"),
         }
     }
@@ -650,6 +683,7 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
         duplicate::stories(cx, g, Anomaly::Redelivered, &mut stories);
     }
     log_side_stories(cx, &mut stories);
+    read_stories(cx, &mut stories);
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
     for s in stories.iter_mut() {
         let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
@@ -674,6 +708,19 @@ fn log_side_stories(cx: Ctx<'_>, stories: &mut Vec<Story>) {
             LogState::Unsent => stories.push(writes::unsent(cx, r)),
             LogState::Stored | LogState::Failed | LogState::Abandoned => {}
         }
+    }
+}
+
+/// A story for every poll skip and every aborted read the oracle found.
+fn read_stories(cx: Ctx<'_>, stories: &mut Vec<Story>) {
+    let o = &cx.w.oracle.observed;
+    for &(c, g, ended, began, skip) in &o.poll_anomalies {
+        if skip {
+            stories.push(poll_skip::story(cx, ConsumerId::new(c), PartitionId::new(g), ended, began));
+        }
+    }
+    for (g, r, offset) in crate::oracle::outcome::aborted_read_list(&cx.w.oracle.ledger, o) {
+        stories.push(aborted_read::story(cx, GroupId::new(g), r, offset));
     }
 }
 

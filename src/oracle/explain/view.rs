@@ -364,6 +364,9 @@ impl View {
             // The trace keeps for explain only the kinds up to `no_offset` (`Step::explained`).
             k @ (Step::Sequenced
             | Step::Throttled
+            | Step::QuotaThrottle
+            | Step::SendBlocked
+            | Step::SendUnblocked
             | Step::StoppedTheWorld
             | Step::Lag
             | Step::ProducerEnd

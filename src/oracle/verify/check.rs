@@ -135,6 +135,15 @@ fn groups(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
             if blocked_us > t_us {
                 return Err(format!("a producer blocked {blocked_us} µs by {t_us} µs"));
             }
+            let told = o.reported.blocked.get(&producer.raw()).map_or(0, |b| b.until(t_us));
+            if told != blocked_us {
+                return Err(format!(
+                    "producer {producer} reports {blocked_us} µs blocked; its send_blocked and send_unblocked lines add up to {told} µs"
+                ));
+            }
+        }
+        Fact::SendBlocked { producer } | Fact::SendUnblocked { producer } => {
+            below("producer", producer.into(), s.producers.len())?
         }
         Fact::Crash(Entity::Producer(p)) | Fact::Restart(Entity::Producer(p)) => {
             below("producer", p.into(), s.producers.len())?

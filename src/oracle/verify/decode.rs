@@ -113,6 +113,18 @@ impl Fact {
                 Fact::HighWatermark { partition, high_watermark: v.u64(1) }
             }
             Step::Throttled => Fact::Throttled,
+            Step::SendBlocked => {
+                ids!(v, producer: ProducerId = 0);
+                Fact::SendBlocked { producer }
+            }
+            Step::SendUnblocked => {
+                ids!(v, producer: ProducerId = 0);
+                Fact::SendUnblocked { producer }
+            }
+            Step::QuotaThrottle => {
+                ids!(v, broker: BrokerId = 2);
+                Fact::QuotaThrottle { client: v.entity()?, broker, throttle_us: v.u64(3) }
+            }
             _ => return Fact::decode_consumer(v, members),
         })
     }
@@ -293,6 +305,9 @@ mod tests {
             Fact::Isr { partition: part, isr_brokers: 0b1011, high_watermark: 24 },
             Fact::HighWatermark { partition: part, high_watermark: 25 },
             Fact::Throttled,
+            Fact::QuotaThrottle { client: Entity::Producer(p), broker: b, throttle_us: 2_100_000 },
+            Fact::SendBlocked { producer: p },
+            Fact::SendUnblocked { producer: p },
             Fact::Fetch { consumer: c, partition: part, from: 26, to: 27 },
             Fact::Process { record: r, consumer: c, group: g, offset: 28, effect: true },
             Fact::Effect { record: r, consumer: c, group: g, txn },

@@ -60,6 +60,7 @@ pub(super) fn broker_settings(cx: &mut Cx, entry: Option<&Entry<'_>>) -> R<Broke
                 s.default_rf_at = Some((e.key_pos, e.field.clone()));
             }
             _ if durability(&mut s.config, e.key, v, f)? => {}
+            _ if quotas(&mut s.config, e.key, v, f)? => {}
             _ => cx.other_config(e, path, Section::Broker)?,
         }
     }
@@ -76,6 +77,20 @@ fn durability(c: &mut BrokerConfig, key: &str, v: &Node, f: &str) -> R<bool> {
         "vm.dirty_writeback_centisecs" => pc.dirty_writeback = centisecs(v, f)?,
         "vm.dirty_expire_centisecs" => pc.dirty_expire = centisecs(v, f)?,
         "eligible.leader.replicas.version" => c.eligible_leader_replicas = u32_in(v, f, 0, 1)? == 1,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// The client quota default and its sampling; false if `key` is none of them.
+fn quotas(c: &mut BrokerConfig, key: &str, v: &Node, f: &str) -> R<bool> {
+    let q = &mut c.quotas;
+    match key {
+        "producer_byte_rate" => q.producer_byte_rate = Some(u64_in(v, f, 1, i128::from(i64::MAX))?),
+        // Kafka's minimum for quota.window.num is 1; the rate needs a
+        // finished sample beside the current one, so 2 here.
+        "quota.window.num" => q.samples = u32_in(v, f, 2, 1000)?,
+        "quota.window.size.seconds" => q.window = Duration::from_secs(u64_in(v, f, 1, 3600)?),
         _ => return Ok(false),
     }
     Ok(true)

@@ -36,6 +36,7 @@ pub(super) struct ProducerExplicit {
     pub buffer_memory: Option<Ex<u64>>,
     pub max_block: Option<Duration>,
     pub max_request_size: Option<u32>,
+    pub producer_byte_rate: Option<u64>,
     /// `Some(None)`: explicitly no transactional id (`transactional.id: ~`).
     pub transactional_id: Option<Ex<Option<String>>>,
     pub transaction_timeout: Option<Duration>,
@@ -234,6 +235,9 @@ fn producer_config(cx: &mut Cx, m: &Map<'_>, path: &str) -> R<ProducerExplicit> 
             "buffer.memory" => x.buffer_memory = ex(u64_in(v, f, 0, i128::from(i64::MAX))?, e),
             "max.request.size" => x.max_request_size = Some(u32_in(v, f, 1, I32_MAX)?),
             "max.block.ms" => x.max_block = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
+            // A client quota rather than a client config: the broker's
+            // setting for this client id, written beside its configs.
+            "producer_byte_rate" => x.producer_byte_rate = Some(u64_in(v, f, 1, i128::from(i64::MAX))?),
             "transactional.id" => {
                 let id = if v.is_null() { None } else { Some(string(v, f, "a transactional id")?) };
                 if id.as_deref() == Some("") {

@@ -77,6 +77,9 @@ fn apply_explicit(c: &mut ProducerConfig, x: &ProducerExplicit) {
     if let Some(e) = &x.buffer_memory {
         c.buffer_memory = e.value;
     }
+    if let Some(rate) = x.producer_byte_rate {
+        c.producer_byte_rate = Some(rate);
+    }
     if let Some(d) = x.max_block {
         c.max_block = d;
     }
