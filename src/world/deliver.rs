@@ -22,7 +22,7 @@ impl World {
     }
 
     /// Puts `msg` on the wire, without the loss check.
-    fn schedule(&mut self, from: Node, to: Node, msg: Msg) {
+    pub(super) fn schedule(&mut self, from: Node, to: Node, msg: Msg) {
         let arrive = self.net.arrival(self.node_index(from), self.node_index(to), self.now);
         self.at(arrive, Event::Deliver { from, to, msg });
     }
@@ -44,11 +44,20 @@ impl World {
     /// A message arrives. Requests to a dead broker bounce as a broken connection;
     /// messages to a dead client are dropped (nobody is there to read them).
     pub(super) fn deliver(&mut self, from: Node, to: Node, msg: Msg) {
-        if !self.cuts.is_empty() && self.is_cut(from, to) {
-            // Lost in a network partition: the sender learns only by timing out.
-            return self.discard(msg);
-        }
+        let msg = if self.cuts.is_empty() && self.stalls.is_empty() {
+            msg
+        } else {
+            // Across a network partition TCP retransmits it later (`stall`).
+            match self.hold(from, to, msg) {
+                Ok(()) => return,
+                Err(msg) => msg,
+            }
+        };
         if let Node::Broker(b) = to {
+            if self.brokers[b].host_down {
+                // The machine is gone: nothing answers, not even a reset.
+                return self.discard(msg);
+            }
             if !self.brokers[b].up {
                 self.bounce(from, to, msg);
                 return;
@@ -154,13 +163,5 @@ impl World {
             _ => return,
         };
         self.schedule(to, from, reply);
-    }
-
-    /// Whether a partition separates `a` and `b` now; forgets healed ones.
-    fn is_cut(&mut self, a: Node, b: Node) -> bool {
-        let now = self.now;
-        self.cuts.retain(|&(_, _, until)| until > now);
-        let (a, b) = (self.node_index(a), self.node_index(b));
-        self.cuts.iter().any(|&(x, y, _)| (x == a && y == b) || (x == b && y == a))
     }
 }

@@ -6,6 +6,17 @@ use crate::oracle::fact::{Entity, Fact};
 use crate::scenario::{FaultAction, Target};
 use crate::world::{Event, Node, World};
 
+/// How a process goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashKind {
+    /// The process dies and its machine's kernel stays: the port refuses
+    /// connects at once and established connections are reset (RST).
+    Process,
+    /// The machine is gone (power loss, a kernel panic, a pulled cable): no
+    /// RST, nothing answers; clients learn from their own timeouts.
+    Host,
+}
+
 impl World {
     pub(super) fn on_fault(&mut self, i: usize) {
         self.faults_done = self.faults_done.max(i + 1);
@@ -14,14 +25,26 @@ impl World {
             FaultAction::PowerLoss(t) => {
                 let Target::Broker(b) = t else { unreachable!("the loader allows power loss of brokers only") };
                 self.lose_unflushed(BrokerId::new(b));
-                self.crash(t);
+                self.crash(t, CrashKind::Process);
             }
-            FaultAction::Crash(t) => self.crash(t),
+            FaultAction::Crash(t) => self.crash(t, CrashKind::Process),
+            FaultAction::HostCrash(t) => {
+                // The machine's memory goes with it: the page cache too.
+                if let Target::Broker(b) = t {
+                    self.lose_unflushed(BrokerId::new(b));
+                }
+                self.crash(t, CrashKind::Host);
+            }
             FaultAction::Restart(t) => {
                 let entity = self.target_entity(t);
                 self.oracle.emit(self.now, Fact::Restart(entity));
                 match entity {
-                    Entity::Broker(b) => self.restart_broker(b),
+                    Entity::Broker(b) => {
+                        // The machine boots: its kernel answers again (refusing
+                        // until the broker registers).
+                        self.brokers[b].host_down = false;
+                        self.restart_broker(b)
+                    }
                     Entity::Producer(p) => self.restart_producer(p),
                     Entity::Consumer(c) => self.restart_consumer(c),
                 }
@@ -103,6 +126,8 @@ impl World {
         let node = match *event {
             // The kernel of a paused broker still completes handshakes.
             Event::Deliver { msg: crate::world::Msg::Connect(_), .. } => return None,
+            // Data a partition holds is not in the socket yet: it stays behind what is held.
+            Event::Deliver { from, to, .. } if self.stalled(from, to) => return None,
             Event::Deliver { to, .. } => to,
             Event::ProducerArrival { producer, .. }
             | Event::LingerExpired { producer, .. }
@@ -139,14 +164,14 @@ impl World {
         self.paused_until[self.node_index(Node::Broker(b))] > self.now
     }
 
-    fn crash(&mut self, t: Target) {
+    fn crash(&mut self, t: Target, kind: CrashKind) {
         let entity = self.target_entity(t);
         self.oracle.emit(self.now, Fact::Crash(entity));
         // A crash ends a pause: the frozen process is simply gone.
         let i = self.node_index(self.target_node(t));
         self.paused_until[i] = self.now;
         match entity {
-            Entity::Broker(b) => self.crash_broker(b),
+            Entity::Broker(b) => self.crash_broker(b, kind),
             Entity::Producer(p) => self.crash_producer(p),
             Entity::Consumer(c) => self.crash_consumer(c),
         }

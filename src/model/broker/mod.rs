@@ -32,7 +32,8 @@ pub use log::{BatchHeader, LogEntry, Replica, CONTROL, NO_HEADER};
 pub use partition::{Partition, PendingAck, Waiter};
 
 use crate::kernel::time::Duration;
-use crate::model::ids::{BrokerId, Incarnation};
+use crate::model::ids::{BrokerId, Incarnation, PartitionId};
+use crate::world::CrashKind;
 use crate::oracle::fact::Fact;
 use crate::world::event::{Event, FetchError, Node, ProduceError, ReplicaFetchResponse};
 use crate::world::World;
@@ -48,11 +49,15 @@ pub struct Broker {
     /// (`ClusterControlManager.registerBroker`), and until then the new
     /// process serves nothing (its data plane opens once registered).
     pub registering: bool,
+    /// Its machine is gone (a host crash: power loss, a kernel panic): no
+    /// kernel answers, so connects and requests to it go unanswered until
+    /// the clients' timeouts, instead of being refused or reset.
+    pub host_down: bool,
 }
 
 impl Broker {
     pub fn new() -> Broker {
-        Broker { up: true, inc: Incarnation::new(0), fenced: false, registering: false }
+        Broker { up: true, inc: Incarnation::new(0), fenced: false, registering: false, host_down: false }
     }
 }
 
@@ -65,7 +70,9 @@ impl Default for Broker {
 impl World {
     /// A broker process dies. Its log stays on disk; its connections break, so
     /// clients waiting on it get errors now; the controller notices later.
-    pub(crate) fn crash_broker(&mut self, b: BrokerId) {
+    /// A host crash (`CrashKind::Host`) sends nothing: no reset reaches the
+    /// clients and followers, who learn from their own timeouts.
+    pub(crate) fn crash_broker(&mut self, b: BrokerId, kind: CrashKind) {
         // A process still waiting to register dies before it served anything;
         // the old session's expiry is already scheduled.
         self.brokers[b].registering = false;
@@ -81,19 +88,46 @@ impl World {
             if part.leader != Some(r) {
                 continue;
             }
-            self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
+            if kind == CrashKind::Host {
+                self.drop_waiters(partition);
+            } else {
+                self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
+            }
             for fr in self.partitions[partition].replicas.ids() {
                 if let Some(token) = self.partitions[partition].replicas[fr].parked.take() {
+                    if kind == CrashKind::Host {
+                        continue;
+                    }
                     let fb = self.partitions[partition].replicas[fr].broker;
                     let msg = ReplicaFetchResponse::failed(partition, fr, token, 0);
                     self.send(Node::Broker(b), Node::Broker(fb), msg.into());
                 }
             }
         }
-        self.reset_connections(b);
+        if kind == CrashKind::Host {
+            self.brokers[b].host_down = true;
+        } else {
+            self.reset_connections(b);
+        }
         let inc = self.brokers[b].inc;
         let timeout = self.scenario.broker_config.broker_session_timeout;
         self.after(timeout, Event::ControllerFence { broker: b, inc });
+    }
+
+    /// A host crash: what waits at the leader of `partition` dies with the
+    /// machine, unanswered; the clients time out. The transaction
+    /// coordinator is not on the network here (docs/model.md), so its
+    /// markers still fail at once and are retried.
+    fn drop_waiters(&mut self, partition: PartitionId) {
+        let part = &mut self.partitions[partition];
+        let Some(old) = part.leader_broker() else { return };
+        part.parked_fetches.clear();
+        let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
+        for a in pending {
+            if let Waiter::Marker { .. } = a.waiter {
+                self.answer_waiter(old, partition, a.waiter, Some(ProduceError::Disconnected));
+            }
+        }
     }
 
     /// Power loss: every replica on broker `b` keeps only what reached the
