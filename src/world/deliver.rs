@@ -58,12 +58,22 @@ impl World {
                 // The machine is gone: nothing answers, not even a reset.
                 return self.discard(msg);
             }
-            if !self.brokers[b].up {
+            if !self.brokers[b].up || self.stale_connection(b, &msg) {
                 self.bounce(from, to, msg);
                 return;
             }
         }
         self.dispatch(from, to, msg);
+    }
+
+    /// A produce request on a connection that a previous incarnation of
+    /// broker `b` accepted: after a host crash nothing reset it, but the
+    /// rebooted machine has no such socket and answers with a reset.
+    fn stale_connection(&self, b: crate::model::ids::BrokerId, msg: &Msg) -> bool {
+        match msg {
+            Msg::Produce(m) => self.producers[m.producer].conns[b].broker_inc != self.brokers[b].inc,
+            _ => false,
+        }
     }
 
     /// A message nobody will read: what it holds in a slab goes back.
@@ -148,7 +158,8 @@ impl World {
         let reply: Msg = match msg {
             Msg::Connect(m) => {
                 let Node::Broker(broker) = to else { return };
-                ConnectResponse { producer: m.producer, inc: m.inc, broker, conn: m.conn, ok: false }.into()
+                let broker_inc = self.brokers[broker].inc;
+                ConnectResponse { producer: m.producer, inc: m.inc, broker, broker_inc, conn: m.conn, ok: false }.into()
             }
             Msg::Produce(m) => {
                 self.release_batch_ref(m.batch);

@@ -192,11 +192,14 @@ pub struct Connect {
 }
 
 /// Broker → producer: the connection is ready (`ok`), or was refused.
+/// `broker_inc`: the broker incarnation whose kernel accepted it (a
+/// connection dies with its machine's socket table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectResponse {
     pub producer: ProducerId,
     pub inc: Incarnation,
     pub broker: BrokerId,
+    pub broker_inc: Incarnation,
     pub conn: u32,
     pub ok: bool,
 }
