@@ -199,3 +199,68 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::kernel::time::{Duration, Instant};
+    use crate::model::ids::{BrokerId, ProducerId};
+    use crate::model::producer::connection::{ConnState, Conn};
+    use crate::world::World;
+
+    /// One broker leading the only partition, a producer whose requests
+    /// time out after 2 s; broker-0 goes down at 1 s by `fault` for good.
+    fn world(fault: &str) -> World {
+        let yaml = format!(
+            "name: t
+duration: 30s
+brokers: 1
+network: {{ latency: 1ms }}
+topics: [{{ name: t, partitions: 1, replication.factor: 1 }}]
+producers: [{{ name: p, rate: {{ constant: 100/s }}, keys: 10, config: {{ request.timeout.ms: 2000 }} }}]
+faults:
+  - {{ at: 1s, {fault}: broker-0 }}
+"
+        );
+        World::new(crate::scenario::load_str(&yaml, "t.yaml").unwrap_or_else(|e| panic!("{e}")).scenario)
+    }
+
+    fn conn_at(w: &mut World, ms: u64) -> Conn {
+        w.run_until(Instant::ZERO.add(Duration::from_ms(ms)));
+        w.producers[ProducerId::new(0)].conns[BrokerId::new(0)]
+    }
+
+    /// Kafka's answer (`NetworkClient.handleTimedOutConnections`,
+    /// `ClusterConnectionStates.isConnectionSetupTimeout`, KIP-601): after a
+    /// host crash nothing answers a SYN, so a connect stays in CONNECTING
+    /// until socket.connection.setup.timeout.ms (10 s, ±20% jitter) expires.
+    /// Here the request in flight at the crash times out at 3 s
+    /// (request.timeout.ms 2 s: the connection is closed), the producer
+    /// reconnects 50 ms later, and that connect is still pending at 10.9 s
+    /// and given up by 15.2 s.
+    #[test]
+    fn network_client_connects_to_a_crashed_host_wait_for_socket_connection_setup_timeout() {
+        let mut w = world("host_crash");
+        assert_eq!(conn_at(&mut w, 2_900).state, ConnState::Ready, "no reset: the dead host sends nothing");
+        let connecting = conn_at(&mut w, 3_500);
+        assert_eq!(connecting.state, ConnState::Connecting, "the request timed out; reconnecting");
+        let later = conn_at(&mut w, 10_900);
+        assert_eq!((later.state, later.gen), (ConnState::Connecting, connecting.gen), "one connect, unanswered");
+        let given_up = conn_at(&mut w, 15_200);
+        assert_ne!((given_up.state, given_up.gen), (ConnState::Connecting, connecting.gen));
+    }
+
+    /// Kafka's answer for a process crash: the machine's kernel resets the
+    /// connection (the client sees it at once, `Selector` reports the
+    /// disconnect) and refuses each connect, so the client retries every
+    /// reconnect.backoff.ms (50 ms doubling to 1 s) and never waits for a
+    /// timeout.
+    #[test]
+    fn network_client_a_crashed_process_resets_and_refuses_at_once() {
+        let mut w = world("crash");
+        assert_ne!(conn_at(&mut w, 1_010).state, ConnState::Ready, "reset at once");
+        let at_3_5 = conn_at(&mut w, 3_500);
+        let at_5 = conn_at(&mut w, 5_000);
+        assert!(at_5.gen.wrapping_sub(at_3_5.gen) >= 2, "refused connects, tried again within the backoff");
+    }
+}
+

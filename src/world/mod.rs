@@ -637,3 +637,26 @@ impl World {
             && self.consumers.iter().all(|c| c.is_idle())
     }
 }
+
+#[cfg(test)]
+impl World {
+    /// Runs every event due by virtual time `t` (starting the run first if
+    /// it has not started), so a test can look at the state between events.
+    pub(crate) fn run_until(&mut self, t: Instant) {
+        if self.events == 0 && self.queue.is_empty() {
+            self.start();
+        }
+        while self.queue.peek_time().is_some_and(|at| at <= t) {
+            let Some((at, event)) = self.queue.pop() else { break };
+            self.now = at;
+            if let Some(node) = self.deferral(&event) {
+                self.defer(node, event);
+                continue;
+            }
+            self.events += 1;
+            self.step(event);
+        }
+        self.now = self.now.max(t);
+    }
+}
+
