@@ -48,9 +48,10 @@ fn units(faults: &[FaultSpec]) -> Vec<Vec<usize>> {
         taken[i] = true;
         let mut unit = vec![i];
         let closer = |a: &FaultAction, b: &FaultAction| match (a, b) {
-            (FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t), FaultAction::Restart(u)) => {
-                t == u
-            }
+            (
+                FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t),
+                FaultAction::Restart(u),
+            ) => t == u,
             (FaultAction::Start(t), FaultAction::Stop(u)) => t == u,
             _ => false,
         };

@@ -204,7 +204,7 @@ impl World {
 mod tests {
     use crate::kernel::time::{Duration, Instant};
     use crate::model::ids::{BrokerId, ProducerId};
-    use crate::model::producer::connection::{ConnState, Conn};
+    use crate::model::producer::connection::{Conn, ConnState};
     use crate::world::World;
 
     /// One broker leading the only partition, a producer whose requests
@@ -263,4 +263,3 @@ faults:
         assert!(at_5.gen.wrapping_sub(at_3_5.gen) >= 2, "refused connects, tried again within the backoff");
     }
 }
-

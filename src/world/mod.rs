@@ -221,7 +221,10 @@ impl World {
             cuts: Vec::new(),
             stalls: Vec::new(),
             lossy: scenario.network.loss_ppm > 0
-                || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..) | FaultAction::HostCrash(_))),
+                || scenario
+                    .faults
+                    .iter()
+                    .any(|f| matches!(f.action, FaultAction::Partition(..) | FaultAction::HostCrash(_))),
             invariants: invariants::Memory::default(),
             scenario,
         };
@@ -659,4 +662,3 @@ impl World {
         self.now = self.now.max(t);
     }
 }
-

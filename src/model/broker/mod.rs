@@ -33,9 +33,9 @@ pub use partition::{Partition, PendingAck, Waiter};
 
 use crate::kernel::time::Duration;
 use crate::model::ids::{BrokerId, Incarnation, PartitionId};
-use crate::world::CrashKind;
 use crate::oracle::fact::Fact;
 use crate::world::event::{Event, FetchError, Node, ProduceError, ReplicaFetchResponse};
+use crate::world::CrashKind;
 use crate::world::World;
 
 #[derive(Clone, Debug)]

@@ -62,7 +62,9 @@ impl Timeline<'_> {
                 self.scale(*s, *to, spec.at);
                 return Ok(());
             }
-            FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t) => self.crash(*t, spec, at)?,
+            FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t) => {
+                self.crash(*t, spec, at)?
+            }
             FaultAction::Restart(t) => self.restart(*t, spec, at)?,
             FaultAction::Pause(t, _) => self.pause(*t, spec, at)?,
             FaultAction::Partition(..) => {}
