@@ -54,11 +54,11 @@ impl World {
             }
         };
         if let Node::Broker(b) = to {
-            if self.brokers[b].host_down {
+            if self.hosts_crashed && self.brokers[b].host_down {
                 // The machine is gone: nothing answers, not even a reset.
                 return self.discard(msg);
             }
-            if !self.brokers[b].up || self.stale_connection(b, &msg) {
+            if !self.brokers[b].up || (self.hosts_crashed && self.stale_connection(b, &msg)) {
                 self.bounce(from, to, msg);
                 return;
             }

@@ -29,6 +29,7 @@ impl World {
             }
             FaultAction::Crash(t) => self.crash(t, CrashKind::Process),
             FaultAction::HostCrash(t) => {
+                self.hosts_crashed = true;
                 // The machine's memory goes with it: the page cache too.
                 if let Target::Broker(b) = t {
                     self.lose_unflushed(BrokerId::new(b));
@@ -90,7 +91,14 @@ impl World {
     pub(super) fn deferral(&self, event: &Event) -> Option<usize> {
         let i = self.node_index(self.event_node(event)?);
         let waiting = !self.deferred.is_empty() && self.deferred.iter().any(|(n, _)| *n as usize == i);
-        (self.paused_until[i] > self.now || waiting).then_some(i)
+        if !(self.paused_until[i] > self.now || waiting) {
+            return None;
+        }
+        // Data a partition holds is not in the socket yet: it stays behind what is held.
+        match *event {
+            Event::Deliver { from, to, .. } if self.stalled(from, to) => None,
+            _ => Some(i),
+        }
     }
 
     /// A frozen process's event waits, in the order it came, until the pause
@@ -126,8 +134,6 @@ impl World {
         let node = match *event {
             // The kernel of a paused broker still completes handshakes.
             Event::Deliver { msg: crate::world::Msg::Connect(_), .. } => return None,
-            // Data a partition holds is not in the socket yet: it stays behind what is held.
-            Event::Deliver { from, to, .. } if self.stalled(from, to) => return None,
             Event::Deliver { to, .. } => to,
             Event::ProducerArrival { producer, .. }
             | Event::LingerExpired { producer, .. }

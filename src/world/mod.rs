@@ -124,6 +124,9 @@ pub struct World {
     pub(crate) cuts: Vec<(usize, usize, Instant)>,
     /// Links whose data waits for a TCP retransmission (`stall`); sparse.
     pub(crate) stalls: Vec<stall::Stall>,
+    /// A host crash has happened: deliveries check for dead machines and
+    /// connections they accepted (off, they cost nothing).
+    pub(crate) hosts_crashed: bool,
     /// The scenario can leave requests unanswered (a lossy network, a
     /// partition, a host crash), so requests need timeouts of their own.
     pub(crate) lossy: bool,
@@ -220,6 +223,7 @@ impl World {
             deferred: Vec::new(),
             cuts: Vec::new(),
             stalls: Vec::new(),
+            hosts_crashed: false,
             lossy: scenario.network.loss_ppm > 0
                 || scenario
                     .faults

@@ -47,6 +47,7 @@ impl World {
     /// Whether a message from `from` to `to` that reaches its receiver now
     /// is held instead: the link is cut, or earlier data on it still waits
     /// for a retransmission (the stream keeps its order).
+    #[inline(never)]
     pub(super) fn hold(&mut self, from: Node, to: Node, msg: Msg) -> Result<(), Msg> {
         let (a, b) = (self.node_index(from) as u32, self.node_index(to) as u32);
         if let Some(s) = self.stalls.iter_mut().find(|s| s.from == a && s.to == b) {
