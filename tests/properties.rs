@@ -143,6 +143,7 @@ fn chaos_schedules_follow_the_seed() {
         }),
         pause: None,
         partition: None,
+        host_crash: None,
     });
     let a = streamsim::faults::schedule(&sc);
     assert_eq!(a, streamsim::faults::schedule(&sc));

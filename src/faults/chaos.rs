@@ -1,8 +1,10 @@
 //! Seeded random faults: `chaos:` turns rates into a concrete fault schedule.
 //!
-//! Each kind draws from its own stream (`chaos-crash`, `chaos-pause`,
-//! `chaos-partition`), so enabling one kind never shifts another's draws, and a
-//! sweep over seeds explores different timings of the same fault mix.
+//! Each kind draws from its own stream (`chaos-crash`, `chaos-host-crash`,
+//! `chaos-pause`, `chaos-partition`), so enabling one kind never shifts
+//! another's draws (a host crash only skips entities a process crash has
+//! down), and a sweep over seeds explores different timings of the same
+//! fault mix.
 
 use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
@@ -44,32 +46,50 @@ fn arrivals(rng: &mut EntityRng, kind: &ChaosKind, from: Instant, until: Instant
     }
 }
 
+/// One kind of crash, each with its restart, from its own stream. An
+/// entity down then (by either kind: `down` holds every drawn outage) is
+/// not crashed again.
+fn crashes(
+    sc: &Scenario,
+    kind: &ChaosKind,
+    (stream, crash): (&str, fn(Target) -> FaultAction),
+    down: &mut Vec<(Target, Instant, Instant)>,
+    out: &mut Vec<FaultSpec>,
+) {
+    let Some(window) = &sc.chaos else { return };
+    let end = Instant::ZERO.add(sc.duration).add(sc.drain);
+    let mut rng = EntityRng::new(sc.seed, stream);
+    let pool = candidates(sc, kind.targets);
+    for at in arrivals(&mut rng, kind, window.from, window.until) {
+        if pool.is_empty() {
+            break;
+        }
+        let t = pool[rng.below(pool.len() as u64) as usize];
+        let back = at.add(kind.length.sample(&mut rng).max(Duration(1)));
+        if down.iter().any(|&(d, from, until)| d == t && from <= back && at < until) {
+            continue;
+        }
+        out.push(FaultSpec { at, action: crash(t) });
+        if back <= end {
+            out.push(FaultSpec { at: back, action: FaultAction::Restart(t) });
+            down.push((t, at, back));
+        } else {
+            down.push((t, at, Instant(u64::MAX)));
+        }
+    }
+}
+
 /// The faults `chaos:` stands for, unsorted. Crashes come with their restart;
 /// an entity already down is not crashed again.
 pub fn schedule(sc: &Scenario) -> Vec<FaultSpec> {
     let Some(chaos) = &sc.chaos else { return Vec::new() };
-    let end = Instant::ZERO.add(sc.duration).add(sc.drain);
     let mut out = Vec::new();
+    let mut down = Vec::new();
     if let Some(kind) = &chaos.crash {
-        let mut rng = EntityRng::new(sc.seed, "chaos-crash");
-        let pool = candidates(sc, kind.targets);
-        let mut down_until: Vec<Instant> = vec![Instant::ZERO; pool.len()];
-        for at in arrivals(&mut rng, kind, chaos.from, chaos.until) {
-            if pool.is_empty() {
-                break;
-            }
-            let i = rng.below(pool.len() as u64) as usize;
-            let down = kind.length.sample(&mut rng).max(Duration(1));
-            if down_until[i] > at {
-                continue;
-            }
-            let back = at.add(down);
-            down_until[i] = back;
-            out.push(FaultSpec { at, action: FaultAction::Crash(pool[i]) });
-            if back <= end {
-                out.push(FaultSpec { at: back, action: FaultAction::Restart(pool[i]) });
-            }
-        }
+        crashes(sc, kind, ("chaos-crash", FaultAction::Crash), &mut down, &mut out);
+    }
+    if let Some(kind) = &chaos.host_crash {
+        crashes(sc, kind, ("chaos-host-crash", FaultAction::HostCrash), &mut down, &mut out);
     }
     if let Some(kind) = &chaos.pause {
         let mut rng = EntityRng::new(sc.seed, "chaos-pause");

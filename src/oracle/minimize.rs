@@ -48,7 +48,10 @@ fn units(faults: &[FaultSpec]) -> Vec<Vec<usize>> {
         taken[i] = true;
         let mut unit = vec![i];
         let closer = |a: &FaultAction, b: &FaultAction| match (a, b) {
-            (FaultAction::Crash(t) | FaultAction::PowerLoss(t), FaultAction::Restart(u)) => t == u,
+            (
+                FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t),
+                FaultAction::Restart(u),
+            ) => t == u,
             (FaultAction::Start(t), FaultAction::Stop(u)) => t == u,
             _ => false,
         };
@@ -205,6 +208,7 @@ pub fn fault_yaml(sc: &Scenario, f: &FaultSpec) -> String {
     match &f.action {
         FaultAction::Crash(t) => format!("{{ at: {at}, crash: {} }}", name(*t)),
         FaultAction::PowerLoss(t) => format!("{{ at: {at}, crash: {}, lose: unflushed }}", name(*t)),
+        FaultAction::HostCrash(t) => format!("{{ at: {at}, host_crash: {} }}", name(*t)),
         FaultAction::Restart(t) => format!("{{ at: {at}, restart: {} }}", name(*t)),
         FaultAction::Pause(t, d) => format!("{{ at: {at}, pause: {}, for: {} }}", name(*t), us(d.us())),
         FaultAction::Partition(ts, d) => format!(

@@ -25,6 +25,7 @@ pub fn fault_label(w: &World, action: &FaultAction) -> String {
     match action {
         FaultAction::Crash(t) => format!("crash {}", name(*t)),
         FaultAction::PowerLoss(t) => format!("power loss {}", name(*t)),
+        FaultAction::HostCrash(t) => format!("host crash {}", name(*t)),
         FaultAction::Restart(t) => format!("restart {}", name(*t)),
         FaultAction::Pause(t, d) => format!("pause {} {d}", name(*t)),
         FaultAction::Partition(ts, d) => {

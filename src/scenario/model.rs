@@ -640,10 +640,15 @@ pub enum FaultAction {
     /// replicated (power loss with an unflushed page cache):
     /// `{ at: 20s, crash: broker-0, lose: unflushed }`.
     PowerLoss(Target),
+    /// The entity's machine is gone (power loss, a kernel panic): nothing
+    /// answers, no connection is reset, and a broker loses its page cache:
+    /// `{ at: 20s, host_crash: broker-0 }`.
+    HostCrash(Target),
     Restart(Target),
-    /// The process stops running for `for` (GC pause, VM freeze); not yet modelled.
+    /// The process stops running for `for` (GC pause, VM freeze).
     Pause(Target, Duration),
-    /// The listed entities cannot reach each other for `for`; not yet modelled.
+    /// The listed entities cannot reach each other for `for`: their
+    /// connections stall (`world::stall`).
     Partition(Vec<Target>, Duration),
     /// A consumer instance starts: a new member joins its group.
     Start(Target),
@@ -687,6 +692,8 @@ pub struct ChaosSpec {
     pub crash: Option<ChaosKind>,
     pub pause: Option<ChaosKind>,
     pub partition: Option<ChaosKind>,
+    /// Host crashes, each with its restart (`host_crash: { rate, down }`).
+    pub host_crash: Option<ChaosKind>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ impl World {
     }
 
     /// Puts `msg` on the wire, without the loss check.
-    fn schedule(&mut self, from: Node, to: Node, msg: Msg) {
+    pub(super) fn schedule(&mut self, from: Node, to: Node, msg: Msg) {
         let arrive = self.net.arrival(self.node_index(from), self.node_index(to), self.now);
         self.at(arrive, Event::Deliver { from, to, msg });
     }
@@ -43,17 +43,36 @@ impl World {
     /// A message arrives. Requests to a dead broker bounce as a broken connection;
     /// messages to a dead client are dropped (nobody is there to read them).
     pub(super) fn deliver(&mut self, from: Node, to: Node, msg: Msg) {
-        if !self.cuts.is_empty() && self.is_cut(from, to) {
-            // Lost in a network partition: the sender learns only by timing out.
-            return self.discard(msg);
-        }
+        let msg = if self.cuts.is_empty() && self.stalls.is_empty() {
+            msg
+        } else {
+            // Across a network partition TCP retransmits it later (`stall`).
+            match self.hold(from, to, msg) {
+                Ok(()) => return,
+                Err(msg) => msg,
+            }
+        };
         if let Node::Broker(b) = to {
-            if !self.brokers[b].up {
+            if self.hosts_crashed && self.brokers[b].host_down {
+                // The machine is gone: nothing answers, not even a reset.
+                return self.discard(msg);
+            }
+            if !self.brokers[b].up || (self.hosts_crashed && self.stale_connection(b, &msg)) {
                 self.bounce(from, to, msg);
                 return;
             }
         }
         self.dispatch(from, to, msg);
+    }
+
+    /// A produce request on a connection that a previous incarnation of
+    /// broker `b` accepted: after a host crash nothing reset it, but the
+    /// rebooted machine has no such socket and answers with a reset.
+    fn stale_connection(&self, b: crate::model::ids::BrokerId, msg: &Msg) -> bool {
+        match msg {
+            Msg::Produce(m) => self.producers[m.producer].conns[b].broker_inc != self.brokers[b].inc,
+            _ => false,
+        }
     }
 
     /// A message nobody will read: what it holds in a slab goes back.
@@ -146,7 +165,8 @@ impl World {
         let reply: Msg = match msg {
             Msg::Connect(m) => {
                 let Node::Broker(broker) = to else { return };
-                ConnectResponse { producer: m.producer, inc: m.inc, broker, conn: m.conn, ok: false }.into()
+                let broker_inc = self.brokers[broker].inc;
+                ConnectResponse { producer: m.producer, inc: m.inc, broker, broker_inc, conn: m.conn, ok: false }.into()
             }
             Msg::Produce(m) => {
                 self.release_request_batches(m.request);
@@ -165,13 +185,5 @@ impl World {
             _ => return,
         };
         self.schedule(to, from, reply);
-    }
-
-    /// Whether a partition separates `a` and `b` now; forgets healed ones.
-    fn is_cut(&mut self, a: Node, b: Node) -> bool {
-        let now = self.now;
-        self.cuts.retain(|&(_, _, until)| until > now);
-        let (a, b) = (self.node_index(a), self.node_index(b));
-        self.cuts.iter().any(|&(x, y, _)| (x == a && y == b) || (x == b && y == a))
     }
 }

@@ -93,6 +93,9 @@ pub enum Event {
     /// A pause of the process at node index `node` may have ended: the
     /// events it deferred run, in order.
     PauseEnd { node: u32 },
+    /// The TCP retransmission timer of the link from node index `from` to
+    /// `to` fires (data held by a network partition, `world::stall`).
+    Retransmit { from: u32, to: u32 },
     /// Periodic sample of lag and counts; also where the run notices it is quiet.
     Sample,
 }
@@ -188,11 +191,14 @@ pub struct Connect {
 }
 
 /// Broker → producer: the connection is ready (`ok`), or was refused.
+/// `broker_inc`: the broker incarnation whose kernel accepted it (a
+/// connection dies with its machine's socket table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectResponse {
     pub producer: ProducerId,
     pub inc: Incarnation,
     pub broker: BrokerId,
+    pub broker_inc: Incarnation,
     pub conn: u32,
     pub ok: bool,
 }

@@ -6,6 +6,17 @@ use crate::oracle::fact::{Entity, Fact};
 use crate::scenario::{FaultAction, Target};
 use crate::world::{Event, Node, World};
 
+/// How a process goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrashKind {
+    /// The process dies and its machine's kernel stays: the port refuses
+    /// connects at once and established connections are reset (RST).
+    Process,
+    /// The machine is gone (power loss, a kernel panic, a pulled cable): no
+    /// RST, nothing answers; clients learn from their own timeouts.
+    Host,
+}
+
 impl World {
     pub(super) fn on_fault(&mut self, i: usize) {
         self.faults_done = self.faults_done.max(i + 1);
@@ -14,14 +25,27 @@ impl World {
             FaultAction::PowerLoss(t) => {
                 let Target::Broker(b) = t else { unreachable!("the loader allows power loss of brokers only") };
                 self.lose_unflushed(BrokerId::new(b));
-                self.crash(t);
+                self.crash(t, CrashKind::Process);
             }
-            FaultAction::Crash(t) => self.crash(t),
+            FaultAction::Crash(t) => self.crash(t, CrashKind::Process),
+            FaultAction::HostCrash(t) => {
+                self.hosts_crashed = true;
+                // The machine's memory goes with it: the page cache too.
+                if let Target::Broker(b) = t {
+                    self.lose_unflushed(BrokerId::new(b));
+                }
+                self.crash(t, CrashKind::Host);
+            }
             FaultAction::Restart(t) => {
                 let entity = self.target_entity(t);
                 self.oracle.emit(self.now, Fact::Restart(entity));
                 match entity {
-                    Entity::Broker(b) => self.restart_broker(b),
+                    Entity::Broker(b) => {
+                        // The machine boots: its kernel answers again (refusing
+                        // until the broker registers).
+                        self.brokers[b].host_down = false;
+                        self.restart_broker(b)
+                    }
                     Entity::Producer(p) => self.restart_producer(p),
                     Entity::Consumer(c) => self.restart_consumer(c),
                 }
@@ -67,7 +91,14 @@ impl World {
     pub(super) fn deferral(&self, event: &Event) -> Option<usize> {
         let i = self.node_index(self.event_node(event)?);
         let waiting = !self.deferred.is_empty() && self.deferred.iter().any(|(n, _)| *n as usize == i);
-        (self.paused_until[i] > self.now || waiting).then_some(i)
+        if !(self.paused_until[i] > self.now || waiting) {
+            return None;
+        }
+        // Data a partition holds is not in the socket yet: it stays behind what is held.
+        match *event {
+            Event::Deliver { from, to, .. } if self.stalled(from, to) => None,
+            _ => Some(i),
+        }
     }
 
     /// A frozen process's event waits, in the order it came, until the pause
@@ -137,14 +168,14 @@ impl World {
         self.paused_until[self.node_index(Node::Broker(b))] > self.now
     }
 
-    fn crash(&mut self, t: Target) {
+    fn crash(&mut self, t: Target, kind: CrashKind) {
         let entity = self.target_entity(t);
         self.oracle.emit(self.now, Fact::Crash(entity));
         // A crash ends a pause: the frozen process is simply gone.
         let i = self.node_index(self.target_node(t));
         self.paused_until[i] = self.now;
         match entity {
-            Entity::Broker(b) => self.crash_broker(b),
+            Entity::Broker(b) => self.crash_broker(b, kind),
             Entity::Producer(p) => self.crash_producer(p),
             Entity::Consumer(c) => self.crash_consumer(c),
         }
@@ -170,5 +201,69 @@ impl World {
                 Entity::Consumer(self.groups[crate::model::ids::GroupId::new(s as u32)].first_consumer.plus(i))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kernel::time::{Duration, Instant};
+    use crate::model::ids::{BrokerId, ProducerId};
+    use crate::model::producer::connection::{Conn, ConnState};
+    use crate::world::World;
+
+    /// One broker leading the only partition, a producer whose requests
+    /// time out after 2 s; broker-0 goes down at 1 s by `fault` for good.
+    fn world(fault: &str) -> World {
+        let yaml = format!(
+            "name: t
+duration: 30s
+brokers: 1
+network: {{ latency: 1ms }}
+topics: [{{ name: t, partitions: 1, replication.factor: 1 }}]
+producers: [{{ name: p, rate: {{ constant: 100/s }}, keys: 10, config: {{ request.timeout.ms: 2000 }} }}]
+faults:
+  - {{ at: 1s, {fault}: broker-0 }}
+"
+        );
+        World::new(crate::scenario::load_str(&yaml, "t.yaml").unwrap_or_else(|e| panic!("{e}")).scenario)
+    }
+
+    fn conn_at(w: &mut World, ms: u64) -> Conn {
+        w.run_until(Instant::ZERO.add(Duration::from_ms(ms)));
+        w.producers[ProducerId::new(0)].conns[BrokerId::new(0)]
+    }
+
+    /// Kafka's answer (`NetworkClient.handleTimedOutConnections`,
+    /// `ClusterConnectionStates.isConnectionSetupTimeout`, KIP-601): after a
+    /// host crash nothing answers a SYN, so a connect stays in CONNECTING
+    /// until socket.connection.setup.timeout.ms (10 s, ±20% jitter) expires.
+    /// Here the request in flight at the crash times out at 3 s
+    /// (request.timeout.ms 2 s: the connection is closed), the producer
+    /// reconnects 50 ms later, and that connect is still pending at 10.9 s
+    /// and given up by 15.2 s.
+    #[test]
+    fn network_client_connects_to_a_crashed_host_wait_for_socket_connection_setup_timeout() {
+        let mut w = world("host_crash");
+        assert_eq!(conn_at(&mut w, 2_900).state, ConnState::Ready, "no reset: the dead host sends nothing");
+        let connecting = conn_at(&mut w, 3_500);
+        assert_eq!(connecting.state, ConnState::Connecting, "the request timed out; reconnecting");
+        let later = conn_at(&mut w, 10_900);
+        assert_eq!((later.state, later.gen), (ConnState::Connecting, connecting.gen), "one connect, unanswered");
+        let given_up = conn_at(&mut w, 15_200);
+        assert_ne!((given_up.state, given_up.gen), (ConnState::Connecting, connecting.gen));
+    }
+
+    /// Kafka's answer for a process crash: the machine's kernel resets the
+    /// connection (the client sees it at once, `Selector` reports the
+    /// disconnect) and refuses each connect, so the client retries every
+    /// reconnect.backoff.ms (50 ms doubling to 1 s) and never waits for a
+    /// timeout.
+    #[test]
+    fn network_client_a_crashed_process_resets_and_refuses_at_once() {
+        let mut w = world("crash");
+        assert_ne!(conn_at(&mut w, 1_010).state, ConnState::Ready, "reset at once");
+        let at_3_5 = conn_at(&mut w, 3_500);
+        let at_5 = conn_at(&mut w, 5_000);
+        assert!(at_5.gen.wrapping_sub(at_3_5.gen) >= 2, "refused connects, tried again within the backoff");
     }
 }

@@ -12,6 +12,7 @@ mod end;
 pub mod event;
 mod faults;
 pub mod invariants;
+mod stall;
 
 use crate::kernel::queue::{EventQueue, QueueFull};
 use crate::kernel::rng::EntityRng;
@@ -37,6 +38,7 @@ use crate::oracle::shape::{
 use crate::oracle::Oracle;
 use crate::scenario::{FaultAction, Scenario};
 pub use event::{Event, Msg, Node};
+pub use faults::CrashKind;
 
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,9 +138,15 @@ pub struct World {
     /// Per paused node (by index), the events that came while it was frozen,
     /// in order (`World::defer`); sparse, as pauses are rare.
     pub(crate) deferred: Vec<(u32, std::collections::VecDeque<Event>)>,
-    /// Network partitions: (node, node, until); messages between them are dropped.
+    /// Network partitions: (node, node, until); messages between them stall.
     pub(crate) cuts: Vec<(usize, usize, Instant)>,
-    /// The scenario can drop messages, so requests need timeouts of their own.
+    /// Links whose data waits for a TCP retransmission (`stall`); sparse.
+    pub(crate) stalls: Vec<stall::Stall>,
+    /// A host crash has happened: deliveries check for dead machines and
+    /// connections they accepted (off, they cost nothing).
+    pub(crate) hosts_crashed: bool,
+    /// The scenario can leave requests unanswered (a lossy network, a
+    /// partition, a host crash), so requests need timeouts of their own.
     pub(crate) lossy: bool,
     /// What the invariant checks saw at the last sample (debug builds).
     invariants: invariants::Memory,
@@ -240,8 +248,13 @@ impl World {
             paused_until: vec![Instant::ZERO; nodes],
             deferred: Vec::new(),
             cuts: Vec::new(),
+            stalls: Vec::new(),
+            hosts_crashed: false,
             lossy: scenario.network.loss_ppm > 0
-                || scenario.faults.iter().any(|f| matches!(f.action, FaultAction::Partition(..))),
+                || scenario
+                    .faults
+                    .iter()
+                    .any(|f| matches!(f.action, FaultAction::Partition(..) | FaultAction::HostCrash(_))),
             invariants: invariants::Memory::default(),
             scenario,
         };
@@ -596,6 +609,7 @@ impl World {
             Event::TxnMarkerRetry { txn, serial, partition } => self.on_txn_marker_retry(txn, serial, partition),
             Event::Fault(i) => self.on_fault(i as usize),
             Event::PauseEnd { node } => self.on_pause_end(node as usize),
+            Event::Retransmit { from, to } => self.on_retransmit(from, to),
             Event::Sample => self.on_sample(),
         }
     }
@@ -652,5 +666,27 @@ impl World {
         self.txns_idle()
             && self.groups.iter().all(|g| self.group_lag(g) == 0)
             && self.consumers.iter().all(|c| c.is_idle())
+    }
+}
+
+#[cfg(test)]
+impl World {
+    /// Runs every event due by virtual time `t` (starting the run first if
+    /// it has not started), so a test can look at the state between events.
+    pub(crate) fn run_until(&mut self, t: Instant) {
+        if self.events == 0 && self.queue.is_empty() {
+            self.start();
+        }
+        while self.queue.peek_time().is_some_and(|at| at <= t) {
+            let Some((at, event)) = self.queue.pop() else { break };
+            self.now = at;
+            if let Some(node) = self.deferral(&event) {
+                self.defer(node, event);
+                continue;
+            }
+            self.events += 1;
+            self.step(event);
+        }
+        self.now = self.now.max(t);
     }
 }

@@ -34,9 +34,10 @@ pub use log::{BatchHeader, LogEntry, Replica, CONTROL, NO_HEADER};
 pub use partition::{Partition, PendingAck, Waiter};
 
 use crate::kernel::time::Duration;
-use crate::model::ids::{BrokerId, Incarnation};
+use crate::model::ids::{BrokerId, Incarnation, PartitionId};
 use crate::oracle::fact::Fact;
 use crate::world::event::{Event, FetchError, ProduceError};
+use crate::world::CrashKind;
 use crate::world::World;
 
 #[derive(Clone, Debug)]
@@ -52,6 +53,10 @@ pub struct Broker {
     pub registering: bool,
     /// Client quotas: each client's byte rate and channel mute.
     pub quotas: quota::Quotas,
+    /// Its machine is gone (a host crash: power loss, a kernel panic): no
+    /// kernel answers, so connects and requests to it go unanswered until
+    /// the clients' timeouts, instead of being refused or reset.
+    pub host_down: bool,
 }
 
 impl Broker {
@@ -62,6 +67,7 @@ impl Broker {
             fenced: false,
             registering: false,
             quotas: quota::Quotas::default(),
+            host_down: false,
         }
     }
 }
@@ -75,7 +81,9 @@ impl Default for Broker {
 impl World {
     /// A broker process dies. Its log stays on disk; its connections break, so
     /// clients waiting on it get errors now; the controller notices later.
-    pub(crate) fn crash_broker(&mut self, b: BrokerId) {
+    /// A host crash (`CrashKind::Host`) sends nothing: no reset reaches the
+    /// clients and followers, who learn from their own timeouts.
+    pub(crate) fn crash_broker(&mut self, b: BrokerId, kind: CrashKind) {
         // A process still waiting to register dies before it served anything;
         // the old session's expiry is already scheduled.
         self.brokers[b].registering = false;
@@ -91,13 +99,39 @@ impl World {
             if part.leader != Some(r) {
                 continue;
             }
-            self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
+            if kind == CrashKind::Host {
+                self.drop_waiters(partition);
+            } else {
+                self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
+            }
         }
+        // Follower sessions to and from the dead broker end here in both
+        // kinds (a simplification for a host crash: see docs/model.md).
         self.end_fetch_sessions(b);
-        self.reset_connections(b);
+        if kind == CrashKind::Host {
+            self.brokers[b].host_down = true;
+        } else {
+            self.reset_connections(b);
+        }
         let inc = self.brokers[b].inc;
         let timeout = self.scenario.broker_config.broker_session_timeout;
         self.after(timeout, Event::ControllerFence { broker: b, inc });
+    }
+
+    /// A host crash: what waits at the leader of `partition` dies with the
+    /// machine, unanswered; the clients time out. The transaction
+    /// coordinator is not on the network here (docs/model.md), so its
+    /// markers still fail at once and are retried.
+    fn drop_waiters(&mut self, partition: PartitionId) {
+        let part = &mut self.partitions[partition];
+        let Some(old) = part.leader_broker() else { return };
+        part.parked_fetches.clear();
+        let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
+        for a in pending {
+            if let Waiter::Marker { .. } = a.waiter {
+                self.answer_waiter(old, partition, a.waiter, Some(ProduceError::Disconnected));
+            }
+        }
     }
 
     /// Power loss: every replica on broker `b` keeps only what reached the

@@ -9,7 +9,7 @@
 
 use crate::kernel::time::{Duration, Instant};
 use crate::model::backoff::ExponentialBackoff;
-use crate::model::ids::{BrokerId, ProducerId};
+use crate::model::ids::{BrokerId, Incarnation, ProducerId};
 use crate::scenario::ProducerConfig;
 use crate::world::event::{Connect, ConnectResponse, ConnectionClosed, Event, Node};
 use crate::world::World;
@@ -34,6 +34,9 @@ pub struct Conn {
     pub gen: u32,
     /// Requests awaiting a response on it.
     pub in_flight: u32,
+    /// The broker incarnation that accepted it: a broker whose machine
+    /// rebooted since has no such socket and resets it (`World::deliver`).
+    pub broker_inc: Incarnation,
     last_attempt: Instant,
     /// Reconnect backoff in force since the last failure (0: none yet).
     backoff: Duration,
@@ -123,7 +126,8 @@ impl World {
     /// The broker's side of a handshake: a live broker's kernel accepts
     /// (even while the process is paused); a dead one refuses (see `bounce`).
     pub(crate) fn on_connect(&mut self, b: BrokerId, m: Connect) {
-        let reply = ConnectResponse { producer: m.producer, inc: m.inc, broker: b, conn: m.conn, ok: true };
+        let broker_inc = self.brokers[b].inc;
+        let reply = ConnectResponse { producer: m.producer, inc: m.inc, broker: b, broker_inc, conn: m.conn, ok: true };
         self.send(Node::Broker(b), Node::Producer(m.producer), reply.into());
     }
 
@@ -137,6 +141,7 @@ impl World {
         }
         if m.ok {
             conn.state = ConnState::Ready;
+            conn.broker_inc = m.broker_inc;
             conn.failed_attempts = 0;
             conn.failed_connects = 0;
             conn.backoff = Duration::ZERO;

@@ -1,4 +1,5 @@
-//! `chaos:` — random crashes, pauses and partitions at given rates within a window.
+//! `chaos:` — random crashes (of processes or hosts), pauses and partitions
+//! at given rates within a window.
 
 use super::super::model::{ArrivalKind, ChaosKind, ChaosSpec, ChaosTargets};
 use super::super::yaml::Node;
@@ -11,7 +12,7 @@ use crate::kernel::time::{Duration, Instant};
 /// `chaos:` — rates and lengths of random crashes, pauses and partitions.
 pub(super) fn chaos(node: &Node, run_duration: Duration, end: Instant) -> R<ChaosSpec> {
     let m = mapping(node, "chaos", "a mapping like `{ crash: { rate: 2/min, down: 5s } }`")?;
-    m.known(&["from", "until", "crash", "pause", "partition"])?;
+    m.known(&["from", "until", "crash", "host_crash", "pause", "partition"])?;
     let from = match m.value("from") {
         Some(n) => Instant(duration(n, "chaos.from")?.us()),
         None => Instant::ZERO,
@@ -38,6 +39,7 @@ pub(super) fn chaos(node: &Node, run_duration: Duration, end: Instant) -> R<Chao
         crash: kind(&m, "crash", "down", all)?,
         pause: kind(&m, "pause", "for", clients)?,
         partition: kind(&m, "partition", "for", brokers)?,
+        host_crash: kind(&m, "host_crash", "down", brokers)?,
     })
 }
 

@@ -14,9 +14,9 @@ use super::tree::{list, mapping, Entry, Map};
 use super::values::{choice, duration, positive_duration, string, u32_in};
 use crate::kernel::time::{Duration, Instant};
 
-const ACTIONS: [&str; 7] = ["crash", "restart", "pause", "partition", "start", "stop", "scale"];
+const ACTIONS: [&str; 8] = ["crash", "host_crash", "restart", "pause", "partition", "start", "stop", "scale"];
 const FAULT_FIELDS: &[&str] =
-    &["at", "crash", "restart", "pause", "partition", "start", "stop", "scale", "to", "for", "lose"];
+    &["at", "crash", "host_crash", "restart", "pause", "partition", "start", "stop", "scale", "to", "for", "lose"];
 
 /// What every fault is checked against.
 pub(super) struct Run<'a> {
@@ -58,7 +58,7 @@ fn fault(item: &Node, field: &str, run: &Run<'_>) -> R<(FaultSpec, FaultAt)> {
     let (spec_action, target_name) = match action.key {
         "start" | "stop" => start_stop(action, run)?,
         "scale" => scale(&m, action, run)?,
-        "crash" | "restart" => crash_restart(&m, field, action, run)?,
+        "crash" | "host_crash" | "restart" => crash_restart(&m, field, action, run)?,
         _ => timed(&m, action, run)?,
     };
     let at_info = FaultAt { action_pos: action.key_pos, field: action.field.clone(), target_name };
@@ -131,7 +131,7 @@ fn scale(m: &Map<'_>, action: &Entry<'_>, run: &Run<'_>) -> R<(FaultAction, Stri
     Ok((FaultAction::Scale(gi, n), group.trim().to_string()))
 }
 
-/// `crash:` (maybe `lose: unflushed`) or `restart:`; neither lasts `for` a time.
+/// `crash:` (maybe `lose: unflushed`), `host_crash:` or `restart:`; none lasts `for` a time.
 fn crash_restart(m: &Map<'_>, field: &str, action: &Entry<'_>, run: &Run<'_>) -> R<(FaultAction, String)> {
     let af = &action.field;
     if let Some(e) = m.get("for") {
@@ -141,6 +141,10 @@ fn crash_restart(m: &Map<'_>, field: &str, action: &Entry<'_>, run: &Run<'_>) ->
             format!("{field}: `for` applies to `pause` and `partition` faults, not `{}`", action.key),
         )
         .hint("a crashed entity stays down until a `restart` fault"));
+    }
+    if let Some(e) = m.get("lose").filter(|_| action.key == "host_crash") {
+        return Err(problem(e.key_pos, &e.field, format!("{field}: a host crash always loses the page cache"))
+            .hint("drop `lose`: `host_crash` takes the unflushed log tail with the machine's memory"));
     }
     let t = target(action.value, af, run)?;
     let n = string(action.value, af, "an entity name")?;
@@ -162,6 +166,7 @@ fn crash_restart(m: &Map<'_>, field: &str, action: &Entry<'_>, run: &Run<'_>) ->
     let a = match (action.key, lose) {
         ("crash", true) => FaultAction::PowerLoss(t),
         ("crash", false) => FaultAction::Crash(t),
+        ("host_crash", _) => FaultAction::HostCrash(t),
         _ => FaultAction::Restart(t),
     };
     Ok((a, n.trim().to_string()))

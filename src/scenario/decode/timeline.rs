@@ -50,7 +50,9 @@ fn fail(at: &FaultAt, message: String, hint: &str) -> Problem {
 impl Timeline<'_> {
     fn step(&mut self, spec: &FaultSpec, at: &FaultAt) -> R<()> {
         match &spec.action {
-            FaultAction::Crash(t) | FaultAction::Pause(t, _) | FaultAction::Stop(t) if self.stopped.contains_key(t) => {
+            FaultAction::Crash(t) | FaultAction::HostCrash(t) | FaultAction::Pause(t, _) | FaultAction::Stop(t)
+                if self.stopped.contains_key(t) =>
+            {
                 let why = self.not_running(t, spec, at);
                 return Err(fail(at, format!("{}: {why}", at.field), "add a `start` before it"));
             }
@@ -60,7 +62,9 @@ impl Timeline<'_> {
                 self.scale(*s, *to, spec.at);
                 return Ok(());
             }
-            FaultAction::Crash(t) | FaultAction::PowerLoss(t) => self.crash(*t, spec, at)?,
+            FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t) => {
+                self.crash(*t, spec, at)?
+            }
             FaultAction::Restart(t) => self.restart(*t, spec, at)?,
             FaultAction::Pause(t, _) => self.pause(*t, spec, at)?,
             FaultAction::Partition(..) => {}
