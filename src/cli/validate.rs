@@ -6,7 +6,8 @@ use crate::cli::error::CliError;
 use crate::cli::load::load;
 use crate::cli::output::outln;
 
-pub fn validate(file: &Path) -> Result<(), CliError> {
+pub fn validate(file: &Path, effective: bool, json: bool) -> Result<(), CliError> {
+    let _ = (effective, json);
     let loaded = load(file)?;
     let sc = &loaded.scenario;
     let producers: u32 = sc.producers.iter().map(|p| p.instances).sum();
