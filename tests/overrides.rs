@@ -64,3 +64,37 @@ fn a_bad_override_names_the_flag_and_the_nearest_name() {
     let (code, _, _) = streamsim(&["run", "scenarios/homework.yaml", "--broker-config", "novalue"]);
     assert_eq!(code, 2);
 }
+
+/// `validate --effective`: each config's value and where it came from.
+#[test]
+fn validate_effective_names_each_configs_source() {
+    let (code, out, err) = streamsim(&[
+        "validate",
+        "scenarios/homework.yaml",
+        "--effective",
+        "--json",
+        "--producer-property",
+        "linger.ms=20",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc = json(&out);
+    let row = |entity: &str, name: &str| {
+        doc["configs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["entity"] == entity && r["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{entity} {name} in {out}"))
+    };
+    assert_eq!(row("producer web", "linger.ms")["value"], "20");
+    assert_eq!(row("producer web", "linger.ms")["source"], "flag (--producer-property linger.ms=20)");
+    assert_eq!(row("producer web", "acks")["source"], "default (Kafka 4.1)");
+    assert_eq!(row("consumer analytics", "session.timeout.ms")["source"], "file");
+    assert_eq!(row("consumer analytics", "auto.offset.reset")["source"], "preset (effectively-once)");
+    assert_eq!(row("topic clicks", "min.insync.replicas")["value"], "2");
+    assert_eq!(doc["overrides"][0], "--producer-property linger.ms=20");
+    let (code, table, _) = streamsim(&["validate", "scenarios/homework.yaml", "--effective"]);
+    assert_eq!(code, 0);
+    assert!(table.starts_with("ENTITY"), "{table}");
+}

@@ -15,6 +15,7 @@
 mod config_names;
 mod decode;
 pub mod edit;
+pub mod effective;
 mod input;
 pub mod limits;
 pub mod model;
@@ -157,6 +158,13 @@ pub fn load_file_overridden(
         Ok(source) => load_str_overridden(source, &file, semantics, overrides),
         Err(_) => load_bytes_with(&bytes, &file, semantics),
     }
+}
+
+/// Reads a scenario file's text (as [`load_file`] reads it), for what the file wrote.
+pub fn read_text(path: &Path) -> Result<(String, String), LoadError> {
+    let (file, bytes) = input::read(path)?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok((file, text))
 }
 
 /// [`load_str_with`], with `overrides` written over the file's values; an error or warning
