@@ -4,6 +4,7 @@
 //! virtual time) → [`oracle`] (ledger → counts) → [`report`] (table, JSON).
 
 pub mod cli;
+pub mod clientconf;
 pub mod faults;
 pub mod kernel;
 pub mod model;

@@ -59,6 +59,9 @@ pub fn effective(sc: &Scenario, source: &str, overrides: &Overrides) -> Vec<Effe
         let written = config_keys(root, "consumers", i);
         let base = consumer_base(sc.kafka_version);
         for &name in Section::Consumer.modelled() {
+            if name == "enable.auto.offset.store" && c.config.client == Client::Java {
+                continue;
+            }
             let value = consumer_value(c, name);
             let by_preset = sc.semantics.filter(|s| consumer_preset_sets(*s, name));
             let differs = value != consumer_config_value(&base, name);
@@ -209,6 +212,7 @@ pub fn consumer_config_value(c: &ConsumerConfig, name: &str) -> String {
         "request.timeout.ms" => ms(c.request_timeout),
         "retry.backoff.ms" => ms(c.retry_backoff),
         "group.instance.id" => c.group_instance_id.clone().unwrap_or_else(|| "null".to_string()),
+        "enable.auto.offset.store" => c.enable_auto_offset_store.to_string(),
         _ => "?".to_string(),
     }
 }

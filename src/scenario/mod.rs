@@ -12,7 +12,7 @@
 //! Kafka's config names, `suggest` finds the closest name for a typo. The
 //! loader never writes anything and never panics on any input.
 
-mod config_names;
+pub(crate) mod config_names;
 mod decode;
 pub mod edit;
 pub mod effective;
@@ -21,7 +21,7 @@ pub mod limits;
 pub mod model;
 pub mod overrides;
 pub mod presets;
-mod suggest;
+pub(crate) mod suggest;
 mod units;
 mod yaml;
 
@@ -32,6 +32,7 @@ pub use decode::instance_name;
 pub use model::*;
 pub use overrides::{Override, OverrideKind, Overrides};
 pub use presets::apply_preset;
+pub(crate) use yaml::clip as clip_text;
 
 /// A scenario that loaded, and the warnings it raised.
 #[derive(Clone, Debug, PartialEq)]
