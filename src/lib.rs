@@ -3,6 +3,7 @@
 //! Flow: [`scenario`] (YAML → validated `Scenario`) → [`world`] (entities, events in
 //! virtual time) → [`oracle`] (ledger → counts) → [`report`] (table, JSON).
 
+pub mod audit;
 pub mod cli;
 pub mod clientconf;
 pub mod faults;

@@ -177,6 +177,8 @@ pub enum Command {
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
     },
+    /// Audit client configs: their failure modes under a fault catalogue, each with a proven fix.
+    Audit(crate::cli::audit::AuditArgs),
     /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
     #[command(
         after_help = "TRACE.jsonl is what `run FILE --trace TRACE.jsonl` wrote (format v3, docs/trace-format.md); - reads stdin.\nThe summary is the one `run` printed, key for key. A truncated, reordered, edited or foreign\ntrace, or the trace of a run that stopped early, exits 2 with the line and what is wrong.\nA failed `expect` (from the trace's header) exits 1."

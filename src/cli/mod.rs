@@ -3,6 +3,7 @@
 //! 2 bad input, usage or I/O error (see [`error`]).
 
 mod args;
+mod audit;
 mod check;
 mod compare;
 pub mod error;
@@ -104,6 +105,7 @@ fn run() -> Result<ExitCode, CliError> {
             }))
         }
         Command::Validate { file, effective, json, .. } => done(validate::validate(&file, effective, json)),
+        Command::Audit(a) => done(audit::audit(a)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
     }
 }
