@@ -7,7 +7,7 @@ use crate::scenario::{Override, OverrideKind, Overrides};
 
 /// The default workload: 3 brokers, one topic of 12 partitions with RF 3, one producer at
 /// 300 records/s over 1000 keys for 50 s, one group of 3 consumers processing synchronously
-/// (2 ms a record, exponential), in batches of `max.poll.records` (Java) or of the
+/// (9 ms a record, exponential: the group runs at 90% of its capacity, so polls return batches), in batches of `max.poll.records` (Java) or of the
 /// application's `consume(num_messages=100)` (librdkafka). `{CLIENT}` is the group's client.
 pub const DEFAULT_WORKLOAD: &str = "name: audit
 duration: 50s
@@ -20,7 +20,7 @@ producers:
 consumers:
   - group: orders
     instances: 3
-    processing_time: { exp: 2ms }
+    processing_time: { exp: 9ms }
     client: {CLIENT}
     config: { auto.offset.reset: earliest {BATCH}}
 ";
