@@ -60,7 +60,8 @@ fn mixed_client_partitioners_are_a_warning() {
 
 /// The safe pair: no anomaly but at-least-once's duplicates, except the one a topic config
 /// decides: acks=all with min.insync.replicas=1 (the default) loses writes when the ISR has
-/// shrunk to the leader and it dies (Jepsen 2013), fixed by min.insync.replicas=2.
+/// shrunk to the leader and it dies (Jepsen 2013). (The audit's candidate fixes do not yet pass
+/// on every seed of this fault; docs/audit.md lists it as a known gap.)
 #[test]
 fn the_safe_pair_has_no_anomaly_but_duplicates_and_the_min_isr_one() {
     let doc = audit(&["safe-producer.properties", "safe-consumer.properties"]);
@@ -71,7 +72,7 @@ fn the_safe_pair_has_no_anomaly_but_duplicates_and_the_min_isr_one() {
     }
     let isr = row(&doc, "isr-shrink-leader-loss");
     if isr["probability"].as_f64().unwrap() > 0.0 {
-        assert!(isr["fix"]["change"].as_str().unwrap().contains("--topic-config min.insync.replicas=2"), "{isr}");
+        assert!(isr["metrics"]["lost_writes"]["max"].as_f64().unwrap() > 0.0, "{isr}");
     }
 }
 
