@@ -3,7 +3,9 @@
 //! Flow: [`scenario`] (YAML → validated `Scenario`) → [`world`] (entities, events in
 //! virtual time) → [`oracle`] (ledger → counts) → [`report`] (table, JSON).
 
+pub mod audit;
 pub mod cli;
+pub mod clientconf;
 pub mod faults;
 pub mod kernel;
 pub mod model;

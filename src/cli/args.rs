@@ -38,6 +38,9 @@ pub enum Command {
         /// Print only the JSON summary on stdout.
         #[arg(long)]
         json: bool,
+        /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
+        #[command(flatten)]
+        overrides: crate::cli::overrides::OverrideArgs,
         /// Replace the scenario's cap on processed events.
         #[arg(long, value_name = "N")]
         max_events: Option<u64>,
@@ -57,6 +60,9 @@ pub enum Command {
     Compare {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
+        /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
+        #[command(flatten)]
+        overrides: crate::cli::overrides::OverrideArgs,
         /// Presets to compare, comma-separated (default: all four).
         #[arg(long, value_delimiter = ',', value_name = "LIST")]
         semantics: Vec<String>,
@@ -91,6 +97,9 @@ pub enum Command {
         /// The scenario file (not with --merge).
         #[arg(required_unless_present = "merge")]
         file: Option<PathBuf>,
+        /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
+        #[command(flatten)]
+        overrides: crate::cli::overrides::OverrideArgs,
         /// Seeds to run: A..B (B excluded) or A..=B.
         #[arg(long, value_name = "A..B", required_unless_present = "merge")]
         seeds: Option<String>,
@@ -125,6 +134,9 @@ pub enum Command {
         /// Replace the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
+        #[command(flatten)]
+        overrides: crate::cli::overrides::OverrideArgs,
         /// Only this kind of anomaly: lost, duplicate, reordered, late, redelivered,
         /// lost_write, unavailable, unsent, poll_skip or aborted_read.
         #[arg(long, value_name = "KIND")]
@@ -156,7 +168,18 @@ pub enum Command {
     Validate {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
+        /// Print every modelled config of every client, topic and broker with its value and
+        /// where it came from (Kafka default for the version, preset, file, flag).
+        #[arg(long)]
+        effective: bool,
+        /// With --effective: print it as JSON.
+        #[arg(long, requires = "effective")]
+        json: bool,
+        #[command(flatten)]
+        overrides: crate::cli::overrides::OverrideArgs,
     },
+    /// Audit client configs: their failure modes under a fault catalogue, each with a proven fix.
+    Audit(crate::cli::audit::AuditArgs),
     /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
     #[command(
         after_help = "TRACE.jsonl is what `run FILE --trace TRACE.jsonl` wrote (format v3, docs/trace-format.md); - reads stdin.\nThe summary is the one `run` printed, key for key. A truncated, reordered, edited or foreign\ntrace, or the trace of a run that stopped early, exits 2 with the line and what is wrong.\nA failed `expect` (from the trace's header) exits 1."

@@ -7,7 +7,7 @@ use crate::cli::load::simulate_shown;
 use crate::cli::output::{errln, out, outln};
 use crate::cli::outputs::{publish_error, refuse_overwriting, Output};
 use crate::report::compare;
-use crate::scenario::{load_file_with, Semantics};
+use crate::scenario::{load_file_overridden, Semantics};
 use crate::Outcome;
 
 /// The presets named by `--semantics`, or all four in the table's order.
@@ -38,7 +38,7 @@ pub fn compare(file: &Path, names: &[String], seed: Option<u64>, out: Option<&Pa
     }
     let mut runs: Vec<(String, Outcome)> = Vec::new();
     for sem in presets {
-        let loaded = match load_file_with(file, Some(sem)) {
+        let loaded = match load_file_overridden(file, Some(sem), crate::cli::overrides::current()) {
             Ok(l) => l,
             Err(e) => {
                 // A preset the scenario cannot take (e.g. transactions on Kinesis) is left out.

@@ -9,12 +9,17 @@ use crate::cli::output::{self, errln};
 use crate::cli::outputs::{publish_error, TraceTo};
 use crate::cli::progress::Progress;
 use crate::report::publish::FileOutput;
-use crate::scenario::{load_file, Loaded, Scenario};
+use crate::scenario::{load_file_overridden, Loaded, Scenario};
 use crate::{Outcome, SimError};
 
-/// Loads a scenario file, printing its warnings.
+/// Loads a scenario file with the command line's overrides, printing its warnings.
 pub fn load(file: &Path) -> Result<Loaded, CliError> {
-    let loaded = load_file(file)?;
+    let overrides = crate::cli::overrides::current();
+    let loaded = load_file_overridden(file, None, overrides)?;
+    if !overrides.is_empty() {
+        let flags: Vec<String> = overrides.0.iter().map(|o| o.flag_text()).collect();
+        errln!("overrides: {}", flags.join(" "));
+    }
     for w in &loaded.warnings {
         errln!("{w}");
     }

@@ -3,6 +3,7 @@
 //! 2 bad input, usage or I/O error (see [`error`]).
 
 mod args;
+mod audit;
 mod check;
 mod compare;
 pub mod error;
@@ -11,6 +12,7 @@ mod load;
 mod minimize;
 mod output;
 mod outputs;
+pub mod overrides;
 mod progress;
 mod run;
 mod sweep;
@@ -58,6 +60,14 @@ fn run() -> Result<ExitCode, CliError> {
     {
         crate::world::budget::set_max_memory(m);
     }
+    if let Command::Run { overrides, .. }
+    | Command::Compare { overrides, .. }
+    | Command::Sweep { overrides, .. }
+    | Command::Explain { overrides, .. }
+    | Command::Validate { overrides, .. } = &cli.command
+    {
+        overrides::set_current(overrides.overrides());
+    }
     match cli.command {
         Command::Run { file, seed, out, json, max_events, trace, .. } => done(run::run(run::RunArgs {
             file: &file,
@@ -67,7 +77,7 @@ fn run() -> Result<ExitCode, CliError> {
             max_events,
             trace: trace.as_deref(),
         })),
-        Command::Compare { file, semantics, seed, out } => {
+        Command::Compare { file, semantics, seed, out, .. } => {
             done(compare::compare(&file, &semantics, seed, out.as_deref()))
         }
         Command::Check { paths, out, .. } => check::check(&paths, out.as_deref()),
@@ -94,7 +104,8 @@ fn run() -> Result<ExitCode, CliError> {
                 json,
             }))
         }
-        Command::Validate { file } => done(validate::validate(&file)),
+        Command::Validate { file, effective, json, .. } => done(validate::validate(&file, effective, json)),
+        Command::Audit(a) => done(audit::audit(a)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
     }
 }

@@ -6,8 +6,11 @@ use crate::cli::error::CliError;
 use crate::cli::load::load;
 use crate::cli::output::outln;
 
-pub fn validate(file: &Path) -> Result<(), CliError> {
+pub fn validate(file: &Path, effective: bool, json: bool) -> Result<(), CliError> {
     let loaded = load(file)?;
+    if effective {
+        return print_effective(file, &loaded.scenario, json);
+    }
     let sc = &loaded.scenario;
     let producers: u32 = sc.producers.iter().map(|p| p.instances).sum();
     let consumers: u32 = sc.consumers.iter().map(|c| c.instances).sum();
@@ -61,4 +64,31 @@ fn version_defaults(v: crate::scenario::KafkaVersion) -> String {
         p.retry_backoff_max.ms(),
         if v.at_least(3, 0) { 45_000 } else { 10_000 }
     )
+}
+
+/// `--effective`: every modelled config with its value and source, as a table or JSON.
+fn print_effective(file: &Path, sc: &crate::scenario::Scenario, json: bool) -> Result<(), CliError> {
+    let (_, text) = crate::scenario::read_text(file)?;
+    let overrides = crate::cli::overrides::current();
+    let rows = crate::scenario::effective::effective(sc, &text, overrides);
+    if json {
+        let flags: Vec<String> = overrides.0.iter().map(|o| o.flag_text()).collect();
+        let doc = serde_json::json!({
+            "scenario": sc.name,
+            "kafka_version": sc.kafka_version.to_string(),
+            "overrides": flags,
+            "configs": rows,
+        });
+        outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return Ok(());
+    }
+    let w = |f: fn(&crate::scenario::effective::EffectiveRow) -> usize, min: usize| {
+        rows.iter().map(f).max().unwrap_or(0).max(min)
+    };
+    let (we, wn, wv) = (w(|r| r.entity.len(), 6), w(|r| r.name.len(), 4), w(|r| r.value.len(), 5));
+    outln!("{:we$}  {:wn$}  {:wv$}  SOURCE", "ENTITY", "NAME", "VALUE");
+    for r in &rows {
+        outln!("{:we$}  {:wn$}  {:wv$}  {}", r.entity, r.name, r.value, r.source);
+    }
+    Ok(())
 }

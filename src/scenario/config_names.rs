@@ -116,6 +116,7 @@ pub(crate) const CONSUMER_MODELLED: &[&str] = &[
     "retry.backoff.ms",
     "group.id",
     "group.instance.id",
+    "enable.auto.offset.store",
 ];
 
 pub(crate) const TOPIC_MODELLED: &[&str] =

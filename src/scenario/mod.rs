@@ -12,14 +12,16 @@
 //! Kafka's config names, `suggest` finds the closest name for a typo. The
 //! loader never writes anything and never panics on any input.
 
-mod config_names;
+pub(crate) mod config_names;
 mod decode;
 pub mod edit;
+pub mod effective;
 mod input;
 pub mod limits;
 pub mod model;
+pub mod overrides;
 pub mod presets;
-mod suggest;
+pub(crate) mod suggest;
 mod units;
 mod yaml;
 
@@ -28,7 +30,9 @@ use std::path::Path;
 
 pub use decode::instance_name;
 pub use model::*;
+pub use overrides::{Override, OverrideKind, Overrides};
 pub use presets::apply_preset;
+pub(crate) use yaml::clip as clip_text;
 
 /// A scenario that loaded, and the warnings it raised.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,7 +57,11 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "warning: {}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        if self.line == 0 {
+            write!(f, "warning: {}: {}", self.file, self.message)
+        } else {
+            write!(f, "warning: {}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        }
     }
 }
 
@@ -136,38 +144,65 @@ pub fn load_bytes_with(bytes: &[u8], file: &str, semantics: Option<Semantics>) -
 
 /// [`load_str`], with `semantics` (if given) in place of the file's own `semantics:`.
 pub fn load_str_with(source: &str, file: &str, semantics: Option<Semantics>) -> Result<Loaded, LoadError> {
+    load_str_overridden(source, file, semantics, &Overrides::default())
+}
+
+/// [`load_file_with`], then the command line's overrides on top of the file.
+pub fn load_file_overridden(
+    path: &Path,
+    semantics: Option<Semantics>,
+    overrides: &Overrides,
+) -> Result<Loaded, LoadError> {
+    let (file, bytes) = input::read(path)?;
+    let source = std::str::from_utf8(&bytes);
+    match source {
+        Ok(source) => load_str_overridden(source, &file, semantics, overrides),
+        Err(_) => load_bytes_with(&bytes, &file, semantics),
+    }
+}
+
+/// Reads a scenario file's text (as [`load_file`] reads it), for what the file wrote.
+pub fn read_text(path: &Path) -> Result<(String, String), LoadError> {
+    let (file, bytes) = input::read(path)?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok((file, text))
+}
+
+/// [`load_str_with`], with `overrides` written over the file's values; an error or warning
+/// about an override names its flag in place of a file position.
+pub fn load_str_overridden(
+    source: &str,
+    file: &str,
+    semantics: Option<Semantics>,
+    overrides: &Overrides,
+) -> Result<Loaded, LoadError> {
     input::check_size(source.len(), file)?;
     // A byte-order mark is not part of the text: left in, it shifts line 1.
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let result = decode::load(source, semantics);
+    let result = decode::load(source, semantics, overrides);
     let lines = yaml::Lines::new(source);
+    // (file, line, column) for a position: the flag, or a place in the file.
+    let place = |pos: yaml::Pos| match overrides.at(pos) {
+        Some(o) => (o.flag_text(), 0, 0),
+        None => {
+            let pos = lines.clamp(pos);
+            (file.to_string(), pos.line, pos.column)
+        }
+    };
     match result {
         Ok((scenario, notes)) => {
             let warnings = notes
                 .into_iter()
                 .map(|n| {
-                    let pos = lines.clamp(n.pos);
-                    Warning {
-                        file: file.to_string(),
-                        line: pos.line,
-                        column: pos.column,
-                        field: n.field,
-                        message: n.message,
-                    }
+                    let (file, line, column) = place(n.pos);
+                    Warning { file, line, column, field: n.field, message: n.message }
                 })
                 .collect();
             Ok(Loaded { scenario, warnings })
         }
         Err(p) => {
-            let pos = lines.clamp(p.pos);
-            Err(LoadError {
-                file: file.to_string(),
-                line: pos.line,
-                column: pos.column,
-                field: p.field,
-                message: p.message,
-                hint: p.hint,
-            })
+            let (file, line, column) = place(p.pos);
+            Err(LoadError { file, line, column, field: p.field, message: p.message, hint: p.hint })
         }
     }
 }

@@ -535,9 +535,42 @@ impl ConsumerConfig {
     }
 }
 
+/// Which client library a producer or consumer runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Client {
+    /// The Apache Kafka Java client.
+    Java,
+    /// librdkafka (confluent-kafka-python, -go, -dotnet, kcat).
+    Librdkafka,
+}
+
+impl Client {
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Java => "java",
+            Client::Librdkafka => "librdkafka",
+        }
+    }
+
+    /// How messages call it: "the Java client", "librdkafka".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Client::Java => "the Java client",
+            Client::Librdkafka => "librdkafka",
+        }
+    }
+}
+
 /// Consumer configs, resolved (Kafka 3.x/4.x defaults).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConsumerConfig {
+    /// `client:` of the group entry: whose consumer this is.
+    pub client: Client,
+    /// librdkafka's `enable.auto.offset.store` (true): the offset of each message is stored
+    /// when it is returned to the application, and the auto-commit timer commits what is
+    /// stored; false: the application stores each offset after processing it.
+    pub enable_auto_offset_store: bool,
     pub enable_auto_commit: bool,
     pub auto_commit_interval: Duration,
     pub auto_offset_reset: OffsetReset,
@@ -560,6 +593,8 @@ pub struct ConsumerConfig {
 impl Default for ConsumerConfig {
     fn default() -> Self {
         ConsumerConfig {
+            client: Client::Java,
+            enable_auto_offset_store: true,
             enable_auto_commit: true,
             auto_commit_interval: Duration::from_ms(5_000),
             auto_offset_reset: OffsetReset::Latest,

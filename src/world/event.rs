@@ -67,6 +67,8 @@ pub enum Event {
     BrokerResume { broker: BrokerId, inc: Incarnation },
     /// Consumer `consumer` sends its background heartbeat.
     HeartbeatTick { consumer: ConsumerId, inc: Incarnation },
+    /// librdkafka's auto-commit timer of consumer `consumer` fires (every auto.commit.interval.ms).
+    AutoCommitTick { consumer: ConsumerId, inc: Incarnation },
     /// Consumer `consumer`'s heartbeat thread wakes between heartbeats (every
     /// `retry.backoff.ms`) to check its poll timer, scheduled only when the
     /// timer expires before the next heartbeat.
@@ -122,6 +124,7 @@ impl Event {
             | Event::TxnCommitDue { producer, inc, .. } => (Node::Producer(producer), inc),
             Event::ConsumerFetchTimeout { consumer, inc, .. }
             | Event::HeartbeatTick { consumer, inc }
+            | Event::AutoCommitTick { consumer, inc }
             | Event::PollTimerCheck { consumer, inc }
             | Event::ConsumerWake { consumer, inc }
             | Event::WorkerDone { consumer, inc }

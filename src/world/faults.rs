@@ -144,6 +144,7 @@ impl World {
             | Event::SendBlocked { producer, .. }
             | Event::OfflineFlush { producer, .. } => Node::Producer(producer),
             Event::HeartbeatTick { consumer, .. }
+            | Event::AutoCommitTick { consumer, .. }
             | Event::PollTimerCheck { consumer, .. }
             | Event::ConsumerWake { consumer, .. }
             | Event::ProcessDone { consumer, .. }

@@ -598,6 +598,7 @@ impl World {
             Event::ControllerFence { broker, inc } => self.on_controller_fence(broker, inc),
             Event::BrokerResume { broker, .. } => self.on_broker_resume(broker),
             Event::HeartbeatTick { consumer, inc } => self.on_heartbeat_tick(consumer, inc),
+            Event::AutoCommitTick { consumer, inc } => self.on_auto_commit_tick(consumer, inc),
             Event::PollTimerCheck { consumer, inc } => self.on_poll_timer_check(consumer, inc),
             Event::ConsumerWake { consumer, .. } => self.on_consumer_wake(consumer),
             Event::ProcessDone { consumer, inc, index } => self.on_process_done(consumer, inc, index),

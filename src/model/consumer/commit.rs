@@ -65,9 +65,11 @@ impl World {
         let slot = self.alloc_commit_slot();
         let cs = &self.consumers[c];
         let offsets = &mut self.commit_slots[slot];
+        let java = cs.offset_store == crate::model::consumer::OffsetStore::Position;
         for &local in &cs.assigned {
-            if cs.position[local].is_some() && cs.last_committed[local] != Some(cs.consumed[local]) {
-                offsets.push((local, cs.consumed[local]));
+            let offset = if java { cs.consumed[local] } else { cs.stored[local] };
+            if cs.position[local].is_some() && cs.last_committed[local] != Some(offset) {
+                offsets.push((local, offset));
             }
         }
         slot

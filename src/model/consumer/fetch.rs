@@ -112,6 +112,7 @@ impl World {
                 let cs = &mut self.consumers[c];
                 cs.position[local] = pos;
                 cs.consumed[local] = pos.unwrap_or(0);
+                cs.stored[local] = pos.unwrap_or(0);
                 cs.fetched_epoch[local] = None;
             }
         }
@@ -166,6 +167,7 @@ impl World {
         cs.buffered[local] = cs.buffer.iter().filter(|&&(l, _, _)| l == local).count() as u32;
         cs.position[local] = Some(end);
         cs.consumed[local] = cs.consumed[local].min(end);
+        cs.stored[local] = cs.stored[local].min(end);
         cs.fetched_epoch[local] = Some((cs.sent_epoch[local], m.last_entry_epoch));
         let (partition, source) = (m.partition, PositionSource::Diverged);
         self.oracle.emit(self.now, Fact::Position { consumer: c, partition, offset: end, source });

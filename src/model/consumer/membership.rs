@@ -155,6 +155,7 @@ impl World {
             let cs = &mut self.consumers[c];
             cs.position[local] = pos;
             cs.consumed[local] = pos.unwrap_or(0);
+            cs.stored[local] = pos.unwrap_or(0);
             cs.fetched_epoch[local] = None;
             cs.last_committed[local] = committed;
         }

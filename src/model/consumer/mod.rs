@@ -63,6 +63,24 @@ pub use fetch::KINESIS_IDLE_BETWEEN_READS;
 /// a record of an aborted transaction. It still moves the position.
 pub const SKIP: RecordId = RecordId::new(u32::MAX);
 
+/// Which offset a commit takes. The Java client commits the consumed position (the records
+/// poll() returned; its auto-commit runs inside the next poll(), once the application is done
+/// with them: ConsumerCoordinator.maybeAutoCommitOffsetsAsync). librdkafka commits its offset
+/// store from a background timer (rdkafka_cgrp.c `rd_kafka_cgrp_offset_commit_tmr_cb`,
+/// every auto.commit.interval.ms), whatever the application is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetStore {
+    /// Java: a commit takes the consumed position.
+    Position,
+    /// librdkafka, `enable.auto.offset.store=true`: a message's offset + 1 is stored when it
+    /// is handed to the application (rdkafka_op.c `rd_kafka_fetch_op_app_prepare` →
+    /// rdkafka_offset.c `rd_kafka_update_app_pos`), before it is processed.
+    OnReturn,
+    /// librdkafka, `enable.auto.offset.store=false`: the application calls
+    /// `store_offsets(msg)` after processing each message.
+    AfterProcessing,
+}
+
 #[derive(Clone, Debug)]
 pub struct Consumer {
     pub group: GroupId,
@@ -100,8 +118,12 @@ pub struct Consumer {
     pub assigned: Vec<LocalPartition>,
     /// Next offset to fetch, per partition; None = not assigned or no position.
     pub position: IdVec<LocalPartition, Option<u64>>,
-    /// Offset after the last record poll returned, per partition: what a commit commits.
+    /// Offset after the last record poll returned, per partition: what a Java commit commits.
     pub consumed: IdVec<LocalPartition, u64>,
+    /// librdkafka's offset store, per partition: what its commits commit (see [`OffsetStore`]).
+    pub stored: IdVec<LocalPartition, u64>,
+    /// Whose offsets a commit takes, and when librdkafka stores them.
+    pub offset_store: OffsetStore,
     /// Token of the fetch in flight per partition.
     fetching: IdVec<LocalPartition, Option<u32>>,
     /// KIP-320, per partition: the leader epoch the last fetch was sent
@@ -193,6 +215,12 @@ impl Consumer {
             assigned: Vec::new(),
             position: IdVec::filled(None, n),
             consumed: IdVec::filled(0, n),
+            stored: IdVec::filled(0, n),
+            offset_store: match (cfg.client, cfg.enable_auto_offset_store) {
+                (crate::scenario::Client::Java, _) => OffsetStore::Position,
+                (crate::scenario::Client::Librdkafka, true) => OffsetStore::OnReturn,
+                (crate::scenario::Client::Librdkafka, false) => OffsetStore::AfterProcessing,
+            },
             fetching: IdVec::filled(None, n),
             fetched_epoch: IdVec::filled(None, n),
             sent_epoch: IdVec::filled(LeaderEpoch::new(0), n),
@@ -273,6 +301,26 @@ impl World {
         }
         self.send_join(c);
         self.after(hb, Event::HeartbeatTick { consumer: c, inc });
+        if cs_timer_commits(&self.consumers[c]) {
+            let every = self.consumers[c].auto_commit_interval;
+            self.after(every, Event::AutoCommitTick { consumer: c, inc });
+        }
+    }
+
+    /// librdkafka's auto-commit timer (`rd_kafka_cgrp_offset_commit_tmr_cb`): commits the
+    /// offset store unless the group is rebalancing (the generation is in flux), then re-arms.
+    pub(crate) fn on_auto_commit_tick(&mut self, c: ConsumerId, inc: Incarnation) {
+        let cs = &self.consumers[c];
+        let every = cs.auto_commit_interval;
+        let steady = !cs.member.is_none()
+            && cs.generation != Generation::NONE
+            && !cs.rejoin_needed
+            && !cs.join_inflight
+            && !matches!(cs.state, ConsumerState::Joining | ConsumerState::AwaitingOffsets | ConsumerState::Down);
+        if steady {
+            self.commit(c, None);
+        }
+        self.after(every, Event::AutoCommitTick { consumer: c, inc });
     }
 
     /// The consumer process dies: what it fetched, processed but did not commit,
@@ -353,4 +401,9 @@ impl World {
         self.crash_consumer(c);
         self.consumers[c].stopped = true;
     }
+}
+
+/// Whether the consumer auto-commits from a background timer (librdkafka) rather than in poll().
+pub(crate) fn cs_timer_commits(cs: &Consumer) -> bool {
+    cs.commit == CommitMode::Auto && cs.offset_store != OffsetStore::Position
 }

@@ -2,7 +2,7 @@
 //! handing out buffered records), processing each record in the loop or on
 //! a worker, and what processing does to the group's sink.
 
-use crate::model::consumer::{AfterCommit, ConsumerState, SKIP};
+use crate::model::consumer::{AfterCommit, ConsumerState, OffsetStore, SKIP};
 use crate::model::ids::{ConsumerId, Generation, GroupId, Incarnation, RecordId};
 use crate::model::record::NULL_KEY;
 use crate::oracle::fact::Fact;
@@ -25,7 +25,8 @@ impl World {
             return;
         }
         let cs = &self.consumers[c];
-        if cs.commit == CommitMode::Auto && now >= cs.next_auto_commit {
+        // librdkafka auto-commits from its own timer (`on_auto_commit_tick`), not in poll().
+        if cs.commit == CommitMode::Auto && cs.offset_store == OffsetStore::Position && now >= cs.next_auto_commit {
             let interval = cs.auto_commit_interval;
             self.consumers[c].next_auto_commit = now.add(interval);
             self.commit(c, None);
@@ -99,6 +100,10 @@ impl World {
                 continue; // fetched for an assignment or position that is gone
             }
             cs.consumed[local] = offset + 1;
+            if cs.offset_store == OffsetStore::OnReturn {
+                // rd_kafka_fetch_op_app_prepare: stored as it is handed to the application.
+                cs.stored[local] = offset + 1;
+            }
             if record == SKIP {
                 skipped = true;
                 continue;
@@ -132,13 +137,14 @@ impl World {
     /// The worker finished the record at the head of its queue.
     pub(crate) fn on_worker_done(&mut self, c: ConsumerId, inc: Incarnation) {
         let cs = &mut self.consumers[c];
-        let Some((_, offset, record)) = cs.worker.pop_front() else {
+        let Some((local, offset, record)) = cs.worker.pop_front() else {
             cs.worker_busy = false;
             return;
         };
         let group = cs.group;
         let effect = self.groups[group].sink.apply(record);
         self.note_processed(c, record, offset, effect);
+        self.store_after_processing(c, local, offset);
         let cs = &mut self.consumers[c];
         if cs.worker.is_empty() {
             cs.worker_busy = false;
@@ -158,6 +164,15 @@ impl World {
         }
         self.oracle.emit(self.now, Fact::Process { record, consumer: c, group, offset, effect });
         self.note_late(group, late_before);
+    }
+
+    /// librdkafka with `enable.auto.offset.store=false`: the application stores the offset of
+    /// what it has processed (`store_offsets(msg)`), and only that is committed.
+    fn store_after_processing(&mut self, c: ConsumerId, local: crate::model::ids::LocalPartition, offset: u64) {
+        let cs = &mut self.consumers[c];
+        if cs.offset_store == OffsetStore::AfterProcessing && cs.position[local].is_some() {
+            cs.stored[local] = cs.stored[local].max(offset + 1);
+        }
     }
 
     /// A result of `record` reached the sink of `group` at its transaction's
@@ -230,6 +245,8 @@ impl World {
             _ => self.groups[group].sink.apply(record),
         };
         self.note_processed(c, record, offset, effect);
+        let local = self.consumers[c].batch[index as usize].0;
+        self.store_after_processing(c, local, offset);
         let cs = &mut self.consumers[c];
         if cs.commit == CommitMode::AfterProcessing && cs.commit_every_record {
             // commitSync of this record's offset alone, then the next record.

@@ -92,6 +92,7 @@ const CONSUMER_FIELDS: &[&str] = &[
     "commit_async",
     "sink",
     "aggregate",
+    "client",
     "config",
 ];
 
@@ -140,14 +141,29 @@ fn consumer(
         Some(n) => Some((choice(n, &join(field, "sink"), &SINKS)?, n.pos)),
         None => None,
     };
+    let client = match m.value("client") {
+        Some(n) => choice(n, &join(field, "client"), &[("java", Client::Java), ("librdkafka", Client::Librdkafka)])?,
+        None => Client::Java,
+    };
     let path = join(field, "config");
+    let store = offset_store(&m, client)?;
     let mut x = consumer_config(cx, &m, &path, &group)?;
+    let (iso_set, assignors_set) = (x.isolation_level.is_some(), x.assignors.is_some());
     if !version.at_least(3, 0) && x.session_timeout.is_none() {
         // KIP-735: session.timeout.ms was 10 s before Kafka 3.0.
         x.session_timeout = Some(Ex { value: Duration::from_ms(10_000), key: Pos::START, field: String::new() });
     }
     let choices = Choices { commit, sink, processing, commit_every, commit_async };
-    let r = resolve_consumer(choices, x, field, &path, m.pos, preset)?;
+    let mut r = resolve_consumer(choices, x, field, &path, m.pos, preset)?;
+    if client == Client::Librdkafka {
+        librdkafka_defaults(
+            &mut r.config,
+            iso_set || preset.is_some_and(|p| p.semantics == Semantics::ExactlyOnce),
+            assignors_set,
+        );
+        r.config.enable_auto_offset_store = store.unwrap_or(true);
+    }
+    r.config.client = client;
     let spec = ConsumerSpec {
         group,
         topic,
@@ -163,6 +179,34 @@ fn consumer(
         config: r.config,
     };
     Ok((spec, group_node.pos))
+}
+
+/// librdkafka's consumer defaults where they differ from Java's (CONFIGURATION.md):
+/// isolation.level read_committed, partition.assignment.strategy range,roundrobin.
+fn librdkafka_defaults(c: &mut ConsumerConfig, isolation_set: bool, assignors_set: bool) {
+    if !isolation_set {
+        c.isolation_level = IsolationLevel::ReadCommitted;
+    }
+    if !assignors_set {
+        c.partition_assignment_strategy = vec![Assignor::Range, Assignor::RoundRobin];
+    }
+}
+
+/// `enable.auto.offset.store` in `config:`: librdkafka's alone; the Java client has none.
+fn offset_store(m: &Map<'_>, client: Client) -> R<Option<bool>> {
+    let Some(cfg) = m.value("config") else { return Ok(None) };
+    let Ok(cm) = mapping(cfg, "", "") else { return Ok(None) };
+    let Some(e) = cm.get("enable.auto.offset.store") else { return Ok(None) };
+    let field = join(&join(&m.path, "config"), "enable.auto.offset.store");
+    if client == Client::Java {
+        return Err(problem(
+            e.key_pos,
+            &field,
+            format!("{field}: `enable.auto.offset.store` is librdkafka's name; the Java client has no such config (its auto-commit takes the position of the previous poll)"),
+        )
+        .hint("set `client: librdkafka` on this group, or remove it"));
+    }
+    Ok(Some(boolean(e.value, &field)?))
 }
 
 /// Reads the group's `config:` block; names streamsim does not model go to `other_config`.
@@ -203,6 +247,8 @@ fn consumer_config(cx: &mut Cx, m: &Map<'_>, path: &str, group: &str) -> R<Consu
             "retry.backoff.ms" => x.retry_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),
             "group.id" => check_group_id(v, f, group)?,
             "group.instance.id" => x.group_instance_id = group_instance_id(v, f)?,
+            // Read with `client:` (see `offset_store`).
+            "enable.auto.offset.store" => {}
             _ => cx.other_config(e, path, Section::Consumer)?,
         }
     }

@@ -65,8 +65,13 @@ const TOP_FIELDS: &[&str] = &[
 ];
 
 /// Loads a scenario; `semantics` (if given) replaces the file's `semantics:`.
-pub(crate) fn load(source: &str, semantics: Option<Semantics>) -> Result<(Scenario, Vec<Note>), Problem> {
-    let doc = parse(source)?;
+pub(crate) fn load(
+    source: &str,
+    semantics: Option<Semantics>,
+    overrides: &super::overrides::Overrides,
+) -> Result<(Scenario, Vec<Note>), Problem> {
+    let mut doc = parse(source)?;
+    overrides.apply(&mut doc.root);
     let via = |pos: Pos| doc.aliases.get(&pos).map(alias_note).unwrap_or_default();
     match scenario(&doc.root, semantics) {
         Ok((scenario, mut notes)) => {

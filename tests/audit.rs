@@ -1,0 +1,121 @@
+//! `streamsim audit` on the fixture configs finds what a Kafka expert would, and proves each fix
+//! by re-running it; bad config input exits 2 with a position and a hint.
+
+use std::process::Command;
+
+fn streamsim(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/configs"))
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn audit(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["audit", "--seeds", "0..3", "--json"];
+    all.extend_from_slice(args);
+    let (code, out, err) = streamsim(&all);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("JSON")
+}
+
+fn row<'a>(doc: &'a serde_json::Value, fault: &str) -> &'a serde_json::Value {
+    doc["faults"].as_array().unwrap().iter().find(|r| r["fault"] == fault).unwrap()
+}
+
+fn worst(doc: &serde_json::Value, fault: &str, metric: &str) -> f64 {
+    row(doc, fault)["metrics"][metric]["max"].as_f64().unwrap()
+}
+
+/// confluent-kafka with librdkafka's defaults (enable.auto.offset.store=true, auto-commit from
+/// a timer: rdkafka_offset.c `rd_kafka_update_app_pos`, rdkafka_cgrp.c
+/// `rd_kafka_cgrp_offset_commit_tmr_cb`) loses records on a consumer crash; the fix
+/// `enable.auto.offset.store=false` (CONFIGURATION.md) is proven on the same seeds. The Java
+/// client with the same settings (auto-commit inside poll) loses none.
+#[test]
+fn librdkafka_defaults_lose_on_consumer_crash_where_java_does_not() {
+    let rdk = audit(&["confluent-consumer.py"]);
+    assert_eq!(rdk["client"], "librdkafka");
+    assert!(worst(&rdk, "consumer-crash", "lost_acked") > 0.0);
+    let fix = &row(&rdk, "consumer-crash")["fix"];
+    assert_eq!(fix["change"], "--consumer-property enable.auto.offset.store=false");
+    assert_eq!(fix["metrics"]["lost_acked"]["max"], 0.0);
+    let java = audit(&["confluent-consumer.py", "--client", "java"]);
+    assert_eq!(worst(&java, "consumer-crash", "lost_acked"), 0.0);
+    assert!(worst(&java, "consumer-crash", "duplicates") > 0.0, "at-least-once redelivers");
+}
+
+/// A Java producer (murmur2) and a librdkafka one (consistent_random: CRC32) of one topic.
+#[test]
+fn mixed_client_partitioners_are_a_warning() {
+    let doc = audit(&["safe-producer.properties", "kcat-producer.conf", "safe-consumer.properties"]);
+    let w = doc["warnings"].as_array().unwrap();
+    assert!(w.iter().any(|w| w.as_str().unwrap().starts_with("mixed partitioners")), "{w:?}");
+}
+
+/// The safe pair: no anomaly but at-least-once's duplicates, except the one a topic config
+/// decides: acks=all with min.insync.replicas=1 (the default) loses writes when the ISR has
+/// shrunk to the leader and it dies (Jepsen 2013). (The audit's candidate fixes do not yet pass
+/// on every seed of this fault; docs/audit.md lists it as a known gap.)
+#[test]
+fn the_safe_pair_has_no_anomaly_but_duplicates_and_the_min_isr_one() {
+    let doc = audit(&["safe-producer.properties", "safe-consumer.properties"]);
+    for r in doc["faults"].as_array().unwrap() {
+        if r["fault"] != "isr-shrink-leader-loss" {
+            assert_eq!(r["probability"], 0.0, "{r}");
+        }
+    }
+    let isr = row(&doc, "isr-shrink-leader-loss");
+    if isr["probability"].as_f64().unwrap() > 0.0 {
+        assert!(isr["metrics"]["lost_writes"]["max"].as_f64().unwrap() > 0.0, "{isr}");
+    }
+}
+
+/// The loose pair: acks=1 loses acknowledged writes when the leader goes, and
+/// auto.offset.reset=latest skips what was written before the group joined, fixed by
+/// `earliest` (proven).
+#[test]
+fn the_loose_pair_loses_acknowledged_writes_and_skips() {
+    let doc = audit(&["loose-producer.properties", "loose-consumer.properties"]);
+    assert!(worst(&doc, "isr-shrink-leader-loss", "lost_writes") > 0.0);
+    assert!(worst(&doc, "consumer-crash", "skipped") > 0.0);
+    let fix = &row(&doc, "partition-client-leader")["fix"];
+    assert!(fix["change"].as_str().unwrap().contains("--consumer-property auto.offset.reset=earliest"), "{fix}");
+    assert_eq!(fix["metrics"]["skipped"]["max"], 0.0);
+}
+
+#[test]
+fn results_do_not_depend_on_jobs() {
+    let a = audit(&["safe-producer.properties", "loose-consumer.properties", "--jobs", "1"]);
+    let b = audit(&["safe-producer.properties", "loose-consumer.properties", "--jobs", "2"]);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn an_unknown_name_gives_position_and_nearest_in_both_dialects() {
+    let dir = std::env::temp_dir().join(format!("streamsim-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("p.properties");
+    std::fs::write(&f, "acks=all\nlingr.ms=5\n").unwrap();
+    let (code, _, err) = streamsim(&["audit", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("p.properties:2:1: unknown config `lingr.ms` for the Java client"), "{err}");
+    assert!(err.contains("nearest names: Java `linger.ms`, librdkafka `linger.ms`"), "{err}");
+    std::fs::write(&f, "queue.buffering.max.ms=5\nlinger.ms=5\n").unwrap();
+    let (code, _, err) = streamsim(&["audit", f.to_str().unwrap(), "--client", "java"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`queue.buffering.max.ms` is librdkafka's name; the Java client calls it `linger.ms`"),
+        "{err}"
+    );
+    std::fs::write(&f, "linger.ms=soon\n").unwrap();
+    let (code, _, err) = streamsim(&["audit", f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("expected a number of milliseconds, found `soon`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
