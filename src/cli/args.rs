@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
     long_about = "streamsim replays a scenario (producers, brokers, consumer groups, sinks, \
 faults) in virtual time from a seed, and reports what was produced, acknowledged, lost, \
 duplicated and reordered. Same scenario + seed = the same run, byte for byte.",
-    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate my-scenario.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input, usage or I/O error.\nOutputs: a report folder or file is written whole or not at all (the old one stays on any failure);\nan output onto an input, a link or a folder holding other files is refused (exit 2).\nA closed stdout (`| head`) stops the printing, not the work: every file is still written and the\nexit code is the work's (0 or 1)."
+    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate scenarios/homework.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input, usage or I/O error.\nOutputs: a report folder or file is written whole or not at all (the old one stays on any failure);\nan output onto an input, a link or a folder holding other files is refused (exit 2).\nA closed stdout (`| head`) stops the printing, not the work: every file is still written and the\nexit code is the work's (0 or 1)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -85,7 +85,7 @@ pub enum Command {
     },
     /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
     #[command(
-        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000 --shard 2/4 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json shard3.json shard4.json\n  streamsim sweep --merge shards/\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial."
+        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 1/2 --json > shard1.json\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 2/2 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial."
     )]
     Sweep {
         /// The scenario file (not with --merge).
@@ -117,7 +117,7 @@ pub enum Command {
     },
     /// Explain each anomaly: the chain of steps that caused it, grouped by cause.
     #[command(
-        after_help = "Examples:\n  streamsim explain scenarios/at-least-once.yaml --limit 3\n  streamsim explain scenarios/acks-1-leader-failover.yaml --kind lost\n  streamsim explain scenarios/at-most-once.yaml --record shop-0#5497\n  streamsim explain scenarios/retries-reorder.yaml --json\n  streamsim explain chaos.yaml --seed 17 --minimize --out small.yaml\n\nEach step of a story names its line in the trace that `run --trace` writes for the same scenario and seed."
+        after_help = "Examples:\n  streamsim explain scenarios/at-least-once.yaml --limit 3\n  streamsim explain scenarios/acks-1-leader-failover.yaml --kind lost\n  streamsim explain scenarios/at-most-once.yaml --record shop-0#5497\n  streamsim explain scenarios/retries-reorder.yaml --json\n  streamsim explain examples/scenarios/faults-at-least-once.yaml --minimize --out small.yaml\n\nEach step of a story names its line in the trace that `run --trace` writes for the same scenario and seed."
     )]
     Explain {
         /// The scenario file (YAML, format v1).
