@@ -57,3 +57,65 @@ fn minimize_shrinks_a_real_failure_and_drops_the_stale_header() {
     let (code, _, _) = streamsim(&["run", f.to_str().unwrap()]);
     assert_eq!(code, 1, "the smaller scenario still fails");
 }
+
+#[test]
+fn compare_runs_files_side_by_side() {
+    let (code, out, err) = streamsim(&["compare", "scenarios/at-most-once.yaml", "scenarios/at-least-once.yaml", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("streamsim compare: at-most-once (seed 2), at-least-once (seed 2)\n"), "{out}");
+    let header = out.lines().nth(2).expect("a header row");
+    assert_eq!(header.split_whitespace().collect::<Vec<_>>(), ["at-most-once", "at-least-once"], "{out}");
+    let (code, out, _) =
+        streamsim(&["compare", "scenarios/at-most-once.yaml", "scenarios/at-least-once.yaml", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).expect("JSON only on stdout");
+    let cols = j["compare"].as_array().expect("a list");
+    assert_eq!(cols.len(), 2);
+    assert_eq!(cols[1]["label"], "at-least-once");
+    assert_eq!(cols[1]["file"], "scenarios/at-least-once.yaml");
+    assert_eq!(cols[1]["summary"]["lost"], 0);
+    assert!(cols[0]["summary"]["lost"].as_u64().unwrap() > 0, "at-most-once loses: {out}");
+}
+
+/// Two files with the same `name:` get their file stems as labels.
+#[test]
+fn compare_labels_files_of_one_name_by_their_stems() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/at-most-once.yaml")).unwrap();
+    let twin = scratch("twin.yaml", &text);
+    let (code, out, err) = streamsim(&["compare", "scenarios/at-most-once.yaml", twin.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["compare"][0]["label"], "at-most-once");
+    assert_eq!(j["compare"][1]["label"], "twin");
+}
+
+/// acks-1-leader-failover writes `acks: 1`: its at-least-once column is not at-least-once.
+#[test]
+fn compare_warns_when_the_file_overrides_a_preset_naming_the_fields() {
+    let (code, _, err) =
+        streamsim(&["compare", "scenarios/acks-1-leader-failover.yaml", "--semantics", "at-least-once"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: scenarios/acks-1-leader-failover.yaml overrides the at-least-once preset: app acks=1 (the preset sets all)"),
+        "{err}"
+    );
+    let (_, _, err) = streamsim(&["compare", "scenarios/homework.yaml", "--semantics", "at-least-once", "-q"]);
+    assert!(!err.contains("overrides"), "homework writes no delivery config: {err}");
+}
+
+/// Exactly-once sets a transactional.id, which Kafka refuses with acks=1: the column cannot
+/// run, and compare says so and exits 2 after showing the columns that ran.
+#[test]
+fn compare_exits_2_when_a_preset_cannot_apply_with_the_reason() {
+    let (code, out, err) = streamsim(&[
+        "compare",
+        "scenarios/acks-1-leader-failover.yaml",
+        "--semantics",
+        "at-least-once,exactly-once",
+        "-q",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("at-least-once") && !out.contains("exactly-once"), "{out}");
+    assert!(err.contains("the exactly-once preset cannot apply") && err.contains("acks is 1"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}

@@ -18,6 +18,12 @@ duplicated and reordered. Same scenario + seed = the same run, byte for byte.",
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: crate::cli::style::ColorChoice,
+    /// No progress lines or notes on stderr (warnings and errors still print).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -52,11 +58,12 @@ pub enum Command {
     },
     /// Run the same workload and seed under each semantics preset, side by side.
     #[command(
-        after_help = "Each preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nWith --out: one report folder per preset, overlaid charts and an index.html."
+        after_help = "Examples:\n  streamsim compare scenarios/homework.yaml\n  streamsim compare scenarios/at-most-once.yaml scenarios/at-least-once.yaml\n  streamsim compare scenarios/homework.yaml --semantics at-least-once,exactly-once --json\n\nEach preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nA value the file writes wins over the preset: a warning names each such field.\nA preset that cannot apply to the file exits 2 with the reason, after the other columns.\nWith several files, each runs as written (or under each --semantics preset).\nWith --out: one report folder per column, overlaid charts and an index.html."
     )]
     Compare {
-        /// The scenario file (YAML, format v1).
-        file: PathBuf,
+        /// The scenario file, or several files to run side by side (each as written).
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
         /// Presets to compare, comma-separated (default: all four).
         #[arg(long, value_delimiter = ',', value_name = "LIST")]
         semantics: Vec<String>,
@@ -64,8 +71,11 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
         /// Write the comparison report here.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Print every column's summary as JSON (`{"compare": [{label, file, summary}]}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Run every scenario (files, or the .yaml files of directories) and check its expectations.
     #[command(

@@ -11,8 +11,10 @@ mod load;
 mod minimize;
 mod output;
 mod outputs;
+mod preset_overrides;
 mod progress;
 mod run;
+pub mod style;
 mod sweep;
 mod validate;
 mod verify;
@@ -50,6 +52,7 @@ fn run() -> Result<ExitCode, CliError> {
             return Ok(code);
         }
     };
+    style::set(cli.color);
     let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
     if let Command::Run { max_memory: Some(m), .. }
     | Command::Check { max_memory: Some(m), .. }
@@ -67,9 +70,14 @@ fn run() -> Result<ExitCode, CliError> {
             max_events,
             trace: trace.as_deref(),
         })),
-        Command::Compare { file, semantics, seed, out } => {
-            done(compare::compare(&file, &semantics, seed, out.as_deref()))
-        }
+        Command::Compare { files, semantics, seed, out, json } => done(compare::compare(compare::CompareArgs {
+            files: &files,
+            semantics: &semantics,
+            seed,
+            out: out.as_deref(),
+            json,
+            quiet: cli.quiet,
+        })),
         Command::Check { paths, out, .. } => check::check(&paths, out.as_deref()),
         Command::Sweep { file, seeds, jobs, shard, json, merge, partial, .. } => match file {
             Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
