@@ -119,3 +119,147 @@ fn compare_exits_2_when_a_preset_cannot_apply_with_the_reason() {
     assert!(err.contains("the exactly-once preset cannot apply") && err.contains("acks is 1"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 }
+
+#[test]
+fn colour_follows_color_and_no_color() {
+    let args = ["check", "scenarios/at-most-once.yaml"];
+    let (_, plain, _) = streamsim(&args);
+    assert!(plain.starts_with("pass  at-most-once") && !plain.contains('\x1b'), "a pipe gets plain text: {plain}");
+    let (_, always, _) = streamsim(&[&args[..], &["--color", "always"]].concat());
+    assert!(always.starts_with("\x1b[32mpass\x1b[0m  at-most-once"), "{always:?}");
+    let (_, never, _) = streamsim_env(&[&args[..], &["--color", "never"]].concat(), &[("NO_COLOR", "1")]);
+    assert_eq!(never, plain);
+    let (code, _, err) = streamsim(&["check", "scenarios/at-most-once.yaml", "--color", "sometimes"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values: auto, always, never"), "{err}");
+}
+
+#[test]
+fn a_failed_run_is_red_when_colour_is_forced() {
+    let (code, out, _) = streamsim(&["run", "examples/scenarios/faults-at-least-once.yaml", "--color", "always", "-q"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("\x1b[1;31mFAIL\x1b[0m  duplicates"), "{out}");
+}
+
+/// Every `actual` of the expectations table starts in one column.
+#[test]
+fn the_expectations_table_is_aligned() {
+    let (_, out, _) = streamsim(&["run", "scenarios/homework.yaml"]);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("    pass  ")).collect();
+    assert!(rows.len() >= 8, "{out}");
+    let columns: Vec<usize> = rows.iter().map(|r| r.find("actual").expect("an actual")).collect();
+    assert!(columns.iter().all(|&c| c == columns[0]), "{rows:#?}");
+}
+
+#[test]
+fn counts_of_one_are_singular() {
+    let (code, out, _) = streamsim(&["validate", "scenarios/homework.yaml"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("3 brokers, 1 topic (6 partitions), 1 producer, 3 consumers, 1 fault, 8 expectations"),
+        "{out}"
+    );
+    let (_, out, _) = streamsim(&["check", "scenarios/homework.yaml"]);
+    assert!(out.contains("\n1 scenario: 1 passed"), "{out}");
+}
+
+/// Off a terminal no progress line is printed (a log would keep a stale "19%"); -q keeps
+/// stderr free of notes too.
+#[test]
+fn piped_stderr_gets_no_progress_and_quiet_no_notes() {
+    let (code, _, err) = streamsim(&["run", "scenarios/backpressure.yaml"]);
+    assert_eq!(code, 0);
+    assert!(!err.contains("of virtual time"), "{err}");
+    let (code, _, err) = streamsim(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..2", "-j", "64", "-q"]);
+    assert_eq!(code, 0);
+    assert!(err.is_empty(), "{err}");
+    let (_, _, err) = streamsim(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..2", "-j", "64"]);
+    assert!(err.contains("note: --jobs 64 capped"), "without -q the note is there: {err}");
+}
+
+#[test]
+fn short_flags_stand_for_the_common_options() {
+    let (_, long, _) = streamsim(&["run", "scenarios/at-most-once.yaml", "--seed", "3", "--json"]);
+    let (code, short, _) = streamsim(&["run", "scenarios/at-most-once.yaml", "-s", "3", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(short, long);
+    let (code, out, _) = streamsim(&["explain", "scenarios/at-most-once.yaml", "-k", "lost", "-n", "1"]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn completions_are_printed_for_each_shell_and_an_unknown_shell_is_refused() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, out, err) = streamsim(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("streamsim") && out.contains("sweep") && out.contains("seeds"), "{shell}: {out}");
+    }
+    let (code, _, err) = streamsim(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values") && err.contains("bash"), "{err}");
+}
+
+#[test]
+fn validate_prints_json() {
+    let (code, out, _) = streamsim(&["validate", "scenarios/homework.yaml", "--json"]);
+    assert_eq!(code, 0);
+    let j: serde_json::Value = serde_json::from_str(&out).expect("JSON only");
+    assert_eq!(
+        (j["scenario"].as_str(), j["ok"].as_bool(), j["topics"].as_u64()),
+        (Some("homework"), Some(true), Some(1))
+    );
+    assert_eq!(j["expectations"], 8);
+}
+
+#[test]
+fn jobs_0_is_refused_with_a_hint() {
+    let (code, out, err) = streamsim(&["sweep", "scenarios/at-most-once.yaml", "--seeds", "0..2", "--jobs", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty() && err.contains("hint: leave --jobs out"), "{err}");
+}
+
+/// A report, a failure, a file without `expect:` under --require-expect, and a file that
+/// does not load: one JUnit testcase each.
+#[test]
+fn check_writes_junit_and_json_and_require_expect_fails_a_file_without_expect() {
+    let at_most_once =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/at-most-once.yaml")).unwrap();
+    let start = at_most_once.find("expect:").unwrap();
+    let no_expect = scratch("no-expect.yaml", &at_most_once[..start].replace("name: at-most-once", "name: no-expect"));
+    let broken = scratch("broken.yaml", "name: broken\nbrokers: [\n");
+    let junit = scratch("junit.xml", "");
+    let files = [
+        "scenarios/at-most-once.yaml",
+        "examples/scenarios/faults-at-least-once.yaml",
+        no_expect.to_str().unwrap(),
+        broken.to_str().unwrap(),
+    ];
+    let (code, out, err) =
+        streamsim(&[&["check"], &files[..], &["--require-expect", "--junit", junit.to_str().unwrap()]].concat());
+    assert_eq!(code, 2, "one could not run: {err}");
+    assert!(out.contains("FAIL  no-expect") && out.contains("--require-expect"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let dir = no_expect.parent().unwrap().display().to_string();
+    insta::with_settings!({ filters => vec![(regex_escape(&dir).as_str(), "[TMP]")] }, {
+        insta::assert_snapshot!("check_junit", xml);
+    });
+    let (code, out, _) = streamsim(&[&["check"], &files[..2], &["--json"]].concat());
+    assert_eq!(code, 1);
+    let j: serde_json::Value = serde_json::from_str(&out).expect("JSON only on stdout");
+    assert_eq!((j["passed"].as_u64(), j["failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(j["scenarios"][1]["verdict"], "fail");
+    assert_eq!(j["scenarios"][1]["name"], "faults-at-least-once");
+    let (code, _, _) = streamsim(&["check", no_expect.to_str().unwrap()]);
+    assert_eq!(code, 0, "without --require-expect a file without expect passes");
+}
+
+#[test]
+fn check_junit_into_a_missing_folder_exits_2() {
+    let (code, _, err) = streamsim(&["check", "scenarios/at-most-once.yaml", "--junit", "/nonexistent/dir/junit.xml"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("JUnit"), "{err}");
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars().flat_map(|c| if c.is_ascii_alphanumeric() || c == '/' { vec![c] } else { vec!['\\', c] }).collect()
+}

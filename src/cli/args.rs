@@ -36,10 +36,10 @@ pub enum Command {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
         /// Replace the scenario's seed.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Write the report folder here (summary, charts, index.html, CSVs).
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Print only the JSON summary on stdout.
         #[arg(long)]
@@ -68,7 +68,7 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', value_name = "LIST")]
         semantics: Vec<String>,
         /// Replace the scenario's seed.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Write the comparison report here.
         #[arg(short, long, value_name = "DIR")]
@@ -86,8 +86,17 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Write one report folder per scenario under this directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Write a JUnit XML report here (one testcase per scenario, one failure per failed expectation).
+        #[arg(long, value_name = "FILE.xml")]
+        junit: Option<PathBuf>,
+        /// A scenario with no `expect:` fails instead of passing.
+        #[arg(long)]
+        require_expect: bool,
+        /// Print every scenario's verdict as JSON on stdout.
+        #[arg(long)]
+        json: bool,
         /// Memory budget, e.g. `512MiB`, `4GiB` (replaces the scenario's `max_memory`, default 4GiB):
         /// a run estimated to need more is refused before it starts (exit 2).
         #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
@@ -104,9 +113,9 @@ pub enum Command {
         /// Seeds to run: A..B (B excluded) or A..=B.
         #[arg(long, value_name = "A..B", required_unless_present = "merge")]
         seeds: Option<String>,
-        /// Threads (default, and 0: every core). At most one per seed and 4 per
+        /// Threads (default: every core). At most one per seed and 4 per
         /// core; a note on stderr says when --jobs is capped.
-        #[arg(long, value_name = "N")]
+        #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
         /// Run only slice K of N of the seeds (for spreading a sweep over machines).
         #[arg(long, value_name = "K/N")]
@@ -133,10 +142,10 @@ pub enum Command {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
         /// Replace the scenario's seed.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Only this kind of anomaly: lost, duplicate, reordered, late or redelivered.
-        #[arg(long, value_name = "KIND")]
+        #[arg(short, long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record: its name (`web-0#4711`, the producer instance and its
         /// place in that producer's send order) or its id in the trace.
@@ -144,7 +153,7 @@ pub enum Command {
         record: Option<String>,
         /// How many stories to show (default 10, or all with --json); the
         /// causes always count every anomaly.
-        #[arg(long, value_name = "K")]
+        #[arg(short = 'n', long, value_name = "K")]
         limit: Option<usize>,
         /// Print the causes and stories as JSON.
         #[arg(long, conflicts_with = "minimize")]
@@ -165,6 +174,20 @@ pub enum Command {
     Validate {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
+        /// Print what it resolved to as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script: `streamsim completions bash > ~/.local/share/bash-completion/completions/streamsim`.
+    #[command(after_help = "Examples:
+  streamsim completions bash
+  streamsim completions zsh
+
+Shells: bash, zsh, fish, elvish, powershell.")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
     #[command(

@@ -16,7 +16,7 @@ use crate::{Outcome, SimError};
 pub fn load(file: &Path) -> Result<Loaded, CliError> {
     let loaded = load_file(file)?;
     for w in &loaded.warnings {
-        errln!("{w}");
+        errln!("{}", crate::cli::style::error_report(&w.to_string()));
     }
     Ok(loaded)
 }
@@ -55,18 +55,19 @@ pub fn traced(file: &Path, scenario: Scenario, opts: RunOptions) -> Result<Outco
             Some(Box::new(handle))
         }
     };
+    let quiet = opts.quiet || crate::cli::style::quiet();
     let mut p = Progress::new(&opts.label);
     let result = crate::simulate_with(
         scenario,
         &mut |d| {
-            if !opts.quiet {
+            if !quiet {
                 p.update(d)
             }
         },
         writer,
         opts.explain,
     );
-    if !opts.quiet {
+    if !quiet {
         p.finish();
     }
     let trace_path = || staged.as_ref().map_or("-".into(), |(p, _)| p.display().to_string());
@@ -82,7 +83,7 @@ pub fn traced(file: &Path, scenario: Scenario, opts: RunOptions) -> Result<Outco
 
 /// Runs a scenario with progress on stderr unless `quiet`.
 pub fn simulate_shown(scenario: Scenario, label: &str, quiet: bool) -> Result<Outcome, crate::world::RunError> {
-    if quiet {
+    if quiet || crate::cli::style::quiet() {
         return crate::simulate(scenario);
     }
     let mut p = Progress::new(label);

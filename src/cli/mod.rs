@@ -5,6 +5,7 @@
 mod args;
 mod check;
 mod compare;
+mod completions;
 pub mod error;
 mod explain;
 mod load;
@@ -35,7 +36,7 @@ pub fn main() -> ExitCode {
     let stdout = output::finish().map(|e| CliError::io("cannot write to stdout", e));
     match (result, stdout) {
         (Err(e), _) | (Ok(_), Some(e)) => {
-            errln!("{}", e.report());
+            errln!("{}", style::error_report(&e.report()));
             e.exit_code()
         }
         (Ok(code), None) => code,
@@ -53,6 +54,7 @@ fn run() -> Result<ExitCode, CliError> {
         }
     };
     style::set(cli.color);
+    style::set_quiet(cli.quiet);
     let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
     if let Command::Run { max_memory: Some(m), .. }
     | Command::Check { max_memory: Some(m), .. }
@@ -78,7 +80,13 @@ fn run() -> Result<ExitCode, CliError> {
             json,
             quiet: cli.quiet,
         })),
-        Command::Check { paths, out, .. } => check::check(&paths, out.as_deref()),
+        Command::Check { paths, out, junit, require_expect, json, .. } => check::check(check::CheckArgs {
+            paths: &paths,
+            out: out.as_deref(),
+            junit: junit.as_deref(),
+            require_expect,
+            json,
+        }),
         Command::Sweep { file, seeds, jobs, shard, json, merge, partial, .. } => match file {
             Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
                 file: &file,
@@ -102,7 +110,8 @@ fn run() -> Result<ExitCode, CliError> {
                 json,
             }))
         }
-        Command::Validate { file } => done(validate::validate(&file)),
+        Command::Validate { file, json } => done(validate::validate(&file, json)),
+        Command::Completions { shell } => done(completions::print(shell)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
     }
 }

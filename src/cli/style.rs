@@ -75,10 +75,44 @@ pub fn warning(text: &str) -> String {
     paint(Stream::Err, "33", text)
 }
 
-/// An error on stderr.
-pub fn error(text: &str) -> String {
-    paint(Stream::Err, "1;31", text)
+/// An error report on stderr: its `error:` and `warning:` words coloured.
+pub fn error_report(text: &str) -> String {
+    if !enabled(Stream::Err) {
+        return text.to_string();
+    }
+    text.replace("error:", &paint(Stream::Err, "1;31", "error:")).replace("warning:", &warning("warning:"))
 }
+
+/// A report's `    pass  ` and `    FAIL  ` verdict words coloured, for stdout.
+pub fn verdicts(text: &str) -> String {
+    if !enabled(Stream::Out) {
+        return text.to_string();
+    }
+    let mut o = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let (lead, rest) = line.split_at(indent);
+        if let Some(r) = rest.strip_prefix("pass  ") {
+            o.push_str(&format!("{lead}{}  {r}", pass("pass")));
+        } else if let Some(r) = rest.strip_prefix("FAIL  ") {
+            o.push_str(&format!("{lead}{}  {r}", fail("FAIL")));
+        } else {
+            o.push_str(line);
+        }
+    }
+    o
+}
+
+/// Whether `--quiet` was given: no progress lines or notes.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+pub fn set_quiet(q: bool) {
+    QUIET.store(q, Ordering::Relaxed);
+}
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// `1 topic`, `2 topics`: `plural` is the word's plural form.
 pub fn count(n: impl Into<u64>, singular: &str, plural: &str) -> String {
