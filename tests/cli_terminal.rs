@@ -263,3 +263,28 @@ fn check_junit_into_a_missing_folder_exits_2() {
 fn regex_escape(text: &str) -> String {
     text.chars().flat_map(|c| if c.is_ascii_alphanumeric() || c == '/' { vec![c] } else { vec!['\\', c] }).collect()
 }
+
+/// sweep shows every metric, zeros included, lists the failing seeds per expectation, and its
+/// hints lead to the stories of the failing count and to a shrink.
+#[test]
+fn sweep_report_lists_every_metric_and_every_failing_seed() {
+    let (code, out, err) =
+        streamsim(&["sweep", "examples/scenarios/faults-at-least-once.yaml", "--seeds", "0..3", "-q"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("  lost                                    0            0            0"), "{out}");
+    insta::with_settings!({ filters => vec![(r"\d+\.\d+s", "[T]")] }, {
+        insta::assert_snapshot!("sweep_report", out);
+    });
+}
+
+/// A failure by absence (redelivered > 0 on a seed with none) points beside a passing seed,
+/// not at explain or minimize, which have nothing to work on.
+#[test]
+fn sweep_hints_for_an_absence_lead_to_a_passing_seed() {
+    let homework = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/homework.yaml")).unwrap();
+    let f = scratch("absent-sweep.yaml", &homework.replace("expect:\n", "expect:\n  redelivered: \"> 0\"\n"));
+    let (code, out, _) = streamsim(&["sweep", f.to_str().unwrap(), "--seeds", "0..6", "-q"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("absent on this seed") && out.contains("(a seed where it holds)"), "{out}");
+    assert!(!out.contains("--minimize"), "{out}");
+}
