@@ -333,7 +333,7 @@ fn check_counts_each_scenario_once() {
     fs::write(out.join("b"), "a file where the report folder goes").unwrap();
     let (code, stdout, err) = streamsim(&["check", s(&file), "--out", s(&out)]);
     assert_eq!(code, Some(2), "{stdout}{err}");
-    assert!(stdout.contains("1 scenarios: 0 passed, 0 failed, 1 could not run"), "{stdout}");
+    assert!(stdout.contains("1 scenario: 0 passed, 0 failed, 1 could not run"), "{stdout}");
     assert!(err.contains("cannot write the report to") && err.contains("hint:"), "{err}");
 }
 
