@@ -241,7 +241,7 @@ fn check_runs_a_directory_and_exits_1_on_a_failed_expectation() {
     std::fs::copy("scenarios/at-most-once.yaml", dir.join("a.yaml")).unwrap();
     let (code, out, err) = streamsim(&["check", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("pass  at-most-once") && out.contains("1 scenarios: 1 passed, 0 failed"), "{out}");
+    assert!(out.contains("pass  at-most-once") && out.contains("1 scenario: 1 passed, 0 failed"), "{out}");
     let broken = std::fs::read_to_string("scenarios/at-most-once.yaml").unwrap().replace("lost: \"> 0\"", "lost: 0");
     std::fs::write(dir.join("b.yaml"), broken.replace("name: at-most-once", "name: b")).unwrap();
     let reports = dir.join("reports");

@@ -333,7 +333,7 @@ fn check_counts_each_scenario_once() {
     fs::write(out.join("b"), "a file where the report folder goes").unwrap();
     let (code, stdout, err) = streamsim(&["check", s(&file), "--out", s(&out)]);
     assert_eq!(code, Some(2), "{stdout}{err}");
-    assert!(stdout.contains("1 scenarios: 0 passed, 0 failed, 1 could not run"), "{stdout}");
+    assert!(stdout.contains("1 scenario: 0 passed, 0 failed, 1 could not run"), "{stdout}");
     assert!(err.contains("cannot write the report to") && err.contains("hint:"), "{err}");
 }
 
@@ -414,10 +414,11 @@ fn sweep_jobs_are_capped_with_a_note() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("--jobs 10000 capped at 2 threads (one per seed)"), "{err}");
     assert_eq!(many, one);
+    // --jobs 0 reads as "no threads": refused, with the default named.
     let (code, all, err) = within(Duration::from_secs(60), &[&sweep[..], &["0"]].concat());
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("--jobs 0 means every core"), "{err}");
-    assert_eq!(all, one);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--jobs 0") && err.contains("hint: leave --jobs out to use every core"), "{err}");
+    assert!(all.is_empty(), "{all}");
 }
 
 #[test]

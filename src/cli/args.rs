@@ -13,11 +13,17 @@ use clap::{Parser, Subcommand};
     long_about = "streamsim replays a scenario (producers, brokers, consumer groups, sinks, \
 faults) in virtual time from a seed, and reports what was produced, acknowledged, lost, \
 duplicated and reordered. Same scenario + seed = the same run, byte for byte.",
-    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate my-scenario.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input, usage or I/O error.\nOutputs: a report folder or file is written whole or not at all (the old one stays on any failure);\nan output onto an input, a link or a folder holding other files is refused (exit 2).\nA closed stdout (`| head`) stops the printing, not the work: every file is still written and the\nexit code is the work's (0 or 1)."
+    after_help = "Examples:\n  streamsim run scenarios/at-least-once.yaml\n  streamsim run scenarios/homework.yaml --seed 42 --json\n  streamsim run scenarios/at-most-once.yaml --out /tmp/at-most-once\n  streamsim compare scenarios/homework.yaml --out /tmp/compare\n  streamsim check scenarios --out reports\n  streamsim validate scenarios/homework.yaml\n\nExit codes: 0 ok, 1 an `expect` failed, 2 bad input, usage or I/O error.\nOutputs: a report folder or file is written whole or not at all (the old one stays on any failure);\nan output onto an input, a link or a folder holding other files is refused (exit 2).\nA closed stdout (`| head`) stops the printing, not the work: every file is still written and the\nexit code is the work's (0 or 1)."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: crate::cli::style::ColorChoice,
+    /// No progress lines or notes on stderr (warnings and errors still print).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -30,10 +36,10 @@ pub enum Command {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
         /// Replace the scenario's seed.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Write the report folder here (summary, charts, index.html, CSVs).
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Print only the JSON summary on stdout.
         #[arg(long)]
@@ -55,11 +61,12 @@ pub enum Command {
     },
     /// Run the same workload and seed under each semantics preset, side by side.
     #[command(
-        after_help = "Each preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nWith --out: one report folder per preset, overlaid charts and an index.html."
+        after_help = "Examples:\n  streamsim compare scenarios/homework.yaml\n  streamsim compare scenarios/at-most-once.yaml scenarios/at-least-once.yaml\n  streamsim compare scenarios/homework.yaml --semantics at-least-once,exactly-once --json\n\nEach preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nA value the file writes wins over the preset: a warning names each such field.\nA preset that cannot apply to the file exits 2 with the reason, after the other columns.\nWith several files, each runs as written (or under each --semantics preset).\nWith --out: one report folder per column, overlaid charts and an index.html."
     )]
     Compare {
-        /// The scenario file (YAML, format v1).
-        file: PathBuf,
+        /// The scenario file, or several files to run side by side (each as written).
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
         /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
@@ -67,11 +74,14 @@ pub enum Command {
         #[arg(long, value_delimiter = ',', value_name = "LIST")]
         semantics: Vec<String>,
         /// Replace the scenario's seed.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Write the comparison report here.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Print every column's summary as JSON (`{"compare": [{label, file, summary}]}`).
+        #[arg(long)]
+        json: bool,
     },
     /// Run every scenario (files, or the .yaml files of directories) and check its expectations.
     #[command(
@@ -82,8 +92,17 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Write one report folder per scenario under this directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Write a JUnit XML report here (one testcase per scenario, one failure per failed expectation).
+        #[arg(long, value_name = "FILE.xml")]
+        junit: Option<PathBuf>,
+        /// A scenario with no `expect:` fails instead of passing.
+        #[arg(long)]
+        require_expect: bool,
+        /// Print every scenario's verdict as JSON on stdout.
+        #[arg(long)]
+        json: bool,
         /// Memory budget, e.g. `512MiB`, `4GiB` (replaces the scenario's `max_memory`, default 4GiB):
         /// a run estimated to need more is refused before it starts (exit 2).
         #[arg(long, value_name = "SIZE", value_parser = parse_max_memory)]
@@ -91,7 +110,7 @@ pub enum Command {
     },
     /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
     #[command(
-        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..1000 --shard 2/4 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json shard3.json shard4.json\n  streamsim sweep --merge shards/\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial."
+        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 1/2 --json > shard1.json\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 2/2 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial."
     )]
     Sweep {
         /// The scenario file (not with --merge).
@@ -103,9 +122,9 @@ pub enum Command {
         /// Seeds to run: A..B (B excluded) or A..=B.
         #[arg(long, value_name = "A..B", required_unless_present = "merge")]
         seeds: Option<String>,
-        /// Threads (default, and 0: every core). At most one per seed and 4 per
+        /// Threads (default: every core). At most one per seed and 4 per
         /// core; a note on stderr says when --jobs is capped.
-        #[arg(long, value_name = "N")]
+        #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
         /// Run only slice K of N of the seeds (for spreading a sweep over machines).
         #[arg(long, value_name = "K/N")]
@@ -126,20 +145,20 @@ pub enum Command {
     },
     /// Explain each anomaly: the chain of steps that caused it, grouped by cause.
     #[command(
-        after_help = "Examples:\n  streamsim explain scenarios/at-least-once.yaml --limit 3\n  streamsim explain scenarios/acks-1-leader-failover.yaml --kind lost\n  streamsim explain scenarios/at-most-once.yaml --record shop-0#5497\n  streamsim explain scenarios/retries-reorder.yaml --json\n  streamsim explain chaos.yaml --seed 17 --minimize --out small.yaml\n\nEach step of a story names its line in the trace that `run --trace` writes for the same scenario and seed."
+        after_help = "Examples:\n  streamsim explain scenarios/at-least-once.yaml --limit 3\n  streamsim explain scenarios/acks-1-leader-failover.yaml --kind lost\n  streamsim explain scenarios/at-most-once.yaml --record shop-0#5497\n  streamsim explain scenarios/retries-reorder.yaml --json\n  streamsim explain examples/scenarios/faults-at-least-once.yaml --minimize --out small.yaml\n\nEach step of a story names its line in the trace that `run --trace` writes for the same scenario and seed."
     )]
     Explain {
         /// The scenario file (YAML, format v1).
         file: PathBuf,
         /// Replace the scenario's seed.
-        #[arg(long)]
+        #[arg(short, long)]
         seed: Option<u64>,
         /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
         /// Only this kind of anomaly: lost, duplicate, reordered, late, redelivered,
         /// lost_write, unavailable, unsent, poll_skip or aborted_read.
-        #[arg(long, value_name = "KIND")]
+        #[arg(short, long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record: its name (`web-0#4711`, the producer instance and its
         /// place in that producer's send order) or its id in the trace.
@@ -147,7 +166,7 @@ pub enum Command {
         record: Option<String>,
         /// How many stories to show (default 10, or all with --json); the
         /// causes always count every anomaly.
-        #[arg(long, value_name = "K")]
+        #[arg(short = 'n', long, value_name = "K")]
         limit: Option<usize>,
         /// Print the causes and stories as JSON.
         #[arg(long, conflicts_with = "minimize")]
@@ -172,11 +191,22 @@ pub enum Command {
         /// where it came from (Kafka default for the version, preset, file, flag).
         #[arg(long)]
         effective: bool,
-        /// With --effective: print it as JSON.
-        #[arg(long, requires = "effective")]
+        /// Print what it resolved to (or, with --effective, every config) as JSON on stdout.
+        #[arg(long)]
         json: bool,
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
+    },
+    /// Print a shell completion script: `streamsim completions bash > ~/.local/share/bash-completion/completions/streamsim`.
+    #[command(after_help = "Examples:
+  streamsim completions bash
+  streamsim completions zsh
+
+Shells: bash, zsh, fish, elvish, powershell.")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Audit client configs: their failure modes under a fault catalogue, each with a proven fix.
     Audit(crate::cli::audit::AuditArgs),

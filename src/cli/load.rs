@@ -21,7 +21,7 @@ pub fn load(file: &Path) -> Result<Loaded, CliError> {
         errln!("overrides: {}", flags.join(" "));
     }
     for w in &loaded.warnings {
-        errln!("{w}");
+        errln!("{}", crate::cli::style::error_report(&w.to_string()));
     }
     Ok(loaded)
 }
@@ -60,18 +60,19 @@ pub fn traced(file: &Path, scenario: Scenario, opts: RunOptions) -> Result<Outco
             Some(Box::new(handle))
         }
     };
+    let quiet = opts.quiet || crate::cli::style::quiet();
     let mut p = Progress::new(&opts.label);
     let result = crate::simulate_with(
         scenario,
         &mut |d| {
-            if !opts.quiet {
+            if !quiet {
                 p.update(d)
             }
         },
         writer,
         opts.explain,
     );
-    if !opts.quiet {
+    if !quiet {
         p.finish();
     }
     let trace_path = || staged.as_ref().map_or("-".into(), |(p, _)| p.display().to_string());
@@ -87,7 +88,7 @@ pub fn traced(file: &Path, scenario: Scenario, opts: RunOptions) -> Result<Outco
 
 /// Runs a scenario with progress on stderr unless `quiet`.
 pub fn simulate_shown(scenario: Scenario, label: &str, quiet: bool) -> Result<Outcome, crate::world::RunError> {
-    if quiet {
+    if quiet || crate::cli::style::quiet() {
         return crate::simulate(scenario);
     }
     let mut p = Progress::new(label);

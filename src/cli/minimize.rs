@@ -22,7 +22,13 @@ pub fn minimize(file: &Path, seed: Option<u64>, out: Option<&Path>) -> Result<()
         }
         None => None,
     };
-    let m = shrink(sc).map_err(|e| CliError::input(format!("{}: {e}", file.display())))?;
+    let m = shrink(sc).map_err(|e| {
+        let err = CliError::input(format!("{}: {}", file.display(), e.message));
+        match e.hint {
+            Some(h) => err.hint(h.replace("FILE", &file.display().to_string())),
+            None => err,
+        }
+    })?;
     let original = std::fs::read_to_string(file).unwrap_or_default();
     let yaml = rewrite(&original, &m)
         .map_err(|why| CliError::input(format!("{}: cannot write the smaller scenario: {why}", file.display())))?;

@@ -6,6 +6,7 @@ mod args;
 mod audit;
 mod check;
 mod compare;
+mod completions;
 pub mod error;
 mod explain;
 mod load;
@@ -13,8 +14,10 @@ mod minimize;
 mod output;
 mod outputs;
 pub mod overrides;
+mod preset_overrides;
 mod progress;
 mod run;
+pub mod style;
 mod sweep;
 mod validate;
 mod verify;
@@ -35,7 +38,7 @@ pub fn main() -> ExitCode {
     let stdout = output::finish().map(|e| CliError::io("cannot write to stdout", e));
     match (result, stdout) {
         (Err(e), _) | (Ok(_), Some(e)) => {
-            errln!("{}", e.report());
+            errln!("{}", style::error_report(&e.report()));
             e.exit_code()
         }
         (Ok(code), None) => code,
@@ -52,6 +55,8 @@ fn run() -> Result<ExitCode, CliError> {
             return Ok(code);
         }
     };
+    style::set(cli.color);
+    style::set_quiet(cli.quiet);
     let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
     if let Command::Run { max_memory: Some(m), .. }
     | Command::Check { max_memory: Some(m), .. }
@@ -77,10 +82,21 @@ fn run() -> Result<ExitCode, CliError> {
             max_events,
             trace: trace.as_deref(),
         })),
-        Command::Compare { file, semantics, seed, out, .. } => {
-            done(compare::compare(&file, &semantics, seed, out.as_deref()))
-        }
-        Command::Check { paths, out, .. } => check::check(&paths, out.as_deref()),
+        Command::Compare { files, semantics, seed, out, json, .. } => done(compare::compare(compare::CompareArgs {
+            files: &files,
+            semantics: &semantics,
+            seed,
+            out: out.as_deref(),
+            json,
+            quiet: cli.quiet,
+        })),
+        Command::Check { paths, out, junit, require_expect, json, .. } => check::check(check::CheckArgs {
+            paths: &paths,
+            out: out.as_deref(),
+            junit: junit.as_deref(),
+            require_expect,
+            json,
+        }),
         Command::Sweep { file, seeds, jobs, shard, json, merge, partial, .. } => match file {
             Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
                 file: &file,
@@ -106,6 +122,7 @@ fn run() -> Result<ExitCode, CliError> {
         }
         Command::Validate { file, effective, json, .. } => done(validate::validate(&file, effective, json)),
         Command::Audit(a) => done(audit::audit(a)),
+        Command::Completions { shell } => done(completions::print(shell)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
     }
 }

@@ -83,7 +83,7 @@ pub fn run(a: RunArgs) -> Result<(), CliError> {
         if table_to_stderr {
             err!("{text}");
         } else {
-            out!("{text}");
+            out!("{}", crate::cli::style::verdicts(&text));
         }
     }
     match table::render_failures(s) {

@@ -45,27 +45,27 @@ fn parse_shard(text: &str) -> Result<(u64, u64), CliError> {
     Ok((k, n))
 }
 
-/// The thread count: `--jobs`, 0 or none meaning every core, and never more
+/// The thread count: `--jobs`, none meaning every core, and never more
 /// than one per seed or 4 per core (more only cost memory and start-up).
-fn threads(jobs: Option<usize>, seeds: u64) -> usize {
+/// `--jobs 0` is refused: it reads as "no threads", and every core is the default.
+fn threads(jobs: Option<usize>, seeds: u64) -> Result<usize, CliError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let seeds = usize::try_from(seeds).unwrap_or(usize::MAX);
-    match jobs {
+    Ok(match jobs {
         None => cores.min(seeds),
         Some(0) => {
-            let n = cores.min(seeds);
-            errln!("note: --jobs 0 means every core: {n} threads ({cores} cores, {seeds} seeds)");
-            n
+            return Err(CliError::usage("--jobs 0: a sweep needs at least one thread")
+                .hint(format!("leave --jobs out to use every core ({cores} here), or give a count like --jobs 2")))
         }
         Some(n) => {
             let cap = seeds.min(cores.saturating_mul(4));
-            if n > cap {
+            if n > cap && !crate::cli::style::quiet() {
                 let why = if cap == seeds { "one per seed".to_string() } else { format!("4 per core, {cores} cores") };
                 errln!("note: --jobs {n} capped at {cap} threads ({why})");
             }
             n.min(cap)
         }
-    }
+    })
 }
 
 pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
@@ -82,8 +82,9 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
         ))
         .hint(format!("use at most {} shards for {} seeds", to - from, to - from)));
     }
+    let threads = threads(a.jobs, range.end - range.start)?;
     let base = load(a.file)?.scenario;
-    let runs = run_seeds(a.file, &base, range.clone(), threads(a.jobs, range.end - range.start))?;
+    let runs = run_seeds(a.file, &base, range.clone(), threads)?;
     let result = SweepResult {
         scenario: base.name.clone(),
         file: a.file.display().to_string(),
@@ -112,7 +113,8 @@ fn run_seeds(
         .num_threads(threads)
         .build()
         .map_err(|e| CliError::input_because(format!("cannot start {threads} threads"), e))?;
-    let bar = ProgressBar::new(range.end - range.start);
+    let bar =
+        if crate::cli::style::quiet() { ProgressBar::hidden() } else { ProgressBar::new(range.end - range.start) };
     bar.set_style(
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} seeds, {per_sec}, ETA {eta}")
             .expect("a valid template")

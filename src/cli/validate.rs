@@ -5,6 +5,7 @@ use std::path::Path;
 use crate::cli::error::CliError;
 use crate::cli::load::load;
 use crate::cli::output::outln;
+use crate::cli::style;
 
 pub fn validate(file: &Path, effective: bool, json: bool) -> Result<(), CliError> {
     let loaded = load(file)?;
@@ -15,23 +16,41 @@ pub fn validate(file: &Path, effective: bool, json: bool) -> Result<(), CliError
     let producers: u32 = sc.producers.iter().map(|p| p.instances).sum();
     let consumers: u32 = sc.consumers.iter().map(|c| c.instances).sum();
     let partitions: u32 = sc.topics.iter().map(|t| t.partitions).sum();
-    outln!(
-        "{}: ok: scenario `{}`, {} brokers, {} topics ({} partitions), {} producers, {} consumers, {} faults, {} expectations, {} warnings",
-        file.display(),
-        sc.name,
-        sc.brokers,
-        sc.topics.len(),
-        partitions,
-        producers,
-        consumers,
-        sc.faults.len(),
-        sc.expect.len(),
-        loaded.warnings.len()
-    );
-    outln!("  {}", version_defaults(sc.kafka_version));
     let keep = crate::world::budget::Keep::default();
     let limit = crate::world::budget::limit(sc);
     let e = crate::world::budget::estimate(sc, keep);
+    let fits = crate::world::budget::check(sc, keep, limit)
+        .map(|_| ())
+        .map_err(|err| CliError::input_because(file.display().to_string(), crate::world::RunError::from(err)));
+    if json {
+        let j = serde_json::json!({
+            "file": file.display().to_string(), "scenario": sc.name, "ok": fits.is_ok(),
+            "brokers": sc.brokers, "topics": sc.topics.len(), "partitions": partitions,
+            "producers": producers, "consumers": consumers, "faults": sc.faults.len(),
+            "expectations": sc.expect.len(), "kafka_version": sc.kafka_version.to_string(),
+            "warnings": loaded.warnings.iter().map(|w| serde_json::json!({
+                "line": w.line, "column": w.column, "field": w.field, "message": w.message,
+            })).collect::<Vec<_>>(),
+            "memory": { "estimated_bytes": e.bytes, "records": e.records, "samples": e.samples, "max_memory": limit },
+        });
+        outln!("{}", serde_json::to_string_pretty(&j).map_err(|e| CliError::input(e.to_string()))?);
+        return fits;
+    }
+    let n = |count: usize, one: &str, many: &str| style::count(count as u64, one, many);
+    outln!(
+        "{}: ok: scenario `{}`, {}, {} ({}), {}, {}, {}, {}, {}",
+        file.display(),
+        sc.name,
+        n(sc.brokers as usize, "broker", "brokers"),
+        n(sc.topics.len(), "topic", "topics"),
+        n(partitions as usize, "partition", "partitions"),
+        n(producers as usize, "producer", "producers"),
+        n(consumers as usize, "consumer", "consumers"),
+        n(sc.faults.len(), "fault", "faults"),
+        n(sc.expect.len(), "expectation", "expectations"),
+        n(loaded.warnings.len(), "warning", "warnings")
+    );
+    outln!("  {}", version_defaults(sc.kafka_version));
     outln!(
         "  memory: about {} estimated ({} records, {} samples), max_memory {}; a report folder (--out) or explain needs more",
         crate::world::budget::size(e.bytes),
@@ -39,9 +58,7 @@ pub fn validate(file: &Path, effective: bool, json: bool) -> Result<(), CliError
         e.samples,
         crate::world::budget::size(limit)
     );
-    crate::world::budget::check(sc, keep, limit)
-        .map_err(|err| CliError::input_because(file.display().to_string(), crate::world::RunError::from(err)))?;
-    Ok(())
+    fits
 }
 
 /// Which release's defaults fill in what the file leaves out, and what they are.

@@ -5,11 +5,74 @@
 //! `seed:` replaced and the producers' `messages:` set.
 
 use crate::kernel::time::Duration;
-use crate::scenario::{target_name, FaultAction, FaultSpec, Scenario};
+use crate::oracle::checkers::ExpectationOut;
+use crate::scenario::{target_name, Cmp, FaultAction, FaultSpec, Scenario};
 
 /// The expectations a scenario fails (by metric name), or none.
 pub fn failing(sc: &Scenario) -> Option<Vec<String>> {
     failing_run(sc).map(|(names, _)| names)
+}
+
+/// Whether a failed expectation fails because something is missing (`redelivered: "> 0"`
+/// with 0 redelivered): removing faults and records keeps it missing, so shrinking such a
+/// failure ends at an empty scenario that says nothing about the original.
+fn is_absence(e: &ExpectationOut, cmp: Cmp, bound: f64) -> bool {
+    match cmp {
+        Cmp::Gt | Cmp::Ge => true,
+        Cmp::Eq => e.actual < bound,
+        Cmp::Ne => bound == 0.0,
+        Cmp::Lt | Cmp::Le => false,
+    }
+}
+
+/// The first failed expectation that is not an absence, or a refusal naming them.
+fn target(sc: &Scenario) -> Result<(String, u64), Refusal> {
+    let o = crate::simulate(sc.clone()).map_err(|e| Refusal::plain(e.to_string()))?;
+    let failed: Vec<&ExpectationOut> = o.summary.expectations.iter().filter(|e| !e.pass).collect();
+    if failed.is_empty() {
+        return Err(Refusal::plain("nothing to minimize: every expectation holds"));
+    }
+    let absent = |e: &&ExpectationOut| {
+        sc.expect.iter().find(|x| x.name == e.name).is_some_and(|x| is_absence(e, x.cmp, x.value))
+    };
+    match failed.iter().find(|e| !absent(e)) {
+        Some(e) => Ok((e.name.clone(), o.summary.produced)),
+        None => {
+            let names: Vec<String> =
+                failed.iter().map(|e| format!("{} (expected {}, actual {})", e.name, e.expected, e.actual)).collect();
+            Err(Refusal {
+                message: format!(
+                    "cannot minimize: every failed expectation is an absence: {}; a scenario with \
+                     fewer faults and records still lacks it, so shrinking would end at an empty run",
+                    names.join(", ")
+                ),
+                hint: Some(format!(
+                    "find the seeds where it is present with `streamsim sweep FILE --seeds 0..100`, or see \
+                     this run with `streamsim run FILE --seed {}`; minimize shrinks a count that is too high",
+                    sc.seed
+                )),
+            })
+        }
+    }
+}
+
+/// Why a scenario cannot be minimized, with what to do instead.
+#[derive(Debug)]
+pub struct Refusal {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Refusal {
+    fn plain(message: impl Into<String>) -> Refusal {
+        Refusal { message: message.into(), hint: None }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// The failed expectations and the records produced, when it fails.
@@ -85,9 +148,8 @@ pub struct Minimized {
 
 /// Shrinks `sc` (which must fail an expectation). Deterministic: the same
 /// input gives the same smaller scenario.
-pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
-    let (failed, produced_before) = failing_run(&sc).ok_or("nothing to minimize: every expectation holds")?;
-    let target = failed[0].clone();
+pub fn minimize(mut sc: Scenario) -> Result<Minimized, Refusal> {
+    let (target, produced_before) = target(&sc)?;
     let messages_before: Vec<Option<u64>> = sc.producers.iter().map(|p| p.messages).collect();
     // Chaos draws become explicit faults, so each can be removed on its own.
     sc.faults = crate::faults::schedule(&sc);
@@ -95,7 +157,7 @@ pub fn minimize(mut sc: Scenario) -> Result<Minimized, String> {
     let (faults_before, duration_before) = (sc.faults.len(), sc.duration);
     let mut runs = 1u32;
     if !still_fails(&sc, &target) {
-        return Err("the failure did not survive making the chaos faults explicit".to_string());
+        return Err(Refusal::plain("the failure did not survive making the chaos faults explicit"));
     }
     runs += drop_faults(&mut sc, &target);
     let mut produced = failing_run(&sc).map_or(produced_before, |(_, p)| p);
@@ -239,9 +301,20 @@ pub fn rewrite(original: &str, m: &Minimized) -> Result<String, String> {
         original.to_string()
     };
     let replaced = ["seed:", "duration:", "faults:", "chaos:"];
-    let mut out = String::new();
+    // The original header tells the original's story (its faults, its counts): stale here.
+    let mut out = format!(
+        "# Minimized by `streamsim explain --minimize`: still fails `{}`.\n# {} faults -> {}, {} records -> {}, duration {} -> {}.\n",
+        m.expectation,
+        m.faults_before,
+        sc.faults.len(),
+        m.produced_before,
+        m.produced_after,
+        m.duration_before,
+        sc.duration
+    );
+    let body = edited.lines().skip_while(|l| l.starts_with('#') || l.trim().is_empty());
     let mut skipping = false;
-    for line in edited.lines() {
+    for line in body {
         let top = !line.starts_with([' ', '\t', '#', '-']) && !line.is_empty();
         if top {
             skipping = replaced.iter().any(|k| line.starts_with(k));
@@ -252,16 +325,6 @@ pub fn rewrite(original: &str, m: &Minimized) -> Result<String, String> {
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&format!(
-        "\n# Minimized by `streamsim explain --minimize`: still fails `{}`.\n# {} faults -> {}, {} records -> {}, duration {} -> {}.\n",
-        m.expectation,
-        m.faults_before,
-        sc.faults.len(),
-        m.produced_before,
-        m.produced_after,
-        m.duration_before,
-        sc.duration
-    ));
     out.push_str(&format!("seed: {}\nduration: {}\n", sc.seed, us(sc.duration.us())));
     if sc.faults.is_empty() {
         out.push_str("faults: []\n");

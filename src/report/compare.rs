@@ -95,6 +95,27 @@ pub fn check_target(dir: &Path) -> Result<(), PublishError> {
     publish::check_folder(dir, &LAYOUT)
 }
 
+/// The layout of a comparison whose columns carry other labels than the presets (files
+/// compared side by side: their scenario names). Leaked: one per command, for its whole life.
+pub fn layout_for(labels: &[String]) -> &'static Layout {
+    let folders: Vec<&'static str> = labels.iter().map(|l| &*Box::leak(l.clone().into_boxed_str())).collect();
+    Box::leak(Box::new(Layout {
+        files: LAYOUT.files,
+        folders: Box::leak(folders.into_boxed_slice()),
+        inner: LAYOUT.inner,
+    }))
+}
+
+/// [`check_target`] for a comparison laid out as `layout`.
+pub fn check_target_as(dir: &Path, layout: &Layout) -> Result<(), PublishError> {
+    publish::check_folder(dir, layout)
+}
+
+/// [`write`] for a comparison laid out as `layout`.
+pub fn write_as(dir: &Path, layout: &Layout, runs: &[(String, Outcome)]) -> Result<(), PublishError> {
+    publish::publish_folder(dir, layout, |staged| write_into(staged, runs))
+}
+
 /// Writes the comparison, replacing what was at `dir` whole: overlaid
 /// charts (lag, duplicates, lost), a `compare.md`, an `index.html` and one
 /// report folder per preset.

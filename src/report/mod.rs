@@ -6,6 +6,7 @@ pub mod compare;
 pub mod explain;
 pub mod figures;
 pub mod folder;
+pub mod junit;
 pub mod publish;
 pub mod sweep;
 pub mod table;

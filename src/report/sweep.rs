@@ -263,23 +263,128 @@ pub fn report(r: &SweepResult) -> String {
         }
         values.sort_by(f64::total_cmp);
         let (lo, mid, hi) = (values[0], median(&values), values[values.len() - 1]);
-        if lo == 0.0 && hi == 0.0 {
-            continue; // nothing to see
-        }
+        // Zeros too: `lost 0 0 0` over every seed is the claim at-least-once exists to make.
         let _ = writeln!(o, "  {m:<28} {:>12} {:>12} {:>12}", num(lo), num(mid), num(hi));
     }
     let failed: Vec<&SeedResult> = r.runs.iter().filter(|x| !x.pass).collect();
     let _ = writeln!(o, "\n  {} of {n} seeds failed an expectation", failed.len());
-    if let Some(f) = failed.first() {
-        let _ = writeln!(o, "  first failing seed: {}", f.seed);
-        for line in &f.failures {
-            let _ = writeln!(o, "    {line}");
-        }
-        let _ = writeln!(o, "  replay: streamsim run {} --seed {}", r.file, f.seed);
-        let _ = writeln!(o, "  why:    streamsim explain {} --seed {}", r.file, f.seed);
-        let _ = writeln!(o, "  shrink: streamsim explain {} --seed {} --minimize --out smaller.yaml", r.file, f.seed);
+    if failed.is_empty() {
+        return o;
     }
+    failing_seeds(&mut o, &failed);
+    hints(&mut o, r, failed[0]);
     o
+}
+
+/// How many failing seeds are listed by number; the count always covers all.
+pub const LISTED_SEEDS: usize = 20;
+
+/// `a, b, c` for the first [`LISTED_SEEDS`], then `(and N more)`.
+fn seed_list(seeds: &[u64]) -> String {
+    let shown: Vec<String> = seeds.iter().take(LISTED_SEEDS).map(u64::to_string).collect();
+    let more = seeds.len().saturating_sub(LISTED_SEEDS);
+    if more > 0 {
+        format!("{} (and {more} more)", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// Each failed expectation with the seeds that failed it.
+fn failing_seeds(o: &mut String, failed: &[&SeedResult]) {
+    let _ = writeln!(o, "  failing seeds: {}", seed_list(&failed.iter().map(|f| f.seed).collect::<Vec<_>>()));
+    let mut by_name: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for f in failed {
+        for line in &f.failures {
+            by_name.entry(Failure::parse(line).name.to_string()).or_default().push(f.seed);
+        }
+    }
+    for (name, seeds) in &by_name {
+        let example = failed.iter().flat_map(|f| &f.failures).find(|l| Failure::parse(l).name == name);
+        let _ = writeln!(
+            o,
+            "    {name}: {} of {} ({}), e.g. {}",
+            seeds.len(),
+            failed.len(),
+            seed_list(seeds),
+            example.map_or("", |s| s.as_str())
+        );
+    }
+}
+
+/// One failed expectation as `SeedResult::failures` words it: `name: expected X, actual Y`.
+struct Failure<'a> {
+    name: &'a str,
+    expected: &'a str,
+    actual: f64,
+}
+
+impl<'a> Failure<'a> {
+    fn parse(line: &'a str) -> Failure<'a> {
+        let (name, rest) = line.split_once(": expected ").unwrap_or((line, ""));
+        let (expected, actual) = rest.rsplit_once(", actual ").unwrap_or((rest, ""));
+        Failure { name, expected, actual: actual.trim().parse().unwrap_or(0.0) }
+    }
+
+    /// Whether it fails because something is missing (too few): shrinking cannot help then.
+    fn is_absence(&self) -> bool {
+        let e = self.expected.trim();
+        let bound = |t: &str| t.trim().parse::<f64>().ok();
+        if e.starts_with('>') {
+            return true;
+        }
+        if let Some(rest) = e.strip_prefix("!=") {
+            return bound(rest) == Some(0.0);
+        }
+        bound(e.trim_start_matches("==")).is_some_and(|b| self.actual < b)
+    }
+
+    /// The `explain --kind` that tells this count's stories, if there is one.
+    fn explain_kind(&self) -> Option<&'static str> {
+        match self.name {
+            "lost" | "lost_acked" => Some("lost"),
+            "duplicates" => Some("duplicate"),
+            "reordered" => Some("reordered"),
+            "redelivered" => Some("redelivered"),
+            "lost_writes" => Some("lost_write"),
+            _ => None,
+        }
+    }
+}
+
+/// What to run next, for the first failing seed: a replay always; the stories when the count
+/// has some and it is too high; a shrink when shrinking can keep the failure; otherwise a
+/// passing seed to set beside it, and the report folder whose charts show the count over time.
+fn hints(o: &mut String, r: &SweepResult, first: &SeedResult) {
+    let (file, seed) = (&r.file, first.seed);
+    let _ = writeln!(o, "  first failing seed: {seed}");
+    for line in &first.failures {
+        let _ = writeln!(o, "    {line}");
+    }
+    let _ = writeln!(o, "  replay: streamsim run {file} --seed {seed}");
+    let failures: Vec<Failure> = first.failures.iter().map(|l| Failure::parse(l)).collect();
+    let present = failures.iter().find(|f| !f.is_absence());
+    match present.and_then(|f| f.explain_kind().map(|k| (f, k))) {
+        Some((_, kind)) => {
+            let _ = writeln!(o, "  why:    streamsim explain {file} --seed {seed} --kind {kind}");
+        }
+        None => {
+            let _ = writeln!(o, "  see:    streamsim run {file} --seed {seed} --out report-{seed} (charts over time)");
+        }
+    }
+    if present.is_some() {
+        let _ = writeln!(o, "  shrink: streamsim explain {file} --seed {seed} --minimize --out smaller.yaml");
+    } else {
+        let _ = writeln!(o, "  absent on this seed, so there is nothing to explain or shrink:");
+        match r.runs.iter().find(|x| x.pass) {
+            Some(p) => {
+                let _ = writeln!(o, "  beside: streamsim run {file} --seed {} (a seed where it holds)", p.seed);
+            }
+            None => {
+                let _ = writeln!(o, "  it fails on every seed: is the expectation right for this scenario?");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -90,9 +90,18 @@ pub fn render_with_why(s: &Summary, why: Option<&[String]>) -> String {
     }
     if !s.expectations.is_empty() {
         let _ = writeln!(o, "\n  expectations");
+        // Columns as wide as their longest entry, so every `actual` lines up.
+        let name_w = s.expectations.iter().map(|e| e.name.len()).max().unwrap_or(0);
+        let expected_w = s.expectations.iter().map(|e| e.expected.len()).max().unwrap_or(0);
         for e in &s.expectations {
             let mark = if e.pass { "pass" } else { "FAIL" };
-            let _ = writeln!(o, "    {mark}  {} {:<10} actual {}", e.name, e.expected, fmt_num(e.actual));
+            let _ = writeln!(
+                o,
+                "    {mark}  {:<name_w$}  {:<expected_w$}  actual {}",
+                e.name,
+                e.expected,
+                fmt_num(e.actual)
+            );
         }
     }
     o
