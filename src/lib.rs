@@ -140,3 +140,30 @@ pub fn simulate_explained(scenario: Scenario) -> Result<Explained, RunError> {
     let explanation = oracle::explain::explain(&world, &lost);
     Ok(Explained { summary, explanation, world })
 }
+
+/// A run with every fact kept: what the views (`timeline`, `consumer-groups`,
+/// the Perfetto trace) read back. The shape names every id the facts hold.
+pub struct Taped {
+    pub summary: Summary,
+    pub shape: oracle::shape::Shape,
+    /// Every fact and its time (µs), in the order the run emitted them.
+    pub facts: Vec<(u64, oracle::fact::Fact)>,
+    /// When the run ended (µs).
+    pub end_us: u64,
+}
+
+/// Runs a scenario keeping every fact (the memory budget counts them as it
+/// counts `explain`'s steps).
+pub fn simulate_taped(scenario: Scenario) -> Result<Taped, RunError> {
+    let keep = world::budget::Keep { lag_rows: false, steps: true };
+    let mut scenario = scenario;
+    scenario.max_memory = world::budget::limit(&scenario);
+    world::budget::check(&scenario, keep, scenario.max_memory)?;
+    let mut world = World::new(scenario);
+    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
+    world.oracle.tape = Some(Vec::new());
+    world.run()?;
+    let (summary, _) = summarize_with_losses(&world);
+    let facts = world.oracle.tape.take().unwrap_or_default();
+    Ok(Taped { summary, shape: world.oracle.observed.shape.clone(), facts, end_us: world.end_time().us() })
+}

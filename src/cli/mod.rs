@@ -14,6 +14,7 @@ mod outputs;
 mod progress;
 mod run;
 mod sweep;
+mod timeline;
 mod validate;
 mod verify;
 
@@ -96,5 +97,11 @@ fn run() -> Result<ExitCode, CliError> {
         }
         Command::Validate { file } => done(validate::validate(&file)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
+        Command::Timeline { file, seed, perfetto, record } => done(timeline::timeline(timeline::TimelineArgs {
+            file: &file,
+            seed,
+            perfetto: perfetto.as_deref(),
+            record: record.as_deref(),
+        })),
     }
 }

@@ -44,12 +44,21 @@ pub struct Oracle {
     pub observed: Observed,
     /// Lag samples and the end-of-run facts.
     pub reported: Reported,
+    /// Every fact with its time (µs), kept whole when asked, for the views
+    /// that read a run back (`timeline`, `consumer-groups`, Perfetto).
+    pub tape: Option<Vec<(u64, Fact)>>,
 }
 
 impl Oracle {
     pub fn new(shape: Shape) -> Oracle {
         let ledger = Ledger::new(&shape.keys_per_producer(), shape.groups.len());
-        Oracle { ledger, trace: Trace::default(), observed: Observed::new(shape), reported: Reported::default() }
+        Oracle {
+            ledger,
+            trace: Trace::default(),
+            observed: Observed::new(shape),
+            reported: Reported::default(),
+            tape: None,
+        }
     }
 
     /// Steps kept in memory for `explain`: the run's memory budget counts
@@ -66,5 +75,8 @@ impl Oracle {
         self.ledger.observe(at, &fact);
         self.observed.observe(at.us(), &fact);
         self.reported.observe(at.us(), &fact);
+        if let Some(tape) = self.tape.as_mut() {
+            tape.push((at.us(), fact));
+        }
     }
 }
