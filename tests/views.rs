@@ -145,3 +145,35 @@ fn perfetto_file_follows_the_trace_event_format() {
     assert!(count("t", "record") >= 4, "{by_cat:?}");
     assert!(count("i", "incident") >= 4, "{by_cat:?}");
 }
+
+/// `kafka-consumer-groups --describe` as ConsumerGroupCommand prints it: at
+/// 35 s analytics-1 crashed 5 s ago but its session (10 s) has not expired,
+/// so Kafka still lists it holding clicks/2 and clicks/3, whose lag grows; at
+/// 38 s the group rebalances, the coordinator describes no assignment, and
+/// the rows are the committed offsets with `-` as consumer; at the end the
+/// two survivors hold three partitions each, lag 0.
+#[test]
+fn consumer_groups_describe_as_kafka_prints_it() {
+    let mut shown = String::new();
+    for at in ["35s", "38s"] {
+        let (code, out, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml", "--at", at]);
+        assert_eq!(code, 0, "{err}");
+        shown += &format!("--at {at}\n{err}{out}\n");
+    }
+    let (code, out, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    shown += &format!("(the end)\n{err}{out}");
+    insta::assert_snapshot!("consumer-groups-homework", shown);
+}
+
+#[test]
+fn consumer_groups_bad_input_exits_2_with_a_hint() {
+    let (code, _, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml", "--at", "ten"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--at `ten`") && err.contains("hint"), "{err}");
+    let (code, _, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml", "--at", "10m"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the run ended at 73.500s") && err.contains("from 0s to 73.500s"), "{err}");
+    let (code, _, err) = streamsim(&["consumer-groups", "no-such-file.yaml"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -5,6 +5,7 @@
 mod args;
 mod check;
 mod compare;
+mod consumer_groups;
 pub mod error;
 mod explain;
 mod load;
@@ -97,6 +98,9 @@ fn run() -> Result<ExitCode, CliError> {
         }
         Command::Validate { file } => done(validate::validate(&file)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
+        Command::ConsumerGroups { file, at, seed } => {
+            done(consumer_groups::consumer_groups(&file, at.as_deref(), seed))
+        }
         Command::Timeline { file, seed, perfetto, record } => done(timeline::timeline(timeline::TimelineArgs {
             file: &file,
             seed,

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod compare;
+pub mod consumer_groups;
 pub mod explain;
 pub mod figures;
 pub mod folder;

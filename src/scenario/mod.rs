@@ -20,7 +20,7 @@ pub mod limits;
 pub mod model;
 pub mod presets;
 mod suggest;
-mod units;
+pub(crate) mod units;
 mod yaml;
 
 use std::fmt;
