@@ -177,3 +177,29 @@ fn consumer_groups_bad_input_exits_2_with_a_hint() {
     let (code, _, err) = streamsim(&["consumer-groups", "no-such-file.yaml"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// The stall of acks-1-leader-failover (broker-0 dead but still in the ISR
+/// from 10 s until the election at 19 s: the high watermark freezes) shows on
+/// the lag chart: high watermark − committed stays 0 while log end −
+/// committed climbs, and the delivered-per-second panel is flat at 0. The
+/// crash is a shaded band to the restart; the election and ISR changes are marked.
+#[test]
+fn the_lag_chart_shows_a_frozen_high_watermark() {
+    use streamsim::report::charts::Mark;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/acks-1-leader-failover.yaml");
+    let sc = streamsim::scenario::load_file(&path).unwrap().scenario;
+    let o = streamsim::simulate_with(sc, &mut |_| {}, None::<std::fs::File>, true).unwrap();
+    let chart = streamsim::report::figures::lag(&o);
+    let line = |label: &str| chart.lines.iter().find(|l| l.label == label).unwrap_or_else(|| panic!("{label}"));
+    let at = |l: &streamsim::report::charts::Line, t: f64| l.points.iter().find(|p| p.0 >= t).unwrap().1;
+    let (hw, end) = (line("high watermark − committed"), line("log end − committed"));
+    assert!(at(hw, 15.0) < 10.0, "the high watermark is frozen: {}", at(hw, 15.0));
+    assert!(at(end, 15.0) > 5000.0, "the log end is not: {}", at(end, 15.0));
+    let delivered = &chart.panel.as_ref().expect("a throughput panel").lines[0];
+    assert!(at(delivered, 15.0) < 100.0, "next to nothing is delivered during the stall: {}", at(delivered, 15.0));
+    assert!(chart.bands.iter().any(|(a, b, l)| (*a, *b) == (10.0, 25.0) && l == "crash broker-0"), "{:?}", chart.bands);
+    for m in [Mark::Election, Mark::IsrShrink, Mark::IsrExpand, Mark::Rebalance] {
+        assert!(chart.marks.iter().any(|(_, k)| *k == m), "{m:?} marked");
+    }
+    assert!(chart.lines.iter().filter(|l| l.label.starts_with("partition ")).count() == 3, "labelled partitions");
+}

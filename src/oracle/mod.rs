@@ -47,6 +47,9 @@ pub struct Oracle {
     /// Every fact with its time (µs), kept whole when asked, for the views
     /// that read a run back (`timeline`, `consumer-groups`, Perfetto).
     pub tape: Option<Vec<(u64, Fact)>>,
+    /// Elections, ISR changes and completed rebalances (without their
+    /// assignment) with their time (µs): the charts mark them.
+    pub marks: Vec<(u64, Fact)>,
 }
 
 impl Oracle {
@@ -58,6 +61,7 @@ impl Oracle {
             observed: Observed::new(shape),
             reported: Reported::default(),
             tape: None,
+            marks: Vec::new(),
         }
     }
 
@@ -75,6 +79,13 @@ impl Oracle {
         self.ledger.observe(at, &fact);
         self.observed.observe(at.us(), &fact);
         self.reported.observe(at.us(), &fact);
+        match fact {
+            Fact::Elect { .. } | Fact::Isr { .. } => self.marks.push((at.us(), fact.clone())),
+            Fact::Rebalance { group, generation, .. } => {
+                self.marks.push((at.us(), Fact::Rebalance { group, generation, members: Vec::new() }))
+            }
+            _ => {}
+        }
         if let Some(tape) = self.tape.as_mut() {
             tape.push((at.us(), fact));
         }
