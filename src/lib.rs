@@ -28,6 +28,23 @@ pub struct Outcome {
     /// What `explain` found, in lines: the mechanisms that recur, then every
     /// cause, most frequent first (filled when the run was explained, see `simulate_with`).
     pub causes: Vec<String>,
+    /// Up to [`STORIES_KEPT`] of explain's stories, as text (filled when explained).
+    pub stories: Vec<String>,
+    /// The run's incidents in time order, with names (`report::timeline`).
+    pub timeline: Vec<report::timeline::Entry>,
+    /// The scenario file the run came from, when a command ran one (the
+    /// report shows its text and the command that replays it).
+    pub source: Option<Source>,
+}
+
+/// Stories an explained run keeps for its report.
+pub const STORIES_KEPT: usize = 10;
+
+/// A scenario file: its path as given and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
 }
 
 /// One partition's lag at one sample time, with names resolved.
@@ -106,15 +123,17 @@ pub fn simulate_with<W: std::io::Write + Send + 'static>(
             lag: l.lag,
         })
         .collect();
-    let causes = if explain {
+    let (causes, stories) = if explain {
         let e = oracle::explain::explain(&world, &lost_sent);
         let mut lines = oracle::explain::mechanism_lines(&e);
         lines.extend(oracle::explain::cause_lines(&e));
-        lines
+        (lines, e.sample(STORIES_KEPT).iter().map(|s| s.text()).collect())
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series, causes })
+    let timeline = report::timeline::entries(&world.oracle.observed.shape, &world.oracle.incidents);
+    let samples = std::mem::take(&mut world.samples);
+    Ok(Outcome { summary, samples, lag, series, causes, stories, timeline, source: None })
 }
 
 /// A run explained: its summary, every anomaly's story, and the world they

@@ -203,3 +203,21 @@ fn the_lag_chart_shows_a_frozen_high_watermark() {
     }
     assert!(chart.lines.iter().filter(|l| l.label.starts_with("partition ")).count() == 3, "labelled partitions");
 }
+
+/// The report page holds the command that replays the run, its timeline,
+/// explain's stories and the scenario file itself.
+#[test]
+fn the_report_page_has_replay_timeline_stories_and_scenario() {
+    let dir = temp("report");
+    let (code, _, err) = streamsim(&["run", "scenarios/acks-1-leader-failover.yaml", "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(html.contains("streamsim run scenarios/acks-1-leader-failover.yaml --seed 2 --out report"), "replay");
+    assert!(html.contains("<td>10.000s</td><td>broker-0</td><td>crashed</td>"), "timeline row");
+    assert!(html.contains("<td>events/0</td><td>broker-1 elected leader (epoch 1)</td>"), "election row");
+    assert!(html.contains("<pre class=\"story\">lost: record app-0#"), "a story");
+    let yaml = std::fs::read_to_string("scenarios/acks-1-leader-failover.yaml").unwrap();
+    let first = yaml.lines().find(|l| l.starts_with("name:")).unwrap();
+    assert!(html.contains(first), "the scenario text");
+}

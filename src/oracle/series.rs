@@ -69,7 +69,7 @@ fn marks(w: &World) -> Vec<(u64, Mark, String)> {
     let shape = &w.oracle.observed.shape;
     let mut isr: Vec<u64> = shape.partitions.iter().map(|p| p.replicas.iter().fold(0, |m, &b| m | 1 << b)).collect();
     let mut out = Vec::new();
-    for (t, f) in &w.oracle.marks {
+    for (t, f) in &w.oracle.incidents {
         let ms = t / 1000;
         match *f {
             Fact::Elect { partition, leader, .. } => {

@@ -299,9 +299,9 @@ fn draw_line<DB: DrawingBackend>(ctx: &mut Ctx<DB>, line: &Line, s: u32) -> Draw
 fn glyph_shape(g: Glyph, s: u32) -> Vec<(i32, i32)> {
     let r = (4 * s) as i32;
     match g {
-        Glyph::Circle => (0..12)
+        Glyph::Circle => (0..24)
             .map(|i| {
-                let a = f64::from(i) * std::f64::consts::PI / 6.0;
+                let a = f64::from(i) * std::f64::consts::PI / 12.0;
                 ((f64::from(r) * a.cos()).round() as i32, (f64::from(r) * a.sin()).round() as i32)
             })
             .collect(),

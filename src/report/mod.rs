@@ -8,6 +8,7 @@ pub mod explain;
 pub mod figures;
 pub mod folder;
 pub mod names;
+pub mod page;
 pub mod perfetto;
 pub mod publish;
 pub mod record_path;
