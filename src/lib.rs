@@ -30,6 +30,23 @@ pub struct Outcome {
     /// What `explain` found, in lines: the mechanisms that recur, then every
     /// cause, most frequent first (filled when the run was explained, see `simulate_with`).
     pub causes: Vec<String>,
+    /// Up to [`STORIES_KEPT`] of explain's stories, as text (filled when explained).
+    pub stories: Vec<String>,
+    /// The run's incidents in time order, with names (`report::timeline`).
+    pub timeline: Vec<report::timeline::Entry>,
+    /// The scenario file the run came from, when a command ran one (the
+    /// report shows its text and the command that replays it).
+    pub source: Option<Source>,
+}
+
+/// Stories an explained run keeps for its report.
+pub const STORIES_KEPT: usize = 10;
+
+/// A scenario file: its path as given and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    pub path: String,
+    pub text: String,
 }
 
 /// One partition's lag at one sample time, with names resolved.
@@ -108,15 +125,17 @@ pub fn simulate_with<W: std::io::Write + Send + 'static>(
             lag: l.lag,
         })
         .collect();
-    let causes = if explain {
+    let (causes, stories) = if explain {
         let e = oracle::explain::explain(&world, &lost_sent);
         let mut lines = oracle::explain::mechanism_lines(&e);
         lines.extend(oracle::explain::cause_lines(&e));
-        lines
+        (lines, e.sample(STORIES_KEPT).iter().map(|s| s.text()).collect())
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    Ok(Outcome { summary, samples: std::mem::take(&mut world.samples), lag, series, causes })
+    let timeline = report::timeline::entries(&world.oracle.observed.shape, &world.oracle.incidents);
+    let samples = std::mem::take(&mut world.samples);
+    Ok(Outcome { summary, samples, lag, series, causes, stories, timeline, source: None })
 }
 
 /// A run explained: its summary, every anomaly's story, and the world they
@@ -141,4 +160,31 @@ pub fn simulate_explained(scenario: Scenario) -> Result<Explained, RunError> {
     let (summary, lost) = summarize_with_losses(&world);
     let explanation = oracle::explain::explain(&world, &lost);
     Ok(Explained { summary, explanation, world })
+}
+
+/// A run with every fact kept: what the views (`timeline`, `consumer-groups`,
+/// the Perfetto trace) read back. The shape names every id the facts hold.
+pub struct Taped {
+    pub summary: Summary,
+    pub shape: oracle::shape::Shape,
+    /// Every fact and its time (µs), in the order the run emitted them.
+    pub facts: Vec<(u64, oracle::fact::Fact)>,
+    /// When the run ended (µs).
+    pub end_us: u64,
+}
+
+/// Runs a scenario keeping every fact (the memory budget counts them as it
+/// counts `explain`'s steps).
+pub fn simulate_taped(scenario: Scenario) -> Result<Taped, RunError> {
+    let keep = world::budget::Keep { lag_rows: false, steps: true };
+    let mut scenario = scenario;
+    scenario.max_memory = world::budget::limit(&scenario);
+    world::budget::check(&scenario, keep, scenario.max_memory)?;
+    let mut world = World::new(scenario);
+    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
+    world.oracle.tape = Some(Vec::new());
+    world.run()?;
+    let (summary, _) = summarize_with_losses(&world);
+    let facts = world.oracle.tape.take().unwrap_or_default();
+    Ok(Taped { summary, shape: world.oracle.observed.shape.clone(), facts, end_us: world.end_time().us() })
 }

@@ -210,6 +210,37 @@ Shells: bash, zsh, fish, elvish, powershell.")]
     },
     /// Audit client configs: their failure modes under a fault catalogue, each with a proven fix.
     Audit(crate::cli::audit::AuditArgs),
+    /// A run's faults, elections, ISR changes, rebalances, commit failures and aborts in time order.
+    #[command(
+        after_help = "Examples:\n  streamsim timeline scenarios/acks-1-leader-failover.yaml\n  streamsim timeline scenarios/homework.yaml --perfetto /tmp/homework.json --record web-0#100\n\n--perfetto writes Chrome trace-event JSON: open it in https://ui.perfetto.dev or chrome://tracing."
+    )]
+    Timeline {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Also write the run as Chrome trace-event JSON here (tracks per broker, producer, consumer).
+        #[arg(long, value_name = "OUT.json")]
+        perfetto: Option<PathBuf>,
+        /// Follow this record (`web-0#123`): its steps in the timeline, flow arrows in the Perfetto file.
+        #[arg(long, value_name = "NAME")]
+        record: Option<String>,
+    },
+    /// The columns of `kafka-consumer-groups --describe` at a moment of the run (default: its end).
+    #[command(
+        after_help = "Examples:\n  streamsim consumer-groups scenarios/homework.yaml\n  streamsim consumer-groups scenarios/homework.yaml --at 35s\n\nLOG-END-OFFSET is the high watermark (what ListOffsets answers a read_uncommitted client);\n`-` marks no committed offset, no leader, or no member holding the partition, as Kafka prints it."
+    )]
+    ConsumerGroups {
+        /// The scenario file (YAML, format v1).
+        file: PathBuf,
+        /// The virtual time to describe the groups at, e.g. `30s` (default: the end of the run).
+        #[arg(long, value_name = "T")]
+        at: Option<String>,
+        /// Replace the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
     #[command(
         after_help = "TRACE.jsonl is what `run FILE --trace TRACE.jsonl` wrote (format v3, docs/trace-format.md); - reads stdin.\nThe summary is the one `run` printed, key for key. A truncated, reordered, edited or foreign\ntrace, or the trace of a run that stopped early, exits 2 with the line and what is wrong.\nA failed `expect` (from the trace's header) exits 1."

@@ -76,13 +76,16 @@ pub fn traced(file: &Path, scenario: Scenario, opts: RunOptions) -> Result<Outco
         p.finish();
     }
     let trace_path = || staged.as_ref().map_or("-".into(), |(p, _)| p.display().to_string());
-    let outcome = result.map_err(|e| match e {
+    let mut outcome = result.map_err(|e| match e {
         SimError::Run(e) => CliError::input_because(file.display().to_string(), e),
         SimError::Trace(e) => CliError::io(format!("cannot write the trace to `{}`", trace_path()), e),
     })?;
     if let Some((path, out)) = staged {
         out.commit().map_err(|e| publish_error("the trace", &path, e))?;
     }
+    // The report shows the file and the command that replays it.
+    outcome.source =
+        std::fs::read_to_string(file).ok().map(|text| crate::Source { path: file.display().to_string(), text });
     Ok(outcome)
 }
 

@@ -7,6 +7,7 @@ mod audit;
 mod check;
 mod compare;
 mod completions;
+mod consumer_groups;
 pub mod error;
 mod explain;
 mod load;
@@ -19,6 +20,7 @@ mod progress;
 mod run;
 pub mod style;
 mod sweep;
+mod timeline;
 mod validate;
 mod verify;
 
@@ -124,5 +126,14 @@ fn run() -> Result<ExitCode, CliError> {
         Command::Audit(a) => done(audit::audit(a)),
         Command::Completions { shell } => done(completions::print(shell)),
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
+        Command::ConsumerGroups { file, at, seed } => {
+            done(consumer_groups::consumer_groups(&file, at.as_deref(), seed))
+        }
+        Command::Timeline { file, seed, perfetto, record } => done(timeline::timeline(timeline::TimelineArgs {
+            file: &file,
+            seed,
+            perfetto: perfetto.as_deref(),
+            record: record.as_deref(),
+        })),
     }
 }

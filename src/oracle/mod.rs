@@ -44,12 +44,27 @@ pub struct Oracle {
     pub observed: Observed,
     /// Lag samples and the end-of-run facts.
     pub reported: Reported,
+    /// Every fact with its time (µs), kept whole when asked, for the views
+    /// that read a run back (`timeline`, `consumer-groups`, Perfetto).
+    pub tape: Option<Vec<(u64, Fact)>>,
+    /// The incidents (faults, elections, ISR changes, rebalances, members
+    /// leaving, commit failures, fencing, aborts, truncations, offset resets)
+    /// with their time (µs): few, kept always, for the charts' marks and the
+    /// report's timeline.
+    pub incidents: Vec<(u64, Fact)>,
 }
 
 impl Oracle {
     pub fn new(shape: Shape) -> Oracle {
         let ledger = Ledger::new(&shape.keys_per_producer(), shape.groups.len());
-        Oracle { ledger, trace: Trace::default(), observed: Observed::new(shape), reported: Reported::default() }
+        Oracle {
+            ledger,
+            trace: Trace::default(),
+            observed: Observed::new(shape),
+            reported: Reported::default(),
+            tape: None,
+            incidents: Vec::new(),
+        }
     }
 
     /// Steps kept in memory for `explain`: the run's memory budget counts
@@ -66,5 +81,25 @@ impl Oracle {
         self.ledger.observe(at, &fact);
         self.observed.observe(at.us(), &fact);
         self.reported.observe(at.us(), &fact);
+        if is_incident(&fact) {
+            self.incidents.push((at.us(), fact.clone()));
+        }
+        if let Some(tape) = self.tape.as_mut() {
+            tape.push((at.us(), fact));
+        }
+    }
+}
+
+/// The facts the timeline names (`report::timeline`): rare, unlike the per-record ones.
+fn is_incident(f: &Fact) -> bool {
+    use fact::PositionSource;
+    match f {
+        Fact::Crash(_) | Fact::Restart(_) | Fact::Start(_) | Fact::Stop(_) | Fact::Pause { .. } => true,
+        Fact::NetworkPartition { .. } | Fact::Elect { .. } | Fact::Isr { .. } | Fact::Truncate { .. } => true,
+        Fact::RebalanceStart { .. } | Fact::Rebalance { .. } | Fact::Leave { .. } | Fact::PollTimeout { .. } => true,
+        Fact::CommitFailed { .. } | Fact::NoOffset { .. } | Fact::Fenced { .. } => true,
+        Fact::TxnEnd { commit, .. } => !commit,
+        Fact::Position { source, .. } => matches!(source, PositionSource::OutOfRange | PositionSource::Diverged),
+        _ => false,
     }
 }

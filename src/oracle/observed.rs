@@ -115,6 +115,21 @@ impl Observed {
         }
     }
 
+    /// Every group's partitions' leader log end minus the committed offset,
+    /// summed: what the group has left to read, also what the high watermark
+    /// does not show yet (an offline partition counts nothing).
+    pub fn log_end_lag(&self) -> u64 {
+        let mut lag = 0u64;
+        for (g, committed) in self.shape.groups.iter().zip(&self.committed) {
+            for (local, c) in committed.iter().enumerate() {
+                let p = &self.partitions[g.first_partition as usize + local];
+                let end = p.leader_log().map_or(0, |l| l.len() as u64);
+                lag += end.saturating_sub(c.unwrap_or(0));
+            }
+        }
+        lag
+    }
+
     /// Jepsen's poll-skip and nonmonotonic-poll: successive fetches of one
     /// partition by one consumer must continue where the last one ended,
     /// unless its position was set in between.

@@ -11,6 +11,9 @@ pub struct Sample {
     pub at: Instant,
     /// Lag of every group's partitions, summed.
     pub lag: u64,
+    /// Leader log end minus committed, summed (the oracle's own logs): a
+    /// frozen high watermark hides what this shows.
+    pub log_end_lag: u64,
     pub delivered: u64,
     pub duplicates: u64,
     pub redelivered: u64,
@@ -59,6 +62,7 @@ impl World {
                 self.lag_samples.push(LagSample { at: self.now, group, partition, member, lag });
             }
         }
-        self.samples.push(Sample { at: self.now, lag, delivered, duplicates, redelivered });
+        let log_end_lag = self.oracle.observed.log_end_lag();
+        self.samples.push(Sample { at: self.now, lag, log_end_lag, delivered, duplicates, redelivered });
     }
 }

@@ -17,6 +17,83 @@ pub struct Series {
     pub latency: Vec<(u64, f64, f64, u64)>,
     /// Width of a latency bucket (ms).
     pub bucket_ms: u64,
+    /// Fault intervals (from ms, to ms, label): a crash until its restart
+    /// (or the end), a pause or a network partition for its duration.
+    pub bands: Vec<(u64, u64, String)>,
+    /// Faults without a duration (starts, stops, scaling): (ms, label).
+    pub instants: Vec<(u64, String)>,
+    /// Elections, ISR shrinks and expansions, completed rebalances, from the
+    /// oracle's facts: (ms, kind, label).
+    pub marks: Vec<(u64, Mark, String)>,
+}
+
+/// What a chart mark stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    Rebalance,
+    Election,
+    IsrShrink,
+    IsrExpand,
+}
+
+/// Fault intervals and instants, from the fault schedule.
+/// Fault intervals (from ms, to ms, label) and instants (ms, label).
+type Spans = (Vec<(u64, u64, String)>, Vec<(u64, String)>);
+
+fn fault_spans(w: &World, end_ms: u64) -> Spans {
+    let (mut bands, mut instants) = (Vec::new(), Vec::new());
+    let faults = &w.scenario.faults;
+    for (i, f) in faults.iter().enumerate() {
+        let at = f.at.ms();
+        let label = fault_label(w, &f.action);
+        match &f.action {
+            FaultAction::Crash(t) | FaultAction::PowerLoss(t) | FaultAction::HostCrash(t) => {
+                let back = faults[i + 1..]
+                    .iter()
+                    .find(|g| g.at >= f.at && matches!(&g.action, FaultAction::Restart(r) if r == t));
+                bands.push((at, back.map_or(end_ms, |g| g.at.ms()), label));
+            }
+            FaultAction::Pause(_, d) | FaultAction::Partition(_, d) => {
+                bands.push((at, (at + d.ms()).min(end_ms), label))
+            }
+            FaultAction::Restart(_) => {}
+            FaultAction::Start(_) | FaultAction::Stop(_) | FaultAction::Scale(..) => instants.push((at, label)),
+        }
+    }
+    (bands, instants)
+}
+
+/// The marks of elections, ISR changes and rebalances.
+fn marks(w: &World) -> Vec<(u64, Mark, String)> {
+    use crate::oracle::fact::Fact;
+    let shape = &w.oracle.observed.shape;
+    let mut isr: Vec<u64> = shape.partitions.iter().map(|p| p.replicas.iter().fold(0, |m, &b| m | 1 << b)).collect();
+    let mut out = Vec::new();
+    for (t, f) in &w.oracle.incidents {
+        let ms = t / 1000;
+        match *f {
+            Fact::Elect { partition, leader, .. } => {
+                let who = leader.map_or("offline".to_string(), |b| format!("broker-{}", b.raw()));
+                out.push((ms, Mark::Election, format!("{} → {who}", shape.partitions[partition.index()].name)));
+            }
+            Fact::Isr { partition, isr_brokers, .. } => {
+                let before = std::mem::replace(&mut isr[partition.index()], isr_brokers);
+                let name = &shape.partitions[partition.index()].name;
+                if before & !isr_brokers != 0 {
+                    out.push((ms, Mark::IsrShrink, format!("ISR shrink {name}")));
+                }
+                if isr_brokers & !before != 0 {
+                    out.push((ms, Mark::IsrExpand, format!("ISR expand {name}")));
+                }
+            }
+            Fact::Rebalance { group, generation, .. } => {
+                let g = &shape.groups[group.index()].name;
+                out.push((ms, Mark::Rebalance, format!("{g} generation {}", generation.raw())));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// "crash analytics-1", "pause broker-0 5s", ...
@@ -67,5 +144,6 @@ pub fn series(w: &World, lost: &[(u32, u32)]) -> Series {
     let mut lost_sent_ms: Vec<u64> =
         lost.iter().map(|&(_, r)| w.oracle.ledger.records[r as usize].sent_us / 1000).collect();
     lost_sent_ms.sort_unstable();
-    Series { faults, lost_sent_ms, latency, bucket_ms }
+    let (bands, instants) = fault_spans(w, end_ms);
+    Series { faults, lost_sent_ms, latency, bucket_ms, bands, instants, marks: marks(w) }
 }

@@ -236,12 +236,13 @@ pub fn html_escape(t: &str) -> String {
 }
 
 /// A page that opens offline: the story, the charts inline, the counts.
-fn index_html(s: &Summary, story: &str, causes: &[String], svgs: &[(&str, String)]) -> String {
+fn index_html(run: &Outcome, story: &str, svgs: &[(&str, String)]) -> String {
+    let (s, causes) = (&run.summary, &run.causes);
     let mut o = String::new();
     let title = html_escape(&s.scenario);
     let _ = writeln!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}.fail{{color:#b00}}</style></head><body>"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 10px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}.fail{{color:#b00}}.left td,.left th{{text-align:left}}pre{{background:#f6f6f6;padding:8px;overflow-x:auto}}svg{{max-width:100%;height:auto}}</style></head><body>"
     );
     let sem = s.semantics.as_deref().unwrap_or("none");
     let _ = writeln!(
@@ -286,6 +287,7 @@ fn index_html(s: &Summary, story: &str, causes: &[String], svgs: &[(&str, String
         }
         let _ = writeln!(o, "</table>");
     }
+    o += &crate::report::page::sections(run);
     let _ = writeln!(o, "<p>Files: <a href=\"summary.json\">summary.json</a>, <a href=\"summary.md\">summary.md</a>, <a href=\"timeseries.csv\">timeseries.csv</a>, <a href=\"lag.csv\">lag.csv</a>.</p>\n</body></html>");
     o
 }
@@ -315,7 +317,7 @@ pub fn write_into(dir: &Path, o: &Outcome) -> io::Result<()> {
     let stems: Vec<&str> = charts.iter().map(|c| c.0).collect();
     fs::write(dir.join("summary.json"), summary_json(s))?;
     fs::write(dir.join("summary.md"), summary_md_with(s, &story, &stems, &o.causes))?;
-    fs::write(dir.join("index.html"), index_html(s, &story, &o.causes, &svgs))?;
+    fs::write(dir.join("index.html"), index_html(o, &story, &svgs))?;
     fs::write(dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.lag, &o.series.lost_sent_ms))?;
     fs::write(dir.join("lag.csv"), lag_csv(&o.lag))?;
     Ok(())

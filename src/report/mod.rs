@@ -3,10 +3,16 @@
 
 pub mod charts;
 pub mod compare;
+pub mod consumer_groups;
 pub mod explain;
 pub mod figures;
 pub mod folder;
 pub mod junit;
+pub mod names;
+pub mod page;
+pub mod perfetto;
 pub mod publish;
+pub mod record_path;
 pub mod sweep;
 pub mod table;
+pub mod timeline;

@@ -22,7 +22,7 @@ pub mod model;
 pub mod overrides;
 pub mod presets;
 pub(crate) mod suggest;
-mod units;
+pub(crate) mod units;
 mod yaml;
 
 use std::fmt;
