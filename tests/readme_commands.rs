@@ -1,7 +1,7 @@
 //! Every command README.md shows, and every example in `--help`, runs as written and exits
 //! as documented: 0, or the code its comment names (`# exit 1: ...`).
 //!
-//! Commands run in a scratch folder holding links to `scenarios/` and `examples/`, with
+//! Commands run in a scratch folder holding links to `scenarios/`, `examples/` and `tests/` (the audit fixtures), with
 //! `/tmp/` pointed into it, so they write nothing in the repository (`check scenarios --out
 //! reports` and `rm -rf reports` touch the scratch copy only).
 
@@ -88,7 +88,7 @@ fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("streamsim-readme-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("tmp")).expect("a scratch folder");
-    for linked in ["scenarios", "examples"] {
+    for linked in ["scenarios", "examples", "tests"] {
         std::os::unix::fs::symlink(Path::new(ROOT).join(linked), dir.join(linked)).expect("a link");
     }
     dir

@@ -512,10 +512,14 @@ fn a_throttled_producer_writes_nothing_to_that_broker_until_the_throttle_ends() 
         let during = appends.iter().filter(|&&(ta, ba)| ba == b && ta > t && ta < t + us).count();
         assert_eq!(during, 0, "broker {b} appended {during} records within the throttle at {t} µs ({us} µs)");
     }
-    // 100-byte records: 10000 bytes/s is 100 records/s per broker, within a batch or two.
+    // 100-byte records: 10000 bytes/s is 100 records/s per broker. A request
+    // is judged after it is recorded (ClientQuotaManager.recordAndGetThrottleTimeMs),
+    // and one request carries a batch for every partition the broker leads
+    // (Sender.sendProducerData), so each admitted request can overshoot by a
+    // few batches: within 1/8 of the quota over 40 s.
     for b in 0..3 {
         let n = appends.iter().filter(|&&(t, ba)| ba == b && (20_000_000..60_000_000).contains(&t)).count() as u64;
-        assert!(n.abs_diff(40 * 100) <= 2 * 163, "broker {b}: {n} records in 40 s");
+        assert!(n.abs_diff(40 * 100) <= 40 * 100 / 8, "broker {b}: {n} records in 40 s");
     }
 }
 

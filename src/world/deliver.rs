@@ -170,7 +170,14 @@ impl World {
             }
             Msg::Produce(m) => {
                 self.release_request_batches(m.request);
-                ProduceResponse { producer: m.producer, inc: m.inc, request: m.request, disconnected: true, throttle_ms: 0 }.into()
+                ProduceResponse {
+                    producer: m.producer,
+                    inc: m.inc,
+                    request: m.request,
+                    disconnected: true,
+                    throttle_ms: 0,
+                }
+                .into()
             }
             Msg::ReplicaFetch(m) => {
                 let (follower, gen, sent, slot) = (m.follower, m.gen, m.sent, m.slot);
