@@ -138,6 +138,17 @@ pub fn simulate_with<W: std::io::Write + Send + 'static>(
     Ok(Outcome { summary, samples, lag, series, causes, stories, timeline, source: None })
 }
 
+/// A world whose memory budget counts a kept step (or fact) per record:
+/// refused before it runs when that would not fit in `max_memory`.
+fn world_keeping_steps(mut scenario: Scenario) -> Result<World, RunError> {
+    let keep = world::budget::Keep { lag_rows: false, steps: true };
+    scenario.max_memory = world::budget::limit(&scenario);
+    world::budget::check(&scenario, keep, scenario.max_memory)?;
+    let mut world = World::new(scenario);
+    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
+    Ok(world)
+}
+
 /// A run explained: its summary, every anomaly's story, and the world they
 /// were read from (its `trace.kept` holds every step the stories point at).
 pub struct Explained {
@@ -149,12 +160,7 @@ pub struct Explained {
 /// Runs a scenario keeping every step, and explains each lost, duplicated,
 /// reordered and late record.
 pub fn simulate_explained(scenario: Scenario) -> Result<Explained, RunError> {
-    let keep = world::budget::Keep { lag_rows: false, steps: true };
-    let mut scenario = scenario;
-    scenario.max_memory = world::budget::limit(&scenario);
-    world::budget::check(&scenario, keep, scenario.max_memory)?;
-    let mut world = World::new(scenario);
-    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
+    let mut world = world_keeping_steps(scenario)?;
     world.oracle.trace.kept = Some(Vec::new());
     world.run()?;
     let (summary, lost) = summarize_with_losses(&world);
@@ -176,12 +182,7 @@ pub struct Taped {
 /// Runs a scenario keeping every fact (the memory budget counts them as it
 /// counts `explain`'s steps).
 pub fn simulate_taped(scenario: Scenario) -> Result<Taped, RunError> {
-    let keep = world::budget::Keep { lag_rows: false, steps: true };
-    let mut scenario = scenario;
-    scenario.max_memory = world::budget::limit(&scenario);
-    world::budget::check(&scenario, keep, scenario.max_memory)?;
-    let mut world = World::new(scenario);
-    world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
+    let mut world = world_keeping_steps(scenario)?;
     world.oracle.tape = Some(Vec::new());
     world.run()?;
     let (summary, _) = summarize_with_losses(&world);
