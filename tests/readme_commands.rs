@@ -102,8 +102,9 @@ fn run_all(shown: &[Shown], dir: &Path) -> Vec<String> {
     for s in shown {
         let script = s
             .line
-            .replace("cargo run --release --", BIN)
+            // /tmp/ first: the binary itself may live under /tmp (a clone there).
             .replace("/tmp/", &tmp)
+            .replace("cargo run --release --", BIN)
             .split(' ')
             .map(|w| if w == "streamsim" { BIN } else { w })
             .collect::<Vec<_>>()
