@@ -22,6 +22,8 @@ impl World {
         self.check_partitions(memory);
         self.check_groups(memory);
         self.check_producers();
+        self.check_leadership();
+        self.check_holding();
     }
 
     /// The leader is in the ISR; HW ≤ LEO on the leader; within one leader

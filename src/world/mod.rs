@@ -18,6 +18,7 @@ use crate::kernel::queue::{EventQueue, QueueFull};
 use crate::kernel::rng::EntityRng;
 use crate::kernel::time::{Duration, Instant};
 use crate::model::broker::fetcher::{FetchSlotData, Fetcher};
+use crate::model::broker::leadership::Leadership;
 use crate::model::broker::{Broker, Partition};
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
@@ -89,6 +90,8 @@ pub struct World {
     /// Follower fetch sessions, one per (follower, leader) pair: index
     /// `follower * brokers + leader` (`model::broker::fetcher`).
     pub(crate) fetchers: Vec<Fetcher>,
+    /// Per broker, the partitions it leads (`model::broker::leadership`).
+    pub(crate) leadership: Leadership,
     /// What in-flight follower fetches and their answers carry, by slot; reused.
     pub(crate) fetch_slots: IdVec<FetchSlot, FetchSlotData>,
     pub(crate) free_fetch_slots: Vec<FetchSlot>,
@@ -217,6 +220,7 @@ impl World {
             free_requests: Vec::new(),
             drain_scratch: DrainScratch::default(),
             fetchers: vec![Fetcher::default(); scenario.brokers as usize * scenario.brokers as usize],
+            leadership: Leadership::default(),
             fetch_slots: IdVec::new(),
             free_fetch_slots: Vec::new(),
             #[cfg(test)]
@@ -259,6 +263,7 @@ impl World {
             scenario,
         };
         world.oracle = Oracle::new(world.oracle_shape(&keys_per_producer));
+        world.leadership = Leadership::new(world.brokers.len(), &world.partitions);
         world
     }
 

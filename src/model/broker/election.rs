@@ -50,7 +50,7 @@ impl World {
         part.leader_epoch = part.leader_epoch.next();
         let epoch = part.leader_epoch;
         let Some(r) = choice else {
-            part.leader = None;
+            self.set_leader(partition, None);
             return self.oracle.emit(self.now, Fact::Elect { partition, leader: None, epoch, unclean: false });
         };
         if in_sync.is_none() {
@@ -61,8 +61,8 @@ impl World {
                 self.oracle.emit(self.now, Fact::Isr { partition, isr_brokers: mask, high_watermark: hw });
             }
         }
+        self.set_leader(partition, Some(r));
         let part = &mut self.partitions[partition];
-        part.leader = Some(r);
         let leo = part.replicas[r].leo();
         part.replicas[r].note_epoch(epoch, leo);
         let now = self.now;

@@ -123,10 +123,12 @@ impl World {
     fn send_session_fetch(&mut self, follower: BrokerId, leader: BrokerId) {
         let slot = self.take_fetch_slot();
         let mut entries = std::mem::take(&mut self.fetch_slots[slot].entries);
-        for partition in self.partitions.ids() {
+        // Only the partitions `leader` leads (in partition order, as a scan would).
+        for &partition in self.leadership.led_by(leader) {
             let part = &self.partitions[partition];
             let (Some(l), Some(r)) = (part.leader, part.replica_on(follower)) else { continue };
-            if part.replicas[l].broker != leader || l == r {
+            debug_assert_eq!(part.replicas[l].broker, leader);
+            if l == r {
                 continue;
             }
             let rep = &part.replicas[r];

@@ -14,12 +14,14 @@
 //! - `replication`: follower fetches, the ISR and the high watermark;
 //! - `fetch`: consumer fetches;
 //! - `election`: fencing, elections, rejoining;
+//! - `leadership`: per broker, the partitions it leads;
 //! - this file: a broker process's life (crash, power loss, pause, restart).
 
 mod election;
 mod fetch;
 pub mod fetcher;
 pub mod idempotence;
+pub mod leadership;
 pub mod limits;
 pub mod log;
 pub mod page_cache;

@@ -176,6 +176,7 @@ impl World {
                 wake = true;
                 let batch = self.new_batch(p, local);
                 self.producers[p].parts[local].open = Some(batch);
+                self.producers[p].holding.mark(local);
                 let (inc, linger) = (self.producers[p].inc, self.producers[p].config.linger);
                 if linger > Duration::ZERO {
                     self.after(linger, Event::LingerExpired { producer: p, inc, batch });

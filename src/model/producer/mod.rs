@@ -6,12 +6,14 @@
 //!
 //! - `accumulator`: send() and the record accumulator (batches, `buffer.memory`);
 //! - `sender`: draining batches into produce requests, their responses, retries and failures;
+//! - `holding`: which partitions hold a batch (what the ready check visits);
 //! - `request`: a produce request and its per-partition answer, in the world's pool;
 //! - `transactional`: the transactional producer's loop;
 //! - this file: the producer's state and its process's life.
 
 mod accumulator;
 pub mod connection;
+mod holding;
 pub mod request;
 pub mod sender;
 mod transactional;
@@ -25,6 +27,7 @@ use crate::model::ids::{
 };
 use crate::model::partitioner::key_partition_table;
 use crate::model::producer::connection::{Conn, ConnBackoffs};
+use crate::model::producer::holding::Holding;
 use crate::oracle::fact::Fact;
 use crate::scenario::{ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, InitProducerId, Node};
@@ -149,6 +152,8 @@ pub struct Producer {
     /// Bytes of null-key records appended to `sticky` since it was chosen (KIP-794).
     sticky_bytes: u64,
     pub parts: IdVec<LocalPartition, PartitionQueue>,
+    /// The partitions of `parts` holding a batch (a superset: `holding.rs`).
+    holding: Holding,
     /// Per broker, the connection (`connection.rs`): its state, its number
     /// (a disconnect fails every request in flight on it) and its requests
     /// awaiting a response.
@@ -235,6 +240,7 @@ impl Producer {
             sticky: LocalPartition::new(0),
             sticky_bytes: 0,
             parts: IdVec::filled(PartitionQueue::default(), partitions as usize),
+            holding: Holding::new(partitions),
             conns: IdVec::filled(Conn::default(), brokers as usize),
             drain_index: IdVec::filled(0, brokers as usize),
             conn_backoffs: ConnBackoffs::new(&spec.config),
@@ -392,6 +398,7 @@ impl World {
         let n = parts.len();
         let pr = &mut self.producers[p];
         pr.parts = IdVec::filled(PartitionQueue::default(), n);
+        pr.holding.clear();
         // The open transaction's records and the backlog die with the process,
         // never acknowledged; the coordinator aborts the transaction when the
         // next incarnation initializes, or when it times out.

@@ -76,8 +76,17 @@ impl World {
     /// batches past `delivery.timeout.ms` first (`expiredBatches`).
     fn ready_nodes(&mut self, p: ProducerId, ready: &mut [bool]) {
         let now = self.now;
-        for local in (0..self.producers[p].partitions).map(LocalPartition::new) {
+        // Only partitions holding a batch, in partition order (`holding.rs`).
+        let mut from = 0;
+        while let Some(local) = self.producers[p].holding.next_from(from) {
+            from = local.raw() + 1;
             self.expire_batches(p, local);
+            let pr = &mut self.producers[p];
+            let q = &pr.parts[local];
+            if q.queue.is_empty() && q.open.is_none() {
+                pr.holding.unmark(local);
+                continue;
+            }
             let pr = &self.producers[p];
             let q = &pr.parts[local];
             let head_ready = match (q.queue.front(), q.open) {
@@ -158,11 +167,9 @@ impl World {
         parts.clear();
         let pr = &self.producers[p];
         let first = pr.first_partition;
-        parts.extend(
-            (0..pr.partitions)
-                .map(LocalPartition::new)
-                .filter(|&l| self.partitions[first.at(l)].leader_broker() == Some(leader)),
-        );
+        // The partitions `leader` leads, ascending (`broker/leadership.rs`).
+        let led = self.leadership.led_within(leader, first, pr.partitions);
+        parts.extend(led.iter().map(|&q| q.local_in(first)));
         let mut drained = std::mem::take(&mut self.drain_scratch.batches);
         drained.clear();
         if !parts.is_empty() {
@@ -522,6 +529,7 @@ impl World {
         bt.ready_at = ready;
         // Kafka re-enqueues a failed batch first; an idempotent producer keeps
         // the queue in sequence order (= send order) so batches land in order.
+        self.producers[p].holding.mark(local);
         let queue = &mut self.producers[p].parts[local].queue;
         if idempotent {
             let batches = &self.batches;
