@@ -169,6 +169,37 @@ fn network_client_a_host_crash_waits_for_request_timeout_a_process_crash_does_no
     assert!((35.0..35.1).contains(&first_timeout.0), "the first request timed out at {} s", first_timeout.0);
 }
 
+/// Kafka's answer (`RecordAccumulator.shouldStopDrainBatchesForPartition`,
+/// `TransactionManager.canRetry`): after a host crash the idempotent
+/// producer's first batches wait on the dead machine for request.timeout.ms,
+/// while the batches it sends to the new leader (fenced and replaced after
+/// about 9 s) get OutOfOrderSequence, since the sequences before them never
+/// arrived. Each is retried (its sequence is not the last acknowledged + 1,
+/// so no epoch bump) but, now holding a sequence that is not the partition's
+/// first in flight, it stays in the accumulator until the earlier batches
+/// come back for retry at the request timeout: one OutOfOrderSequence per
+/// batch, all at once, not one every retry backoff until the timeout.
+#[test]
+fn record_accumulator_holds_a_retried_batch_until_it_is_first_in_flight_after_a_host_crash() {
+    let steps = trace(&leader_down("host_crash"));
+    let a = acks(&steps);
+    assert_eq!((a.acked, a.failed), (4_000, 0));
+    const OUT_OF_ORDER_SEQUENCE: u64 = 4;
+    let oos: Vec<&serde_json::Value> =
+        steps.iter().filter(|v| v["kind"] == "retry" && v["error"] == OUT_OF_ORDER_SEQUENCE).collect();
+    assert!(!oos.is_empty(), "the new leader refused the later batches");
+    let mut per_record = std::collections::BTreeMap::new();
+    for v in &oos {
+        *per_record.entry(v["record"].as_u64().unwrap()).or_insert(0) += 1;
+    }
+    assert!(per_record.values().all(|&n| n == 1), "a retried batch is held, not sent again every backoff");
+    let t = |v: &serde_json::Value| v["t"].as_u64().unwrap() as f64 / 1e6;
+    let (first, last) = (t(oos[0]), t(oos[oos.len() - 1]));
+    assert!((13.5..15.5).contains(&first), "refused once the new leader is known: {first} s");
+    assert!(last - first < 0.1, "all refused in the first round trips, {first} to {last} s");
+    assert!((29.5..31.5).contains(&a.max_wait_s), "the first batches wait for the request timeout: {} s", a.max_wait_s);
+}
+
 /// `network.loss` is a connection reset, not a stall: the requester sees
 /// the connection fail one hop later (`NetworkClient` processes a
 /// disconnection: every request on it fails and `Sender` retries), so

@@ -123,6 +123,11 @@ pub struct PartitionQueue {
     /// Closed batches in send order; a retried batch goes back in front.
     pub queue: VecDeque<BatchId>,
     pub next_seq: u32,
+    /// Base sequences of this partition's sequenced batches not yet done
+    /// (acknowledged or failed), ascending: `TxnPartitionEntry`'s in-flight
+    /// batches by sequence. A retried batch stays here while it waits in the
+    /// queue; the first is `TransactionManager.firstInFlightSequence`.
+    pub unresolved: Vec<u32>,
     /// Added to the open transaction (transactional producers).
     pub added: Added,
 }

@@ -198,7 +198,11 @@ impl World {
             let q = &self.producers[p].parts[local];
             let head = q.queue.front().copied().or(q.open);
             let take = match head {
-                Some(batch) if self.batches[batch].ready_at <= now && self.may_send_to_partition(p, local) => {
+                Some(batch)
+                    if self.batches[batch].ready_at <= now
+                        && self.may_send_to_partition(p, local)
+                        && !self.waits_for_first_in_flight(p, local, batch) =>
+                {
                     let bytes = self.batches[batch].bytes;
                     if size + bytes > max_size && !out.is_empty() {
                         break;
@@ -220,6 +224,17 @@ impl World {
                 break;
             }
         }
+    }
+
+    /// `RecordAccumulator.shouldStopDrainBatchesForPartition`: a batch that
+    /// already has a sequence is being retried, and it goes only when it is
+    /// the partition's first in flight (`TransactionManager.firstInFlightSequence`);
+    /// until the earlier batches complete or come back for retry, the
+    /// partition drains nothing ("this effectively reduces our in flight
+    /// request count to 1"). A batch without a sequence (a new one) is not held.
+    fn waits_for_first_in_flight(&self, p: ProducerId, local: LocalPartition, batch: BatchId) -> bool {
+        let base = self.batches[batch].base_seq;
+        base != NO_SEQ && self.producers[p].parts[local].unresolved.first().is_some_and(|&first| first < base)
     }
 
     /// Whether the connection to `leader` is ready (`NetworkClient.ready`,
@@ -253,6 +268,8 @@ impl World {
         bt.epoch = epoch;
         bt.txn = pr.txn.is_some();
         let base = q.next_seq;
+        debug_assert!(q.unresolved.last().is_none_or(|&last| last < base));
+        q.unresolved.push(base);
         q.next_seq += n;
         for i in 0..n as usize {
             let record = self.batches[batch].records[i];
@@ -317,8 +334,14 @@ impl World {
         let bt = &mut self.batches[batch];
         debug_assert_ne!(bt.state, BatchState::Done);
         bt.state = BatchState::Done;
-        let alloc = bt.alloc;
+        let (alloc, base, partition) = (bt.alloc, bt.base_seq, bt.partition);
         let pr = &mut self.producers[p];
+        if base != NO_SEQ {
+            let unresolved = &mut pr.parts[partition.local_in(pr.first_partition)].unresolved;
+            if let Ok(i) = unresolved.binary_search(&base) {
+                unresolved.remove(i);
+            }
+        }
         pr.outstanding -= 1;
         pr.reserved -= alloc;
         if !pr.blocked.is_empty() && !pr.wake_blocked {
@@ -403,13 +426,21 @@ impl World {
     /// producer's state (truncation, unclean election, power loss).
     fn lost_sequence_state(&self, p: ProducerId, batch: BatchId) -> bool {
         let bt = &self.batches[batch];
-        !self.batches.iter().any(|o| {
-            o.producer == p
-                && o.partition == bt.partition
-                && o.inc == bt.inc
-                && matches!(o.state, BatchState::Queued | BatchState::InFlight)
-                && o.base_seq < bt.base_seq
-        })
+        let pr = &self.producers[p];
+        let unresolved = &pr.parts[bt.partition.local_in(pr.first_partition)].unresolved;
+        let earliest = !unresolved.first().is_some_and(|&first| first < bt.base_seq);
+        debug_assert_eq!(
+            earliest,
+            !self.batches.iter().any(|o| {
+                o.producer == p
+                    && o.partition == bt.partition
+                    && o.inc == bt.inc
+                    && matches!(o.state, BatchState::Queued | BatchState::InFlight)
+                    && o.base_seq < bt.base_seq
+            }),
+            "the partition's unresolved sequences are out of date"
+        );
+        earliest
     }
 
     /// KIP-360: the producer bumps its epoch (a new producer id here) and
@@ -417,7 +448,10 @@ impl World {
     fn bump_epoch(&mut self, p: ProducerId) {
         let pr = &mut self.producers[p];
         pr.pid_gen += 1;
-        pr.parts.iter_mut().for_each(|q| q.next_seq = 0);
+        pr.parts.iter_mut().for_each(|q| {
+            q.next_seq = 0;
+            q.unresolved.clear();
+        });
         let inc = pr.inc;
         for bt in self.batches.iter_mut() {
             if bt.producer == p

@@ -118,7 +118,11 @@ impl World {
         pr.epoch = m.epoch;
         pr.fenced = false;
         pr.txn_failed = false;
-        pr.parts.iter_mut().for_each(|q| q.next_seq = 0);
+        debug_assert!(pr.parts.iter().all(|q| q.unresolved.is_empty()), "nothing is outstanding");
+        pr.parts.iter_mut().for_each(|q| {
+            q.next_seq = 0;
+            q.unresolved.clear();
+        });
         pr.txn_state = TxnClient::Ready;
         if !pr.backlog.is_empty() {
             self.begin_txn(p);
