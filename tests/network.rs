@@ -200,6 +200,60 @@ fn record_accumulator_holds_a_retried_batch_until_it_is_first_in_flight_after_a_
     assert!((29.5..31.5).contains(&a.max_wait_s), "the first batches wait for the request timeout: {} s", a.max_wait_s);
 }
 
+/// Kafka's answer (`AbstractFetcherThread.processFetchRequest`,
+/// `BrokerBlockingSender.sendRequest`, `NetworkClientUtils.sendAndReceive`):
+/// a follower's fetcher thread for a leader whose machine lost power waits
+/// for its fetch's answer until the broker's request.timeout.ms (30 s), then
+/// closes the connection and delays the session's partitions by
+/// replica.fetch.backoff.ms (1 s). Nothing resets the connection, not even
+/// the machine coming back. Here broker-0 (leader) loses power at 5 s and
+/// is back at 6 s; it registers when its old session expires (14 s) and
+/// follows broker-1. broker-1 crashes at 20 s, and at 29 s broker-0 leads
+/// again with ISR [0, 2]; broker-2's fetcher thread for broker-0 is still
+/// waiting on the fetch it sent just before 5 s, so it first fetches from
+/// broker-0 at about 5 + 30 + 1 = 36 s, and acks=all writes stall until then.
+#[test]
+fn abstract_fetcher_thread_waits_for_the_request_timeout_after_its_leaders_host_crash() {
+    let yaml = "name: t
+duration: 50s
+drain: 20s
+brokers: 3
+network: { latency: 1ms }
+topics: [{ name: t, partitions: 1, replication.factor: 3, config: { min.insync.replicas: 2 } }]
+producers: [{ name: p, rate: { constant: 100/s }, keys: 10, config: { acks: all, request.timeout.ms: 5000 } }]
+faults:
+  - { at: 5s, host_crash: broker-0 }
+  - { at: 6s, restart: broker-0 }
+  - { at: 20s, crash: broker-1 }
+";
+    let steps = trace(yaml);
+    let t = |v: &serde_json::Value| v["t"].as_u64().unwrap() as f64 / 1e6;
+    let elected = steps.iter().find(|v| v["kind"] == "elect" && v["leader"] == 0 && t(v) > 5.0).expect("re-elected");
+    assert!((28.9..29.1).contains(&t(elected)), "broker-0 leads again at {} s", t(elected));
+    let first_copy = steps
+        .iter()
+        .find(|v| v["kind"] == "replicate" && v["broker"] == 2 && v["source"] == 0 && t(v) > 5.0)
+        .expect("broker-2 copies from broker-0 again");
+    assert!((35.9..36.1).contains(&t(first_copy)), "broker-2's first fetch from broker-0 at {} s", t(first_copy));
+    let a = acks(&steps);
+    assert_eq!((a.acked, a.failed), (5_000, 0));
+    let mut sent = std::collections::BTreeMap::new();
+    let mut stalled = 0;
+    for v in &steps {
+        match v["kind"].as_str() {
+            Some("send") => {
+                sent.insert(v["record"].as_u64().unwrap(), t(v));
+            }
+            Some("ack") if (29.5..30.0).contains(&sent[&v["record"].as_u64().unwrap()]) => {
+                assert!(t(v) > 35.9, "a write sent after the election waits for broker-2: acked at {} s", t(v));
+                stalled += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(stalled, 50);
+}
+
 /// `network.loss` is a connection reset, not a stall: the requester sees
 /// the connection fail one hop later (`NetworkClient` processes a
 /// disconnection: every request on it fails and `Sender` retries), so

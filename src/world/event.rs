@@ -52,8 +52,8 @@ pub enum Event {
     ReplicaFetchExpired { follower: BrokerId, leader: BrokerId, gen: u32, sent: u32 },
     /// A fetch session fetches again after a failed fetch (`replica.fetch.backoff.ms`).
     ReplicaFetchRetry { follower: BrokerId, leader: BrokerId, gen: u32 },
-    /// Fetch number `sent` of a session got no answer within
-    /// `replica.socket.timeout.ms` (scheduled only when the network can drop messages).
+    /// Fetch number `sent` of a session got no answer within the broker's
+    /// `request.timeout.ms` (scheduled only when the network can drop messages).
     ReplicaFetchTimeout { follower: BrokerId, leader: BrokerId, gen: u32, sent: u32 },
     /// A consumer fetch got no answer within `request.timeout.ms` (likewise).
     ConsumerFetchTimeout { consumer: ConsumerId, inc: Incarnation, partition: PartitionId, token: u32 },

@@ -10,12 +10,15 @@
 use crate::kernel::time::Duration;
 use crate::model::ids::{BrokerId, FetchSlot, LeaderEpoch, PartitionId, ReplicaId};
 use crate::world::event::{Event, Node, ReplicaFetch, ReplicaFetchResponse};
-use crate::world::World;
+use crate::world::{CrashKind, World};
 
 /// `replica.fetch.backoff.ms`: a session whose fetch failed waits this long.
 pub const REPLICA_FETCH_BACKOFF: Duration = Duration::from_ms(1_000);
-/// `replica.socket.timeout.ms`: a follower fetch unanswered this long is sent again.
-const REPLICA_SOCKET_TIMEOUT: Duration = Duration::from_ms(30_000);
+/// The broker's `request.timeout.ms` (30 s), the default request timeout of
+/// the follower's `NetworkClient` (`BrokerBlockingSender`): a follower fetch
+/// unanswered this long fails (`NetworkClientUtils.sendAndReceive` sees the
+/// disconnection) and the session backs off.
+const REPLICA_FETCH_REQUEST_TIMEOUT: Duration = Duration::from_ms(30_000);
 /// Most entries one partition of a follower fetch copies (about
 /// `replica.fetch.max.bytes` of small records).
 const REPLICA_FETCH_MAX: u64 = 10_000;
@@ -95,18 +98,28 @@ impl World {
         self.free_fetch_slots.push(s);
     }
 
-    /// Broker `b` died: every session it is part of ends (a parked fetch
-    /// is gone with the leader; an answer on its way is stale).
-    pub(crate) fn end_fetch_sessions(&mut self, b: BrokerId) {
+    /// Broker `b` died. Its own sessions as a follower die with its process;
+    /// a fetch parked at it is gone either way. Its followers' sessions end
+    /// at once after a process crash: the kernel resets their connections
+    /// and the fetch fails one hop later. After a host crash nothing tells
+    /// them: each follower's fetcher thread waits in
+    /// `NetworkClientUtils.sendAndReceive` until its fetch times out
+    /// (`REPLICA_FETCH_REQUEST_TIMEOUT`, `on_replica_fetch_timeout`), even if
+    /// the machine is back and leads again meanwhile.
+    pub(crate) fn end_fetch_sessions(&mut self, b: BrokerId, kind: CrashKind) {
         for other in self.brokers.ids() {
             for (f, l) in [(b, other), (other, b)] {
                 let s = self.fetcher(f, l);
-                s.gen = s.gen.wrapping_add(1);
-                s.in_flight = false;
-                s.backing_off = false;
                 if let Some((slot, _)) = s.parked.take() {
                     self.free_fetch_slot(slot);
                 }
+                let s = self.fetcher(f, l);
+                if l == b && f != b && kind == CrashKind::Host {
+                    continue;
+                }
+                s.gen = s.gen.wrapping_add(1);
+                s.in_flight = false;
+                s.backing_off = false;
             }
         }
     }
@@ -152,7 +165,7 @@ impl World {
         });
         self.send(Node::Broker(follower), Node::Broker(leader), ReplicaFetch { follower, gen, sent, slot }.into());
         if self.lossy {
-            self.after(REPLICA_SOCKET_TIMEOUT, Event::ReplicaFetchTimeout { follower, leader, gen, sent });
+            self.after(REPLICA_FETCH_REQUEST_TIMEOUT, Event::ReplicaFetchTimeout { follower, leader, gen, sent });
         }
     }
 
@@ -277,12 +290,17 @@ impl World {
         }
     }
 
-    /// No answer within `replica.socket.timeout.ms` (a network partition ate it): fetch again.
+    /// No answer within the request timeout (a network partition held it,
+    /// or the leader's machine is gone): the fetch fails, `BrokerBlockingSender`
+    /// closes the connection, and `AbstractFetcherThread.processFetchRequest`
+    /// delays every partition of the session by `replica.fetch.backoff.ms`
+    /// (`handlePartitionsWithErrors`) before the next fetch.
     pub(crate) fn on_replica_fetch_timeout(&mut self, follower: BrokerId, leader: BrokerId, gen: u32, sent: u32) {
         let s = self.fetcher(follower, leader);
         if s.gen == gen && s.sent == sent && s.in_flight {
             s.in_flight = false;
-            self.ensure_fetching(follower, leader);
+            s.backing_off = true;
+            self.after(REPLICA_FETCH_BACKOFF, Event::ReplicaFetchRetry { follower, leader, gen });
         }
     }
 }

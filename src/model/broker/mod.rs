@@ -107,9 +107,9 @@ impl World {
                 self.release_waiters(partition, ProduceError::Disconnected, FetchError::Disconnected);
             }
         }
-        // Follower sessions to and from the dead broker end here in both
-        // kinds (a simplification for a host crash: see docs/model.md).
-        self.end_fetch_sessions(b);
+        // Follower sessions to and from the dead broker (after a host crash
+        // its followers find out at their fetch's timeout).
+        self.end_fetch_sessions(b, kind);
         if kind == CrashKind::Host {
             self.brokers[b].host_down = true;
         } else {
