@@ -428,7 +428,7 @@ impl World {
         let bt = &self.batches[batch];
         let pr = &self.producers[p];
         let unresolved = &pr.parts[bt.partition.local_in(pr.first_partition)].unresolved;
-        let earliest = !unresolved.first().is_some_and(|&first| first < bt.base_seq);
+        let earliest = unresolved.first().is_none_or(|&first| first >= bt.base_seq);
         debug_assert_eq!(
             earliest,
             !self.batches.iter().any(|o| {
