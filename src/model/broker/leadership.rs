@@ -82,3 +82,43 @@ impl World {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::ids::{BrokerId, PartitionId, ReplicaId};
+    use crate::world::World;
+
+    fn world() -> World {
+        let yaml = "name: t
+duration: 1s
+brokers: 3
+topics:
+  - { name: a, partitions: 4, replication.factor: 3 }
+  - { name: b, partitions: 5, replication.factor: 2 }
+";
+        World::new(crate::scenario::load_str(yaml, "t.yaml").expect("loads").scenario)
+    }
+
+    /// What a scan over every partition finds broker `b` leading.
+    fn scan(w: &World, b: BrokerId) -> Vec<PartitionId> {
+        w.partitions.ids().filter(|&q| w.partitions[q].leader_broker() == Some(b)).collect()
+    }
+
+    #[test]
+    fn the_lists_follow_every_leader_change_in_partition_order() {
+        let mut w = world();
+        for b in w.brokers.ids() {
+            assert_eq!(w.leadership.led_by(b), scan(&w, b));
+        }
+        let moves = [(0, Some(1)), (7, Some(1)), (2, None), (0, Some(2)), (2, Some(0))];
+        for (q, leader) in moves {
+            w.set_leader(PartitionId::new(q), leader.map(ReplicaId::new));
+            w.check_leadership();
+        }
+        let b = w.partitions[PartitionId::new(7)].leader_broker().expect("a leader");
+        let within = w.leadership.led_within(b, PartitionId::new(4), 5);
+        assert!(within.contains(&PartitionId::new(7)));
+        let topic_b: Vec<PartitionId> = scan(&w, b).into_iter().filter(|q| (4..9).contains(&q.raw())).collect();
+        assert_eq!(within, topic_b);
+    }
+}
