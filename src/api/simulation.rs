@@ -95,7 +95,8 @@ impl<'a> Simulation<'a> {
         self
     }
 
-    /// Calls `progress` as the run goes with the share of virtual time done, from 0 to 1.
+    /// Calls `progress` as the run goes with the share of virtual time done, from 0 to 1
+    /// (every 65536 events, and 1 once the run has finished).
     pub fn on_progress(mut self, progress: impl FnMut(f64) + 'a) -> Self {
         self.progress = Some(Box::new(progress));
         self
@@ -115,9 +116,13 @@ impl<'a> Simulation<'a> {
         }
         let mut progress = self.progress.unwrap_or_else(|| Box::new(|_| {}));
         let file = self.scenario.file();
-        crate::simulate_with(scenario, &mut *progress, self.trace, self.keep_steps).map_err(|e| match e {
-            SimError::Run(e) => Error::Run { file: file.to_string(), message: e.to_string() },
-            SimError::Trace(e) => Error::Trace(e),
-        })
+        let outcome =
+            crate::simulate_with(scenario, &mut *progress, self.trace, self.keep_steps).map_err(|e| match e {
+                SimError::Run(e) => Error::Run { file: file.to_string(), message: e.to_string() },
+                SimError::Trace(e) => Error::Trace(e),
+            })?;
+        // The world reports every 65536 events; a short run may never have: the end is 1.
+        progress(1.0);
+        Ok(outcome)
     }
 }
