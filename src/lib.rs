@@ -12,9 +12,10 @@
 //! name: quick
 //! seed: 7
 //! duration: 2s
+//! drain: 2s
 //! topics: [{ name: orders, partitions: 2 }]
 //! producers: [{ name: app, topic: orders, rate: 200/s, config: { acks: all } }]
-//! consumers: [{ group: billing, topic: orders, instances: 1 }]
+//! consumers: [{ group: billing, topic: orders, config: { auto.offset.reset: earliest } }]
 //! ",
 //!     "quick.yaml",
 //! )?;

@@ -10,7 +10,7 @@ use crate::{Outcome, SimError};
 ///
 /// ```
 /// # let scenario = streamsim::Scenario::from_str(
-/// #     "{name: s, duration: 1s, topics: [{name: t}], producers: [{name: p, topic: t, rate: 100/s}], consumers: [{group: g, topic: t}]}",
+/// #     "{name: s, duration: 1s, topics: [{name: t, partitions: 2}], producers: [{name: p, topic: t, rate: 100/s}], consumers: [{group: g, topic: t}]}",
 /// #     "s.yaml",
 /// # )?;
 /// let trace = std::env::temp_dir().join("streamsim-doc-trace.jsonl");
