@@ -13,6 +13,8 @@
 mod commit;
 mod fetch;
 pub mod fetch_request;
+#[cfg(test)]
+mod fetch_tests;
 mod membership;
 mod poll;
 
