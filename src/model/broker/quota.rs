@@ -111,6 +111,14 @@ pub fn throttle_time_ms(bytes: u64, window: Duration, quota: u64) -> u64 {
     ((bytes_us - allowed_us + per_ms / 2) / per_ms) as u64
 }
 
+/// `ClientQuotaManager.getMaxValueInQuotaWindow`: quota ×
+/// (`quota.window.num` − 1) × `quota.window.size.seconds`, the bytes a
+/// client gets through in the rate's shortest window.
+pub fn max_value_in_quota_window(quota: u64, q: &QuotaConfig) -> u64 {
+    let window_us = q.window.us() * u64::from(q.samples.saturating_sub(1));
+    u64::try_from(u128::from(quota) * u128::from(window_us) / 1_000_000).unwrap_or(u64::MAX).max(1)
+}
+
 /// One client's channel to one broker: its byte rate and how long the
 /// channel stays muted.
 #[derive(Clone, Debug, Default)]
@@ -268,9 +276,7 @@ impl World {
     /// for under its quota (no limit without one).
     pub(crate) fn fetch_quota_window_bytes(&self, c: ConsumerId) -> u64 {
         let Some(quota) = self.consumer_quota(c) else { return u64::MAX };
-        let q = &self.scenario.broker_config.quotas;
-        let window_us = q.window.us() * u64::from(q.samples.saturating_sub(1));
-        u64::try_from(u128::from(quota) * u128::from(window_us) / 1_000_000).unwrap_or(u64::MAX).max(1)
+        max_value_in_quota_window(quota, &self.scenario.broker_config.quotas)
     }
 
     /// An answer of `bytes` broker `b` is about to send consumer `c`:
@@ -311,6 +317,40 @@ mod tests {
         }
         assert_eq!(ch.admit(&q, 500, 2300, at_ms(start + 10_500)), Admit::Go { throttle_ms: 2100 });
         assert_eq!(ch.muted_until, at_ms(start + 12_600), "ClientQuotaManager.throttle mutes the channel that long");
+    }
+
+    /// Kafka's answer for a fetch (`KafkaApis.handleFetchRequest` with the
+    /// FETCH ClientQuotaManager, ClientQuotaManagerTest.testQuotaViolation's
+    /// numbers): ten answers of 400 bytes a second apart are within 500
+    /// bytes/s; a 2300-byte answer 500 ms later is throttled 2100 ms, and
+    /// since a throttled fetch answers empty its bytes are unrecorded
+    /// (`unrecordQuotaSensor`): the rate holds 4000 bytes, not 6300, and the
+    /// channel is muted for the 2100 ms.
+    #[test]
+    fn client_quota_manager_fetch_throttles_2100_ms_and_unrecords_the_answer() {
+        let q = QuotaConfig::default();
+        let mut ch = Channel::default();
+        for i in 0..10 {
+            assert_eq!(ch.record_fetch(&q, 500, 400, at_ms(i * 1000)), 0, "answer {i}");
+        }
+        assert_eq!(ch.record_fetch(&q, 500, 2300, at_ms(9_500 + 1000)), 2100);
+        assert_eq!(ch.muted(at_ms(10_501)), Some(at_ms(12_600)), "muted until the throttle ends");
+        assert_eq!(ch.rate.measure(&q, at_ms(10_500)).0, 4000, "the throttled answer's bytes are given back");
+        assert_eq!(ch.muted(at_ms(12_600)), None);
+        // Asked again once the throttle ends, the same answer is throttled
+        // far less (the oldest sample rolled over meanwhile): it converges.
+        let again = ch.record_fetch(&q, 500, 2300, at_ms(12_600));
+        assert!(again > 0 && again < 2100 / 4, "{again} ms");
+    }
+
+    /// Kafka's answer (ClientQuotaManagerTest.testGetMaxValueInQuotaWindowWithNonDefaultQuotaWindow):
+    /// a quota of 10 bytes/s with `quota.window.num` 4 (3 full windows of
+    /// 1 s) lets a fetch ask for 30 bytes; with the defaults, 10 windows.
+    #[test]
+    fn get_max_value_in_quota_window_is_quota_times_full_windows() {
+        let q = QuotaConfig { samples: 4, ..QuotaConfig::default() };
+        assert_eq!(max_value_in_quota_window(10, &q), 30);
+        assert_eq!(max_value_in_quota_window(50_000, &QuotaConfig::default()), 500_000);
     }
 
     /// QuotaUtils.throttleTime's own example: O = 150, T = 100 over W = 30 s:

@@ -203,6 +203,7 @@ impl World {
             }
             // A throttled answer carries no partition: each is fetchable again.
         }
+        self.move_to_end(c);
         self.free_consumer_fetch(m.slot);
         if self.consumers[c].state == ConsumerState::Idle {
             self.poll(c);
@@ -212,10 +213,11 @@ impl World {
     /// One partition's part of an answer: records, or what its error means.
     fn take_part(&mut self, src: BrokerId, c: ConsumerId, local: LocalPartition, part: FetchPart, a: PartAnswer) {
         let now = self.now;
-        if a.to > a.from || a.error != FetchError::None {
-            self.move_to_end(c, local);
+        let cs = &mut self.consumers[c];
+        if (a.to > a.from || a.error != FetchError::None) && !cs.to_end[local] {
+            cs.to_end[local] = true;
+            cs.moved.push(local);
         }
-        let cs = &self.consumers[c];
         match a.error {
             FetchError::None => self.take_fetched(src, c, local, part, a),
             FetchError::NotLeader | FetchError::Disconnected => {
@@ -243,15 +245,25 @@ impl World {
         }
     }
 
-    /// `SubscriptionState.movePartitionToEnd`: a partition that returned
-    /// data (or an error) goes last in the next fetches, so that under
-    /// `fetch.max.bytes` the others get their turn.
-    fn move_to_end(&mut self, c: ConsumerId, local: LocalPartition) {
-        let order = &mut self.consumers[c].fetch_order;
-        if let Some(i) = order.iter().position(|&l| l == local) {
-            order.remove(i);
-            order.push(local);
+    /// `SubscriptionState.movePartitionToEnd`: the partitions of an answer
+    /// that returned data (or an error) go last in the next fetches, in
+    /// answer order, so that under `fetch.max.bytes` the others get their
+    /// turn. One pass over the order per answer.
+    fn move_to_end(&mut self, c: ConsumerId) {
+        let cs = &mut self.consumers[c];
+        if cs.moved.is_empty() {
+            return;
         }
+        // Each was in this fetch with its token still current, so it is
+        // assigned and in the order (an assignment change forgets tokens).
+        let (to_end, before) = (&cs.to_end, cs.fetch_order.len());
+        cs.fetch_order.retain(|&l| !to_end[l]);
+        debug_assert_eq!(before - cs.fetch_order.len(), cs.moved.len());
+        for &l in &cs.moved {
+            cs.fetch_order.push(l);
+            cs.to_end[l] = false;
+        }
+        cs.moved.clear();
     }
 
     /// Buffers the records of a successful part, if the leader's log still

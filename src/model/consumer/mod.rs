@@ -143,6 +143,9 @@ pub struct Consumer {
     fetch_order: Vec<LocalPartition>,
     /// `send_fetches`' scratch: per broker, the request being built (slot, token).
     open_fetches: Vec<Option<(crate::model::ids::ConsumerFetchSlot, u32)>>,
+    /// The partitions of the answer being read that go to the end of `fetch_order`, in order.
+    moved: Vec<LocalPartition>,
+    to_end: IdVec<LocalPartition, bool>,
     /// Unit tests read the fetches sent here.
     #[cfg(test)]
     pub(crate) fetch_tap: Vec<fetch::Tapped>,
@@ -248,6 +251,8 @@ impl Consumer {
             nodes: Vec::new(),
             fetch_order: Vec::new(),
             open_fetches: Vec::new(),
+            moved: Vec::new(),
+            to_end: IdVec::filled(false, n),
             #[cfg(test)]
             fetch_tap: Vec::new(),
             fetched_epoch: IdVec::filled(None, n),
