@@ -47,6 +47,14 @@ impl World {
         if cs.nodes.len() < brokers {
             cs.nodes.resize(brokers, FetchNode::default());
         }
+        let now = self.now;
+        let Some(&first) = cs.fetch_order.first() else { return };
+        let kinesis = self.partitions[self.consumer_partition(c, first)].limits.is_some();
+        let cs = &mut self.consumers[c];
+        if !kinesis && cs.nodes.iter().all(|n| n.pending.is_some() || n.throttled_until > now) {
+            // Every broker has a fetch pending (or is throttled): nothing to build.
+            return;
+        }
         // Per broker, the request being built: its slot and token.
         let mut open = std::mem::take(&mut cs.open_fetches);
         open.clear();
@@ -65,7 +73,7 @@ impl World {
                 }
             };
             self.add_part(c, local, slot, token);
-            if self.partitions[self.consumer_partition(c, local)].limits.is_some() {
+            if kinesis {
                 // Kinesis: GetRecords per shard, one call at a time each.
                 open[leader.index()] = None;
                 self.send_fetch(c, leader, slot, token, false);
@@ -186,9 +194,10 @@ impl World {
             self.consumers[c].fetch_tap.push(tap);
         }
         let answered = !m.disconnected && self.consumer_fetches[m.slot].answers.len() == self.consumer_fetches[m.slot].parts.len();
+        let first = self.groups[self.consumers[c].group].first_partition;
         for i in 0..self.consumer_fetches[m.slot].parts.len() {
             let part = self.consumer_fetches[m.slot].parts[i];
-            let local = part.partition.local_in(self.groups[self.consumers[c].group].first_partition);
+            let local = part.partition.local_in(first);
             let cs = &mut self.consumers[c];
             if cs.fetching[local] != Some(m.token) {
                 continue;
