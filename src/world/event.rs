@@ -12,8 +12,8 @@
 
 use crate::kernel::time::Duration;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerFetchSlot, ConsumerId, FetchSlot, Generation, GroupId, Incarnation,
-    MarkerId, MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, RequestId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerFetchSlot, ConsumerId, FetchSlot, Generation, GroupId,
+    Incarnation, MarkerId, MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, RequestId, TxnId,
 };
 
 /// A process on the network. Links between two nodes are FIFO, like TCP.
@@ -294,7 +294,14 @@ pub struct FetchResponse {
 impl FetchResponse {
     /// Fetch `f` failed whole: the connection broke.
     pub fn failed(f: Fetch) -> FetchResponse {
-        FetchResponse { consumer: f.consumer, inc: f.inc, token: f.token, slot: f.slot, throttle_ms: 0, disconnected: true }
+        FetchResponse {
+            consumer: f.consumer,
+            inc: f.inc,
+            token: f.token,
+            slot: f.slot,
+            throttle_ms: 0,
+            disconnected: true,
+        }
     }
 }
 

@@ -23,8 +23,8 @@ use crate::model::consumer::fetch_request::FetchRequestData;
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerFetchSlot, ConsumerId, FetchSlot, GroupId, IdVec, Incarnation, LocalPartition,
-    MarkerId, OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerFetchSlot, ConsumerId, FetchSlot, GroupId, IdVec,
+    Incarnation, LocalPartition, MarkerId, OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
 };
 use crate::model::network::Network;
 use crate::model::producer::request::ProduceRequest;
@@ -596,7 +596,9 @@ impl World {
             Event::ConsumerFetchTimeout { consumer, broker, token, .. } => {
                 self.on_consumer_fetch_timeout(consumer, broker, token)
             }
-            Event::ConsumerFetchExpired { broker, slot, serial } => self.on_consumer_fetch_expired(broker, slot, serial),
+            Event::ConsumerFetchExpired { broker, slot, serial } => {
+                self.on_consumer_fetch_expired(broker, slot, serial)
+            }
             Event::IsrCheck => {
                 self.check_isr();
                 let every = self.isr_check_every;

@@ -134,7 +134,11 @@ impl World {
             return PartAnswer::empty(p.offset, FetchError::NotLeader);
         };
         if let Some((end, epoch)) = self.diverged(p, l) {
-            return PartAnswer { to: end, last_entry_epoch: epoch, ..PartAnswer::empty(p.offset, FetchError::Diverged) };
+            return PartAnswer {
+                to: end,
+                last_entry_epoch: epoch,
+                ..PartAnswer::empty(p.offset, FetchError::Diverged)
+            };
         }
         if p.offset > part.replicas[l].leo() {
             return PartAnswer::empty(p.offset, FetchError::OffsetOutOfRange);

@@ -193,7 +193,8 @@ impl World {
             let tap = Tapped::Answered { broker: src, token: m.token, records, throttle_ms: m.throttle_ms };
             self.consumers[c].fetch_tap.push(tap);
         }
-        let answered = !m.disconnected && self.consumer_fetches[m.slot].answers.len() == self.consumer_fetches[m.slot].parts.len();
+        let answered =
+            !m.disconnected && self.consumer_fetches[m.slot].answers.len() == self.consumer_fetches[m.slot].parts.len();
         let first = self.groups[self.consumers[c].group].first_partition;
         for i in 0..self.consumer_fetches[m.slot].parts.len() {
             let part = self.consumer_fetches[m.slot].parts[i];
