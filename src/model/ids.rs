@@ -99,6 +99,9 @@ ids! {
     /// A slot holding the partitions of a follower's fetch and, in its
     /// answer, each one's data (`World::fetch_slots`).
     FetchSlot;
+    /// A slot holding the partitions of a consumer's fetch and, in its
+    /// answer, each one's records (`World::consumer_fetches`).
+    ConsumerFetchSlot;
     /// A record, in the order the applications called send(). Below bit 31:
     /// a log entry with that bit set is a control marker.
     RecordId;

@@ -209,6 +209,9 @@ pub fn consumer_config_value(c: &ConsumerConfig, name: &str) -> String {
         }
         "fetch.max.wait.ms" => ms(c.fetch_max_wait),
         "max.partition.fetch.bytes" => c.max_partition_fetch_bytes.to_string(),
+        "fetch.max.bytes" => c.fetch_max_bytes.to_string(),
+        "fetch.min.bytes" => c.fetch_min_bytes.to_string(),
+        "consumer_byte_rate" => c.consumer_byte_rate.map_or("null".to_string(), |r| r.to_string()),
         "request.timeout.ms" => ms(c.request_timeout),
         "retry.backoff.ms" => ms(c.retry_backoff),
         "group.instance.id" => c.group_instance_id.clone().unwrap_or_else(|| "null".to_string()),

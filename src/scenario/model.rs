@@ -109,6 +109,9 @@ pub struct QuotaConfig {
     /// `producer_byte_rate` for the default client (unset: no quota), in
     /// bytes/s per broker (`kafka-configs --entity-type clients --entity-default`).
     pub producer_byte_rate: Option<u64>,
+    /// `consumer_byte_rate` for the default client (unset: no quota), in
+    /// bytes/s of fetched data per broker.
+    pub consumer_byte_rate: Option<u64>,
     /// `quota.window.num` (11): samples the rate keeps.
     pub samples: u32,
     /// `quota.window.size.seconds` (1): each sample's span.
@@ -117,7 +120,7 @@ pub struct QuotaConfig {
 
 impl Default for QuotaConfig {
     fn default() -> Self {
-        QuotaConfig { producer_byte_rate: None, samples: 11, window: Duration::from_secs(1) }
+        QuotaConfig { producer_byte_rate: None, consumer_byte_rate: None, samples: 11, window: Duration::from_secs(1) }
     }
 }
 
@@ -583,6 +586,13 @@ pub struct ConsumerConfig {
     pub partition_assignment_strategy: Vec<Assignor>,
     pub fetch_max_wait: Duration,
     pub max_partition_fetch_bytes: u32,
+    /// `fetch.max.bytes` (52428800): the most one fetch's answer carries.
+    pub fetch_max_bytes: u32,
+    /// `fetch.min.bytes` (1): the data a broker waits for before answering.
+    pub fetch_min_bytes: u32,
+    /// `consumer_byte_rate` for this consumer's client id (each instance its
+    /// own), over the broker default; a client quota, not a client config.
+    pub consumer_byte_rate: Option<u64>,
     pub request_timeout: Duration,
     pub retry_backoff: Duration,
     /// `group.instance.id` (unset): static membership (KIP-345); instance
@@ -606,6 +616,9 @@ impl Default for ConsumerConfig {
             partition_assignment_strategy: vec![Assignor::Range, Assignor::CooperativeSticky],
             fetch_max_wait: Duration::from_ms(500),
             max_partition_fetch_bytes: 1_048_576,
+            fetch_max_bytes: 52_428_800,
+            fetch_min_bytes: 1,
+            consumer_byte_rate: None,
             request_timeout: Duration::from_ms(30_000),
             retry_backoff: Duration::from_ms(100),
             group_instance_id: None,

@@ -82,7 +82,7 @@ fn real_but_unmodelled_config_is_a_located_warning() {
         w.to_string(),
         "warning: t.yaml:11:7: `bootstrap.servers` is a real Kafka producer config that streamsim does not model; it is ignored"
     );
-    let l = ok(&with("", "    config:\n      fetch.min.bytes: 1\n"));
+    let l = ok(&with("", "    config:\n      check.crcs: true\n"));
     assert!(l.warnings[0].message.contains("real Kafka consumer config"));
 }
 

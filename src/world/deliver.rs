@@ -3,7 +3,7 @@
 //! handler of each message.
 
 use crate::world::event::{
-    ConnectResponse, FetchError, FetchResponse, Msg, ProduceResponse, ReplicaFetchResponse, WriteTxnMarkerResponse,
+    ConnectResponse, FetchResponse, Msg, ProduceResponse, ReplicaFetchResponse, WriteTxnMarkerResponse,
 };
 use crate::world::{Event, Node, World};
 
@@ -89,6 +89,8 @@ impl World {
             Msg::OffsetFetch(m) => self.free_offset_slots.push(m.partitions),
             Msg::ReplicaFetch(m) => self.free_fetch_slot(m.slot),
             Msg::ReplicaFetchResponse(m) => self.free_fetch_slot(m.slot),
+            Msg::Fetch(m) => self.free_consumer_fetch(m.slot),
+            Msg::FetchResponse(m) => self.free_consumer_fetch(m.slot),
             Msg::OffsetFetchResponse(m) => self.free_offset_slots.push(m.offsets),
             _ => {}
         }
@@ -112,7 +114,7 @@ impl World {
             (Node::Broker(src), Node::Broker(_), Msg::ReplicaFetchResponse(m)) => {
                 self.on_replica_fetch_response(src, m)
             }
-            (_, Node::Broker(b), Msg::Fetch(m)) => self.on_fetch(b, m),
+            (from, Node::Broker(b), Msg::Fetch(m)) => self.on_fetch(from, b, m),
             (Node::Broker(src), Node::Consumer(_), Msg::FetchResponse(m)) => self.on_fetch_response(src, m),
             (_, Node::Coordinator(group), Msg::JoinGroup(m)) => self.on_join_group(group, m),
             (_, Node::Consumer(_), Msg::JoinResponse(m)) => self.on_join_response(m),
@@ -148,13 +150,7 @@ impl World {
         let error: Msg = match msg {
             Msg::ProduceResponse(m) => ProduceResponse { disconnected: true, ..m }.into(),
             Msg::ReplicaFetchResponse(m) => ReplicaFetchResponse { ok: false, ..m }.into(),
-            Msg::FetchResponse(m) => FetchResponse {
-                to: m.from,
-                last_entry_epoch: FetchResponse::NO_EPOCH,
-                error: FetchError::Disconnected,
-                ..m
-            }
-            .into(),
+            Msg::FetchResponse(m) => FetchResponse { disconnected: true, ..m }.into(),
             request => return self.bounce(from, to, request),
         };
         self.schedule(from, to, error);
@@ -185,7 +181,7 @@ impl World {
             }
             // An answer to a dead follower: nobody reads it.
             Msg::ReplicaFetchResponse(m) => return self.free_fetch_slot(m.slot),
-            Msg::Fetch(m) => FetchResponse::failed(m, FetchError::Disconnected).into(),
+            Msg::Fetch(m) => FetchResponse::failed(m).into(),
             Msg::WriteTxnMarker(m) => {
                 WriteTxnMarkerResponse { txn: m.txn, serial: m.serial, partition: m.partition, ok: false }.into()
             }

@@ -12,8 +12,8 @@
 
 use crate::kernel::time::Duration;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, FetchSlot, Generation, GroupId, Incarnation,
-    LeaderEpoch, MarkerId, MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, RequestId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerFetchSlot, ConsumerId, FetchSlot, Generation, GroupId,
+    Incarnation, MarkerId, MemberId, OffsetsSlot, PartitionId, ProducerEpoch, ProducerId, RecordId, RequestId, TxnId,
 };
 
 /// A process on the network. Links between two nodes are FIFO, like TCP.
@@ -55,10 +55,11 @@ pub enum Event {
     /// Fetch number `sent` of a session got no answer within the broker's
     /// `request.timeout.ms` (scheduled only when the network can drop messages).
     ReplicaFetchTimeout { follower: BrokerId, leader: BrokerId, gen: u32, sent: u32 },
-    /// A consumer fetch got no answer within `request.timeout.ms` (likewise).
-    ConsumerFetchTimeout { consumer: ConsumerId, inc: Incarnation, partition: PartitionId, token: u32 },
-    /// A consumer fetch waited `fetch.max.wait.ms` at the leader.
-    ConsumerFetchExpired { partition: PartitionId, consumer: ConsumerId, inc: Incarnation, token: u32 },
+    /// Consumer fetch `token` to `broker` got no answer within `request.timeout.ms` (likewise).
+    ConsumerFetchTimeout { consumer: ConsumerId, inc: Incarnation, broker: BrokerId, token: u32 },
+    /// The consumer fetch parked at `broker` in `slot` (park number `serial`)
+    /// waited `fetch.max.wait.ms` (`DelayedFetch` expiring).
+    ConsumerFetchExpired { broker: BrokerId, slot: ConsumerFetchSlot, serial: u64 },
     /// The leader checks every follower's lag (`replica.lag.time.max.ms / 2`).
     IsrCheck,
     /// The controller fences broker `b` after `broker.session.timeout.ms` without heartbeats.
@@ -251,57 +252,55 @@ pub struct ReplicaFetchResponse {
     pub ok: bool,
 }
 
-/// Consumer → leader: records from `offset`, read as the consumer's
-/// settings say (the request carries them, as Kafka's FetchRequest does).
+/// Consumer → broker: a FetchRequest for the partitions listed in slot
+/// `slot` (each with its offset; `model::consumer::fetch_request`), read as
+/// the consumer's settings say (the request carries them, as Kafka's
+/// FetchRequest does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fetch {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
-    pub partition: PartitionId,
-    pub offset: u64,
     pub token: u32,
+    pub slot: ConsumerFetchSlot,
     /// `isolation.level=read_committed`: read below the last stable offset.
     pub read_committed: bool,
-    /// Most records one answer may hold (`max.partition.fetch.bytes` / record size).
-    pub max_records: u64,
-    /// Size of one record, for the byte limits (Kinesis).
-    pub record_bytes: u32,
-    /// `fetch.max.wait.ms`: how long the leader parks the fetch without data.
+    /// `fetch.max.wait.ms`: how long the broker parks the fetch without enough data.
     pub max_wait: Duration,
-    /// KIP-320: the leader epoch changed since the consumer's last fetch;
-    /// the epoch of the last record it fetched, whose end offset in the
-    /// leader's log validates `offset` (OffsetsForLeaderEpoch, folded in).
-    pub validate_epoch: Option<LeaderEpoch>,
+    /// `fetch.min.bytes`: the data that answers a fetch at once.
+    pub min_bytes: u32,
+    /// `fetch.max.bytes`: the most the whole answer carries (past the first record).
+    pub max_bytes: u32,
+    /// `max.partition.fetch.bytes`: the most one partition's part carries.
+    pub partition_max_bytes: u32,
+    /// Size of one record, for the byte limits.
+    pub record_bytes: u32,
 }
 
-/// Leader → consumer: records `[from, to)` of the leader's log (see `ReplicaFetchResponse`).
+/// Broker → consumer: the answer to fetch `token`, per partition in the
+/// slot; `disconnected`: no answer, the connection broke (the slot's
+/// answers mean nothing then). `throttle_ms` > 0: the client's fetch quota
+/// was exceeded; the answer is empty (`KafkaApis.handleFetchRequest`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FetchResponse {
     pub consumer: ConsumerId,
     pub inc: Incarnation,
-    pub partition: PartitionId,
     pub token: u32,
-    pub from: u64,
-    pub to: u64,
-    pub last_entry_epoch: LeaderEpoch,
-    pub error: FetchError,
+    pub slot: ConsumerFetchSlot,
+    /// `throttle_time_ms` (KIP-219), 0 when none.
+    pub throttle_ms: u32,
+    pub disconnected: bool,
 }
 
 impl FetchResponse {
-    /// The epoch an answer without records names.
-    pub const NO_EPOCH: LeaderEpoch = LeaderEpoch::new(0);
-
-    /// A consumer fetch answered with `error` and no records.
-    pub fn failed(f: Fetch, error: FetchError) -> FetchResponse {
+    /// Fetch `f` failed whole: the connection broke.
+    pub fn failed(f: Fetch) -> FetchResponse {
         FetchResponse {
             consumer: f.consumer,
             inc: f.inc,
-            partition: f.partition,
             token: f.token,
-            from: f.offset,
-            to: f.offset,
-            last_entry_epoch: FetchResponse::NO_EPOCH,
-            error,
+            slot: f.slot,
+            throttle_ms: 0,
+            disconnected: true,
         }
     }
 }

@@ -152,10 +152,7 @@ impl World {
             | Event::ConsumerFetchTimeout { consumer, .. } => Node::Consumer(consumer),
             // Parked fetches wait at the leader; fetch loops run on the follower.
             Event::ReplicaFetchExpired { leader, .. } => Node::Broker(leader),
-            Event::ConsumerFetchExpired { partition, .. } => match self.partitions[partition].leader_broker() {
-                Some(b) => Node::Broker(b),
-                None => return None,
-            },
+            Event::ConsumerFetchExpired { broker, .. } => Node::Broker(broker),
             Event::ReplicaFetchRetry { follower, .. } | Event::ReplicaFetchTimeout { follower, .. } => {
                 Node::Broker(follower)
             }

@@ -20,11 +20,12 @@ use crate::kernel::time::{Duration, Instant};
 use crate::model::broker::fetcher::{FetchSlotData, Fetcher};
 use crate::model::broker::leadership::Leadership;
 use crate::model::broker::{Broker, Partition};
+use crate::model::consumer::fetch_request::FetchRequestData;
 use crate::model::consumer::Consumer;
 use crate::model::group::Group;
 use crate::model::ids::{
-    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerId, FetchSlot, GroupId, IdVec, Incarnation, LocalPartition,
-    MarkerId, OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
+    AssignmentSlot, BatchId, BrokerId, CommitSlot, ConsumerFetchSlot, ConsumerId, FetchSlot, GroupId, IdVec,
+    Incarnation, LocalPartition, MarkerId, OffsetsSlot, PartitionId, ProducerId, RequestId, TopicId, TxnId,
 };
 use crate::model::network::Network;
 use crate::model::producer::request::ProduceRequest;
@@ -95,6 +96,11 @@ pub struct World {
     /// What in-flight follower fetches and their answers carry, by slot; reused.
     pub(crate) fetch_slots: IdVec<FetchSlot, FetchSlotData>,
     pub(crate) free_fetch_slots: Vec<FetchSlot>,
+    /// Consumer fetches on the wire, parked at a broker or being answered, by slot; reused.
+    pub(crate) consumer_fetches: IdVec<ConsumerFetchSlot, FetchRequestData>,
+    pub(crate) free_consumer_fetches: Vec<ConsumerFetchSlot>,
+    /// Park numbers of consumer fetches (`DelayedFetch`): an entry names the park it was for.
+    pub(crate) next_park: u64,
     /// Unit tests read the shapes of the requests sent here.
     #[cfg(test)]
     pub(crate) tap: Vec<crate::model::producer::request::Tapped>,
@@ -223,6 +229,9 @@ impl World {
             leadership: Leadership::default(),
             fetch_slots: IdVec::new(),
             free_fetch_slots: Vec::new(),
+            consumer_fetches: IdVec::new(),
+            free_consumer_fetches: Vec::new(),
+            next_park: 0,
             #[cfg(test)]
             tap: Vec::new(),
             groups,
@@ -589,11 +598,11 @@ impl World {
             Event::ReplicaFetchTimeout { follower, leader, gen, sent } => {
                 self.on_replica_fetch_timeout(follower, leader, gen, sent)
             }
-            Event::ConsumerFetchTimeout { consumer, partition, token, .. } => {
-                self.on_consumer_fetch_timeout(consumer, partition, token)
+            Event::ConsumerFetchTimeout { consumer, broker, token, .. } => {
+                self.on_consumer_fetch_timeout(consumer, broker, token)
             }
-            Event::ConsumerFetchExpired { partition, consumer, inc, token } => {
-                self.on_consumer_fetch_expired(partition, consumer, inc, token)
+            Event::ConsumerFetchExpired { broker, slot, serial } => {
+                self.on_consumer_fetch_expired(broker, slot, serial)
             }
             Event::IsrCheck => {
                 self.check_isr();

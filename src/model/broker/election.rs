@@ -4,7 +4,7 @@
 use crate::model::broker::partition::PendingAck;
 use crate::model::ids::{BrokerId, PartitionId, ReplicaId};
 use crate::oracle::fact::Fact;
-use crate::world::event::{Fetch, FetchError, FetchResponse, Node, ProduceError};
+use crate::world::event::{FetchError, ProduceError};
 use crate::world::World;
 
 impl World {
@@ -88,14 +88,10 @@ impl World {
         let part = &mut self.partitions[partition];
         let Some(old) = part.leader_broker() else { return };
         let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
-        let parked: Vec<Fetch> = part.parked_fetches.drain(..).collect();
         for a in pending {
             self.answer_waiter(old, partition, a.waiter, Some(produce));
         }
-        for f in parked {
-            let msg = FetchResponse::failed(f, fetch);
-            self.send(Node::Broker(old), Node::Consumer(f.consumer), msg.into());
-        }
+        self.release_parked_fetches(partition, old, fetch);
     }
 
     /// A broker registers with a new incarnation after a crash, without the

@@ -18,7 +18,7 @@
 //! - this file: a broker process's life (crash, power loss, pause, restart).
 
 mod election;
-mod fetch;
+pub mod fetch;
 pub mod fetcher;
 pub mod idempotence;
 pub mod leadership;
@@ -127,7 +127,8 @@ impl World {
     fn drop_waiters(&mut self, partition: PartitionId) {
         let part = &mut self.partitions[partition];
         let Some(old) = part.leader_broker() else { return };
-        part.parked_fetches.clear();
+        self.drop_parked_fetches(partition);
+        let part = &mut self.partitions[partition];
         let pending: Vec<PendingAck> = part.pending_acks.drain(..).collect();
         for a in pending {
             if let Waiter::Marker { .. } = a.waiter {

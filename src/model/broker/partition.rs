@@ -9,7 +9,6 @@ use crate::model::broker::limits::ShardLimits;
 use crate::model::broker::log::{BatchHeader, Replica};
 use crate::model::ids::{BrokerId, IdVec, LeaderEpoch, LocalPartition, ReplicaId, RequestId, TopicId, TxnId};
 use crate::scenario::TopicSpec;
-use crate::world::event::Fetch;
 
 /// Who waits for the high watermark: an acks=all produce request, or the
 /// transaction coordinator's marker write (markers are written with acks=all).
@@ -56,7 +55,7 @@ pub struct Partition {
     pub replica_lag_time_max: Duration,
     pub pending_acks: VecDeque<PendingAck>,
     /// Consumer fetches parked at the leader until data is readable.
-    pub parked_fetches: Vec<Fetch>,
+    pub parked_fetches: Vec<crate::model::broker::fetch::ParkedFetch>,
     /// The leader's idempotence state, per producer id.
     pub producer_states: Vec<ProducerState>,
     /// Transactions not yet stable here; the first bounds the last stable offset.

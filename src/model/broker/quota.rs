@@ -14,10 +14,20 @@
 //! requests that reach a muted channel are not read until it opens.
 //! The client, told the throttle time, sends nothing more to that broker
 //! until it ends (KIP-219: `NetworkClient.maybeThrottle`; see
-//! `producer/connection.rs`).
+//! `producer/connection.rs` and `consumer/fetch.rs`).
+//!
+//! Consumers' fetches have a quota of their own (`consumer_byte_rate`, the
+//! FETCH `ClientQuotaManager`), measured the same way on the bytes of each
+//! answer, as `KafkaApis.handleFetchRequest` does: the answer's size is
+//! recorded when it is ready; past the quota it is unrecorded again
+//! (`unrecordQuotaSensor`), the answer goes out empty with
+//! `throttle_time_ms`, and the channel is muted that long. A fetch asks for
+//! no more than the quota lets through in one window
+//! (`getMaxValueInQuotaWindow`: quota × (`quota.window.num` − 1) ×
+//! `quota.window.size.seconds`), so one answer cannot be throttled for ever.
 
 use crate::kernel::time::{Duration, Instant};
-use crate::model::ids::{BrokerId, Incarnation, ProducerId};
+use crate::model::ids::{BrokerId, ConsumerId, Incarnation, ProducerId};
 use crate::oracle::fact::{Entity, Fact};
 use crate::scenario::QuotaConfig;
 use crate::world::event::{Event, Msg, Node, Produce};
@@ -56,6 +66,15 @@ impl ByteRate {
         self.samples[self.current].bytes += bytes;
     }
 
+    /// `record(-value)` right after `record(value)` at the same time
+    /// (`ClientQuotaManager.unrecordQuotaSensor`): the current sample gives
+    /// the bytes back.
+    pub fn unrecord(&mut self, bytes: u64) {
+        if let Some(s) = self.samples.get_mut(self.current) {
+            s.bytes = s.bytes.saturating_sub(bytes);
+        }
+    }
+
     /// `Rate.measure` as its two parts: the bytes of the live samples
     /// (`purgeObsoleteSamples` resets those `samples × window` old) and the
     /// window they cover (`Rate.windowSize`: from the oldest sample's start,
@@ -92,6 +111,14 @@ pub fn throttle_time_ms(bytes: u64, window: Duration, quota: u64) -> u64 {
     ((bytes_us - allowed_us + per_ms / 2) / per_ms) as u64
 }
 
+/// `ClientQuotaManager.getMaxValueInQuotaWindow`: quota ×
+/// (`quota.window.num` − 1) × `quota.window.size.seconds`, the bytes a
+/// client gets through in the rate's shortest window.
+pub fn max_value_in_quota_window(quota: u64, q: &QuotaConfig) -> u64 {
+    let window_us = q.window.us() * u64::from(q.samples.saturating_sub(1));
+    u64::try_from(u128::from(quota) * u128::from(window_us) / 1_000_000).unwrap_or(u64::MAX).max(1)
+}
+
 /// One client's channel to one broker: its byte rate and how long the
 /// channel stays muted.
 #[derive(Clone, Debug, Default)]
@@ -126,6 +153,25 @@ impl Channel {
         Admit::Go { throttle_ms }
     }
 
+    /// The fetch path (`KafkaApis.handleFetchRequest`): record an answer of
+    /// `bytes`; past `quota` bytes/s unrecord it again and mute the channel
+    /// for the throttle time, which is returned (0: within the quota).
+    pub fn record_fetch(&mut self, q: &QuotaConfig, quota: u64, bytes: u64, now: Instant) -> u64 {
+        self.rate.record(q, bytes, now);
+        let (observed, window) = self.rate.measure(q, now);
+        let throttle_ms = throttle_time_ms(observed, window, quota);
+        if throttle_ms > 0 {
+            self.rate.unrecord(bytes);
+            self.muted_until = now.add(Duration::from_ms(throttle_ms));
+        }
+        throttle_ms
+    }
+
+    /// Until when the channel is muted, if it is now.
+    pub fn muted(&self, now: Instant) -> Option<Instant> {
+        (self.muted_until > now).then_some(self.muted_until)
+    }
+
     /// The `throttle_time_ms` a response sent now carries: what is left of the mute.
     pub fn throttle_left_ms(&self, now: Instant) -> u32 {
         if self.muted_until <= now {
@@ -135,25 +181,41 @@ impl Channel {
     }
 }
 
-/// A broker's quota state: one channel per producer (its client id), lost
-/// with the process (the sensors are in memory).
+/// A broker's quota state: one channel per producer and per consumer (its
+/// client id), lost with the process (the sensors are in memory).
 #[derive(Clone, Debug, Default)]
 pub struct Quotas {
     inc: Incarnation,
     producers: Vec<Channel>,
+    consumers: Vec<Channel>,
 }
 
 impl Quotas {
+    /// A new broker process starts with no sensors.
+    fn renew(&mut self, inc: Incarnation) {
+        if self.inc != inc {
+            *self = Quotas { inc, ..Quotas::default() };
+        }
+    }
+
     /// Producer `p`'s channel, for a broker process of incarnation `inc`.
     pub fn producer(&mut self, inc: Incarnation, p: ProducerId) -> &mut Channel {
-        if self.inc != inc {
-            *self = Quotas { inc, producers: Vec::new() };
-        }
-        if self.producers.len() <= p.index() {
-            self.producers.resize_with(p.index() + 1, Channel::default);
-        }
-        &mut self.producers[p.index()]
+        self.renew(inc);
+        channel(&mut self.producers, p.index())
     }
+
+    /// Consumer `c`'s channel (its fetch quota), likewise.
+    pub fn consumer(&mut self, inc: Incarnation, c: ConsumerId) -> &mut Channel {
+        self.renew(inc);
+        channel(&mut self.consumers, c.index())
+    }
+}
+
+fn channel(v: &mut Vec<Channel>, i: usize) -> &mut Channel {
+    if v.len() <= i {
+        v.resize_with(i + 1, Channel::default);
+    }
+    &mut v[i]
 }
 
 impl World {
@@ -197,6 +259,41 @@ impl World {
     }
 }
 
+impl World {
+    /// The consumer's fetch quota: its own `consumer_byte_rate`, else the broker default.
+    fn consumer_quota(&self, c: ConsumerId) -> Option<u64> {
+        self.consumers[c].consumer_byte_rate.or(self.scenario.broker_config.quotas.consumer_byte_rate)
+    }
+
+    /// Until when consumer `c`'s channel at broker `b` is muted, if it is now.
+    pub(crate) fn fetch_channel_muted(&mut self, b: BrokerId, c: ConsumerId) -> Option<Instant> {
+        self.consumer_quota(c)?;
+        let (now, inc) = (self.now, self.brokers[b].inc);
+        self.brokers[b].quotas.consumer(inc, c).muted(now)
+    }
+
+    /// `getMaxValueInQuotaWindow`: the most one fetch of consumer `c` asks
+    /// for under its quota (no limit without one).
+    pub(crate) fn fetch_quota_window_bytes(&self, c: ConsumerId) -> u64 {
+        let Some(quota) = self.consumer_quota(c) else { return u64::MAX };
+        max_value_in_quota_window(quota, &self.scenario.broker_config.quotas)
+    }
+
+    /// An answer of `bytes` broker `b` is about to send consumer `c`:
+    /// recorded against its fetch quota; the throttle time, 0 within it
+    /// (then a `quota_throttle` fact, and the channel is muted).
+    pub(crate) fn fetch_quota_gate(&mut self, b: BrokerId, c: ConsumerId, bytes: u64) -> u32 {
+        let Some(quota) = self.consumer_quota(c) else { return 0 };
+        let (now, inc, q) = (self.now, self.brokers[b].inc, self.scenario.broker_config.quotas);
+        let throttle_ms = self.brokers[b].quotas.consumer(inc, c).record_fetch(&q, quota, bytes, now);
+        if throttle_ms > 0 {
+            let fact = Fact::QuotaThrottle { client: Entity::Consumer(c), broker: b, throttle_us: throttle_ms * 1000 };
+            self.oracle.emit(now, fact);
+        }
+        throttle_ms.min(u64::from(u32::MAX)) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +317,40 @@ mod tests {
         }
         assert_eq!(ch.admit(&q, 500, 2300, at_ms(start + 10_500)), Admit::Go { throttle_ms: 2100 });
         assert_eq!(ch.muted_until, at_ms(start + 12_600), "ClientQuotaManager.throttle mutes the channel that long");
+    }
+
+    /// Kafka's answer for a fetch (`KafkaApis.handleFetchRequest` with the
+    /// FETCH ClientQuotaManager, ClientQuotaManagerTest.testQuotaViolation's
+    /// numbers): ten answers of 400 bytes a second apart are within 500
+    /// bytes/s; a 2300-byte answer 500 ms later is throttled 2100 ms, and
+    /// since a throttled fetch answers empty its bytes are unrecorded
+    /// (`unrecordQuotaSensor`): the rate holds 4000 bytes, not 6300, and the
+    /// channel is muted for the 2100 ms.
+    #[test]
+    fn client_quota_manager_fetch_throttles_2100_ms_and_unrecords_the_answer() {
+        let q = QuotaConfig::default();
+        let mut ch = Channel::default();
+        for i in 0..10 {
+            assert_eq!(ch.record_fetch(&q, 500, 400, at_ms(i * 1000)), 0, "answer {i}");
+        }
+        assert_eq!(ch.record_fetch(&q, 500, 2300, at_ms(9_500 + 1000)), 2100);
+        assert_eq!(ch.muted(at_ms(10_501)), Some(at_ms(12_600)), "muted until the throttle ends");
+        assert_eq!(ch.rate.measure(&q, at_ms(10_500)).0, 4000, "the throttled answer's bytes are given back");
+        assert_eq!(ch.muted(at_ms(12_600)), None);
+        // Asked again once the throttle ends, the same answer is throttled
+        // far less (the oldest sample rolled over meanwhile): it converges.
+        let again = ch.record_fetch(&q, 500, 2300, at_ms(12_600));
+        assert!(again > 0 && again < 2100 / 4, "{again} ms");
+    }
+
+    /// Kafka's answer (ClientQuotaManagerTest.testGetMaxValueInQuotaWindowWithNonDefaultQuotaWindow):
+    /// a quota of 10 bytes/s with `quota.window.num` 4 (3 full windows of
+    /// 1 s) lets a fetch ask for 30 bytes; with the defaults, 10 windows.
+    #[test]
+    fn get_max_value_in_quota_window_is_quota_times_full_windows() {
+        let q = QuotaConfig { samples: 4, ..QuotaConfig::default() };
+        assert_eq!(max_value_in_quota_window(10, &q), 30);
+        assert_eq!(max_value_in_quota_window(50_000, &QuotaConfig::default()), 500_000);
     }
 
     /// QuotaUtils.throttleTime's own example: O = 150, T = 100 over W = 30 s:

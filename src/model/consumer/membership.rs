@@ -60,6 +60,7 @@ impl World {
         cs.member = member;
         cs.generation = generation;
         cs.assigned = assigned;
+        cs.reset_fetch_order();
         cs.state = ConsumerState::AwaitingOffsets;
         self.send_offset_fetch(c);
     }
@@ -195,6 +196,7 @@ impl World {
         cs.generation = generation;
         let added = new.iter().any(|p| !cs.assigned.contains(p));
         cs.assigned = new;
+        cs.reset_fetch_order();
         if revoked {
             cs.rejoin_needed = true;
         }

@@ -12,6 +12,9 @@
 
 mod commit;
 mod fetch;
+pub mod fetch_request;
+#[cfg(test)]
+mod fetch_tests;
 mod membership;
 mod poll;
 
@@ -107,8 +110,14 @@ pub struct Consumer {
     pub fetch_max_wait: Duration,
     pub retry_backoff: Duration,
     pub request_timeout: Duration,
-    /// Records one fetch may return (`max.partition.fetch.bytes` / record size).
-    pub max_fetch_records: u64,
+    /// `max.partition.fetch.bytes`: the most one partition's part of a fetch carries.
+    pub partition_max_bytes: u32,
+    /// `fetch.max.bytes`: the most one fetch's answer carries.
+    pub fetch_max_bytes: u32,
+    /// `fetch.min.bytes`: the data a broker waits for before answering.
+    pub fetch_min_bytes: u32,
+    /// `consumer_byte_rate`: this consumer's client quota (over the broker default).
+    pub consumer_byte_rate: Option<u64>,
     /// Size of one record (the largest of the topic's producers'), for byte limits.
     pub record_bytes: u32,
     pub state: ConsumerState,
@@ -126,6 +135,20 @@ pub struct Consumer {
     pub offset_store: OffsetStore,
     /// Token of the fetch in flight per partition.
     fetching: IdVec<LocalPartition, Option<u32>>,
+    /// Per broker (by index): the fetch in flight there and its throttle (`fetch::FetchNode`).
+    nodes: Vec<fetch::FetchNode>,
+    /// The order partitions go into fetches: the assignment's, each moved
+    /// to the end once a fetch returned it data or an error
+    /// (`SubscriptionState.movePartitionToEnd`).
+    fetch_order: Vec<LocalPartition>,
+    /// `send_fetches`' scratch: per broker, the request being built (slot, token).
+    open_fetches: Vec<Option<(crate::model::ids::ConsumerFetchSlot, u32)>>,
+    /// The partitions of the answer being read that go to the end of `fetch_order`, in order.
+    moved: Vec<LocalPartition>,
+    to_end: IdVec<LocalPartition, bool>,
+    /// Unit tests read the fetches sent here.
+    #[cfg(test)]
+    pub(crate) fetch_tap: Vec<fetch::Tapped>,
     /// KIP-320, per partition: the leader epoch the last fetch was sent
     /// under and the epoch of the last record fetched (the position's
     /// epoch); None = a position nobody fetched from yet.
@@ -207,7 +230,10 @@ impl Consumer {
             fetch_max_wait: cfg.fetch_max_wait,
             retry_backoff: cfg.retry_backoff,
             request_timeout: cfg.request_timeout,
-            max_fetch_records: (cfg.max_partition_fetch_bytes as u64 / record_bytes.max(1) as u64).max(1),
+            partition_max_bytes: cfg.max_partition_fetch_bytes,
+            fetch_max_bytes: cfg.fetch_max_bytes,
+            fetch_min_bytes: cfg.fetch_min_bytes,
+            consumer_byte_rate: cfg.consumer_byte_rate,
             record_bytes,
             state: ConsumerState::Down,
             member: MemberId::NONE,
@@ -222,6 +248,13 @@ impl Consumer {
                 (crate::scenario::Client::Librdkafka, false) => OffsetStore::AfterProcessing,
             },
             fetching: IdVec::filled(None, n),
+            nodes: Vec::new(),
+            fetch_order: Vec::new(),
+            open_fetches: Vec::new(),
+            moved: Vec::new(),
+            to_end: IdVec::filled(false, n),
+            #[cfg(test)]
+            fetch_tap: Vec::new(),
             fetched_epoch: IdVec::filled(None, n),
             sent_epoch: IdVec::filled(LeaderEpoch::new(0), n),
             fetch_backoff_until: IdVec::filled(Instant::ZERO, n),
@@ -266,7 +299,14 @@ impl Consumer {
     /// Forgets the assignment and everything fetched for it.
     fn clear_assignment(&mut self) {
         self.assigned.clear();
+        self.fetch_order.clear();
         self.forget_fetched();
+    }
+
+    /// A new assignment: fetches take its partitions in its order.
+    fn reset_fetch_order(&mut self) {
+        self.fetch_order.clear();
+        self.fetch_order.extend_from_slice(&self.assigned);
     }
 
     /// Forgets positions and everything fetched; the assignment stays.
@@ -338,6 +378,8 @@ impl World {
         cs.paused_since = None;
         cs.state = ConsumerState::Down;
         cs.clear_assignment();
+        // Fetches in flight die with the process (their answers are for the old incarnation).
+        cs.nodes.clear();
         // Records waiting for the worker die with the process.
         cs.worker.clear();
         cs.worker_busy = false;

@@ -87,6 +87,7 @@ fn quotas(c: &mut BrokerConfig, key: &str, v: &Node, f: &str) -> R<bool> {
     let q = &mut c.quotas;
     match key {
         "producer_byte_rate" => q.producer_byte_rate = Some(u64_in(v, f, 1, i128::from(i64::MAX))?),
+        "consumer_byte_rate" => q.consumer_byte_rate = Some(u64_in(v, f, 1, i128::from(i64::MAX))?),
         // Kafka's minimum for quota.window.num is 1; the rate needs a
         // finished sample beside the current one, so 2 here.
         "quota.window.num" => q.samples = u32_in(v, f, 2, 1000)?,

@@ -15,7 +15,7 @@ use super::problem::{did_you_mean, index, join, problem, Note, R};
 use super::resolve_consumer::{resolve_consumer, Choices};
 use super::timing::dist;
 use super::tree::{list, mapping, Entry, Map};
-use super::values::{boolean, choice, kafka_ms, simple_name, string, u32_in, I32_MAX};
+use super::values::{boolean, choice, kafka_ms, simple_name, string, u32_in, u64_in, I32_MAX};
 use crate::kernel::rng::Dist;
 use crate::kernel::time::Duration;
 
@@ -43,6 +43,9 @@ pub(super) struct ConsumerExplicit {
     pub assignors: Option<Vec<Assignor>>,
     pub fetch_max_wait: Option<Duration>,
     pub max_partition_fetch_bytes: Option<u32>,
+    pub fetch_max_bytes: Option<u32>,
+    pub fetch_min_bytes: Option<u32>,
+    pub consumer_byte_rate: Option<u64>,
     pub request_timeout: Option<Duration>,
     pub retry_backoff: Option<Duration>,
     pub group_instance_id: Option<String>,
@@ -242,6 +245,11 @@ fn consumer_config(cx: &mut Cx, m: &Map<'_>, path: &str, group: &str) -> R<Consu
             "partition.assignment.strategy" => x.assignors = Some(assignors(v, f)?),
             "fetch.max.wait.ms" => x.fetch_max_wait = Some(kafka_ms(v, f, 0, I32_MAX)?),
             "max.partition.fetch.bytes" => x.max_partition_fetch_bytes = Some(u32_in(v, f, 0, I32_MAX)?),
+            "fetch.max.bytes" => x.fetch_max_bytes = Some(u32_in(v, f, 0, I32_MAX)?),
+            "fetch.min.bytes" => x.fetch_min_bytes = Some(u32_in(v, f, 0, I32_MAX)?),
+            // A client quota rather than a client config: the broker's
+            // setting for this client id, written beside its configs.
+            "consumer_byte_rate" => x.consumer_byte_rate = Some(u64_in(v, f, 1, i128::from(i64::MAX))?),
             // Kafka allows 0; a zero timeout would fail every request at once.
             "request.timeout.ms" => x.request_timeout = Some(kafka_ms(v, f, 1, I32_MAX)?),
             "retry.backoff.ms" => x.retry_backoff = Some(kafka_ms(v, f, 0, i128::from(i64::MAX))?),

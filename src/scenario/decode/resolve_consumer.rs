@@ -172,6 +172,15 @@ fn apply_explicit(c: &mut ConsumerConfig, x: &ConsumerExplicit) {
     if let Some(n) = x.max_partition_fetch_bytes {
         c.max_partition_fetch_bytes = n;
     }
+    if let Some(n) = x.fetch_max_bytes {
+        c.fetch_max_bytes = n;
+    }
+    if let Some(n) = x.fetch_min_bytes {
+        c.fetch_min_bytes = n;
+    }
+    if let Some(rate) = x.consumer_byte_rate {
+        c.consumer_byte_rate = Some(rate);
+    }
     if let Some(d) = x.request_timeout {
         c.request_timeout = d;
     }
