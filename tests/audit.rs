@@ -119,3 +119,13 @@ fn an_unknown_name_gives_position_and_nearest_in_both_dialects() {
     assert!(err.contains("expected a number of milliseconds, found `soon`"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every cause the audit prints for librdkafka's defaults is a mechanism: the offset-store
+/// losses (rdkafka_offset.c `rd_kafka_update_app_pos`) are named, none reads `unexplained`.
+#[test]
+fn librdkafka_defaults_audit_has_no_unexplained_cause() {
+    let (code, out, err) = streamsim(&["audit", "confluent-consumer.py", "--seeds", "0..5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("unexplained"), "{out}");
+    assert!(out.contains("offset store (enable.auto.offset.store=true"), "{out}");
+}

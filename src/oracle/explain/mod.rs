@@ -14,6 +14,7 @@ mod duplicate;
 pub mod index;
 mod late;
 mod lost;
+mod offset_store;
 mod ownership;
 mod poll_skip;
 mod reordered;
@@ -319,6 +320,10 @@ pub enum Cause {
     /// A read_committed group processed records of a transaction that
     /// aborted (its marker at `at`).
     AbortedRead { group: u32, txn: u32, at: u64 },
+    /// librdkafka (`enable.auto.offset.store=true`, auto-commit): the member's offset store held
+    /// the offsets of records poll() had handed over, and a commit of the store went past records
+    /// it had not processed; then `how` ended its hold (None: the run ended first).
+    OffsetStore { consumer: u32, how: Option<Disruption> },
     /// No chain of steps connects it to a mechanism; says what was seen.
     Unexplained { what: &'static str },
 }
@@ -360,6 +365,7 @@ impl Cause {
             Cause::WrittenLate { .. } => "a write delayed past newer events",
             Cause::PollSkip { .. } => "a fetch that skipped offsets with no seek",
             Cause::AbortedRead { .. } => "a read_committed read of an aborted transaction",
+            Cause::OffsetStore { .. } => "librdkafka's offset store committed before processing",
             Cause::Unexplained { .. } => "unexplained",
         }
     }
@@ -421,6 +427,16 @@ impl Cause {
                 n.txn(TxnId::new(txn)),
                 ts(at)
             ),
+            Cause::OffsetStore { consumer, how } => {
+                let name = n.consumer(ConsumerId::new(consumer));
+                let store = format!(
+                    "auto-commit of {name}'s offset store (enable.auto.offset.store=true: librdkafka stores an offset when poll() hands its record over, not when it is processed) went past records not yet processed"
+                );
+                match how {
+                    Some(how) => format!("{store}, then {}", how.describe(&n, consumer, Then::Unprocessed)),
+                    None => format!("{store}, and the run ended at {} before {name} processed them", ts(w.now.us())),
+                }
+            }
             Cause::Unexplained { what } => format!("unexplained: {what}"),
         }
     }
