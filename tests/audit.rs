@@ -132,3 +132,29 @@ fn librdkafka_defaults_audit_has_no_unexplained_cause() {
     assert!(!out.contains("unexplained"), "{out}");
     assert!(out.contains("offset store (enable.auto.offset.store=true"), "{out}");
 }
+
+/// A topic that allows unclean elections (unclean.leader.election.enable=true): the stale
+/// broker-1 is made leader once broker-0 is fenced, and what only broker-0 had is gone (KRaft's
+/// PartitionChangeBuilder elects outside the ISR only then). The fix, proven by its re-run, is
+/// Kafka's default: the partitions stay offline until broker-0 returns with its log, at a cost in
+/// latency. Without the override the row has no anomaly.
+#[test]
+fn unclean_election_loses_writes_where_the_topic_allows_it_and_the_default_fixes_it() {
+    let doc = audit(&[
+        "safe-producer.properties",
+        "safe-consumer.properties",
+        "--topic-config",
+        "unclean.leader.election.enable=true",
+    ]);
+    let r = row(&doc, "unclean-election");
+    assert!(r["metrics"]["lost_writes"]["max"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["cause"].as_str().unwrap().contains("an unclean election made a stale replica leader"), "{r}");
+    assert_eq!(r["fix"]["change"], "--topic-config unclean.leader.election.enable=false", "{r}");
+    assert_eq!(r["fix"]["metrics"]["lost_writes"]["max"], 0.0);
+    let fixed = &r["fix"]["cost"];
+    assert!(fixed["latency_p99_ms_after"].as_f64() > fixed["latency_p99_ms_before"].as_f64(), "offline instead: {r}");
+    let default = audit(&["safe-producer.properties", "safe-consumer.properties"]);
+    assert_eq!(row(&default, "unclean-election")["probability"], 0.0);
+    let not_yet = default["not_in_catalogue"].as_array().unwrap();
+    assert!(not_yet.iter().all(|f| f["fault"] != "unclean-election"), "{not_yet:?}");
+}
