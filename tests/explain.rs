@@ -588,3 +588,24 @@ fn librdkafka_offset_store_commit_at_the_run_end_is_named_as_such() {
     assert!(lost.iter().all(|st| st.cause == Cause::OffsetStore { consumer: 0, how: None }), "{}", lost[0].text());
     assert!(lost[0].cause_text.contains("the run ended at 90.000s"), "{}", lost[0].cause_text);
 }
+
+/// `explain --kind failed`: a send the producer gave up on (Sender.failBatch once
+/// delivery.timeout.ms has passed) has a story of its send, each retried attempt and the error
+/// the callback got. Both followers crash, so with min.insync.replicas=2 nothing is acknowledged
+/// (the first writes were appended before the ISR shrank: failed does not mean absent from the
+/// log). Failed sends are not anomalies: `explain` alone leaves them out.
+#[test]
+fn a_failed_send_has_a_story_of_its_attempts_and_error() {
+    let yaml = "name: failed\nseed: 1\nduration: 10s\ndrain: 20s\nbrokers: 3\ntopics:\n  - { name: t, partitions: 1, replication.factor: 3, config: { min.insync.replicas: 2 } }\nproducers:\n  - { name: p, rate: 50/s, keys: 10, config: { acks: all, delivery.timeout.ms: 3000, request.timeout.ms: 1000, linger.ms: 0 } }\nfaults:\n  - { at: 2s, crash: broker-1 }\n  - { at: 2s, crash: broker-2 }\n  - { at: 9s, restart: broker-1 }\n";
+    let sc = streamsim::scenario::load_str(yaml, "failed.yaml").expect("valid").scenario;
+    let Explained { summary: s, explanation: e, world } = streamsim::simulate_explained(sc).expect("runs");
+    assert!(s.failed > 0);
+    assert_eq!(e.count(Anomaly::Failed), 0, "not an anomaly");
+    let f = streamsim::oracle::explain::explain_failed(&world);
+    assert_eq!(f.count(Anomaly::Failed) as u64, s.failed, "a story per failed send");
+    let timeout = Cause::SendFailed { producer: 0, error: SendError::DeliveryTimeout };
+    assert!(f.stories.iter().all(|st| st.cause == timeout));
+    let first = &f.stories[0];
+    assert!(first.chain.len() >= 3, "{}", first.text());
+    insta::assert_snapshot!("explain-failed", first.text());
+}

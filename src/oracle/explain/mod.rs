@@ -11,6 +11,7 @@
 
 mod aborted_read;
 mod duplicate;
+mod failed;
 pub mod index;
 mod late;
 mod lost;
@@ -58,10 +59,13 @@ pub enum Anomaly {
     PollSkip,
     /// Jepsen's aborted-read: a read_committed group processed an aborted record.
     AbortedRead,
+    /// Log side: send() reported failed. Not an anomaly (the application got the error): told
+    /// only when asked for (`explain_failed`).
+    Failed,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 10] = [
+    pub const ALL: [Anomaly; 11] = [
         Anomaly::Lost,
         Anomaly::Duplicate,
         Anomaly::Reordered,
@@ -72,6 +76,7 @@ impl Anomaly {
         Anomaly::Unsent,
         Anomaly::PollSkip,
         Anomaly::AbortedRead,
+        Anomaly::Failed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +91,7 @@ impl Anomaly {
             Anomaly::Unsent => "unsent",
             Anomaly::PollSkip => "poll_skip",
             Anomaly::AbortedRead => "aborted_read",
+            Anomaly::Failed => "failed",
         }
     }
 
@@ -113,6 +119,7 @@ impl Anomaly {
             Anomaly::Unsent => ("unsent record", "unsent records"),
             Anomaly::PollSkip => ("poll skip", "poll skips"),
             Anomaly::AbortedRead => ("aborted read", "aborted reads"),
+            Anomaly::Failed => ("failed send", "failed sends"),
         };
         format!("{k} {}", if k == 1 { one } else { many })
     }
@@ -324,6 +331,8 @@ pub enum Cause {
     /// the offsets of records poll() had handed over, and a commit of the store went past records
     /// it had not processed; then `how` ended its hold (None: the run ended first).
     OffsetStore { consumer: u32, how: Option<Disruption> },
+    /// send() failed: the producer gave up on the record with `error`.
+    SendFailed { producer: u32, error: SendError },
     /// No chain of steps connects it to a mechanism; says what was seen.
     Unexplained { what: &'static str },
 }
@@ -366,6 +375,7 @@ impl Cause {
             Cause::PollSkip { .. } => "a fetch that skipped offsets with no seek",
             Cause::AbortedRead { .. } => "a read_committed read of an aborted transaction",
             Cause::OffsetStore { .. } => "librdkafka's offset store committed before processing",
+            Cause::SendFailed { .. } => "a send that failed",
             Cause::Unexplained { .. } => "unexplained",
         }
     }
@@ -437,6 +447,11 @@ impl Cause {
                     None => format!("{store}, and the run ended at {} before {name} processed them", ts(w.now.us())),
                 }
             }
+            Cause::SendFailed { producer, error } => format!(
+                "{}'s send() failed with {}: the application got the error",
+                n.producer(ProducerId::new(producer)),
+                error.describe()
+            ),
             Cause::Unexplained { what } => format!("unexplained: {what}"),
         }
     }
@@ -700,6 +715,29 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     }
     log_side_stories(cx, &mut stories);
     read_stories(cx, &mut stories);
+    with_causes(w, stories)
+}
+
+/// The story of every record whose send() failed (`explain --kind failed`): they are not
+/// anomalies, so [`explain`] leaves them out.
+pub fn explain_failed(w: &World) -> Explanation {
+    use crate::oracle::outcome::LogState;
+    let steps = w.oracle.trace.kept.as_deref().unwrap_or(&[]);
+    let ix = Index::new(w, steps);
+    let n = Names { w };
+    let cx = Ctx { w, ix: &ix, n: &n };
+    let states = crate::oracle::outcome::outcomes(&w.oracle.ledger, &w.oracle.observed).log;
+    let stories = states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == LogState::Failed)
+        .map(|(r, _)| failed::story(cx, r as u32))
+        .collect();
+    with_causes(w, stories)
+}
+
+/// The stories, each given its cause's words, and the causes counted (most first).
+fn with_causes(w: &World, mut stories: Vec<Story>) -> Explanation {
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
     for s in stories.iter_mut() {
         let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
