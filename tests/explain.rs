@@ -543,3 +543,69 @@ fn an_aborted_read_has_a_story_naming_the_abort_marker_and_the_processing() {
     let ru = hand_built(false, facts);
     assert_eq!(streamsim::oracle::explain::explain(&ru, &[]).count(Anomaly::AbortedRead), 0);
 }
+
+fn explain_fixture(file: &str, seed: u64) -> Explained {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
+    let mut sc = load_file(&path).unwrap_or_else(|e| panic!("{e}")).scenario;
+    sc.seed = seed;
+    streamsim::simulate_explained(sc).expect("runs")
+}
+
+/// librdkafka stores a message's offset + 1 when it hands it to the application
+/// (rdkafka_op.c `rd_kafka_fetch_op_app_prepare` → rdkafka_offset.c `rd_kafka_update_app_pos`
+/// → `rd_kafka_offset_store0` with `enable.auto.offset.store=true`), and its auto-commit timer
+/// (rdkafka_cgrp.c `rd_kafka_cgrp_offset_commit_tmr_cb`) commits the store mid-batch. The story
+/// of a record lost that way names the store, the commit past the unprocessed records, the
+/// crash and how many records it skipped; every lost record has it.
+#[test]
+fn librdkafka_offset_store_loss_has_a_story_naming_the_store_the_commit_and_the_crash() {
+    let Explained { summary: s, explanation: e, .. } = explain_fixture("librdkafka-auto-commit.yaml", 1);
+    assert!(s.lost > 0);
+    let crash = Cause::OffsetStore { consumer: 0, how: Some(Disruption::Crash { at: 30_500_000 }) };
+    let lost: Vec<_> = e.stories.iter().filter(|st| st.anomaly == Anomaly::Lost).collect();
+    assert_eq!(lost.len() as u64, s.lost);
+    assert!(lost.iter().all(|st| st.cause == crash), "{}", lost[0].text());
+    assert_eq!(crash.mechanism(), "librdkafka's offset store committed before processing");
+    let text = lost[0].text();
+    for words in ["enable.auto.offset.store=true", "auto-commit timer", "g-0 crashed", "committed and never processed"]
+    {
+        assert!(text.contains(words), "`{words}` in:\n{text}");
+    }
+    insta::assert_snapshot!("explain-offset-store", text);
+}
+
+/// The same store with nothing ending the member's hold: the run ends while it is still working
+/// through a batch its timer already committed (the audit's default workload, whose group still
+/// lags when the run ends). The story says the run ended, not that something crashed.
+#[test]
+fn librdkafka_offset_store_commit_at_the_run_end_is_named_as_such() {
+    let yaml = "name: audit\nduration: 50s\ndrain: 40s\nbrokers: 3\ntopics:\n  - { name: orders, partitions: 12, replication.factor: 3 }\nproducers:\n  - { name: app, rate: 300/s, keys: 1000 }\nconsumers:\n  - group: orders\n    instances: 3\n    processing_time: { exp: 9ms }\n    client: librdkafka\n    config: { auto.offset.reset: earliest, max.poll.records: 100 }\nseed: 2\nfaults: [{ at: 19.600s, crash: orders-0 }, { at: 24.600s, restart: orders-0 }]\n";
+    let sc = streamsim::scenario::load_str(yaml, "audit.yaml").expect("valid").scenario;
+    let Explained { summary: s, explanation: e, .. } = streamsim::simulate_explained(sc).expect("runs");
+    assert!(s.lost > 0);
+    let lost: Vec<_> = e.stories.iter().filter(|st| st.anomaly == Anomaly::Lost).collect();
+    assert_eq!(lost.len() as u64, s.lost);
+    assert!(lost.iter().all(|st| st.cause == Cause::OffsetStore { consumer: 0, how: None }), "{}", lost[0].text());
+    assert!(lost[0].cause_text.contains("the run ended at 90.000s"), "{}", lost[0].cause_text);
+}
+
+/// `explain --kind failed`: a send the producer gave up on (Sender.failBatch once
+/// delivery.timeout.ms has passed) has a story of its send, each retried attempt and the error
+/// the callback got. Both followers crash, so with min.insync.replicas=2 nothing is acknowledged
+/// (the first writes were appended before the ISR shrank: failed does not mean absent from the
+/// log). Failed sends are not anomalies: `explain` alone leaves them out.
+#[test]
+fn a_failed_send_has_a_story_of_its_attempts_and_error() {
+    let yaml = "name: failed\nseed: 1\nduration: 10s\ndrain: 20s\nbrokers: 3\ntopics:\n  - { name: t, partitions: 1, replication.factor: 3, config: { min.insync.replicas: 2 } }\nproducers:\n  - { name: p, rate: 50/s, keys: 10, config: { acks: all, delivery.timeout.ms: 3000, request.timeout.ms: 1000, linger.ms: 0 } }\nfaults:\n  - { at: 2s, crash: broker-1 }\n  - { at: 2s, crash: broker-2 }\n  - { at: 9s, restart: broker-1 }\n";
+    let sc = streamsim::scenario::load_str(yaml, "failed.yaml").expect("valid").scenario;
+    let Explained { summary: s, explanation: e, world } = streamsim::simulate_explained(sc).expect("runs");
+    assert!(s.failed > 0);
+    assert_eq!(e.count(Anomaly::Failed), 0, "not an anomaly");
+    let f = streamsim::oracle::explain::explain_failed(&world);
+    assert_eq!(f.count(Anomaly::Failed) as u64, s.failed, "a story per failed send");
+    let timeout = Cause::SendFailed { producer: 0, error: SendError::DeliveryTimeout };
+    assert!(f.stories.iter().all(|st| st.cause == timeout));
+    let first = &f.stories[0];
+    assert!(first.chain.len() >= 3, "{}", first.text());
+    insta::assert_snapshot!("explain-failed", first.text());
+}

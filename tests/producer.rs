@@ -319,3 +319,51 @@ producers: [{ name: p, rate: { constant: 10000/s }, messages: 200000, keys: 1000
     let p99 = p99_send_to_ack_us(yaml);
     assert!(p99 < 50_000, "p99 send -> ack {p99} us");
 }
+
+/// Kafka's answer (UnifiedLog.append with a duplicate from ProducerStateEntry.findDuplicateBatch,
+/// then ReplicaManager.buildProducePartitionStatus and DelayedProduce): a retry of a batch already
+/// in the log is not appended again, but takes the first batch's offsets, and acks=all still waits
+/// until the high watermark passes lastOffset + 1. Here the leader is cut off from both followers
+/// for 40 s and the idempotent producer retries every request.timeout.ms (5 s): each retry is a
+/// duplicate, and none may be acknowledged before the high watermark covers it (that comes only
+/// once the ISR has shrunk to the leader, after replica.lag.time.max.ms).
+#[test]
+fn replica_manager_acks_all_duplicate_waits_for_the_high_watermark() {
+    let yaml = "name: t
+duration: 20s
+drain: 60s
+brokers: 3
+network: { latency: 1ms }
+topics: [{ name: t, partitions: 1, replication.factor: 3 }]
+producers:
+  - { name: p, rate: { constant: 50/s }, keys: 10, messages: 200, config: { acks: all, enable.idempotence: true, request.timeout.ms: 5000, delivery.timeout.ms: 120000 } }
+faults:
+  - { at: 2s, partition: [broker-0, broker-1], for: 40s }
+  - { at: 2s, partition: [broker-0, broker-2], for: 40s }
+";
+    let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
+    let path = std::env::temp_dir().join(format!("streamsim-producer-dup-{}.jsonl", std::process::id()));
+    let file = std::fs::File::create(&path).expect("temp file");
+    let out = simulate_with(sc, &mut |_| {}, Some(std::io::BufWriter::new(file)), false).expect("run completes");
+    let text = std::fs::read_to_string(&path).expect("trace written");
+    std::fs::remove_file(&path).ok();
+    let (mut offset, mut hw, mut acks, mut retries) = (std::collections::BTreeMap::new(), 0u64, 0, 0);
+    for line in text.lines().skip(1) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        match v["kind"].as_str().unwrap_or("") {
+            "append" => {
+                offset.insert(v["record"].as_u64().unwrap(), v["offset"].as_u64().unwrap());
+            }
+            "high_watermark" | "isr" => hw = hw.max(v["high_watermark"].as_u64().unwrap()),
+            "retry" => retries += 1,
+            "ack" => {
+                let o = offset[&v["record"].as_u64().unwrap()];
+                assert!(o < hw, "acknowledged at {} with offset {o} above the high watermark {hw}", v["t"]);
+                acks += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(retries > 0, "the producer retried duplicates");
+    assert_eq!((acks, out.summary.lost_writes), (200, 0));
+}

@@ -42,6 +42,7 @@ fn candidates(runs: &[SeedRun]) -> Vec<Vec<Override>> {
     use OverrideKind::{Consumer as C, Producer as P, Topic as T};
     let any = |m: &str| runs.iter().any(|r| r.values.get(m).copied().unwrap_or(0.0) > 0.0);
     let durable = vec![
+        vec![o(T, "unclean.leader.election.enable", "false")],
         vec![o(P, "acks", "all"), o(T, "min.insync.replicas", "2")],
         vec![o(P, "acks", "all"), o(T, "min.insync.replicas", "2"), o(P, "enable.idempotence", "true")],
     ];
@@ -82,6 +83,15 @@ fn candidates(runs: &[SeedRun]) -> Vec<Vec<Override>> {
     out.extend(combos);
     out.extend(with_order);
     out.retain(|c| !c.is_empty());
+    // A remedy may repeat another's change (both durability and ordering set acks=all): once each.
+    for c in &mut out {
+        let mut seen = Vec::new();
+        c.retain(|x| {
+            let fresh = !seen.contains(x);
+            seen.push(x.clone());
+            fresh
+        });
+    }
     out.sort_by_key(Vec::len);
     out.dedup();
     out

@@ -157,7 +157,8 @@ pub enum Command {
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
         /// Only this kind of anomaly: lost, duplicate, reordered, late, redelivered,
-        /// lost_write, unavailable, unsent, poll_skip or aborted_read.
+        /// lost_write, unavailable, unsent, poll_skip, aborted_read or failed (failed sends,
+        /// told only when asked for).
         #[arg(short, long, value_name = "KIND")]
         kind: Option<String>,
         /// Only this record: its name (`web-0#4711`, the producer instance and its

@@ -43,6 +43,9 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
         Some((_, Ok(id))) => Some(id),
         Some((r, Err(hint))) => return Err(CliError::input(format!("no record `{r}` in this run")).hint(hint)),
     };
+    if kind == Some(Anomaly::Failed) {
+        e = crate::oracle::explain::explain_failed(&world);
+    }
     e.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
     let limit = a.limit.unwrap_or(if a.json { usize::MAX } else { 10 });
     if a.json {
@@ -65,7 +68,7 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
             (Some(_), None) => " of that kind",
             (None, None) => "",
         };
-        outln!("  nothing to explain: no lost, duplicated, reordered, late, redelivered, unsent or unavailable record, lost write, poll skip or aborted read{which}");
+        outln!("  nothing to explain: no lost, duplicated, reordered, late, redelivered, unsent or unavailable record, lost write, poll skip, aborted read or failed send{which}");
         return Ok(());
     }
     print_stories(&e, limit);

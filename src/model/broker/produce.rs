@@ -48,8 +48,11 @@ impl World {
         let l = self.partitions[partition].leader.expect("checked above");
         match self.sequence_verdict(partition, batch) {
             Ok(None) => {}
-            // A retry of a batch already in the log: acknowledged, not appended again.
-            Ok(Some(offset)) => return Some(Ok(offset)),
+            // A retry of a batch already in the log: not appended again. UnifiedLog.append gives
+            // it the first batch's offsets, and ReplicaManager.buildProducePartitionStatus makes
+            // acks=all wait (DelayedProduce) for lastOffset + 1 like any append: a duplicate is
+            // acknowledged only once the high watermark covers it.
+            Ok(Some(base)) => return self.duplicate_result(partition, l, id, index, batch, base),
             Err(e) => return Some(Err(e)),
         }
         let base = self.append_batch(b, partition, l, batch);
@@ -65,6 +68,29 @@ impl World {
         self.wake_parked_followers(partition);
         self.advance_hw(partition);
         result
+    }
+
+    /// The result of a duplicate of the batch at `base` (leader replica `l`): at once, or for
+    /// acks=all, once the high watermark passes its last record.
+    fn duplicate_result(
+        &mut self,
+        partition: PartitionId,
+        l: ReplicaId,
+        id: RequestId,
+        index: u32,
+        batch: BatchId,
+        base: u64,
+    ) -> Option<PartitionResult> {
+        let need = base + self.batches[batch].records.len() as u64;
+        let part = &mut self.partitions[partition];
+        if self.requests[id].acks != Acks::All || part.replicas[l].hw >= need {
+            return Some(Ok(base));
+        }
+        // The queue is answered in order of `need`: the duplicate goes where its offsets are.
+        let waiter = Waiter::Produce { request: id, index, base };
+        let at = part.pending_acks.partition_point(|a| a.need <= need);
+        part.pending_acks.insert(at, PendingAck { need, waiter });
+        None
     }
 
     /// Partition `index` of request `id` has its result.

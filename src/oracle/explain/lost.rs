@@ -427,6 +427,9 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
         chain.push(link(f, format!("{name} fetched {part} offsets {}..{}", read.from, read.to)));
     }
     let cs = &w.consumers[c];
+    if super::offset_store::applies(cs) {
+        return super::offset_store::committed_unprocessed(cx, group, o, pos, past, chain);
+    }
     if cs.commit == CommitMode::BeforeProcessing {
         if let Some(how) = refused_before_processing(cx, c, fetch, past, chain) {
             return Cause::CommittedUnprocessed { consumer: c.raw(), how };

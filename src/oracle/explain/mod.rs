@@ -11,9 +11,11 @@
 
 mod aborted_read;
 mod duplicate;
+mod failed;
 pub mod index;
 mod late;
 mod lost;
+mod offset_store;
 mod ownership;
 mod poll_skip;
 mod reordered;
@@ -57,10 +59,13 @@ pub enum Anomaly {
     PollSkip,
     /// Jepsen's aborted-read: a read_committed group processed an aborted record.
     AbortedRead,
+    /// Log side: send() reported failed. Not an anomaly (the application got the error): told
+    /// only when asked for (`explain_failed`).
+    Failed,
 }
 
 impl Anomaly {
-    pub const ALL: [Anomaly; 10] = [
+    pub const ALL: [Anomaly; 11] = [
         Anomaly::Lost,
         Anomaly::Duplicate,
         Anomaly::Reordered,
@@ -71,6 +76,7 @@ impl Anomaly {
         Anomaly::Unsent,
         Anomaly::PollSkip,
         Anomaly::AbortedRead,
+        Anomaly::Failed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +91,7 @@ impl Anomaly {
             Anomaly::Unsent => "unsent",
             Anomaly::PollSkip => "poll_skip",
             Anomaly::AbortedRead => "aborted_read",
+            Anomaly::Failed => "failed",
         }
     }
 
@@ -112,6 +119,7 @@ impl Anomaly {
             Anomaly::Unsent => ("unsent record", "unsent records"),
             Anomaly::PollSkip => ("poll skip", "poll skips"),
             Anomaly::AbortedRead => ("aborted read", "aborted reads"),
+            Anomaly::Failed => ("failed send", "failed sends"),
         };
         format!("{k} {}", if k == 1 { one } else { many })
     }
@@ -319,6 +327,12 @@ pub enum Cause {
     /// A read_committed group processed records of a transaction that
     /// aborted (its marker at `at`).
     AbortedRead { group: u32, txn: u32, at: u64 },
+    /// librdkafka (`enable.auto.offset.store=true`, auto-commit): the member's offset store held
+    /// the offsets of records poll() had handed over, and a commit of the store went past records
+    /// it had not processed; then `how` ended its hold (None: the run ended first).
+    OffsetStore { consumer: u32, how: Option<Disruption> },
+    /// send() failed: the producer gave up on the record with `error`.
+    SendFailed { producer: u32, error: SendError },
     /// No chain of steps connects it to a mechanism; says what was seen.
     Unexplained { what: &'static str },
 }
@@ -360,6 +374,8 @@ impl Cause {
             Cause::WrittenLate { .. } => "a write delayed past newer events",
             Cause::PollSkip { .. } => "a fetch that skipped offsets with no seek",
             Cause::AbortedRead { .. } => "a read_committed read of an aborted transaction",
+            Cause::OffsetStore { .. } => "librdkafka's offset store committed before processing",
+            Cause::SendFailed { .. } => "a send that failed",
             Cause::Unexplained { .. } => "unexplained",
         }
     }
@@ -420,6 +436,21 @@ impl Cause {
                 n.group(GroupId::new(group)),
                 n.txn(TxnId::new(txn)),
                 ts(at)
+            ),
+            Cause::OffsetStore { consumer, how } => {
+                let name = n.consumer(ConsumerId::new(consumer));
+                let store = format!(
+                    "auto-commit of {name}'s offset store (enable.auto.offset.store=true: librdkafka stores an offset when poll() hands its record over, not when it is processed) went past records not yet processed"
+                );
+                match how {
+                    Some(how) => format!("{store}, then {}", how.describe(&n, consumer, Then::Unprocessed)),
+                    None => format!("{store}, and the run ended at {} before {name} processed them", ts(w.now.us())),
+                }
+            }
+            Cause::SendFailed { producer, error } => format!(
+                "{}'s send() failed with {}: the application got the error",
+                n.producer(ProducerId::new(producer)),
+                error.describe()
             ),
             Cause::Unexplained { what } => format!("unexplained: {what}"),
         }
@@ -684,6 +715,29 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
     }
     log_side_stories(cx, &mut stories);
     read_stories(cx, &mut stories);
+    with_causes(w, stories)
+}
+
+/// The story of every record whose send() failed (`explain --kind failed`): they are not
+/// anomalies, so [`explain`] leaves them out.
+pub fn explain_failed(w: &World) -> Explanation {
+    use crate::oracle::outcome::LogState;
+    let steps = w.oracle.trace.kept.as_deref().unwrap_or(&[]);
+    let ix = Index::new(w, steps);
+    let n = Names { w };
+    let cx = Ctx { w, ix: &ix, n: &n };
+    let states = crate::oracle::outcome::outcomes(&w.oracle.ledger, &w.oracle.observed).log;
+    let stories = states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == LogState::Failed)
+        .map(|(r, _)| failed::story(cx, r as u32))
+        .collect();
+    with_causes(w, stories)
+}
+
+/// The stories, each given its cause's words, and the causes counted (most first).
+fn with_causes(w: &World, mut stories: Vec<Story>) -> Explanation {
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
     for s in stories.iter_mut() {
         let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));

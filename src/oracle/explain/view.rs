@@ -404,6 +404,7 @@ accessors! {
     send -> Send: Send;
     append -> Append: Append;
     retry -> Retry: Retry;
+    fail -> Fail: Fail;
     replicate -> Replicate: Replicate;
     truncate -> Truncate: Truncate;
     elect -> Elect: Elect;
