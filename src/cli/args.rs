@@ -243,7 +243,7 @@ Shells: bash, zsh, fish, elvish, powershell.")]
     },
     /// Write each scenario's outcome counts into its `expect:` block, in place (comments and style kept).
     #[command(
-        after_help = "Examples:\n  streamsim pin scenarios/homework.yaml\n  streamsim pin scenarios/at-least-once.yaml --seeds 0..20\n  streamsim pin --check scenarios/homework.yaml\n\nA count the same on every seed is pinned exactly; one that varies as a bound every seed meets\n(`\"<= N\"`, or `\">= N\"` for produced, acked, written and delivered), with a comment naming the\nrange seen. The `expect:` line records --seeds, so a later `pin` or `pin --check` reuses them.\nOther keys of `expect:` are left as written. Each file is replaced whole or not at all, and no\nfile is written when any of them fails to load.\n--check writes nothing: it prints the diff and exits 1 when a file would change."
+        after_help = "Examples (pin edits the file: try it on a copy):\n  cp scenarios/at-least-once.yaml mine.yaml && streamsim pin mine.yaml --seeds 0..20\n  streamsim pin --check scenarios/at-least-once.yaml --seeds 0..5   # exit 1: not pinned, the diff is printed\n\nA count the same on every seed is pinned exactly; one that varies as a bound every seed meets\n(`\"<= N\"`, or `\">= N\"` for produced, acked, written and delivered), with a comment naming the\nrange seen. The `expect:` line records --seeds, so a later `pin` or `pin --check` reuses them.\nOther keys of `expect:` are left as written. Each file is replaced whole or not at all, and no\nfile is written when any of them fails to load.\n--check writes nothing: it prints the diff and exits 1 when a file would change."
     )]
     Pin {
         /// The scenario files (YAML, format v1).
