@@ -11,8 +11,8 @@ use crate::cli::output::{errln, out, outln};
 use crate::cli::outputs::publish_error;
 use crate::cli::pin_diff::unified;
 use crate::cli::sweep::parse_seeds;
-use crate::scenario::{Cmp, Expectation};
 use crate::scenario::expect_edit::{pinned_seeds, with_pins, Pin, HEADER, SEEN};
+use crate::scenario::{Cmp, Expectation};
 
 /// The counts `pin` writes: every outcome state of a record, and the
 /// group's rebalances. Other keys in `expect:` are left as written.
@@ -125,7 +125,11 @@ fn plan<'a>(file: &'a Path, seeds: Option<&str>) -> Result<Plan<'a>, CliError> {
 }
 
 /// Each seed's metrics, by `PINNED` index, in seed order.
-fn run_seeds(file: &Path, base: &crate::scenario::Scenario, seeds: std::ops::Range<u64>) -> Result<Vec<Vec<f64>>, CliError> {
+fn run_seeds(
+    file: &Path,
+    base: &crate::scenario::Scenario,
+    seeds: std::ops::Range<u64>,
+) -> Result<Vec<Vec<f64>>, CliError> {
     use rayon::prelude::*;
     let runs: Result<Vec<Vec<f64>>, String> = seeds
         .into_par_iter()
@@ -156,5 +160,10 @@ fn pinned(metric: &str, runs: &[Vec<f64>], label: &str, written: &[Expectation])
         .find(|e| e.name == metric)
         .is_some_and(|e| e.cmp != Cmp::Eq && runs.iter().all(|r| e.cmp.holds(r[i], e.value)));
     let value = if MORE_IS_BETTER.contains(&metric) { format!("\">= {min}\"") } else { format!("\"<= {max}\"") };
-    Pin { metric: metric.to_string(), value, comment: Some(format!("{SEEN}{min} to {max} over {label}")), keep_authored }
+    Pin {
+        metric: metric.to_string(),
+        value,
+        comment: Some(format!("{SEEN}{min} to {max} over {label}")),
+        keep_authored,
+    }
 }

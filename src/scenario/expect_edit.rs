@@ -100,12 +100,22 @@ fn block_line(p: &Pin) -> String {
 type Edit = (usize, usize, String); // (byte from, byte to, text)
 
 /// Replaces the values of pinned keys that are there; adds the others after the last entry.
-fn edit_entries(source: &str, pairs: &[(Node, Node)], pins: &[Pin], flow: bool, edits: &mut Vec<Edit>) -> Result<(), String> {
+fn edit_entries(
+    source: &str,
+    pairs: &[(Node, Node)],
+    pins: &[Pin],
+    flow: bool,
+    edits: &mut Vec<Edit>,
+) -> Result<(), String> {
     let indent = pairs.first().map(|(k, _)| " ".repeat(k.pos.column.saturating_sub(1))).unwrap_or_default();
     let mut added = String::new();
     for p in pins {
         let Some((_, v)) = pairs.iter().find(|(k, _)| scalar(k) == Some(p.metric.as_str())) else {
-            added.push_str(&if flow { format!(", {}: {}", p.metric, p.value) } else { format!("\n{indent}{}", block_line(p)) });
+            added.push_str(&if flow {
+                format!(", {}: {}", p.metric, p.value)
+            } else {
+                format!("\n{indent}{}", block_line(p))
+            });
             continue;
         };
         let at = offset(source, v.pos).ok_or("a position outside the text")?;
@@ -219,7 +229,11 @@ mod tests {
     #[test]
     fn updates_block_values_keeps_comments_and_adds_keys() {
         let src = "name: x  # the name\nexpect:\n  lost: 0   # must never lose\n  duplicates: \"> 0\"\n  max_lag: \"< 10\"\n# after\n";
-        let pins = [pin("lost", "3", None), pin("duplicates", "\"<= 9\"", Some("# seen 1 to 9 over seeds 0..4")), pin("acked", "10", None)];
+        let pins = [
+            pin("lost", "3", None),
+            pin("duplicates", "\"<= 9\"", Some("# seen 1 to 9 over seeds 0..4")),
+            pin("acked", "10", None),
+        ];
         let out = with_pins(src, "# pinned by streamsim pin --seeds 0..4", &pins).unwrap();
         assert_eq!(
             out,
@@ -249,9 +263,18 @@ mod tests {
             with_pins(flow, HEADER, &pins).unwrap(),
             "name: x\nexpect: { lost: 0, duplicates: 2, acked: 10 }  # pinned by streamsim pin\n"
         );
-        assert_eq!(with_pins("name: x", HEADER, &pins).unwrap(), "name: x\nexpect:  # pinned by streamsim pin\n  duplicates: 2\n  acked: 10\n");
-        assert_eq!(with_pins("name: x\nexpect:\n", HEADER, &pins).unwrap(), "name: x\nexpect:  # pinned by streamsim pin\n  duplicates: 2\n  acked: 10\n");
-        assert_eq!(with_pins("expect: {}\n", HEADER, &pins).unwrap(), "expect: { duplicates: 2, acked: 10 }  # pinned by streamsim pin\n");
+        assert_eq!(
+            with_pins("name: x", HEADER, &pins).unwrap(),
+            "name: x\nexpect:  # pinned by streamsim pin\n  duplicates: 2\n  acked: 10\n"
+        );
+        assert_eq!(
+            with_pins("name: x\nexpect:\n", HEADER, &pins).unwrap(),
+            "name: x\nexpect:  # pinned by streamsim pin\n  duplicates: 2\n  acked: 10\n"
+        );
+        assert_eq!(
+            with_pins("expect: {}\n", HEADER, &pins).unwrap(),
+            "expect: { duplicates: 2, acked: 10 }  # pinned by streamsim pin\n"
+        );
         assert_eq!(pinned_seeds("name: x\nexpect:  # pinned by streamsim pin\n  lost: 0\n"), None);
     }
 
