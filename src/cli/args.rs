@@ -242,6 +242,21 @@ Shells: bash, zsh, fish, elvish, powershell.")]
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Write each scenario's outcome counts into its `expect:` block, in place (comments and style kept).
+    #[command(
+        after_help = "Examples (pin edits the file: try it on a copy):\n  cp scenarios/at-least-once.yaml mine.yaml && streamsim pin mine.yaml --seeds 0..20\n  streamsim pin --check scenarios/at-least-once.yaml --seeds 0..5   # exit 1: not pinned, the diff is printed\n\nA count the same on every seed is pinned exactly; one that varies as a bound every seed meets\n(`\"<= N\"`, or `\">= N\"` for produced, acked, written and delivered), with a comment naming the\nrange seen. The `expect:` line records --seeds, so a later `pin` or `pin --check` reuses them.\nOther keys of `expect:` are left as written. Each file is replaced whole or not at all, and no\nfile is written when any of them fails to load.\n--check writes nothing: it prints the diff and exits 1 when a file would change."
+    )]
+    Pin {
+        /// The scenario files (YAML, format v1).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Seeds to run: A..B (B excluded) or A..=B (default: the ones the file records, else its seed).
+        #[arg(long, value_name = "A..B")]
+        seeds: Option<String>,
+        /// Write nothing; print the diff and exit 1 when a file would change.
+        #[arg(long)]
+        check: bool,
+    },
     /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
     #[command(
         after_help = "TRACE.jsonl is what `run FILE --trace TRACE.jsonl` wrote (format v3, docs/trace-format.md); - reads stdin.\nThe summary is the one `run` printed, key for key. A truncated, reordered, edited or foreign\ntrace, or the trace of a run that stopped early, exits 2 with the line and what is wrong.\nA failed `expect` (from the trace's header) exits 1."

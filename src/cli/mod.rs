@@ -15,6 +15,8 @@ mod minimize;
 mod output;
 mod outputs;
 pub mod overrides;
+mod pin;
+mod pin_diff;
 mod preset_overrides;
 mod progress;
 mod run;
@@ -125,6 +127,9 @@ fn run() -> Result<ExitCode, CliError> {
         Command::Validate { file, effective, json, .. } => done(validate::validate(&file, effective, json)),
         Command::Audit(a) => done(audit::audit(a)),
         Command::Completions { shell } => done(completions::print(shell)),
+        Command::Pin { files, seeds, check } => {
+            pin::pin(pin::PinArgs { files: &files, seeds: seeds.as_deref(), check })
+        }
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
         Command::ConsumerGroups { file, at, seed } => {
             done(consumer_groups::consumer_groups(&file, at.as_deref(), seed))

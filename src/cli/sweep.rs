@@ -19,7 +19,7 @@ pub struct SweepArgs<'a> {
 }
 
 /// `A..B` (B excluded) or `A..=B`, as a half-open range.
-fn parse_seeds(text: &str) -> Result<(u64, u64), CliError> {
+pub(super) fn parse_seeds(text: &str) -> Result<(u64, u64), CliError> {
     let bad = || CliError::usage(format!("--seeds `{text}`: expected a range like `0..1000` or `0..=999`"));
     let (a, b, inclusive) = match text.split_once("..=") {
         Some((a, b)) => (a, b, true),

@@ -44,34 +44,15 @@ pub fn summary_json(s: &Summary) -> String {
     j
 }
 
-/// One row per sample: time, total lag, cumulative deliveries, duplicates,
-/// redeliveries and losses (by send time), then the lag of each partition
-/// (`lag.<group>.<partition>` columns).
-pub fn timeseries_csv(samples: &[Sample], lag: &[LagRow], lost_sent_ms: &[u64]) -> String {
-    let mut columns: Vec<(&str, u32)> = lag.iter().map(|r| (r.group.as_str(), r.partition)).collect();
-    columns.sort_unstable();
-    columns.dedup();
-    let mut o = String::from("time_ms,lag,delivered,duplicates,redelivered,lost");
-    for (g, p) in &columns {
-        let _ = write!(o, ",lag.{g}.{p}");
-    }
-    o.push('\n');
-    // lag rows come sample by sample, in group and partition order.
-    let mut rows = lag.iter().peekable();
+/// Tidy: one row per sample, one column per variable (docs/pandas.md): the
+/// time, the total lag, and the cumulative deliveries, duplicates,
+/// redeliveries and losses (by send time). Lag per partition is `lag.csv`'s,
+/// one row per (sample, group, partition).
+pub fn timeseries_csv(samples: &[Sample], lost_sent_ms: &[u64]) -> String {
+    let mut o = String::from("time_ms,lag,delivered,duplicates,redelivered,lost\n");
     for s in samples {
         let lost = lost_sent_ms.partition_point(|&t| t <= s.at.ms());
-        let _ = write!(o, "{},{},{},{},{},{}", s.at.ms(), s.lag, s.delivered, s.duplicates, s.redelivered, lost);
-        let mut by_column = vec![0u64; columns.len()];
-        while let Some(r) = rows.peek().filter(|r| r.at_ms == s.at.ms()) {
-            if let Ok(i) = columns.binary_search(&(r.group.as_str(), r.partition)) {
-                by_column[i] = r.lag;
-            }
-            rows.next();
-        }
-        for v in by_column {
-            let _ = write!(o, ",{v}");
-        }
-        o.push('\n');
+        let _ = writeln!(o, "{},{},{},{},{},{}", s.at.ms(), s.lag, s.delivered, s.duplicates, s.redelivered, lost);
     }
     o
 }
@@ -318,7 +299,7 @@ pub fn write_into(dir: &Path, o: &Outcome) -> io::Result<()> {
     fs::write(dir.join("summary.json"), summary_json(s))?;
     fs::write(dir.join("summary.md"), summary_md_with(s, &story, &stems, &o.causes))?;
     fs::write(dir.join("index.html"), index_html(o, &story, &svgs))?;
-    fs::write(dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.lag, &o.series.lost_sent_ms))?;
+    fs::write(dir.join("timeseries.csv"), timeseries_csv(&o.samples, &o.series.lost_sent_ms))?;
     fs::write(dir.join("lag.csv"), lag_csv(&o.lag))?;
     Ok(())
 }

@@ -56,7 +56,7 @@ pub fn with_producer_messages(source: &str, caps: &[Option<u64>]) -> Result<Stri
     Ok(out)
 }
 
-fn scalar(n: &Node) -> Option<&str> {
+pub(super) fn scalar(n: &Node) -> Option<&str> {
     match &n.value {
         Value::Scalar { text, .. } => Some(text),
         _ => None,
@@ -64,7 +64,7 @@ fn scalar(n: &Node) -> Option<&str> {
 }
 
 /// The byte offset of a 1-based (line, character column) position.
-fn offset(source: &str, pos: Pos) -> Option<usize> {
+pub(super) fn offset(source: &str, pos: Pos) -> Option<usize> {
     let mut line_start = 0;
     for _ in 1..pos.line {
         line_start += source[line_start..].find('\n')? + 1;

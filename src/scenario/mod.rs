@@ -16,6 +16,7 @@ pub(crate) mod config_names;
 mod decode;
 pub mod edit;
 pub mod effective;
+pub mod expect_edit;
 mod input;
 pub mod limits;
 pub mod model;
