@@ -117,13 +117,16 @@ fn a_shard_file_describes_itself() {
     assert!(j["fingerprint"].as_str().is_some_and(|f| !f.is_empty()), "{j}");
 }
 
+/// Arguments, the scheduler's environment, and what the error says.
+type Case<'a> = (Vec<&'a str>, Vec<(&'a str, String)>, &'a str);
+
 /// A missing or inconsistent scheduler environment is a usage error (exit 2)
 /// that names the variable and says what to do, before any seed runs.
 #[test]
 fn a_missing_or_inconsistent_scheduler_environment_exits_2_with_a_hint() {
     let auto = ["sweep", SCENARIO, "--seeds", SEEDS, "--shard", "auto"];
     let with = |extra: &[&'static str]| -> Vec<&str> { auto.iter().chain(extra).copied().collect() };
-    let cases: Vec<(Vec<&str>, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (with(&["--shards", "4"]), vec![], "no scheduler index"),
         (with(&[]), vec![("JOB_COMPLETION_INDEX", "1".into())], "--shards N"),
         (with(&["--shards", "4"]), vec![("JOB_COMPLETION_INDEX", "4".into())], "out of range"),
