@@ -110,7 +110,7 @@ pub enum Command {
     },
     /// Run one scenario over many seeds in parallel: each count's distribution and the failing seeds.
     #[command(
-        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 1/2 --json > shard1.json\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 2/2 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial."
+        after_help = "Examples:\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 1/2 --json > shard1.json\n  streamsim sweep scenarios/at-least-once.yaml --seeds 0..100 --shard 2/2 --json > shard2.json\n  streamsim sweep --merge shard1.json shard2.json\n\nResults are the same whatever --jobs is. Exits 1 if any seed failed an expectation.\nEach --json result names its scenario's fingerprint (the resolved scenario and the streamsim\nversion) and its exact seeds: --merge refuses shards of different scenarios or versions, an empty\nshard, and missing seeds (listed exactly) unless --partial.\n--shard auto takes the shard from a Kubernetes Indexed Job or a Slurm array: docs/distributed.md."
     )]
     Sweep {
         /// The scenario file (not with --merge).
@@ -126,14 +126,22 @@ pub enum Command {
         /// core; a note on stderr says when --jobs is capped.
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
-        /// Run only slice K of N of the seeds (for spreading a sweep over machines).
-        #[arg(long, value_name = "K/N")]
+        /// Run only slice K of N of the seeds (for spreading a sweep over machines); `auto` takes
+        /// K and N from a Kubernetes Indexed Job or a Slurm array (docs/distributed.md).
+        #[arg(long, value_name = "K/N|auto")]
         shard: Option<String>,
+        /// The shard count for `--shard auto` (required under Kubernetes: the Job's completions).
+        #[arg(long, value_name = "N", requires = "shard")]
+        shards: Option<u64>,
+        /// Also write the JSON result into DIR, named after the scenario, seeds and shard
+        /// (`NAME-A-B-shard-K-of-N.json`), for `--merge DIR` on a shared volume.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
         /// Print the per-seed results as JSON (what --merge reads).
         #[arg(long)]
         json: bool,
         /// Combine the JSON of sweep shards (files, or folders of .json files) instead of running.
-        #[arg(long, num_args = 1.., value_name = "DIR|FILES", conflicts_with_all = ["file", "seeds", "shard"])]
+        #[arg(long, num_args = 1.., value_name = "DIR|FILES", conflicts_with_all = ["file", "seeds", "shard", "shards", "out"])]
         merge: Vec<PathBuf>,
         /// With --merge: merge the shards there are, though seeds are missing (the report lists them).
         #[arg(long, requires = "merge")]

@@ -101,12 +101,14 @@ fn run() -> Result<ExitCode, CliError> {
             require_expect,
             json,
         }),
-        Command::Sweep { file, seeds, jobs, shard, json, merge, partial, .. } => match file {
+        Command::Sweep { file, seeds, jobs, shard, shards, out, json, merge, partial, .. } => match file {
             Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
                 file: &file,
                 seeds: seeds.as_deref().unwrap_or(""),
                 jobs,
                 shard: shard.as_deref(),
+                shards,
+                out: out.as_deref(),
                 json,
             }),
             _ => sweep::merge(&merge, json, partial),

@@ -9,12 +9,18 @@ use crate::cli::load::load;
 use crate::cli::output::{errln, out, outln};
 use crate::report::sweep::{fingerprint, ranges, shard_seeds, SeedResult, SweepResult};
 
+mod scheduler;
+
 /// What `sweep` was asked to run.
 pub struct SweepArgs<'a> {
     pub file: &'a Path,
     pub seeds: &'a str,
     pub jobs: Option<usize>,
     pub shard: Option<&'a str>,
+    /// `--shards N`: the count for `--shard auto` (Kubernetes does not tell it).
+    pub shards: Option<u64>,
+    /// `--out DIR`: also write the JSON there, under a name fixed by the sweep and shard.
+    pub out: Option<&'a Path>,
     pub json: bool,
 }
 
@@ -68,19 +74,34 @@ fn threads(jobs: Option<usize>, seeds: u64) -> Result<usize, CliError> {
     })
 }
 
+/// The shard asked for: `K/N`, `auto` (from the scheduler's environment), or none.
+fn which_shard(shard: Option<&str>, shards: Option<u64>) -> Result<Option<(u64, u64)>, CliError> {
+    match shard.map(str::trim) {
+        Some("auto") => {
+            let s = scheduler::slot(|name| std::env::var(name).ok(), shards)?;
+            Ok(Some((s.k, s.n)))
+        }
+        _ if shards.is_some() => Err(CliError::usage("--shards N goes with --shard auto")
+            .hint("give --shard auto --shards N, or --shard K/N alone")),
+        Some(text) => parse_shard(text).map(Some),
+        None => Ok(None),
+    }
+}
+
 pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
     let (from, to) = parse_seeds(a.seeds)?;
-    let range = match a.shard.map(parse_shard).transpose()? {
+    let shard = which_shard(a.shard, a.shards)?;
+    let range = match shard {
         Some((k, n)) => shard_seeds(from, to, k, n),
         None => from..to,
     };
     if range.is_empty() {
-        return Err(CliError::usage(format!(
-            "--shard {} of --seeds {} holds no seeds",
-            a.shard.unwrap_or(""),
-            a.seeds
-        ))
-        .hint(format!("use at most {} shards for {} seeds", to - from, to - from)));
+        let (k, n) = shard.unwrap_or((1, 1));
+        return Err(CliError::usage(format!("--shard {k}/{n} of --seeds {} holds no seeds", a.seeds)).hint(format!(
+            "use at most {} shards for {} seeds",
+            to - from,
+            to - from
+        )));
     }
     let threads = threads(a.jobs, range.end - range.start)?;
     let base = load(a.file)?.scenario;
@@ -91,11 +112,49 @@ pub fn sweep(a: SweepArgs) -> Result<ExitCode, CliError> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         fingerprint: fingerprint(&base),
         all_seeds: [from, to - 1],
-        shard: a.shard.map(|s| s.trim().to_string()),
+        shard: shard.map(|(k, n)| format!("{k}/{n}")),
         seeds: ranges(range),
         runs,
     };
+    if let Some(dir) = a.out {
+        write_shard_file(dir, &result, shard)?;
+    }
     print_sweep(&result, a.json)
+}
+
+/// `NAME-A-B.json` for a whole sweep of seeds A..=B, `NAME-A-B-shard-03-of-16.json`
+/// for a shard: the same for every rerun of a task, distinct between tasks,
+/// and sorted by shard.
+fn shard_file_name(result: &SweepResult, shard: Option<(u64, u64)>) -> String {
+    let [a, b] = result.all_seeds;
+    let base = format!("{}-{a}-{b}", result.scenario);
+    match shard {
+        Some((k, n)) => {
+            let width = n.to_string().len();
+            format!("{base}-shard-{k:0width$}-of-{n}.json")
+        }
+        None => format!("{base}.json"),
+    }
+}
+
+/// Writes the result's JSON into `dir` through a temporary file (created
+/// exclusively, not ending in `.json`) and a rename, so a merge on a shared
+/// volume never reads half a file.
+fn write_shard_file(dir: &Path, result: &SweepResult, shard: Option<(u64, u64)>) -> Result<(), CliError> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::io(format!("cannot create directory `{}`", dir.display()), e))?;
+    let path = dir.join(shard_file_name(result, shard));
+    let cannot = |e| CliError::io(format!("cannot write `{}`", path.display()), e);
+    let mut text = serde_json::to_string_pretty(result).map_err(|e| CliError::input(e.to_string()))?;
+    text.push('\n');
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(cannot)?;
+    tmp.write_all(text.as_bytes()).map_err(cannot)?;
+    tmp.persist(&path).map_err(|e| cannot(e.error))?;
+    if !crate::cli::style::quiet() {
+        errln!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 /// Runs every seed of `range` on `threads` threads, with a progress bar;
@@ -162,7 +221,7 @@ fn shard_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
             .collect();
         if found.is_empty() {
             return Err(CliError::input(format!("no .json shard files in `{}`", p.display()))
-                .hint("write each shard with `streamsim sweep ... --shard K/N --json > DIR/shardK.json`"));
+                .hint("write each shard with `streamsim sweep ... --shard K/N --out DIR`"));
         }
         found.sort();
         files.extend(found);
