@@ -138,10 +138,9 @@ fn incident_expectations_hold_across_seeds() {
             let mut sc = load(f);
             sc.seed = seed;
             let s = streamsim::simulate(sc).expect("runs").summary;
-            s.expectations
-                .into_iter()
-                .filter(|e| !e.pass)
-                .map(move |e| format!("{}: seed {seed}: {} expected {}, actual {}", f.display(), e.name, e.expected, e.actual))
+            s.expectations.into_iter().filter(|e| !e.pass).map(move |e| {
+                format!("{}: seed {seed}: {} expected {}, actual {}", f.display(), e.name, e.expected, e.actual)
+            })
         })
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
