@@ -243,7 +243,7 @@ Shells: bash, zsh, fish, elvish, powershell.")]
     },
     /// The catalogue of famous Kafka failures (scenarios/incidents/), one line each.
     #[command(
-        after_help = "Examples:\n  streamsim incidents\n  streamsim incidents --json\n  streamsim compare scenarios/incidents/acks-1-leader-crash.yaml scenarios/incidents/acks-1-leader-crash-fix.yaml\n\nEach NAME.yaml reproduces an incident from its mechanism and cites its source in its header;\nNAME-fix.yaml is the same run with the fix (docs/incidents.md has the table)."
+        after_help = "Examples:\n  streamsim incidents\n  streamsim incidents scenarios/incidents --json\n\nEach NAME.yaml reproduces an incident from its mechanism and cites its source in its header;\nNAME-fix.yaml is the same run with the fix: `compare NAME.yaml NAME-fix.yaml` sets them side by side\n(docs/incidents.md has the table)."
     )]
     Incidents {
         /// The incident folder (default: scenarios/incidents).
