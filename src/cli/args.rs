@@ -265,6 +265,18 @@ Shells: bash, zsh, fish, elvish, powershell.")]
         #[arg(long)]
         check: bool,
     },
+    /// The catalogue of famous Kafka failures (scenarios/incidents/), one line each.
+    #[command(
+        after_help = "Examples:\n  streamsim incidents\n  streamsim incidents scenarios/incidents --json\n\nEach NAME.yaml reproduces an incident from its mechanism and cites its source in its header;\nNAME-fix.yaml is the same run with the fix: `compare NAME.yaml NAME-fix.yaml` sets them side by side\n(docs/incidents.md has the table)."
+    )]
+    Incidents {
+        /// The incident folder (default: scenarios/incidents).
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Print the list as JSON (`{dir, incidents: [{name, file, description, fix}]}`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Recompute a run's summary from its trace file alone (no scenario, no simulation).
     #[command(
         after_help = "TRACE.jsonl is what `run FILE --trace TRACE.jsonl` wrote (format v3, docs/trace-format.md); - reads stdin.\nThe summary is the one `run` printed, key for key. A truncated, reordered, edited or foreign\ntrace, or the trace of a run that stopped early, exits 2 with the line and what is wrong.\nA failed `expect` (from the trace's header) exits 1."

@@ -1,5 +1,5 @@
 //! The command line: `run`, `compare`, `check`, `sweep`, `explain`,
-//! `validate` and `verify`, one file each. Exit codes: 0 ok, 1 an expectation failed,
+//! `validate`, `verify`, `incidents` and the rest, one file each. Exit codes: 0 ok, 1 an expectation failed,
 //! 2 bad input, usage or I/O error (see [`error`]).
 
 mod args;
@@ -10,6 +10,7 @@ mod completions;
 mod consumer_groups;
 pub mod error;
 mod explain;
+pub mod incidents;
 mod load;
 mod minimize;
 mod output;
@@ -133,6 +134,7 @@ fn run() -> Result<ExitCode, CliError> {
             pin::pin(pin::PinArgs { files: &files, seeds: seeds.as_deref(), check })
         }
         Command::Verify { trace, json } => done(verify::verify(&trace, json)),
+        Command::Incidents { dir, json } => done(incidents::incidents(dir.as_deref(), json)),
         Command::ConsumerGroups { file, at, seed } => {
             done(consumer_groups::consumer_groups(&file, at.as_deref(), seed))
         }

@@ -18,7 +18,7 @@ impl World {
         let cs = &mut self.consumers[c];
         cs.last_committed[local] = Some(offset);
         cs.state = ConsumerState::Committing(then);
-        let (inc, member, generation, group) = (cs.inc, cs.member, cs.generation, cs.group);
+        let ((member, generation), inc, group) = (cs.group_identity(), cs.inc, cs.group);
         let msg = OffsetCommit { consumer: c, inc, member, generation, slot, sync: true };
         self.send(Node::Consumer(c), Node::Coordinator(group), msg.into());
     }
@@ -40,7 +40,7 @@ impl World {
                 _ => return,
             }
         }
-        let (inc, member, generation, group) = (cs.inc, cs.member, cs.generation, cs.group);
+        let ((member, generation), inc, group) = (cs.group_identity(), cs.inc, cs.group);
         let sync = then.is_some();
         if let Some(next) = then {
             cs.state = ConsumerState::Committing(next);

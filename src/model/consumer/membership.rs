@@ -221,7 +221,7 @@ impl World {
             self.poll_timeout(c);
         }
         let cs = &mut self.consumers[c];
-        let (member, generation, group, hb) = (cs.member, cs.generation, cs.group, cs.heartbeat_interval);
+        let ((member, generation), group, hb) = (cs.group_identity(), cs.group, cs.heartbeat_interval);
         cs.next_heartbeat = self.now.add(hb);
         if !member.is_none() && cs.state != ConsumerState::Joining {
             let msg = Heartbeat { consumer: c, inc, member, generation };
@@ -273,9 +273,10 @@ impl World {
     /// expires, or until it rejoins under its instance id.
     fn poll_timeout(&mut self, c: ConsumerId) {
         let cs = &mut self.consumers[c];
-        let (member, group, dynamic) = (cs.member, cs.group, !cs.static_member);
+        let ((member, _), group, dynamic) = (cs.group_identity(), cs.group, !cs.static_member);
         cs.member = MemberId::NONE;
         cs.generation = Generation::NONE;
+        cs.join_result = None; // resetGeneration: a rebalance it completed meanwhile is forgotten too
         cs.rejoin_needed = true;
         self.oracle.emit(self.now, Fact::PollTimeout { consumer: c, member });
         if dynamic {
@@ -289,11 +290,18 @@ impl World {
         if cs.state == ConsumerState::Joining {
             return;
         }
+        // Cooperative, a JoinGroup under way or completed: the member is not STABLE
+        // and its generation is changing, so AbstractCoordinator's
+        // HeartbeatResponseHandler ignores REBALANCE_IN_PROGRESS (it rejoins
+        // only from STABLE) and ILLEGAL_GENERATION (only if generationUnchanged).
+        let rebalancing = cs.join_inflight || cs.join_result.is_some();
         match result {
             HeartbeatResult::Ok => return,
+            HeartbeatResult::RebalanceInProgress | HeartbeatResult::IllegalGeneration if rebalancing => return,
             HeartbeatResult::RebalanceInProgress | HeartbeatResult::IllegalGeneration => cs.rejoin_needed = true,
             HeartbeatResult::UnknownMember => {
                 cs.member = MemberId::NONE;
+                cs.join_result = None;
                 cs.rejoin_needed = true;
             }
         }

@@ -200,6 +200,20 @@ pub struct Consumer {
 }
 
 impl Consumer {
+    /// The member id and generation the member's requests carry. A cooperative
+    /// rebalance that completed while the application was busy outside poll()
+    /// has already set them: the heartbeat thread handles the JoinGroup and
+    /// SyncGroup responses (AbstractCoordinator's JoinGroupResponseHandler sets
+    /// the generation, SyncGroupResponseHandler the state STABLE), so commits
+    /// and heartbeats use the new generation; only the assignment waits for the
+    /// next poll() (ConsumerCoordinator.onJoinComplete).
+    pub(crate) fn group_identity(&self) -> (MemberId, Generation) {
+        match &self.join_result {
+            Some((member, generation, _)) => (*member, *generation),
+            None => (self.member, self.generation),
+        }
+    }
+
     pub fn new(
         group: GroupId,
         name: String,
