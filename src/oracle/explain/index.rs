@@ -140,6 +140,7 @@ fn record_of(v: View) -> Option<RecordId> {
         | View::Ack(view::Ack { record, .. })
         | View::Fail(view::Fail { record, .. })
         | View::Retry(view::Retry { record, .. })
+        | View::Resend(view::Resend { record, .. })
         | View::Process(view::Process { record, .. })
         | View::Effect(view::Effect { record, .. })
         | View::Late(view::Late { record, .. }) => Some(record),
@@ -184,6 +185,7 @@ fn consumer_of(v: View) -> Option<ConsumerId> {
         | View::Restart(Entity::Consumer(consumer))
         | View::Start(Entity::Consumer(consumer))
         | View::Stop(Entity::Consumer(consumer))
+        | View::NoRewind(view::NoRewind { consumer, .. })
         | View::Pause(view::Pause { entity: Entity::Consumer(consumer), .. }) => Some(consumer),
         _ => None,
     }

@@ -92,6 +92,10 @@ impl Fact {
                 ids!(v, record: RecordId = 0, producer: ProducerId = 1);
                 Fact::Retry { record, producer, error: v.coded(2, SendError::from_code)?, attempt: v.u32(3)? }
             }
+            Step::Resend => {
+                ids!(v, record: RecordId = 0, producer: ProducerId = 1);
+                Fact::Resend { record, producer, error: v.coded(2, SendError::from_code)? }
+            }
             Step::Replicate => {
                 ids!(v, broker: BrokerId = 0, partition: PartitionId = 1, source: BrokerId = 3);
                 Fact::Replicate { broker, partition, log_end: v.u64(2), source }
@@ -212,6 +216,10 @@ impl Fact {
             Step::InitTxn => {
                 ids!(v, txn: TxnId = 0, epoch: ProducerEpoch = 1);
                 Fact::InitTxn { txn, epoch }
+            }
+            Step::NoRewind => {
+                ids!(v, consumer: ConsumerId = 0, txn: TxnId = 1);
+                Fact::NoRewind { consumer, txn }
             }
             Step::TxnEnd => {
                 ids!(v, txn: TxnId = 0);
