@@ -59,3 +59,31 @@ fn kafka_13574_fix_idempotent_retry_is_deduplicated() {
     assert_eq!((s.duplicates, s.reordered, s.failed, s.lost), (0, 0, 0, 0), "{name}");
     assert_eq!(s.written, s.produced, "{name}: one copy per record");
 }
+
+/// KAFKA-17582: KafkaConsumer keeps its position through abortTransaction
+/// (the seek is the application's: ExactlyOnceMessageProcessor's
+/// resetToLastCommittedPositions). A consumer whose transaction the
+/// coordinator aborted (TransactionCoordinator.abortTimedOutTransactions)
+/// and that polls on without a seek (`on_abort: continue`) commits past the
+/// aborted batch: one whole batch lost, each record's story explained.
+#[test]
+fn kafka_17582_abort_without_seek_loses_the_aborted_batch() {
+    let name = "abort-without-rewind";
+    let e = explain(name);
+    let s = &e.summary;
+    assert_eq!(s.lost, 100, "{name}: the aborted batch (max.poll.records) is lost");
+    assert_eq!(s.duplicates, 0, "{name}");
+    assert!(s.transactions_aborted >= 1, "{name}");
+    let lost = all_explained(name, &e, Anomaly::Lost, |c| matches!(c, Cause::NoRewindOnAbort { .. }));
+    assert_eq!(lost as u64, s.lost);
+}
+
+/// The fix: the seek to the committed offsets after the abort; the batch is
+/// processed again in the next transaction.
+#[test]
+fn kafka_17582_fix_rewind_after_abort_reprocesses_the_batch() {
+    let name = "abort-without-rewind-fix";
+    let s = explain(name).summary;
+    assert!(s.transactions_aborted >= 1, "{name}: the same abort happens");
+    assert_eq!((s.lost, s.duplicates, s.pending), (0, 0, 0), "{name}");
+}

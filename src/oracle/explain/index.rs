@@ -112,7 +112,7 @@ impl DoubleEndedIterator for Steps<'_> {
 
 /// Rows per (entity, kind) take this many kind slots (codes start at 1):
 /// the kinds `explain` keeps (`Step::explained`), the last being `no_offset`.
-const KINDS: usize = Step::NoOffset as usize + 1;
+const KINDS: usize = Step::NoRewind as usize + 1;
 
 /// The kinds that change a consumer's hold on its partitions, in one row per consumer.
 fn is_life(kind: Step) -> bool {
