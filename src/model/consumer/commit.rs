@@ -4,11 +4,11 @@
 
 use crate::model::consumer::{AfterCommit, ConsumerState};
 use crate::model::ids::{CommitSlot, ConsumerId, LocalPartition};
+use crate::oracle::fact::Fact;
 use crate::world::event::{
     EndTxn, EndTxnResponse, Event, InitProducerId, InitProducerIdResponse, Node, OffsetCommit, OffsetCommitResponse,
     TxnOffsetCommit, TxnOffsetCommitResponse,
 };
-use crate::oracle::fact::Fact;
 use crate::world::World;
 
 impl World {

@@ -143,7 +143,12 @@ fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), c
 /// The application sent record `r` again (a `resend` step between the two
 /// appends `a1` and `a2`) after send() reported a failure for a write that
 /// had landed: the chain and the cause, or None without one.
-pub(super) fn resent_by_app(cx: Ctx<'_>, r: u32, (a1, a2): (Found<'_>, Found<'_>), chain: &mut Vec<Link>) -> Option<Cause> {
+pub(super) fn resent_by_app(
+    cx: Ctx<'_>,
+    r: u32,
+    (a1, a2): (Found<'_>, Found<'_>),
+    chain: &mut Vec<Link>,
+) -> Option<Cause> {
     let Ctx { w, ix, n } = cx;
     let resend = ix.record(r).after(a1.id).before(a2.id).rev().find(|f| f.s.kind == Step::Resend)?;
     let rec = &w.oracle.ledger.records[r as usize];
@@ -162,7 +167,12 @@ pub(super) fn resent_by_app(cx: Ctx<'_>, r: u32, (a1, a2): (Found<'_>, Found<'_>
         v.error.describe()
     );
     chain.push(link(resend, text));
-    let text = format!("appended again, to {}@{} by {}: a new send, a new sequence number", n.partition(g), c2.offset, n.broker(c2.broker));
+    let text = format!(
+        "appended again, to {}@{} by {}: a new send, a new sequence number",
+        n.partition(g),
+        c2.offset,
+        n.broker(c2.broker)
+    );
     chain.push(link(a2, text));
     Some(Cause::ResentByApp { producer: producer.raw(), error: v.error, landed: true })
 }

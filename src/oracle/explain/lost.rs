@@ -416,7 +416,10 @@ fn aborted_without_rewind(
     }
     let fenced = ix.txn(txn).before(end.id).rev().find(|f| f.s.kind == Step::Fenced && f.t() >= fetched_at);
     if let Some(f) = fenced.filter(|f| f.fenced().by_timeout) {
-        links.push(link(f, "transaction.timeout.ms passed with the transaction open: the coordinator aborts it".to_string()));
+        links.push(link(
+            f,
+            "transaction.timeout.ms passed with the transaction open: the coordinator aborts it".to_string(),
+        ));
     }
     links.push(link(end, format!("the transaction of {} aborted: its results are dropped", n.txn(txn))));
     links.sort_by_key(|l| l.step);
@@ -431,10 +434,10 @@ fn aborted_without_rewind(
     Some(Cause::NoRewindOnAbort { consumer: c.raw(), txn: txn.raw(), at: end.t() })
 }
 
-/// The first step of consumer `c` at or after time `t` (0 when none): where
-/// a search for its faults since a fetch begins.
+/// Consumer `c`'s last fetch at or before time `t` (step 0 when none): where
+/// a search for its faults since that fetch begins.
 fn fetched_at_id(ix: &Index<'_>, c: ConsumerId, t: u64) -> u32 {
-    ix.consumer(c, Step::Fetch).until(t).last().map_or(0, |f| f.id)
+    ix.consumer(c, Step::Fetch).until(t).next_back().map_or(0, |f| f.id)
 }
 
 /// How a member's commit went past records it had not processed.

@@ -13,7 +13,9 @@ use super::problem::{index, join, problem, Note, R};
 use super::resolve_producer::resolve_producer;
 use super::timing::{dist, rate};
 use super::tree::{list, mapping, Entry, Map};
-use super::values::{boolean, choice, duration, kafka_ms, positive_duration, simple_name, string, u32_in, u64_in, I32_MAX};
+use super::values::{
+    boolean, choice, duration, kafka_ms, positive_duration, simple_name, string, u32_in, u64_in, I32_MAX,
+};
 use crate::kernel::time::Duration;
 
 /// The producer configs the file wrote, each with where (for the rules that refer back to them).
