@@ -306,6 +306,8 @@ mod tests {
             Fact::Ack { record: r, producer: p },
             Fact::Fail { record: r, producer: p, error: SendError::DeliveryTimeout },
             Fact::Retry { record: r, producer: p, error: SendError::NotLeader, attempt: 18 },
+            Fact::Resend { record: r, producer: p, error: SendError::InvalidTxnState },
+            Fact::NoRewind { consumer: c, txn },
             Fact::Replicate { broker: b, partition: part, log_end: 19, source: BrokerId::new(20) },
             Fact::Truncate { broker: b, partition: part, offset: 21 },
             Fact::Elect { partition: part, leader: Some(b), epoch: LeaderEpoch::new(22), unclean: true },
