@@ -38,10 +38,12 @@ pub enum SendError {
     DeliveryTimeout = 9,
     /// Its transaction aborted: the record goes again in the next one.
     TxnAborted = 10,
+    /// KIP-890 verification: the partition is not in an ongoing transaction.
+    InvalidTxnState = 11,
 }
 
 impl SendError {
-    pub const ALL: [SendError; 10] = [
+    pub const ALL: [SendError; 11] = [
         SendError::NotLeader,
         SendError::NotEnoughReplicas,
         SendError::Disconnected,
@@ -52,6 +54,7 @@ impl SendError {
         SendError::BufferFull,
         SendError::DeliveryTimeout,
         SendError::TxnAborted,
+        SendError::InvalidTxnState,
     ];
 
     pub fn from_code(code: u64) -> Option<SendError> {
@@ -71,6 +74,7 @@ impl SendError {
             SendError::BufferFull => "a full buffer (max.block.ms)",
             SendError::DeliveryTimeout => "delivery.timeout.ms running out",
             SendError::TxnAborted => "its transaction aborting",
+            SendError::InvalidTxnState => "InvalidTxnState (no ongoing transaction has the partition: KIP-890)",
         }
     }
 }
@@ -85,6 +89,7 @@ impl From<crate::world::event::ProduceError> for SendError {
             P::OutOfOrderSequence => SendError::OutOfOrderSequence,
             P::ProducerFenced => SendError::ProducerFenced,
             P::Throttled => SendError::Throttled,
+            P::InvalidTxnState => SendError::InvalidTxnState,
         }
     }
 }
@@ -226,6 +231,20 @@ pub enum Fact {
         producer: ProducerId,
         error: SendError,
         attempt: u32,
+    },
+    /// send() failed with `error` and the application (`on_failure: resend`)
+    /// called send() again with the same record: a new send, a new sequence.
+    Resend {
+        record: RecordId,
+        producer: ProducerId,
+        error: SendError,
+    },
+    /// `consumer`'s transaction `txn` aborted and the application
+    /// (`on_abort: continue`) polls on without seeking to the committed
+    /// offsets: the aborted batch is not processed again.
+    NoRewind {
+        consumer: ConsumerId,
+        txn: TxnId,
     },
     /// `broker`'s replica copied `source`'s log up to `log_end`.
     Replicate {
@@ -498,6 +517,10 @@ impl Fact {
             Fact::Retry { record, producer, error, attempt } => {
                 step(Step::Retry, [u64::from(record), u64::from(producer), error as u64, attempt as u64])
             }
+            Fact::Resend { record, producer, error } => {
+                step(Step::Resend, [u64::from(record), u64::from(producer), error as u64])
+            }
+            Fact::NoRewind { consumer, txn } => step(Step::NoRewind, [u64::from(consumer), u64::from(txn)]),
             Fact::Replicate { broker, partition, log_end, source } => {
                 step(Step::Replicate, [u64::from(broker), u64::from(partition), log_end, u64::from(source)])
             }

@@ -129,10 +129,14 @@ pub enum Step {
     SendBlocked = 47,
     /// The blocked send() returned.
     SendUnblocked = 48,
+    /// send() failed and the application sent the record again.
+    Resend = 49,
+    /// A transactional consumer aborted and did not seek back.
+    NoRewind = 50,
 }
 
 /// Every step kind, in code order (the JSONL `kind` names them).
-pub const STEPS: [Step; 48] = [
+pub const STEPS: [Step; 50] = [
     Step::Send,
     Step::Append,
     Step::Ack,
@@ -181,6 +185,8 @@ pub const STEPS: [Step; 48] = [
     Step::QuotaThrottle,
     Step::SendBlocked,
     Step::SendUnblocked,
+    Step::Resend,
+    Step::NoRewind,
 ];
 
 /// The most values a step carries.
@@ -229,6 +235,8 @@ impl Step {
             Step::QuotaThrottle => "quota_throttle",
             Step::SendBlocked => "send_blocked",
             Step::SendUnblocked => "send_unblocked",
+            Step::Resend => "resend",
+            Step::NoRewind => "no_rewind",
             Step::StoppedTheWorld => "stopped_the_world",
             Step::Lag => "lag",
             Step::ProducerEnd => "producer_end",
@@ -274,6 +282,8 @@ impl Step {
             Step::Revoke => &["consumer", "partition", "generation"],
             Step::Position => &["consumer", "partition", "offset", "source"],
             Step::Retry => &["record", "producer", "error", "attempt"],
+            Step::Resend => &["record", "producer", "error"],
+            Step::NoRewind => &["consumer", "txn"],
             Step::RebalanceStart => &["group", "generation", "reason", "consumer"],
             Step::Late => &["record", "group", "watermark", "dropped"],
             Step::Effect => &["record", "consumer", "txn", "group"],
@@ -305,7 +315,7 @@ impl Step {
     /// Kinds `explain` reads back (kept in memory when asked): the run's
     /// steps, not the bookkeeping and end-of-run facts.
     pub fn explained(self) -> bool {
-        (self as u8) <= Step::NoOffset as u8
+        (self as u8) <= Step::NoOffset as u8 || matches!(self, Step::Resend | Step::NoRewind)
     }
 }
 

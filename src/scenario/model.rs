@@ -249,9 +249,23 @@ pub struct ProducerSpec {
     /// (the application's commit loop; Kafka Streams' `commit.interval.ms`
     /// under exactly-once is 100 ms, the default here).
     pub transaction_interval: Duration,
+    /// What the application does when send() reports a failure (`on_failure:`).
+    pub on_failure: OnFailure,
     /// How each record's event time relates to the moment it is sent.
     pub event_time: EventTimeSpec,
     pub config: ProducerConfig,
+}
+
+/// What a producer's application does with a record whose send() failed
+/// (`on_failure:`), that is whose callback got an exception.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Log it and move on: the record is `failed`.
+    Drop,
+    /// Treat the failure as definite and call send() again with the same
+    /// record: a new send, with a new sequence number. A failure that was
+    /// not definite (the write landed) becomes a second copy (KAFKA-13574).
+    Resend,
 }
 
 /// A record's event time: when the thing it describes happened. By default
@@ -645,10 +659,26 @@ pub struct ConsumerSpec {
     pub commit_every: CommitEvery,
     /// `commit: after-processing`: commitAsync instead of commitSync.
     pub commit_async: bool,
+    /// `commit: transactional`: what the application does after an abort.
+    pub on_abort: OnAbort,
     pub sink: SinkKind,
     /// An optional windowed aggregation over the group's sink.
     pub aggregate: Option<AggregateSpec>,
     pub config: ConsumerConfig,
+}
+
+/// What a transactional consumer's application does after abortTransaction
+/// (`on_abort:`). Kafka's consumer does not move its position when the
+/// producer aborts: the application must seek (KAFKA-17582).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnAbort {
+    /// Seek every assigned partition back to its committed offset (Kafka's
+    /// `ExactlyOnceMessageProcessor.resetToLastCommittedPositions`): the
+    /// aborted batch is processed again.
+    Rewind,
+    /// No seek: poll() goes on from the position past the aborted batch,
+    /// whose results were dropped with the transaction.
+    Continue,
 }
 
 /// How often `commit: after-processing` commits.

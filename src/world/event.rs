@@ -151,6 +151,10 @@ pub enum ProduceError {
     ProducerFenced,
     /// Kinesis: the shard's write limit is used up (ProvisionedThroughputExceeded).
     Throttled,
+    /// KIP-890 part 1 (Kafka 3.6+): the transaction coordinator does not
+    /// have this partition in an ongoing transaction of the batch's epoch,
+    /// so the leader refuses the transactional write (INVALID_TXN_STATE).
+    InvalidTxnState,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 use crate::model::consumer::{AfterCommit, ConsumerState};
 use crate::model::ids::{CommitSlot, ConsumerId, LocalPartition};
+use crate::oracle::fact::Fact;
 use crate::world::event::{
     EndTxn, EndTxnResponse, Event, InitProducerId, InitProducerIdResponse, Node, OffsetCommit, OffsetCommitResponse,
     TxnOffsetCommit, TxnOffsetCommitResponse,
@@ -180,6 +181,18 @@ impl World {
             self.send(Node::Consumer(c), Node::TxnCoordinator, InitProducerId { txn, inc }.into());
         }
         self.consumers[c].txn_failed = false;
+        let cs = &self.consumers[c];
+        if cs.no_rewind_on_abort && !cs.rejoin_needed {
+            // KafkaConsumer keeps its position through the producer's abort:
+            // without a seek, poll() goes on past the aborted batch.
+            let txn = cs.txn.expect("transactional consumer");
+            self.oracle.emit(self.now, Fact::NoRewind { consumer: c, txn });
+            let cs = &self.consumers[c];
+            if cs.txn_epoch.is_some() {
+                self.poll(c);
+            }
+            return;
+        }
         self.rewind(c);
     }
 

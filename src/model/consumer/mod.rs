@@ -26,7 +26,9 @@ use crate::model::ids::{
     ConsumerId, Generation, GroupId, IdVec, Incarnation, LeaderEpoch, LocalPartition, MemberId, ProducerEpoch,
     RecordId, TxnId,
 };
-use crate::scenario::{CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, Processing, SinkKind};
+use crate::scenario::{
+    CommitEvery, CommitMode, ConsumerSpec, IsolationLevel, OffsetReset, OnAbort, Processing, SinkKind,
+};
 use crate::world::event::{EndTxn, Event, InitProducerId, LeaveGroup, Node};
 use crate::world::World;
 
@@ -191,6 +193,9 @@ pub struct Consumer {
     pub commit_every_record: bool,
     /// `commit_async: true`: commitAsync after the batch instead of commitSync.
     pub commit_async: bool,
+    /// `on_abort: continue`: after an abort the application polls on
+    /// without seeking back to the committed offsets (KAFKA-17582).
+    pub no_rewind_on_abort: bool,
     /// Cooperative: a JoinGroup is in flight while the member keeps consuming.
     join_inflight: bool,
     /// Cooperative: a completed rebalance (member, generation), applied at the next poll.
@@ -293,6 +298,7 @@ impl Consumer {
             static_member: cfg.group_instance_id.is_some(),
             commit_every_record: spec.commit_every == CommitEvery::Record,
             commit_async: spec.commit_async,
+            no_rewind_on_abort: spec.on_abort == OnAbort::Continue,
             join_inflight: false,
             join_result: None,
             paused_since: None,

@@ -110,6 +110,33 @@ impl World {
         }
     }
 
+    /// `on_failure: resend`: the application's callback got `error` for
+    /// every record of `batch` and calls send() again with each, in order:
+    /// new sends, in a new batch with new sequence numbers, so the broker
+    /// cannot tell them from new records if the first write landed.
+    pub(super) fn resend_batch(&mut self, p: ProducerId, batch: BatchId, error: SendError) {
+        // A copy: a request still on its way to a broker holds the batch.
+        let records = self.batches[batch].records.clone();
+        self.retire_batch(p, batch);
+        let mut wake = false;
+        for &record in &records {
+            self.oracle.emit(self.now, Fact::Resend { record, producer: p, error });
+            let local = self.payloads.get(record).partition.local_in(self.producers[p].first_partition);
+            if !self.producers[p].blocked.is_empty() || !self.has_room(p, local) {
+                // Behind a blocked send(), or the buffer is full: it waits for memory.
+                let pr = &mut self.producers[p];
+                pr.blocked.push_back(record);
+                pr.max_backlog = pr.max_backlog.max(pr.blocked.len() as u64);
+                self.wait_for_memory(p);
+                continue;
+            }
+            wake |= self.accumulate(p, local, record);
+        }
+        if wake {
+            self.try_send(p);
+        }
+    }
+
     /// Whether a record for partition `local` fits: it joins the open batch,
     /// or a new batch can take `batch.size` bytes of `buffer.memory`.
     fn has_room(&self, p: ProducerId, local: LocalPartition) -> bool {

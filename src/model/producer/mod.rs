@@ -29,7 +29,7 @@ use crate::model::partitioner::key_partition_table;
 use crate::model::producer::connection::{Conn, ConnBackoffs};
 use crate::model::producer::holding::Holding;
 use crate::oracle::fact::Fact;
-use crate::scenario::{ArrivalKind, EventTimeSpec, ProducerConfig, ProducerSpec, Rate};
+use crate::scenario::{ArrivalKind, EventTimeSpec, OnFailure, ProducerConfig, ProducerSpec, Rate};
 use crate::world::event::{Event, InitProducerId, Node};
 use crate::world::World;
 
@@ -193,6 +193,8 @@ pub struct Producer {
     /// The epoch was fenced: initTransactions again after the abort.
     pub fenced: bool,
     pub transaction_interval: Duration,
+    /// `on_failure: resend`: the application sends a failed record again.
+    pub resend_failed: bool,
     /// Bytes of `buffer.memory` held by batches not yet done.
     pub reserved: u64,
     /// send() is blocked on a full buffer: the record in send() first, then
@@ -262,6 +264,7 @@ impl Producer {
             txn_failed: false,
             fenced: false,
             transaction_interval: spec.transaction_interval,
+            resend_failed: spec.on_failure == OnFailure::Resend,
             reserved: 0,
             blocked: VecDeque::new(),
             head_waiting: None,

@@ -585,6 +585,9 @@ impl World {
             self.abort_txn(p);
             return self.maybe_end_txn(p);
         }
+        if self.producers[p].resend_failed {
+            return self.resend_batch(p, batch, error);
+        }
         for i in 0..self.batches[batch].records.len() {
             let record = self.batches[batch].records[i];
             self.oracle.emit(self.now, Fact::Fail { record, producer: p, error });

@@ -110,6 +110,9 @@ fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), c
         return Cause::Unexplained { what: "a copy whose append is not in the trace" };
     };
     let (a1, a2) = if a1.t() <= a2.t() { (a1, a2) } else { (a2, a1) };
+    if let Some(cause) = resent_by_app(cx, r, (a1, a2), chain) {
+        return cause;
+    }
     let Some(retry) = ix.record(r).before(a2.id).rev().find(|f| f.s.kind == Step::Retry) else {
         return Cause::Unexplained { what: "two copies in the log without a retry" };
     };
@@ -135,6 +138,43 @@ fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), c
         }
     }
     Cause::WrittenTwice { producer: producer.raw(), error, idempotent }
+}
+
+/// The application sent record `r` again (a `resend` step between the two
+/// appends `a1` and `a2`) after send() reported a failure for a write that
+/// had landed: the chain and the cause, or None without one.
+pub(super) fn resent_by_app(
+    cx: Ctx<'_>,
+    r: u32,
+    (a1, a2): (Found<'_>, Found<'_>),
+    chain: &mut Vec<Link>,
+) -> Option<Cause> {
+    let Ctx { w, ix, n } = cx;
+    let resend = ix.record(r).after(a1.id).before(a2.id).rev().find(|f| f.s.kind == Step::Resend)?;
+    let rec = &w.oracle.ledger.records[r as usize];
+    let g = PartitionId::new(rec.partition);
+    let (c1, c2, v) = (a1.append(), a2.append(), resend.resend());
+    let producer = ProducerId::new(rec.producer);
+    chain.push(link(a1, format!("appended to {}@{} by {}", n.partition(g), c1.offset, n.broker(c1.broker))));
+    if let Some(b) = sending::leader_at(cx, g, a1.id) {
+        if let Some(f) = sending::broker_fault(cx, b, a1.id, resend.id) {
+            chain.push(link(f, sending::fault_text(n, f)));
+        }
+    }
+    let text = format!(
+        "{}'s send() failed with {}, though the write had landed; the application sends it again (on_failure: resend)",
+        n.producer(producer),
+        v.error.describe()
+    );
+    chain.push(link(resend, text));
+    let text = format!(
+        "appended again, to {}@{} by {}: a new send, a new sequence number",
+        n.partition(g),
+        c2.offset,
+        n.broker(c2.broker)
+    );
+    chain.push(link(a2, text));
+    Some(Cause::ResentByApp { producer: producer.raw(), error: v.error, landed: true })
 }
 
 /// Record `r`'s first copy (at `o1`) was written in a transaction that

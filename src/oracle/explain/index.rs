@@ -112,7 +112,7 @@ impl DoubleEndedIterator for Steps<'_> {
 
 /// Rows per (entity, kind) take this many kind slots (codes start at 1):
 /// the kinds `explain` keeps (`Step::explained`), the last being `no_offset`.
-const KINDS: usize = Step::NoOffset as usize + 1;
+const KINDS: usize = Step::NoRewind as usize + 1;
 
 /// The kinds that change a consumer's hold on its partitions, in one row per consumer.
 fn is_life(kind: Step) -> bool {
@@ -140,6 +140,7 @@ fn record_of(v: View) -> Option<RecordId> {
         | View::Ack(view::Ack { record, .. })
         | View::Fail(view::Fail { record, .. })
         | View::Retry(view::Retry { record, .. })
+        | View::Resend(view::Resend { record, .. })
         | View::Process(view::Process { record, .. })
         | View::Effect(view::Effect { record, .. })
         | View::Late(view::Late { record, .. }) => Some(record),
@@ -184,6 +185,7 @@ fn consumer_of(v: View) -> Option<ConsumerId> {
         | View::Restart(Entity::Consumer(consumer))
         | View::Start(Entity::Consumer(consumer))
         | View::Stop(Entity::Consumer(consumer))
+        | View::NoRewind(view::NoRewind { consumer, .. })
         | View::Pause(view::Pause { entity: Entity::Consumer(consumer), .. }) => Some(consumer),
         _ => None,
     }

@@ -378,6 +378,68 @@ fn started_past(cx: Ctx<'_>, group: GroupId, pos: Found<'_>, past: Found<'_>, ch
     }
 }
 
+/// KAFKA-17582: consumer `c` processed record `r` in a transaction that
+/// aborted, then polled on without seeking back (a `no_rewind` step between
+/// the fetch at `fetched_at` and the commit `past`): the next transaction
+/// committed offsets past a record whose result the abort had dropped.
+fn aborted_without_rewind(
+    cx: Ctx<'_>,
+    c: ConsumerId,
+    r: u32,
+    fetched_at: u64,
+    past: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Option<Cause> {
+    let Ctx { ix, n, .. } = cx;
+    let no_rewind = ix.consumer(c, Step::NoRewind).until(past.t()).rev().find(|f| f.t() >= fetched_at)?;
+    let txn = no_rewind.no_rewind().txn;
+    let name = n.consumer(c);
+    let aborted = |f: &Found<'_>| f.s.kind == Step::TxnEnd && !f.txn_end().commit && f.t() >= fetched_at;
+    let end = ix.txn(txn).before(no_rewind.id).rev().find(aborted)?;
+    // Links in trace order: the processing may come before the abort (its
+    // result dropped) or after it (its write refused in the fenced transaction).
+    let mut links: Vec<Link> = Vec::new();
+    if let Some(p) = ix.record(r).before(no_rewind.id).rev().find(|f| f.s.kind == Step::Process) {
+        let text = if p.id < end.id {
+            format!("{name} processed it: its result waits in the transaction of {}", n.txn(txn))
+        } else {
+            format!("{name} processed it after the abort: its write in the aborted transaction is refused")
+        };
+        links.push(link(p, text));
+    }
+    let fault = ix.faults().after(fetched_at_id(ix, c, fetched_at)).before(end.id).rev().find(|f| match f.view() {
+        View::Pause(p) => p.entity == Entity::Consumer(c),
+        _ => false,
+    });
+    if let Some(f) = fault {
+        links.push(link(f, fault_text(n, f)));
+    }
+    let fenced = ix.txn(txn).before(end.id).rev().find(|f| f.s.kind == Step::Fenced && f.t() >= fetched_at);
+    if let Some(f) = fenced.filter(|f| f.fenced().by_timeout) {
+        links.push(link(
+            f,
+            "transaction.timeout.ms passed with the transaction open: the coordinator aborts it".to_string(),
+        ));
+    }
+    links.push(link(end, format!("the transaction of {} aborted: its results are dropped", n.txn(txn))));
+    links.sort_by_key(|l| l.step);
+    chain.extend(links);
+    chain.push(link(
+        no_rewind,
+        format!("{name} polls on from its position without seeking back to the committed offsets (on_abort: continue)"),
+    ));
+    let commit = past.commit();
+    let part = n.partition(commit.partition);
+    chain.push(link(past, format!("{name}'s next transaction commits {part} offset {}, past it", commit.offset)));
+    Some(Cause::NoRewindOnAbort { consumer: c.raw(), txn: txn.raw(), at: end.t() })
+}
+
+/// Consumer `c`'s last fetch at or before time `t` (step 0 when none): where
+/// a search for its faults since that fetch begins.
+fn fetched_at_id(ix: &Index<'_>, c: ConsumerId, t: u64) -> u32 {
+    ix.consumer(c, Step::Fetch).until(t).next_back().map_or(0, |f| f.id)
+}
+
 /// How a member's commit went past records it had not processed.
 fn commit_kind(commit: CommitMode, async_processing: bool) -> &'static str {
     match (commit, async_processing) {
@@ -429,6 +491,11 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
     let cs = &w.consumers[c];
     if super::offset_store::applies(cs) {
         return super::offset_store::committed_unprocessed(cx, group, o, pos, past, chain);
+    }
+    if cs.commit == CommitMode::Transactional {
+        if let Some(cause) = aborted_without_rewind(cx, c, r, fetched_at, past, chain) {
+            return cause;
+        }
     }
     if cs.commit == CommitMode::BeforeProcessing {
         if let Some(how) = refused_before_processing(cx, c, fetch, past, chain) {

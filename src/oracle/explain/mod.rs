@@ -304,6 +304,16 @@ pub enum Cause {
     StillHeld { producer: u32, error: Option<SendError>, end: u64 },
     /// A failed attempt was retried after later records had landed.
     RetriedBehind { producer: u32, error: SendError },
+    /// send() reported `error`, the application (`on_failure: resend`)
+    /// took it as a definite failure and sent the record again, but the
+    /// first write had landed (KAFKA-13574).
+    /// `landed`: the first write had landed (a duplicate), or not (the
+    /// resend only landed behind later records).
+    ResentByApp { producer: u32, error: SendError, landed: bool },
+    /// A transactional consumer aborted `txn` at `at` and polled on without
+    /// seeking back (`on_abort: continue`, KAFKA-17582): its next
+    /// transaction committed offsets past the aborted batch.
+    NoRewindOnAbort { consumer: u32, txn: u32, at: u64 },
     /// A member processed records after its partition had moved to another
     /// member, which had processed later records meanwhile.
     ZombieProcessed { consumer: u32, how: Disruption },
@@ -365,6 +375,8 @@ impl Cause {
             Cause::Offline { .. } => "an offline partition",
             Cause::StillHeld { .. } => "a run that ended before the producer finished",
             Cause::RetriedBehind { .. } => "a retry landing behind later records",
+            Cause::ResentByApp { .. } => "an application resending after a failure that was not definite",
+            Cause::NoRewindOnAbort { .. } => "an abort without a seek back to the committed offsets",
             Cause::ZombieProcessed { how, .. } => disruption(how),
             Cause::HeldOffline { .. } => "events held while offline",
             Cause::ClockBehind { .. } => "a clock behind",
@@ -451,6 +463,18 @@ impl Cause {
                 "{}'s send() failed with {}: the application got the error",
                 n.producer(ProducerId::new(producer)),
                 error.describe()
+            ),
+            Cause::ResentByApp { producer, error, landed } => format!(
+                "{}'s send() failed with {}; the application took it as definite and sent the record again (on_failure: resend){}",
+                n.producer(ProducerId::new(producer)),
+                error.describe(),
+                if landed { ", but the first write had landed: the log holds both copies" } else { ", behind records sent since" }
+            ),
+            Cause::NoRewindOnAbort { consumer, txn, at } => format!(
+                "{}'s transaction ({}) aborted at {} and it polled on without seeking back to the committed offsets (on_abort: continue): the next transaction committed past the aborted batch",
+                n.consumer(ConsumerId::new(consumer)),
+                n.txn(TxnId::new(txn)),
+                ts(at)
             ),
             Cause::Unexplained { what } => format!("unexplained: {what}"),
         }

@@ -88,6 +88,16 @@ fn retried_behind(
     let by = n.broker(ar.append().broker);
     chain.push(link(ar, format!("it was appended to {part}@{or} by {by}, behind the later record")));
     let send = ix.record(r).find(|f| f.s.kind == Step::Send).map_or(0, |f| f.id);
+    if let Some(v) = ix.record(r).after(send).before(ar.id).rev().find(|f| f.s.kind == Step::Resend) {
+        let resend = v.resend();
+        let text = format!(
+            "{}'s send() had failed with {}: the application sent it again, behind records sent since (on_failure: resend)",
+            n.producer(ProducerId::new(rec.producer)),
+            resend.error.describe()
+        );
+        chain.push(link(v, text));
+        return Cause::ResentByApp { producer: rec.producer, error: resend.error, landed: false };
+    }
     match sending::resent(cx, r, send, ar.id, chain) {
         Some(error) => {
             requeued_ahead(cx, r, later, ar.id, chain);

@@ -87,6 +87,17 @@ views! {
         error: SendError = |v| send_error(v[2]),
         attempt: u32 = |v| v[3] as u32,
     }
+    /// send() failed with `error`; the application sent the record again.
+    Resend {
+        record: RecordId = |v| id(v[0]),
+        producer: ProducerId = |v| id(v[1]),
+        error: SendError = |v| send_error(v[2]),
+    }
+    /// A transactional consumer aborted `txn` and polls on without a seek.
+    NoRewind {
+        consumer: ConsumerId = |v| id(v[0]),
+        txn: TxnId = |v| id(v[1]),
+    }
     /// `broker`'s replica copied the leader's log up to `log_end`.
     Replicate {
         broker: BrokerId = |v| id(v[0]),
@@ -291,6 +302,8 @@ pub enum View {
     Ack(Ack),
     Fail(Fail),
     Retry(Retry),
+    Resend(Resend),
+    NoRewind(NoRewind),
     Replicate(Replicate),
     Truncate(Truncate),
     Elect(Elect),
@@ -332,6 +345,8 @@ impl View {
             Step::Ack => View::Ack(Ack::decode(v)),
             Step::Fail => View::Fail(Fail::decode(v)),
             Step::Retry => View::Retry(Retry::decode(v)),
+            Step::Resend => View::Resend(Resend::decode(v)),
+            Step::NoRewind => View::NoRewind(NoRewind::decode(v)),
             Step::Replicate => View::Replicate(Replicate::decode(v)),
             Step::Truncate => View::Truncate(Truncate::decode(v)),
             Step::Elect => View::Elect(Elect::decode(v)),
@@ -405,6 +420,8 @@ accessors! {
     append -> Append: Append;
     retry -> Retry: Retry;
     fail -> Fail: Fail;
+    resend -> Resend: Resend;
+    no_rewind -> NoRewind: NoRewind;
     replicate -> Replicate: Replicate;
     truncate -> Truncate: Truncate;
     elect -> Elect: Elect;
@@ -499,6 +516,8 @@ mod tests {
             Fact::Fenced { txn, epoch: ProducerEpoch::new(2), by_timeout: true },
             Fact::InitTxn { txn, epoch: ProducerEpoch::new(3) },
             Fact::TxnEnd { txn, commit: true, partitions: 2 },
+            Fact::Resend { record: r, producer: p, error: SendError::NotLeader },
+            Fact::NoRewind { consumer: c, txn },
             Fact::Crash(Entity::Broker(b)),
             Fact::Restart(Entity::Producer(p)),
             Fact::Start(Entity::Consumer(c)),
@@ -521,6 +540,8 @@ mod tests {
             Fact::Ack { record, producer } => View::Ack(Ack { record, producer }),
             Fact::Fail { record, producer, error } => View::Fail(Fail { record, producer, error }),
             Fact::Retry { record, producer, error, attempt } => View::Retry(Retry { record, producer, error, attempt }),
+            Fact::Resend { record, producer, error } => View::Resend(Resend { record, producer, error }),
+            Fact::NoRewind { consumer, txn } => View::NoRewind(NoRewind { consumer, txn }),
             Fact::Replicate { broker, partition, log_end, .. } => {
                 View::Replicate(Replicate { broker, partition, log_end })
             }

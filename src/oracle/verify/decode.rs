@@ -92,6 +92,10 @@ impl Fact {
                 ids!(v, record: RecordId = 0, producer: ProducerId = 1);
                 Fact::Retry { record, producer, error: v.coded(2, SendError::from_code)?, attempt: v.u32(3)? }
             }
+            Step::Resend => {
+                ids!(v, record: RecordId = 0, producer: ProducerId = 1);
+                Fact::Resend { record, producer, error: v.coded(2, SendError::from_code)? }
+            }
             Step::Replicate => {
                 ids!(v, broker: BrokerId = 0, partition: PartitionId = 1, source: BrokerId = 3);
                 Fact::Replicate { broker, partition, log_end: v.u64(2), source }
@@ -213,6 +217,10 @@ impl Fact {
                 ids!(v, txn: TxnId = 0, epoch: ProducerEpoch = 1);
                 Fact::InitTxn { txn, epoch }
             }
+            Step::NoRewind => {
+                ids!(v, consumer: ConsumerId = 0, txn: TxnId = 1);
+                Fact::NoRewind { consumer, txn }
+            }
             Step::TxnEnd => {
                 ids!(v, txn: TxnId = 0);
                 Fact::TxnEnd { txn, commit: v.bool(1)?, partitions: v.u64(2) }
@@ -298,6 +306,8 @@ mod tests {
             Fact::Ack { record: r, producer: p },
             Fact::Fail { record: r, producer: p, error: SendError::DeliveryTimeout },
             Fact::Retry { record: r, producer: p, error: SendError::NotLeader, attempt: 18 },
+            Fact::Resend { record: r, producer: p, error: SendError::InvalidTxnState },
+            Fact::NoRewind { consumer: c, txn },
             Fact::Replicate { broker: b, partition: part, log_end: 19, source: BrokerId::new(20) },
             Fact::Truncate { broker: b, partition: part, offset: 21 },
             Fact::Elect { partition: part, leader: Some(b), epoch: LeaderEpoch::new(22), unclean: true },

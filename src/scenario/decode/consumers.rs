@@ -93,6 +93,7 @@ const CONSUMER_FIELDS: &[&str] = &[
     "commit",
     "commit_every",
     "commit_async",
+    "on_abort",
     "sink",
     "aggregate",
     "client",
@@ -140,6 +141,10 @@ fn consumer(
         Some(e) => ex(boolean(e.value, &e.field)?, e),
         None => None,
     };
+    let on_abort = match m.get("on_abort") {
+        Some(e) => ex(choice(e.value, &e.field, &[("rewind", OnAbort::Rewind), ("continue", OnAbort::Continue)])?, e),
+        None => None,
+    };
     let sink = match m.value("sink") {
         Some(n) => Some((choice(n, &join(field, "sink"), &SINKS)?, n.pos)),
         None => None,
@@ -167,6 +172,13 @@ fn consumer(
         r.config.enable_auto_offset_store = store.unwrap_or(true);
     }
     r.config.client = client;
+    if let Some(e) = &on_abort {
+        if r.commit != CommitMode::Transactional {
+            return Err(problem(e.key, &e.field, format!("{}: applies only to `commit: transactional`", e.field))
+                .hint("remove `on_abort`, or set `commit: transactional`"));
+        }
+    }
+    let on_abort = on_abort.map_or(OnAbort::Rewind, |e| e.value);
     let spec = ConsumerSpec {
         group,
         topic,
@@ -177,6 +189,7 @@ fn consumer(
         commit: r.commit,
         commit_every: r.commit_every,
         commit_async: r.commit_async,
+        on_abort,
         aggregate,
         sink: r.sink,
         config: r.config,

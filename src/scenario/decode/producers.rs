@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::super::config_names::Section;
 use super::super::limits::{MAX_INSTANCES, MAX_KEYS, MAX_RECORD_BYTES};
-use super::super::model::{Acks, ArrivalKind, EventTimeSpec, KafkaVersion, Offline, ProducerSpec, Rate};
+use super::super::model::{Acks, ArrivalKind, EventTimeSpec, KafkaVersion, Offline, OnFailure, ProducerSpec, Rate};
 use super::super::yaml::{Node, Pos, Value};
 use super::brokers::{topic_ref, Topics};
 use super::context::{ex, Cx, Ex, Preset};
@@ -13,7 +13,9 @@ use super::problem::{index, join, problem, Note, R};
 use super::resolve_producer::resolve_producer;
 use super::timing::{dist, rate};
 use super::tree::{list, mapping, Entry, Map};
-use super::values::{boolean, duration, kafka_ms, positive_duration, simple_name, string, u32_in, u64_in, I32_MAX};
+use super::values::{
+    boolean, choice, duration, kafka_ms, positive_duration, simple_name, string, u32_in, u64_in, I32_MAX,
+};
 use crate::kernel::time::Duration;
 
 /// The producer configs the file wrote, each with where (for the rules that refer back to them).
@@ -77,6 +79,7 @@ const PRODUCER_FIELDS: &[&str] = &[
     "keys",
     "record_bytes",
     "transaction_interval",
+    "on_failure",
     "event_time",
     "config",
 ];
@@ -120,6 +123,10 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(Produc
         None => None,
     };
     let transaction_interval = transaction_interval(&m)?;
+    let on_failure = match m.get("on_failure") {
+        Some(e) => choice(e.value, &e.field, &[("drop", OnFailure::Drop), ("resend", OnFailure::Resend)])?,
+        None => OnFailure::Drop,
+    };
     let event_time = match m.get("event_time") {
         Some(e) => event_time(e.value, &e.field)?,
         None => EventTimeSpec::default(),
@@ -148,6 +155,7 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(Produc
         keys,
         record_bytes,
         transaction_interval,
+        on_failure,
         event_time,
         config,
     };
