@@ -303,6 +303,9 @@ fn not_committed(
         }
     }
     let Some((how, links)) = lost_hold(cx, c1, g, p1.t(), p2.t()) else {
+        if let Some(cause) = rewound_after_abort(cx, c1, e1, p2, chain) {
+            return cause;
+        }
         return Cause::Unexplained { what: "the partition's holder kept it but did not commit" };
     };
     chain.extend(links);
@@ -370,4 +373,30 @@ fn sink_transactions(cx: Ctx<'_>, r: u32, (e1, e2): (Found<'_>, Found<'_>), chai
             None => chain[i].text.push_str("; its transaction never committed, so the result never reached the sink"),
         }
     }
+}
+
+/// A read-process-write consumer's transaction aborted after it processed the
+/// record (step `e1`), and it sought back to its committed offsets
+/// (`on_abort: rewind`, as `ExactlyOnceMessageProcessor.resetToLastCommittedPositions`
+/// does): the second processing is the redo the abort asks for.
+fn rewound_after_abort(
+    cx: Ctx<'_>,
+    c: ConsumerId,
+    e1: Found<'_>,
+    p2: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Option<Cause> {
+    let Ctx { w, ix, n } = cx;
+    let txn = w.consumers[c].txn?;
+    // The transaction's last end before the seek back is an abort, and no commit came
+    // after the processing: the processing's result was in the aborted transaction, or in
+    // the fenced one it kept writing to after the coordinator aborted it.
+    let end = ix.txn(txn).before(p2.id).rev().find(|f| f.s.kind == Step::TxnEnd)?;
+    let committed_since = |f: &Found<'_>| f.s.kind == Step::TxnEnd && f.txn_end().commit;
+    if end.txn_end().commit || ix.txn(txn).after(e1.id).before(p2.id).any(|f| committed_since(&f)) {
+        return None;
+    }
+    let text = format!("{}'s transaction ({}) aborted: its results are dropped", n.consumer(c), n.txn(txn));
+    chain.push(link(end, text));
+    Some(Cause::RewoundAfterAbort { consumer: c.raw(), txn: txn.raw(), at: end.t() })
 }

@@ -314,6 +314,9 @@ pub enum Cause {
     /// seeking back (`on_abort: continue`, KAFKA-17582): its next
     /// transaction committed offsets past the aborted batch.
     NoRewindOnAbort { consumer: u32, txn: u32, at: u64 },
+    /// A read-process-write consumer's transaction aborted and it sought back to its
+    /// committed offsets (`on_abort: rewind`): it processes the batch again.
+    RewoundAfterAbort { consumer: u32, txn: u32, at: u64 },
     /// A member processed records after its partition had moved to another
     /// member, which had processed later records meanwhile.
     ZombieProcessed { consumer: u32, how: Disruption },
@@ -377,6 +380,7 @@ impl Cause {
             Cause::RetriedBehind { .. } => "a retry landing behind later records",
             Cause::ResentByApp { .. } => "an application resending after a failure that was not definite",
             Cause::NoRewindOnAbort { .. } => "an abort without a seek back to the committed offsets",
+            Cause::RewoundAfterAbort { .. } => "an abort with a seek back to the committed offsets",
             Cause::ZombieProcessed { how, .. } => disruption(how),
             Cause::HeldOffline { .. } => "events held while offline",
             Cause::ClockBehind { .. } => "a clock behind",
@@ -469,6 +473,12 @@ impl Cause {
                 n.producer(ProducerId::new(producer)),
                 error.describe(),
                 if landed { ", but the first write had landed: the log holds both copies" } else { ", behind records sent since" }
+            ),
+            Cause::RewoundAfterAbort { consumer, txn, at } => format!(
+                "{}'s transaction ({}) aborted at {} and it sought back to the committed offsets (on_abort: rewind): it processes the aborted batch again, and only the second result reaches the sink",
+                n.consumer(ConsumerId::new(consumer)),
+                n.txn(TxnId::new(txn)),
+                ts(at)
             ),
             Cause::NoRewindOnAbort { consumer, txn, at } => format!(
                 "{}'s transaction ({}) aborted at {} and it polled on without seeking back to the committed offsets (on_abort: continue): the next transaction committed past the aborted batch",
