@@ -105,7 +105,9 @@ impl World {
             } else {
                 self.read_part(b, f, &p, limit, min_one)
             };
-            let read = (a.to - a.from) * u64::from(f.record_bytes.max(1));
+            // Only a record answer reads bytes: a divergence answer's `to` is the
+            // epoch's end, which lies below the position.
+            let read = if a.error == FetchError::None { (a.to - a.from) * u64::from(f.record_bytes.max(1)) } else { 0 };
             if read > 0 {
                 // Past the first part with data, the limits hold.
                 min_one = false;
