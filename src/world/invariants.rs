@@ -50,7 +50,10 @@ impl World {
     }
 
     /// Generations only increase, and no two live members of one generation
-    /// own the same partition (a zombie of an older generation may).
+    /// own the same partition. A zombie of an older generation may, and so may a
+    /// consumer that left after its poll timer expired: it holds generation NONE
+    /// and keeps its assignment until it rejoins (AbstractCoordinator.maybeLeaveGroup
+    /// resets the generation; ConsumerCoordinator.onJoinPrepare drops the partitions).
     fn check_groups(&self, memory: &mut Memory) {
         memory.generation.resize(self.groups.len(), Generation::NONE);
         for (gi, g) in self.groups.iter_enumerated() {
@@ -67,7 +70,7 @@ impl World {
                 IdVec::filled(None, g.partitions as usize);
             for c in (0..g.instances).map(|i| g.first_consumer.plus(i)) {
                 let cs = &self.consumers[c];
-                if !cs.up {
+                if !cs.up || cs.generation == Generation::NONE {
                     continue;
                 }
                 for &p in &cs.assigned {
