@@ -154,3 +154,22 @@ fn a_comment_names_the_exit_code_and_a_hash_in_a_word_is_not_a_comment() {
     let yaml = readme_commands("```yaml\nname: x\n```\n");
     assert!(yaml.is_empty(), "YAML blocks are not commands");
 }
+
+/// README.md opens with exactly two set-up commands: the main job on a shipped scenario, then
+/// the tests; `.ci/run` calls that same test command (with `--locked`), so the gate and the
+/// README cannot drift apart.
+#[test]
+fn the_readme_opens_with_the_run_and_the_test_command_and_ci_runs_the_latter() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).expect("README.md");
+    let first_block: Vec<&str> = readme
+        .split("```")
+        .nth(1)
+        .expect("a first code block")
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(first_block, ["cargo run --release -- run scenarios/homework.yaml", "cargo test --release"]);
+    let ci = std::fs::read_to_string(Path::new(ROOT).join(".ci/run")).expect(".ci/run");
+    assert!(ci.lines().any(|l| l.trim() == "cargo test --release --locked"), ".ci/run runs the README's tests");
+}
