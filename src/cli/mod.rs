@@ -60,15 +60,21 @@ fn run() -> Result<ExitCode, CliError> {
             return Ok(code);
         }
     };
+    set_globals(&cli);
+    dispatch(cli)
+}
+
+/// What every command reads from process-wide settings: colour, quiet, the memory budget and
+/// the config overrides (read while scenarios load).
+fn set_globals(cli: &Cli) {
     style::set(cli.color);
     style::set_quiet(cli.quiet);
-    let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
     if let Command::Run { max_memory: Some(m), .. }
     | Command::Check { max_memory: Some(m), .. }
     | Command::Sweep { max_memory: Some(m), .. }
-    | Command::Explain { max_memory: Some(m), .. } = cli.command
+    | Command::Explain { max_memory: Some(m), .. } = &cli.command
     {
-        crate::world::budget::set_max_memory(m);
+        crate::world::budget::set_max_memory(*m);
     }
     if let Command::Run { overrides, .. }
     | Command::Compare { overrides, .. }
@@ -78,6 +84,11 @@ fn run() -> Result<ExitCode, CliError> {
     {
         overrides::set_current(overrides.overrides());
     }
+}
+
+/// Runs the parsed command.
+fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
+    let done = |r: Result<(), CliError>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
         Command::Run { file, seed, out, json, max_events, trace, .. } => done(run::run(run::RunArgs {
             file: &file,

@@ -29,6 +29,28 @@ pub fn render(s: &Summary) -> String {
 /// story) under the counts.
 pub fn render_with_why(s: &Summary, why: Option<&[String]>) -> String {
     let mut o = String::new();
+    header(&mut o, s);
+    counts(&mut o, s);
+    if let Some((first, rest)) = why.and_then(<[String]>::split_first) {
+        let _ = writeln!(o, "\n  why: {first}");
+        for line in rest {
+            let _ = writeln!(o, "       {line}");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\n  latency (send -> sink)  p50 {}  p99 {}  max {}",
+        ms(s.latency_ms.p50),
+        ms(s.latency_ms.p99),
+        ms(s.latency_ms.max)
+    );
+    assignments(&mut o, s);
+    expectations(&mut o, s);
+    o
+}
+
+/// The scenario, seed, virtual time, event count and trace hash.
+fn header(o: &mut String, s: &Summary) {
     let sem = s.semantics.as_deref().map(|x| format!(", semantics {x}")).unwrap_or_default();
     let _ = writeln!(o, "streamsim: {} (seed {}{})", s.scenario, s.seed, sem);
     let _ = writeln!(
@@ -40,6 +62,11 @@ pub fn render_with_why(s: &Summary, why: Option<&[String]>) -> String {
         &s.trace_hash[..16.min(s.trace_hash.len())]
     );
     let _ = writeln!(o);
+}
+
+/// The log side and the group side in two columns, lag, and the Jepsen consumer anomalies
+/// (only when one is non-zero).
+fn counts(o: &mut String, s: &Summary) {
     let counts = s.counts();
     let (left, right) = (&counts[..7], &counts[7..14]);
     let _ = writeln!(o, "  {:<28}consumer groups", "producer and log");
@@ -60,51 +87,40 @@ pub fn render_with_why(s: &Summary, why: Option<&[String]>) -> String {
     if !odd.is_empty() {
         let _ = writeln!(o, "  consumer anomalies: {}", odd.join("  "));
     }
-    if let Some((first, rest)) = why.and_then(<[String]>::split_first) {
-        let _ = writeln!(o, "\n  why: {first}");
-        for line in rest {
-            let _ = writeln!(o, "       {line}");
-        }
+}
+
+/// Each rebalance's assignment: time, group, generation, and member -> partitions.
+fn assignments(o: &mut String, s: &Summary) {
+    if s.assignments.is_empty() {
+        return;
     }
-    let _ = writeln!(
-        o,
-        "\n  latency (send -> sink)  p50 {}  p99 {}  max {}",
-        ms(s.latency_ms.p50),
-        ms(s.latency_ms.p99),
-        ms(s.latency_ms.max)
-    );
-    if !s.assignments.is_empty() {
-        let _ = writeln!(o, "\n  assignments");
-        for a in &s.assignments {
-            let members: Vec<String> =
-                a.members.iter().map(|(m, p)| format!("{m} {:?}", p).replace(' ', " ").replace(", ", ",")).collect();
-            let _ = writeln!(
-                o,
-                "  {:>9}  {} gen {}  {}",
-                format!("{}.{:03}s", a.at_ms / 1000, a.at_ms % 1000),
-                a.group,
-                a.generation,
-                members.join("  ")
-            );
-        }
+    let _ = writeln!(o, "\n  assignments");
+    for a in &s.assignments {
+        let members: Vec<String> = a.members.iter().map(|(m, p)| format!("{m} {:?}", p).replace(", ", ",")).collect();
+        let _ = writeln!(
+            o,
+            "  {:>9}  {} gen {}  {}",
+            format!("{}.{:03}s", a.at_ms / 1000, a.at_ms % 1000),
+            a.group,
+            a.generation,
+            members.join("  ")
+        );
     }
-    if !s.expectations.is_empty() {
-        let _ = writeln!(o, "\n  expectations");
-        // Columns as wide as their longest entry, so every `actual` lines up.
-        let name_w = s.expectations.iter().map(|e| e.name.len()).max().unwrap_or(0);
-        let expected_w = s.expectations.iter().map(|e| e.expected.len()).max().unwrap_or(0);
-        for e in &s.expectations {
-            let mark = if e.pass { "pass" } else { "FAIL" };
-            let _ = writeln!(
-                o,
-                "    {mark}  {:<name_w$}  {:<expected_w$}  actual {}",
-                e.name,
-                e.expected,
-                fmt_num(e.actual)
-            );
-        }
+}
+
+/// The expectations, columns as wide as their longest entry so every `actual` lines up.
+fn expectations(o: &mut String, s: &Summary) {
+    if s.expectations.is_empty() {
+        return;
     }
-    o
+    let _ = writeln!(o, "\n  expectations");
+    let name_w = s.expectations.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    let expected_w = s.expectations.iter().map(|e| e.expected.len()).max().unwrap_or(0);
+    for e in &s.expectations {
+        let mark = if e.pass { "pass" } else { "FAIL" };
+        let _ =
+            writeln!(o, "    {mark}  {:<name_w$}  {:<expected_w$}  actual {}", e.name, e.expected, fmt_num(e.actual));
+    }
 }
 
 /// The readable diff of failed expectations, for stderr.
