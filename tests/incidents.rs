@@ -290,3 +290,24 @@ fn rolling_restart_kip_345_fix_static_membership() {
     let a = fix_removes_anomaly(&named("rolling-restart-dynamic"));
     assert_eq!(actual(&a, "stop_the_world_ms"), 0.0);
 }
+
+/// Incident 15. KIP-890's motivation: a produce request of an aborted transaction, held by
+/// a network partition, lands after the abort marker at the same epoch
+/// (ProducerAppendInfo.checkProducerEpoch takes it) and the next commit marker completes the
+/// producer's open transaction from its first offset, the late write included: read_committed
+/// readers see the records twice. transaction.version 2 (Kafka 4.0 clusters, KIP-890 part 2)
+/// bumps the epoch at every end, so the late write is fenced; and explain names the cause.
+#[test]
+fn delayed_write_joins_next_transaction_kip_890_fix_transaction_version_2() {
+    let incident = named("delayed-write-next-transaction");
+    let a = fix_removes_anomaly(&incident);
+    assert_eq!(actual(&a, "duplicates"), 0.0);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(["explain", incident.to_str().unwrap()])
+        .output()
+        .expect("explain runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("reached the log after the abort marker"), "{text}");
+    assert!(text.contains("the late copy is committed with the next transaction"), "{text}");
+    assert!(!text.contains("read_uncommitted read both"), "{text}");
+}

@@ -182,3 +182,73 @@ fn a_timed_out_transaction_is_aborted_by_the_10s_scheduler_within_timeout_plus_1
     let at = timeout_abort_at_us(&fast);
     assert!(at > 13_700_000 && at <= latest_expiry + 1_000_000 && at.is_multiple_of(1_000_000), "aborted at {at} us");
 }
+
+/// Kafka's answer (`Sender.sendProducerData` bounds its poll by
+/// `RecordAccumulator.nextExpiryTimeMs`; `RecordAccumulator.expiredBatches`):
+/// a batch waiting for a connection that nothing answers fails at
+/// `delivery.timeout.ms`, not at the next connection timeout. broker-0 (the
+/// only one) loses its host at 1 s: SYNs go unanswered and a connect waits
+/// socket.connection.setup.timeout.ms (10 s, ±20%); with delivery.timeout.ms
+/// 3 s the first failures come about 3 s after the first batch that could
+/// not go, well before 10 s.
+#[test]
+fn record_accumulator_expires_batches_behind_an_unanswered_connect_at_delivery_timeout() {
+    let yaml = "name: t
+duration: 8s
+drain: 1s
+brokers: 1
+network: { latency: 1ms }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+producers: [{ name: p, rate: { constant: 100/s }, keys: 10, config: { request.timeout.ms: 2000, delivery.timeout.ms: 3000, linger.ms: 5 } }]
+faults:
+  - { at: 1s, host_crash: broker-0 }
+";
+    let dir = std::env::temp_dir().join(format!("streamsim-expiry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (file, trace) = (dir.join("t.yaml"), dir.join("t.jsonl"));
+    std::fs::write(&file, yaml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(["run", file.to_str().unwrap(), "--trace", trace.to_str().unwrap()])
+        .output()
+        .expect("run");
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let first_fail_us = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["kind"] == "fail")
+        .and_then(|v| v["t"].as_u64())
+        .expect("a send fails");
+    let _ = std::fs::remove_dir_all(&dir);
+    // The batches made just after the crash expire about 3 s later.
+    assert!((3_900_000..4_500_000).contains(&first_fail_us), "first failure at {first_fail_us} us");
+}
+
+/// KIP-890 part 2: a Kafka 4.0 cluster bootstraps `transaction.version` 2
+/// (`TransactionVersion.TV_2`, bootstrap metadata version IBP_4_0_IV2);
+/// 3.9 has no such feature. `validate --effective` shows the default for
+/// each version, and the file can set it.
+#[test]
+fn transaction_version_defaults_to_2_from_kafka_4_0_transaction_version_tv_2() {
+    let show = |version: &str, extra: &str| {
+        let dir = std::env::temp_dir().join(format!("streamsim-tv-{}-{version}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t.yaml");
+        let yaml = format!(
+            "name: t\nduration: 1s\nkafka_version: \"{version}\"\n{extra}topics: [{{ name: t, partitions: 1 }}]\nproducers: [{{ name: p, rate: 10/s }}]\n"
+        );
+        std::fs::write(&file, yaml).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamsim"))
+            .args(["validate", file.to_str().unwrap(), "--effective", "--json"])
+            .output()
+            .expect("validate");
+        let _ = std::fs::remove_dir_all(&dir);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let rows = v["configs"].as_array().expect("rows").clone();
+        let row = rows.into_iter().find(|r| r["name"] == "transaction.version").expect("a transaction.version row");
+        row["value"].as_str().unwrap().to_string()
+    };
+    assert_eq!(show("3.9", ""), "0");
+    assert_eq!(show("4.0", ""), "2");
+    assert_eq!(show("4.1", "broker_config: { transaction.version: 0 }\n"), "0");
+}

@@ -195,16 +195,24 @@ impl World {
         let txn = &mut self.txns[t];
         let owner = txn.owner;
         if epoch != txn.epoch {
-            let msg = EndTxnResponse { txn: t, inc, commit, ok: false };
+            let msg = EndTxnResponse { txn: t, inc, commit, ok: false, epoch: txn.epoch };
             return self.send(Node::TxnCoordinator, owner, msg.into());
         }
         match txn.phase {
             TxnPhase::Empty => {
-                let msg = EndTxnResponse { txn: t, inc, commit, ok: true };
+                let msg = EndTxnResponse { txn: t, inc, commit, ok: true, epoch };
                 self.send(Node::TxnCoordinator, owner, msg.into());
             }
             TxnPhase::Ongoing => {
                 txn.end_reply = Some((inc, commit));
+                // KIP-890 part 2: every commit and abort bumps the epoch, and
+                // the markers carry the new one, so a write of this
+                // transaction that arrives after its marker is fenced
+                // (ProducerAppendInfo.checkProducerEpoch) instead of joining
+                // the next transaction (TransactionVersion.supportsEpochBump).
+                if self.scenario.broker_config.transaction_version >= 2 {
+                    txn.epoch = txn.epoch.next();
+                }
                 self.end_txn(t, commit);
             }
             // Already ending (a timeout abort raced the request): answered when done.
@@ -302,7 +310,7 @@ impl World {
         if let Some((inc, asked)) = txn.end_reply.take() {
             // A commit asked for but turned into an abort (a timeout) is fenced.
             let ok = asked == commit;
-            let msg = EndTxnResponse { txn: t, inc, commit: asked, ok };
+            let msg = EndTxnResponse { txn: t, inc, commit: asked, ok, epoch: txn.epoch };
             self.send(Node::TxnCoordinator, owner, msg.into());
         }
         if let Some((inc, bump)) = self.txns[t].init_reply.take() {

@@ -138,6 +138,7 @@ pub(crate) const BROKER_MODELLED: &[&str] = &[
     "vm.dirty_writeback_centisecs",
     "vm.dirty_expire_centisecs",
     "eligible.leader.replicas.version",
+    "transaction.version",
     "transaction.abort.timed.out.transaction.cleanup.interval.ms",
     "producer_byte_rate",
     "consumer_byte_rate",

@@ -243,6 +243,7 @@ fn broker_value(c: &BrokerConfig, name: &str) -> Option<String> {
         "vm.dirty_writeback_centisecs" => (c.page_cache.dirty_writeback.ms() / 10).to_string(),
         "vm.dirty_expire_centisecs" => (c.page_cache.dirty_expire.ms() / 10).to_string(),
         "eligible.leader.replicas.version" => u8::from(c.eligible_leader_replicas).to_string(),
+        "transaction.version" => c.transaction_version.to_string(),
         "transaction.abort.timed.out.transaction.cleanup.interval.ms" => ms(c.txn_abort_cleanup_interval),
         // Topic defaults show per topic; default.replication.factor only as the topics' RF.
         _ => return None,

@@ -99,6 +99,12 @@ pub struct BrokerConfig {
     /// (10000): how often the transaction coordinator's scheduler aborts
     /// transactions past their timeout (TransactionCoordinator.startup).
     pub txn_abort_cleanup_interval: Duration,
+    /// `transaction.version` (the feature level): 2 turns on KIP-890 part 2,
+    /// an epoch bump at every commit and abort
+    /// (`TransactionVersion.supportsEpochBump`). A Kafka 4.0 cluster
+    /// bootstraps level 2 (`TV_2`'s bootstrap metadata version is
+    /// IBP_4_0_IV2); older releases have no such feature (level 0).
+    pub transaction_version: u8,
     /// Client quotas: the default byte rates and the rate's sampling.
     pub quotas: QuotaConfig,
 }
@@ -165,6 +171,7 @@ impl Default for BrokerConfig {
             page_cache: PageCacheConfig::default(),
             eligible_leader_replicas: false,
             txn_abort_cleanup_interval: Duration::from_ms(10_000),
+            transaction_version: 2,
             quotas: QuotaConfig::default(),
         }
     }
@@ -415,6 +422,16 @@ impl KafkaVersion {
 
     pub const fn at_least(self, major: u32, minor: u32) -> bool {
         self.major > major || (self.major == major && self.minor >= minor)
+    }
+
+    /// The `transaction.version` a new cluster of this release bootstraps:
+    /// 2 from 4.0 (KIP-890 part 2), none (0) before.
+    pub const fn transaction_version(self) -> u8 {
+        if self.at_least(4, 0) {
+            2
+        } else {
+            0
+        }
     }
 }
 

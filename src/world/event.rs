@@ -444,6 +444,9 @@ pub struct EndTxnResponse {
     pub inc: Incarnation,
     pub commit: bool,
     pub ok: bool,
+    /// The epoch the client goes on with: one higher after a commit or
+    /// abort under `transaction.version` 2 (EndTxn v5, KIP-890 part 2).
+    pub epoch: ProducerEpoch,
 }
 
 /// Transaction coordinator → partition leader: append control marker `marker`.

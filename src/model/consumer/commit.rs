@@ -160,12 +160,16 @@ impl World {
     /// abort it rewinds to the committed offsets (the batch is processed
     /// again); a fenced consumer also initializes again first.
     pub(crate) fn on_consumer_end_txn_response(&mut self, c: ConsumerId, m: EndTxnResponse) {
-        let EndTxnResponse { inc, commit, ok, .. } = m;
+        let EndTxnResponse { inc, commit, ok, epoch, .. } = m;
         if self.consumers[c].state != ConsumerState::EndingTxn {
             return;
         }
         let cs = &mut self.consumers[c];
         cs.state = ConsumerState::Idle;
+        if ok {
+            // transaction.version 2 bumps the epoch at every end.
+            cs.txn_epoch = Some(epoch);
+        }
         if commit && ok {
             for i in 0..cs.assigned.len() {
                 let local = cs.assigned[i];

@@ -61,13 +61,41 @@ impl World {
         ready.resize(self.brokers.len(), false);
         self.ready_nodes(p, &mut ready);
         let mut sent = false;
+        let mut unconnected = false;
         for b in self.brokers.ids() {
             if ready[b.index()] && self.leader_can_take(p, b) {
                 sent |= self.send_produce_request(p, b);
+            } else if ready[b.index()] {
+                unconnected |= self.producers[p].conns[b].state != ConnState::Ready;
             }
         }
         self.drain_scratch.ready_nodes = ready;
+        if unconnected {
+            self.wake_at_next_expiry(p);
+        }
         sent
+    }
+
+    /// A node with data has no connection: the sender sleeps until the
+    /// connection's answer or timeout, but no later than the first batch's
+    /// `delivery.timeout.ms` (`Sender.sendProducerData` bounds its poll by
+    /// `RecordAccumulator.nextExpiryTimeMs`), so a batch stuck behind an
+    /// unanswered connect fails on time.
+    fn wake_at_next_expiry(&mut self, p: ProducerId) {
+        let pr = &self.producers[p];
+        let mut first: Option<Instant> = None;
+        let mut from = 0;
+        while let Some(local) = pr.holding.next_from(from) {
+            from = local.raw() + 1;
+            let q = &pr.parts[local];
+            if let Some(batch) = q.queue.front().copied().or(q.open) {
+                let expiry = self.batches[batch].created.add(pr.config.delivery_timeout);
+                first = Some(first.map_or(expiry, |f| f.min(expiry)));
+            }
+        }
+        if let Some(at) = first {
+            self.wake_producer_at(p, at);
+        }
     }
 
     /// `RecordAccumulator.ready`: marks each broker leading a partition whose

@@ -161,6 +161,19 @@ impl World {
             pr.fenced = true;
             return self.reinit_txn(p);
         }
+        if m.epoch != pr.epoch {
+            // transaction.version 2: the next transaction has a new epoch,
+            // and a new epoch starts every partition's sequence at 0.
+            pr.epoch = m.epoch;
+            pr.parts.iter_mut().for_each(|q| q.next_seq = 0);
+        } else if !m.commit && pr.txn_failed && self.scenario.kafka_version.at_least(2, 5) {
+            // KIP-360: an abort after a failed batch bumps the epoch with
+            // InitProducerId before the next transaction
+            // (TransactionManager.maybeTransitionToErrorState sets
+            // epochBumpRequired when the broker can bump, 2.5+): the failed
+            // batch's sequence numbers may have reached the log.
+            return self.reinit_txn(p);
+        }
         if m.commit {
             let records = std::mem::take(&mut pr.txn_records);
             for &r in &records {

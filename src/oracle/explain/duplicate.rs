@@ -123,7 +123,7 @@ fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), c
     let producer = ProducerId::new(rec.producer);
     let error = retry.retry().error;
     if error == SendError::TxnAborted {
-        return aborted_and_resent(cx, r, o1, retry, chain);
+        return aborted_and_resent(cx, r, (o1, a1.t()), retry, chain);
     }
     let idempotent = rec.seq != NO_SEQ;
     // Every attempt since the send: requests that timed out can all land
@@ -180,7 +180,7 @@ pub(super) fn resent_by_app(
 /// Record `r`'s first copy (at `o1`) was written in a transaction that
 /// aborted, and `retry` sent it again in the next one: what held the
 /// transaction open, how it was aborted, and its abort marker.
-fn aborted_and_resent(cx: Ctx<'_>, r: u32, o1: u64, retry: Found<'_>, chain: &mut Vec<Link>) -> Cause {
+fn aborted_and_resent(cx: Ctx<'_>, r: u32, (o1, o1_at): (u64, u64), retry: Found<'_>, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
     let rec = &w.oracle.ledger.records[r as usize];
     let (g, producer) = (PartitionId::new(rec.partition), ProducerId::new(rec.producer));
@@ -191,6 +191,9 @@ fn aborted_and_resent(cx: Ctx<'_>, r: u32, o1: u64, retry: Found<'_>, chain: &mu
     let Some(end) = ix.txn(txn).until(retry.t()).rev().find(aborted) else {
         return Cause::Unexplained { what: "a resend after an abort that is not in the trace" };
     };
+    if o1_at > end.t() {
+        return late_write_joined_next(cx, (txn, producer, g, o1), end, retry, chain);
+    }
     let fenced = ix.txn(txn).until(end.t()).rev().find(|f| f.s.kind == Step::Fenced);
     let by_timeout = fenced.is_some_and(|f| f.fenced().by_timeout);
     // What held the transaction open: its producer frozen or dead.
@@ -235,6 +238,38 @@ fn aborted_and_resent(cx: Ctx<'_>, r: u32, o1: u64, retry: Found<'_>, chain: &mu
     chain.push(link(end, format!("{}'s transaction ends aborted", n.txn(txn))));
     chain.push(link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
     Cause::AbortedAndResent { txn: txn.raw(), at: end.t(), by_timeout }
+}
+
+/// The first copy of a record of the transaction that ended (aborted) at
+/// `end` reached the log only after that end: a request of the aborted
+/// transaction held by the network (a timed-out request is not
+/// cancelled). Its epoch was still the partition's, so the log took it
+/// into the transaction that `retry` started, whose commit marker made both
+/// copies visible (KIP-890's motivation; `ProducerAppendInfo` completes
+/// the producer's open transaction at the next marker).
+fn late_write_joined_next(
+    cx: Ctx<'_>,
+    (txn, producer, g, o1): (crate::model::ids::TxnId, ProducerId, PartitionId, u64),
+    end: Found<'_>,
+    retry: Found<'_>,
+    chain: &mut Vec<Link>,
+) -> Cause {
+    let Ctx { ix, n, .. } = cx;
+    chain.insert(
+        0,
+        link(end, format!("{}'s transaction ends aborted; a request of it is still on the wire", n.txn(txn))),
+    );
+    chain.insert(1, link(retry, format!("{} sends it again in its next transaction", n.producer(producer))));
+    let commit = |f: &Found<'_>| f.marker().commit && f.marker().txn == txn && f.marker().offset > o1;
+    if let Some(f) = ix.partition(g, Step::Marker).after(end.id).find(commit) {
+        let text = format!(
+            "commit marker at {}@{}: the late copy is committed with the next transaction",
+            n.partition(g),
+            f.marker().offset
+        );
+        chain.push(link(f, text));
+    }
+    Cause::LateWriteJoinedNext { txn: txn.raw(), at: end.t() }
 }
 
 /// The same offset `o` took effect twice: who lost the partition, and where

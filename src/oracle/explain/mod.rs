@@ -281,6 +281,10 @@ pub enum Cause {
     /// A transaction aborted and its records were sent again in the next one;
     /// a read_uncommitted group read both copies.
     AbortedAndResent { txn: u32, at: u64, by_timeout: bool },
+    /// A write of an aborted transaction, held by the network, reached the
+    /// log after the abort marker at the same epoch and was committed with
+    /// the next transaction, which had sent the record again (KIP-890).
+    LateWriteJoinedNext { txn: u32, at: u64 },
     /// A consumer committed offsets past records it had not processed yet,
     /// then lost them.
     CommittedUnprocessed { consumer: u32, how: Disruption },
@@ -370,6 +374,7 @@ impl Cause {
             Cause::CommitMovedBack { .. } => "a commit moving the offset back",
             Cause::WrittenTwice { .. } => "a retry that wrote a record twice",
             Cause::AbortedAndResent { .. } => "an aborted transaction sent again",
+            Cause::LateWriteJoinedNext { .. } => "an aborted transaction's late write joining the next one",
             Cause::ResetToLatest { .. } => "auto.offset.reset=latest",
             Cause::ResetOutOfRange { .. } => "an offset reset after OffsetOutOfRange",
             Cause::ProducerCrash { .. } | Cause::UnacknowledgedLost { .. } => "a producer crash",
@@ -419,6 +424,11 @@ impl Cause {
                 n.txn(TxnId::new(txn)),
                 ts(at),
                 if by_timeout { " by transaction.timeout.ms" } else { "" }
+            ),
+            Cause::LateWriteJoinedNext { txn, at } => format!(
+                "transaction of {} aborted at {}, but a write of it held by the network reached the log after the abort marker, at the same epoch, and committed with the next transaction, which had sent the record again (KIP-890; transaction.version 2 fences it)",
+                n.txn(TxnId::new(txn)),
+                ts(at)
             ),
             Cause::CommittedUnprocessed { consumer, how } => how.describe(&n, consumer, Then::Unprocessed),
             Cause::ZombieProcessed { consumer, how } => how.describe(&n, consumer, Then::Zombie),

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::super::config_names::Section;
 use super::super::limits::{MAX_PARTITIONS, MAX_TOTAL_PARTITIONS};
-use super::super::model::{BrokerConfig, TopicConfig, TopicSpec};
+use super::super::model::{BrokerConfig, KafkaVersion, TopicConfig, TopicSpec};
 use super::super::suggest::one_of;
 use super::super::yaml::{clip, Node, Pos};
 use super::context::Cx;
@@ -22,9 +22,9 @@ pub(super) struct BrokerSettings {
     min_isr_at: Option<(Pos, String)>,
 }
 
-pub(super) fn broker_settings(cx: &mut Cx, entry: Option<&Entry<'_>>) -> R<BrokerSettings> {
+pub(super) fn broker_settings(cx: &mut Cx, entry: Option<&Entry<'_>>, version: KafkaVersion) -> R<BrokerSettings> {
     let mut s = BrokerSettings {
-        config: BrokerConfig::default(),
+        config: BrokerConfig { transaction_version: version.transaction_version(), ..BrokerConfig::default() },
         default_replication_factor: 1,
         default_rf_at: None,
         min_isr_at: None,
@@ -77,6 +77,7 @@ fn durability(c: &mut BrokerConfig, key: &str, v: &Node, f: &str) -> R<bool> {
         "vm.dirty_writeback_centisecs" => pc.dirty_writeback = centisecs(v, f)?,
         "vm.dirty_expire_centisecs" => pc.dirty_expire = centisecs(v, f)?,
         "eligible.leader.replicas.version" => c.eligible_leader_replicas = u32_in(v, f, 0, 1)? == 1,
+        "transaction.version" => c.transaction_version = u32_in(v, f, 0, 2)? as u8,
         _ => return Ok(false),
     }
     Ok(true)

@@ -101,7 +101,7 @@ fn scenario(root: &Node, semantics: Option<Semantics>) -> Result<(Scenario, Vec<
     top.known(TOP_FIELDS)?;
     let mut cx = Cx { notes: Vec::new() };
     let head = header(&top, semantics)?;
-    let broker = brokers::broker_settings(&mut cx, top.get("broker_config"))?;
+    let broker = brokers::broker_settings(&mut cx, top.get("broker_config"), head.kafka_version)?;
     let network = network::network(top.value("network"))?;
     let (max_events, sample_interval, max_memory) = run_limits(&top)?;
     let topics = brokers::topics(&mut cx, &top, head.brokers, &broker)?;
