@@ -70,16 +70,24 @@ pub enum Command {
         /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
-        /// Presets to compare, comma-separated (default: all four).
+        /// Presets to compare, comma-separated (default: all four; with --variant: none).
         #[arg(long, value_delimiter = ',', value_name = "LIST")]
         semantics: Vec<String>,
+        /// A named column with more overrides, after the global ones, e.g.
+        /// `--variant 'fix: --producer-property acks=all --topic-config min.insync.replicas=2'`
+        /// (repeatable; FLAGS are the override flags).
+        #[arg(long = "variant", value_name = "NAME: FLAGS")]
+        variants: Vec<String>,
+        /// With --variant: no `baseline` column (the file with only the global overrides).
+        #[arg(long, requires = "variants")]
+        no_baseline: bool,
         /// Replace the scenario's seed.
         #[arg(short, long)]
         seed: Option<u64>,
         /// Write the comparison report here.
         #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Print every column's summary as JSON (`{"compare": [{label, file, summary}]}`).
+        /// Print every column's summary as JSON (`{"compare": [{label, file, variant, overrides, summary}]}`).
         #[arg(long)]
         json: bool,
     },

@@ -90,6 +90,12 @@ pub const LAYOUT: Layout = Layout {
     inner: Some(&folder::LAYOUT),
 };
 
+/// The report folder of a column: its label, a `FILE / PRESET / VARIANT` label's parts
+/// joined by `.` (a folder name holds no `/`).
+pub fn folder_name(label: &str) -> String {
+    label.replace(" / ", ".")
+}
+
 /// Checks, before the runs, that the comparison may replace what is at `dir`.
 pub fn check_target(dir: &Path) -> Result<(), PublishError> {
     publish::check_folder(dir, &LAYOUT)
@@ -98,7 +104,7 @@ pub fn check_target(dir: &Path) -> Result<(), PublishError> {
 /// The layout of a comparison whose columns carry other labels than the presets (files
 /// compared side by side: their scenario names). Leaked: one per command, for its whole life.
 pub fn layout_for(labels: &[String]) -> &'static Layout {
-    let folders: Vec<&'static str> = labels.iter().map(|l| &*Box::leak(l.clone().into_boxed_str())).collect();
+    let folders: Vec<&'static str> = labels.iter().map(|l| &*Box::leak(folder_name(l).into_boxed_str())).collect();
     Box::leak(Box::new(Layout {
         files: LAYOUT.files,
         folders: Box::leak(folders.into_boxed_slice()),
@@ -137,8 +143,9 @@ fn write_into(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
         svgs.push(svg);
     }
     for (label, o) in runs {
-        fs::create_dir(dir.join(label))?;
-        folder::write_into(&dir.join(label), o)?;
+        let folder = dir.join(folder_name(label));
+        fs::create_dir(&folder)?;
+        folder::write_into(&folder, o)?;
     }
     let first = &runs[0].1.summary;
     let mut md = format!("# {}: semantics compared (seed {})\n\n", first.scenario, first.seed);
@@ -149,7 +156,12 @@ fn write_into(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
     }
     md.push('\n');
     for (label, o) in runs {
-        let _ = writeln!(md, "- [{label}]({label}/summary.md): {}", folder::narrative(&o.summary, &o.series.faults));
+        let _ = writeln!(
+            md,
+            "- [{label}]({}/summary.md): {}",
+            folder_name(label),
+            folder::narrative(&o.summary, &o.series.faults)
+        );
     }
     fs::write(dir.join("compare.md"), md)?;
     fs::write(dir.join("index.html"), index_html(runs, &svgs))
@@ -167,7 +179,12 @@ fn index_html(runs: &[(String, Outcome)], svgs: &[String]) -> String {
     );
     html.push_str("<table><tr><th></th>");
     for (label, _) in runs {
-        let _ = write!(html, "<th><a href=\"{0}/index.html\">{0}</a></th>", html_escape(label));
+        let _ = write!(
+            html,
+            "<th><a href=\"{}/index.html\">{}</a></th>",
+            html_escape(&folder_name(label)),
+            html_escape(label)
+        );
     }
     html.push_str("</tr>\n");
     for (name, value) in rows() {
@@ -185,7 +202,8 @@ fn index_html(runs: &[(String, Outcome)], svgs: &[String]) -> String {
     for (label, o) in runs {
         let _ = writeln!(
             html,
-            "<li><a href=\"{0}/index.html\">{0}</a>: {1}</li>",
+            "<li><a href=\"{}/index.html\">{}</a>: {}</li>",
+            html_escape(&folder_name(label)),
             html_escape(label),
             html_escape(&folder::narrative(&o.summary, &o.series.faults))
         );
