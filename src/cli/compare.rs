@@ -242,7 +242,6 @@ fn variant_refused(v: &Variant, col: &Column, e: LoadError) -> CliError {
 fn warn_unchanged(col: &Column, sc: &Scenario, seed: Option<u64>) {
     let Some(v) = col.variant else { return };
     if load_column(&col.baseline(), seed).is_ok_and(|base| base == *sc) {
-        let flags: Vec<String> = v.overrides.0.iter().map(|o| o.flag_text()).collect();
         errln!(
             "{}",
             crate::cli::style::warning(&format!(
@@ -250,7 +249,7 @@ fn warn_unchanged(col: &Column, sc: &Scenario, seed: Option<u64>) {
                 v.name,
                 col.file.display(),
                 col.under(),
-                flags.join(" ")
+                flags_text(&v.overrides)
             ))
         );
     }
@@ -300,7 +299,8 @@ pub fn compare(a: CompareArgs) -> Result<(), CliError> {
     }
     show(&a, &ran, &runs)?;
     if let Some(dir) = a.out {
-        compare::write_as(dir, layout, &runs).map_err(|e| publish_error("the report", dir, e))?;
+        let flags: Vec<String> = ran.iter().map(|c| flags_text(&c.overrides())).collect();
+        compare::write_as(dir, layout, &runs, &flags).map_err(|e| publish_error("the report", dir, e))?;
         if !a.json {
             outln!("\n  report written to {} (open index.html)", dir.display());
         }
@@ -314,6 +314,11 @@ pub fn compare(a: CompareArgs) -> Result<(), CliError> {
             Err(refused.swap_remove(0))
         }
     }
+}
+
+/// Override flags as typed, space-separated.
+fn flags_text(o: &Overrides) -> String {
+    o.0.iter().map(|o| o.flag_text()).collect::<Vec<_>>().join(" ")
 }
 
 /// The table, or the JSON of every column.
