@@ -260,10 +260,15 @@ fn warn_overrides(col: &Column, sc: &Scenario, label: &str) {
     let Some(sem) = col.preset.or(sc.semantics) else { return };
     let fields = overridden(sc, sem);
     if !fields.is_empty() {
+        // A variant's flags may be what overrides the preset, not the file alone.
+        let (who, values) = match col.variant {
+            Some(v) => (format!(" with variant `{}`", v.name), "those values"),
+            None => (String::new(), "the file's values"),
+        };
         errln!(
             "{}",
             crate::cli::style::warning(&format!(
-                "warning: {} overrides the {} preset: {}; the `{label}` column runs the file's values",
+                "warning: {}{who} overrides the {} preset: {}; the `{label}` column runs {values}",
                 col.file.display(),
                 sem.name(),
                 fields.join(", ")
