@@ -78,6 +78,23 @@ fn compare_check_and_explain_give_their_schemas() {
         &["compare", "scenarios/at-most-once.yaml", "scenarios/at-least-once.yaml", "--json", "-q"],
         0,
     );
+    // A variant run: a null variant (the baseline) and a named one, each with its flags.
+    let v = validates(
+        "compare",
+        &[
+            "compare",
+            "scenarios/acks-1-leader-failover.yaml",
+            "--topic-config",
+            "min.insync.replicas=2",
+            "--variant",
+            "fix: --producer-property acks=all",
+            "--json",
+            "-q",
+        ],
+        0,
+    );
+    let variants: Vec<&Value> = v["compare"].as_array().unwrap().iter().map(|c| &c["variant"]).collect();
+    assert_eq!(variants, [&Value::Null, &Value::from("fix")]);
     validates("check", &["check", "scenarios/homework.yaml", "--json"], 0);
     // A pass, a failed expectation and a file that does not load: every verdict's shape.
     let dir = scratch("check");

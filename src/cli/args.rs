@@ -61,7 +61,7 @@ pub enum Command {
     },
     /// Run the same workload and seed under each semantics preset, side by side.
     #[command(
-        after_help = "Examples:\n  streamsim compare scenarios/homework.yaml\n  streamsim compare scenarios/at-most-once.yaml scenarios/at-least-once.yaml\n  streamsim compare scenarios/homework.yaml --semantics at-least-once,exactly-once --json\n\nEach preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nA value the file writes wins over the preset: a warning names each such field.\nA preset that cannot apply to the file exits 2 with the reason, after the other columns.\nWith several files, each runs as written (or under each --semantics preset).\nWith --out: one report folder per column, overlaid charts and an index.html."
+        after_help = "Examples:\n  streamsim compare scenarios/homework.yaml\n  streamsim compare scenarios/at-most-once.yaml scenarios/at-least-once.yaml\n  streamsim compare scenarios/homework.yaml --semantics at-least-once,exactly-once --json\n  streamsim compare scenarios/homework.yaml --variant 'acks1: --producer-property acks=1'\n  streamsim compare scenarios/homework.yaml --variant 's3: --set seed=3' --no-baseline --json\n\nEach preset only sets configs (see docs/model.md); what differs in the table comes from the runs.\nA value the file writes wins over the preset: a warning names each such field.\nA preset that cannot apply to the file exits 2 with the reason, after the other columns.\nWith several files, each runs as written (or under each --semantics preset).\n--variant 'NAME: FLAGS' adds a column NAME: the file with the global overrides, then FLAGS (the\noverride flags, quoted as in a shell); `baseline` is the file with the global overrides only\n(--no-baseline drops it). Without --semantics a variant runs the file as written; columns are\nfiles x presets x variants, labelled `FILE / PRESET / VARIANT`. A variant that cannot apply\nexits 2 before anything runs; one that changes nothing is warned about.\nWith --out: one report folder per column, overlaid charts and an index.html."
     )]
     Compare {
         /// The scenario file, or several files to run side by side (each as written).
@@ -70,16 +70,24 @@ pub enum Command {
         /// Config and field overrides (`--producer-property K=V`, `--set FIELD=VALUE`, ...).
         #[command(flatten)]
         overrides: crate::cli::overrides::OverrideArgs,
-        /// Presets to compare, comma-separated (default: all four).
+        /// Presets to compare, comma-separated (default: all four; with --variant: none).
         #[arg(long, value_delimiter = ',', value_name = "LIST")]
         semantics: Vec<String>,
+        /// A named column with more overrides, after the global ones, e.g.
+        /// `--variant 'fix: --producer-property acks=all --topic-config min.insync.replicas=2'`
+        /// (repeatable; FLAGS are the override flags).
+        #[arg(long = "variant", value_name = "NAME: FLAGS")]
+        variants: Vec<String>,
+        /// With --variant: no `baseline` column (the file with only the global overrides).
+        #[arg(long, requires = "variants")]
+        no_baseline: bool,
         /// Replace the scenario's seed.
         #[arg(short, long)]
         seed: Option<u64>,
         /// Write the comparison report here.
         #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
-        /// Print every column's summary as JSON (`{"compare": [{label, file, summary}]}`).
+        /// Print every column's summary as JSON (`{"compare": [{label, file, variant, overrides, summary}]}`).
         #[arg(long)]
         json: bool,
     },

@@ -25,6 +25,7 @@ pub mod style;
 mod sweep;
 mod timeline;
 mod validate;
+mod variant;
 mod verify;
 
 use std::process::ExitCode;
@@ -98,14 +99,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             max_events,
             trace: trace.as_deref(),
         })),
-        Command::Compare { files, semantics, seed, out, json, .. } => done(compare::compare(compare::CompareArgs {
-            files: &files,
-            semantics: &semantics,
-            seed,
-            out: out.as_deref(),
-            json,
-            quiet: cli.quiet,
-        })),
+        Command::Compare { files, semantics, variants, no_baseline, seed, out, json, .. } => {
+            done(compare::compare(compare::CompareArgs {
+                files: &files,
+                semantics: &semantics,
+                variants: &variants,
+                no_baseline,
+                seed,
+                out: out.as_deref(),
+                json,
+                quiet: cli.quiet,
+            }))
+        }
         Command::Check { paths, out, junit, require_expect, json, .. } => check::check(check::CheckArgs {
             paths: &paths,
             out: out.as_deref(),

@@ -90,6 +90,12 @@ pub const LAYOUT: Layout = Layout {
     inner: Some(&folder::LAYOUT),
 };
 
+/// The report folder of a column: its label, a `FILE / PRESET / VARIANT` label's parts
+/// joined by `.` (a folder name holds no `/`).
+pub fn folder_name(label: &str) -> String {
+    label.replace(" / ", ".")
+}
+
 /// Checks, before the runs, that the comparison may replace what is at `dir`.
 pub fn check_target(dir: &Path) -> Result<(), PublishError> {
     publish::check_folder(dir, &LAYOUT)
@@ -98,7 +104,7 @@ pub fn check_target(dir: &Path) -> Result<(), PublishError> {
 /// The layout of a comparison whose columns carry other labels than the presets (files
 /// compared side by side: their scenario names). Leaked: one per command, for its whole life.
 pub fn layout_for(labels: &[String]) -> &'static Layout {
-    let folders: Vec<&'static str> = labels.iter().map(|l| &*Box::leak(l.clone().into_boxed_str())).collect();
+    let folders: Vec<&'static str> = labels.iter().map(|l| &*Box::leak(folder_name(l).into_boxed_str())).collect();
     Box::leak(Box::new(Layout {
         files: LAYOUT.files,
         folders: Box::leak(folders.into_boxed_slice()),
@@ -111,19 +117,35 @@ pub fn check_target_as(dir: &Path, layout: &Layout) -> Result<(), PublishError> 
     publish::check_folder(dir, layout)
 }
 
-/// [`write`] for a comparison laid out as `layout`.
-pub fn write_as(dir: &Path, layout: &Layout, runs: &[(String, Outcome)]) -> Result<(), PublishError> {
-    publish::publish_folder(dir, layout, |staged| write_into(staged, runs))
+/// [`write`] for a comparison laid out as `layout`; `flags` are each column's override flags
+/// (empty for none), listed beside its link.
+pub fn write_as(dir: &Path, layout: &Layout, runs: &[(String, Outcome)], flags: &[String]) -> Result<(), PublishError> {
+    publish::publish_folder(dir, layout, |staged| write_into(staged, runs, flags))
 }
 
 /// Writes the comparison, replacing what was at `dir` whole: overlaid
 /// charts (lag, duplicates, lost), a `compare.md`, an `index.html` and one
 /// report folder per preset.
 pub fn write(dir: &Path, runs: &[(String, Outcome)]) -> Result<(), PublishError> {
-    publish::publish_folder(dir, &LAYOUT, |staged| write_into(staged, runs))
+    publish::publish_folder(dir, &LAYOUT, |staged| write_into(staged, runs, &[]))
 }
 
-fn write_into(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
+/// The title's end and the opening sentence: presets, or columns of other kinds (files,
+/// variants).
+fn intro(runs: &[(String, Outcome)]) -> (&'static str, &'static str) {
+    let presets = ["at-least-once", "at-most-once", "effectively-once", "exactly-once"];
+    if runs.iter().all(|(l, _)| presets.contains(&l.as_str())) {
+        return ("semantics compared", "The same workload, seed and faults under each preset. A preset only sets configs; every difference below comes from the runs.");
+    }
+    ("compared", "Each column is one run: its label names its file, preset and variant (`baseline`: no variant), and its flags follow its link below.")
+}
+
+/// ` (`FLAGS`)` after a column's link, or nothing.
+fn flags_note(flags: &[String], i: usize) -> String {
+    flags.get(i).filter(|f| !f.is_empty()).map_or(String::new(), |f| format!(" (`{f}`)"))
+}
+
+fn write_into(dir: &Path, runs: &[(String, Outcome)], flags: &[String]) -> io::Result<()> {
     let charts = [
         ("lag", figures::compare(runs, Compared::Lag)),
         ("duplicates", figures::compare(runs, Compared::Duplicates)),
@@ -137,37 +159,56 @@ fn write_into(dir: &Path, runs: &[(String, Outcome)]) -> io::Result<()> {
         svgs.push(svg);
     }
     for (label, o) in runs {
-        fs::create_dir(dir.join(label))?;
-        folder::write_into(&dir.join(label), o)?;
+        let folder = dir.join(folder_name(label));
+        fs::create_dir(&folder)?;
+        folder::write_into(&folder, o)?;
     }
     let first = &runs[0].1.summary;
-    let mut md = format!("# {}: semantics compared (seed {})\n\n", first.scenario, first.seed);
-    md.push_str("The same workload, seed and faults under each preset. A preset only sets configs; every difference below comes from the runs.\n\n");
+    let (title, opening) = intro(runs);
+    let mut md = format!("# {}: {title} (seed {})\n\n{opening}\n\n", first.scenario, first.seed);
     md.push_str(&table_md(runs));
     for (stem, _) in &charts {
         let _ = write!(md, "\n![{stem}]({stem}.svg)\n");
     }
     md.push('\n');
-    for (label, o) in runs {
-        let _ = writeln!(md, "- [{label}]({label}/summary.md): {}", folder::narrative(&o.summary, &o.series.faults));
+    for (i, (label, o)) in runs.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "- [{label}]({}/summary.md){}: {}",
+            folder_name(label),
+            flags_note(flags, i),
+            folder::narrative(&o.summary, &o.series.faults)
+        );
     }
     fs::write(dir.join("compare.md"), md)?;
-    fs::write(dir.join("index.html"), index_html(runs, &svgs))
+    fs::write(dir.join("index.html"), index_html(runs, &svgs, flags))
 }
 
 /// A page that opens offline: the table, the overlaid charts, a link to each preset's report.
-fn index_html(runs: &[(String, Outcome)], svgs: &[String]) -> String {
+fn index_html(runs: &[(String, Outcome)], svgs: &[String], flags: &[String]) -> String {
     let first = &runs[0].1.summary;
     let mut html = String::new();
-    let title = html_escape(&format!("{}: semantics compared", first.scenario));
+    let (kind, opening) = intro(runs);
+    let title = html_escape(&format!("{}: {kind}", first.scenario));
+    let opening = match kind {
+        "semantics compared" => {
+            "The same workload, seed and faults under each preset; a preset only sets configs.".to_string()
+        }
+        _ => html_escape(opening).replace('`', ""),
+    };
     let _ = writeln!(
         html,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 12px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body>\n<h1>{title}</h1>\n<p>seed {}. The same workload, seed and faults under each preset; a preset only sets configs.</p>",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}table{{border-collapse:collapse}}td,th{{padding:2px 12px;border-bottom:1px solid #ddd;text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body>\n<h1>{title}</h1>\n<p>seed {}. {opening}</p>",
         first.seed
     );
     html.push_str("<table><tr><th></th>");
     for (label, _) in runs {
-        let _ = write!(html, "<th><a href=\"{0}/index.html\">{0}</a></th>", html_escape(label));
+        let _ = write!(
+            html,
+            "<th><a href=\"{}/index.html\">{}</a></th>",
+            html_escape(&folder_name(label)),
+            html_escape(label)
+        );
     }
     html.push_str("</tr>\n");
     for (name, value) in rows() {
@@ -182,11 +223,13 @@ fn index_html(runs: &[(String, Outcome)], svgs: &[String]) -> String {
         let _ = writeln!(html, "<div>{svg}</div>");
     }
     html.push_str("<ul>\n");
-    for (label, o) in runs {
+    for (i, (label, o)) in runs.iter().enumerate() {
         let _ = writeln!(
             html,
-            "<li><a href=\"{0}/index.html\">{0}</a>: {1}</li>",
+            "<li><a href=\"{}/index.html\">{}</a>{}: {}</li>",
+            html_escape(&folder_name(label)),
             html_escape(label),
+            html_escape(&flags_note(flags, i).replace('`', "")),
             html_escape(&folder::narrative(&o.summary, &o.series.faults))
         );
     }
