@@ -16,6 +16,7 @@ pub fn json(summary: &Summary, e: &Explanation, limit: usize) -> String {
         .map(|s| {
             json!({
                 "anomaly": s.anomaly.name(),
+                "also": s.also.map(|a| a.name()),
                 "record": s.record,
                 "headline": s.headline,
                 "cause": s.cause_text,
