@@ -329,6 +329,8 @@ fn not_committed(
         _ => chain.push(Link {
             t: p1.t(),
             step: p1.s.line,
+            about: super::About::of(p1.s),
+            place: super::Place::default(),
             text: format!(
                 "{} started reading {} at offset {} and never committed past @{o}",
                 n.consumer(c1),

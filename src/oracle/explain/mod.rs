@@ -10,6 +10,7 @@
 //! was seen; the tests require that no shipped scenario has one.
 
 mod aborted_read;
+mod about;
 mod duplicate;
 mod failed;
 pub mod index;
@@ -28,6 +29,7 @@ use std::collections::BTreeMap;
 use crate::model::ids::{ConsumerId, GroupId, PartitionId, ProducerId, TxnId};
 use crate::oracle::trace::{SendError, Step};
 use crate::world::World;
+pub use about::{About, Place, TopicPartition};
 use index::{span, ts, Found, Index, Names};
 use view::View;
 
@@ -587,6 +589,10 @@ pub struct Link {
     /// The step's index in the trace; its JSONL line is `step + 2`.
     pub step: u32,
     pub text: String,
+    /// What the step is about, by id (read from the step itself).
+    pub about: About,
+    /// `about` named, once the story is done (`explain --json`'s fields).
+    pub place: Place,
 }
 
 impl Link {
@@ -820,6 +826,10 @@ pub fn explain_failed(w: &World) -> Explanation {
 /// The stories, each given its cause's words, and the causes counted (most first).
 fn with_causes(w: &World, mut stories: Vec<Story>) -> Explanation {
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
+    let n = Names { w };
+    for l in stories.iter_mut().flat_map(|s| s.chain.iter_mut()) {
+        l.place = l.about.place(&n);
+    }
     for s in stories.iter_mut() {
         // A story told for two kinds is counted under each: the cause lines
         // keep one count per kind, as the summary has.
