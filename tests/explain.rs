@@ -41,7 +41,9 @@ fn every_anomaly_of_every_shipped_scenario_has_a_traced_cause() {
         assert_eq!(e.count(Anomaly::LostWrite) as u64, s.lost_writes, "{name}: a story per lost write");
         assert_eq!(e.count(Anomaly::Unavailable) as u64, s.unavailable, "{name}: a story per unavailable record");
         assert_eq!(e.count(Anomaly::Unsent) as u64, s.unsent, "{name}: a story per unsent record");
-        assert_eq!(e.causes.iter().map(|c| c.2).sum::<usize>(), e.stories.len(), "{name}: causes count every story");
+        // A story told for two kinds (a plain sink's duplicate that is also a redelivery) counts under each.
+        let kinds: usize = e.stories.iter().map(|s| 1 + usize::from(s.also.is_some())).sum();
+        assert_eq!(e.causes.iter().map(|c| c.2).sum::<usize>(), kinds, "{name}: causes count every story's kinds");
         let steps = world.oracle.trace.kept.as_deref().expect("kept");
         for story in &e.stories {
             assert!(
@@ -608,4 +610,41 @@ fn a_failed_send_has_a_story_of_its_attempts_and_error() {
     let first = &f.stories[0];
     assert!(first.chain.len() >= 3, "{}", first.text());
     insta::assert_snapshot!("explain-failed", first.text());
+}
+
+/// On a plain sink every redelivery that left a duplicate effect is both
+/// anomalies: its story is told once, headed with both kinds, and each
+/// kind's count (the summary's, and the cause lines') is unchanged.
+#[test]
+fn a_plain_sink_duplicate_is_told_once_headed_with_both_kinds() {
+    let Explained { summary: s, explanation: e, .. } = explain("at-least-once");
+    assert!(s.duplicates > 0 && s.duplicates == s.redelivered, "a plain sink: every redelivery is a duplicate");
+    assert!(e.stories.iter().all(|st| st.anomaly == Anomaly::Duplicate && st.also == Some(Anomaly::Redelivered)));
+    assert_eq!(e.stories.len() as u64, s.duplicates, "one story per duplicate, none again as a redelivery");
+    assert_eq!(cause_lines(&e).len(), 2, "{:?}", cause_lines(&e));
+    assert!(cause_lines(&e)[1].starts_with(&format!("{} redeliveries, one cause", s.redelivered)));
+    let text = e.stories[0].text();
+    assert!(text.starts_with("duplicate (redelivered): record "), "{text}");
+
+    let run = |extra: &[&str]| {
+        let mut args = vec!["explain", "scenarios/at-least-once.yaml"];
+        args.extend_from_slice(extra);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamsim"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let record = e.stories[0].headline.split(' ').nth(1).expect("record name").to_string();
+    let out = run(&["--record", &record]);
+    assert_eq!(out.matches(&format!("duplicate (redelivered): record {record}")).count(), 1, "{out}");
+    assert!(!out.contains("\nredelivered: record"), "told once:\n{out}");
+    let header = format!("{} duplicates, 0 reordered, 0 late, {} redelivered", s.duplicates, s.redelivered);
+    assert!(out.starts_with("streamsim explain: at-least-once") && out.contains(&header), "{out}");
+    // Asked for by either kind, the story is there.
+    let out = run(&["--kind", "redelivered", "--limit", "1"]);
+    assert!(out.contains("duplicate (redelivered): record "), "{out}");
+    assert!(out.contains(&format!("{} redeliveries, one cause", s.redelivered)), "{out}");
 }

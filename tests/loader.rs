@@ -58,7 +58,7 @@ expect:                        # checked after the run; a failed expectation exi
 "#;
 
 /// What the example's `messages: 6000` at a Poisson `rate: 100/s` for `duration: 60s` warns.
-const MESSAGES_WARNING: &str = "warning: x.yaml:22:5: producers[0].messages: 6000 messages may not all be sent within `duration: 60s`: at this rate Poisson arrivals average 6000 in that time, and the producer stops at `duration`; a `duration` of 63s or more reaches 6000 in nearly every run";
+const MESSAGES_WARNING: &str = "warning: x.yaml:22:5: producers[0].messages: 6000 records take 60.0s ± 0.8s at this Poisson rate, and the producer stops at `duration: 60s`: it may produce fewer than 6000 records on some seeds; write `rate: { constant: ... }` or a longer duration (63s or more)";
 
 #[test]
 fn design_example_resolves() {

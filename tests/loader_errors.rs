@@ -230,3 +230,72 @@ fn group_instance_id_loads_and_bad_ids_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn durations_take_min_whole_and_fractional() {
+    assert_eq!(ok(&BASE.replace("duration: 10s", "duration: 1min")).scenario.duration, Duration::from_secs(60));
+    assert_eq!(ok(&BASE.replace("duration: 10s", "duration: 2min")).scenario.duration, Duration::from_secs(120));
+    assert_eq!(ok(&BASE.replace("duration: 10s", "duration: 1.5min")).scenario.duration, Duration::from_secs(90));
+    assert_eq!(ok(&BASE.replace("duration: 10s", "duration: 2m")).scenario.duration, Duration::from_secs(120));
+    let l = ok(&BASE.replace("duration: 10s", "duration: 1min\ndrain: 0.5min"));
+    assert_eq!(l.scenario.drain, Duration::from_secs(30));
+    let e = err(&BASE.replace("duration: 10s", "duration: 1mins"));
+    assert_eq!(e, "error: x.yaml:2:11: duration: unknown unit `mins` in `1mins`\n  hint: write `1min`");
+}
+
+#[test]
+fn rate_unit_spellings_are_refused_with_the_unit_to_write() {
+    let rate = |r: &str| err(&BASE.replace("rate: 100/s", &format!("rate: {r}")));
+    assert_eq!(
+        rate("100/sec"),
+        "error: x.yaml:12:11: producers[0].rate: unknown unit `sec` in the rate `100/sec`\n  hint: write `100/s`"
+    );
+    assert_eq!(
+        rate("100/second"),
+        "error: x.yaml:12:11: producers[0].rate: unknown unit `second` in the rate `100/second`\n  hint: write `100/s`"
+    );
+    assert_eq!(
+        rate("6000/minute"),
+        "error: x.yaml:12:11: producers[0].rate: unknown unit `minute` in the rate `6000/minute`\n  hint: write `6000/min`"
+    );
+    assert_eq!(
+        rate("{ constant: 3600/hour }"),
+        "error: x.yaml:12:23: producers[0].rate.constant: unknown unit `hour` in the rate `3600/hour`\n  hint: write `3600/h`"
+    );
+    assert!(ok(&BASE.replace("rate: 100/s", "rate: 6000/min")).warnings.is_empty());
+    assert!(ok(&BASE.replace("rate: 100/s", "rate: 360000/h")).warnings.is_empty());
+}
+
+#[test]
+fn a_bare_number_hints_seconds_for_run_times_and_milliseconds_elsewhere() {
+    let e = err(&BASE.replace("duration: 10s", "duration: 60"));
+    assert_eq!(e, "error: x.yaml:2:11: duration: `60` has no unit\n  hint: add a unit, e.g. `60s`");
+    let e = err(&BASE.replace("duration: 10s", "duration: 10s\ndrain: 60"));
+    assert_eq!(e, "error: x.yaml:3:8: drain: `60` has no unit\n  hint: add a unit, e.g. `60s`");
+    let e = err(&BASE.replace("at: 5s", "at: 10"));
+    assert_eq!(e, "error: x.yaml:19:11: faults[0].at: `10` has no unit\n  hint: add a unit, e.g. `10s`");
+    let e = err(&BASE.replace("crash: analytics-1 }", "pause: broker-1, for: 2 }"));
+    assert_eq!(e, "error: x.yaml:19:37: faults[0].for: `2` has no unit\n  hint: add a unit, e.g. `2s`");
+    // Latencies are milliseconds, as Kafka's own `*.ms` configs are.
+    let e = err(&format!("{BASE}network:\n  latency: 60\n"));
+    assert_eq!(e, "error: x.yaml:21:12: network.latency: `60` has no unit\n  hint: add a unit, e.g. `60ms`");
+    // A Kafka `*.ms` config is itself a whole number of milliseconds: `60` is its value.
+    let l = ok(&BASE.replace("acks: all", "acks: all\n      linger.ms: 60"));
+    assert_eq!(l.scenario.producers[0].config.linger, Duration::from_ms(60));
+    let e = err(&BASE.replace("acks: all", "acks: all\n      linger.ms: 60s"));
+    assert!(e.starts_with("error: x.yaml:15:18: producers[0].config.linger.ms: Kafka `*.ms` configs are a whole number of milliseconds, found `60s`\n  hint: write `60000`"), "{e}");
+}
+
+#[test]
+fn messages_a_poisson_rate_may_not_reach_warn_with_the_fix() {
+    let l = ok(&BASE.replace("    rate: 100/s\n", "    rate: 100/s\n    messages: 1000\n"));
+    assert_eq!(l.warnings.len(), 1, "{:?}", l.warnings);
+    assert_eq!(
+        l.warnings[0].to_string(),
+        "warning: x.yaml:13:5: producers[0].messages: 1000 records take 10.0s ± 0.3s at this Poisson rate, and the producer stops at `duration: 10s`: it may produce fewer than 1000 records on some seeds; write `rate: { constant: ... }` or a longer duration (11s or more)"
+    );
+    // 900 records: 9.0s ± 0.3s, more than three standard deviations before 10s.
+    assert!(ok(&BASE.replace("    rate: 100/s\n", "    rate: 100/s\n    messages: 900\n")).warnings.is_empty());
+    let l = ok(&BASE.replace("    rate: 100/s\n", "    rate: { constant: 100/s }\n    messages: 1000\n"));
+    assert!(l.warnings.is_empty(), "a constant rate sends exactly 1000 in 10s: {:?}", l.warnings);
+}

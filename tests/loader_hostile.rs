@@ -292,7 +292,7 @@ fn messages_a_poisson_rate_may_not_reach_within_duration_warn() {
     let loaded = load_file(&fixture_path("messages-unreachable.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let w: Vec<String> = loaded.warnings.iter().map(|w| format!("{}:{} {}", w.line, w.column, w.field)).collect();
     assert_eq!(w, ["4:37 producers[0].messages"]);
-    assert!(loaded.warnings[0].message.contains("a `duration` of 11s or more"), "{}", loaded.warnings[0]);
+    assert!(loaded.warnings[0].message.contains("a longer duration (11s or more)"), "{}", loaded.warnings[0]);
     let warns = |producer: &str| load_str(&head_with("10s", producer), "v").map(|l| l.warnings.len()).unwrap();
     // 1,000 expected against 100 + 3·10 needed: reached in nearly every run.
     assert_eq!(warns("rate: 100/s, messages: 100"), 0);

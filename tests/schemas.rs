@@ -116,6 +116,67 @@ fn compare_check_and_explain_give_their_schemas() {
     validates("explain", &["explain", "scenarios/unclean-election.yaml", "--json", "--limit", "2"], 0);
 }
 
+/// Each link of an `explain --json` story names what its step is about, as
+/// the trace names it: the entity (a name of the trace header, never a
+/// number), the partition, the offset, and the time in milliseconds; and
+/// each agrees with the step's own line of the trace.
+#[test]
+fn explain_json_links_name_their_entity_partition_and_offset() {
+    let dir = scratch("explain-links");
+    for file in ["scenarios/at-least-once.yaml", "scenarios/unclean-election.yaml", "scenarios/retries-reorder.yaml"] {
+        let v = validates("explain", &["explain", file, "--json", "--limit", "3"], 0);
+        let trace = dir.join("t.jsonl");
+        let (code, _, err) = streamsim(&["run", file, "-q", "--trace", trace.to_str().unwrap()]);
+        assert!(code == 0 || code == 1, "{err}");
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let header = &lines[0];
+        let names = |key: &str| header[key].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string());
+        let brokers = (0..header["brokers"].as_u64().unwrap()).map(|b| format!("broker-{b}"));
+        let entities: Vec<String> = brokers.chain(names("producers")).chain(names("consumers")).collect();
+        let partitions: Vec<String> = names("partitions").collect();
+        let stories = v["stories"].as_array().unwrap();
+        assert!(!stories.is_empty(), "{file}");
+        for link in stories.iter().flat_map(|s| s["chain"].as_array().unwrap()) {
+            let t_us = link["t_us"].as_u64().unwrap();
+            assert_eq!(link["at_ms"].as_f64().unwrap(), t_us as f64 / 1000.0, "{link}");
+            // The step itself: its line of the trace (1-based).
+            let step = &lines[link["line"].as_u64().unwrap() as usize - 1];
+            assert_eq!(step["t"].as_u64(), Some(t_us), "{link}");
+            if let Some(e) = link["entity"].as_str() {
+                assert!(entities.iter().any(|n| n == e), "{file}: entity {e} is not in the header: {link}");
+            }
+            if !link["partition"].is_null() {
+                let p = &link["partition"];
+                let name = format!("{}/{}", p["topic"].as_str().unwrap(), p["partition"]);
+                assert!(partitions.contains(&name), "{file}: {name}: {link}");
+                if let Some(g) = step.get("partition").and_then(Value::as_u64) {
+                    assert_eq!(partitions[g as usize], name, "{link}\n{step}");
+                }
+            }
+            if let Some(o) = link["offset"].as_u64() {
+                let at = ["offset", "from", "log_end", "high_watermark"].iter().find_map(|k| step.get(*k));
+                assert_eq!(at.and_then(Value::as_u64), Some(o), "{link}\n{step}");
+            }
+        }
+        // A processing names its consumer, the record's partition and offset.
+        let processing = stories
+            .iter()
+            .flat_map(|s| s["chain"].as_array().unwrap())
+            .find(|l| l["text"].as_str().unwrap().contains(" processed it from "));
+        let Some(processing) = processing else {
+            assert!(file.contains("unclean"), "{file}: its duplicates' stories have processing links");
+            continue;
+        };
+        let text = processing["text"].as_str().unwrap();
+        assert!(text.starts_with(processing["entity"].as_str().unwrap()), "{processing}");
+        let p = &processing["partition"];
+        let at = format!("{}/{}@{}", p["topic"].as_str().unwrap(), p["partition"], processing["offset"]);
+        assert!(text.contains(&at), "{at}: {processing}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn sweep_and_its_merge_give_the_sweep_schema() {
     let dir = scratch("sweep");

@@ -173,6 +173,10 @@ fn consumer_groups_bad_input_exits_2_with_a_hint() {
     let (code, _, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml", "--at", "ten"]);
     assert_eq!(code, 2);
     assert!(err.contains("--at `ten`") && err.contains("hint"), "{err}");
+    // A bare number is a moment of the run: the hint suggests seconds.
+    let (code, _, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml", "--at", "30"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--at `30`: `30` has no unit") && err.contains("add a unit, e.g. `30s`"), "{err}");
     let (code, _, err) = streamsim(&["consumer-groups", "scenarios/homework.yaml", "--at", "10m"]);
     assert_eq!(code, 2);
     assert!(err.contains("the run ended at 73.500s") && err.contains("from 0s to 73.500s"), "{err}");

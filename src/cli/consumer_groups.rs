@@ -14,8 +14,12 @@ pub fn consumer_groups(file: &Path, at: Option<&str>, seed: Option<u64>) -> Resu
         Some(text) => Some(
             crate::scenario::units::parse_duration(text)
                 .map_err(|e| {
+                    // A bare number at `--at` is a moment of the run, so most likely seconds.
+                    let bare = crate::scenario::units::parse_decimal(text.trim()).is_ok();
+                    let hint =
+                        if bare { Some(crate::scenario::units::bare_number_hint(text.trim(), "s")) } else { e.hint };
                     CliError::usage(format!("--at `{text}`: {}", e.message))
-                        .hint(e.hint.unwrap_or_else(|| "a virtual time such as `30s` or `1500ms`".into()))
+                        .hint(hint.unwrap_or_else(|| "a virtual time such as `30s` or `1500ms`".into()))
                 })?
                 .us(),
         ),

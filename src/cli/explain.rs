@@ -46,7 +46,7 @@ pub fn explain(a: ExplainArgs) -> Result<(), CliError> {
     if kind == Some(Anomaly::Failed) {
         e = crate::oracle::explain::explain_failed(&world);
     }
-    e.retain(|s| kind.is_none_or(|k| s.anomaly == k) && record.is_none_or(|r| s.record == r));
+    e.retain(|s| kind.is_none_or(|k| s.is(k)) && record.is_none_or(|r| s.record == r));
     let limit = a.limit.unwrap_or(if a.json { usize::MAX } else { 10 });
     if a.json {
         outln!("{}", crate::report::explain::json(&summary, &e, limit));

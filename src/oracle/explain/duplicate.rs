@@ -38,7 +38,9 @@ pub fn stories(cx: Ctx<'_>, group: GroupId, kind: Anomaly, out: &mut Vec<Story>)
             .collect();
         debug_assert_eq!(steps.len(), times as usize, "every processing and effect is in the trace");
         for (k, pair) in steps.windows(2).enumerate() {
-            out.push(story(cx, group, r, kind, (pair[0], pair[1]), k + 2));
+            let mut s = story(cx, group, r, kind, (pair[0], pair[1]), k + 2);
+            s.step = Some(pair[1].id);
+            out.push(s);
         }
     }
 }
@@ -362,6 +364,8 @@ fn not_committed(
         _ => chain.push(Link {
             t: p1.t(),
             step: p1.s.line,
+            about: super::About::of(p1.s),
+            place: super::Place::default(),
             text: format!(
                 "{} started reading {} at offset {} and never committed past @{o}",
                 n.consumer(c1),

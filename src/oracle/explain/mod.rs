@@ -10,6 +10,7 @@
 //! was seen; the tests require that no shipped scenario has one.
 
 mod aborted_read;
+mod about;
 mod duplicate;
 mod failed;
 pub mod index;
@@ -28,6 +29,7 @@ use std::collections::BTreeMap;
 use crate::model::ids::{ConsumerId, GroupId, PartitionId, ProducerId, TxnId};
 use crate::oracle::trace::{SendError, Step};
 use crate::world::World;
+pub use about::{About, Place, TopicPartition};
 use index::{span, ts, Found, Index, Names};
 use view::View;
 
@@ -597,6 +599,10 @@ pub struct Link {
     /// The step's index in the trace; its JSONL line is `step + 2`.
     pub step: u32,
     pub text: String,
+    /// What the step is about, by id (read from the step itself).
+    pub about: About,
+    /// `about` named, once the story is done (`explain --json`'s fields).
+    pub place: Place,
 }
 
 impl Link {
@@ -618,18 +624,38 @@ pub struct Story {
     pub headline: String,
     /// The steps behind it, in time order.
     pub chain: Vec<Link>,
+    /// The other kind this story is as well: on a plain sink a redelivery
+    /// that left a duplicate effect is both, and is told once, as the
+    /// duplicate (`Some(Anomaly::Redelivered)`).
+    pub also: Option<Anomaly>,
+    /// The trace step that is the anomaly itself, where one step can be two
+    /// anomalies (the second processing of a duplicate and a redelivery).
+    pub(super) step: Option<u32>,
 }
 
 impl Story {
     fn new(anomaly: Anomaly, record: u32, group: u32, cause: Cause, headline: String, mut chain: Vec<Link>) -> Story {
         chain.sort_by_key(|l| (l.t, l.step));
         chain.dedup_by_key(|l| l.step);
-        Story { anomaly, record, group, cause, cause_text: String::new(), headline, chain }
+        Story { anomaly, record, group, cause, cause_text: String::new(), headline, chain, also: None, step: None }
+    }
+
+    /// Whether the story is of `kind`, as its own kind or as the other one it also is.
+    pub fn is(&self, kind: Anomaly) -> bool {
+        self.anomaly == kind || self.also == Some(kind)
+    }
+
+    /// The kinds as the heading names them: `duplicate`, `duplicate (redelivered)`.
+    pub fn kinds(&self) -> String {
+        match self.also {
+            Some(also) => format!("{} ({})", self.anomaly.name(), also.name()),
+            None => self.anomaly.name().to_string(),
+        }
     }
 
     /// The story as text: the headline, the cause, then one line per step.
     pub fn text(&self) -> String {
-        let mut out = format!("{}: {}\n  cause: {}\n", self.anomaly.name(), self.headline, self.cause_text);
+        let mut out = format!("{}: {}\n  cause: {}\n", self.kinds(), self.headline, self.cause_text);
         for l in &self.chain {
             out.push_str(&format!("  {:>10}  {}  [trace line {}]\n", ts(l.t), l.text, l.line()));
         }
@@ -646,9 +672,10 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// How many anomalies of `kind` the stories cover.
+    /// How many anomalies of `kind` the stories cover (a story told once
+    /// for two kinds counts for both).
     pub fn count(&self, kind: Anomaly) -> usize {
-        self.stories.iter().filter(|s| s.anomaly == kind).count()
+        self.stories.iter().filter(|s| s.is(kind)).count()
     }
 
     /// Up to `limit` stories, taking the first of each cause before the
@@ -685,7 +712,9 @@ impl Explanation {
             let rank: BTreeMap<(Anomaly, &Cause), usize> =
                 self.causes.iter().enumerate().map(|(i, c)| ((c.0, &c.1), i)).collect();
             for s in &self.stories {
-                left[rank[&(s.anomaly, &s.cause)]] += 1;
+                for kind in std::iter::once(s.anomaly).chain(s.also) {
+                    left[rank[&(kind, &s.cause)]] += 1;
+                }
             }
         }
         let mut left = left.into_iter();
@@ -754,12 +783,36 @@ pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
             }
         }
     }
+    let mut redelivered = Vec::new();
     for g in w.groups.ids() {
-        duplicate::stories(cx, g, Anomaly::Redelivered, &mut stories);
+        duplicate::stories(cx, g, Anomaly::Redelivered, &mut redelivered);
     }
+    let rest = merge_redeliveries(&mut stories, redelivered);
+    stories.extend(rest);
     log_side_stories(cx, &mut stories);
     read_stories(cx, &mut stories);
     with_causes(w, stories)
+}
+
+/// Adds the redeliveries' stories to `stories`, but one whose processing is
+/// a duplicate's effect (a plain sink) is already told by that duplicate's
+/// story, the same two steps and cause: that story is marked as both.
+fn merge_redeliveries(stories: &mut [Story], redelivered: Vec<Story>) -> Vec<Story> {
+    let key = |s: &Story| s.step.map(|step| (s.group, s.record, step));
+    let duplicates: BTreeMap<(u32, u32, u32), usize> = stories
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.anomaly == Anomaly::Duplicate)
+        .filter_map(|(i, s)| key(s).map(|k| (k, i)))
+        .collect();
+    let mut rest = Vec::new();
+    for s in redelivered {
+        match key(&s).and_then(|k| duplicates.get(&k)) {
+            Some(&i) if stories[i].cause == s.cause => stories[i].also = Some(Anomaly::Redelivered),
+            _ => rest.push(s),
+        }
+    }
+    rest
 }
 
 /// The story of every record whose send() failed (`explain --kind failed`): they are not
@@ -783,10 +836,18 @@ pub fn explain_failed(w: &World) -> Explanation {
 /// The stories, each given its cause's words, and the causes counted (most first).
 fn with_causes(w: &World, mut stories: Vec<Story>) -> Explanation {
     let mut counts: BTreeMap<(Anomaly, Cause), (usize, String)> = BTreeMap::new();
+    let n = Names { w };
+    for l in stories.iter_mut().flat_map(|s| s.chain.iter_mut()) {
+        l.place = l.about.place(&n);
+    }
     for s in stories.iter_mut() {
-        let entry = counts.entry((s.anomaly, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
-        entry.0 += 1;
-        s.cause_text = entry.1.clone();
+        // A story told for two kinds is counted under each: the cause lines
+        // keep one count per kind, as the summary has.
+        for kind in std::iter::once(s.anomaly).chain(s.also) {
+            let entry = counts.entry((kind, s.cause.clone())).or_insert_with(|| (0, s.cause.describe(w)));
+            entry.0 += 1;
+            s.cause_text = entry.1.clone();
+        }
     }
     let mut causes: Vec<(Anomaly, Cause, usize, String)> =
         counts.into_iter().map(|((a, c), (k, text))| (a, c, k, text)).collect();

@@ -169,23 +169,30 @@ fn producer(cx: &mut Cx, node: &Node, field: &str, with: &With<'_>) -> R<(Produc
 fn warn_unreachable(cx: &mut Cx, rate: &Rate, n: u64, e: &Entry<'_>, duration: Duration) {
     let expected = rate.count as f64 * duration.us() as f64 / rate.per.us() as f64;
     let n_f = n as f64;
-    let (needed, kind) = match rate.kind {
-        ArrivalKind::Poisson => (n_f + 3.0 * n_f.sqrt(), "Poisson arrivals average"),
-        ArrivalKind::Constant => (n_f, "a constant rate sends"),
+    let needed = match rate.kind {
+        ArrivalKind::Poisson => n_f + 3.0 * n_f.sqrt(),
+        ArrivalKind::Constant => n_f,
     };
     if expected >= needed {
         return;
     }
     // The shortest duration that makes `needed` expected, in whole seconds.
     let secs = (needed * rate.per.us() as f64 / rate.count as f64 / 1e6).ceil();
-    cx.notes.push(Note {
-        pos: e.key_pos,
-        field: e.field.clone(),
-        message: format!(
-            "{}: {n} messages may not all be sent within `duration: {duration}`: at this rate {kind} {expected:.0} in that time, and the producer stops at `duration`; a `duration` of {secs}s or more reaches {n} in nearly every run",
-            e.field
+    let f = &e.field;
+    let message = match rate.kind {
+        ArrivalKind::Poisson => {
+            // The time of the n-th Poisson arrival: mean n/rate, standard deviation sqrt(n)/rate.
+            let per_record_s = rate.per.us() as f64 / rate.count as f64 / 1e6;
+            let (mean_s, sd_s) = (n_f * per_record_s, n_f.sqrt() * per_record_s);
+            format!(
+                "{f}: {n} records take {mean_s:.1}s ± {sd_s:.1}s at this Poisson rate, and the producer stops at `duration: {duration}`: it may produce fewer than {n} records on some seeds; write `rate: {{ constant: ... }}` or a longer duration ({secs}s or more)"
+            )
+        }
+        ArrivalKind::Constant => format!(
+            "{f}: a constant rate sends {expected:.0} records within `duration: {duration}` and then stops, so it produces fewer than {n} records; write a longer duration ({secs}s or more)"
         ),
-    });
+    };
+    cx.notes.push(Note { pos: e.key_pos, field: f.clone(), message });
 }
 
 /// `transaction_interval:`, with where it was written (it needs a transactional producer).
