@@ -90,7 +90,11 @@ impl World {
             let q = &pr.parts[local];
             if let Some(batch) = q.queue.front().copied().or(q.open) {
                 let expiry = self.batches[batch].created.add(pr.config.delivery_timeout);
-                first = Some(first.map_or(expiry, |f| f.min(expiry)));
+                // A batch put back in this round past its expiry fails at the
+                // sender's next run; the wake is for the ones still to come.
+                if expiry > self.now {
+                    first = Some(first.map_or(expiry, |f| f.min(expiry)));
+                }
             }
         }
         if let Some(at) = first {
