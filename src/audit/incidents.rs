@@ -115,6 +115,8 @@ pub struct IncidentRow {
     /// The mechanism metrics over the seeds.
     pub mechanism: BTreeMap<String, Stat>,
     pub pins: Vec<Pin>,
+    /// The anomaly metrics that showed it on some seed (above the fix twin's value).
+    pub worse: Vec<String>,
     /// The pasted lines that decide the verdict: without one of them it flips.
     pub decided_by: Vec<String>,
     /// The pasted lines that change what the incident runs.
@@ -247,6 +249,7 @@ pub fn audit_incident(inc: &IncidentFile, lines: &[Line], seeds: &[u64]) -> Resu
         metrics: BTreeMap::new(),
         mechanism: BTreeMap::new(),
         pins: pins.0.iter().chain(&pins.1).cloned().collect(),
+        worse: Vec::new(),
         decided_by: Vec::new(),
         changes: Vec::new(),
         same: Vec::new(),
@@ -268,6 +271,8 @@ pub fn audit_incident(inc: &IncidentFile, lines: &[Line], seeds: &[u64]) -> Resu
     (row.applies, row.hits, row.seeds_hit) = (v.applies, v.hits, v.seeds_hit);
     row.metrics = stats(&v.runs, &pins.0);
     row.mechanism = stats(&v.runs, &pins.1);
+    let shown = |p: &Pin| v.runs.iter().any(|r| p.shows(r.get(&p.metric).copied().unwrap_or(0.0)));
+    row.worse = if v.hits { pins.0.iter().filter(|p| shown(p)).map(|p| p.metric.clone()).collect() } else { Vec::new() };
     deciders(inc, &base, lines, seeds, &pins, (&full, &v), &mut row)?;
     row.note = note(&row, &pins.1);
     row.verdict = verdict_word(&row);
@@ -331,6 +336,16 @@ fn note(row: &IncidentRow, mechanism: &[Pin]) -> String {
         m.iter().map(|(k, s)| format!("{k} {}/{}", num(s.median), num(s.max))).collect::<Vec<_>>().join(", ")
     };
     let mut parts = Vec::new();
+    if row.hits {
+        let fixed = |m: &String| {
+            let p = row.pins.iter().find(|p| &p.metric == m);
+            match p.and_then(|p| p.fixed) {
+                Some(f) => format!("{m} (its fix: {})", num(f)),
+                None => format!("{m} ({})", p.map_or("", |p| p.incident.as_str())),
+            }
+        };
+        parts.push(format!("shows {}", row.worse.iter().map(fixed).collect::<Vec<_>>().join(", ")));
+    }
     if !row.applies {
         let need = mechanism.iter().map(|p| format!("{} {}", p.metric, p.incident)).collect::<Vec<_>>().join(", ");
         parts.push(format!(
@@ -344,7 +359,7 @@ fn note(row: &IncidentRow, mechanism: &[Pin]) -> String {
     } else if row.hits && row.changes.is_empty() {
         parts.push("none of your lines changes what the incident runs: it hits as written".to_string());
     } else if row.hits {
-        parts.push("it hits as written and none of your changes removes it".to_string());
+        parts.push(format!("your changes do not remove it: {}", row.changes.join(", ")));
     }
     if row.hits && !row.same.is_empty() {
         parts.push(format!("the incident already runs your {}", row.same.join(", ")));
@@ -386,6 +401,10 @@ pub fn lines(
     kafka_version: Option<&str>,
 ) -> Vec<Line> {
     use crate::clientconf::names::Role;
+    // librdkafka's producer defaults are a pasted librdkafka producer's; with no producer
+    // config pasted the incident's producers stay as written.
+    let rdk_producer = configs.iter().any(|c| c.client == Client::Librdkafka && c.role != Role::Consumer);
+    let clients = if rdk_producer { clients } else { super::workload::Clients { producer: Client::Java, ..clients } };
     let defaults = super::workload::config_overrides(&[], clients).0;
     let all = super::workload::config_overrides(configs, clients).0;
     let n = defaults.len();
