@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::Stat;
 use crate::clientconf::Client;
 use crate::scenario::edit::{with_entry_fields, FieldEdit};
-use crate::scenario::{load_str_overridden, CommitMode, Cmp, Expectation, Override, OverrideKind, Overrides, Scenario};
+use crate::scenario::{load_str_overridden, Cmp, CommitMode, Expectation, Override, OverrideKind, Overrides, Scenario};
 
 /// One incident file and its fix twin, as read.
 #[derive(Clone, Debug)]
@@ -158,7 +158,9 @@ fn prepared(inc: &IncidentFile, base: &Scenario, lines: &[&Line], seed: u64) -> 
         for (i, c) in base.consumers.iter().enumerate() {
             match o.value.as_str() {
                 "true" => edits[i].push(("commit", Some("auto".to_string()))),
-                "false" if c.commit == CommitMode::Auto => edits[i].push(("commit", Some("after-processing".to_string()))),
+                "false" if c.commit == CommitMode::Auto => {
+                    edits[i].push(("commit", Some("after-processing".to_string())))
+                }
                 _ => {}
             }
         }
@@ -202,7 +204,12 @@ fn verdict(
         .map(|&seed| {
             let sc = load(inc, base, lines, seed)?;
             let out = crate::simulate(sc).map_err(|e| format!("{} seed {seed}: {e}", inc.file))?;
-            Ok(pins.0.iter().chain(&pins.1).map(|p| (p.metric.clone(), out.summary.metric(&p.metric).unwrap_or(0.0))).collect())
+            Ok(pins
+                .0
+                .iter()
+                .chain(&pins.1)
+                .map(|p| (p.metric.clone(), out.summary.metric(&p.metric).unwrap_or(0.0)))
+                .collect())
         })
         .collect::<Result<_, String>>()?;
     let v = |r: &BTreeMap<String, f64>, p: &Pin| r.get(&p.metric).copied().unwrap_or(0.0);
@@ -227,7 +234,12 @@ fn stats(runs: &[BTreeMap<String, f64>], pins: &[Pin]) -> BTreeMap<String, Stat>
 fn base_of(inc: &IncidentFile) -> Result<(Scenario, (Vec<Pin>, Vec<Pin>)), String> {
     let base = crate::scenario::load_str(&inc.text, &inc.file).map_err(|e| e.to_string())?.scenario;
     let twin = match &inc.twin {
-        Some(t) => crate::scenario::load_str(t, &format!("{} (fix twin)", inc.file)).map_err(|e| e.to_string())?.scenario.expect,
+        Some(t) => {
+            crate::scenario::load_str(t, &format!("{} (fix twin)", inc.file))
+                .map_err(|e| e.to_string())?
+                .scenario
+                .expect
+        }
         None => Vec::new(),
     };
     let p = pins(&base.expect, &twin);
@@ -272,7 +284,8 @@ pub fn audit_incident(inc: &IncidentFile, lines: &[Line], seeds: &[u64]) -> Resu
     row.metrics = stats(&v.runs, &pins.0);
     row.mechanism = stats(&v.runs, &pins.1);
     let shown = |p: &Pin| v.runs.iter().any(|r| p.shows(r.get(&p.metric).copied().unwrap_or(0.0)));
-    row.worse = if v.hits { pins.0.iter().filter(|p| shown(p)).map(|p| p.metric.clone()).collect() } else { Vec::new() };
+    row.worse =
+        if v.hits { pins.0.iter().filter(|p| shown(p)).map(|p| p.metric.clone()).collect() } else { Vec::new() };
     deciders(inc, &base, lines, seeds, &pins, (&full, &v), &mut row)?;
     row.note = note(&row, &pins.1);
     row.verdict = verdict_word(&row);
@@ -336,16 +349,6 @@ fn note(row: &IncidentRow, mechanism: &[Pin]) -> String {
         m.iter().map(|(k, s)| format!("{k} {}/{}", num(s.median), num(s.max))).collect::<Vec<_>>().join(", ")
     };
     let mut parts = Vec::new();
-    if row.hits {
-        let fixed = |m: &String| {
-            let p = row.pins.iter().find(|p| &p.metric == m);
-            match p.and_then(|p| p.fixed) {
-                Some(f) => format!("{m} (its fix: {})", num(f)),
-                None => format!("{m} ({})", p.map_or("", |p| p.incident.as_str())),
-            }
-        };
-        parts.push(format!("shows {}", row.worse.iter().map(fixed).collect::<Vec<_>>().join(", ")));
-    }
     if !row.applies {
         let need = mechanism.iter().map(|p| format!("{} {}", p.metric, p.incident)).collect::<Vec<_>>().join(", ");
         parts.push(format!(
@@ -353,16 +356,27 @@ fn note(row: &IncidentRow, mechanism: &[Pin]) -> String {
             fmt(&row.mechanism)
         ));
     }
+    // A count its fix does not bring to 0 (rebalances: 1): the verdict compares with the fix's.
+    let nonzero: Vec<String> = row
+        .pins
+        .iter()
+        .filter(|p| row.worse.contains(&p.metric))
+        .filter_map(|p| p.fixed.filter(|f| *f != 0.0).map(|f| format!("{} {}", p.metric, num(f))))
+        .collect();
+    if row.hits && !nonzero.is_empty() {
+        parts.push(format!("above its fix's {}", nonzero.join(", ")));
+    }
     if !row.decided_by.is_empty() {
-        let verb = if row.hits { "the anomaly goes" } else { "the anomaly returns" };
+        let verb = match (row.applies, row.hits) {
+            (false, _) => "it applies",
+            (true, true) => "the anomaly goes",
+            (true, false) => "the anomaly returns",
+        };
         parts.push(format!("decided by your {}: run without it, {verb}", row.decided_by.join(", ")));
     } else if row.hits && row.changes.is_empty() {
-        parts.push("none of your lines changes what the incident runs: it hits as written".to_string());
+        parts.push(format!("none of your lines changes what it runs (it already runs your {})", row.same.join(", ")));
     } else if row.hits {
-        parts.push(format!("your changes do not remove it: {}", row.changes.join(", ")));
-    }
-    if row.hits && !row.same.is_empty() {
-        parts.push(format!("the incident already runs your {}", row.same.join(", ")));
+        parts.push(format!("your changes do not remove it ({})", row.changes.join(", ")));
     }
     parts.join("; ")
 }
@@ -408,7 +422,11 @@ pub fn lines(
     let defaults = super::workload::config_overrides(&[], clients).0;
     let all = super::workload::config_overrides(configs, clients).0;
     let n = defaults.len();
-    let mut out: Vec<Line> = all.into_iter().enumerate().map(|(i, o)| Line::of(o, if i < n { " (librdkafka default)" } else { "" })).collect();
+    let mut out: Vec<Line> = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, o)| Line::of(o, if i < n { " (librdkafka default)" } else { "" }))
+        .collect();
     if let Some(v) = kafka_version {
         let o = Override { kind: OverrideKind::Set, key: "kafka_version".to_string(), value: format!("\"{v}\"") };
         out.push(Line { label: format!("Kafka {v} (--kafka-version)"), ..Line::of(o, "") });
@@ -462,7 +480,10 @@ pub fn table(h: &super::report::Header, dir: &str, rows: &[IncidentRow]) -> Stri
         t.push_str(&format!("  warning: {w}\n"));
     }
     let width = rows.iter().map(|r| r.incident.len()).max().unwrap_or(8).max(8);
-    t.push_str(&format!("\n  {:<width$}  {:<16}  {:>5}  anomaly (median/max over the seeds)\n", "incident", "verdict", "seeds"));
+    t.push_str(&format!(
+        "\n  {:<width$}  {:<16}  {:>5}  anomaly (median/max over the seeds)\n",
+        "incident", "verdict", "seeds"
+    ));
     for r in rows {
         let m = r
             .metrics

@@ -15,7 +15,7 @@ use crate::clientconf::{self, Client};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "CONFIG: a Java .properties file, a `ProducerConfig values:` / `ConsumerConfig values:` log dump,\na librdkafka key=value file (kcat -F) or a Python dict literal (confluent_kafka). The dialect and\nclient are detected; --client says which. docs/audit.md describes the workload, the fault catalogue\nand how each fix is chosen and proven.\n\nExamples:\n  streamsim audit tests/fixtures/configs/loose-producer.properties tests/fixtures/configs/loose-consumer.properties\n  streamsim audit tests/fixtures/configs/confluent-consumer.py --json"
+    after_help = "CONFIG: a Java .properties file, a `ProducerConfig values:` / `ConsumerConfig values:` log dump,\na librdkafka key=value file (kcat -F) or a Python dict literal (confluent_kafka). The dialect and\nclient are detected; --client says which. docs/audit.md describes the workload, the fault catalogue\nand how each fix is chosen and proven.\n\nExamples:\n  streamsim audit tests/fixtures/configs/loose-producer.properties tests/fixtures/configs/loose-consumer.properties\n  streamsim audit tests/fixtures/configs/confluent-consumer.py --json\n  streamsim audit tests/fixtures/configs/loose-producer.properties --incidents"
 )]
 pub struct AuditArgs {
     /// Client config files (producer and consumer).
@@ -119,7 +119,8 @@ pub fn audit(a: AuditArgs) -> Result<(), CliError> {
     let (configs, warnings) = read_configs(&a)?;
     let clients = workload::clients(&configs);
     if let Some(dir) = &a.incidents {
-        let lines = crate::audit::incidents::lines(&configs, clients, &a.overrides.overrides(), a.kafka_version.as_deref());
+        let lines =
+            crate::audit::incidents::lines(&configs, clients, &a.overrides.overrides(), a.kafka_version.as_deref());
         let own = "each incident's own".to_string();
         let h = Header { kafka_version: a.kafka_version.clone().unwrap_or(own), ..header(&a, clients, warnings) };
         return pool(a.jobs)?.install(|| crate::cli::incidents::audit(dir, &lines, &seeds, &h, a.json));
@@ -150,7 +151,8 @@ pub fn audit(a: AuditArgs) -> Result<(), CliError> {
 
 /// Threads for the runs (default: every core); results are the same for any number.
 fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
-    let threads = jobs.filter(|j| *j > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        jobs.filter(|j| *j > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -181,7 +181,8 @@ mod tests {
 
     #[test]
     fn entry_fields_are_set_added_and_removed() {
-        let src = "consumers:\n  - group: g\n    on_abort: continue\n    commit: auto\n  - { group: h, sink: plain, x: 1 }\n";
+        let src =
+            "consumers:\n  - group: g\n    on_abort: continue\n    commit: auto\n  - { group: h, sink: plain, x: 1 }\n";
         let set = |k: &'static str, v: &str| (k, Some(v.to_string()));
         let edits = vec![
             vec![set("commit", "after-processing"), ("on_abort", None), set("client", "java")],
