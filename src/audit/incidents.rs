@@ -82,8 +82,11 @@ impl Pin {
     }
 }
 
+/// An incident's anomaly pins and mechanism pins.
+pub type Pins = (Vec<Pin>, Vec<Pin>);
+
 /// The anomaly pins and the mechanism pins of an incident, from its and its twin's `expect:`.
-pub fn pins(incident: &[Expectation], twin: &[Expectation]) -> (Vec<Pin>, Vec<Pin>) {
+pub fn pins(incident: &[Expectation], twin: &[Expectation]) -> Pins {
     let (mut anomalies, mut mechanism) = (Vec::new(), Vec::new());
     for e in incident {
         let nonzero = !e.cmp.holds(0.0, e.value);
@@ -197,7 +200,7 @@ fn verdict(
     base: &Scenario,
     lines: &[&Line],
     seeds: &[u64],
-    pins: &(Vec<Pin>, Vec<Pin>),
+    pins: &Pins,
 ) -> Result<Verdict, String> {
     let runs: Vec<BTreeMap<String, f64>> = seeds
         .par_iter()
@@ -231,7 +234,7 @@ fn stats(runs: &[BTreeMap<String, f64>], pins: &[Pin]) -> BTreeMap<String, Stat>
 }
 
 /// The incident as written, and its twin's pins.
-fn base_of(inc: &IncidentFile) -> Result<(Scenario, (Vec<Pin>, Vec<Pin>)), String> {
+fn base_of(inc: &IncidentFile) -> Result<(Scenario, Pins), String> {
     let base = crate::scenario::load_str(&inc.text, &inc.file).map_err(|e| e.to_string())?.scenario;
     let twin = match &inc.twin {
         Some(t) => {
@@ -322,7 +325,7 @@ fn deciders(
     base: &Scenario,
     lines: &[Line],
     seeds: &[u64],
-    pins: &(Vec<Pin>, Vec<Pin>),
+    pins: &Pins,
     (full, v): (&Scenario, &Verdict),
     row: &mut IncidentRow,
 ) -> Result<(), String> {
