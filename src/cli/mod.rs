@@ -118,31 +118,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             require_expect,
             json,
         }),
-        Command::Sweep { file, seeds, jobs, shard, shards, out, json, merge, partial, .. } => match file {
-            Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
-                file: &file,
-                seeds: seeds.as_deref().unwrap_or(""),
-                jobs,
-                shard: shard.as_deref(),
-                shards,
-                out: out.as_deref(),
-                json,
-            }),
-            _ => sweep::merge(&merge, json, partial),
-        },
-        Command::Explain { file, seed, minimize: true, out, .. } => {
-            done(minimize::minimize(&file, seed, out.as_deref()))
-        }
-        Command::Explain { file, seed, kind, record, limit, json, .. } => {
-            done(explain::explain(explain::ExplainArgs {
-                file: &file,
-                seed,
-                kind: kind.as_deref(),
-                record: record.as_deref(),
-                limit,
-                json,
-            }))
-        }
+        c @ Command::Sweep { .. } => sweep_command(c),
+        c @ Command::Explain { .. } => done(explain_command(c)),
         Command::Validate { file, effective, json, .. } => done(validate::validate(&file, effective, json)),
         Command::Audit(a) => done(audit::audit(a)),
         Command::Completions { shell } => done(completions::print(shell)),
@@ -161,4 +138,41 @@ fn dispatch(cli: Cli) -> Result<ExitCode, CliError> {
             record: record.as_deref(),
         })),
     }
+}
+
+/// `sweep`: a seed range, or `--merge` of shard results.
+fn sweep_command(c: Command) -> Result<ExitCode, CliError> {
+    let Command::Sweep { file, seeds, jobs, shard, shards, out, json, merge, partial, .. } = c else {
+        unreachable!("dispatch passes sweep only")
+    };
+    match file {
+        Some(file) if merge.is_empty() => sweep::sweep(sweep::SweepArgs {
+            file: &file,
+            seeds: seeds.as_deref().unwrap_or(""),
+            jobs,
+            shard: shard.as_deref(),
+            shards,
+            out: out.as_deref(),
+            json,
+        }),
+        _ => sweep::merge(&merge, json, partial),
+    }
+}
+
+/// `explain`: the stories, or `--minimize`.
+fn explain_command(c: Command) -> Result<(), CliError> {
+    let Command::Explain { file, seed, kind, record, limit, json, minimize, out, .. } = c else {
+        unreachable!("dispatch passes explain only")
+    };
+    if minimize {
+        return minimize::minimize(&file, seed, out.as_deref());
+    }
+    explain::explain(explain::ExplainArgs {
+        file: &file,
+        seed,
+        kind: kind.as_deref(),
+        record: record.as_deref(),
+        limit,
+        json,
+    })
 }

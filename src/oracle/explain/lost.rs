@@ -507,11 +507,24 @@ fn behind_the_group(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &m
         past,
         format!("{name} committed {part} offset {} ({why}), past a record it had not processed", commit.offset),
     ));
-    // What ended its hold after the commit; or, for a member that kept the
-    // partition, a refused commitSync between the fetch and the commit: the
-    // application skipped that batch (CommitFailedException) and the next
-    // commit passed it.
-    let hold = lost_hold(cx, c, g, past.t(), u64::MAX).or_else(|| lost_hold(cx, c, g, fetched_at, past.t()));
+    ended_hold(cx, group, (c, g, o), (fetched_at, past.t()), chain)
+}
+
+/// After member `c` committed past offset `o` of `g` unprocessed: what
+/// ended its hold after the commit (at `committed_at`), or, for a member that
+/// kept the partition, a refused commitSync between the fetch (at
+/// `fetched_at`) and the commit (the application skipped that batch on
+/// CommitFailedException and the next commit passed it); then where the
+/// group resumed.
+fn ended_hold(
+    cx: Ctx<'_>,
+    group: GroupId,
+    (c, g, o): (ConsumerId, PartitionId, u64),
+    (fetched_at, committed_at): (u64, u64),
+    chain: &mut Vec<Link>,
+) -> Cause {
+    let Ctx { w, ix, .. } = cx;
+    let hold = lost_hold(cx, c, g, committed_at, u64::MAX).or_else(|| lost_hold(cx, c, g, fetched_at, committed_at));
     let Some((how, links)) = hold else {
         return Cause::Unexplained { what: "committed past and never processed, with no disruption" };
     };

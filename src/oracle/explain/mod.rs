@@ -421,17 +421,7 @@ impl Cause {
                     " without idempotence: the log holds both copies"
                 }
             ),
-            Cause::AbortedAndResent { txn, at, by_timeout } => format!(
-                "transaction of {} aborted at {}{}: its records went again in the next one, and read_uncommitted read both",
-                n.txn(TxnId::new(txn)),
-                ts(at),
-                if by_timeout { " by transaction.timeout.ms" } else { "" }
-            ),
-            Cause::LateWriteJoinedNext { txn, at } => format!(
-                "transaction of {} aborted at {}, but a write of it held by the network reached the log after the abort marker, at the same epoch, and committed with the next transaction, which had sent the record again (KIP-890; transaction.version 2 fences it)",
-                n.txn(TxnId::new(txn)),
-                ts(at)
-            ),
+            Cause::AbortedAndResent { .. } | Cause::LateWriteJoinedNext { .. } => self.describe_txn(&n),
             Cause::CommittedUnprocessed { consumer, how } => how.describe(&n, consumer, Then::Unprocessed),
             Cause::ZombieProcessed { consumer, how } => how.describe(&n, consumer, Then::Zombie),
             Cause::ResetToLatest { group } => format!(
@@ -459,12 +449,7 @@ impl Cause {
                 n.consumer(ConsumerId::new(consumer)),
                 n.partition(PartitionId::new(partition))
             ),
-            Cause::AbortedRead { group, txn, at } => format!(
-                "group {} reads with isolation.level=read_committed, yet processed records of {}'s transaction, which aborted at {}",
-                n.group(GroupId::new(group)),
-                n.txn(TxnId::new(txn)),
-                ts(at)
-            ),
+            Cause::AbortedRead { .. } => self.describe_txn(&n),
             Cause::OffsetStore { consumer, how } => {
                 let name = n.consumer(ConsumerId::new(consumer));
                 let store = format!(
@@ -475,16 +460,31 @@ impl Cause {
                     None => format!("{store}, and the run ended at {} before {name} processed them", ts(w.now.us())),
                 }
             }
-            Cause::SendFailed { producer, error } => format!(
-                "{}'s send() failed with {}: the application got the error",
-                n.producer(ProducerId::new(producer)),
-                error.describe()
+            Cause::SendFailed { .. } | Cause::ResentByApp { .. } => self.describe_log_side(&n),
+            Cause::RewoundAfterAbort { .. } | Cause::NoRewindOnAbort { .. } => self.describe_txn(&n),
+            Cause::Unexplained { what } => format!("unexplained: {what}"),
+        }
+    }
+
+    /// The causes that end in a transaction: aborts, resends, rewinds.
+    fn describe_txn(&self, n: &Names<'_>) -> String {
+        match *self {
+            Cause::AbortedAndResent { txn, at, by_timeout } => format!(
+                "transaction of {} aborted at {}{}: its records went again in the next one, and read_uncommitted read both",
+                n.txn(TxnId::new(txn)),
+                ts(at),
+                if by_timeout { " by transaction.timeout.ms" } else { "" }
             ),
-            Cause::ResentByApp { producer, error, landed } => format!(
-                "{}'s send() failed with {}; the application took it as definite and sent the record again (on_failure: resend){}",
-                n.producer(ProducerId::new(producer)),
-                error.describe(),
-                if landed { ", but the first write had landed: the log holds both copies" } else { ", behind records sent since" }
+            Cause::LateWriteJoinedNext { txn, at } => format!(
+                "transaction of {} aborted at {}, but a write of it held by the network reached the log after the abort marker, at the same epoch, and committed with the next transaction, which had sent the record again (KIP-890; transaction.version 2 fences it)",
+                n.txn(TxnId::new(txn)),
+                ts(at)
+            ),
+            Cause::AbortedRead { group, txn, at } => format!(
+                "group {} reads with isolation.level=read_committed, yet processed records of {}'s transaction, which aborted at {}",
+                n.group(GroupId::new(group)),
+                n.txn(TxnId::new(txn)),
+                ts(at)
             ),
             Cause::RewoundAfterAbort { consumer, txn, at } => format!(
                 "{}'s transaction ({}) aborted at {} and it sought back to the committed offsets (on_abort: rewind): it processes the aborted batch again, and only the second result reaches the sink",
@@ -498,7 +498,7 @@ impl Cause {
                 n.txn(TxnId::new(txn)),
                 ts(at)
             ),
-            Cause::Unexplained { what } => format!("unexplained: {what}"),
+            _ => unreachable!("describe passes transaction causes only"),
         }
     }
 
@@ -556,6 +556,17 @@ impl Cause {
                     }
                 )
             }
+            Cause::SendFailed { producer, error } => format!(
+                "{}'s send() failed with {}: the application got the error",
+                n.producer(ProducerId::new(producer)),
+                error.describe()
+            ),
+            Cause::ResentByApp { producer, error, landed } => format!(
+                "{}'s send() failed with {}; the application took it as definite and sent the record again (on_failure: resend){}",
+                n.producer(ProducerId::new(producer)),
+                error.describe(),
+                if landed { ", but the first write had landed: the log holds both copies" } else { ", behind records sent since" }
+            ),
             _ => unreachable!("describe hands over log-side causes only"),
         }
     }

@@ -43,33 +43,7 @@ pub(super) fn committed_unprocessed(
     let commit = past.commit();
     let (c, g) = (commit.consumer, commit.partition);
     let (name, part) = (n.consumer(c), n.partition(g));
-    let cs = &w.consumers[c];
-    let last = last_processed(cx, c, g, pos.id, past.id);
-    let first_unprocessed = last.map_or(pos.position().offset, |p| p.process().offset + 1);
-    if let Some(p) = last {
-        let text =
-            format!("{name} processed {part}@{}: the last record it finished before the commit", p.process().offset);
-        chain.push(link(p, text));
-    }
-    let unprocessed = commit.offset.saturating_sub(first_unprocessed);
-    let when = if cs.async_processing {
-        "auto-committed its offset store while its worker queue still held records".to_string()
-    } else {
-        format!(
-            "'s auto-commit timer (every auto.commit.interval.ms, {}) fired mid-batch and committed its offset store",
-            span(cs.auto_commit_interval.us())
-        )
-    };
-    let sep = if cs.async_processing { " " } else { "" };
-    chain.push(link(
-        past,
-        format!(
-            "{name}{sep}{when}: {part} offset {}. librdkafka stored each offset as poll() handed its record to the application (enable.auto.offset.store=true), so the commit covers {unprocessed} record{} handed over and not processed yet (@{first_unprocessed}..@{}), @{o} among them",
-            commit.offset,
-            if unprocessed == 1 { "" } else { "s" },
-            commit.offset.saturating_sub(1),
-        ),
-    ));
+    let first_unprocessed = stored_commit(cx, o, pos, past, chain);
     let hold = lost_hold(cx, c, g, past.t(), u64::MAX);
     let ended_at = hold.as_ref().map_or(u64::MAX, |(how, _)| how.at());
     // What it still processed of the batch before its hold (or the run) ended: the rest is skipped.
@@ -114,6 +88,44 @@ pub(super) fn committed_unprocessed(
         }
     }
     Cause::OffsetStore { consumer: c.raw(), how: Some(how) }
+}
+
+/// The offset-store commit `past`: the last record the member finished
+/// before it (after its position `pos`), and the commit itself with what it
+/// covers. Returns the first offset committed unprocessed.
+fn stored_commit(cx: Ctx<'_>, o: u64, pos: Found<'_>, past: Found<'_>, chain: &mut Vec<Link>) -> u64 {
+    let Ctx { w, n, .. } = cx;
+    let commit = past.commit();
+    let (c, g) = (commit.consumer, commit.partition);
+    let (name, part) = (n.consumer(c), n.partition(g));
+    let cs = &w.consumers[c];
+    let last = last_processed(cx, c, g, pos.id, past.id);
+    let first_unprocessed = last.map_or(pos.position().offset, |p| p.process().offset + 1);
+    if let Some(p) = last {
+        let text =
+            format!("{name} processed {part}@{}: the last record it finished before the commit", p.process().offset);
+        chain.push(link(p, text));
+    }
+    let unprocessed = commit.offset.saturating_sub(first_unprocessed);
+    let when = if cs.async_processing {
+        "auto-committed its offset store while its worker queue still held records".to_string()
+    } else {
+        format!(
+            "'s auto-commit timer (every auto.commit.interval.ms, {}) fired mid-batch and committed its offset store",
+            span(cs.auto_commit_interval.us())
+        )
+    };
+    let sep = if cs.async_processing { " " } else { "" };
+    chain.push(link(
+        past,
+        format!(
+            "{name}{sep}{when}: {part} offset {}. librdkafka stored each offset as poll() handed its record to the application (enable.auto.offset.store=true), so the commit covers {unprocessed} record{} handed over and not processed yet (@{first_unprocessed}..@{}), @{o} among them",
+            commit.offset,
+            if unprocessed == 1 { "" } else { "s" },
+            commit.offset.saturating_sub(1),
+        ),
+    ));
+    first_unprocessed
 }
 
 /// Whether processing step `f` is of a record of partition `g`.

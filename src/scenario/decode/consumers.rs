@@ -121,32 +121,12 @@ fn consumer(
         Some(n) => dist(n, &join(field, "processing_time"))?,
         None => Dist::Constant(Duration::ZERO),
     };
-    let processing = match m.get("processing") {
-        Some(e) => ex(choice(e.value, &e.field, &[("sync", Processing::Sync), ("async", Processing::Async)])?, e),
-        None => None,
-    };
-    let commit = match m.value("commit") {
-        Some(n) => Some((choice(n, &join(field, "commit"), &COMMIT_MODES)?, n.pos)),
-        None => None,
-    };
     let aggregate = match m.get("aggregate") {
         Some(e) => Some(aggregate(e.value, &e.field)?),
         None => None,
     };
-    let commit_every = match m.get("commit_every") {
-        Some(e) => ex(choice(e.value, &e.field, &[("batch", CommitEvery::Batch), ("record", CommitEvery::Record)])?, e),
-        None => None,
-    };
-    let commit_async = match m.get("commit_async") {
-        Some(e) => ex(boolean(e.value, &e.field)?, e),
-        None => None,
-    };
     let on_abort = match m.get("on_abort") {
         Some(e) => ex(choice(e.value, &e.field, &[("rewind", OnAbort::Rewind), ("continue", OnAbort::Continue)])?, e),
-        None => None,
-    };
-    let sink = match m.value("sink") {
-        Some(n) => Some((choice(n, &join(field, "sink"), &SINKS)?, n.pos)),
         None => None,
     };
     let client = match m.value("client") {
@@ -161,7 +141,7 @@ fn consumer(
         // KIP-735: session.timeout.ms was 10 s before Kafka 3.0.
         x.session_timeout = Some(Ex { value: Duration::from_ms(10_000), key: Pos::START, field: String::new() });
     }
-    let choices = Choices { commit, sink, processing, commit_every, commit_async };
+    let choices = choices(&m, field)?;
     let mut r = resolve_consumer(choices, x, field, &path, m.pos, preset)?;
     if client == Client::Librdkafka {
         librdkafka_defaults(
@@ -172,13 +152,7 @@ fn consumer(
         r.config.enable_auto_offset_store = store.unwrap_or(true);
     }
     r.config.client = client;
-    if let Some(e) = &on_abort {
-        if r.commit != CommitMode::Transactional {
-            return Err(problem(e.key, &e.field, format!("{}: applies only to `commit: transactional`", e.field))
-                .hint("remove `on_abort`, or set `commit: transactional`"));
-        }
-    }
-    let on_abort = on_abort.map_or(OnAbort::Rewind, |e| e.value);
+    let on_abort = on_abort_for(on_abort, r.commit)?;
     let spec = ConsumerSpec {
         group,
         topic,
@@ -195,6 +169,42 @@ fn consumer(
         config: r.config,
     };
     Ok((spec, group_node.pos))
+}
+
+/// How the consumer processes and commits, and its sink, as written.
+fn choices(m: &Map<'_>, field: &str) -> R<Choices> {
+    let processing = match m.get("processing") {
+        Some(e) => ex(choice(e.value, &e.field, &[("sync", Processing::Sync), ("async", Processing::Async)])?, e),
+        None => None,
+    };
+    let commit = match m.value("commit") {
+        Some(n) => Some((choice(n, &join(field, "commit"), &COMMIT_MODES)?, n.pos)),
+        None => None,
+    };
+    let commit_every = match m.get("commit_every") {
+        Some(e) => ex(choice(e.value, &e.field, &[("batch", CommitEvery::Batch), ("record", CommitEvery::Record)])?, e),
+        None => None,
+    };
+    let commit_async = match m.get("commit_async") {
+        Some(e) => ex(boolean(e.value, &e.field)?, e),
+        None => None,
+    };
+    let sink = match m.value("sink") {
+        Some(n) => Some((choice(n, &join(field, "sink"), &SINKS)?, n.pos)),
+        None => None,
+    };
+    Ok(Choices { commit, sink, processing, commit_every, commit_async })
+}
+
+/// `on_abort:` applies to transactional consumers only (default: rewind).
+fn on_abort_for(on_abort: Option<Ex<OnAbort>>, commit: CommitMode) -> R<OnAbort> {
+    if let Some(e) = &on_abort {
+        if commit != CommitMode::Transactional {
+            return Err(problem(e.key, &e.field, format!("{}: applies only to `commit: transactional`", e.field))
+                .hint("remove `on_abort`, or set `commit: transactional`"));
+        }
+    }
+    Ok(on_abort.map_or(OnAbort::Rewind, |e| e.value))
 }
 
 /// librdkafka's consumer defaults where they differ from Java's (CONFIGURATION.md):
