@@ -216,6 +216,16 @@ fn validate_and_audit_give_their_schemas() {
     );
     let fixes: Vec<bool> = v["faults"].as_array().unwrap().iter().map(|f| f["fix"].is_object()).collect();
     assert!(fixes.contains(&true) && fixes.contains(&false), "{fixes:?}");
+    // All three verdicts: the loose pair is hit by some incidents and refused by others.
+    let loose =
+        ["tests/fixtures/configs/loose-producer.properties", "tests/fixtures/configs/loose-consumer.properties"];
+    let args = ["audit", loose[0], loose[1], "--incidents", "--seeds", "0..2", "--json"];
+    let v = validates("audit-incidents", &args, 0);
+    let verdicts: Vec<&str> =
+        v["incidents"].as_array().unwrap().iter().map(|i| i["verdict"].as_str().unwrap()).collect();
+    for want in ["would hit you", "does not hit you", "does not apply"] {
+        assert!(verdicts.contains(&want), "{want}: {verdicts:?}");
+    }
 }
 
 /// The schemas are not vacuous: a summary missing a key, with a count of the
@@ -257,8 +267,18 @@ fn every_schema_is_documented() {
     names.sort();
     assert_eq!(
         names,
-        ["audit", "check", "compare", "explain", "summary", "sweep", "validate-effective", "validate"]
-            .map(|n| format!("{n}.schema.json"))
+        [
+            "audit-incidents",
+            "audit",
+            "check",
+            "compare",
+            "explain",
+            "summary",
+            "sweep",
+            "validate-effective",
+            "validate"
+        ]
+        .map(|n| format!("{n}.schema.json"))
     );
     for n in &names {
         assert!(doc.contains(&format!("schemas/{n}")), "docs/json.md names {n}");

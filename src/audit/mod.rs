@@ -8,6 +8,7 @@
 
 pub mod catalogue;
 pub mod fixes;
+pub mod incidents;
 pub mod partitioners;
 pub mod report;
 pub mod workload;

@@ -15,7 +15,7 @@ use crate::clientconf::{self, Client};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "CONFIG: a Java .properties file, a `ProducerConfig values:` / `ConsumerConfig values:` log dump,\na librdkafka key=value file (kcat -F) or a Python dict literal (confluent_kafka). The dialect and\nclient are detected; --client says which. docs/audit.md describes the workload, the fault catalogue\nand how each fix is chosen and proven.\n\nExamples:\n  streamsim audit tests/fixtures/configs/loose-producer.properties tests/fixtures/configs/loose-consumer.properties\n  streamsim audit tests/fixtures/configs/confluent-consumer.py --json"
+    after_help = "CONFIG: a Java .properties file, a `ProducerConfig values:` / `ConsumerConfig values:` log dump,\na librdkafka key=value file (kcat -F) or a Python dict literal (confluent_kafka). The dialect and\nclient are detected; --client says which. docs/audit.md describes the workload, the fault catalogue\nand how each fix is chosen and proven.\n\nExamples:\n  streamsim audit tests/fixtures/configs/loose-producer.properties tests/fixtures/configs/loose-consumer.properties\n  streamsim audit tests/fixtures/configs/confluent-consumer.py --json\n  streamsim audit tests/fixtures/configs/loose-producer.properties --incidents"
 )]
 pub struct AuditArgs {
     /// Client config files (producer and consumer).
@@ -42,6 +42,11 @@ pub struct AuditArgs {
     /// Print the audit as JSON.
     #[arg(long)]
     json: bool,
+    /// Run the incident catalogue (default scenarios/incidents) with the configs instead of the
+    /// fault catalogue: which incidents would hit you. Give it after the configs.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = crate::cli::incidents::DEFAULT_DIR,
+          conflicts_with_all = ["workload", "out"])]
+    incidents: Option<PathBuf>,
     #[command(flatten)]
     overrides: crate::cli::overrides::OverrideArgs,
 }
@@ -113,13 +118,15 @@ pub fn audit(a: AuditArgs) -> Result<(), CliError> {
     let seeds = parse_seeds(&a.seeds)?;
     let (configs, warnings) = read_configs(&a)?;
     let clients = workload::clients(&configs);
+    if let Some(dir) = &a.incidents {
+        let lines =
+            crate::audit::incidents::lines(&configs, clients, &a.overrides.overrides(), a.kafka_version.as_deref());
+        let own = "each incident's own".to_string();
+        let h = Header { kafka_version: a.kafka_version.clone().unwrap_or(own), ..header(&a, clients, warnings) };
+        return pool(a.jobs)?.install(|| crate::cli::incidents::audit(dir, &lines, &seeds, &h, a.json));
+    }
     let (w, workload_name) = workload_of(&a, &configs, clients)?;
-    let threads =
-        a.jobs.filter(|j| *j > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| CliError::input_because(format!("cannot start {threads} threads"), e))?;
+    let pool = pool(a.jobs)?;
     let quiet = a.json;
     let total = CATALOGUE.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -130,20 +137,7 @@ pub fn audit(a: AuditArgs) -> Result<(), CliError> {
         }
     };
     let rows = pool.install(|| crate::audit::audit(&w, &seeds, &progress)).map_err(CliError::usage)?;
-    let client = if clients.producer == clients.consumer {
-        clients.producer.name().to_string()
-    } else {
-        format!("{} producer, {} consumer", clients.producer.name(), clients.consumer.name())
-    };
-    let version = a.kafka_version.clone().unwrap_or_else(|| crate::scenario::KafkaVersion::NEWEST.to_string());
-    let h = Header {
-        client,
-        kafka_version: version,
-        configs: a.configs.iter().map(|p| p.display().to_string()).collect(),
-        workload: workload_name,
-        seeds: a.seeds.clone(),
-        warnings,
-    };
+    let h = Header { workload: workload_name, ..header(&a, clients, warnings) };
     if let Some(dir) = &a.out {
         write_out(dir, &h, &rows)?;
     }
@@ -153,6 +147,33 @@ pub fn audit(a: AuditArgs) -> Result<(), CliError> {
         outln!("{}", report::table(&h, &rows, NOT_YET));
     }
     Ok(())
+}
+
+/// Threads for the runs (default: every core); results are the same for any number.
+fn pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, CliError> {
+    let threads =
+        jobs.filter(|j| *j > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::input_because(format!("cannot start {threads} threads"), e))
+}
+
+fn header(a: &AuditArgs, clients: Clients, warnings: Vec<String>) -> Header {
+    let client = if clients.producer == clients.consumer {
+        clients.producer.name().to_string()
+    } else {
+        format!("{} producer, {} consumer", clients.producer.name(), clients.consumer.name())
+    };
+    let version = a.kafka_version.clone().unwrap_or_else(|| crate::scenario::KafkaVersion::NEWEST.to_string());
+    Header {
+        client,
+        kafka_version: version,
+        configs: a.configs.iter().map(|p| p.display().to_string()).collect(),
+        workload: String::new(),
+        seeds: a.seeds.clone(),
+        warnings,
+    }
 }
 
 fn write_out(dir: &std::path::Path, h: &Header, rows: &[crate::audit::FaultRow]) -> Result<(), CliError> {

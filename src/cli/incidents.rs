@@ -104,3 +104,42 @@ fn first_comment(file: &Path) -> Option<String> {
     let line = line.trim_start_matches('#').trim();
     Some(line.strip_prefix("Incident:").unwrap_or(line).trim().to_string())
 }
+
+/// `streamsim audit CONFIG... --incidents [DIR]`: every incident of `dir` (not the fix twins),
+/// in file-name order, run with the pasted `lines` over `seeds` (see `crate::audit::incidents`).
+pub fn audit(
+    dir: &Path,
+    lines: &[crate::audit::incidents::Line],
+    seeds: &[u64],
+    h: &crate::audit::report::Header,
+    json: bool,
+) -> Result<(), CliError> {
+    use crate::audit::incidents as inc;
+    let list = catalogue(dir)?;
+    let read = |f: &str| {
+        std::fs::read_to_string(f).map_err(|e| CliError::io(format!("cannot read the incident file `{f}`"), e))
+    };
+    let files = list
+        .iter()
+        .map(|i| {
+            let twin = i.fix.as_deref().map(read).transpose()?;
+            Ok(inc::IncidentFile { name: i.name.clone(), file: i.file.clone(), text: read(&i.file)?, twin })
+        })
+        .collect::<Result<Vec<_>, CliError>>()?;
+    let total = files.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |id: &str| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if !json {
+            crate::cli::output::errln!("audit: [{n}/{total}] {id}");
+        }
+    };
+    let rows = inc::audit_incidents(&files, lines, seeds, &progress).map_err(CliError::input)?;
+    let dir = dir.display().to_string();
+    if json {
+        out!("{}\n", serde_json::to_string_pretty(&inc::json(h, &dir, &rows)).expect("plain data serializes"));
+    } else {
+        out!("{}", inc::table(h, &dir, &rows));
+    }
+    Ok(())
+}
