@@ -11,7 +11,10 @@ use streamsim::simulate_with;
 /// Every step of a traced run.
 fn trace(yaml: &str) -> Vec<serde_json::Value> {
     let sc = load_str(yaml, "test.yaml").unwrap_or_else(|e| panic!("{e}")).scenario;
-    let name = format!("streamsim-network-{}-{:x}.jsonl", std::process::id(), fxhash(yaml));
+    // Tests run in parallel and two may trace the same scenario: each run gets its own file.
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("streamsim-network-{}-{:x}-{n}.jsonl", std::process::id(), fxhash(yaml));
     let path = std::env::temp_dir().join(name);
     let file = std::fs::File::create(&path).expect("temp file");
     simulate_with(sc, &mut |_| {}, Some(std::io::BufWriter::new(file)), false).expect("run completes");
