@@ -63,8 +63,10 @@ pub fn table(h: &Header, rows: &[FaultRow], not_yet: &[(&str, &str)]) -> String 
         }
         match (&r.fix, r.probability > 0.0) {
             (Some(f), _) => {
+                let own = super::CATALOGUE.iter().find(|f| f.id == r.fault).map_or(&[][..], |f| f.anomalies);
                 let zero = super::ANOMALIES
                     .iter()
+                    .chain(own)
                     .map(|m| format!("{} {}", short(m), cell(f.metrics.get(m))))
                     .collect::<Vec<_>>();
                 t.push_str(&format!(
