@@ -122,7 +122,9 @@ fn poll_remedies(t: &Times, per_record_ms: u64, gap_ms: u64) -> Vec<Vec<Override
 /// `slow: orders-N` for each of the workload's three consumers.
 fn slow_all(t: u64, span_ms: u64, per_record_ms: u64) -> String {
     let v: Vec<String> = (0..3)
-        .map(|i| format!("{{ at: {}, slow: orders-{i}, for: {}, processing_time: {} }}", s(t), s(span_ms), s(per_record_ms)))
+        .map(|i| {
+            format!("{{ at: {}, slow: orders-{i}, for: {}, processing_time: {} }}", s(t), s(span_ms), s(per_record_ms))
+        })
         .collect();
     format!("[{}]", v.join(", "))
 }

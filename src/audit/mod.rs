@@ -142,7 +142,8 @@ pub fn run_fault(w: &Workload, fault: &Fault, seeds: &[u64], extra: &[Override])
 
 /// explain's first cause line for the worst seed of a fault.
 fn cause(w: &Workload, fault: &Fault, runs: &[SeedRun]) -> Option<String> {
-    let score = |r: &SeedRun| ANOMALIES.iter().chain(r.extra).map(|m| r.values.get(m).copied().unwrap_or(0.0)).sum::<f64>();
+    let score =
+        |r: &SeedRun| ANOMALIES.iter().chain(r.extra).map(|m| r.values.get(m).copied().unwrap_or(0.0)).sum::<f64>();
     let worst =
         runs.iter().filter(|r| r.anomalous()).max_by(|a, b| score(a).total_cmp(&score(b)).then(b.seed.cmp(&a.seed)))?;
     let sc = scenario_for(w, fault, worst.seed, &[]).ok()?;

@@ -746,7 +746,11 @@ pub enum FaultAction {
     /// starts during `for` takes `processing_time` instead of a draw of the group's
     /// distribution, while the heartbeat thread keeps the session alive (KIP-62):
     /// `{ at: 20s, slow: orders-0, for: 30s, processing_time: 45ms }`.
-    Slow { target: Target, span: Duration, processing: Duration },
+    Slow {
+        target: Target,
+        span: Duration,
+        processing: Duration,
+    },
     /// The listed entities cannot reach each other for `for`: their
     /// connections stall (`world::stall`).
     Partition(Vec<Target>, Duration),
