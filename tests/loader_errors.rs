@@ -331,5 +331,5 @@ fn slow_faults_parse_and_bad_ones_are_located() {
     let e = err(&BASE.replace("crash: analytics-1 }", "slow: analytics-0, processing_time: 1s }"));
     assert!(e.starts_with("error: x.yaml:19:5: missing field `for` in faults[0]"), "{e}");
     let e = err(&BASE.replace("crash: analytics-1 }", "slow: analytics-0, for: 2s, processing_time: 1 }"));
-    assert_eq!(e, "error: x.yaml:19:60: faults[0].processing_time: `1` has no unit\n  hint: add a unit, e.g. `1s`");
+    assert_eq!(e, "error: x.yaml:19:60: faults[0].processing_time: `1` has no unit\n  hint: add a unit, e.g. `1ms`");
 }
