@@ -69,7 +69,7 @@ fn zero(_: &Times) -> u64 {
     0
 }
 
-fn applies(_: &Times) -> Option<&'static str> {
+fn always(_: &Times) -> Option<&'static str> {
     None
 }
 
@@ -137,7 +137,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "broker-power-loss",
@@ -152,7 +152,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "isr-shrink-leader-loss",
@@ -171,7 +171,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "unclean-election",
@@ -193,7 +193,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "partition-leader-follower",
@@ -202,7 +202,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "partition-client-leader",
@@ -211,7 +211,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "consumer-crash",
@@ -220,7 +220,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "consumer-pause-session",
@@ -229,7 +229,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "consumer-pause-poll",
@@ -245,7 +245,7 @@ pub const CATALOGUE: &[Fault] = &[
         remedies: |t| poll_remedies(t, stall_ms(t), stall_ms(t)),
         // The stalled record, then the rebalance and the rest of the batch.
         settle_ms: |t| stall_ms(t) + 40_000,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "slow-processing",
@@ -257,7 +257,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &["commits_failed"],
         remedies: |t| poll_remedies(t, slow_ms(t), slow_ms(t).saturating_mul(t.max_poll_records)),
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "rolling-restart",
@@ -277,7 +277,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "producer-crash",
@@ -286,7 +286,7 @@ pub const CATALOGUE: &[Fault] = &[
         anomalies: &[],
         remedies: none,
         settle_ms: zero,
-        skip: applies,
+        skip: always,
     },
     Fault {
         id: "txn-timeout",
