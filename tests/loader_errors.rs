@@ -299,3 +299,37 @@ fn messages_a_poisson_rate_may_not_reach_warn_with_the_fix() {
     let l = ok(&BASE.replace("    rate: 100/s\n", "    rate: { constant: 100/s }\n    messages: 1000\n"));
     assert!(l.warnings.is_empty(), "a constant rate sends exactly 1000 in 10s: {:?}", l.warnings);
 }
+
+/// `slow:` slows one consumer instance's processing (the heartbeat thread goes on); each bad
+/// entry names its position, field and a hint.
+#[test]
+fn slow_faults_parse_and_bad_ones_are_located() {
+    let l = ok(&BASE.replace("crash: analytics-1 }", "slow: analytics-1, for: 2s, processing_time: 1s }"));
+    assert_eq!(
+        l.scenario.faults[0].action,
+        FaultAction::Slow {
+            target: Target::Consumer(0, 1),
+            span: Duration::from_secs(2),
+            processing: Duration::from_secs(1)
+        }
+    );
+    let e = err(&BASE.replace("crash: analytics-1 }", "slow: analytics-1, for: 2s }"));
+    assert_eq!(
+        e,
+        "error: x.yaml:19:5: missing field `processing_time` in faults[0]\n  hint: a `slow` fault says how long each record takes meanwhile: e.g. `{ at: 20s, slow: orders-0, for: 30s, processing_time: 45ms }`"
+    );
+    let e = err(&BASE.replace("crash: analytics-1 }", "slow: web-0, for: 2s, processing_time: 1s }"));
+    assert_eq!(
+        e,
+        "error: x.yaml:19:21: faults[0].slow: `slow` slows a consumer instance's processing\n  hint: name a consumer instance like `orders-0`; `pause` freezes a broker or a producer"
+    );
+    let e = err(&BASE.replace("crash: analytics-1 }", "pause: analytics-0, for: 2s, processing_time: 1s }"));
+    assert_eq!(
+        e,
+        "error: x.yaml:19:44: faults[0]: `processing_time` goes with `slow`\n  hint: e.g. `{ at: 20s, slow: orders-0, for: 30s, processing_time: 45ms }`"
+    );
+    let e = err(&BASE.replace("crash: analytics-1 }", "slow: analytics-0, processing_time: 1s }"));
+    assert!(e.starts_with("error: x.yaml:19:5: missing field `for` in faults[0]"), "{e}");
+    let e = err(&BASE.replace("crash: analytics-1 }", "slow: analytics-0, for: 2s, processing_time: 1 }"));
+    assert_eq!(e, "error: x.yaml:19:60: faults[0].processing_time: `1` has no unit\n  hint: add a unit, e.g. `1ms`");
+}

@@ -380,7 +380,7 @@ faults:
     assert!(err("  - { at: 1s, stop: broker-0 }\n").contains("consumer instances only"));
     assert!(err("  - { at: 1s, scale: h, to: 3 }\n").contains("no consumer group `h`"));
     assert!(err("  - { at: 1s, scale: g }\n").contains("`to`"));
-    assert!(err("  - { at: 1s, stop: g-1, for: 2s }\n").contains("`for` applies to `pause` and `partition`"));
+    assert!(err("  - { at: 1s, stop: g-1, for: 2s }\n").contains("`for` applies to `pause`, `slow` and `partition`"));
     let ok = load_str(&format!("{base}  - {{ at: 1s, scale: g, to: 3 }}\n  - {{ at: 2s, crash: g-2 }}\n"), "t.yaml");
     assert!(ok.is_ok(), "{:?}", ok.err());
 }

@@ -38,7 +38,7 @@ fn o(kind: OverrideKind, key: &str, value: &str) -> Override {
 
 /// Candidates, fewest changes first: for each kind of anomaly the runs show, one of its
 /// remedies (producer durability, producer ordering, consumer commits), combined.
-fn candidates(runs: &[SeedRun]) -> Vec<Vec<Override>> {
+fn candidates(runs: &[SeedRun], own: Vec<Vec<Override>>) -> Vec<Vec<Override>> {
     use OverrideKind::{Consumer as C, Producer as P, Topic as T};
     let any = |m: &str| runs.iter().any(|r| r.values.get(m).copied().unwrap_or(0.0) > 0.0);
     let durable = vec![
@@ -70,6 +70,9 @@ fn candidates(runs: &[SeedRun]) -> Vec<Vec<Override>> {
     if any("lost_acked") || any("skipped") {
         kinds.push(&consumer);
     }
+    if runs.iter().any(|r| r.extra.iter().any(|m| v(r, m) > 0.0)) {
+        kinds.push(&own);
+    }
     // Every combination of one remedy per kind.
     let mut combos: Vec<Vec<Override>> = vec![Vec::new()];
     for options in kinds {
@@ -99,7 +102,8 @@ fn candidates(runs: &[SeedRun]) -> Vec<Vec<Override>> {
 
 /// Tries each candidate on the fault's seeds; the first with no anomaly on any seed wins.
 pub fn find(w: &Workload, fault: &Fault, seeds: &[u64], before: &[SeedRun]) -> Result<Option<Fix>, String> {
-    for change in candidates(before) {
+    let times = super::catalogue::times(w).map_err(|e| e.to_string())?;
+    for change in candidates(before, (fault.remedies)(&times)) {
         // A candidate the loader refuses for these configs (e.g. librdkafka's store on a Java group) is skipped.
         let Ok(after) = run_fault(w, fault, seeds, &change) else { continue };
         if after.iter().any(SeedRun::anomalous) {

@@ -32,6 +32,7 @@ pub const METRICS: &[&str] = &[
     "reordered",
     "failed",
     "rebalances",
+    "commits_failed",
     "latency_p99_ms",
 ];
 
@@ -57,19 +58,22 @@ pub type Metrics = BTreeMap<&'static str, Stat>;
 pub struct SeedRun {
     pub seed: u64,
     pub values: BTreeMap<&'static str, f64>,
+    /// The fault's own anomalies beyond `ANOMALIES` (`Fault::anomalies`).
+    pub extra: &'static [&'static str],
 }
 
 impl SeedRun {
-    fn of(seed: u64, s: &Summary) -> SeedRun {
+    fn of(seed: u64, s: &Summary, extra: &'static [&'static str]) -> SeedRun {
         let values = METRICS
             .iter()
+            .chain(extra)
             .map(|&m| (m, if m == "latency_p99_ms" { s.latency_ms.p99 } else { s.metric(m).unwrap_or(0.0) }))
             .collect();
-        SeedRun { seed, values }
+        SeedRun { seed, values, extra }
     }
 
     pub fn anomalous(&self) -> bool {
-        ANOMALIES.iter().any(|m| self.values.get(m).copied().unwrap_or(0.0) > 0.0)
+        ANOMALIES.iter().chain(self.extra).any(|m| self.values.get(m).copied().unwrap_or(0.0) > 0.0)
     }
 }
 
@@ -117,8 +121,10 @@ pub fn scenario_for(
     seed: u64,
     extra: &[Override],
 ) -> Result<crate::scenario::Scenario, LoadError> {
-    let text = format!("{}seed: {seed}\nfaults: {}\n", w.text, (fault.faults)(catalogue::start_ms(seed), w.session_ms));
+    let (t, times) = (catalogue::start_ms(seed), catalogue::times(w)?);
+    let text = format!("{}seed: {seed}\nfaults: {}\n", w.text, (fault.faults)(t, &times));
     let mut o = w.overrides.clone();
+    o.0.extend(catalogue::drain_override(t, (fault.settle_ms)(&times), &times));
     o.0.extend(extra.iter().cloned());
     Ok(load_str_overridden(&text, "audit workload", None, &o)?.scenario)
 }
@@ -130,14 +136,15 @@ pub fn run_fault(w: &Workload, fault: &Fault, seeds: &[u64], extra: &[Override])
         .map(|&seed| {
             let sc = scenario_for(w, fault, seed, extra).map_err(|e| e.to_string())?;
             let out = crate::simulate(sc).map_err(|e| format!("{} seed {seed}: {e}", fault.id))?;
-            Ok(SeedRun::of(seed, &out.summary))
+            Ok(SeedRun::of(seed, &out.summary, fault.anomalies))
         })
         .collect()
 }
 
 /// explain's first cause line for the worst seed of a fault.
 fn cause(w: &Workload, fault: &Fault, runs: &[SeedRun]) -> Option<String> {
-    let score = |r: &SeedRun| ANOMALIES.iter().map(|m| r.values.get(m).copied().unwrap_or(0.0)).sum::<f64>();
+    let score =
+        |r: &SeedRun| ANOMALIES.iter().chain(r.extra).map(|m| r.values.get(m).copied().unwrap_or(0.0)).sum::<f64>();
     let worst =
         runs.iter().filter(|r| r.anomalous()).max_by(|a, b| score(a).total_cmp(&score(b)).then(b.seed.cmp(&a.seed)))?;
     let sc = scenario_for(w, fault, worst.seed, &[]).ok()?;
@@ -148,12 +155,29 @@ fn cause(w: &Workload, fault: &Fault, runs: &[SeedRun]) -> Option<String> {
     Some(format!("{line} (seed {})", worst.seed))
 }
 
+/// The row of a fault that does not apply to these configs (`Fault::skip`): no run.
+fn skipped(w: &Workload, fault: &Fault) -> Result<Option<FaultRow>, String> {
+    let times = catalogue::times(w).map_err(|e| e.to_string())?;
+    Ok((fault.skip)(&times).map(|why| FaultRow {
+        fault: fault.id,
+        what: fault.what,
+        seeds: 0,
+        probability: 0.0,
+        metrics: metrics(&[]),
+        cause: Some(format!("does not apply: {why}")),
+        fix: None,
+    }))
+}
+
 /// The whole audit: every fault of the catalogue, each with its cause and proven fix.
 pub fn audit(w: &Workload, seeds: &[u64], progress: &(dyn Fn(&str) + Sync)) -> Result<Vec<FaultRow>, String> {
     CATALOGUE
         .iter()
         .map(|fault| {
             progress(fault.id);
+            if let Some(row) = skipped(w, fault)? {
+                return Ok(row);
+            }
             let runs = run_fault(w, fault, seeds, &[])?;
             let anomalous = runs.iter().filter(|r| r.anomalous()).count();
             let m = metrics(&runs);

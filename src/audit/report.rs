@@ -22,6 +22,7 @@ fn short(m: &str) -> &str {
         "duplicates" => "dups",
         "reordered" => "reord",
         "rebalances" => "rebal",
+        "commits_failed" => "cfail",
         "latency_p99_ms" => "p99_ms",
         other => other,
     }
@@ -62,8 +63,10 @@ pub fn table(h: &Header, rows: &[FaultRow], not_yet: &[(&str, &str)]) -> String 
         }
         match (&r.fix, r.probability > 0.0) {
             (Some(f), _) => {
+                let own = super::CATALOGUE.iter().find(|f| f.id == r.fault).map_or(&[][..], |f| f.anomalies);
                 let zero = super::ANOMALIES
                     .iter()
+                    .chain(own)
                     .map(|m| format!("{} {}", short(m), cell(f.metrics.get(m))))
                     .collect::<Vec<_>>();
                 t.push_str(&format!(
@@ -87,7 +90,9 @@ pub fn table(h: &Header, rows: &[FaultRow], not_yet: &[(&str, &str)]) -> String 
             (None, false) => {}
         }
     }
-    t.push_str("\n  not yet in the catalogue:\n");
+    if !not_yet.is_empty() {
+        t.push_str("\n  not yet in the catalogue:\n");
+    }
     for (id, why) in not_yet {
         t.push_str(&format!("    {id}: {why}\n"));
     }
@@ -196,10 +201,13 @@ pub fn html(h: &Header, rows: &[FaultRow], not_yet: &[(&str, &str)]) -> String {
             p.push_str("<p>no anomaly on any seed</p>");
         }
     }
-    p.push_str("<h2>Not yet in the catalogue</h2><ul>");
-    for (id, why) in not_yet {
-        p.push_str(&format!("<li>{id}: {}</li>", esc(why)));
+    if !not_yet.is_empty() {
+        p.push_str("<h2>Not yet in the catalogue</h2><ul>");
+        for (id, why) in not_yet {
+            p.push_str(&format!("<li>{id}: {}</li>", esc(why)));
+        }
+        p.push_str("</ul>");
     }
-    p.push_str("</ul></body></html>\n");
+    p.push_str("</body></html>\n");
     p
 }

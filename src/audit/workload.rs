@@ -39,6 +39,17 @@ const LIBRDKAFKA_PRODUCER: &[(&str, &str)] = &[
     ("buffer.memory", "1073741824"),
 ];
 
+/// Whether librdkafka makes the producer idempotent: `enable.idempotence=true`, or a
+/// `transactional.id` without `enable.idempotence` set.
+fn librdkafka_idempotent(configs: &[ClientConfig]) -> bool {
+    let rdk = || configs.iter().filter(|c| c.client == Client::Librdkafka && c.role != Role::Consumer);
+    let value = |key: &str| rdk().flat_map(|c| c.entries.iter()).find(|e| e.key == key).map(|e| e.value.to_lowercase());
+    match value("enable.idempotence") {
+        Some(v) => v == "true",
+        None => value("transactional.id").is_some(),
+    }
+}
+
 /// Which client each side runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Clients {
@@ -74,7 +85,16 @@ pub fn config_overrides(configs: &[ClientConfig], clients: Clients) -> Overrides
         out.push(Override { kind, key: key.to_string(), value });
     };
     if clients.producer == Client::Librdkafka {
+        let idempotent = librdkafka_idempotent(configs);
         for (k, v) in LIBRDKAFKA_PRODUCER {
+            // rdkafka_conf.c rd_kafka_conf_finalize: a `transactional.id` turns idempotence on
+            // unless the file turns it off, and idempotence caps max.in.flight at 5
+            // (RD_KAFKA_IDEMP_MAX_INFLIGHT) unless the file sets it.
+            let v = match *k {
+                "enable.idempotence" if idempotent => "true",
+                "max.in.flight.requests.per.connection" if idempotent => "5",
+                _ => v,
+            };
             push(&mut out, OverrideKind::Producer, k, v.to_string());
         }
     }

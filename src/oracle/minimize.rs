@@ -273,6 +273,12 @@ pub fn fault_yaml(sc: &Scenario, f: &FaultSpec) -> String {
         FaultAction::HostCrash(t) => format!("{{ at: {at}, host_crash: {} }}", name(*t)),
         FaultAction::Restart(t) => format!("{{ at: {at}, restart: {} }}", name(*t)),
         FaultAction::Pause(t, d) => format!("{{ at: {at}, pause: {}, for: {} }}", name(*t), us(d.us())),
+        FaultAction::Slow { target, span, processing } => format!(
+            "{{ at: {at}, slow: {}, for: {}, processing_time: {} }}",
+            name(*target),
+            us(span.us()),
+            us(processing.us())
+        ),
         FaultAction::Partition(ts, d) => format!(
             "{{ at: {at}, partition: [{}], for: {} }}",
             ts.iter().map(|t| name(*t)).collect::<Vec<_>>().join(", "),

@@ -53,7 +53,7 @@ fn fault_spans(w: &World, end_ms: u64) -> Spans {
                     .find(|g| g.at >= f.at && matches!(&g.action, FaultAction::Restart(r) if r == t));
                 bands.push((at, back.map_or(end_ms, |g| g.at.ms()), label));
             }
-            FaultAction::Pause(_, d) | FaultAction::Partition(_, d) => {
+            FaultAction::Pause(_, d) | FaultAction::Partition(_, d) | FaultAction::Slow { span: d, .. } => {
                 bands.push((at, (at + d.ms()).min(end_ms), label))
             }
             FaultAction::Restart(_) => {}
@@ -105,6 +105,9 @@ pub fn fault_label(w: &World, action: &FaultAction) -> String {
         FaultAction::HostCrash(t) => format!("host crash {}", name(*t)),
         FaultAction::Restart(t) => format!("restart {}", name(*t)),
         FaultAction::Pause(t, d) => format!("pause {} {d}", name(*t)),
+        FaultAction::Slow { target, span, processing } => {
+            format!("slow {} {span} ({processing} a record)", name(*target))
+        }
         FaultAction::Partition(ts, d) => {
             format!("partition {} {d}", ts.iter().map(|t| name(*t)).collect::<Vec<_>>().join(" | "))
         }

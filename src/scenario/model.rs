@@ -742,6 +742,15 @@ pub enum FaultAction {
     Restart(Target),
     /// The process stops running for `for` (GC pause, VM freeze).
     Pause(Target, Duration),
+    /// A consumer's application slows down, the process does not: each record whose processing
+    /// starts during `for` takes `processing_time` instead of a draw of the group's
+    /// distribution, while the heartbeat thread keeps the session alive (KIP-62):
+    /// `{ at: 20s, slow: orders-0, for: 30s, processing_time: 45ms }`.
+    Slow {
+        target: Target,
+        span: Duration,
+        processing: Duration,
+    },
     /// The listed entities cannot reach each other for `for`: their
     /// connections stall (`world::stall`).
     Partition(Vec<Target>, Duration),

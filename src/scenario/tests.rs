@@ -564,7 +564,7 @@ fn fault_errors() {
     let e = err(&format!("{FAULTS_HEAD}  - {{ at: 1s, crash: broker-1, for: 5s }}\n"));
     assert_eq!(e.field, "faults[0].for");
     let e = err(&format!("{FAULTS_HEAD}  - {{ at: 1s, crash: broker-1, for: 5s }}\n"));
-    assert!(e.message.contains("`for` applies to `pause` and `partition` faults"), "{e}");
+    assert!(e.message.contains("`for` applies to `pause`, `slow` and `partition` faults"), "{e}");
 }
 
 #[test]

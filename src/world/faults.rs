@@ -59,6 +59,14 @@ impl World {
                     self.pause_broker(b, d);
                 }
             }
+            FaultAction::Slow { target, span, processing } => {
+                let Entity::Consumer(c) = self.target_entity(target) else {
+                    unreachable!("the loader slows consumers only")
+                };
+                // A later slow fault of the same consumer takes over from an earlier one.
+                self.slow.retain(|(s, _, _)| *s != c);
+                self.slow.push((c, self.now.add(span), processing));
+            }
             FaultAction::Start(t) => {
                 let entity = self.target_entity(t);
                 self.oracle.emit(self.now, Fact::Start(entity));

@@ -147,6 +147,9 @@ pub struct World {
     /// Per paused node (by index), the events that came while it was frozen,
     /// in order (`World::defer`); sparse, as pauses are rare.
     pub(crate) deferred: Vec<(u32, std::collections::VecDeque<Event>)>,
+    /// `slow:` faults as they happen: (consumer, until, per-record processing time). The
+    /// application is slow, not the process: its heartbeats go on (`Consumer::processing`).
+    pub(crate) slow: Vec<(crate::model::ids::ConsumerId, Instant, Duration)>,
     /// Network partitions: (node, node, until); messages between them stall.
     pub(crate) cuts: Vec<(usize, usize, Instant)>,
     /// Links whose data waits for a TCP retransmission (`stall`); sparse.
@@ -260,6 +263,7 @@ impl World {
             queue_full: None,
             paused_until: vec![Instant::ZERO; nodes],
             deferred: Vec::new(),
+            slow: Vec::new(),
             cuts: Vec::new(),
             stalls: Vec::new(),
             hosts_crashed: false,

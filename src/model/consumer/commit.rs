@@ -111,7 +111,7 @@ impl World {
             AfterCommit::Next { index } => {
                 let cs = &mut self.consumers[c];
                 cs.state = ConsumerState::Processing;
-                let d = cs.processing_time.sample(&mut cs.rng);
+                let d = self.processing_time(c);
                 self.after(d, Event::ProcessDone { consumer: c, inc, index });
             }
         }

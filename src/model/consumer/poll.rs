@@ -126,7 +126,7 @@ impl World {
         let inc = cs.inc;
         if !cs.worker_busy {
             cs.worker_busy = true;
-            let d = cs.processing_time.sample(&mut cs.rng);
+            let d = self.processing_time(c);
             self.after(d, Event::WorkerDone { consumer: c, inc });
         }
         // The next poll() returns at once with whatever is buffered.
@@ -149,7 +149,7 @@ impl World {
         if cs.worker.is_empty() {
             cs.worker_busy = false;
         } else {
-            let d = cs.processing_time.sample(&mut cs.rng);
+            let d = self.processing_time(c);
             self.after(d, Event::WorkerDone { consumer: c, inc });
         }
     }
@@ -215,6 +215,19 @@ impl World {
         }
     }
 
+    /// How long the record whose processing starts now takes: a draw of the group's
+    /// distribution (always drawn, so a `slow:` fault does not move the rest of the run's draws),
+    /// or the `slow:` fault's time while one lasts for this consumer.
+    pub(super) fn processing_time(&mut self, c: ConsumerId) -> crate::kernel::time::Duration {
+        let cs = &mut self.consumers[c];
+        let d = cs.processing_time.sample(&mut cs.rng);
+        let now = self.now;
+        match self.slow.iter().find(|(s, until, _)| *s == c && now < *until) {
+            Some(&(_, _, slow)) => slow,
+            None => d,
+        }
+    }
+
     pub(super) fn start_processing(&mut self, c: ConsumerId) {
         if self.consumers[c].async_processing {
             return self.hand_to_worker(c);
@@ -222,8 +235,8 @@ impl World {
         let cs = &mut self.consumers[c];
         debug_assert!(!cs.batch.is_empty());
         cs.state = ConsumerState::Processing;
-        let d = cs.processing_time.sample(&mut cs.rng);
         let inc = cs.inc;
+        let d = self.processing_time(c);
         self.after(d, Event::ProcessDone { consumer: c, inc, index: 0 });
     }
 
@@ -259,7 +272,7 @@ impl World {
             return self.commit_offset(c, local, offset + 1, next);
         }
         if (index as usize) + 1 < cs.batch.len() {
-            let d = cs.processing_time.sample(&mut cs.rng);
+            let d = self.processing_time(c);
             self.after(d, Event::ProcessDone { consumer: c, inc, index: index + 1 });
             return;
         }

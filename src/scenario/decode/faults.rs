@@ -14,9 +14,23 @@ use super::tree::{list, mapping, Entry, Map};
 use super::values::{choice, duration, positive_duration, string, u32_in};
 use crate::kernel::time::{Duration, Instant};
 
-const ACTIONS: [&str; 8] = ["crash", "host_crash", "restart", "pause", "partition", "start", "stop", "scale"];
-const FAULT_FIELDS: &[&str] =
-    &["at", "crash", "host_crash", "restart", "pause", "partition", "start", "stop", "scale", "to", "for", "lose"];
+const ACTIONS: [&str; 9] = ["crash", "host_crash", "restart", "pause", "slow", "partition", "start", "stop", "scale"];
+const FAULT_FIELDS: &[&str] = &[
+    "at",
+    "crash",
+    "host_crash",
+    "restart",
+    "pause",
+    "slow",
+    "partition",
+    "start",
+    "stop",
+    "scale",
+    "to",
+    "for",
+    "lose",
+    "processing_time",
+];
 
 /// What every fault is checked against.
 pub(super) struct Run<'a> {
@@ -47,11 +61,15 @@ fn fault(item: &Node, field: &str, run: &Run<'_>) -> R<(FaultSpec, FaultAt)> {
         return Err(problem(e.key_pos, &e.field, format!("{field}: `to` goes with `scale`"))
             .hint("e.g. `{ at: 20s, scale: analytics, to: 6 }`"));
     }
+    if let Some(e) = m.get("processing_time").filter(|_| action.key != "slow") {
+        return Err(problem(e.key_pos, &e.field, format!("{field}: `processing_time` goes with `slow`"))
+            .hint("e.g. `{ at: 20s, slow: orders-0, for: 30s, processing_time: 45ms }`"));
+    }
     if let Some(e) = for_entry.filter(|_| matches!(action.key, "start" | "stop" | "scale")) {
         return Err(problem(
             e.key_pos,
             &e.field,
-            format!("{field}: `for` applies to `pause` and `partition` faults, not `{}`", action.key),
+            format!("{field}: `for` applies to `pause`, `slow` and `partition` faults, not `{}`", action.key),
         )
         .hint("a started instance runs until a `stop` (or a `crash`)"));
     }
@@ -59,6 +77,7 @@ fn fault(item: &Node, field: &str, run: &Run<'_>) -> R<(FaultSpec, FaultAt)> {
         "start" | "stop" => start_stop(action, run)?,
         "scale" => scale(&m, action, run)?,
         "crash" | "host_crash" | "restart" => crash_restart(&m, field, action, run)?,
+        "slow" => slow(&m, action, run)?,
         _ => timed(&m, action, run)?,
     };
     let at_info = FaultAt { action_pos: action.key_pos, field: action.field.clone(), target_name };
@@ -138,7 +157,7 @@ fn crash_restart(m: &Map<'_>, field: &str, action: &Entry<'_>, run: &Run<'_>) ->
         return Err(problem(
             e.key_pos,
             &e.field,
-            format!("{field}: `for` applies to `pause` and `partition` faults, not `{}`", action.key),
+            format!("{field}: `for` applies to `pause`, `slow` and `partition` faults, not `{}`", action.key),
         )
         .hint("a crashed entity stays down until a `restart` fault"));
     }
@@ -170,6 +189,30 @@ fn crash_restart(m: &Map<'_>, field: &str, action: &Entry<'_>, run: &Run<'_>) ->
         _ => FaultAction::Restart(t),
     };
     Ok((a, n.trim().to_string()))
+}
+
+/// `slow: CONSUMER, for: D, processing_time: T`: the application takes `T` per record started
+/// during `D`; the process, and so its heartbeat thread, runs on.
+fn slow(m: &Map<'_>, action: &Entry<'_>, run: &Run<'_>) -> R<(FaultAction, String)> {
+    let af = &action.field;
+    let example = "e.g. `{ at: 20s, slow: orders-0, for: 30s, processing_time: 45ms }`";
+    let Some(for_e) = m.get("for").filter(|e| !e.value.is_null()) else {
+        return Err(m.missing("for", "for: 30s").hint(format!("a `slow` fault lasts `for` a duration: {example}")));
+    };
+    let span = positive_duration(for_e.value, &for_e.field)?;
+    let Some(pt) = m.get("processing_time").filter(|e| !e.value.is_null()) else {
+        return Err(m
+            .missing("processing_time", "processing_time: 45ms")
+            .hint(format!("a `slow` fault says how long each record takes meanwhile: {example}")));
+    };
+    let processing = positive_duration(pt.value, &pt.field)?;
+    let target = target(action.value, af, run)?;
+    let n = string(action.value, af, "a consumer instance name")?;
+    if !matches!(target, Target::Consumer(..)) {
+        return Err(problem(action.value.pos, af, format!("{af}: `slow` slows a consumer instance's processing"))
+            .hint("name a consumer instance like `orders-0`; `pause` freezes a broker or a producer"));
+    }
+    Ok((FaultAction::Slow { target, span, processing }, n.trim().to_string()))
 }
 
 /// `pause:` an entity or `partition:` entities from each other, `for` a time.

@@ -67,7 +67,7 @@ impl Timeline<'_> {
             }
             FaultAction::Restart(t) => self.restart(*t, spec, at)?,
             FaultAction::Pause(t, _) => self.pause(*t, spec, at)?,
-            FaultAction::Partition(..) => {}
+            FaultAction::Partition(..) | FaultAction::Slow { .. } => {}
         }
         self.out.push(spec.clone());
         Ok(())
