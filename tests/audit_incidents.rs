@@ -4,20 +4,8 @@
 //! enable.idempotence=true shows that line decides it; confluent-kafka with librdkafka's
 //! defaults is hit by librdkafka-auto-offset-store; results are the same bytes for any --jobs.
 
-use std::process::Command;
-
-fn streamsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::streamsim;
 
 const LOOSE: [&str; 2] =
     ["tests/fixtures/configs/loose-producer.properties", "tests/fixtures/configs/loose-consumer.properties"];

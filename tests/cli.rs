@@ -1,20 +1,9 @@
 //! The command line as a user meets it: exit codes, the JSON contract, the
 //! report folder, errors on stderr.
 
+mod common;
+use common::streamsim;
 use std::process::Command;
-
-fn streamsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[test]
 fn run_prints_a_table_and_exits_0() {

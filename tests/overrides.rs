@@ -1,20 +1,8 @@
 //! Kafka CLI-style overrides (`--producer-property`, `--consumer-property`, `--topic-config`,
 //! `--broker-config`, `--set`): the same checks as the file, errors that name the flag.
 
-use std::process::Command;
-
-fn streamsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::streamsim;
 
 fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).expect("JSON on stdout")

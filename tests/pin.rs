@@ -1,21 +1,9 @@
 //! `streamsim pin`: expectations written from the runs, in place, and
 //! `pin --check` for CI. Each test works on its own copy of a scenario.
 
+mod common;
+use common::streamsim;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn streamsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// A consumer crash mid-batch with commit after processing: duplicates that
 /// vary with the seed, a producer whose count varies (Poisson arrivals), and

@@ -1,23 +1,11 @@
 //! The views that read a run back from its facts: `timeline` (text and the
 //! Perfetto trace-event file) and `consumer-groups`.
 
+mod common;
+use common::streamsim;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use serde_json::Value;
-
-fn streamsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_streamsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn temp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("streamsim-views-{}-{name}", std::process::id()))

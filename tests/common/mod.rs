@@ -39,3 +39,18 @@ chaos:
   crash: { rate: 10/min, down: { uniform: [500ms, 8s] }, targets: [brokers, consumers, producers] }
   pause: { rate: 4/min, for: { uniform: [100ms, 5s] }, targets: [consumers, brokers] }
 ";
+
+/// Runs the streamsim binary from the project root: (exit code, stdout, stderr).
+#[allow(dead_code)]
+pub fn streamsim(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_streamsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
