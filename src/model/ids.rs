@@ -246,6 +246,18 @@ impl<I: Id, T> IdVec<I, T> {
     pub fn into_vec(self) -> Vec<T> {
         self.items
     }
+    /// The items `a` and `b` (different ids), the first to read and the second to change.
+    pub fn read_and_change(&mut self, a: I, b: I) -> (&T, &mut T) {
+        let (a, b) = (a.index(), b.index());
+        assert_ne!(a, b, "two different items");
+        if a < b {
+            let (lo, hi) = self.items.split_at_mut(b);
+            (&lo[a], &mut hi[0])
+        } else {
+            let (lo, hi) = self.items.split_at_mut(a);
+            (&hi[0], &mut lo[b])
+        }
+    }
 }
 
 impl<I: Id, T> Default for IdVec<I, T> {

@@ -87,11 +87,11 @@ pub fn mismatch(w: &crate::world::World) -> Option<String> {
         for rep in &part.replicas {
             let mine = shadow[g].log_of(rep.broker.raw()).map_or(&[][..], |l| &l[..]);
             // Control entries index different marker tables: compare their kind only.
-            let same = mine.len() == rep.log.len()
+            let same = mine.len() as u64 == rep.log.len()
                 && mine
                     .iter()
-                    .zip(&rep.log)
-                    .all(|(&m, e)| if e.is_control() { m & CONTROL != 0 } else { m == e.record });
+                    .zip(rep.log.records())
+                    .all(|(&m, &e)| if e & CONTROL != 0 { m & CONTROL != 0 } else { m == e });
             if !same {
                 return Some(format!(
                     "partition {g}, broker {}: {} entries in the model, {} from facts",

@@ -2,7 +2,8 @@
 //! transactions not yet stable, and (for read_committed fetches) which
 //! transactional records belong to aborted transactions.
 
-use crate::model::broker::log::{BatchHeader, LogEntry, NO_HEADER};
+use crate::model::broker::entries::Entries;
+use crate::model::broker::log::{BatchHeader, NO_HEADER};
 use crate::model::ids::{IdVec, MarkerId, PartitionId, ProducerEpoch};
 use crate::model::txn::Marker;
 use crate::world::World;
@@ -89,12 +90,12 @@ impl TxnFates {
     /// not aborted (read_committed never reads that far: the LSO stops it).
     pub fn aborted(
         &mut self,
-        log: &[LogEntry],
+        log: &Entries,
         offset: u64,
         headers: &[BatchHeader],
         markers: &IdVec<MarkerId, Marker>,
     ) -> bool {
-        let e = log[offset as usize];
+        let e = log.at(offset);
         if e.is_control() || e.header == NO_HEADER {
             return false;
         }
@@ -104,8 +105,7 @@ impl TxnFates {
         if let Some(&(_, _, aborted)) = self.seen[..self.len].iter().find(|s| s.0 == pid && s.1 > offset) {
             return aborted;
         }
-        for o in offset + 1..log.len() as u64 {
-            let e = log[o as usize];
+        for (o, e) in (offset + 1..log.len()).zip(log.range(offset + 1, log.len())) {
             if e.is_control() && markers[e.marker()].pid == pid {
                 let aborted = !markers[e.marker()].commit;
                 self.seen[self.next] = (pid, o, aborted);

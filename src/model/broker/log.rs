@@ -3,6 +3,7 @@
 //! wrote what.
 
 use crate::kernel::time::Instant;
+use crate::model::broker::entries::Entries;
 use crate::model::ids::{BrokerId, LeaderEpoch, MarkerId, ProducerEpoch, RecordId};
 
 /// A log entry whose `record` has this bit set is a transaction's control
@@ -61,7 +62,10 @@ impl LogEntry {
 #[derive(Clone, Debug)]
 pub struct Replica {
     pub broker: BrokerId,
-    pub log: Vec<LogEntry>,
+    /// The entries, with when each reached this broker's page cache
+    /// (nondecreasing: a truncation drops the tail before anything newer is
+    /// appended; the page cache model reads it on power loss).
+    pub log: Entries,
     /// This replica's high watermark (the leader's is authoritative).
     pub hw: u64,
     /// Leader epoch cache: (epoch, start offset), ascending.
@@ -73,10 +77,6 @@ pub struct Replica {
     pub last_caught_up: Instant,
     pub last_fetch_leader_leo: u64,
     pub last_fetch_at: Instant,
-    /// When each entry reached this broker's page cache (parallel to `log`,
-    /// nondecreasing: a truncation drops the tail before anything newer is
-    /// appended). The page cache model reads it on power loss.
-    pub appended_at: Vec<Instant>,
     /// Offset below which an explicit fsync (`log.flush.interval.messages`)
     /// made the log durable: Kafka's recovery point.
     pub fsynced: u64,
@@ -87,7 +87,7 @@ impl Replica {
     pub fn new(broker: BrokerId) -> Replica {
         Replica {
             broker,
-            log: Vec::new(),
+            log: Entries::default(),
             hw: 0,
             epochs: vec![(LeaderEpoch::new(0), 0)],
             fetch_token: 0,
@@ -95,12 +95,11 @@ impl Replica {
             last_caught_up: Instant::ZERO,
             last_fetch_leader_leo: 0,
             last_fetch_at: Instant::ZERO,
-            appended_at: Vec::new(),
             fsynced: 0,
         }
     }
     pub fn leo(&self) -> u64 {
-        self.log.len() as u64
+        self.log.len()
     }
     pub fn last_epoch(&self) -> LeaderEpoch {
         self.log.last().map_or(LeaderEpoch::new(0), |e| e.epoch)
@@ -108,7 +107,7 @@ impl Replica {
     /// The epoch of the entry just below `end` (0 for an empty range).
     pub fn epoch_before(&self, end: u64) -> LeaderEpoch {
         if end > 0 {
-            self.log[end as usize - 1].epoch
+            self.log.at(end - 1).epoch
         } else {
             LeaderEpoch::new(0)
         }
@@ -117,7 +116,7 @@ impl Replica {
     /// whose last entry had `last_entry_epoch` saw it (same offset and epoch
     /// at the end means the same entries before it).
     pub fn holds(&self, from: u64, to: u64, last_entry_epoch: LeaderEpoch) -> bool {
-        self.leo() >= to && (to == from || self.log[to as usize - 1].epoch == last_entry_epoch)
+        self.leo() >= to && (to == from || self.log.at(to - 1).epoch == last_entry_epoch)
     }
     /// Kafka's `endOffsetForEpoch`: the end of the largest epoch <= `epoch` in this log.
     pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> u64 {
@@ -132,15 +131,13 @@ impl Replica {
     /// Appends `e` to the page cache at `now`; with `log.flush.interval.messages`
     /// = `flush_every`, fsyncs once that many are unflushed (`UnifiedLog.append`).
     pub(crate) fn append(&mut self, e: LogEntry, now: Instant, flush_every: u64) {
-        self.log.push(e);
-        self.appended_at.push(now);
+        self.log.push(e, now);
         if self.leo() - self.fsynced >= flush_every {
             self.fsynced = self.leo();
         }
     }
     pub(crate) fn truncate(&mut self, to: u64) {
-        self.log.truncate(to as usize);
-        self.appended_at.truncate(to as usize);
+        self.log.truncate(to);
         self.fsynced = self.fsynced.min(to);
         self.hw = self.hw.min(to);
         while self.epochs.last().is_some_and(|&(_, start)| start >= to && start > 0) {
@@ -161,16 +158,11 @@ mod tests {
 
     fn replica(entries: &[(u32, u32)], epochs: &[(u32, u64)]) -> Replica {
         let mut r = Replica::new(BrokerId::new(0));
-        r.log = entries
-            .iter()
-            .map(|&(record, epoch)| LogEntry {
-                record,
-                epoch: LeaderEpoch::new(epoch),
-                header: NO_HEADER,
-                seq: NO_SEQ,
-                batch_start: true,
-            })
-            .collect();
+        for &(record, epoch) in entries {
+            let e =
+                LogEntry { record, epoch: LeaderEpoch::new(epoch), header: NO_HEADER, seq: NO_SEQ, batch_start: true };
+            r.log.push(e, Instant::ZERO);
+        }
         r.epochs = epochs.iter().map(|&(e, o)| (LeaderEpoch::new(e), o)).collect();
         r
     }

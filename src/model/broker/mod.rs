@@ -18,6 +18,7 @@
 //! - this file: a broker process's life (crash, power loss, pause, restart).
 
 mod election;
+pub mod entries;
 pub mod fetch;
 pub mod fetcher;
 pub mod idempotence;

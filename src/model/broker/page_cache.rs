@@ -27,7 +27,7 @@ fn last_tick(now: Instant, period: Duration) -> Option<Instant> {
 
 /// How many leading entries were appended at or before `cutoff`.
 fn written_by(rep: &Replica, cutoff: Instant) -> u64 {
-    rep.appended_at.partition_point(|&t| t <= cutoff) as u64
+    rep.log.appended_by(cutoff)
 }
 
 /// The offset below which `rep`'s log is on disk at `now`: what the last

@@ -89,9 +89,8 @@ impl World {
             return;
         }
         let flush_every = self.scenario.broker_config.page_cache.flush_interval_messages;
-        for o in from..to {
-            let e = part.replicas[l].log[o as usize];
-            let rep = &mut part.replicas[r];
+        let (leader, rep) = part.replicas.read_and_change(l, r);
+        for (o, e) in (from..to).zip(leader.log.range(from, to)) {
             rep.note_epoch(e.epoch, o);
             rep.append(e, self.now, flush_every);
         }

@@ -293,8 +293,7 @@ impl World {
         } else if intact && cs.position[local] == Some(from) && to > from {
             let log = &replica.expect("checked intact").log;
             let mut fates = TxnFates::default();
-            for o in from..to {
-                let e = log[o as usize];
+            for (o, e) in (from..to).zip(log.range(from, to)) {
                 let skip = e.is_control() || (cs.read_committed && fates.aborted(log, o, &p.headers, &self.markers));
                 cs.buffer.push_back((local, o, if skip { SKIP } else { e.record_id() }));
             }

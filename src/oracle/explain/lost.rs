@@ -35,8 +35,7 @@ pub fn story(cx: Ctx<'_>, group: GroupId, r: u32) -> Story {
             let a = f.append();
             let place = format!("{}@{}", n.partition(a.partition), a.offset);
             let part = &w.partitions[a.partition];
-            let in_log =
-                part.leader.is_some_and(|l| part.replicas[l].log.get(a.offset as usize).is_some_and(|e| e.record == r));
+            let in_log = part.leader.is_some_and(|l| part.replicas[l].log.get(a.offset).is_some_and(|e| e.record == r));
             let cause = if part.leader.is_none() {
                 chain.push(link(f, format!("appended to {place} by {}", n.broker(a.broker))));
                 Cause::Offline { partition: a.partition.raw() }
