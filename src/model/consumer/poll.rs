@@ -188,7 +188,7 @@ impl World {
         let rec = self.payloads.get(record);
         let key = if rec.key == NULL_KEY { u32::MAX } else { self.key_base[rec.producer] + rec.key };
         // The aggregation numbers records as the trace does.
-        agg.observe(record.raw(), rec.event_us, key, self.now.us());
+        agg.observe(record.raw(), rec.event_us(), key, self.now.us());
     }
 
     /// Late arrivals the aggregation of `group` has seen so far.

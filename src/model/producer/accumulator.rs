@@ -69,7 +69,7 @@ impl World {
             Some(t) => t,
             None => pr.event_time(now),
         };
-        let record = self.payloads.push(Payload { producer: p, partition, key, event_us });
+        let record = self.payloads.push(Payload::new(p, partition, key, event_us));
         let producer_inc = inc;
         self.oracle
             .emit(self.now, Fact::Send { record, producer: p, partition, key, send_seq, event_us, producer_inc });
