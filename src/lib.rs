@@ -195,7 +195,7 @@ pub fn simulate_with<W: std::io::Write + Send + 'static>(
     world.keep_lag_rows = explain;
     world.bytes_per_record = world::budget::per_record(&world.scenario, keep);
     if explain {
-        world.oracle.trace.kept = Some(Vec::new());
+        world.oracle.trace.kept = Some(oracle::kept::Kept::default());
     }
     if let Some(file) = trace {
         world.oracle.trace.write_to(file);
@@ -259,7 +259,7 @@ pub struct Explained {
 #[doc(hidden)]
 pub fn simulate_explained(scenario: scenario::Scenario) -> Result<Explained, RunError> {
     let mut world = world_keeping_steps(scenario)?;
-    world.oracle.trace.kept = Some(Vec::new());
+    world.oracle.trace.kept = Some(oracle::kept::Kept::default());
     world.run()?;
     let (summary, lost) = summarize_with_losses(&world);
     let explanation = oracle::explain::explain(&world, &lost);

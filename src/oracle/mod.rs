@@ -12,6 +12,7 @@ mod circular_check;
 pub mod explain;
 pub mod fact;
 pub mod header;
+pub mod kept;
 pub mod ledger;
 pub mod metrics;
 pub mod minimize;
@@ -70,7 +71,7 @@ impl Oracle {
     /// Steps kept in memory for `explain`: the run's memory budget counts
     /// them (it stops a run, it never steers one).
     pub fn kept_steps(&self) -> u64 {
-        self.trace.kept.as_ref().map_or(0, Vec::len) as u64
+        self.trace.kept.as_ref().map_or(0, kept::Kept::len) as u64
     }
 
     /// Takes in one fact: the only way anything reaches the trace or the ledger.

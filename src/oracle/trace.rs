@@ -334,7 +334,7 @@ pub struct Trace {
     /// The first write error, reported when the trace is finished.
     pub error: Option<std::io::Error>,
     /// Every step `explain` reads ([`Step::explained`]), kept in memory when asked.
-    pub kept: Option<Vec<Recorded>>,
+    pub kept: Option<crate::oracle::kept::Kept>,
 }
 
 /// One step as `explain` reads it back: its time (µs), kind, its first four

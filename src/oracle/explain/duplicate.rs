@@ -364,7 +364,7 @@ fn not_committed(
         _ => chain.push(Link {
             t: p1.t(),
             step: p1.s.line,
-            about: super::About::of(p1.s),
+            about: super::About::of(&p1.s),
             place: super::Place::default(),
             text: format!(
                 "{} started reading {} at offset {} and never committed past @{o}",

@@ -5,6 +5,7 @@
 use super::view::{self, View};
 use crate::model::ids::{BrokerId, ConsumerId, GroupId, PartitionId, ProducerId, RecordId, TxnId};
 use crate::oracle::fact::Entity;
+use crate::oracle::kept::Kept;
 use crate::oracle::ledger::NULL_KEY;
 use crate::oracle::trace::{Recorded, Step};
 use crate::world::World;
@@ -17,10 +18,10 @@ struct Rows {
 
 impl Rows {
     /// `key(step)` names the row a step belongs to, if any.
-    fn build(n: usize, steps: &[Recorded], key: impl Fn(&Recorded) -> Option<usize>) -> Rows {
+    fn build(n: usize, steps: &Kept, key: impl Fn(&Recorded) -> Option<usize>) -> Rows {
         let mut start = vec![0u32; n + 1];
-        for s in steps {
-            if let Some(k) = key(s) {
+        for s in steps.iter() {
+            if let Some(k) = key(&s) {
                 debug_assert!(k < n, "{s:?}: key {k} of {n}");
                 start[k + 1] += 1;
             }
@@ -31,7 +32,7 @@ impl Rows {
         let mut fill = start.clone();
         let mut ids = vec![0u32; start[n] as usize];
         for (i, s) in steps.iter().enumerate() {
-            if let Some(k) = key(s) {
+            if let Some(k) = key(&s) {
                 ids[fill[k] as usize] = i as u32;
                 fill[k] += 1;
             }
@@ -53,10 +54,16 @@ impl Rows {
 #[derive(Clone, Copy, Debug)]
 pub struct Found<'a> {
     pub id: u32,
-    pub s: &'a Recorded,
+    /// The step, unpacked from the kept list it was found in.
+    pub s: Recorded,
+    kept: std::marker::PhantomData<&'a Kept>,
 }
 
 impl Found<'_> {
+    pub fn new(id: u32, s: Recorded) -> Self {
+        Found { id, s, kept: std::marker::PhantomData }
+    }
+
     pub fn t(&self) -> u64 {
         self.s.t
     }
@@ -66,7 +73,7 @@ impl Found<'_> {
 /// to a window by binary search. It iterates from either end.
 #[derive(Clone, Copy, Debug)]
 pub struct Steps<'a> {
-    all: &'a [Recorded],
+    all: &'a Kept,
     ids: &'a [u32],
 }
 
@@ -83,12 +90,12 @@ impl<'a> Steps<'a> {
     }
     /// Only the steps at or before virtual time `t` (µs).
     pub fn until(self, t: u64) -> Steps<'a> {
-        let k = self.ids.partition_point(|&x| self.all[x as usize].t <= t);
+        let k = self.ids.partition_point(|&x| self.all.t(x as usize) <= t);
         Steps { ids: &self.ids[..k], ..self }
     }
     /// Only the steps after virtual time `t` (µs).
     pub fn since(self, t: u64) -> Steps<'a> {
-        let k = self.ids.partition_point(|&x| self.all[x as usize].t <= t);
+        let k = self.ids.partition_point(|&x| self.all.t(x as usize) <= t);
         Steps { ids: &self.ids[k..], ..self }
     }
 }
@@ -98,7 +105,7 @@ impl<'a> Iterator for Steps<'a> {
     fn next(&mut self) -> Option<Found<'a>> {
         let (&id, rest) = self.ids.split_first()?;
         self.ids = rest;
-        Some(Found { id, s: &self.all[id as usize] })
+        Some(Found::new(id, self.all.get(id as usize)))
     }
 }
 
@@ -106,7 +113,7 @@ impl DoubleEndedIterator for Steps<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let (&id, rest) = self.ids.split_last()?;
         self.ids = rest;
-        Some(Found { id, s: &self.all[id as usize] })
+        Some(Found::new(id, self.all.get(id as usize)))
     }
 }
 
@@ -214,7 +221,7 @@ fn txn_of(v: View) -> Option<TxnId> {
 }
 
 pub struct Index<'a> {
-    pub steps: &'a [Recorded],
+    pub steps: &'a Kept,
     by_record: Rows,
     /// Per (global partition, kind).
     by_partition: Rows,
@@ -229,7 +236,7 @@ pub struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    pub fn new(w: &World, steps: &'a [Recorded]) -> Index<'a> {
+    pub fn new(w: &World, steps: &'a Kept) -> Index<'a> {
         let by_record =
             Rows::build(w.oracle.ledger.records.len(), steps, |s| record_of(View::of(s)).map(RecordId::index));
         let by_partition = Rows::build(w.partitions.len() * KINDS, steps, |s| {
@@ -405,7 +412,10 @@ mod tests {
     #[test]
     fn rows_keep_trace_order_and_skip_unkeyed_steps() {
         let step = |t, kind, v0| Recorded { t, kind, v: [v0, 0, 0, 0], line: 0 };
-        let steps = [step(1, Step::Send, 2), step(2, Step::Crash, 0), step(3, Step::Send, 0), step(4, Step::Ack, 2)];
+        let steps: Kept =
+            [step(1, Step::Send, 2), step(2, Step::Crash, 0), step(3, Step::Send, 0), step(4, Step::Ack, 2)]
+                .into_iter()
+                .collect();
         let rows = Rows::build(3, &steps, |s| match s.kind {
             Step::Send | Step::Ack => Some(s.v[0] as usize),
             _ => None,

@@ -27,6 +27,7 @@ mod writes;
 use std::collections::BTreeMap;
 
 use crate::model::ids::{ConsumerId, GroupId, PartitionId, ProducerId, TxnId};
+use crate::oracle::kept::Kept;
 use crate::oracle::trace::{SendError, Step};
 use crate::world::World;
 pub use about::{About, Place, TopicPartition};
@@ -771,8 +772,8 @@ pub(super) fn effect_offset(ix: &Index<'_>, r: u32, f: Found<'_>) -> Option<u64>
 /// record (per group, as `lost` counts them), each duplicate effect, each
 /// reordering, each late event, and each redelivery.
 pub fn explain(w: &World, lost: &[(u32, u32)]) -> Explanation {
-    let steps = w.oracle.trace.kept.as_deref().unwrap_or(&[]);
-    let ix = Index::new(w, steps);
+    let none = Kept::default();
+    let ix = Index::new(w, w.oracle.trace.kept.as_ref().unwrap_or(&none));
     let n = Names { w };
     let cx = Ctx { w, ix: &ix, n: &n };
     let mut stories = Vec::new();
@@ -830,8 +831,8 @@ fn merge_redeliveries(stories: &mut [Story], redelivered: Vec<Story>) -> Vec<Sto
 /// anomalies, so [`explain`] leaves them out.
 pub fn explain_failed(w: &World) -> Explanation {
     use crate::oracle::outcome::LogState;
-    let steps = w.oracle.trace.kept.as_deref().unwrap_or(&[]);
-    let ix = Index::new(w, steps);
+    let none = Kept::default();
+    let ix = Index::new(w, w.oracle.trace.kept.as_ref().unwrap_or(&none));
     let n = Names { w };
     let cx = Ctx { w, ix: &ix, n: &n };
     let states = crate::oracle::outcome::outcomes(&w.oracle.ledger, &w.oracle.observed).log;

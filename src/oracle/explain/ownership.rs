@@ -10,7 +10,7 @@ use crate::oracle::fact::{LeaveReason, PositionSource, Trigger};
 use crate::oracle::trace::Step;
 
 pub fn link(f: Found<'_>, text: String) -> Link {
-    Link { t: f.t(), step: f.s.line, text, about: super::About::of(f.s), place: super::Place::default() }
+    Link { t: f.t(), step: f.s.line, text, about: super::About::of(&f.s), place: super::Place::default() }
 }
 
 /// What ended consumer `c`'s hold on global partition `g` in `(from, to]`, if anything did.

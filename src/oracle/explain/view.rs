@@ -450,7 +450,7 @@ impl Found<'_> {
     /// The step by the names of its fields, whatever its kind.
     #[inline]
     pub fn view(&self) -> View {
-        View::of(self.s)
+        View::of(&self.s)
     }
 }
 
@@ -634,7 +634,7 @@ mod tests {
         };
         let (kind, v) = kept(&f);
         let s = Recorded { t: 42, kind, v, line: 0 };
-        let c = Found { id: 0, s: &s }.commit();
+        let c = Found::new(0, s).commit();
         assert_eq!(
             (c.consumer, c.partition, c.offset, c.generation.raw()),
             (ConsumerId::new(5), PartitionId::new(7), 813, 9)
@@ -651,7 +651,7 @@ mod tests {
         for f in facts {
             let (kind, v) = kept(&f);
             let s = Recorded { t: 42, kind, v, line: 0 };
-            assert_eq!(Found { id: 0, s: &s }.processed(), Processed { record, consumer }, "{kind:?}");
+            assert_eq!(Found::new(0, s).processed(), Processed { record, consumer }, "{kind:?}");
         }
     }
 
@@ -660,6 +660,6 @@ mod tests {
     #[should_panic(expected = "not Append")]
     fn asking_a_step_for_another_kind_is_caught() {
         let s = Recorded { t: 1, kind: Step::Ack, v: [1, 2, 0, 0], line: 0 };
-        let _ = Found { id: 0, s: &s }.append();
+        let _ = Found::new(0, s).append();
     }
 }
