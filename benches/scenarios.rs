@@ -2,7 +2,7 @@
 //! replication factor 3, 3 consumers) without faults and with chaos faults,
 //! and the same run at 6, 60 and 600 partitions on a 1 ms network (the
 //! shape of produce and fetch requests decides how events grow with
-//! partitions).
+//! partitions), with 30 consumers at 600 partitions, and 10,000,000 records.
 //! Records per wall second = 1,000,000 / the time shown. Run:
 //! `cargo bench --bench scenarios`.
 
@@ -48,6 +48,26 @@ fn million_records_by_partitions(partitions: u32) -> u64 {
     let sc = load_str(&million_into(partitions), "million.yaml").expect("valid").scenario;
     let s = streamsim::simulate(sc).expect("runs").summary;
     assert_eq!(s.delivered, 1_000_000);
+    s.events
+}
+
+/// 600 partitions read by 30 consumers (20 partitions each), 1 ms one way.
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn million_records_600_partitions_30_consumers() -> u64 {
+    let file = million_into(600).replace("instances: 3,", "instances: 30,");
+    let sc = load_str(&file, "million.yaml").expect("valid").scenario;
+    let s = streamsim::simulate(sc).expect("runs").summary;
+    assert_eq!(s.delivered, 1_000_000);
+    s.events
+}
+
+/// The MILLION run ten times longer: 10,000,000 records in 1,000 s.
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn ten_million_records() -> u64 {
+    let file = MILLION.replace("duration: 100s", "duration: 1000s").replace("messages: 1000000", "messages: 10000000");
+    let sc = load_str(&file, "ten-million.yaml").expect("valid").scenario;
+    let s = streamsim::simulate(sc).expect("runs").summary;
+    assert_eq!(s.delivered, 10_000_000);
     s.events
 }
 
