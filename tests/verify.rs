@@ -185,6 +185,13 @@ fn an_edited_trace_is_refused() {
     let (code, err) = refused(&join(&edited));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&format!("-:{}: record 99999999", i + 1)) && err.contains("never sent"), "{err}");
+    // A send out of step with its producer's send order (the ledger derives send_seq, so verify must check it).
+    let mut edited = all.clone();
+    let i = all.iter().position(|l| l.contains("\"kind\":\"send\"") && l.contains("\"send_seq\":1,")).expect("a send");
+    edited[i] = edited[i].replace("\"send_seq\":1,", "\"send_seq\":7,");
+    let (code, err) = refused(&join(&edited));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("-:{}: record ", i + 1)) && err.contains("send_seq 7"), "{err}");
     // The header: another consumer name.
     let mut edited = all.clone();
     edited[0] = edited[0].replace("billing-0", "billing-9");

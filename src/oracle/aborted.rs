@@ -59,8 +59,8 @@ pub struct Fates {
 impl Fates {
     pub fn of(l: &Ledger, o: &Observed, g: usize) -> Fates {
         let gs = &o.shape.groups[g];
-        let mut best = vec![NEVER; l.records.len()];
-        let txn_of = |r: u32| o.shape.producers[l.records[r as usize].producer as usize].txn;
+        let mut best = vec![NEVER; l.len()];
+        let txn_of = |r: u32| o.shape.producers[l.producer_of(r) as usize].txn;
         for p in gs.first_partition..gs.first_partition + gs.partitions {
             let Some(log) = o.partitions[p as usize].leader_log() else { continue };
             let fate = if gs.read_committed { fates(log, &o.markers, txn_of) } else { vec![Fate::Readable; log.len()] };

@@ -295,18 +295,18 @@ impl GroupCounts {
             let gl = &ledger.groups[gi];
             for (r, state) in states.iter().enumerate() {
                 let Some(state) = state else { continue };
-                let rec = &ledger.records[r];
+                let r = r as u32;
                 match state {
                     GroupState::Delivered => {
                         c.delivered += 1;
-                        latencies.push(gl.deliveries[r].first_effect_us - rec.sent_us);
+                        latencies.push(ledger.seen(gi as u32, r).first_effect_us - ledger.sent_us(r));
                     }
                     GroupState::Pending => c.pending += 1,
                     GroupState::Failed | GroupState::Unsent | GroupState::Unavailable => {}
                     GroupState::Lost(cause) => {
                         c.lost += 1;
-                        lost_sent.push((gi as u32, r as u32));
-                        if rec.acked_us != NEVER {
+                        lost_sent.push((gi as u32, r));
+                        if ledger.life(r).acked_us != NEVER {
                             c.lost_acked += 1;
                         }
                         if matches!(cause, LostCause::Skipped | LostCause::NoOffset) {
@@ -362,7 +362,7 @@ impl Oracle {
             virtual_end_ms: end_us / 1000,
             events,
             trace_hash: self.trace.hex(),
-            produced: ledger.records.len() as u64,
+            produced: ledger.len() as u64,
             acked: ledger.acked,
             failed: ledger.failed,
             written: ledger.written,

@@ -7,7 +7,7 @@
 //! committed offsets and producer lives the oracle rebuilt from facts
 //! (`observed`). Nothing here reads the model.
 
-use crate::oracle::ledger::{Ledger, NEVER};
+use crate::oracle::ledger::{Ledger, Life, NEVER};
 use crate::oracle::observed::Observed;
 use crate::oracle::shadow::CONTROL;
 
@@ -84,7 +84,7 @@ struct Presence {
 }
 
 fn presence(l: &Ledger, o: &Observed) -> Presence {
-    let n = l.records.len();
+    let n = l.len();
     let mut p = Presence { leader_offset: vec![NEVER; n], offline_copy: vec![false; n] };
     for part in &o.partitions {
         match part.leader_log() {
@@ -110,13 +110,12 @@ fn presence(l: &Ledger, o: &Observed) -> Presence {
 /// Classifies every record, on the log side and for every group.
 pub fn outcomes(l: &Ledger, o: &Observed) -> Outcomes {
     let pres = presence(l, o);
-    let log: Vec<LogState> = (0..l.records.len()).map(|r| log_state(l, o, &pres, r)).collect();
+    let log: Vec<LogState> = l.lives().enumerate().map(|(r, rec)| log_state(o, &pres, r, &rec)).collect();
     let group = (0..o.shape.groups.len()).map(|g| group_states(l, o, &pres, &log, g)).collect();
     Outcomes { log, group }
 }
 
-fn log_state(l: &Ledger, o: &Observed, pres: &Presence, r: usize) -> LogState {
-    let rec = &l.records[r];
+fn log_state(o: &Observed, pres: &Presence, r: usize, rec: &Life) -> LogState {
     if rec.acked_us != NEVER {
         return if pres.leader_offset[r] != NEVER {
             LogState::Stored
@@ -141,15 +140,14 @@ fn log_state(l: &Ledger, o: &Observed, pres: &Presence, r: usize) -> LogState {
 fn group_states(l: &Ledger, o: &Observed, pres: &Presence, log: &[LogState], g: usize) -> Vec<Option<GroupState>> {
     let gs = &o.shape.groups[g];
     let fates = crate::oracle::aborted::Fates::of(l, o, g);
-    let gl = &l.groups[g];
     let (first, end) = (gs.first_partition, gs.first_partition + gs.partitions);
-    let mut out = vec![None; l.records.len()];
-    for (r, rec) in l.records.iter().enumerate() {
+    let mut out = vec![None; l.len()];
+    for (r, rec) in l.lives().enumerate() {
         if rec.partition < first || rec.partition >= end {
             continue;
         }
         let local = (rec.partition - first) as usize;
-        let delivered = gl.deliveries.get(r).is_some_and(|d| d.effects > 0);
+        let delivered = l.effects_of(g as u32, r as u32) > 0;
         let state = if delivered {
             GroupState::Delivered
         } else if rec.failed_us != NEVER {
@@ -185,7 +183,7 @@ pub fn aborted_reads(l: &Ledger, o: &Observed) -> u64 {
 /// [`aborted_reads`] counts, for `explain`.
 pub fn aborted_read_list(l: &Ledger, o: &Observed) -> Vec<(u32, u32, u64)> {
     use crate::oracle::aborted::{fates, Fate};
-    let txn_of = |r: u32| o.shape.producers[l.records[r as usize].producer as usize].txn;
+    let txn_of = |r: u32| o.shape.producers[l.producer_of(r) as usize].txn;
     let mut out = Vec::new();
     for (g, processed) in o.rc_processed.iter().enumerate() {
         if processed.is_empty() {
@@ -198,7 +196,7 @@ pub fn aborted_read_list(l: &Ledger, o: &Observed) -> Vec<(u32, u32, u64)> {
             out.extend(
                 processed
                     .iter()
-                    .filter(|&&(r, _)| l.records[r as usize].partition == p)
+                    .filter(|&&(r, _)| l.partition_of(r) == p)
                     .filter(|&&(r, off)| log.get(off as usize) == Some(&r) && fate[off as usize] == Fate::Aborted)
                     .map(|&(r, off)| (g as u32, r, off)),
             );

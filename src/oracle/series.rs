@@ -124,11 +124,11 @@ pub fn series(w: &World, lost: &[(u32, u32)]) -> Series {
     let bucket_ms = (end_ms / 60).div_ceil(1000).max(1) * 1000;
     let mut by_bucket: Vec<Vec<u64>> = vec![Vec::new(); (end_ms / bucket_ms + 1) as usize];
     for (gi, _) in w.groups.iter().enumerate() {
-        for (r, d) in w.oracle.ledger.groups[gi].deliveries.iter().enumerate() {
+        for (r, d) in w.oracle.ledger.seen_all(gi as u32) {
             if d.effects == 0 {
                 continue;
             }
-            let sent = w.oracle.ledger.records[r].sent_us;
+            let sent = w.oracle.ledger.sent_us(r);
             let b = (d.first_effect_us / 1000 / bucket_ms) as usize;
             if let Some(v) = by_bucket.get_mut(b) {
                 v.push(d.first_effect_us - sent);
@@ -144,8 +144,7 @@ pub fn series(w: &World, lost: &[(u32, u32)]) -> Series {
             (i as u64 * bucket_ms, percentile_ms(v, 500), percentile_ms(v, 990), v.len() as u64)
         })
         .collect();
-    let mut lost_sent_ms: Vec<u64> =
-        lost.iter().map(|&(_, r)| w.oracle.ledger.records[r as usize].sent_us / 1000).collect();
+    let mut lost_sent_ms: Vec<u64> = lost.iter().map(|&(_, r)| w.oracle.ledger.sent_us(r) / 1000).collect();
     lost_sent_ms.sort_unstable();
     let (bands, instants) = fault_spans(w, end_ms);
     Series { faults, lost_sent_ms, latency, bucket_ms, bands, instants, marks: marks(w) }

@@ -80,8 +80,7 @@ pub fn windows(ledger: &Ledger, groups: &[GroupShape], reported: &BTreeMap<u32, 
         out.dropped_events += agg.dropped_events;
         let (first, end) = (g.first_partition, g.first_partition + g.partitions);
         let mut events: Vec<(u32, u64)> = ledger
-            .records
-            .iter()
+            .lives()
             .filter(|r| r.partition >= first && r.partition < end)
             .map(|r| {
                 let key = if r.key == NULL_KEY { u32::MAX } else { ledger.key_slot(r.producer, r.key) };

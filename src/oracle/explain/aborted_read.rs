@@ -12,7 +12,7 @@ use crate::oracle::trace::Step;
 /// The story of record `r` at `offset`, processed by read_committed group `group`.
 pub fn story(cx: Ctx<'_>, group: GroupId, r: u32, offset: u64) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let g = PartitionId::new(rec.partition);
     let txn = w.oracle.observed.shape.producers[rec.producer as usize].txn.map(TxnId::new);
     let mut chain = Vec::new();

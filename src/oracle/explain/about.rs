@@ -83,9 +83,9 @@ impl About {
 
     /// The names of what it is about.
     pub fn place(&self, n: &Names<'_>) -> Place {
-        let records = &n.w.oracle.ledger.records;
+        let ledger = &n.w.oracle.ledger;
         let partition =
-            self.partition.or_else(|| self.record.map(|r| PartitionId::new(records[r.index()].partition))).map(|g| {
+            self.partition.or_else(|| self.record.map(|r| PartitionId::new(ledger.partition_of(r.raw())))).map(|g| {
                 let p = &n.w.partitions[g];
                 TopicPartition { topic: n.w.topics[p.topic].name.clone(), partition: p.index.raw() }
             });

@@ -22,13 +22,11 @@ use crate::scenario::SinkKind;
 pub fn stories(cx: Ctx<'_>, group: GroupId, kind: Anomaly, out: &mut Vec<Story>) {
     debug_assert!(matches!(kind, Anomaly::Duplicate | Anomaly::Redelivered));
     let Ctx { w, ix, .. } = cx;
-    let gl = &w.oracle.ledger.groups[group.index()];
-    for (r, d) in gl.deliveries.iter().enumerate() {
+    for (r, d) in w.oracle.ledger.seen_all(group.raw()) {
         let times = if kind == Anomaly::Duplicate { d.effects } else { d.processed };
         if times < 2 {
             continue;
         }
-        let r = r as u32;
         let steps: Vec<Found<'_>> = ix
             .record(r)
             .filter(|f| match kind {
@@ -49,7 +47,7 @@ pub fn stories(cx: Ctx<'_>, group: GroupId, kind: Anomaly, out: &mut Vec<Story>)
 /// `group`'s sink, after `e1`, the one before it.
 fn story(cx: Ctx<'_>, group: GroupId, r: u32, kind: Anomaly, (e1, e2): (Found<'_>, Found<'_>), k: usize) -> Story {
     let Ctx { w, ix, n } = cx;
-    let g = PartitionId::new(w.oracle.ledger.records[r as usize].partition);
+    let g = PartitionId::new(w.oracle.ledger.partition_of(r));
     let (o1, o2) = (effect_offset(ix, r, e1), effect_offset(ix, r, e2));
     let at = |o: Option<u64>| o.map_or(n.partition(g), |o| format!("{}@{o}", n.partition(g)));
     let c1 = n.consumer(e1.processed().consumer);
@@ -101,7 +99,7 @@ fn story(cx: Ctx<'_>, group: GroupId, r: u32, kind: Anomaly, (e1, e2): (Found<'_
 /// `e2`): why the producer sent it again.
 fn two_copies(cx: Ctx<'_>, r: u32, (o1, e1): (u64, u32), (o2, e2): (u64, u32), chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let g = PartitionId::new(rec.partition);
     // The copy read: the last append at that offset before the read (a
     // failover can put the same record at the same offset twice).
@@ -153,7 +151,7 @@ pub(super) fn resent_by_app(
 ) -> Option<Cause> {
     let Ctx { w, ix, n } = cx;
     let resend = ix.record(r).after(a1.id).before(a2.id).rev().find(|f| f.s.kind == Step::Resend)?;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let g = PartitionId::new(rec.partition);
     let (c1, c2, v) = (a1.append(), a2.append(), resend.resend());
     let producer = ProducerId::new(rec.producer);
@@ -184,7 +182,7 @@ pub(super) fn resent_by_app(
 /// transaction open, how it was aborted, and its abort marker.
 fn aborted_and_resent(cx: Ctx<'_>, r: u32, (o1, o1_at): (u64, u64), retry: Found<'_>, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let (g, producer) = (PartitionId::new(rec.partition), ProducerId::new(rec.producer));
     let Some(txn) = w.producers[producer].txn else {
         return Cause::Unexplained { what: "a transaction abort of a producer without transactions" };
@@ -285,7 +283,7 @@ fn processed_again(
     chain: &mut Vec<Link>,
 ) -> Cause {
     let Ctx { w, ix, .. } = cx;
-    let g = PartitionId::new(w.oracle.ledger.records[r as usize].partition);
+    let g = PartitionId::new(w.oracle.ledger.partition_of(r));
     let (c1, c2) = (e1.processed().consumer, e2.processed().consumer);
     let position = |c: ConsumerId, before: u32| {
         ix.consumer(c, Step::Position).before(before).rev().find(|f| f.position().partition == g)

@@ -12,7 +12,7 @@ use crate::oracle::trace::Step;
 /// The story of failed record `r`.
 pub fn story(cx: Ctx<'_>, r: u32) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let p = ProducerId::new(rec.producer);
     let name = n.producer(p);
     let mut chain = Vec::new();

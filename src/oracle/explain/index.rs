@@ -237,8 +237,7 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(w: &World, steps: &'a Kept) -> Index<'a> {
-        let by_record =
-            Rows::build(w.oracle.ledger.records.len(), steps, |s| record_of(View::of(s)).map(RecordId::index));
+        let by_record = Rows::build(w.oracle.ledger.len(), steps, |s| record_of(View::of(s)).map(RecordId::index));
         let by_partition = Rows::build(w.partitions.len() * KINDS, steps, |s| {
             partition_of(View::of(s)).map(|g| g.index() * KINDS + s.kind as usize)
         });
@@ -315,24 +314,25 @@ pub struct Names<'w> {
 impl Names<'_> {
     /// `web-0#4711 (key-17)`: the producer instance, the record's place in its send order, its key.
     pub fn record(&self, r: u32) -> String {
-        let rec = &self.w.oracle.ledger.records[r as usize];
+        let rec = self.w.oracle.ledger.life(r);
         let key = if rec.key == NULL_KEY { "null key".to_string() } else { format!("key-{}", rec.key) };
         format!("{} ({key})", self.record_short(r))
     }
 
     /// `web-0#4711`.
     pub fn record_short(&self, r: u32) -> String {
-        let rec = &self.w.oracle.ledger.records[r as usize];
-        format!("{}#{}", self.producer(ProducerId::new(rec.producer)), rec.send_seq)
+        let ledger = &self.w.oracle.ledger;
+        format!("{}#{}", self.producer(ProducerId::new(ledger.producer_of(r))), ledger.send_seq(r))
     }
     /// The record named `web-0#4711` (or by its trace id, `4711`); an error
     /// says what names exist.
     pub fn find(&self, name: &str) -> Result<u32, String> {
-        let records = &self.w.oracle.ledger.records;
+        let ledger = &self.w.oracle.ledger;
         if let Ok(id) = name.parse::<u32>() {
-            return match records.get(id as usize) {
-                Some(_) => Ok(id),
-                None => Err(format!("record ids run from 0 to {}", records.len().saturating_sub(1))),
+            return if (id as usize) < ledger.len() {
+                Ok(id)
+            } else {
+                Err(format!("record ids run from 0 to {}", ledger.len().saturating_sub(1)))
             };
         }
         let producers: Vec<&str> = self.w.producers.iter().map(|p| p.name.as_str()).collect();
@@ -343,9 +343,9 @@ impl Names<'_> {
         let Some((p, seq)) = name.split_once('#') else { return Err(hint()) };
         let Some(pi) = producers.iter().position(|x| *x == p) else { return Err(hint()) };
         let Ok(seq) = seq.parse::<u64>() else { return Err(hint()) };
-        records.iter().position(|r| r.producer == pi as u32 && r.send_seq == seq).map(|i| i as u32).ok_or_else(|| {
-            format!("{p} sent {} records in this run", records.iter().filter(|r| r.producer == pi as u32).count())
-        })
+        ledger
+            .record_at(pi as u32, seq)
+            .ok_or_else(|| format!("{p} sent {} records in this run", ledger.sent_by(pi as u32)))
     }
 
     pub fn producer(&self, p: ProducerId) -> &str {

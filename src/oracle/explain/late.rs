@@ -14,7 +14,7 @@ use crate::oracle::trace::Step;
 pub fn story(cx: Ctx<'_>, group: GroupId, late: &LateArrival, bound_us: u64) -> Story {
     let Ctx { w, ix, n } = cx;
     let r = late.record;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let pr = &w.producers[ProducerId::new(rec.producer)];
     let (e, s) = (rec.event_us, rec.sent_us);
     let behind = late.watermark.saturating_sub(e);
@@ -65,7 +65,7 @@ pub fn story(cx: Ctx<'_>, group: GroupId, late: &LateArrival, bound_us: u64) -> 
 fn cause_of(cx: Ctx<'_>, late: &LateArrival, bound_us: u64) -> (Cause, String) {
     let Ctx { w, ix, .. } = cx;
     let r = late.record;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let pr = &w.producers[ProducerId::new(rec.producer)];
     let (e, s) = (rec.event_us, rec.sent_us);
     let held = s.saturating_sub(e);
@@ -93,7 +93,7 @@ fn cause_of(cx: Ctx<'_>, late: &LateArrival, bound_us: u64) -> (Cause, String) {
         }
         None => {
             // Sent on time: the watermark came from an event ahead of it.
-            let setter = &w.oracle.ledger.records[late.setter as usize];
+            let setter = w.oracle.ledger.life(late.setter);
             let ahead = w.producers[ProducerId::new(setter.producer)].event_time.skew_us < 0;
             match (setter.partition == rec.partition, ahead) {
                 (_, true) => (Cause::ClockAhead { producer: setter.producer }, String::new()),
@@ -125,7 +125,7 @@ fn arrival_links(
     }
     let setter = ix.record(late.setter).find(|f| is_effect(w, f, group) && f.t() <= late.at_us);
     if let Some(f) = setter {
-        let srec = &w.oracle.ledger.records[late.setter as usize];
+        let srec = w.oracle.ledger.life(late.setter);
         chain.push(link(
             f,
             format!(

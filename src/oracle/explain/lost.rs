@@ -23,7 +23,7 @@ use crate::scenario::{Acks, CommitMode};
 
 pub fn story(cx: Ctx<'_>, group: GroupId, r: u32) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let mut chain = Vec::new();
     if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
         chain.push(link(send, format!("{} handed it to send()", n.producer(ProducerId::new(rec.producer)))));
@@ -54,7 +54,7 @@ pub fn story(cx: Ctx<'_>, group: GroupId, r: u32) -> Story {
 /// No log ever had it: the producer died with it in its buffer or on the wire.
 pub(super) fn never_written(cx: Ctx<'_>, r: u32, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let p = ProducerId::new(rec.producer);
     for f in ix.record(r).filter(|f| f.s.kind == Step::Retry) {
         chain.push(retry_link(n, p, f));
@@ -74,7 +74,7 @@ fn retry_link(n: &Names<'_>, p: ProducerId, f: Found<'_>) -> Link {
 /// It was appended (`a`) but the leader's log no longer holds it.
 pub(super) fn truncated(cx: Ctx<'_>, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let append = a.append();
     let (g, o, leader) = (append.partition, append.offset, append.broker);
     let part = n.partition(g);
@@ -328,7 +328,7 @@ fn log_end_at(ix: &Index<'_>, g: PartitionId, broker: BrokerId, before: u32) -> 
 fn aborted_never_resent(cx: Ctx<'_>, group: GroupId, r: u32, a: Found<'_>, chain: &mut Vec<Link>) -> Option<Cause> {
     let Ctx { w, ix, n } = cx;
     let Append { partition: g, offset: o, .. } = a.append();
-    let producer = ProducerId::new(w.oracle.ledger.records[r as usize].producer);
+    let producer = ProducerId::new(w.oracle.ledger.producer_of(r));
     let read_committed = w.consumers[w.groups[group].first_consumer].read_committed;
     let txn = w.producers[producer].txn.filter(|_| read_committed)?;
     let its_marker = |f: &Found<'_>| {

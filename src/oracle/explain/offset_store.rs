@@ -130,7 +130,7 @@ fn stored_commit(cx: Ctx<'_>, o: u64, pos: Found<'_>, past: Found<'_>, chain: &m
 
 /// Whether processing step `f` is of a record of partition `g`.
 fn on(cx: Ctx<'_>, f: Found<'_>, g: PartitionId) -> bool {
-    cx.w.oracle.ledger.records[f.process().record.index()].partition == g.raw()
+    cx.w.oracle.ledger.partition_of(f.process().record.raw()) == g.raw()
 }
 
 /// Consumer `c`'s last processing of a record of `g` between steps `from` and `to`.

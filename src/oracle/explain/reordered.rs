@@ -14,7 +14,7 @@ use crate::oracle::trace::Step;
 
 pub fn story(cx: Ctx<'_>, group: GroupId, r: u32, later: u32) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let g = PartitionId::new(rec.partition);
     let part = n.partition(g);
     let p = ProducerId::new(rec.producer);
@@ -63,7 +63,7 @@ fn retried_behind(
     chain: &mut Vec<Link>,
 ) -> Cause {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let part = n.partition(PartitionId::new(rec.partition));
     // The copy read: the last append at that offset before the read.
     let append = |x: u32, o: u64, read: u32| {
@@ -112,7 +112,7 @@ fn retried_behind(
 /// record had lost it already (a zombie).
 fn zombie_processed(cx: Ctx<'_>, group: GroupId, er: Found<'_>, el: Found<'_>, chain: &mut Vec<Link>) -> Cause {
     let Ctx { w, ix, n } = cx;
-    let g = PartitionId::new(w.oracle.ledger.records[er.processed().record.index()].partition);
+    let g = PartitionId::new(w.oracle.ledger.partition_of(er.processed().record.raw()));
     let (cr, cl) = (er.processed().consumer, el.processed().consumer);
     let position =
         |c, before| ix.consumer(c, Step::Position).before(before).rev().find(|f| f.position().partition == g);
@@ -135,7 +135,7 @@ fn zombie_processed(cx: Ctx<'_>, group: GroupId, er: Found<'_>, el: Found<'_>, c
 fn requeued_ahead(cx: Ctx<'_>, r: u32, later: u32, before: u32, chain: &mut Vec<Link>) {
     let Ctx { w, ix, .. } = cx;
     let last_retry = |x: u32| ix.record(x).rev().find(|f| f.s.kind == Step::Retry && f.id < before);
-    let producer = ProducerId::new(w.oracle.ledger.records[r as usize].producer);
+    let producer = ProducerId::new(w.oracle.ledger.producer_of(r));
     let idempotent = w.producers[producer].config.enable_idempotence;
     if let (Some(mine), Some(theirs), false) = (last_retry(r), last_retry(later), idempotent) {
         if theirs.id > mine.id {

@@ -16,7 +16,7 @@ use crate::oracle::trace::{SendError, Step};
 /// was no retry.
 pub fn resent(cx: Ctx<'_>, r: u32, after: u32, before: u32, chain: &mut Vec<Link>) -> Option<SendError> {
     let Ctx { ix, n, .. } = cx;
-    let rec = &n.w.oracle.ledger.records[r as usize];
+    let rec = n.w.oracle.ledger.life(r);
     let producer = n.producer(ProducerId::new(rec.producer));
     let mut retries = ix.record(r).after(after).before(before).filter(|f| f.s.kind == Step::Retry);
     let first = retries.next()?;

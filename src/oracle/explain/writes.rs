@@ -16,7 +16,7 @@ pub const NO_GROUP: u32 = u32::MAX;
 /// acks=0 send) behind it, told as a lost record's is.
 pub fn lost_write(cx: Ctx<'_>, r: u32) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let mut chain = Vec::new();
     if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {
         chain.push(link(send, format!("{} handed it to send()", n.producer(ProducerId::new(rec.producer)))));
@@ -37,7 +37,7 @@ pub fn lost_write(cx: Ctx<'_>, r: u32) -> Story {
 /// step that took the last leader away.
 pub fn unavailable(cx: Ctx<'_>, r: u32) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let g = PartitionId::new(rec.partition);
     let mut chain = Vec::new();
     if let Some(f) = ix.record(r).rev().find(|f| f.s.kind == Step::Append) {
@@ -63,7 +63,7 @@ pub fn unavailable(cx: Ctx<'_>, r: u32) -> Story {
 /// any, says why it had not been acknowledged yet.
 pub fn unsent(cx: Ctx<'_>, r: u32) -> Story {
     let Ctx { w, ix, n } = cx;
-    let rec = &w.oracle.ledger.records[r as usize];
+    let rec = w.oracle.ledger.life(r);
     let p = ProducerId::new(rec.producer);
     let mut chain = Vec::new();
     if let Some(send) = ix.record(r).find(|f| f.s.kind == Step::Send) {

@@ -11,7 +11,7 @@ use crate::oracle::shape::{Shape, WindowShape};
 use crate::oracle::Oracle;
 
 /// Most key slots (keys over every producer, times groups) a header may ask
-/// the oracle to hold: 12 bytes each, so at most 800 MB.
+/// the oracle to hold: 4 bytes each (the ledger's order table), so at most 256 MB.
 const MAX_KEY_SLOTS: u64 = 1 << 26;
 
 /// Whether a header's shape is one a run could have: in range, and small
@@ -55,7 +55,7 @@ pub fn shape(s: &Shape) -> Result<(), String> {
 /// Whether `fact`, at `t_us`, fits the oracle as the lines before left it.
 pub fn fact(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
     let s = &o.observed.shape;
-    let records = o.ledger.records.len() as u64;
+    let records = o.ledger.len() as u64;
     let record = |r: u64| {
         if r < records {
             Ok(())
@@ -64,11 +64,18 @@ pub fn fact(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
         }
     };
     match *fact {
-        Fact::Send { record: r, producer, partition, key, .. } => {
+        Fact::Send { record: r, producer, partition, key, send_seq, .. } => {
             if u64::from(r) != records || records >= u64::from(CONTROL) {
                 return Err(format!("record {r}: records are numbered in send order, {records} comes next"));
             }
             below("producer", producer.into(), s.producers.len())?;
+            // The ledger derives send_seq from record ids, so one out of step would go unseen.
+            let sent = o.ledger.sent_by(producer.raw());
+            if send_seq != sent {
+                return Err(format!(
+                    "record {r}: send_seq {send_seq}, but producer {producer} sent {sent} records before it"
+                ));
+            }
             below("partition", partition.into(), s.partitions.len())?;
             let keys = s.producers[producer.index()].keys;
             if key != NULL_KEY && key >= keys {
@@ -78,7 +85,7 @@ pub fn fact(o: &Oracle, t_us: u64, fact: &Fact) -> Result<(), String> {
         Fact::Sequenced { record: r, .. } | Fact::Ack { record: r, .. } => record(r.into())?,
         Fact::Fail { record: r, .. } => {
             record(r.into())?;
-            if o.ledger.records[r.index()].failed_us != crate::oracle::ledger::NEVER {
+            if o.ledger.life(r.raw()).failed_us != crate::oracle::ledger::NEVER {
                 return Err(format!("record {r} fails a second time"));
             }
         }
@@ -170,7 +177,7 @@ fn logs(o: &Oracle, fact: &Fact) -> Result<(), String> {
     match *fact {
         Fact::Append { record, partition: p, offset, broker } => {
             let end = log_len(p, broker.raw())?;
-            if offset != end || u64::from(record) >= o.ledger.records.len() as u64 {
+            if offset != end || u64::from(record) >= o.ledger.len() as u64 {
                 return Err(format!("append at offset {offset} of a log that ends at {end}"));
             }
         }
