@@ -44,7 +44,7 @@ fn every_anomaly_of_every_shipped_scenario_has_a_traced_cause() {
         // A story told for two kinds (a plain sink's duplicate that is also a redelivery) counts under each.
         let kinds: usize = e.stories.iter().map(|s| 1 + usize::from(s.also.is_some())).sum();
         assert_eq!(e.causes.iter().map(|c| c.2).sum::<usize>(), kinds, "{name}: causes count every story's kinds");
-        let steps = world.oracle.trace.kept.as_deref().expect("kept");
+        let steps: Vec<_> = world.oracle.trace.kept.as_ref().expect("kept").iter().collect();
         for story in &e.stories {
             assert!(
                 !matches!(story.cause, Cause::Unexplained { .. }),
@@ -449,7 +449,7 @@ fn hand_built(read_committed: bool, facts: impl FnOnce(&mut dyn FnMut(u64, Fact)
         sc.consumers[0].config.isolation_level = streamsim::scenario::IsolationLevel::ReadCommitted;
     }
     let mut w = streamsim::world::World::new(sc);
-    w.oracle.trace.kept = Some(Vec::new());
+    w.oracle.trace.kept = Some(streamsim::oracle::kept::Kept::default());
     let leader = BrokerId::new(w.oracle.observed.shape.partitions[0].replicas[0]);
     let oracle = &mut w.oracle;
     let mut emit = |ms: u64, f: Fact| oracle.emit(Instant::ZERO.add(Duration::from_ms(ms)), f);
