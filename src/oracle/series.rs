@@ -139,10 +139,7 @@ pub fn series(w: &World, lost: &[(u32, u32)]) -> Series {
         .iter_mut()
         .enumerate()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(i, v)| {
-            v.sort_unstable();
-            (i as u64 * bucket_ms, percentile_ms(v, 500), percentile_ms(v, 990), v.len() as u64)
-        })
+        .map(|(i, v)| (i as u64 * bucket_ms, percentile_ms(v, 500), percentile_ms(v, 990), v.len() as u64))
         .collect();
     let mut lost_sent_ms: Vec<u64> = lost.iter().map(|&(_, r)| w.oracle.ledger.sent_us(r) / 1000).collect();
     lost_sent_ms.sort_unstable();
