@@ -182,6 +182,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes the earliest event and advances `now` to its time.
+    #[inline]
     pub fn pop(&mut self) -> Option<(Instant, E)> {
         let key = match self.front.take() {
             Some(f) => f,

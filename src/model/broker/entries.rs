@@ -75,14 +75,51 @@ impl Entries {
     /// The index of the run holding `offset`. Reads cluster at the log end
     /// (the high watermark, the last fetched entry), so the last runs are
     /// tried before a binary search.
+    #[inline]
     fn run_of(&self, offset: u64) -> usize {
         let n = self.runs.len();
-        for i in (n.saturating_sub(4)..n).rev() {
+        if self.runs[n - 1].start as u64 <= offset {
+            return n - 1;
+        }
+        for i in (n.saturating_sub(4)..n - 1).rev() {
             if self.runs[i].start as u64 <= offset {
                 return i;
             }
         }
         self.runs.partition_point(|r| r.start as u64 <= offset) - 1
+    }
+
+    /// The leader epoch of the entry at `offset` (a follower's log matching
+    /// reads only this, so the entry is not rebuilt).
+    pub fn epoch_at(&self, offset: u64) -> LeaderEpoch {
+        assert!(offset < self.len(), "offset {offset} past the log end {}", self.len());
+        self.runs[self.run_of(offset)].epoch
+    }
+
+    /// Each epoch among the entries `from..to`, with the first offset it has there.
+    pub fn epochs_in(&self, from: u64, to: u64) -> impl Iterator<Item = (LeaderEpoch, u64)> + '_ {
+        let first = if from < to { self.run_of(from) } else { self.runs.len() };
+        self.runs[first.min(self.runs.len())..]
+            .iter()
+            .take_while(move |r| (r.start as u64) < to)
+            .map(move |r| (r.epoch, (r.start as u64).max(from)))
+    }
+
+    /// Appends `src`'s entries `from..to`, which reach the page cache at `at`,
+    /// exactly as pushing each would: inside one of `src`'s runs every entry
+    /// continues the one before, so only a run's first entry needs `push`'s
+    /// check and the rest are record ids copied whole (a follower's fetch).
+    pub fn extend_from(&mut self, src: &Entries, from: u64, to: u64, at: Instant) {
+        assert!(to <= src.len(), "copy {from}..{to} past the source's end {}", src.len());
+        let mut o = from;
+        while o < to {
+            let i = src.run_of(o);
+            let end = src.runs.get(i + 1).map_or(src.len(), |r| r.start as u64).min(to);
+            self.push(src.runs[i].entry(src.records[o as usize], o), at);
+            self.records.extend_from_slice(&src.records[o as usize + 1..end as usize]);
+            o = end;
+        }
+        assert!(self.len() < u32::MAX as u64, "a log holds fewer than 2^32 entries");
     }
 
     /// The entry at `offset`; panics past the end, as indexing does.
@@ -185,6 +222,46 @@ mod tests {
             (e(11, 1, 1, u32::MAX - 1, true), ms(3)),
             (e(12, 1, 1, u32::MAX, false), ms(3)),
         ]
+    }
+
+    /// A follower's bulk copy of any slice of a leader's log equals pushing each
+    /// entry: the same entries and the same runs, whatever the follower held before.
+    #[test]
+    fn extend_from_equals_pushing_each_entry() {
+        let mut leader = Entries::default();
+        for &(x, at) in &sample() {
+            leader.push(x, at);
+        }
+        let n = leader.len();
+        for held in 0..n {
+            for to in held..=n {
+                let (mut one, mut bulk) = (Entries::default(), Entries::default());
+                for o in 0..held {
+                    one.push(leader.at(o), ms(1));
+                    bulk.push(leader.at(o), ms(1));
+                }
+                for e in leader.range(held, to) {
+                    one.push(e, ms(4));
+                }
+                bulk.extend_from(&leader, held, to, ms(4));
+                assert_eq!(bulk.iter().collect::<Vec<_>>(), one.iter().collect::<Vec<_>>(), "{held}..{to}");
+                assert_eq!(bulk.runs, one.runs, "{held}..{to}");
+                // What a follower notes (`Replica::note_epoch`: an epoch past its last) from each
+                // run's epoch equals what it notes from each entry's.
+                let note = |seen: &mut Vec<(LeaderEpoch, u64)>, (e, o): (LeaderEpoch, u64)| {
+                    if seen.last().is_none_or(|&(last, _)| last < e) {
+                        seen.push((e, o));
+                    }
+                };
+                let (mut per_run, mut per_entry) = (Vec::new(), Vec::new());
+                leader.epochs_in(held, to).for_each(|x| note(&mut per_run, x));
+                (held..to).zip(leader.range(held, to)).for_each(|(o, e)| note(&mut per_entry, (e.epoch, o)));
+                assert_eq!(per_run, per_entry, "epochs in {held}..{to}");
+                for o in held..to {
+                    assert_eq!(leader.epoch_at(o), leader.at(o).epoch);
+                }
+            }
+        }
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl Replica {
     /// The epoch of the entry just below `end` (0 for an empty range).
     pub fn epoch_before(&self, end: u64) -> LeaderEpoch {
         if end > 0 {
-            self.log.at(end - 1).epoch
+            self.log.epoch_at(end - 1)
         } else {
             LeaderEpoch::new(0)
         }
@@ -116,7 +116,7 @@ impl Replica {
     /// whose last entry had `last_entry_epoch` saw it (same offset and epoch
     /// at the end means the same entries before it).
     pub fn holds(&self, from: u64, to: u64, last_entry_epoch: LeaderEpoch) -> bool {
-        self.leo() >= to && (to == from || self.log.at(to - 1).epoch == last_entry_epoch)
+        self.leo() >= to && (to == from || self.log.epoch_at(to - 1) == last_entry_epoch)
     }
     /// Kafka's `endOffsetForEpoch`: the end of the largest epoch <= `epoch` in this log.
     pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> u64 {
@@ -135,6 +135,18 @@ impl Replica {
         if self.leo() - self.fsynced >= flush_every {
             self.fsynced = self.leo();
         }
+    }
+    /// Copies the leader's entries `from..to` as `append` of each would, with
+    /// the same fsyncs: `leo - fsynced` stays below `flush_every` after every
+    /// append, so the last fsync of the copy lands a whole number of
+    /// `flush_every` past the one before it.
+    pub(crate) fn append_from(&mut self, src: &Entries, from: u64, to: u64, now: Instant, flush_every: u64) {
+        // 0 fsyncs at every append, as 1 does.
+        let every = flush_every.max(1);
+        debug_assert!(self.leo() - self.fsynced < every, "fsync is never overdue between appends");
+        self.log.extend_from(src, from, to, now);
+        let unflushed = self.leo() - self.fsynced;
+        self.fsynced += unflushed - unflushed % every;
     }
     pub(crate) fn truncate(&mut self, to: u64) {
         self.log.truncate(to);
@@ -165,6 +177,31 @@ mod tests {
         }
         r.epochs = epochs.iter().map(|&(e, o)| (LeaderEpoch::new(e), o)).collect();
         r
+    }
+
+    /// `UnifiedLog.append` checks `log.flush.interval.messages` after each append; a
+    /// follower's bulk copy must fsync at the same offsets as appending entry by entry.
+    #[test]
+    fn append_from_fsyncs_as_appending_each_entry_does() {
+        let leader = replica(&(0..40).map(|i| (i, 0)).collect::<Vec<_>>(), &[(0, 0)]);
+        for flush_every in [0, 1, 3, 7, 40, u64::MAX] {
+            for held in [0, 2, 5, 13] {
+                for n in [0, 1, 6, 20, 27] {
+                    let (mut one, mut bulk) = (Replica::new(BrokerId::new(1)), Replica::new(BrokerId::new(1)));
+                    for r in [&mut one, &mut bulk] {
+                        for e in leader.log.range(0, held) {
+                            r.append(e, Instant::ZERO, flush_every);
+                        }
+                    }
+                    for e in leader.log.range(held, held + n) {
+                        one.append(e, Instant::ZERO, flush_every);
+                    }
+                    bulk.append_from(&leader.log, held, held + n, Instant::ZERO, flush_every);
+                    assert_eq!((bulk.leo(), bulk.fsynced), (one.leo(), one.fsynced), "every {flush_every}, {held}+{n}");
+                    assert_eq!(bulk.log.iter().collect::<Vec<_>>(), one.log.iter().collect::<Vec<_>>());
+                }
+            }
+        }
     }
 
     #[test]
