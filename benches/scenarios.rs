@@ -30,9 +30,14 @@ const CHAOS: &str = "chaos:
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn million_records_no_faults() -> u64 {
-    let sc = load_str(MILLION, "million.yaml").expect("valid").scenario;
+    delivering(MILLION, 1_000_000)
+}
+
+/// Runs `file`, checks that all its `records` were delivered; the events it took.
+fn delivering(file: &str, records: u64) -> u64 {
+    let sc = load_str(file, "million.yaml").expect("valid").scenario;
     let s = streamsim::simulate(sc).expect("runs").summary;
-    assert_eq!(s.delivered, 1_000_000);
+    assert_eq!(s.delivered, records);
     s.events
 }
 
@@ -45,30 +50,20 @@ fn million_into(partitions: u32) -> String {
 
 #[divan::bench(sample_count = 3, sample_size = 1, args = [6, 60, 600])]
 fn million_records_by_partitions(partitions: u32) -> u64 {
-    let sc = load_str(&million_into(partitions), "million.yaml").expect("valid").scenario;
-    let s = streamsim::simulate(sc).expect("runs").summary;
-    assert_eq!(s.delivered, 1_000_000);
-    s.events
+    delivering(&million_into(partitions), 1_000_000)
 }
 
 /// 600 partitions read by 30 consumers (20 partitions each), 1 ms one way.
 #[divan::bench(sample_count = 2, sample_size = 1)]
 fn million_records_600_partitions_30_consumers() -> u64 {
-    let file = million_into(600).replace("instances: 3,", "instances: 30,");
-    let sc = load_str(&file, "million.yaml").expect("valid").scenario;
-    let s = streamsim::simulate(sc).expect("runs").summary;
-    assert_eq!(s.delivered, 1_000_000);
-    s.events
+    delivering(&million_into(600).replace("instances: 3,", "instances: 30,"), 1_000_000)
 }
 
 /// The MILLION run ten times longer: 10,000,000 records in 1,000 s.
 #[divan::bench(sample_count = 2, sample_size = 1)]
 fn ten_million_records() -> u64 {
     let file = MILLION.replace("duration: 100s", "duration: 1000s").replace("messages: 1000000", "messages: 10000000");
-    let sc = load_str(&file, "ten-million.yaml").expect("valid").scenario;
-    let s = streamsim::simulate(sc).expect("runs").summary;
-    assert_eq!(s.delivered, 10_000_000);
-    s.events
+    delivering(&file, 10_000_000)
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
