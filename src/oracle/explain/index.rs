@@ -18,26 +18,46 @@ struct Rows {
 
 impl Rows {
     /// `key(step)` names the row a step belongs to, if any.
+    #[cfg(test)]
     fn build(n: usize, steps: &Kept, key: impl Fn(&Recorded) -> Option<usize>) -> Rows {
-        let mut start = vec![0u32; n + 1];
+        let [rows] = Rows::build_all([n], steps, |s| [key(s)]);
+        rows
+    }
+
+    /// `N` sets of rows in two passes over the steps: `keys(step)[j]` names the row of
+    /// set `j` (of `ns[j]` rows) the step belongs to. Decoding a step is the cost here,
+    /// so each is decoded once a pass, not once per set.
+    fn build_all<const N: usize>(
+        ns: [usize; N],
+        steps: &Kept,
+        keys: impl Fn(&Recorded) -> [Option<usize>; N],
+    ) -> [Rows; N] {
+        let mut start: [Vec<u32>; N] = ns.map(|n| vec![0u32; n + 1]);
         for s in steps.iter() {
-            if let Some(k) = key(&s) {
-                debug_assert!(k < n, "{s:?}: key {k} of {n}");
-                start[k + 1] += 1;
+            for (j, k) in keys(&s).into_iter().enumerate() {
+                if let Some(k) = k {
+                    debug_assert!(k < ns[j], "{s:?}: key {k} of {}", ns[j]);
+                    start[j][k + 1] += 1;
+                }
             }
         }
-        for i in 0..n {
-            start[i + 1] += start[i];
+        for (j, start) in start.iter_mut().enumerate() {
+            for i in 0..ns[j] {
+                start[i + 1] += start[i];
+            }
         }
         let mut fill = start.clone();
-        let mut ids = vec![0u32; start[n] as usize];
+        let mut ids: [Vec<u32>; N] = std::array::from_fn(|j| vec![0u32; start[j][ns[j]] as usize]);
         for (i, s) in steps.iter().enumerate() {
-            if let Some(k) = key(&s) {
-                ids[fill[k] as usize] = i as u32;
-                fill[k] += 1;
+            for (j, k) in keys(&s).into_iter().enumerate() {
+                if let Some(k) = k {
+                    ids[j][fill[j][k] as usize] = i as u32;
+                    fill[j][k] += 1;
+                }
             }
         }
-        Rows { start, ids }
+        let mut ids = ids.into_iter();
+        start.map(|start| Rows { start, ids: ids.next().expect("one ids per set") })
     }
 
     fn row(&self, k: usize) -> &[u32] {
@@ -237,18 +257,20 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn new(w: &World, steps: &'a Kept) -> Index<'a> {
-        let by_record = Rows::build(w.oracle.ledger.len(), steps, |s| record_of(View::of(s)).map(RecordId::index));
-        let by_partition = Rows::build(w.partitions.len() * KINDS, steps, |s| {
-            partition_of(View::of(s)).map(|g| g.index() * KINDS + s.kind as usize)
+        let (c, k) = (w.consumers.len(), KINDS);
+        let ns = [w.oracle.ledger.len(), w.partitions.len() * k, c * k, c, w.groups.len(), w.txns.len()];
+        let [by_record, by_partition, by_consumer, consumer_life, by_group, by_txn] = Rows::build_all(ns, steps, |s| {
+            let v = View::of(s);
+            let consumer = consumer_of(v);
+            [
+                record_of(v).map(RecordId::index),
+                partition_of(v).map(|g| g.index() * KINDS + s.kind as usize),
+                consumer.map(|c| c.index() * KINDS + s.kind as usize),
+                consumer.filter(|_| is_life(s.kind)).map(ConsumerId::index),
+                group_of(v).map(GroupId::index),
+                txn_of(v).map(TxnId::index),
+            ]
         });
-        let by_consumer = Rows::build(w.consumers.len() * KINDS, steps, |s| {
-            consumer_of(View::of(s)).map(|c| c.index() * KINDS + s.kind as usize)
-        });
-        let consumer_life = Rows::build(w.consumers.len(), steps, |s| {
-            consumer_of(View::of(s)).filter(|_| is_life(s.kind)).map(ConsumerId::index)
-        });
-        let by_group = Rows::build(w.groups.len(), steps, |s| group_of(View::of(s)).map(GroupId::index));
-        let by_txn = Rows::build(w.txns.len(), steps, |s| txn_of(View::of(s)).map(TxnId::index));
         let faults = steps
             .iter()
             .enumerate()
