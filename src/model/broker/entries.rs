@@ -67,11 +67,6 @@ impl Entries {
         &self.records
     }
 
-    /// The `record` field at `offset` (a record id or `CONTROL | marker`).
-    pub fn record(&self, offset: u64) -> u32 {
-        self.records[offset as usize]
-    }
-
     /// The index of the run holding `offset`. Reads cluster at the log end
     /// (the high watermark, the last fetched entry), so the last runs are
     /// tried before a binary search.
