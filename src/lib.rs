@@ -246,7 +246,8 @@ fn world_keeping_steps(mut scenario: scenario::Scenario) -> Result<World, RunErr
 }
 
 /// A run explained: its summary, every anomaly's story, and the world they
-/// were read from (its `trace.kept` holds every step the stories point at).
+/// were read from (its `trace.kept` holds every step the stories point at;
+/// its replica logs and payloads are released: the oracle holds its own).
 #[doc(hidden)]
 pub struct Explained {
     pub summary: Summary,
@@ -262,6 +263,7 @@ pub fn simulate_explained(scenario: scenario::Scenario) -> Result<Explained, Run
     world.oracle.trace.kept = Some(oracle::kept::Kept::default());
     world.run()?;
     let (summary, lost) = summarize_with_losses(&world);
+    world.release_logs();
     let explanation = oracle::explain::explain(&world, &lost);
     Ok(Explained { summary, explanation, world })
 }

@@ -539,6 +539,20 @@ impl World {
         .fold(0, u64::saturating_add)
     }
 
+    /// Frees what only the model reads, once the run is over and summarized:
+    /// every replica's log entries and every record's payload, about half
+    /// the memory of a long run. `explain` tells its stories from the
+    /// oracle's copies (the ledger, `oracle::shadow`), so they are the same
+    /// without them; a world released so does not run again.
+    pub(crate) fn release_logs(&mut self) {
+        for part in self.partitions.iter_mut() {
+            for rep in part.replicas.iter_mut() {
+                rep.log = Default::default();
+            }
+        }
+        self.payloads = Default::default();
+    }
+
     /// The virtual time the run ended at.
     pub fn end_time(&self) -> Instant {
         self.end.unwrap_or(self.now)

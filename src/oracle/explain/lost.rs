@@ -34,9 +34,11 @@ pub fn story(cx: Ctx<'_>, group: GroupId, r: u32) -> Story {
         Some(f) => {
             let a = f.append();
             let place = format!("{}@{}", n.partition(a.partition), a.offset);
-            let part = &w.partitions[a.partition];
-            let in_log = part.leader.is_some_and(|l| part.replicas[l].log.get(a.offset).is_some_and(|e| e.record == r));
-            let cause = if part.leader.is_none() {
+            // The oracle's own copy of the logs (`oracle::shadow`), not the model's.
+            let part = &w.oracle.observed.partitions[a.partition.raw() as usize];
+            let leader_log = part.leader_log();
+            let in_log = leader_log.is_some_and(|log| log.get(a.offset as usize) == Some(&r));
+            let cause = if leader_log.is_none() {
                 chain.push(link(f, format!("appended to {place} by {}", n.broker(a.broker))));
                 Cause::Offline { partition: a.partition.raw() }
             } else if in_log {
