@@ -127,12 +127,37 @@ fn to_us(x: f64) -> u64 {
     } else if x >= CAP_US {
         CAP_US as u64
     } else {
-        libm::round(x) as u64
+        // Half away from zero, as `round` does, without its call: below 2^53
+        // the whole part and the fraction (x minus it) are both exact.
+        let whole = x as i64 as u64;
+        let fraction = x - whole as f64;
+        whole + u64::from(fraction >= 0.5)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn to_us_rounds_exactly_as_libm_round() {
+        let edges = [
+            f64::MIN_POSITIVE,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            2.4999999999999996,
+            1e6 + 0.5,
+            (1u64 << 36) as f64 + 0.5,
+            86_399_999_999.5,
+            86_399_999_999.99998,
+        ];
+        let mut rng = super::EntityRng::new(3, "round");
+        let draws = (0..200_000).map(|i| rng.unit() * 10f64.powi(i % 11));
+        for x in edges.into_iter().chain(draws) {
+            assert_eq!(super::to_us(x), libm::round(x) as u64, "{x:?}");
+        }
+    }
+
     use super::*;
 
     const PINNED: [u64; 2] = [9_462_737_663_749_723_750, 4_581_835_252_491_422_482];
