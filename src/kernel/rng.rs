@@ -137,27 +137,6 @@ fn to_us(x: f64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn to_us_rounds_exactly_as_libm_round() {
-        let edges = [
-            f64::MIN_POSITIVE,
-            0.49999999999999994,
-            0.5,
-            1.5,
-            2.5,
-            2.4999999999999996,
-            1e6 + 0.5,
-            (1u64 << 36) as f64 + 0.5,
-            86_399_999_999.5,
-            86_399_999_999.99998,
-        ];
-        let mut rng = super::EntityRng::new(3, "round");
-        let draws = (0..200_000).map(|i| rng.unit() * 10f64.powi(i % 11));
-        for x in edges.into_iter().chain(draws) {
-            assert_eq!(super::to_us(x), libm::round(x) as u64, "{x:?}");
-        }
-    }
-
     use super::*;
 
     const PINNED: [u64; 2] = [9_462_737_663_749_723_750, 4_581_835_252_491_422_482];
@@ -231,5 +210,26 @@ mod tests {
             seen[d.sample(&mut r).us() as usize] = true;
         }
         assert_eq!(seen, [false, true, true, true]);
+    }
+
+    #[test]
+    fn to_us_rounds_exactly_as_libm_round() {
+        let edges = [
+            f64::MIN_POSITIVE,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            2.4999999999999996,
+            1e6 + 0.5,
+            (1u64 << 36) as f64 + 0.5,
+            86_399_999_999.5,
+            86_399_999_999.99998,
+        ];
+        let mut rng = EntityRng::new(3, "round");
+        let draws = (0..200_000).map(|i| rng.unit() * 10f64.powi(i % 11));
+        for x in edges.into_iter().chain(draws) {
+            assert_eq!(to_us(x), libm::round(x) as u64, "{x:?}");
+        }
     }
 }

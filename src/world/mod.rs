@@ -543,7 +543,7 @@ impl World {
     /// every replica's log entries and every record's payload, about half
     /// the memory of a long run. `explain` tells its stories from the
     /// oracle's copies (the ledger, `oracle::shadow`), so they are the same
-    /// without them; a world released so does not run again.
+    /// without them. Only for a finished run: the model cannot go on without them.
     pub(crate) fn release_logs(&mut self) {
         for part in self.partitions.iter_mut() {
             for rep in part.replicas.iter_mut() {
