@@ -224,7 +224,7 @@ mod tests {
             1e6 + 0.5,
             (1u64 << 36) as f64 + 0.5,
             86_399_999_999.5,
-            86_399_999_999.99998,
+            86_399_999_999.999_98,
         ];
         let mut rng = EntityRng::new(3, "round");
         let draws = (0..200_000).map(|i| rng.unit() * 10f64.powi(i % 11));
