@@ -120,6 +120,10 @@ impl Replica {
     }
     /// Kafka's `endOffsetForEpoch`: the end of the largest epoch <= `epoch` in this log.
     pub fn end_offset_for_epoch(&self, epoch: LeaderEpoch) -> u64 {
+        // The follower's last epoch is nearly always the leader's latest: its end is the log's.
+        if self.epochs.last().is_some_and(|&(e, _)| e <= epoch) {
+            return self.leo();
+        }
         let mut end = None;
         for (i, &(e, _)) in self.epochs.iter().enumerate() {
             if e <= epoch {

@@ -111,7 +111,9 @@ impl World {
         let part = &mut self.partitions[partition];
         let Some(l) = part.leader else { return };
         // Since Kafka 3.7 the high watermark stays put while the ISR is too small.
-        if part.isr_size() < part.min_insync_replicas {
+        // And it never passes the leader's log end: at the end already, it cannot move
+        // (most partitions of a follower's fetch, which asks after every one).
+        if part.isr_size() < part.min_insync_replicas || part.replicas[l].hw >= part.replicas[l].leo() {
             return;
         }
         let mut hw = part.replicas[l].leo();
