@@ -96,13 +96,19 @@ impl Kept {
         let line = self.line_high.of(i as u32) << LINE_BITS | (p.tail & LINE_LOW);
         let code = (p.tail & !WIDE) >> LINE_BITS;
         let kind = Step::from_code(code.into()).expect("a kept kind is a step's code");
-        Recorded { t: self.t(i), v, line, kind }
+        Recorded { t: self.time(i, p), v, line, kind }
     }
 
     /// The time (µs) of step `i`, without unpacking the rest (binary searches use it).
     #[inline]
     pub fn t(&self, i: usize) -> u64 {
-        u64::from(self.t_high.of(i as u32)) << 32 | u64::from(self.rows[i].t_lo)
+        self.time(i, self.rows[i])
+    }
+
+    /// The time of row `i`, whose packed form `p` is already read.
+    #[inline]
+    fn time(&self, i: usize, p: Packed) -> u64 {
+        u64::from(self.t_high.of(i as u32)) << 32 | u64::from(p.t_lo)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = Recorded> + '_ {
